@@ -1,0 +1,53 @@
+// HTTP on the `metrics` address: /metrics (Prometheus text, or JSON with ?format=json),
+// /healthz, and, only with SLUICE_TEST_HOOKS=1, POST /debug/shards/N/crash.
+
+import { createServer, type Server } from 'node:http';
+import type { ShardSupervisor } from '@sluice/core';
+import type { EdgeMetrics } from './metrics.ts';
+
+export interface MetricsServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly metrics: EdgeMetrics;
+  readonly supervisor: ShardSupervisor;
+  readonly testHooks: boolean;
+}
+
+export function startMetricsServer(options: MetricsServerOptions): Promise<Server> {
+  const { metrics, supervisor } = options;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://edge');
+    const send = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    const sendJson = (status: number, body: unknown): void => send(status, 'application/json', `${JSON.stringify(body)}\n`);
+
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      if (url.searchParams.get('format') === 'json') return sendJson(200, metrics.json());
+      metrics.registry.metrics().then(
+        (text) => send(200, metrics.registry.contentType, text),
+        (err: unknown) => sendJson(500, { error: { code: 'metrics_failed', message: String(err) } }),
+      );
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      const running = supervisor.shardsRunning;
+      const ok = running === supervisor.shardCount;
+      return sendJson(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', shards_running: running, shards: supervisor.shardCount });
+    }
+    const crash = /^\/debug\/shards\/(\d+)\/crash$/.exec(url.pathname);
+    if (options.testHooks && req.method === 'POST' && crash) {
+      const crashed = supervisor.crashShard(Number(crash[1]));
+      return sendJson(crashed ? 202 : 404, { crashed });
+    }
+    sendJson(404, { error: { code: 'not_found', message: `no route ${req.method} ${url.pathname}` } });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.removeListener('error', reject);
+      resolve(server);
+    });
+  });
+}

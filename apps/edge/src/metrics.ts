@@ -1,0 +1,228 @@
+// The edge's metrics: one prom-client registry whose rule series are read from the counters
+// buffer at scrape time (no message per connection), and the same numbers as JSON.
+
+import type { ShardSupervisor } from '@sluice/core';
+import { CONNECT_ERROR_REASONS, connectErrorField, FIELD, REJECT_REASONS, rejectField } from '@sluice/core';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+const RULE_LABELS = ['client', 'rule', 'owner'] as const;
+type RuleLabels = Record<(typeof RULE_LABELS)[number], string>;
+
+export interface RuleJson {
+  name: string;
+  owner: string;
+  protocol: string;
+  listen: string;
+  state: string;
+  reason: string | null;
+  error: string | null;
+  bytes_in: number;
+  bytes_out: number;
+  active_connections: number;
+  connections_total: number;
+  connect_errors: Record<string, number>;
+  rejected: Record<string, number>;
+  shards: { shard: number; connections_total: number; active_connections: number; bytes_in: number; bytes_out: number }[];
+}
+
+export interface EdgeJson {
+  client: string;
+  shards: { configured: number; running: number; restarts: number };
+  rules: RuleJson[];
+}
+
+export class EdgeMetrics {
+  readonly registry = new Registry();
+  private readonly supervisor: ShardSupervisor;
+  private readonly client: string;
+
+  constructor(supervisor: ShardSupervisor, client: string) {
+    this.supervisor = supervisor;
+    this.client = client;
+    collectDefaultMetrics({ register: this.registry });
+    this.ruleCounter('sluice_rule_bytes_in_total', 'Bytes relayed from clients to targets.', FIELD.BYTES_IN);
+    this.ruleCounter('sluice_rule_bytes_out_total', 'Bytes relayed from targets to clients.', FIELD.BYTES_OUT);
+    this.ruleCounter('sluice_rule_connections_total', 'Connections accepted.', FIELD.TOTAL);
+    this.ruleGauge('sluice_rule_active_connections', 'Connections open now.', FIELD.ACTIVE);
+    this.reasonCounter(
+      'sluice_rule_connect_errors_total',
+      'Failed connects to a target, by reason.',
+      CONNECT_ERROR_REASONS,
+      connectErrorField,
+    );
+    this.reasonCounter('sluice_rule_rejected_total', 'Connections closed at accept, by reason.', REJECT_REASONS, rejectField);
+    this.throttled();
+    this.shardMetrics();
+    this.ruleState();
+  }
+
+  json(): EdgeJson {
+    const counters = this.supervisor.counters;
+    const rules = this.supervisor.snapshot().map((rule): RuleJson => {
+      const slot = rule.slot;
+      const sum = (field: number): number => (slot === null ? 0 : Number(counters.sum(slot, field)));
+      const shards = [];
+      for (let shard = 0; shard < counters.shardCount && slot !== null; shard++) {
+        const row = counters.row(slot, shard);
+        shards.push({
+          shard,
+          connections_total: Number(counters.read(row, FIELD.TOTAL)),
+          active_connections: Number(counters.read(row, FIELD.ACTIVE)),
+          bytes_in: Number(counters.read(row, FIELD.BYTES_IN)),
+          bytes_out: Number(counters.read(row, FIELD.BYTES_OUT)),
+        });
+      }
+      return {
+        name: rule.name,
+        owner: rule.owner,
+        protocol: rule.protocol,
+        listen: rule.listen,
+        state: rule.state,
+        reason: rule.error?.code ?? null,
+        error: rule.error?.message ?? null,
+        bytes_in: sum(FIELD.BYTES_IN),
+        bytes_out: sum(FIELD.BYTES_OUT),
+        active_connections: sum(FIELD.ACTIVE),
+        connections_total: sum(FIELD.TOTAL),
+        connect_errors: Object.fromEntries(CONNECT_ERROR_REASONS.map((r) => [r, sum(connectErrorField(r))])),
+        rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, sum(rejectField(r))])),
+        shards,
+      };
+    });
+    return {
+      client: this.client,
+      shards: {
+        configured: this.supervisor.shardCount,
+        running: this.supervisor.shardsRunning,
+        restarts: this.supervisor.restarts,
+      },
+      rules,
+    };
+  }
+
+  /** Rules that hold a counter slot, with their labels. */
+  private *slotted(): Generator<{ slot: number; labels: RuleLabels; protocol: string }> {
+    for (const rule of this.supervisor.snapshot()) {
+      if (rule.slot === null) continue;
+      yield { slot: rule.slot, labels: { client: this.client, rule: rule.name, owner: rule.owner }, protocol: rule.protocol };
+    }
+  }
+
+  private ruleCounter(name: string, help: string, field: number): void {
+    const metrics = this;
+    new Counter({
+      name,
+      help,
+      labelNames: RULE_LABELS,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { slot, labels } of metrics.slotted()) this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+      },
+    });
+  }
+
+  private ruleGauge(name: string, help: string, field: number): void {
+    const metrics = this;
+    new Gauge({
+      name,
+      help,
+      labelNames: RULE_LABELS,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { slot, labels } of metrics.slotted()) this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+      },
+    });
+  }
+
+  private reasonCounter<R extends string>(
+    name: string,
+    help: string,
+    reasons: readonly R[],
+    fieldOf: (reason: R) => number,
+  ): void {
+    const metrics = this;
+    new Counter({
+      name,
+      help,
+      labelNames: [...RULE_LABELS, 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { slot, labels } of metrics.slotted()) {
+          for (const reason of reasons) {
+            this.inc({ ...labels, reason }, Number(metrics.supervisor.counters.sum(slot, fieldOf(reason))));
+          }
+        }
+      },
+    });
+  }
+
+  private throttled(): void {
+    const metrics = this;
+    new Counter({
+      name: 'sluice_rule_throttled_seconds_total',
+      help: 'Time a direction waited for bandwidth tokens.',
+      labelNames: [...RULE_LABELS, 'direction'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { slot, labels } of metrics.slotted()) {
+          const counters = metrics.supervisor.counters;
+          this.inc({ ...labels, direction: 'in' }, Number(counters.sum(slot, FIELD.THROTTLED_NS_IN)) / 1e9);
+          this.inc({ ...labels, direction: 'out' }, Number(counters.sum(slot, FIELD.THROTTLED_NS_OUT)) / 1e9);
+        }
+      },
+    });
+  }
+
+  private shardMetrics(): void {
+    const metrics = this;
+    new Gauge({
+      name: 'sluice_shards',
+      help: 'Shards (worker threads) running now.',
+      labelNames: ['client'],
+      registers: [this.registry],
+      collect() {
+        this.set({ client: metrics.client }, metrics.supervisor.shardsRunning);
+      },
+    });
+    new Gauge({
+      name: 'sluice_shards_configured',
+      help: 'Shards the edge runs when healthy.',
+      labelNames: ['client'],
+      registers: [this.registry],
+      collect() {
+        this.set({ client: metrics.client }, metrics.supervisor.shardCount);
+      },
+    });
+    new Counter({
+      name: 'sluice_shard_restarts_total',
+      help: 'Shards that died and were restarted.',
+      labelNames: ['client'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ client: metrics.client }, metrics.supervisor.restarts);
+      },
+    });
+  }
+
+  private ruleState(): void {
+    const metrics = this;
+    new Gauge({
+      name: 'sluice_rule_state',
+      help: 'Rule state: 1 on the series of the state the rule is in (pending, active, failed, draining).',
+      labelNames: [...RULE_LABELS, 'state', 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const rule of metrics.supervisor.snapshot()) {
+          const labels = { client: metrics.client, rule: rule.name, owner: rule.owner };
+          this.set({ ...labels, state: rule.state, reason: rule.error?.code ?? '' }, 1);
+        }
+      },
+    });
+  }
+}

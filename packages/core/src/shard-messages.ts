@@ -1,0 +1,28 @@
+// Messages between the supervisor and a shard, over the shard's MessagePort. Plain data only:
+// structured clone drops class identity, so errors travel as CoreErrorData.
+
+import type { RuleSpec } from '@sluice/config';
+import type { CoreErrorData } from './errors.ts';
+
+export interface ShardInit {
+  readonly shard: number;
+  readonly counters: SharedArrayBuffer;
+  /** Test hooks (crash on demand) are wired only when this is set. */
+  readonly testHooks: boolean;
+}
+
+// Rules are addressed by counter slot: a slot stays with one rule from bind until release,
+// so a removed rule still draining never collides with a new rule of the same name.
+export type ToShard =
+  | { readonly type: 'bind'; readonly id: number; readonly rule: RuleSpec; readonly slot: number }
+  | { readonly type: 'update'; readonly id: number; readonly rule: RuleSpec; readonly slot: number }
+  /** Stop accepting; open connections go on. */
+  | { readonly type: 'unbind'; readonly id: number; readonly slot: number }
+  /** Close whatever connections remain and forget the rule. */
+  | { readonly type: 'release'; readonly id: number; readonly slot: number }
+  | { readonly type: 'crash' };
+
+export type FromShard =
+  | { readonly type: 'ready' }
+  | { readonly type: 'reply'; readonly id: number; readonly error: CoreErrorData | null }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly msg: string; readonly fields: Record<string, unknown> };

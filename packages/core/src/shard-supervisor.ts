@@ -1,0 +1,362 @@
+// The supervisor: owns the shards (worker threads), the counters buffer and the rule state
+// machine. It never touches payload bytes. Every change to the rule set, and every rebind after
+// a shard restart, runs through one queue, so a shard never sees two changes interleaved.
+//
+// Shards are plain worker_threads Workers, not piscina tasks: a shard is a long-lived actor with
+// an identity (its index owns counter rows and listeners), the supervisor must see its exit and
+// restart that same index, and it must terminate it on shutdown. piscina's strengths (queueing
+// finite tasks, sizing a pool) do not apply; finite CPU work elsewhere uses piscina.
+
+import { Worker } from 'node:worker_threads';
+import type { RuleSpec } from '@sluice/config';
+import { FIELD } from './counters-layout.ts';
+import { Counters } from './counters.ts';
+import { type CoreErrorData, coreError } from './errors.ts';
+import { probeListen } from './port-probe.ts';
+import { listenLabel } from './rule-runtime.ts';
+import { ManagedRule, type RuleState } from './rule-state.ts';
+import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+import { SlotAllocator } from './slot-allocator.ts';
+import { DEFAULT_SLOT_CAPACITY } from './counters-layout.ts';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface SupervisorOptions {
+  readonly shards: number;
+  readonly drainTimeoutMs: number;
+  readonly log: LogFn;
+  readonly testHooks?: boolean;
+  readonly slotCapacity?: number;
+  /** How long a shard may take to answer one request. */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface RuleSnapshot {
+  readonly name: string;
+  readonly owner: string;
+  readonly protocol: string;
+  readonly listen: string;
+  readonly state: RuleState;
+  readonly error: CoreErrorData | null;
+  readonly slot: number | null;
+}
+
+export interface ApplyResult {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+  readonly unchanged: string[];
+  readonly failed: { name: string; error: CoreErrorData }[];
+}
+
+type Request = ToShard extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
+
+interface ShardHandle {
+  readonly index: number;
+  worker: Worker | null;
+  ready: boolean;
+  startedAt: number;
+  restartDelayMs: number;
+  readonly pending: Map<number, (error: CoreErrorData | null) => void>;
+}
+
+const SHARD_ENTRY = new URL('./shard-entry.ts', import.meta.url);
+const DRAIN_POLL_MS = 50;
+const RESTART_DELAY_MIN_MS = 100;
+const RESTART_DELAY_MAX_MS = 5_000;
+/** A shard that stayed up this long starts its next restart from the minimum delay again. */
+const STABLE_AFTER_MS = 10_000;
+
+export class ShardSupervisor {
+  readonly counters: Counters;
+  restarts = 0;
+  private readonly options: SupervisorOptions;
+  private readonly shards: ShardHandle[];
+  private readonly slots: SlotAllocator;
+  private readonly rules = new Map<string, ManagedRule>();
+  private readonly draining = new Map<ManagedRule, Promise<void>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextRequestId = 1;
+  private stopping = false;
+
+  private constructor(options: SupervisorOptions) {
+    this.options = options;
+    const capacity = options.slotCapacity ?? DEFAULT_SLOT_CAPACITY;
+    this.counters = new Counters(Counters.allocate(options.shards, capacity));
+    this.slots = new SlotAllocator(capacity);
+    this.shards = Array.from({ length: options.shards }, (_, index) => ({
+      index,
+      worker: null,
+      ready: false,
+      startedAt: 0,
+      restartDelayMs: RESTART_DELAY_MIN_MS,
+      pending: new Map(),
+    }));
+  }
+
+  static async start(options: SupervisorOptions): Promise<ShardSupervisor> {
+    const supervisor = new ShardSupervisor(options);
+    await Promise.all(supervisor.shards.map((shard) => supervisor.spawn(shard)));
+    return supervisor;
+  }
+
+  get shardCount(): number {
+    return this.shards.length;
+  }
+
+  get shardsRunning(): number {
+    return this.shards.filter((shard) => shard.ready).length;
+  }
+
+  /** Makes the running rule set equal `specs`; see rule-state.ts for what each rule goes through. */
+  apply(specs: readonly RuleSpec[]): Promise<ApplyResult> {
+    return this.serialize(() => this.applyNow(specs));
+  }
+
+  snapshot(): RuleSnapshot[] {
+    const all = [...this.rules.values(), ...this.draining.keys()];
+    return all.map((rule) => ({
+      name: rule.spec.name,
+      owner: rule.spec.owner,
+      protocol: rule.spec.protocol,
+      listen: listenLabel(rule.spec),
+      state: rule.state,
+      error: rule.error,
+      slot: rule.slot,
+    }));
+  }
+
+  /** Test hook: the shard dies of an uncaught exception (only when testHooks is on). */
+  crashShard(index: number): boolean {
+    const shard = this.shards[index];
+    if (!this.options.testHooks || !shard?.worker || !shard.ready) return false;
+    shard.worker.postMessage({ type: 'crash' } satisfies ToShard);
+    return true;
+  }
+
+  /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
+  stop(): Promise<void> {
+    return this.serialize(async () => {
+      for (const rule of this.rules.values()) if (rule.state === 'active') await this.retire(rule);
+      this.rules.clear();
+      await Promise.all(this.draining.values());
+      this.stopping = true;
+      await Promise.all(this.shards.map((shard) => shard.worker?.terminate()));
+    });
+  }
+
+  /** Ends the shards without draining: the second SIGINT. */
+  async kill(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.shards.map((shard) => shard.worker?.terminate()));
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(specs: readonly RuleSpec[]): Promise<ApplyResult> {
+    const result: ApplyResult = { added: [], removed: [], changed: [], unchanged: [], failed: [] };
+    const wanted = new Map(specs.map((spec) => [spec.name, spec]));
+    const toAdd: RuleSpec[] = [];
+
+    for (const [name, rule] of [...this.rules]) {
+      const spec = wanted.get(name);
+      if (!spec) {
+        this.rules.delete(name);
+        if (rule.state === 'active') await this.retire(rule);
+        result.removed.push(name);
+      } else if (rule.state === 'failed' || needsRebind(rule.spec, spec)) {
+        // A failed rule is retried; a new listen address means new listeners.
+        this.rules.delete(name);
+        if (rule.state === 'active') await this.retire(rule);
+        toAdd.push(spec);
+        result.changed.push(name);
+      } else if (sameSpec(rule.spec, spec)) {
+        result.unchanged.push(name);
+      } else {
+        rule.spec = spec;
+        await this.broadcast({ type: 'update', rule: spec, slot: rule.slot! });
+        result.changed.push(name);
+        this.options.log('info', 'rule updated', { rule: name });
+      }
+    }
+    for (const spec of specs) if (!this.rules.has(spec.name) && !toAdd.includes(spec)) {
+      toAdd.push(spec);
+      result.added.push(spec.name);
+    }
+    for (const spec of toAdd) {
+      const rule = await this.activate(spec);
+      if (rule.state === 'failed') result.failed.push({ name: spec.name, error: rule.error! });
+    }
+    return result;
+  }
+
+  private async activate(spec: RuleSpec): Promise<ManagedRule> {
+    const rule = new ManagedRule(spec);
+    this.rules.set(spec.name, rule);
+    const slot = this.slots.take();
+    if (slot === null) {
+      return this.fail(rule, coreError('rule_capacity_exceeded', { capacity: this.counters.slotCapacity }));
+    }
+    this.counters.clearSlot(slot);
+    rule.slot = slot;
+    const label = listenLabel(spec);
+    const probe = await probeListen(spec.listen.host, spec.listen.portLo, label);
+    if (probe) return this.fail(rule, probe);
+    const errors = await this.broadcast({ type: 'bind', rule: spec, slot });
+    const error = errors.find((e) => e !== null);
+    if (error) {
+      await this.broadcast({ type: 'release', slot });
+      return this.fail(rule, error);
+    }
+    rule.to('active');
+    this.options.log('info', 'rule active', { rule: spec.name, listen: label, shards: this.shardsRunning });
+    return rule;
+  }
+
+  private fail(rule: ManagedRule, error: CoreErrorData): ManagedRule {
+    if (rule.slot !== null) this.slots.give(rule.slot);
+    rule.slot = null;
+    rule.to('failed', error);
+    this.options.log('warn', 'rule failed', { rule: rule.spec.name, reason: error.code, detail: error.message });
+    return rule;
+  }
+
+  /** Closes the rule's listeners everywhere now; its connections drain in the background. */
+  private async retire(rule: ManagedRule): Promise<void> {
+    rule.to('draining');
+    await this.broadcast({ type: 'unbind', slot: rule.slot! });
+    this.options.log('info', 'rule draining', { rule: rule.spec.name, connections: this.activeConnections(rule) });
+    const done = this.drain(rule).then(() => {
+      this.draining.delete(rule);
+    });
+    this.draining.set(rule, done);
+  }
+
+  private async drain(rule: ManagedRule): Promise<void> {
+    const slot = rule.slot!;
+    const deadline = Date.now() + this.options.drainTimeoutMs;
+    while (this.activeConnections(rule) > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
+    const left = this.activeConnections(rule);
+    await this.broadcast({ type: 'release', slot });
+    // Closed connections report their end asynchronously; the slot is reused only once they did.
+    const settle = Date.now() + 2_000;
+    while (this.activeConnections(rule) > 0 && Date.now() < settle) await delay(DRAIN_POLL_MS);
+    if (this.activeConnections(rule) === 0) this.slots.give(slot);
+    else this.options.log('error', 'rule slot not reusable: connections did not report closing', { rule: rule.spec.name });
+    rule.to('removed');
+    this.options.log('info', 'rule removed', { rule: rule.spec.name, closed_at_drain_timeout: left });
+  }
+
+  private activeConnections(rule: ManagedRule): number {
+    return rule.slot === null ? 0 : Number(this.counters.sum(rule.slot, FIELD.ACTIVE));
+  }
+
+  private broadcast(request: Request): Promise<(CoreErrorData | null)[]> {
+    return Promise.all(this.shards.filter((shard) => shard.ready).map((shard) => this.request(shard, request)));
+  }
+
+  private request(shard: ShardHandle, request: Request): Promise<CoreErrorData | null> {
+    const worker = shard.worker!;
+    const id = this.nextRequestId++;
+    return new Promise((resolve) => {
+      const timeoutMs = this.options.requestTimeoutMs ?? 5_000;
+      const timer = setTimeout(() => {
+        shard.pending.delete(id);
+        resolve(coreError('shard_unavailable', { shard: shard.index, ms: timeoutMs }));
+      }, timeoutMs);
+      shard.pending.set(id, (error) => {
+        clearTimeout(timer);
+        resolve(error);
+      });
+      worker.postMessage({ ...request, id } as ToShard);
+    });
+  }
+
+  private spawn(shard: ShardHandle): Promise<void> {
+    const init: ShardInit = {
+      shard: shard.index,
+      counters: this.counters.words.buffer as SharedArrayBuffer,
+      testHooks: this.options.testHooks ?? false,
+    };
+    const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `sluice-shard-${shard.index}` });
+    shard.worker = worker;
+    shard.startedAt = Date.now();
+    let lastError: string | null = null;
+    return new Promise((resolve) => {
+      worker.on('message', (message: FromShard) => {
+        switch (message.type) {
+          case 'ready':
+            shard.ready = true;
+            this.options.log('info', 'shard started', { shard: shard.index });
+            resolve();
+            return;
+          case 'reply':
+            shard.pending.get(message.id)?.(message.error);
+            shard.pending.delete(message.id);
+            return;
+          case 'log':
+            this.options.log(message.level, message.msg, { shard: shard.index, ...message.fields });
+            return;
+        }
+      });
+      worker.on('error', (err) => {
+        lastError = err.stack ?? String(err);
+      });
+      worker.on('exit', (code) => {
+        shard.ready = false;
+        shard.worker = null;
+        // Requests in flight die with the shard; its restart rebinds every active rule.
+        for (const settle of shard.pending.values()) settle(null);
+        shard.pending.clear();
+        resolve();
+        if (this.stopping) return;
+        this.onShardExit(shard, code, lastError);
+      });
+    });
+  }
+
+  private onShardExit(shard: ShardHandle, code: number, error: string | null): void {
+    this.restarts++;
+    this.counters.clearShardGauges(shard.index);
+    if (Date.now() - shard.startedAt > STABLE_AFTER_MS) shard.restartDelayMs = RESTART_DELAY_MIN_MS;
+    const delayMs = shard.restartDelayMs;
+    shard.restartDelayMs = Math.min(delayMs * 2, RESTART_DELAY_MAX_MS);
+    this.options.log('error', 'shard exited', { shard: shard.index, code, error, restart_in_ms: delayMs });
+    setTimeout(() => {
+      if (this.stopping) return;
+      void this.spawn(shard).then(() => this.serialize(() => this.rebind(shard)));
+    }, delayMs);
+  }
+
+  private async rebind(shard: ShardHandle): Promise<void> {
+    if (!shard.ready) return;
+    for (const rule of this.rules.values()) {
+      if (rule.state !== 'active') continue;
+      const error = await this.request(shard, { type: 'bind', rule: rule.spec, slot: rule.slot! });
+      if (error) {
+        this.options.log('error', 'rule could not be rebound on a restarted shard', {
+          rule: rule.spec.name,
+          shard: shard.index,
+          reason: error.code,
+          detail: error.message,
+        });
+      }
+    }
+  }
+}
+
+function needsRebind(a: RuleSpec, b: RuleSpec): boolean {
+  return a.protocol !== b.protocol || JSON.stringify(a.listen) !== JSON.stringify(b.listen);
+}
+
+function sameSpec(a: RuleSpec, b: RuleSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

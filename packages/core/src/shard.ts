@@ -1,0 +1,94 @@
+// One shard: an event loop that runs every rule's listener and relays. It does what the
+// supervisor asks over its port and answers each request once; it never decides rule state.
+
+import type { MessagePort } from 'node:worker_threads';
+import { Counters } from './counters.ts';
+import { type CoreErrorData, coreError } from './errors.ts';
+import { jsRelay } from './js-relay.ts';
+import type { RelayPath } from './relay-path.ts';
+import { listenLabel, RuleRuntime } from './rule-runtime.ts';
+import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+
+export class Shard {
+  readonly index: number;
+  private readonly port: MessagePort;
+  private readonly counters: Counters;
+  private readonly relayPath: RelayPath;
+  private readonly testHooks: boolean;
+  private readonly rules = new Map<number, RuleRuntime>();
+
+  constructor(init: ShardInit, port: MessagePort, relayPath: RelayPath = jsRelay) {
+    this.index = init.shard;
+    this.port = port;
+    this.counters = new Counters(init.counters);
+    this.relayPath = relayPath;
+    this.testHooks = init.testHooks;
+  }
+
+  start(): void {
+    this.port.on('message', (message: ToShard) => {
+      this.handle(message).catch((err: unknown) => {
+        this.send({ type: 'log', level: 'error', msg: 'shard request failed', fields: { err: String(err) } });
+      });
+    });
+    this.send({ type: 'ready' });
+  }
+
+  private async handle(message: ToShard): Promise<void> {
+    switch (message.type) {
+      case 'bind': {
+        await this.rules.get(message.slot)?.unbind();
+        const runtime = new RuleRuntime(
+          message.rule,
+          this.counters,
+          this.counters.row(message.slot, this.index),
+          this.relayPath,
+        );
+        const error = await runtime.bind();
+        if (!error) this.rules.set(message.slot, runtime);
+        this.reply(message.id, error);
+        return;
+      }
+      case 'update': {
+        const runtime = this.rules.get(message.slot);
+        runtime?.update(message.rule);
+        this.reply(
+          message.id,
+          runtime ? null : coreError('bind_failed', { listen: listenLabel(message.rule), detail: 'not bound on this shard' }),
+        );
+        return;
+      }
+      case 'unbind': {
+        await this.rules.get(message.slot)?.unbind();
+        this.reply(message.id, null);
+        return;
+      }
+      case 'release': {
+        const runtime = this.rules.get(message.slot);
+        if (runtime) {
+          await runtime.unbind();
+          runtime.closeConnections();
+          this.rules.delete(message.slot);
+        }
+        this.reply(message.id, null);
+        return;
+      }
+      case 'crash': {
+        if (!this.testHooks) return;
+        // A real uncaught exception, as a bug would raise, so the restart path is the real one.
+        setImmediate(() => {
+          throw new Error(`shard ${this.index} crashed on request (test hook)`);
+        });
+        return;
+      }
+    }
+  }
+
+  private reply(id: number, error: CoreErrorData | null): void {
+    this.send({ type: 'reply', id, error });
+  }
+
+  private send(message: FromShard): void {
+    this.port.postMessage(message);
+  }
+}

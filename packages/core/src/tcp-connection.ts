@@ -1,0 +1,81 @@
+// One accepted TCP connection through its life: pick a target, connect (walking on to the next
+// target when a connect fails), hand both sockets to the relay path, and report when it is gone.
+
+import type { Socket } from 'node:net';
+import { connectErrorField, FIELD } from './counters-layout.ts';
+import type { RelayHandle } from './relay-path.ts';
+import type { RuleRuntime } from './rule-runtime.ts';
+import { connectTarget, type PendingConnect } from './target-connect.ts';
+
+export class TcpConnection {
+  private readonly runtime: RuleRuntime;
+  private readonly client: Socket;
+  private pending: PendingConnect | null = null;
+  private relay: RelayHandle | null = null;
+  private finished = false;
+
+  constructor(runtime: RuleRuntime, client: Socket) {
+    this.runtime = runtime;
+    this.client = client;
+  }
+
+  start(): void {
+    const { counters, row } = this.runtime;
+    counters.add(row, FIELD.TOTAL, 1);
+    counters.add(row, FIELD.ACTIVE, 1);
+    this.client.on('error', onPendingClientError);
+    this.client.once('close', this.onClientGoneEarly);
+    const targets = this.runtime.targets;
+    this.tryTarget(this.runtime.picker.first(), targets.length);
+  }
+
+  destroy(): void {
+    if (this.relay) this.relay.destroy();
+    else {
+      this.pending?.abort();
+      this.client.destroy();
+    }
+  }
+
+  private tryTarget(index: number, attemptsLeft: number): void {
+    const rule = this.runtime.rule;
+    const target = this.runtime.targets[index]!;
+    this.pending = connectTarget(target.host, target.port, rule.connectTimeoutMs, (error, upstream) => {
+      this.pending = null;
+      if (error) {
+        this.runtime.counters.add(this.runtime.row, connectErrorField(error), 1);
+        if (attemptsLeft > 1) this.tryTarget((index + 1) % this.runtime.targets.length, attemptsLeft - 1);
+        else this.client.resetAndDestroy();
+        return;
+      }
+      this.startRelay(upstream!);
+    });
+  }
+
+  private startRelay(upstream: Socket): void {
+    this.client.removeListener('error', onPendingClientError);
+    this.client.removeListener('close', this.onClientGoneEarly);
+    this.relay = this.runtime.relayPath(this.client, upstream, {
+      counters: this.runtime.counters,
+      row: this.runtime.row,
+      halfCloseTimeoutMs: this.runtime.rule.halfCloseTimeoutMs,
+      onClose: this.finish,
+    });
+  }
+
+  private readonly onClientGoneEarly = (): void => {
+    this.pending?.abort();
+    this.finish();
+  };
+
+  private readonly finish = (): void => {
+    if (this.finished) return;
+    this.finished = true;
+    this.runtime.counters.add(this.runtime.row, FIELD.ACTIVE, -1);
+    this.runtime.connectionClosed(this);
+  };
+}
+
+// Before the relay owns the client, an error (a reset while we connect) just ends it; 'close'
+// follows and is handled there.
+function onPendingClientError(): void {}
