@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { bindErrorCode, connectErrorReason, coreError } from './errors.ts';
+
+describe('core errors', () => {
+  it('maps bind errnos to the reasons operators see', () => {
+    expect(bindErrorCode('EADDRINUSE')).toBe('port_in_use');
+    expect(bindErrorCode('EACCES')).toBe('permission_denied');
+    expect(bindErrorCode('EADDRNOTAVAIL')).toBe('address_unavailable');
+    expect(bindErrorCode('EINVAL')).toBe('bind_failed');
+  });
+
+  it('maps connect errnos to metric reasons', () => {
+    expect(connectErrorReason('ECONNREFUSED')).toBe('refused');
+    expect(connectErrorReason('ETIMEDOUT')).toBe('timeout');
+    expect(connectErrorReason('EHOSTUNREACH')).toBe('unreachable');
+    expect(connectErrorReason('ECONNRESET')).toBe('reset');
+    expect(connectErrorReason('EWHATEVER')).toBe('other');
+  });
+
+  it('fills message templates and keeps the details', () => {
+    const error = coreError('bind_failed', { listen: '[::1]:80', detail: 'boom' });
+    expect(error).toEqual({
+      code: 'bind_failed',
+      message: 'could not bind [::1]:80: boom',
+      details: { listen: '[::1]:80', detail: 'boom' },
+    });
+  });
+});

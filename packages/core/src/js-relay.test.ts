@@ -1,0 +1,155 @@
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIELD } from './counters-layout.ts';
+import { Counters } from './counters.ts';
+import { jsRelay } from './js-relay.ts';
+
+// Real sockets on loopback: client -> [edge listener + jsRelay] -> target.
+interface Rig {
+  counters: Counters;
+  edgePort: number;
+  targetSockets: Socket[];
+  edgeSides: { client: Socket; upstream: Socket }[];
+  closed: number;
+}
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+async function rig(onTarget: (socket: Socket) => void, halfCloseTimeoutMs = 10_000): Promise<Rig> {
+  const counters = new Counters(Counters.allocate(1, 1));
+  const state: Rig = { counters, edgePort: 0, targetSockets: [], edgeSides: [], closed: 0 };
+  const target = createServer({ allowHalfOpen: true }, (socket) => {
+    state.targetSockets.push(socket);
+    onTarget(socket);
+  });
+  target.listen(0, '127.0.0.1');
+  await once(target, 'listening');
+  const targetPort = (target.address() as AddressInfo).port;
+  const edge = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    const upstream = connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
+    upstream.once('connect', () => {
+      state.edgeSides.push({ client, upstream });
+      jsRelay(client, upstream, {
+        counters,
+        row: counters.row(0, 0),
+        halfCloseTimeoutMs,
+        onClose: () => {
+          state.closed++;
+        },
+      });
+    });
+  });
+  edge.listen(0, '127.0.0.1');
+  await once(edge, 'listening');
+  state.edgePort = (edge.address() as AddressInfo).port;
+  servers.push(target, edge);
+  return state;
+}
+
+function readAll(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return new Promise((resolve, reject) => {
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('jsRelay', () => {
+  it('delivers an answer the target sends after the client FIN, and counts both directions', async () => {
+    const state = await rig((socket) => {
+      void readAll(socket).then((request) => socket.end(Buffer.concat([Buffer.from('echo:'), request])));
+    });
+    const client = connect({ port: state.edgePort, host: '127.0.0.1', allowHalfOpen: true });
+    const answer = readAll(client);
+    client.end('hello');
+    expect((await answer).toString()).toBe('echo:hello');
+    await until(() => state.closed === 1);
+    const row = state.counters.row(0, 0);
+    expect(state.counters.read(row, FIELD.BYTES_IN)).toBe(5n);
+    expect(state.counters.read(row, FIELD.BYTES_OUT)).toBe(10n);
+  });
+
+  it('keeps the client direction flowing after the target closed its side', async () => {
+    let received: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
+    const state = await rig((socket) => {
+      received = readAll(socket);
+      socket.end('bye');
+    });
+    const client = connect({ port: state.edgePort, host: '127.0.0.1', allowHalfOpen: true });
+    expect((await readAll(client)).toString()).toBe('bye');
+    client.end('still talking');
+    await until(() => state.targetSockets.length === 1);
+    expect((await received).toString()).toBe('still talking');
+  });
+
+  it('turns a reset on the target side into a reset for the client', async () => {
+    const state = await rig((socket) => {
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+    const client = connect({ port: state.edgePort, host: '127.0.0.1' });
+    client.write('x');
+    const [error] = (await once(client, 'error')) as [NodeJS.ErrnoException];
+    expect(error.code).toBe('ECONNRESET');
+    await until(() => state.closed === 1);
+  });
+
+  it('buffers at most a bounded window for a client that does not read', async () => {
+    const chunk = Buffer.alloc(1 << 20, 7);
+    let written = 0;
+    const state = await rig((socket) => {
+      const pump = (): void => {
+        while (written < 256 << 20) {
+          written += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+        socket.end();
+      };
+      pump();
+    });
+    const client = connect({ port: state.edgePort, host: '127.0.0.1' });
+    client.pause();
+    await until(() => state.edgeSides.length === 1);
+    const { client: edgeClient, upstream } = state.edgeSides[0]!;
+    // Let the kernel buffers fill up, then watch what the relay itself holds.
+    await until(() => upstream.isPaused());
+    let maxBuffered = 0;
+    for (let i = 0; i < 50; i++) {
+      maxBuffered = Math.max(maxBuffered, edgeClient.writableLength);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(upstream.isPaused()).toBe(true);
+    expect(written).toBeLessThan(256 << 20);
+    // One read chunk (64 KiB) on top of the writer's high-water mark.
+    expect(maxBuffered).toBeLessThanOrEqual(edgeClient.writableHighWaterMark + 64 * 1024);
+    let total = 0;
+    client.on('data', (data: Buffer) => {
+      total += data.length;
+    });
+    client.resume();
+    await once(client, 'end');
+    expect(total).toBe(256 << 20);
+  });
+
+  it('closes a half-closed pair that stays silent', async () => {
+    const state = await rig(() => {}, 200);
+    const client = connect({ port: state.edgePort, host: '127.0.0.1', allowHalfOpen: true });
+    client.resume();
+    client.end();
+    await once(client, 'close');
+    await until(() => state.closed === 1);
+    expect(state.targetSockets[0]?.readableEnded).toBe(true);
+  });
+});
