@@ -40,14 +40,18 @@ export interface Digest {
   readonly sha256: string;
 }
 
-/** The digest of a whole seeded stream, computed without a socket. */
-export function payloadDigest(seed: string, totalBytes: number): Digest {
-  const source = new PayloadSource(seed, totalBytes);
+/** The digest of seeded streams sent one after another, computed without a socket. */
+export function payloadDigest(...parts: ReadonlyArray<readonly [seed: string, totalBytes: number]>): Digest {
   const hash = createHash('sha256');
-  for (let chunk = source.next(ZEROES.length); chunk !== null; chunk = source.next(ZEROES.length)) {
-    hash.update(chunk);
+  let bytes = 0;
+  for (const [seed, totalBytes] of parts) {
+    const source = new PayloadSource(seed, totalBytes);
+    for (let chunk = source.next(ZEROES.length); chunk !== null; chunk = source.next(ZEROES.length)) {
+      hash.update(chunk);
+    }
+    bytes += totalBytes;
   }
-  return { bytes: totalBytes, sha256: hash.digest('hex') };
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** Resolves when the socket can take more, rejects if it closes or fails first. */
@@ -102,7 +106,8 @@ export async function sendPayload(
   const chunkBytes = options.chunkBytes ?? 64 * KIB;
   let sent = 0;
   for (let chunk = source.next(chunkBytes); chunk !== null; chunk = source.next(chunkBytes)) {
-    if (socket.destroyed || socket.writableEnded) throw new Error(`socket closed after ${sent} bytes were sent`);
+    if (socket.destroyed || socket.writableEnded)
+      throw new Error(`socket closed after ${sent} bytes were sent`);
     hash.update(chunk);
     sent += chunk.length;
     const more = socket.write(chunk);

@@ -1,1 +1,18 @@
-export {};
+// The public surface of @sluice/config: the frozen config model, its loader, and the pieces
+// the control plane reuses to validate pushed rules the same way.
+
+export { formatListen, parseListen, parseTarget, targetFitProblem } from './address.ts';
+export {
+  CONFIG_ERRORS,
+  ConfigError,
+  type ConfigErrorCode,
+  type ConfigErrorData,
+  type ConfigIssue,
+} from './errors.ts';
+export { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
+export { findNotYetSupported } from './not-yet-supported.ts';
+export { findRuleConflicts, listensOverlap } from './rule-conflicts.ts';
+export { limitsSchema, ruleSchema } from './schema.ts';
+export type * from './types.ts';
+export { parseBandwidth } from './units.ts';
+export { formatPath, type PathIssue, type Validation, validate } from './zod-issues.ts';

@@ -137,8 +137,9 @@ export class ShardSupervisor {
   /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
   stop(): Promise<void> {
     return this.serialize(async () => {
-      for (const rule of this.rules.values()) if (rule.state === 'active') await this.retire(rule);
+      const active = [...this.rules.values()].filter((rule) => rule.state === 'active');
       this.rules.clear();
+      await Promise.all(active.map((rule) => this.retire(rule)));
       await Promise.all(this.draining.values());
       this.stopping = true;
       await Promise.all(this.shards.map((shard) => shard.worker?.terminate()));

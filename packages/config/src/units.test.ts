@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { parseBandwidth } from './units.ts';
+
+describe('parseBandwidth', () => {
+  it.each([
+    ['100Mbit', 12_500_000],
+    ['1.5Gbit', 187_500_000],
+    ['1Gbit', 125_000_000],
+    ['800Kbit', 100_000],
+    ['8bit', 1],
+    ['100mbit', 12_500_000],
+    ['100 Mbit', 12_500_000],
+    ['512B/s', 512],
+    ['1KiB/s', 1024],
+    ['10MiB/s', 10 * 1024 * 1024],
+    ['2GiB/s', 2 * 1024 ** 3],
+    ['0.5MiB/s', 512 * 1024],
+  ])('reads %s as %d bytes/s', (text, bytes) => {
+    expect(parseBandwidth(text)).toBe(bytes);
+  });
+
+  it('rounds to whole bytes per second', () => {
+    expect(parseBandwidth('1.5Kbit')).toBe(188);
+  });
+
+  it('names the text and shows what to write instead', () => {
+    expect(() => parseBandwidth('100 Mbps')).toThrow(
+      new RangeError('"100 Mbps" is not a bandwidth; use e.g. "100Mbit" or "10MiB/s"'),
+    );
+  });
+
+  it.each([
+    '100Mbps',
+    '10MB/s',
+    '10KB/s',
+    '10mib/s',
+    '100',
+    'Mbit',
+    '-5Mbit',
+    '1e3Mbit',
+    '.5Gbit',
+    '',
+    '10 Mbit/s',
+  ])('refuses %j', (text) => {
+    expect(() => parseBandwidth(text)).toThrow(/is not a bandwidth; use e\.g\. "100Mbit" or "10MiB\/s"/);
+  });
+
+  it('refuses a rate below one byte per second', () => {
+    expect(() => parseBandwidth('1bit')).toThrow(/below the smallest bandwidth, 1 B\/s/);
+    expect(() => parseBandwidth('0Mbit')).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,159 @@
+// Clients that connect through the edge: connect with a deadline, echo round trips, and the
+// check that a port refuses connections.
+
+import net from 'node:net';
+import { deferCleanup } from './cleanup.ts';
+import { withTimeout } from './poll.ts';
+
+const OPEN_CLIENTS = new Set<net.Socket>();
+let cleanupRegistered = false;
+
+function track(socket: net.Socket): void {
+  OPEN_CLIENTS.add(socket);
+  socket.once('close', () => OPEN_CLIENTS.delete(socket));
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    deferCleanup(() => {
+      cleanupRegistered = false;
+      for (const open of OPEN_CLIENTS) open.destroy();
+      OPEN_CLIENTS.clear();
+    });
+  }
+}
+
+export interface ConnectOptions {
+  readonly timeoutMs?: number;
+  readonly allowHalfOpen?: boolean;
+}
+
+/** Connects to 127.0.0.1:port; the socket is destroyed by the test's cleanup if still open. */
+export function connectTcp(port: number, options: ConnectOptions = {}): Promise<net.Socket> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({
+      host: '127.0.0.1',
+      port,
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      noDelay: true,
+    });
+    track(socket);
+    // Later errors (a reset) are for the test to observe through its own listeners or through
+    // 'close'; an unobserved one must not crash the runner.
+    socket.on('error', () => {});
+    const timer = setTimeout(() => {
+      socket.off('error', onError);
+      socket.destroy();
+      reject(new Error(`connect to 127.0.0.1:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+/** Reads exactly `length` bytes (leaving the socket paused), or rejects on end, close or timeout. */
+export function readExactly(socket: net.Socket, length: number, timeoutMs = 5_000): Promise<Buffer> {
+  // A peer's FIN ends (and, without allowHalfOpen, destroys) even a paused socket.
+  if (socket.readableEnded || socket.destroyed) {
+    return Promise.reject(new Error(`stream already ${socket.destroyed ? 'closed' : 'ended'}`));
+  }
+  return withTimeout(
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let have = 0;
+      const onData = (chunk: Buffer): void => {
+        chunks.push(chunk);
+        have += chunk.length;
+        if (have >= length) {
+          off();
+          socket.pause();
+          const all = Buffer.concat(chunks);
+          if (all.length > length) socket.unshift(all.subarray(length));
+          resolve(all.subarray(0, length));
+        }
+      };
+      const onEnd = (): void => {
+        off();
+        reject(new Error(`stream ended after ${have} of ${length} bytes`));
+      };
+      const onError = (err: Error): void => {
+        off();
+        reject(err);
+      };
+      const off = (): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+        socket.off('error', onError);
+      };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+      socket.once('error', onError);
+      socket.resume();
+    }),
+    timeoutMs,
+    `${length} bytes from 127.0.0.1:${socket.remotePort}`,
+  );
+}
+
+/** Sends `message` and expects it back byte for byte (the target must echo). */
+export async function echoOnce(socket: net.Socket, message: string, timeoutMs = 5_000): Promise<void> {
+  const expected = Buffer.from(message);
+  socket.write(expected);
+  const got = await readExactly(socket, expected.length, timeoutMs);
+  if (!got.equals(expected)) throw new Error(`echo mismatch: sent ${message}, got ${got.toString()}`);
+}
+
+/** Opens a connection to `port`, does one echo round trip, and closes it. */
+export async function echoRoundTrip(port: number, message = 'ping', timeoutMs = 5_000): Promise<void> {
+  const socket = await connectTcp(port, { timeoutMs });
+  try {
+    await echoOnce(socket, message, timeoutMs);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Resolves with the error code of a failed connect, or null when the connect succeeded. */
+export async function connectError(port: number, timeoutMs = 2_000): Promise<string | null> {
+  try {
+    const socket = await connectTcp(port, { timeoutMs });
+    socket.destroy();
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+}
+
+/** Resolves when the socket has closed (both ways), rejects after `timeoutMs`. */
+export function closed(socket: net.Socket, timeoutMs: number): Promise<void> {
+  if (socket.closed) return Promise.resolve();
+  return withTimeout(
+    new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    timeoutMs,
+    `socket to port ${socket.remotePort} to close`,
+  );
+}
+
+/** Resolves when the peer's FIN arrived (the socket must be flowing or read elsewhere). */
+export function ended(socket: net.Socket, timeoutMs: number): Promise<void> {
+  if (socket.readableEnded) return Promise.resolve();
+  return withTimeout(
+    new Promise<void>((resolve, reject) => {
+      socket.once('end', () => resolve());
+      socket.once('close', () =>
+        socket.readableEnded ? resolve() : reject(new Error('closed without end')),
+      );
+    }),
+    timeoutMs,
+    `end of stream from port ${socket.remotePort}`,
+  );
+}
