@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# Debian packages that the tests or benchmarks drive for real. Installed when we are
-# root with apt-get; otherwise named, with the command that installs them.
+# Programs from Debian that the tests or benchmarks drive for real. Each is checked by command;
+# a missing one is installed when we are root with apt-get, otherwise named with the command
+# that installs it.
 set -euo pipefail
 purpose="${1:-test}"
+# command:package
 case "$purpose" in
-  test) pkgs=(iproute2 procps) ;;
-  bench|bench:gate) pkgs=(iproute2 procps iperf3 iptables) ;;
-  *) pkgs=() ;;
+  test) need=(python3:python3 iperf3:iperf3) ;;
+  bench|bench:gate) need=(python3:python3 iperf3:iperf3 iptables:iptables haproxy:haproxy cc:gcc) ;;
+  *) need=() ;;
 esac
 missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+for entry in "${need[@]}"; do
+  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "sluice: installing Debian packages for $purpose: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || true
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 && exit 0
+  apt-get update -qq >&2 || echo "sluice: apt-get update failed; trying the install anyway" >&2
+  if apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then exit 0; fi
 fi
 echo "sluice: missing Debian packages for $purpose: ${missing[*]}" >&2
 echo "sluice: install them with: sudo apt-get install -y ${missing[*]}" >&2
