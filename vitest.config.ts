@@ -16,8 +16,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],
-          // End-to-end tests start real processes on fixed loopback ports; one file at a time
-          // keeps them from competing for the 2 cores and for ports.
+          // End-to-end tests start real processes and move hundreds of MiB over loopback; one
+          // file at a time keeps them from competing for the 2 cores.
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,

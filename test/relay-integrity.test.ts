@@ -3,7 +3,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
+import { EDGE_NAME } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
+import { findSamples } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { pollUntil, withTimeout } from './helpers/poll.ts';
 import { freePort } from './helpers/ports.ts';
@@ -86,6 +88,14 @@ describe.each(RELAY_PATHS)('relay integrity (%s path)', (relayPath) => {
     expect(sum((s) => s.bytes_in)).toBe(rule.bytes_in);
     expect(sum((s) => s.bytes_out)).toBe(rule.bytes_out);
     expect(sum((s) => s.connections_total)).toBe(rule.connections_total);
+    // The Prometheus form carries the same numbers.
+    const samples = await metrics.samples();
+    const value = (name: string): number[] =>
+      findSamples(samples, name, { client: EDGE_NAME, rule: 'bulk', owner: 'default' }).map((s) => s.value);
+    expect(value('sluice_rule_bytes_in_total')).toEqual([CONNECTIONS * SIZE]);
+    expect(value('sluice_rule_bytes_out_total')).toEqual([CONNECTIONS * SIZE]);
+    expect(value('sluice_rule_connections_total')).toEqual([CONNECTIONS]);
+    expect(value('sluice_rule_active_connections')).toEqual([0]);
   });
 
   it('shows a running transfer in the counters while it runs (at least every 64 KiB)', async () => {
@@ -102,7 +112,6 @@ describe.each(RELAY_PATHS)('relay integrity (%s path)', (relayPath) => {
       config: { shards: 1, rules: [{ name: 'live', listenPort, targetPorts: [target.port] }] },
     });
     const socket = await connectTcp(listenPort);
-    let receivedAtCheck = -1;
     let reachedHalf!: () => void;
     const half = new Promise<void>((resolve) => {
       reachedHalf = resolve;
@@ -112,7 +121,7 @@ describe.each(RELAY_PATHS)('relay integrity (%s path)', (relayPath) => {
     });
     await withTimeout(half, 10_000, 'half the paced stream');
     const rule = await metrics.rule('live');
-    receivedAtCheck = sink.bytes;
+    const receivedAtCheck = sink.bytes;
     // Everything the client has read went through the edge; at most the last 64 KiB may be uncounted.
     expect(rule.bytes_out).toBeGreaterThanOrEqual(SIZE / 2 - 64 * KIB);
     expect(rule.active_connections).toBe(1);

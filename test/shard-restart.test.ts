@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
+import { findSamples } from './helpers/metrics.ts';
 import { pollUntil, withTimeout } from './helpers/poll.ts';
 import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
@@ -111,6 +112,8 @@ describe.each(RELAY_PATHS)('shard restart (%s path)', (relayPath) => {
 
     const json = await metrics.json();
     expect(json.shards).toEqual({ configured: 2, running: 2, restarts: 1 });
+    const shardGauge = findSamples(await metrics.samples(), 'sluice_shards');
+    expect(shardGauge.map((s) => s.value)).toEqual([2]);
     const health = await metrics.get('/healthz');
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });

@@ -3,7 +3,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
+import { EDGE_NAME } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
+import { findSamples } from './helpers/metrics.ts';
 import { pollUntil, withTimeout } from './helpers/poll.ts';
 import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
@@ -46,5 +48,14 @@ describe.each(RELAY_PATHS)('sharding (%s path)', (relayPath) => {
     const busy = rule.shards.filter((s) => s.connections_total > 0);
     expect(busy.length, JSON.stringify(rule.shards)).toBeGreaterThanOrEqual(2);
     expect(rule.shards.reduce((sum, s) => sum + s.connections_total, 0)).toBe(CONNECTIONS);
+
+    // The Prometheus form carries the same numbers, and the shard gauge.
+    const samples = await metrics.samples();
+    expect(findSamples(samples, 'sluice_shards', { client: EDGE_NAME }).map((s) => s.value)).toEqual([2]);
+    const total = findSamples(samples, 'sluice_rule_connections_total', {
+      client: EDGE_NAME,
+      rule: 'spread',
+    });
+    expect(total.map((s) => [s.labels.owner, s.value])).toEqual([['default', CONNECTIONS]]);
   });
 });

@@ -168,6 +168,17 @@ export class EdgeProcess {
   }
 }
 
+/** The edge runs from its TypeScript source, so the Node running the tests must strip types. */
+function edgeNode(): string {
+  const features = process.features as { typescript?: string | false };
+  if (!features.typescript) {
+    throw new Error(
+      `${process.execPath} (Node ${process.version}) cannot run TypeScript; run the tests through ./run (Node 24)`,
+    );
+  }
+  return process.execPath;
+}
+
 function edgeEnv(relayPath: RelayPath, extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The relay path and the test hooks are chosen per test, never inherited.
@@ -187,7 +198,7 @@ export interface StartEdgeOptions {
 
 /** Starts the edge; it is SIGKILLed by the test's cleanup if still running. */
 export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess> {
-  const child = spawn(process.execPath, [EDGE_MAIN, '--config', options.configFile], {
+  const child = spawn(edgeNode(), [EDGE_MAIN, '--config', options.configFile], {
     cwd: REPO_ROOT,
     env: edgeEnv(options.relayPath, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -209,7 +220,7 @@ export interface CommandResult {
 
 /** Runs the edge binary with `args` to completion (e.g. `--check --config FILE`). */
 export function runEdgeCommand(args: readonly string[], timeoutMs = 20_000): Promise<CommandResult> {
-  const child = spawn(process.execPath, [EDGE_MAIN, ...args], {
+  const child = spawn(edgeNode(), [EDGE_MAIN, ...args], {
     cwd: REPO_ROOT,
     env: edgeEnv('js', {}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -23,6 +23,21 @@ export class StandaloneEdge {
   }
 
   async start(): Promise<void> {
+    // Signals are ours from the first moment: a SIGHUP or SIGTERM during start-up must not
+    // take Node's default action (exit) while rules are half applied.
+    this.installSignals();
+    let started: () => void = () => {};
+    this.reloading = new Promise((resolve) => {
+      started = resolve;
+    });
+    try {
+      await this.startShardsAndRules();
+    } finally {
+      started();
+    }
+  }
+
+  private async startShardsAndRules(): Promise<void> {
     const testHooks = process.env.SLUICE_TEST_HOOKS === '1';
     const shards = this.config.shards ?? availableParallelism();
     this.supervisor = await ShardSupervisor.start({
@@ -46,11 +61,12 @@ export class StandaloneEdge {
       { client: this.config.name, shards, relay: 'js', rules: this.config.rules.length, failed: result.failed.length },
       'edge ready',
     );
-    this.installSignals();
   }
 
   /** Re-reads the file; a file that does not validate changes nothing. */
   reload(): Promise<void> {
+    // Chained after start-up too: a SIGHUP that arrives while the first rule set is being
+    // applied runs once that is done.
     this.reloading = this.reloading.then(async () => {
       if (this.stopping || !this.supervisor) return;
       let next: StandaloneConfig;
@@ -103,6 +119,10 @@ export class StandaloneEdge {
           void this.supervisor?.kill().finally(() => process.exit(130));
         }
         return;
+      }
+      if (!this.supervisor) {
+        this.log.info({ signal }, 'stopped before start-up finished');
+        process.exit(0);
       }
       this.metricsServer?.closeIdleConnections();
       void this.stop().then(() => process.exit(0));
