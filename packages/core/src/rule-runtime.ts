@@ -68,15 +68,11 @@ export class RuleRuntime {
   }
 
   /** Stops accepting at once; open connections go on until they end or are closed. */
-  unbind(): Promise<void> {
-    const server = this.server;
+  unbind(): void {
+    // close() stops listening now; its callback would wait for every connection, which the
+    // supervisor tracks itself through the counters.
+    this.server?.close();
     this.server = null;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.close();
-      // close()'s callback waits for every connection; the listening socket is gone now.
-      resolve();
-    });
   }
 
   closeConnections(): void {

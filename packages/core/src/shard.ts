@@ -37,7 +37,7 @@ export class Shard {
   private async handle(message: ToShard): Promise<void> {
     switch (message.type) {
       case 'bind': {
-        await this.rules.get(message.slot)?.unbind();
+        this.rules.get(message.slot)?.unbind();
         const runtime = new RuleRuntime(
           message.rule,
           this.counters,
@@ -59,14 +59,14 @@ export class Shard {
         return;
       }
       case 'unbind': {
-        await this.rules.get(message.slot)?.unbind();
+        this.rules.get(message.slot)?.unbind();
         this.reply(message.id, null);
         return;
       }
       case 'release': {
         const runtime = this.rules.get(message.slot);
         if (runtime) {
-          await runtime.unbind();
+          runtime.unbind();
           runtime.closeConnections();
           this.rules.delete(message.slot);
         }

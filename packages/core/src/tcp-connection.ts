@@ -2,7 +2,7 @@
 // target when a connect fails), hand both sockets to the relay path, and report when it is gone.
 
 import type { Socket } from 'node:net';
-import { connectErrorField, FIELD } from './counters-layout.ts';
+import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
 import type { RelayHandle } from './relay-path.ts';
 import type { RuleRuntime } from './rule-runtime.ts';
 import { connectTarget, type PendingConnect } from './target-connect.ts';
@@ -26,6 +26,12 @@ export class TcpConnection {
     this.client.on('error', onPendingClientError);
     this.client.once('close', this.onClientGoneEarly);
     const targets = this.runtime.targets;
+    if (targets.length === 0) {
+      // Only an SNI rule without a default target has none; its misses are counted there.
+      counters.add(row, rejectField('no_target'), 1);
+      this.client.resetAndDestroy();
+      return;
+    }
     this.tryTarget(this.runtime.picker.first(), targets.length);
   }
 
