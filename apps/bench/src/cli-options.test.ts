@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from './cli-options.ts';
+import { BenchError } from './errors.ts';
+
+const IDS = ['direct', 'redirect', 'naive-pipe', 'haproxy'];
+
+function badFlag(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof BenchError && err.code === 'bad_flag') return err.message;
+    throw err;
+  }
+  throw new Error('expected bad_flag');
+}
+
+describe('resolveOptions', () => {
+  it('runs everything with the full defaults', () => {
+    expect(resolveOptions({}, IDS)).toEqual({
+      quick: false,
+      scenarios: ['throughput', 'idle-memory'],
+      contenders: IDS,
+      seconds: 10,
+      repeats: 3,
+      connections: 4000,
+    });
+  });
+
+  it('shortens runs with --quick; explicit flags still win', () => {
+    const quick = resolveOptions({ quick: true }, IDS);
+    expect([quick.seconds, quick.repeats]).toEqual([3, 1]);
+    expect(resolveOptions({ quick: true, duration: '5' }, IDS).seconds).toBe(5);
+  });
+
+  it('keeps table order for --contenders and --only', () => {
+    expect(resolveOptions({ contenders: 'haproxy, direct' }, IDS).contenders).toEqual(['direct', 'haproxy']);
+    expect(resolveOptions({ only: 'idle-memory' }, IDS).scenarios).toEqual(['idle-memory']);
+  });
+
+  it('names the flag and the accepted values when a value is unknown or malformed', () => {
+    expect(badFlag(() => resolveOptions({ contenders: 'direct,nginx' }, IDS))).toBe(
+      '--contenders: unknown contender "nginx" (any of: direct, redirect, naive-pipe, haproxy)',
+    );
+    expect(badFlag(() => resolveOptions({ only: 'latency' }, IDS))).toBe(
+      '--only: unknown scenario "latency" (one of: throughput, idle-memory)',
+    );
+    expect(badFlag(() => resolveOptions({ repeats: '0' }, IDS))).toBe(
+      '--repeats: expected a whole number from 1 to 100, got "0"',
+    );
+    expect(badFlag(() => resolveOptions({ duration: '2.5' }, IDS))).toMatch(/^--duration: /);
+  });
+});

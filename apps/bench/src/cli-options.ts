@@ -1,0 +1,88 @@
+// Command-line flags to BenchOptions, validated at the boundary: a bad flag names itself and
+// what is accepted.
+
+import { BenchError } from './errors.ts';
+import type { BenchOptions } from './report.ts';
+import { SCENARIO_IDS, type ScenarioId } from './scenarios/scenario.ts';
+
+export interface RawFlags {
+  readonly quick?: boolean;
+  readonly only?: string;
+  readonly contenders?: string;
+  readonly duration?: string;
+  readonly repeats?: string;
+  readonly connections?: string;
+}
+
+export const DEFAULTS = { seconds: 10, repeats: 3, connections: 4000 } as const;
+export const QUICK_DEFAULTS = { seconds: 3, repeats: 1, connections: 4000 } as const;
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function integer(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new BenchError('bad_flag', {
+      flag,
+      reason: `expected a whole number from ${min} to ${max}, got "${value}"`,
+    });
+  }
+  return n;
+}
+
+function isScenarioId(value: string): value is ScenarioId {
+  return (SCENARIO_IDS as readonly string[]).includes(value);
+}
+
+export function resolveOptions(flags: RawFlags, contenderIds: readonly string[]): BenchOptions {
+  const quick = flags.quick ?? false;
+  const defaults = quick ? QUICK_DEFAULTS : DEFAULTS;
+
+  let scenarios: ScenarioId[] = [...SCENARIO_IDS];
+  if (flags.only !== undefined) {
+    const wanted = list(flags.only);
+    const unknown = wanted.filter((s) => !isScenarioId(s));
+    if (wanted.length === 0 || unknown.length > 0) {
+      throw new BenchError('bad_flag', {
+        flag: '--only',
+        reason: `unknown scenario "${unknown[0] ?? flags.only}" (one of: ${SCENARIO_IDS.join(', ')})`,
+      });
+    }
+    scenarios = SCENARIO_IDS.filter((s) => wanted.includes(s));
+  }
+
+  let contenders = [...contenderIds];
+  if (flags.contenders !== undefined) {
+    const wanted = list(flags.contenders);
+    const unknown = wanted.filter((c) => !contenderIds.includes(c));
+    if (wanted.length === 0 || unknown.length > 0) {
+      throw new BenchError('bad_flag', {
+        flag: '--contenders',
+        reason: `unknown contender "${unknown[0] ?? flags.contenders}" (any of: ${contenderIds.join(', ')})`,
+      });
+    }
+    // Table order, whatever order the flag gave.
+    contenders = contenderIds.filter((c) => wanted.includes(c));
+  }
+
+  return {
+    quick,
+    scenarios,
+    contenders,
+    seconds: integer('--duration', flags.duration, defaults.seconds, 1, 3600),
+    repeats: integer('--repeats', flags.repeats, defaults.repeats, 1, 100),
+    connections: integer('--connections', flags.connections, defaults.connections, 1, 100_000),
+  };
+}

@@ -1,0 +1,29 @@
+// A contender is one way of getting bytes from a client port to a target port: nothing
+// (direct), the kernel (iptables REDIRECT), or a user-space relay. Each run starts it afresh
+// and stops it afterwards, so no run inherits another's heap, caches or connections.
+
+/** Where the relaying happens: nothing in between, the kernel, or a process we can measure. */
+export type RelayKind = 'none' | 'kernel' | 'user-space';
+
+export interface RunningContender {
+  /** The relay's process (its RSS is measured with its descendants); null for none/kernel. */
+  readonly pid: number | null;
+  /** The port clients connect to: the listen port, or the target itself for `direct`. */
+  readonly connectPort: number;
+  /** Stops the relay and undoes what start did; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface Contender {
+  /** Stable id used by `--contenders` and in the JSON (`sluice-js-N`). */
+  readonly id: string;
+  /** What the tables show (`sluice-js-N (2 shards)`). */
+  readonly label: string;
+  readonly relay: RelayKind;
+  /** One line on how it is set up, for the report. */
+  readonly description: string;
+  /** null when it can run on this host; otherwise why it is skipped, with the fix if any. */
+  unavailableReason(): Promise<string | null>;
+  /** Starts a fresh relay from 127.0.0.1:listenPort to 127.0.0.1:targetPort; resolves once it serves. */
+  start(listenPort: number, targetPort: number): Promise<RunningContender>;
+}

@@ -1,0 +1,77 @@
+// HAProxy as a user would set it up for plain TCP forwarding: mode tcp, 2 threads, defaults
+// otherwise; a generated config, run in the foreground (-db).
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Contender, RunningContender } from '../contender.ts';
+import { BenchError } from '../errors.ts';
+import { ManagedProcess } from '../managed-process.ts';
+import { waitForListening } from '../ports.ts';
+import { makeTempDir } from '../temp-dir.ts';
+import { findExecutable } from '../tools.ts';
+
+const THREADS = 2;
+/** Enough for the idle-memory scenario while 2 * maxconn stays under the usual 20000 fds. */
+const MAX_CONN = 9000;
+
+export function haproxyConfig(listenPort: number, targetPort: number): string {
+  return [
+    'global',
+    `  nbthread ${THREADS}`,
+    `  maxconn ${MAX_CONN}`,
+    '',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 3s',
+    '  timeout client 1h',
+    '  timeout server 1h',
+    '',
+    'listen bench',
+    `  bind 127.0.0.1:${listenPort}`,
+    `  maxconn ${MAX_CONN}`,
+    `  server target 127.0.0.1:${targetPort}`,
+    '',
+  ].join('\n');
+}
+
+export const haproxy: Contender = {
+  id: 'haproxy',
+  label: `HAProxy (mode tcp, ${THREADS} threads)`,
+  relay: 'user-space',
+  description: `haproxy -db, mode tcp, nbthread ${THREADS}, maxconn ${MAX_CONN}, defaults otherwise`,
+
+  async unavailableReason(): Promise<string | null> {
+    return findExecutable('haproxy') === null ? 'haproxy is not installed (apt-get install haproxy)' : null;
+  },
+
+  async start(listenPort: number, targetPort: number): Promise<RunningContender> {
+    const binary = findExecutable('haproxy');
+    if (binary === null)
+      throw new BenchError('tool_missing', { tool: 'haproxy', install: 'apt-get install haproxy' });
+    const dir = makeTempDir('haproxy');
+    const configFile = join(dir.path, 'haproxy.cfg');
+    writeFileSync(configFile, haproxyConfig(listenPort, targetPort));
+    const proc = new ManagedProcess({ name: 'haproxy', command: binary, args: ['-db', '-f', configFile] });
+    try {
+      await waitForListening(listenPort, 'haproxy', 15_000, () => proc.running);
+    } catch (err) {
+      proc.kill();
+      dir.remove();
+      throw new BenchError('contender_start_failed', {
+        contender: 'haproxy',
+        reason: `${(err as Error).message}\n${proc.describe()}`,
+      });
+    }
+    let stopped = false;
+    return {
+      pid: proc.pid,
+      connectPort: listenPort,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await proc.stop('SIGTERM', 5000);
+        dir.remove();
+      },
+    };
+  },
+};

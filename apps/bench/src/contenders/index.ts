@@ -1,0 +1,12 @@
+// Every contender, in the order the tables show them. Baselines first.
+
+import type { Contender } from '../contender.ts';
+import { direct } from './direct.ts';
+import { haproxy } from './haproxy.ts';
+import { naivePipe } from './naive-pipe.ts';
+import { redirect } from './redirect.ts';
+import { sluiceJs1, sluiceJsN } from './sluice-js.ts';
+
+export const CONTENDERS: readonly Contender[] = [direct, redirect, naivePipe, sluiceJs1, sluiceJsN, haproxy];
+
+export const CONTENDER_IDS: readonly string[] = CONTENDERS.map((c) => c.id);

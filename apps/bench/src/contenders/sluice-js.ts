@@ -1,0 +1,114 @@
+// sluice's standalone edge on the JS relay path (SLUICE_NO_SPLICE=1), with 1 shard or one per
+// core: `<repo>/.tools/bin/node apps/edge/src/main.ts --config <generated toml>`. Ready when
+// the JSON log line "edge ready" says no rule failed.
+
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Contender, RunningContender } from '../contender.ts';
+import { BenchError } from '../errors.ts';
+import { ManagedProcess } from '../managed-process.ts';
+import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
+import { makeTempDir } from '../temp-dir.ts';
+
+const READY_TIMEOUT_MS = 30_000;
+/** The edge drains for this long on SIGTERM; the bench has closed its connections by then. */
+const DRAIN_SECS = 1;
+
+/** The standalone TOML for one rule 127.0.0.1:listen -> 127.0.0.1:target. */
+export function edgeConfigToml(shards: number, listenPort: number, targetPort: number): string {
+  return [
+    'name = "sluice-bench"',
+    `shards = ${shards}`,
+    `drain_timeout_secs = ${DRAIN_SECS}`,
+    '',
+    '[[rules]]',
+    'name = "bench"',
+    `listen = "127.0.0.1:${listenPort}"`,
+    `targets = ["127.0.0.1:${targetPort}"]`,
+    '',
+  ].join('\n');
+}
+
+interface LogLine {
+  readonly msg?: unknown;
+  readonly failed?: unknown;
+  readonly [field: string]: unknown;
+}
+
+function parseLogLine(line: string): LogLine | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as LogLine) : null;
+  } catch {
+    return null;
+  }
+}
+
+function edgeEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_NO_SPLICE: '1', SLUICE_LOG_FORMAT: 'json' };
+  delete env.SLUICE_TEST_HOOKS;
+  return env;
+}
+
+function sluiceJs(id: string, shards: number, label: string): Contender {
+  return {
+    id,
+    label,
+    relay: 'user-space',
+    description: `sluice-edge standalone, JS relay path (SLUICE_NO_SPLICE=1), shards = ${shards}`,
+    unavailableReason: async () => null,
+
+    async start(listenPort: number, targetPort: number): Promise<RunningContender> {
+      const dir = makeTempDir(id);
+      const configFile = join(dir.path, 'edge.toml');
+      writeFileSync(configFile, edgeConfigToml(shards, listenPort, targetPort));
+      const proc = new ManagedProcess({
+        name: id,
+        command: NODE_BIN,
+        args: [EDGE_MAIN, '--config', configFile],
+        cwd: REPO_ROOT,
+        env: edgeEnv(),
+      });
+      const fail = (reason: string): never => {
+        proc.kill();
+        dir.remove();
+        throw new BenchError('contender_start_failed', {
+          contender: id,
+          reason: `${reason}\n${proc.describe()}`,
+        });
+      };
+      let readyLine: string;
+      try {
+        readyLine = await proc.waitForLine(
+          (line) => parseLogLine(line)?.msg === 'edge ready',
+          READY_TIMEOUT_MS,
+          '"edge ready"',
+        );
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+      const ready = parseLogLine(readyLine);
+      if (ready?.failed !== 0) return fail(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
+      if (ready.relay !== undefined && ready.relay !== 'js') {
+        return fail(`"edge ready" reports relay = ${String(ready.relay)} although SLUICE_NO_SPLICE=1`);
+      }
+      let stopped = false;
+      return {
+        pid: proc.pid,
+        connectPort: listenPort,
+        stop: async () => {
+          if (stopped) return;
+          stopped = true;
+          await proc.stop('SIGTERM', (DRAIN_SECS + 5) * 1000);
+          dir.remove();
+        },
+      };
+    },
+  };
+}
+
+export const sluiceJs1 = sluiceJs('sluice-js-1', 1, 'sluice JS, 1 shard');
+
+const CORES = availableParallelism();
+export const sluiceJsN = sluiceJs('sluice-js-N', CORES, `sluice JS, ${CORES} shards`);

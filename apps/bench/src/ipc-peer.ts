@@ -1,0 +1,53 @@
+// A helper process spoken to over IPC (the idle-memory holder and client): requests go out,
+// the next reply of the wanted type comes back, with a deadline.
+
+import { BenchError } from './errors.ts';
+import { ManagedProcess } from './managed-process.ts';
+import { type IdleReply, type IdleRequest, isIdleReply } from './processes/idle-messages.ts';
+
+export class IpcPeer {
+  readonly process: ManagedProcess;
+
+  constructor(name: string, nodeBin: string, script: string, args: readonly string[]) {
+    this.process = new ManagedProcess({ name, command: nodeBin, args: [script, ...args], ipc: true });
+  }
+
+  /** Waits for the next message of `type` (sending `request` first when given). */
+  async next<T extends IdleReply['type']>(
+    type: T,
+    timeoutMs: number,
+    request?: IdleRequest,
+  ): Promise<Extract<IdleReply, { type: T }>> {
+    const child = this.process.child;
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: unknown): void => {
+        if (!isIdleReply(message) || message.type !== type) return;
+        done();
+        resolve(message as Extract<IdleReply, { type: T }>);
+      };
+      const onExit = (): void => {
+        done();
+        reject(
+          new Error(`${this.process.name} exited while waiting for "${type}"\n${this.process.describe()}`),
+        );
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new BenchError('timeout', { ms: timeoutMs, what: `"${type}" from ${this.process.name}` }));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      if (request !== undefined) child.send(request);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.child.connected) this.process.child.disconnect();
+    await this.process.stop('SIGTERM', 3000);
+  }
+}

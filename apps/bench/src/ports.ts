@@ -1,0 +1,70 @@
+// Loopback ports for one contender run, and a readiness check that does not connect: a probe
+// connection would reach the target (an iperf3 server counts it as a failed test), so readiness
+// is a LISTEN socket on the port in /proc/net/tcp.
+
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BenchError } from './errors.ts';
+
+/** `count` distinct loopback ports the kernel had free a moment ago. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
+      });
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
+      ports.push(address.port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+const TCP_LISTEN = '0A';
+
+/** Whether some socket of this network namespace listens on TCP `port` (any address, v4 or v6). */
+export function isListening(port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let table: string;
+    try {
+      table = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of table.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (local !== undefined && fields[3] === TCP_LISTEN && local.endsWith(`:${hexPort}`)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Polls until `port` is listening. `alive` is asked on every poll so a process that died
+ * during start-up fails at once instead of at the timeout.
+ */
+export async function waitForListening(
+  port: number,
+  what: string,
+  timeoutMs: number,
+  alive: () => boolean = () => true,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!isListening(port)) {
+    if (!alive()) throw new Error(`${what} exited before listening on port ${port}`);
+    if (Date.now() > deadline)
+      throw new BenchError('timeout', { ms: timeoutMs, what: `${what} to listen on ${port}` });
+    await sleep(25);
+  }
+}
