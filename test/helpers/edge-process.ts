@@ -206,7 +206,12 @@ export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess>
   const edge = new EdgeProcess(child);
   deferCleanup(() => edge.kill());
   if (options.waitReady ?? true) {
-    await edge.waitForMsg('edge ready', {}, options.readyTimeoutMs ?? 20_000);
+    const ready = await edge.waitForMsg('edge ready', {}, options.readyTimeoutMs ?? 20_000);
+    // A test of one relay path must not pass on the other: the addon failing to build would
+    // otherwise turn every splice test into a second run of the JS path.
+    if (ready.relay !== options.relayPath) {
+      throw new Error(`edge runs relay path ${String(ready.relay)} (${String(ready.splice)}), the test asked for ${options.relayPath}`);
+    }
   }
   return edge;
 }

@@ -27,6 +27,7 @@ export interface RuleJson {
 
 export interface EdgeJson {
   client: string;
+  relay: { path: 'splice' | 'js'; splice_enabled: boolean; reason: string };
   shards: { configured: number; running: number; restarts: number };
   rules: RuleJson[];
 }
@@ -89,8 +90,10 @@ export class EdgeMetrics {
         shards,
       };
     });
+    const splice = this.supervisor.splice;
     return {
       client: this.client,
+      relay: { path: splice.enabled ? 'splice' : 'js', splice_enabled: splice.enabled, reason: splice.reason },
       shards: {
         configured: this.supervisor.shardCount,
         running: this.supervisor.shardsRunning,
@@ -195,6 +198,17 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.set({ client: metrics.client }, metrics.supervisor.shardCount);
+      },
+    });
+    new Gauge({
+      name: 'sluice_splice_enabled',
+      help: 'Whether TCP relays through splice(2) (1) or the JS path (0); reason says why.',
+      labelNames: ['client', 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const splice = metrics.supervisor.splice;
+        this.set({ client: metrics.client, reason: splice.reason }, splice.enabled ? 1 : 0);
       },
     });
     new Counter({

@@ -58,7 +58,14 @@ export class StandaloneEdge {
     }
     const result = await this.supervisor.apply(this.config.rules);
     this.log.info(
-      { client: this.config.name, shards, relay: 'js', rules: this.config.rules.length, failed: result.failed.length },
+      {
+        client: this.config.name,
+        shards,
+        relay: this.supervisor.splice.enabled ? 'splice' : 'js',
+        splice: this.supervisor.splice.reason,
+        rules: this.config.rules.length,
+        failed: result.failed.length,
+      },
       'edge ready',
     );
   }

@@ -4,6 +4,11 @@
 import type { RuleSpec } from '@sluice/config';
 import type { CoreErrorData } from './errors.ts';
 
+export interface SpliceStatus {
+  readonly enabled: boolean;
+  readonly reason: string;
+}
+
 export interface ShardInit {
   readonly shard: number;
   readonly counters: SharedArrayBuffer;
@@ -23,6 +28,6 @@ export type ToShard =
   | { readonly type: 'crash' };
 
 export type FromShard =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly splice: SpliceStatus }
   | { readonly type: 'reply'; readonly id: number; readonly error: CoreErrorData | null }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly msg: string; readonly fields: Record<string, unknown> };

@@ -15,7 +15,7 @@ import { type CoreErrorData, coreError } from './errors.ts';
 import { probeListen } from './port-probe.ts';
 import { listenLabel } from './rule-runtime.ts';
 import { ManagedRule, type RuleState } from './rule-state.ts';
-import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+import type { FromShard, ShardInit, SpliceStatus, ToShard } from './shard-messages.ts';
 import { SlotAllocator } from './slot-allocator.ts';
 import { DEFAULT_SLOT_CAPACITY } from './counters-layout.ts';
 
@@ -70,6 +70,8 @@ const STABLE_AFTER_MS = 10_000;
 export class ShardSupervisor {
   readonly counters: Counters;
   restarts = 0;
+  /** What the shards reported at start: whether they relay through splice(2), and why. */
+  splice: SpliceStatus = { enabled: false, reason: 'no shard started yet' };
   private readonly options: SupervisorOptions;
   private readonly shards: ShardHandle[];
   private readonly slots: SlotAllocator;
@@ -292,7 +294,12 @@ export class ShardSupervisor {
         switch (message.type) {
           case 'ready':
             shard.ready = true;
-            this.options.log('info', 'shard started', { shard: shard.index });
+            this.splice = message.splice;
+            this.options.log('info', 'shard started', {
+              shard: shard.index,
+              relay: message.splice.enabled ? 'splice' : 'js',
+              splice: message.splice.reason,
+            });
             resolve();
             return;
           case 'reply':

@@ -4,24 +4,26 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Counters } from './counters.ts';
 import { type CoreErrorData, coreError } from './errors.ts';
-import { jsRelay } from './js-relay.ts';
 import type { RelayPath } from './relay-path.ts';
 import { listenLabel, RuleRuntime } from './rule-runtime.ts';
-import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+import type { RelaySelection } from './relay-select.ts';
+import type { FromShard, ShardInit, SpliceStatus, ToShard } from './shard-messages.ts';
 
 export class Shard {
   readonly index: number;
   private readonly port: MessagePort;
   private readonly counters: Counters;
   private readonly relayPath: RelayPath;
+  private readonly splice: SpliceStatus;
   private readonly testHooks: boolean;
   private readonly rules = new Map<number, RuleRuntime>();
 
-  constructor(init: ShardInit, port: MessagePort, relayPath: RelayPath = jsRelay) {
+  constructor(init: ShardInit, port: MessagePort, relay: RelaySelection) {
     this.index = init.shard;
     this.port = port;
     this.counters = new Counters(init.counters);
-    this.relayPath = relayPath;
+    this.relayPath = relay.path;
+    this.splice = relay.splice;
     this.testHooks = init.testHooks;
   }
 
@@ -31,7 +33,7 @@ export class Shard {
         this.send({ type: 'log', level: 'error', msg: 'shard request failed', fields: { err: String(err) } });
       });
     });
-    this.send({ type: 'ready' });
+    this.send({ type: 'ready', splice: this.splice });
   }
 
   private async handle(message: ToShard): Promise<void> {

@@ -9,7 +9,8 @@ import { connectTarget, type PendingConnect } from './target-connect.ts';
 
 export class TcpConnection {
   private readonly runtime: RuleRuntime;
-  private readonly client: Socket;
+  /** Dropped once the relay owns the pair, so a spliced connection keeps no socket alive. */
+  private client: Socket | null;
   private pending: PendingConnect | null = null;
   private relay: RelayHandle | null = null;
   private finished = false;
@@ -21,15 +22,16 @@ export class TcpConnection {
 
   start(): void {
     const { counters, row } = this.runtime;
+    const client = this.client!;
     counters.add(row, FIELD.TOTAL, 1);
     counters.add(row, FIELD.ACTIVE, 1);
-    this.client.on('error', onPendingClientError);
-    this.client.once('close', this.onClientGoneEarly);
+    client.on('error', onPendingClientError);
+    client.once('close', this.onClientGoneEarly);
     const targets = this.runtime.targets;
     if (targets.length === 0) {
       // Only an SNI rule without a default target has none; its misses are counted there.
       counters.add(row, rejectField('no_target'), 1);
-      this.client.resetAndDestroy();
+      client.resetAndDestroy();
       return;
     }
     this.tryTarget(this.runtime.picker.first(), targets.length);
@@ -39,7 +41,7 @@ export class TcpConnection {
     if (this.relay) this.relay.destroy();
     else {
       this.pending?.abort();
-      this.client.destroy();
+      this.client?.destroy();
     }
   }
 
@@ -51,7 +53,7 @@ export class TcpConnection {
       if (error) {
         this.runtime.counters.add(this.runtime.row, connectErrorField(error), 1);
         if (attemptsLeft > 1) this.tryTarget((index + 1) % this.runtime.targets.length, attemptsLeft - 1);
-        else this.client.resetAndDestroy();
+        else this.client?.resetAndDestroy();
         return;
       }
       this.startRelay(upstream!);
@@ -59,9 +61,11 @@ export class TcpConnection {
   }
 
   private startRelay(upstream: Socket): void {
-    this.client.removeListener('error', onPendingClientError);
-    this.client.removeListener('close', this.onClientGoneEarly);
-    this.relay = this.runtime.relayPath(this.client, upstream, {
+    const client = this.client!;
+    this.client = null;
+    client.removeListener('error', onPendingClientError);
+    client.removeListener('close', this.onClientGoneEarly);
+    this.relay = this.runtime.relayPath(client, upstream, {
       counters: this.runtime.counters,
       row: this.runtime.row,
       halfCloseTimeoutMs: this.runtime.rule.halfCloseTimeoutMs,

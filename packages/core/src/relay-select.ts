@@ -1,0 +1,22 @@
+// Which relay path this shard uses: splice when the addon loads on this thread (and is not
+// switched off with SLUICE_NO_SPLICE=1), the JS relay otherwise. The reason travels to the
+// supervisor for the start-up log, sluice_splice_enabled and the JSON metrics.
+
+import { loadSplice, spliceStatus } from '@sluice/splice';
+import { FIELD } from './counters-layout.ts';
+import { jsRelay } from './js-relay.ts';
+import type { RelayPath } from './relay-path.ts';
+import { createSpliceRelay } from './splice-relay.ts';
+
+export interface RelaySelection {
+  readonly path: RelayPath;
+  readonly splice: { readonly enabled: boolean; readonly reason: string };
+}
+
+export function selectRelayPath(counters: SharedArrayBuffer): RelaySelection {
+  const native = loadSplice();
+  const status = spliceStatus();
+  if (!native) return { path: jsRelay, splice: status };
+  native.init(counters, { bytesIn: FIELD.BYTES_IN, bytesOut: FIELD.BYTES_OUT });
+  return { path: createSpliceRelay(native, jsRelay), splice: status };
+}

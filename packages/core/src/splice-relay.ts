@@ -1,0 +1,42 @@
+// The splice(2) relay path: once both sockets are connected and nothing waits in their JS
+// buffers, the addon duplicates their descriptors and relays on this shard's own libuv loop;
+// JS then destroys its sockets, so an idle relayed connection holds no JS socket at all.
+// A pair the addon cannot take (splice refused before a byte moved, descriptors unavailable,
+// bytes already buffered in JS) goes to the JS relay instead.
+
+import type { Socket } from 'node:net';
+import type { NativeSplice } from '@sluice/splice';
+import type { RelayPath } from './relay-path.ts';
+
+interface HandleWithFd {
+  readonly fd?: number;
+}
+
+function fdOf(socket: Socket): number {
+  // net.Socket keeps its libuv TCP handle in _handle; on Unix it exposes the descriptor.
+  const handle = (socket as unknown as { _handle?: HandleWithFd | null })._handle;
+  return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): RelayPath {
+  return (client, upstream, context) => {
+    const clientFd = fdOf(client);
+    const upstreamFd = fdOf(upstream);
+    const buffered =
+      client.readableLength + upstream.readableLength + client.writableLength + upstream.writableLength;
+    if (clientFd < 0 || upstreamFd < 0 || buffered > 0) return fallback(client, upstream, context);
+    const id = native.relay(
+      clientFd,
+      upstreamFd,
+      context.row,
+      { halfCloseTimeoutMs: context.halfCloseTimeoutMs },
+      () => context.onClose(),
+    );
+    if (id < 0) return fallback(client, upstream, context);
+    // The addon holds its own descriptors now; closing ours neither shuts down nor resets the
+    // connections (no shutdown(2), no SO_LINGER on these).
+    client.destroy();
+    upstream.destroy();
+    return { destroy: () => native.destroy(id) };
+  };
+}
