@@ -1,0 +1,67 @@
+// Public face of @sluice/splice. Nothing loads at import: the binding is loaded on the first
+// spliceStatus() or loadSplice() call of each thread (a shard loads its own copy on its own
+// event loop), and the outcome is kept for that thread.
+
+import { constants } from 'node:os';
+import { type LoadResult, loadBinding } from './loader.ts';
+import type { NativeBinding, NativeSplice } from './native.ts';
+
+export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
+export type {
+  NativeSplice,
+  SpliceCloseReason,
+  SpliceCloseResult,
+  SpliceCounterFields,
+  SpliceOnClose,
+  SpliceRelayOptions,
+  SpliceStats,
+} from './native.ts';
+
+export interface SpliceStatus {
+  readonly enabled: boolean;
+  /** Why it is (or is not) enabled, for the start-up log, the metric and `--version`. */
+  readonly reason: string;
+}
+
+let loaded: LoadResult | undefined;
+let splice: NativeSplice | null | undefined;
+
+function load(): LoadResult {
+  loaded ??= loadBinding();
+  return loaded;
+}
+
+function wrap(binding: NativeBinding): NativeSplice {
+  return Object.freeze({
+    init: (counters: SharedArrayBuffer, fields: { bytesIn: number; bytesOut: number }) =>
+      binding.init(new BigInt64Array(counters), fields),
+    relay: binding.relay,
+    destroy: binding.destroy,
+    stats: binding.stats,
+  });
+}
+
+/** Whether this thread relays TCP through splice(2), and why (loads the binding if not yet). */
+export function spliceStatus(): SpliceStatus {
+  const { enabled, reason } = load();
+  return { enabled, reason };
+}
+
+/** The splice relay for this thread, or null when disabled (spliceStatus() says why). */
+export function loadSplice(): NativeSplice | null {
+  if (splice === undefined) {
+    const { binding } = load();
+    splice = binding ? wrap(binding) : null;
+  }
+  return splice;
+}
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, value]) => [value, name]),
+);
+
+/** Maps an errno (as in onClose, or the negation of a failed relay() result) to its code. */
+export function spliceErrnoCode(errno: number): string {
+  const value = Math.abs(errno);
+  return ERRNO_NAMES.get(value) ?? `errno ${value}`;
+}

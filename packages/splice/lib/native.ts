@@ -1,0 +1,94 @@
+// The typed contract of the splice addon: what build/Release/sluice_splice.node exports
+// (NativeBinding) and what this package hands to the data plane (NativeSplice). The binding is
+// per thread: each worker that loads it gets its own relays, pipe pool and counters view.
+
+/** Why a relay closed. `errno` is set for the resets, `error` and `unsupported`. */
+export type SpliceCloseReason =
+  | 'eof' // both directions ended with FIN and every byte was delivered
+  | 'client_reset' // ECONNRESET / EPIPE on the client socket; the upstream was reset in turn
+  | 'upstream_reset' // ECONNRESET / EPIPE on the upstream socket; the client was reset in turn
+  | 'error' // any other errno; both sides reset
+  | 'idle_timeout' // one direction ended and the other moved nothing for halfCloseTimeoutMs
+  | 'destroyed' // destroy(id)
+  | 'unsupported'; // splice(2) refused the sockets (EINVAL, ENOSYS, EOPNOTSUPP) before a byte moved
+
+export interface SpliceCloseResult {
+  readonly reason: SpliceCloseReason;
+  /** 0, or the errno behind the reason (ECONNRESET, EPIPE, ETIMEDOUT, ...). */
+  readonly errno: number;
+  /** Bytes delivered client -> upstream. */
+  readonly bytesIn: number;
+  /** Bytes delivered upstream -> client. */
+  readonly bytesOut: number;
+}
+
+export interface SpliceRelayOptions {
+  /** Once one direction ended, close the pair after this long with no byte moved; 0 = never. */
+  readonly halfCloseTimeoutMs: number;
+}
+
+/** Word offsets, within a counters row, of the two byte counters the relay adds to. */
+export interface SpliceCounterFields {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export interface SpliceStats {
+  /** Relays open on this thread. */
+  readonly relays: number;
+  /** Pipes held by a direction with bytes in flight. */
+  readonly pipesInUse: number;
+  /** Empty pipes kept for reuse. */
+  readonly pipesPooled: number;
+}
+
+export type SpliceOnClose = (result: SpliceCloseResult) => void;
+
+/** The data plane's view of the splice path (what loadSplice() returns). */
+export interface NativeSplice {
+  /**
+   * Once per thread, before relay(): the counters SharedArrayBuffer (BigInt64 words) and where
+   * bytes in / out sit in a row. The relay adds to word `row + fields.bytesIn` (client -> upstream)
+   * and `row + fields.bytesOut` with atomics, at least every 64 KiB and at close.
+   */
+  init(counters: SharedArrayBuffer, fields: SpliceCounterFields): void;
+  /**
+   * Takes over a connected pair. The descriptors are duplicated (F_DUPFD_CLOEXEC) and made
+   * non-blocking; afterwards the caller destroys its own sockets (which closes only its
+   * descriptors). Bytes must not be waiting in the sockets' JS buffers: nothing read yet, and
+   * any write (PROXY header, replayed ClientHello) already flushed.
+   *
+   * Returns the relay id (> 0), and `onClose` follows exactly once, from the event loop.
+   * Returns -errno (< 0) when nothing was taken over and `onClose` will never be called: the
+   * descriptors could not be duplicated (EMFILE, EBADF), or splice(2) refused these sockets
+   * (EINVAL, ENOSYS, EOPNOTSUPP) on the first try, before any byte moved. The caller's sockets
+   * are then untouched: fall back to the JS relay with them.
+   */
+  relay(
+    clientFd: number,
+    upstreamFd: number,
+    row: number,
+    options: SpliceRelayOptions,
+    onClose: SpliceOnClose,
+  ): number;
+  /** Closes both sides now (drain timeout, rule removed); onClose follows with 'destroyed'. Unknown ids are ignored. */
+  destroy(id: number): void;
+  stats(): SpliceStats;
+}
+
+/** Exactly what the compiled binding exports. */
+export interface NativeBinding {
+  /** `counters` is a BigInt64Array view (over the counters SharedArrayBuffer). */
+  init(counters: BigInt64Array, fields: SpliceCounterFields): void;
+  relay(
+    clientFd: number,
+    upstreamFd: number,
+    row: number,
+    options: SpliceRelayOptions,
+    onClose: SpliceOnClose,
+  ): number;
+  destroy(id: number): void;
+  stats(): SpliceStats;
+}
+
+export const BINDING_EXPORTS = ['init', 'relay', 'destroy', 'stats'] as const;

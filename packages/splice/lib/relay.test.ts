@@ -1,0 +1,353 @@
+// The splice relay on this thread's loop, over real loopback sockets: bytes, half-close, resets,
+// backpressure, counters, pipe accounting, destroy and descriptor hygiene.
+
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSplice, spliceErrnoCode, spliceStatus } from './index.ts';
+import type { NativeSplice } from './native.ts';
+import {
+  closeServer,
+  listen,
+  openFdCount,
+  receivePayload,
+  SpliceFront,
+  sendPayload,
+} from './relay-harness.ts';
+
+const MiB = 1 << 20;
+// A counters buffer shaped like core's (header words, then rows of 32 words); each test takes
+// its own row so totals can be compared exactly.
+const HEADER_WORDS = 4;
+const STRIDE = 32;
+const BYTES_IN = 0;
+const BYTES_OUT = 1;
+const counters = new SharedArrayBuffer((HEADER_WORDS + 64 * STRIDE) * BigInt64Array.BYTES_PER_ELEMENT);
+const words = new BigInt64Array(counters);
+let rowsTaken = 0;
+const takeRow = (): number => HEADER_WORDS + rowsTaken++ * STRIDE;
+const counter = (row: number, field: number): bigint => Atomics.load(words, row + field);
+
+const splice = loadSplice() as NativeSplice;
+const servers: Server[] = [];
+
+async function target(options: { allowHalfOpen?: boolean } = {}): Promise<{ server: Server; port: number }> {
+  const server = createServer({ allowHalfOpen: options.allowHalfOpen ?? false });
+  servers.push(server);
+  return { server, port: await listen(server) };
+}
+
+async function front(targetPort: number, row: number, halfCloseTimeoutMs = 0): Promise<SpliceFront> {
+  return new SpliceFront(splice, { targetPort, row, halfCloseTimeoutMs }).start();
+}
+
+/** One client through a fresh front to `server`; resolves with both ends once relayed. */
+async function pair(
+  server: Server,
+  relay: SpliceFront,
+  allowHalfOpen = false,
+): Promise<{ client: Socket; upstream: Socket }> {
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const client = connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen });
+  const [upstream] = await accepted;
+  await relay.started(relay.ids.length + relay.refused.length + 1);
+  return { client, upstream };
+}
+
+/** Resolves on 'close' (an 'error' before it is fine: only the close matters here). */
+function closed(socket: Socket): Promise<void> {
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+function errorOf(socket: Socket): Promise<NodeJS.ErrnoException> {
+  return new Promise((resolve) => socket.once('error', resolve));
+}
+
+beforeAll(() => {
+  expect(spliceStatus(), 'the splice binary must be built on Linux').toMatchObject({ enabled: true });
+  splice.init(counters, { bytesIn: BYTES_IN, bytesOut: BYTES_OUT });
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map(closeServer));
+});
+
+describe('splice relay', () => {
+  it('reports where it loaded from', () => {
+    expect(spliceStatus().reason).toBe('loaded build/Release/sluice_splice.node');
+  });
+
+  it('carries a few hundred MiB intact both ways at once, counters equal to the totals', async () => {
+    const SIZE = 256 * MiB;
+    const row = takeRow();
+    const t = await target({ allowHalfOpen: true });
+    const relay = await front(t.port, row);
+    const { client, upstream } = await pair(t.server, relay, true);
+    const [clientGot, clientSent, upstreamGot, upstreamSent] = await Promise.all([
+      receivePayload(client),
+      sendPayload(client, SIZE),
+      receivePayload(upstream),
+      sendPayload(upstream, SIZE),
+    ]);
+    expect(upstreamGot).toEqual({ bytes: SIZE, sha256: clientSent });
+    expect(clientGot).toEqual({ bytes: SIZE, sha256: upstreamSent });
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: SIZE, bytesOut: SIZE });
+    expect(counter(row, BYTES_IN)).toBe(BigInt(SIZE));
+    expect(counter(row, BYTES_OUT)).toBe(BigInt(SIZE));
+    expect(splice.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  }, 120_000);
+
+  it('half-close from the client: the target answers after the FIN arrives', async () => {
+    const row = takeRow();
+    const t = await target({ allowHalfOpen: true });
+    const relay = await front(t.port, row);
+    const { client, upstream } = await pair(t.server, relay, true);
+    let request = '';
+    upstream.setEncoding('utf8').on('data', (s: string) => {
+      request += s;
+    });
+    upstream.once('end', () => upstream.end(`pong:${request}`));
+    let answer = '';
+    client.setEncoding('utf8').on('data', (s: string) => {
+      answer += s;
+    });
+    client.end('ping');
+    await once(client, 'end');
+    expect(answer).toBe('pong:ping');
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: 4, bytesOut: 9 });
+    expect([counter(row, BYTES_IN), counter(row, BYTES_OUT)]).toEqual([4n, 9n]);
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  });
+
+  it('half-close from the target: the client answers after the FIN arrives', async () => {
+    const row = takeRow();
+    const t = await target({ allowHalfOpen: true });
+    const relay = await front(t.port, row);
+    const { client, upstream } = await pair(t.server, relay, true);
+    upstream.end('hello');
+    let greeting = '';
+    client.setEncoding('utf8').on('data', (s: string) => {
+      greeting += s;
+    });
+    client.once('end', () => client.end(`answer to ${greeting}`));
+    let answer = '';
+    upstream.setEncoding('utf8').on('data', (s: string) => {
+      answer += s;
+    });
+    await once(upstream, 'end');
+    expect(answer).toBe('answer to hello');
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: 15, bytesOut: 5 });
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  });
+
+  it('a client reset becomes a reset toward the target', async () => {
+    const t = await target();
+    const relay = await front(t.port, takeRow());
+    const { client, upstream } = await pair(t.server, relay);
+    const upstreamError = errorOf(upstream);
+    client.write('some bytes first');
+    await once(upstream, 'data');
+    client.resetAndDestroy();
+    expect((await upstreamError).code).toBe('ECONNRESET');
+    const [result] = await relay.closed(1);
+    expect(result).toMatchObject({ reason: 'client_reset', bytesIn: 16, bytesOut: 0 });
+    expect(spliceErrnoCode(result?.errno ?? 0)).toBe('ECONNRESET');
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  });
+
+  it('a target reset becomes a reset toward the client', async () => {
+    const t = await target();
+    const relay = await front(t.port, takeRow());
+    const { client, upstream } = await pair(t.server, relay);
+    const clientError = errorOf(client);
+    upstream.write('hello');
+    await once(client, 'data');
+    upstream.resetAndDestroy();
+    expect((await clientError).code).toBe('ECONNRESET');
+    const [result] = await relay.closed(1);
+    expect(result).toMatchObject({ reason: 'upstream_reset', bytesIn: 0, bytesOut: 5 });
+    expect(spliceErrnoCode(result?.errno ?? 0)).toBe('ECONNRESET');
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  });
+
+  it('a slow reader holds bytes in the kernel, not in user memory, and gets them exact', async () => {
+    const SIZE = 96 * MiB;
+    const row = takeRow();
+    const t = await target();
+    const relay = await front(t.port, row);
+    const accepted = once(t.server, 'connection') as Promise<[Socket]>;
+    // The client is the slow reader: one 64 KiB read per timer turn, into one reused buffer
+    // (onread), so neither end of the test allocates per chunk and RSS shows the relay.
+    const hash = createHash('sha256');
+    let received = 0;
+    let lagPeak = 0;
+    let rssPeak = 0;
+    let pipesPeak = 0;
+    let upstream: Socket | undefined;
+    const client = connect({
+      port: relay.port,
+      host: '127.0.0.1',
+      onread: {
+        buffer: Buffer.alloc(64 * 1024),
+        callback(bytes: number, buffer: Uint8Array): boolean {
+          hash.update(buffer.subarray(0, bytes));
+          received += bytes;
+          lagPeak = Math.max(lagPeak, (upstream?.bytesWritten ?? 0) - received);
+          rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+          pipesPeak = Math.max(pipesPeak, splice.stats().pipesInUse);
+          setTimeout(() => client.resume(), 1);
+          return false;
+        },
+      },
+    });
+    [upstream] = await accepted;
+    await relay.started(1);
+    const rssBefore = process.memoryUsage().rss;
+    const ended = once(client, 'end');
+    const sent = await sendPayload(upstream, SIZE);
+    await ended;
+    expect({ received, sha256: hash.digest('hex') }).toEqual({ received: SIZE, sha256: sent });
+    // The reader really fell behind: many MiB were in flight at once...
+    expect(lagPeak).toBeGreaterThan(4 * MiB);
+    // ...while the relay held one pipe (kernel memory) and the process did not grow with it.
+    expect(pipesPeak).toBe(1);
+    expect(rssPeak - rssBefore).toBeLessThan(16 * MiB);
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: 0, bytesOut: SIZE });
+    expect(counter(row, BYTES_OUT)).toBe(BigInt(SIZE));
+    expect(splice.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  }, 120_000);
+
+  it('counters advance during a long transfer and equal the totals at close', async () => {
+    const SIZE = 256 * MiB;
+    const row = takeRow();
+    const t = await target();
+    const relay = await front(t.port, row);
+    const { client, upstream } = await pair(t.server, relay);
+    const samples: { received: number; counted: bigint }[] = [];
+    let next = 16 * MiB;
+    const got = receivePayload(upstream, (received) => {
+      if (received < next) return;
+      next += 16 * MiB;
+      samples.push({ received, counted: counter(row, BYTES_IN) });
+    });
+    const sent = await sendPayload(client, SIZE);
+    expect(await got).toEqual({ bytes: SIZE, sha256: sent });
+    expect(samples.length).toBeGreaterThan(8);
+    for (const { received, counted } of samples) {
+      // Every byte the target has read was counted, give or take the 64 KiB flush step.
+      expect(counted).toBeGreaterThanOrEqual(BigInt(received - 64 * 1024));
+      expect(counted).toBeLessThanOrEqual(BigInt(SIZE));
+    }
+    expect(samples.some(({ counted }) => counted > 0n && counted < BigInt(SIZE))).toBe(true);
+    const [result] = await relay.closed(1);
+    expect(result?.bytesIn).toBe(SIZE);
+    expect(counter(row, BYTES_IN)).toBe(BigInt(SIZE));
+    expect(counter(row, BYTES_OUT)).toBe(0n);
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  }, 120_000);
+
+  it('holds 1000 idle relays with no pipe and two descriptors each, then releases them all', async () => {
+    const COUNT = 1000;
+    const t = await target();
+    const relay = await front(t.port, takeRow());
+    const upstreams: Socket[] = [];
+    t.server.on('connection', (s: Socket) => {
+      upstreams.push(s);
+      if (upstreams.length === COUNT) t.server.emit('all-accepted');
+    });
+    const allAccepted = once(t.server, 'all-accepted');
+    const baseline = openFdCount();
+    const clients: Socket[] = [];
+    for (let batch = 0; batch < COUNT / 100; batch++) {
+      for (let i = 0; i < 100; i++) clients.push(connect({ port: relay.port, host: '127.0.0.1' }));
+      await relay.started(clients.length);
+    }
+    await allAccepted;
+    expect(relay.refused).toEqual([]);
+    expect(splice.stats()).toMatchObject({ relays: COUNT, pipesInUse: 0 });
+    // Per connection: the client and the target's socket (this test's), plus the relay's two
+    // duplicates. The front's own sockets are gone.
+    expect(openFdCount() - baseline).toBe(4 * COUNT);
+    for (const client of clients) client.end();
+    const results = await relay.closed(COUNT);
+    expect(results.every((r) => r.reason === 'eof')).toBe(true);
+    await Promise.all([...clients, ...upstreams].map(closed));
+    expect(splice.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });
+    expect(openFdCount()).toBe(baseline);
+    await relay.close();
+  }, 120_000);
+
+  it('destroy() closes both sides and reports destroyed', async () => {
+    const t = await target();
+    const relay = await front(t.port, takeRow());
+    const { client, upstream } = await pair(t.server, relay);
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    const id = relay.ids[0] ?? -1;
+    splice.destroy(id);
+    splice.destroy(id); // already closing: ignored
+    splice.destroy(0x7ffffff0); // unknown: ignored
+    await Promise.all([closed(client), closed(upstream)]);
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'destroyed', errno: 0, bytesIn: 0, bytesOut: 0 });
+    expect(splice.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });
+    await relay.close();
+  });
+
+  it('closes a half-closed pair that stays silent for halfCloseTimeoutMs', async () => {
+    const t = await target({ allowHalfOpen: true });
+    const relay = await front(t.port, takeRow(), 100);
+    const { client, upstream } = await pair(t.server, relay, true);
+    upstream.resume();
+    client.resume();
+    client.end('bye');
+    await once(upstream, 'end'); // the FIN went through; the target never answers
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'idle_timeout', errno: 0, bytesIn: 3, bytesOut: 0 });
+    await closed(client);
+    // The target got its FIN long ago and never answered: it is the one to let go.
+    upstream.destroy();
+    await relay.close();
+  });
+
+  it('refuses descriptors it cannot take with -errno and no callback', () => {
+    let called = false;
+    const id = splice.relay(1 << 30, 1 << 30, HEADER_WORDS, { halfCloseTimeoutMs: 0 }, () => {
+      called = true;
+    });
+    expect(id).toBeLessThan(0);
+    expect(spliceErrnoCode(id)).toBe('EBADF');
+    expect(called).toBe(false);
+    expect(() => splice.relay(0, 0, words.length, { halfCloseTimeoutMs: 0 }, () => {})).toThrow(RangeError);
+  });
+
+  it('gives back a descriptor the loop cannot poll, leaking nothing', async () => {
+    const devNull = openSync('/dev/null', 'r');
+    const before = openFdCount();
+    let called = false;
+    const id = splice.relay(devNull, devNull, HEADER_WORDS, { halfCloseTimeoutMs: 0 }, () => {
+      called = true;
+    });
+    expect(spliceErrnoCode(id)).toBe('EPERM'); // epoll refuses /dev/null
+    await new Promise((resolve) => setImmediate(resolve)); // let its handles finish closing
+    expect(called).toBe(false);
+    expect(openFdCount()).toBe(before);
+    expect(splice.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });
+    closeSync(devNull);
+  });
+});

@@ -1,0 +1,134 @@
+// N-API surface of the splice relay. Loaded once per Node.js environment (the main thread and
+// each worker that asks for it); every environment gets its own ThreadState, freed by an async
+// cleanup hook once the relays it holds have closed their handles, descriptors and pipes.
+// The typed contract of these exports is lib/native.ts.
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cmath>
+#include <algorithm>
+#include <cstdint>
+
+#include "relay.h"
+
+namespace sluice {
+namespace {
+
+ThreadState* StateOf(const Napi::CallbackInfo& info) { return static_cast<ThreadState*>(info.Data()); }
+
+bool IsUint32(const Napi::Value& value) {
+  if (!value.IsNumber()) return false;
+  double d = value.As<Napi::Number>().DoubleValue();
+  return d >= 0 && d <= 4294967295.0 && std::floor(d) == d;
+}
+
+Napi::Value Throw(Napi::Env env, Napi::Error error) {
+  error.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// init(counters: BigInt64Array, fields: { bytesIn: number; bytesOut: number }): void
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ThreadState* state = StateOf(info);
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
+    return Throw(env, Napi::TypeError::New(env, "init: counters must be a BigInt64Array"));
+  }
+  if (!info[1].IsObject()) return Throw(env, Napi::TypeError::New(env, "init: fields must be an object"));
+  Napi::Object fields = info[1].As<Napi::Object>();
+  Napi::Value in = fields.Get("bytesIn");
+  Napi::Value out = fields.Get("bytesOut");
+  if (!IsUint32(in) || !IsUint32(out)) {
+    return Throw(env, Napi::TypeError::New(env, "init: fields.bytesIn and fields.bytesOut must be word offsets"));
+  }
+  if (!state->relays.empty()) {
+    return Throw(env, Napi::Error::New(env, "init: relays are open on this thread"));
+  }
+  Napi::BigInt64Array counters = info[0].As<Napi::BigInt64Array>();
+  state->counters_ref = Napi::Persistent(counters.As<Napi::Object>());
+  state->counters = counters.Data();
+  state->counter_words = counters.ElementLength();
+  state->field_in = in.As<Napi::Number>().Uint32Value();
+  state->field_out = out.As<Napi::Number>().Uint32Value();
+  return env.Undefined();
+}
+
+// relay(clientFd, upstreamFd, row, { halfCloseTimeoutMs }, onClose): number
+Napi::Value RelayFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ThreadState* state = StateOf(info);
+  if (state->counters == nullptr) return Throw(env, Napi::Error::New(env, "relay: init() was not called on this thread"));
+  if (!IsUint32(info[0]) || !IsUint32(info[1])) {
+    return Throw(env, Napi::TypeError::New(env, "relay: descriptors must be non-negative integers"));
+  }
+  if (!IsUint32(info[2])) return Throw(env, Napi::TypeError::New(env, "relay: row must be a non-negative integer"));
+  uint32_t row = info[2].As<Napi::Number>().Uint32Value();
+  uint64_t last_word = static_cast<uint64_t>(row) + std::max(state->field_in, state->field_out);
+  if (last_word >= state->counter_words) {
+    return Throw(env, Napi::RangeError::New(env, "relay: row is outside the counters array"));
+  }
+  if (!info[3].IsObject()) return Throw(env, Napi::TypeError::New(env, "relay: options must be an object"));
+  Napi::Value half_close = info[3].As<Napi::Object>().Get("halfCloseTimeoutMs");
+  double half_close_ms = 0;
+  if (!half_close.IsUndefined()) {
+    if (!half_close.IsNumber() || !(half_close.As<Napi::Number>().DoubleValue() >= 0) ||
+        !std::isfinite(half_close.As<Napi::Number>().DoubleValue())) {
+      return Throw(env, Napi::TypeError::New(env, "relay: options.halfCloseTimeoutMs must be a finite number >= 0"));
+    }
+    half_close_ms = half_close.As<Napi::Number>().DoubleValue();
+  }
+  if (!info[4].IsFunction()) return Throw(env, Napi::TypeError::New(env, "relay: onClose must be a function"));
+  int64_t id = Relay::Start(state, static_cast<int>(info[0].As<Napi::Number>().Uint32Value()),
+                            static_cast<int>(info[1].As<Napi::Number>().Uint32Value()), row,
+                            static_cast<uint64_t>(std::ceil(half_close_ms)), info[4].As<Napi::Function>());
+  return Napi::Number::New(env, static_cast<double>(id));
+}
+
+// destroy(id): void — closes both sides now; onClose follows with reason 'destroyed'.
+Napi::Value DestroyFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ThreadState* state = StateOf(info);
+  if (!IsUint32(info[0])) return Throw(env, Napi::TypeError::New(env, "destroy: id must be a relay id"));
+  auto it = state->relays.find(info[0].As<Napi::Number>().Uint32Value());
+  if (it != state->relays.end()) it->second->Destroy();
+  return env.Undefined();
+}
+
+// stats(): { relays, pipesInUse, pipesPooled }
+Napi::Value StatsFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ThreadState* state = StateOf(info);
+  Napi::Object stats = Napi::Object::New(env);
+  stats.Set("relays", Napi::Number::New(env, static_cast<double>(state->relays.size())));
+  stats.Set("pipesInUse", Napi::Number::New(env, static_cast<double>(state->pipes.in_use())));
+  stats.Set("pipesPooled", Napi::Number::New(env, static_cast<double>(state->pipes.pooled())));
+  return stats;
+}
+
+Napi::Object Register(Napi::Env env, Napi::Object exports) {
+  ThreadState* state = new ThreadState(env);
+  if (napi_get_uv_event_loop(env, &state->loop) != napi_ok || state->loop == nullptr) {
+    delete state;
+    Napi::Error::New(env, "sluice_splice: no libuv loop for this environment").ThrowAsJavaScriptException();
+    return exports;
+  }
+  state->async_context = std::make_unique<Napi::AsyncContext>(env, "sluice:splice:relay");
+  if (napi_add_async_cleanup_hook(env, ThreadState::OnTeardown, state, &state->cleanup) != napi_ok) {
+    delete state;
+    Napi::Error::New(env, "sluice_splice: could not add a cleanup hook").ThrowAsJavaScriptException();
+    return exports;
+  }
+  exports.Set("init", Napi::Function::New(env, Init, "init", state));
+  exports.Set("relay", Napi::Function::New(env, RelayFn, "relay", state));
+  exports.Set("destroy", Napi::Function::New(env, DestroyFn, "destroy", state));
+  exports.Set("stats", Napi::Function::New(env, StatsFn, "stats", state));
+  return exports;
+}
+
+}  // namespace
+}  // namespace sluice
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return sluice::Register(env, exports); }
+
+NODE_API_MODULE(sluice_splice, InitModule)

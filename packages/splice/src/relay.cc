@@ -1,0 +1,478 @@
+#include "relay.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <vector>
+
+namespace sluice {
+
+namespace {
+
+// Counters advance at least this often on a long flow (DESIGN.md: "at least every 64 KiB").
+constexpr uint64_t kCounterFlushBytes = 64 * 1024;
+// Bytes one direction may move per loop wake-up before it yields to the rest of the loop. The
+// poll is level-triggered, so a direction that stops early is woken again on the next turn.
+constexpr size_t kBytesPerWake = 4 << 20;
+
+bool IsUnsupported(int err) { return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP; }
+
+int SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  if ((flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return -errno;
+  return 0;
+}
+
+void SetAbortiveClose(int fd) {
+  struct linger lg;
+  lg.l_onoff = 1;
+  lg.l_linger = 0;
+  (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+}  // namespace
+
+const char* CloseReasonName(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kEof: return "eof";
+    case CloseReason::kClientReset: return "client_reset";
+    case CloseReason::kUpstreamReset: return "upstream_reset";
+    case CloseReason::kError: return "error";
+    case CloseReason::kIdleTimeout: return "idle_timeout";
+    case CloseReason::kDestroyed: return "destroyed";
+    case CloseReason::kUnsupported: return "unsupported";
+  }
+  return "error";
+}
+
+Relay::Relay(ThreadState* state, uint32_t id) : state_(state), id_(id) {
+  state_->allocated.insert(this);
+}
+
+Relay::~Relay() { state_->allocated.erase(this); }
+
+int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
+                     uint64_t half_close_ms, Napi::Function on_close) {
+  // Our own descriptors for the two connections: the caller closes its handles right after this
+  // returns, and the connections stay open through these. CLOEXEC so a child never inherits one.
+  int fds[2];
+  fds[0] = fcntl(client_fd, F_DUPFD_CLOEXEC, 0);
+  if (fds[0] < 0) return -errno;
+  fds[1] = fcntl(upstream_fd, F_DUPFD_CLOEXEC, 0);
+  if (fds[1] < 0) {
+    int err = errno;
+    close(fds[0]);
+    return -err;
+  }
+  // O_NONBLOCK lives on the open file description, shared with the caller's descriptor (Node's
+  // are non-blocking already). It matters: SPLICE_F_NONBLOCK only makes the pipe side
+  // non-blocking; a socket read by tcp_splice_read blocks unless the file itself is O_NONBLOCK.
+  for (int fd : fds) {
+    int err = SetNonBlocking(fd);
+    if (err < 0) {
+      close(fds[0]);
+      close(fds[1]);
+      return err;
+    }
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+
+  // Ids stay positive int32 (so -errno can never look like one) and skip any still open.
+  uint32_t id;
+  do {
+    id = state->next_id++;
+    if (state->next_id > 0x7fffffffu) state->next_id = 1;
+  } while (state->relays.count(id) != 0);
+  Relay* r = new Relay(state, id);
+  r->fd_[0] = fds[0];
+  r->fd_[1] = fds[1];
+  r->half_close_ms_ = half_close_ms;
+  r->last_activity_ = uv_now(state->loop);
+  r->dir_[kIn].src = kClient;
+  r->dir_[kIn].dst = kUpstream;
+  r->dir_[kIn].counter_word = row + state->field_in;
+  r->dir_[kOut].src = kUpstream;
+  r->dir_[kOut].dst = kClient;
+  r->dir_[kOut].counter_word = row + state->field_out;
+
+  int inited = 0;
+  int err = uv_timer_init(state->loop, &r->timer_);
+  if (err == 0) {
+    inited++;
+    r->timer_.data = r;
+    for (int side = 0; side < 2 && err == 0; side++) {
+      err = uv_poll_init(state->loop, &r->poll_[side], fds[side]);
+      if (err == 0) {
+        inited++;
+        r->poll_[side].data = r;
+      }
+    }
+  }
+  if (err != 0) {
+    // Nothing was relayed: close our duplicates and whatever handles exist, call nothing.
+    r->closing_ = true;
+    r->silent_ = true;
+    close(fds[0]);
+    close(fds[1]);
+    r->fd_[0] = r->fd_[1] = -1;
+    if (inited == 0) {
+      delete r;
+      state->MaybeFinishTeardown();
+      return err;
+    }
+    r->pending_closes_ = inited;
+    uv_close(reinterpret_cast<uv_handle_t*>(&r->timer_), OnHandleClosed);
+    for (int side = 0; side < inited - 1; side++) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&r->poll_[side]), OnHandleClosed);
+    }
+    return err;
+  }
+
+  r->on_close_ = Napi::Persistent(on_close);
+  state->relays.emplace(id, r);
+
+  // Try the splice first; readiness is waited for only after EAGAIN.
+  r->Run(true, true);
+  if (r->closing_ && r->reason_ == CloseReason::kUnsupported) {
+    // splice(2) refused these sockets before a byte left them: the caller still owns intact
+    // connections and falls back to its own relay. No onClose for this one.
+    r->silent_ = true;
+    return -static_cast<int64_t>(r->errno_);
+  }
+  return id;
+}
+
+void Relay::Abandon() {
+  silent_ = true;
+  on_close_.Reset();
+  Finish(CloseReason::kDestroyed, 0);
+}
+
+void Relay::Run(bool pump_in, bool pump_out) {
+  for (int dir = 0; dir < 2; dir++) {
+    if (closing_) return;
+    if (dir == kIn ? !pump_in : !pump_out) continue;
+    if (dir_[dir].ended) continue;
+    int side = -1;
+    int err = Pump(dir, &side);
+    if (err < 0) {
+      Fail(side, -err);
+      return;
+    }
+  }
+  if (!closing_) UpdatePolls();
+}
+
+int Relay::Pump(int dir, int* failed_side) {
+  Direction& d = dir_[dir];
+  const int src = fd_[d.src];
+  const int dst = fd_[d.dst];
+  size_t budget = kBytesPerWake;
+  bool short_read = false;
+  d.wait_read = false;
+  d.wait_write = false;
+  for (;;) {
+    // Out of the pipe first: a direction reads again only once its pipe is empty, so EAGAIN
+    // from a read always means "socket empty", never "pipe full".
+    while (d.in_pipe > 0) {
+      ssize_t n = splice(d.pipe.rd, nullptr, dst, nullptr, d.in_pipe, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      if (n > 0) {
+        size_t moved = static_cast<size_t>(n);
+        d.in_pipe -= moved;
+        Account(d, moved);
+        budget = moved >= budget ? 0 : budget - moved;
+        if (d.in_pipe > 0) {
+          // A short write means the socket's send buffer is full.
+          d.wait_write = true;
+          return 0;
+        }
+      } else if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) {
+          d.wait_write = true;
+          return 0;
+        }
+        *failed_side = d.dst;
+        return -errno;
+      } else {
+        *failed_side = -1;  // a pipe with bytes in it and our own writer cannot say EOF
+        return -EIO;
+      }
+    }
+    if (d.src_eof) {
+      ReleasePipe(d);
+      EndDirection(dir);
+      return 0;
+    }
+    if (budget == 0 || short_read) {
+      // Probably drained (short read) or this direction had its share of this turn; the
+      // level-triggered poll wakes us at once if more is queued.
+      ReleasePipe(d);
+      d.wait_read = true;
+      return 0;
+    }
+    size_t allowance = Allowance(dir);
+    if (allowance == 0) {
+      // QoS seam: out of tokens. The bucket will call back to resume this direction.
+      ReleasePipe(d);
+      return 0;
+    }
+    if (!d.has_pipe) {
+      int err = state_->pipes.Take(&d.pipe);
+      if (err < 0) {
+        *failed_side = -1;
+        return err;
+      }
+      d.has_pipe = true;
+    }
+    size_t len = std::min(allowance, d.pipe.capacity);
+    ssize_t n = splice(src, nullptr, d.pipe.wr, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    if (n > 0) {
+      d.in_pipe = static_cast<size_t>(n);
+      any_read_ = true;
+      short_read = static_cast<size_t>(n) < len;
+      continue;
+    }
+    if (n == 0) {
+      d.src_eof = true;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      ReleasePipe(d);
+      d.wait_read = true;
+      return 0;
+    }
+    *failed_side = d.src;
+    return -errno;
+  }
+}
+
+void Relay::ReleasePipe(Direction& d) {
+  if (!d.has_pipe) return;
+  if (d.in_pipe == 0) {
+    state_->pipes.Give(d.pipe);
+  } else {
+    state_->pipes.Discard(d.pipe);
+  }
+  d.has_pipe = false;
+  d.in_pipe = 0;
+  d.pipe = Pipe();
+}
+
+void Relay::EndDirection(int dir) {
+  Direction& d = dir_[dir];
+  if (d.ended) return;
+  d.ended = true;
+  // The source sent FIN and everything before it has been written: pass the FIN on. ENOTCONN
+  // (the destination was reset meanwhile) surfaces on the next write or poll.
+  (void)shutdown(fd_[d.dst], SHUT_WR);
+  if (dir_[1 - dir].ended) {
+    Finish(CloseReason::kEof, 0);
+    return;
+  }
+  if (half_close_ms_ > 0 && !timer_armed_) {
+    timer_armed_ = true;
+    last_activity_ = uv_now(state_->loop);
+    uv_timer_start(&timer_, OnTimer, half_close_ms_, 0);
+  }
+}
+
+void Relay::Account(Direction& d, size_t bytes) {
+  d.total += bytes;
+  d.unflushed += bytes;
+  last_activity_ = uv_now(state_->loop);
+  if (d.unflushed >= kCounterFlushBytes && state_->counters != nullptr) {
+    __atomic_fetch_add(&state_->counters[d.counter_word], static_cast<int64_t>(d.unflushed), __ATOMIC_SEQ_CST);
+    d.unflushed = 0;
+  }
+}
+
+void Relay::FlushCounters() {
+  for (Direction& d : dir_) {
+    if (d.unflushed == 0 || state_->counters == nullptr) continue;
+    __atomic_fetch_add(&state_->counters[d.counter_word], static_cast<int64_t>(d.unflushed), __ATOMIC_SEQ_CST);
+    d.unflushed = 0;
+  }
+}
+
+void Relay::UpdatePolls() {
+  // One poll handle per descriptor (libuv forbids two on one fd), watching the union of what
+  // both directions wait for on it.
+  int want[2] = {0, 0};
+  if (dir_[kIn].wait_read) want[kClient] |= UV_READABLE;
+  if (dir_[kIn].wait_write) want[kUpstream] |= UV_WRITABLE;
+  if (dir_[kOut].wait_read) want[kUpstream] |= UV_READABLE;
+  if (dir_[kOut].wait_write) want[kClient] |= UV_WRITABLE;
+  for (int side = 0; side < 2; side++) {
+    if (want[side] == poll_events_[side]) continue;
+    if (want[side] == 0) {
+      uv_poll_stop(&poll_[side]);
+    } else {
+      int err = uv_poll_start(&poll_[side], want[side], OnPoll);
+      if (err != 0) {
+        Fail(-1, -err);
+        return;
+      }
+    }
+    poll_events_[side] = want[side];
+  }
+}
+
+void Relay::Fail(int side, int err) {
+  if (IsUnsupported(err) && !any_read_) {
+    Finish(CloseReason::kUnsupported, err);
+    return;
+  }
+  CloseReason reason = CloseReason::kError;
+  if (err == ECONNRESET || err == EPIPE) {
+    if (side == kClient) reason = CloseReason::kClientReset;
+    if (side == kUpstream) reason = CloseReason::kUpstreamReset;
+  }
+  Finish(reason, err);
+}
+
+void Relay::Finish(CloseReason reason, int err) {
+  if (closing_) return;
+  closing_ = true;
+  reason_ = reason;
+  errno_ = err;
+  FlushCounters();
+  state_->relays.erase(id_);
+
+  // Stop watching before closing: uv_close() on a poll handle removes the descriptor from the
+  // loop's epoll set at once, so closing the descriptor right after is safe.
+  pending_closes_ = 3;
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_[0]), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_[1]), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnHandleClosed);
+
+  // A reset or an error on one side becomes a reset on the other (as the kernel's own
+  // forwarding would), not a polite FIN. EOF, idle timeout and destroy close normally; an
+  // unsupported socket is handed back untouched (we only drop our duplicates).
+  bool abortive = reason == CloseReason::kClientReset || reason == CloseReason::kUpstreamReset ||
+                  reason == CloseReason::kError;
+  for (int side = 0; side < 2; side++) {
+    if (fd_[side] < 0) continue;
+    if (abortive) SetAbortiveClose(fd_[side]);
+    close(fd_[side]);
+    fd_[side] = -1;
+  }
+  ReleasePipe(dir_[kIn]);
+  ReleasePipe(dir_[kOut]);
+}
+
+void Relay::OnPoll(uv_poll_t* handle, int status, int events) {
+  Relay* r = static_cast<Relay*>(handle->data);
+  if (r->closing_) return;
+  const int side = handle == &r->poll_[kClient] ? kClient : kUpstream;
+  if (status < 0) {
+    // libuv reports POLLERR as UV_EBADF and stops the handle; the socket knows the real error.
+    r->poll_events_[side] = 0;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(r->fd_[side], SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    r->Fail(side, err != 0 ? err : EIO);
+    return;
+  }
+  // Readable side feeds the direction whose source it is; writable, the one whose destination.
+  bool pump_in = false;
+  bool pump_out = false;
+  if (events & UV_READABLE) (side == kClient ? pump_in : pump_out) = true;
+  if (events & UV_WRITABLE) (side == kClient ? pump_out : pump_in) = true;
+  r->Run(pump_in, pump_out);
+}
+
+void Relay::OnTimer(uv_timer_t* handle) {
+  Relay* r = static_cast<Relay*>(handle->data);
+  if (r->closing_) return;
+  uint64_t idle = uv_now(r->state_->loop) - r->last_activity_;
+  if (idle >= r->half_close_ms_) {
+    r->Finish(CloseReason::kIdleTimeout, 0);
+  } else {
+    uv_timer_start(&r->timer_, OnTimer, r->half_close_ms_ - idle, 0);
+  }
+}
+
+void Relay::OnHandleClosed(uv_handle_t* handle) {
+  Relay* r = static_cast<Relay*>(handle->data);
+  if (--r->pending_closes_ == 0) r->Complete();
+}
+
+void Relay::Complete() {
+  ThreadState* state = state_;
+  if (!silent_ && !state->tearing_down && !on_close_.IsEmpty()) CallOnClose();
+  delete this;
+  state->MaybeFinishTeardown();
+}
+
+void Relay::CallOnClose() {
+  // We are in a libuv close callback, not inside a JS call: open a scope ourselves, and call
+  // through napi_make_callback so nextTicks and microtasks run after it as for any I/O callback.
+  // Raw N-API on purpose: the environment may be stopping (process.exit() or terminate() in a
+  // worker, with this close callback still queued); then these calls fail and we skip the
+  // callback, where node-addon-api's error path would abort the process.
+  napi_env env = state_->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value result = nullptr;
+  napi_value value = nullptr;
+  bool ok = napi_create_object(env, &result) == napi_ok;
+  ok = ok && napi_create_string_utf8(env, CloseReasonName(reason_), NAPI_AUTO_LENGTH, &value) == napi_ok &&
+       napi_set_named_property(env, result, "reason", value) == napi_ok;
+  ok = ok && napi_create_int32(env, errno_, &value) == napi_ok &&
+       napi_set_named_property(env, result, "errno", value) == napi_ok;
+  ok = ok && napi_create_double(env, static_cast<double>(dir_[kIn].total), &value) == napi_ok &&
+       napi_set_named_property(env, result, "bytesIn", value) == napi_ok;
+  ok = ok && napi_create_double(env, static_cast<double>(dir_[kOut].total), &value) == napi_ok &&
+       napi_set_named_property(env, result, "bytesOut", value) == napi_ok;
+  napi_value global = nullptr;
+  napi_value callback = nullptr;
+  ok = ok && napi_get_global(env, &global) == napi_ok &&
+       napi_get_reference_value(env, static_cast<napi_ref>(on_close_), &callback) == napi_ok && callback != nullptr;
+  if (ok) {
+    napi_value ignored;
+    napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*state_->async_context), global,
+                                            callback, 1, &result, &ignored);
+    bool pending = false;
+    if (status != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      // Nothing above us can catch it: make it an uncaught exception, as any event handler's.
+      // (napi_fatal_exception itself declines when the environment can no longer run JS.)
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
+  ThreadState* state = static_cast<ThreadState*>(arg);
+  state->cleanup = handle;
+  state->tearing_down = true;
+  // Open relays close now; those already closing only lose their callback. Either way the
+  // last close callback frees them, and the last of those finishes the teardown.
+  std::vector<Relay*> all(state->allocated.begin(), state->allocated.end());
+  for (Relay* relay : all) relay->Abandon();
+  // The environment is still whole here; after this hook it is not. Drop every JS reference now.
+  state->counters = nullptr;
+  state->counters_ref.Reset();
+  state->async_context.reset();
+  state->MaybeFinishTeardown();
+}
+
+void ThreadState::MaybeFinishTeardown() {
+  if (!tearing_down || !allocated.empty()) return;
+  pipes.CloseAll();
+  napi_remove_async_cleanup_hook(cleanup);
+  delete this;
+}
+
+}  // namespace sluice

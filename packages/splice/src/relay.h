@@ -1,0 +1,132 @@
+// The splice relay: two connected TCP sockets (duplicated descriptors) joined through kernel
+// pipes, driven by the calling thread's libuv loop. No threads, no blocking calls.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "pipe-pool.h"
+
+namespace sluice {
+
+class Relay;
+
+// Everything the addon holds for one Node.js environment (main thread or one worker). Created
+// when the module is loaded into that environment; freed by the async cleanup hook once every
+// relay's handles have closed. There is no per-process mutable state.
+struct ThreadState {
+  explicit ThreadState(napi_env env_in) : env(env_in) {}
+
+  napi_env env;
+  uv_loop_t* loop = nullptr;
+  napi_async_cleanup_hook_handle cleanup = nullptr;
+  bool tearing_down = false;
+
+  // init(): the counters words and where the two byte fields sit in a row.
+  Napi::ObjectReference counters_ref;
+  int64_t* counters = nullptr;
+  size_t counter_words = 0;
+  uint32_t field_in = 0;
+  uint32_t field_out = 1;
+
+  std::unique_ptr<Napi::AsyncContext> async_context;
+  PipePool pipes;
+
+  // Open relays by id (a relay leaves the map when it starts closing), and every Relay object
+  // still allocated, open or with libuv handles still closing.
+  std::unordered_map<uint32_t, Relay*> relays;
+  std::unordered_set<Relay*> allocated;
+  uint32_t next_id = 1;
+
+  static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
+  void MaybeFinishTeardown();
+};
+
+enum class CloseReason { kEof, kClientReset, kUpstreamReset, kError, kIdleTimeout, kDestroyed, kUnsupported };
+
+const char* CloseReasonName(CloseReason reason);
+
+class Relay {
+ public:
+  enum Side { kClient = 0, kUpstream = 1 };
+  enum Dir { kIn = 0, kOut = 1 };  // in = client -> upstream, out = upstream -> client
+
+  // Returns the relay id (> 0), or -errno when nothing was taken over: either the descriptors
+  // could not be duplicated, or splice(2) is not supported on these sockets (EINVAL, ENOSYS,
+  // EOPNOTSUPP) and no byte has left them, so the caller can still use its own sockets.
+  static int64_t Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
+                       uint64_t half_close_ms, Napi::Function on_close);
+
+  // destroy(id): close both sides now (drain timeout, rule removed).
+  void Destroy() { Finish(CloseReason::kDestroyed, 0); }
+  // Environment teardown: close everything (if not closing already), call nothing, and drop the
+  // JS callback while the environment can still take it.
+  void Abandon();
+
+ private:
+  struct Direction {
+    int src = 0;  // Side
+    int dst = 0;  // Side
+    Pipe pipe;
+    bool has_pipe = false;
+    size_t in_pipe = 0;      // bytes spliced into the pipe, not yet out of it
+    bool src_eof = false;    // splice from src returned 0
+    bool ended = false;      // drained after EOF and shutdown(dst, SHUT_WR) done
+    bool wait_read = false;  // waiting for src readable (pipe empty, splice said EAGAIN)
+    bool wait_write = false; // waiting for dst writable (pipe holds bytes)
+    uint64_t total = 0;      // bytes written to dst
+    uint64_t unflushed = 0;  // bytes not yet added to the counters
+    size_t counter_word = 0;
+  };
+
+  Relay(ThreadState* state, uint32_t id);
+  ~Relay();
+
+  // QoS seam: the most bytes direction `dir` may move with its next splice. Today this is one
+  // full pipe; bandwidth caps will return the tokens the direction holds, and 0 will mean "wait
+  // for a refill" (the bucket then calls Resume(dir) and this relay re-arms its poll).
+  size_t Allowance(int dir) const { return PipePool::kPipeBytes; }
+
+  // Moves bytes for one direction until the kernel says EAGAIN or a per-wake budget is spent.
+  // Returns 0, or -errno with *failed_side set to the side whose descriptor failed (-1: local).
+  int Pump(int dir, int* failed_side);
+  void ReleasePipe(Direction& d);
+  void EndDirection(int dir);
+  void Account(Direction& d, size_t bytes);
+  void FlushCounters();
+  void UpdatePolls();
+  void Fail(int side, int err);
+  void Finish(CloseReason reason, int err);
+  void Run(bool pump_in, bool pump_out);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* handle);
+  static void OnHandleClosed(uv_handle_t* handle);
+  void Complete();
+  void CallOnClose();
+
+  ThreadState* state_;
+  uint32_t id_;
+  int fd_[2] = {-1, -1};
+  uv_poll_t poll_[2];
+  int poll_events_[2] = {0, 0};
+  uv_timer_t timer_;
+  bool timer_armed_ = false;
+  Direction dir_[2];
+  uint64_t half_close_ms_ = 0;
+  uint64_t last_activity_ = 0;
+  bool any_read_ = false;  // some byte has left a socket (fallback is no longer possible)
+  bool closing_ = false;
+  bool silent_ = false;    // close without calling onClose
+  CloseReason reason_ = CloseReason::kEof;
+  int errno_ = 0;
+  int pending_closes_ = 0;
+  Napi::FunctionReference on_close_;
+};
+
+}  // namespace sluice
