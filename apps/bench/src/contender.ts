@@ -22,6 +22,8 @@ export interface Contender {
   readonly relay: RelayKind;
   /** One line on how it is set up, for the report. */
   readonly description: string;
+  /** Set when the idle-memory scenario does not apply to it, saying why. */
+  readonly idleMemoryNote?: string;
   /** null when it can run on this host; otherwise why it is skipped, with the fix if any. */
   unavailableReason(): Promise<string | null>;
   /** Starts a fresh relay from 127.0.0.1:listenPort to 127.0.0.1:targetPort; resolves once it serves. */

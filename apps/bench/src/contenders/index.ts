@@ -5,8 +5,19 @@ import { direct } from './direct.ts';
 import { haproxy } from './haproxy.ts';
 import { naivePipe } from './naive-pipe.ts';
 import { redirect } from './redirect.ts';
-import { sluiceJs1, sluiceJsN } from './sluice-js.ts';
+import { cSpliceRelay } from './c-splice-relay.ts';
+import { sluiceJs1, sluiceJsN, sluiceSplice1, sluiceSpliceN } from './sluice-edge.ts';
 
-export const CONTENDERS: readonly Contender[] = [direct, redirect, naivePipe, sluiceJs1, sluiceJsN, haproxy];
+export const CONTENDERS: readonly Contender[] = [
+  direct,
+  redirect,
+  cSpliceRelay,
+  naivePipe,
+  sluiceSplice1,
+  sluiceSpliceN,
+  sluiceJs1,
+  sluiceJsN,
+  haproxy,
+];
 
 export const CONTENDER_IDS: readonly string[] = CONTENDERS.map((c) => c.id);

@@ -184,6 +184,10 @@ export async function runIdleMemory(
       notMeasured.push({ contender: contender.id, reason });
       continue;
     }
+    if (contender.idleMemoryNote) {
+      notMeasured.push({ contender: contender.id, reason: contender.idleMemoryNote });
+      continue;
+    }
     ctx.log(`idle-memory ${contender.id}: ${options.connections} idle connections`);
     try {
       const result = await measure(ctx, contender, options.connections);

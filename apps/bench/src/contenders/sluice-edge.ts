@@ -1,5 +1,5 @@
-// sluice's standalone edge on the JS relay path (SLUICE_NO_SPLICE=1), with 1 shard or one per
-// core: `<repo>/.tools/bin/node apps/edge/src/main.ts --config <generated toml>`. Ready when
+// sluice's standalone edge on the splice path or the JS relay path (SLUICE_NO_SPLICE=1), with
+// 1 shard or one per core: `<repo>/.tools/bin/node apps/edge/src/main.ts --config <generated toml>`. Ready when
 // the JSON log line "edge ready" says no rule failed.
 
 import { writeFileSync } from 'node:fs';
@@ -45,18 +45,22 @@ function parseLogLine(line: string): LogLine | null {
   }
 }
 
-function edgeEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_NO_SPLICE: '1', SLUICE_LOG_FORMAT: 'json' };
+type RelayPath = 'js' | 'splice';
+
+function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
   delete env.SLUICE_TEST_HOOKS;
+  delete env.SLUICE_NO_SPLICE;
+  if (path === 'js') env.SLUICE_NO_SPLICE = '1';
   return env;
 }
 
-function sluiceJs(id: string, shards: number, label: string): Contender {
+function sluiceEdge(id: string, path: RelayPath, shards: number, label: string): Contender {
   return {
     id,
     label,
     relay: 'user-space',
-    description: `sluice-edge standalone, JS relay path (SLUICE_NO_SPLICE=1), shards = ${shards}`,
+    description: `sluice-edge standalone, ${path === 'js' ? 'JS relay path (SLUICE_NO_SPLICE=1)' : 'splice(2) path'}, shards = ${shards}`,
     unavailableReason: async () => null,
 
     async start(listenPort: number, targetPort: number): Promise<RunningContender> {
@@ -68,7 +72,7 @@ function sluiceJs(id: string, shards: number, label: string): Contender {
         command: NODE_BIN,
         args: [EDGE_MAIN, '--config', configFile],
         cwd: REPO_ROOT,
-        env: edgeEnv(),
+        env: edgeEnv(path),
       });
       const fail = (reason: string): never => {
         proc.kill();
@@ -90,8 +94,8 @@ function sluiceJs(id: string, shards: number, label: string): Contender {
       }
       const ready = parseLogLine(readyLine);
       if (ready?.failed !== 0) return fail(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
-      if (ready.relay !== undefined && ready.relay !== 'js') {
-        return fail(`"edge ready" reports relay = ${String(ready.relay)} although SLUICE_NO_SPLICE=1`);
+      if (ready.relay !== path) {
+        return fail(`"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`);
       }
       let stopped = false;
       return {
@@ -108,7 +112,8 @@ function sluiceJs(id: string, shards: number, label: string): Contender {
   };
 }
 
-export const sluiceJs1 = sluiceJs('sluice-js-1', 1, 'sluice JS, 1 shard');
-
 const CORES = availableParallelism();
-export const sluiceJsN = sluiceJs('sluice-js-N', CORES, `sluice JS, ${CORES} shards`);
+export const sluiceSplice1 = sluiceEdge('sluice-splice-1', 'splice', 1, 'sluice splice, 1 shard');
+export const sluiceSpliceN = sluiceEdge('sluice-splice-N', 'splice', CORES, `sluice splice, ${CORES} shards`);
+export const sluiceJs1 = sluiceEdge('sluice-js-1', 'js', 1, 'sluice JS, 1 shard');
+export const sluiceJsN = sluiceEdge('sluice-js-N', 'js', CORES, `sluice JS, ${CORES} shards`);
