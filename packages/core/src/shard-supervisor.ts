@@ -61,6 +61,14 @@ interface ShardHandle {
 }
 
 const SHARD_ENTRY = new URL('./shard-entry.ts', import.meta.url);
+/**
+ * Every accepted connection leaves a few KiB of garbage behind (the net.Socket objects the
+ * splice path hands off, the stream state of closed connections). With V8's default young
+ * generation a shard keeps tens of MiB of it resident between scavenges, which showed up as
+ * ~4.3 KiB of RSS per idle connection at 4000 connections; 4 MiB brings that to ~2.8 KiB
+ * with no measurable change in single-flow throughput or small-message rate.
+ */
+const SHARD_YOUNG_GENERATION_MB = 4;
 const DRAIN_POLL_MS = 50;
 const RESTART_DELAY_MIN_MS = 100;
 const RESTART_DELAY_MAX_MS = 5_000;
@@ -285,7 +293,11 @@ export class ShardSupervisor {
       counters: this.counters.words.buffer as SharedArrayBuffer,
       testHooks: this.options.testHooks ?? false,
     };
-    const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `sluice-shard-${shard.index}` });
+    const worker = new Worker(SHARD_ENTRY, {
+      workerData: init,
+      name: `sluice-shard-${shard.index}`,
+      resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
+    });
     shard.worker = worker;
     shard.startedAt = Date.now();
     let lastError: string | null = null;
