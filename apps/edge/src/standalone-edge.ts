@@ -89,8 +89,11 @@ export class StandaloneEdge {
           this.log.warn({ key, file: next.file }, `reload: a change of "${key}" takes effect at the next restart`);
         }
       }
+      // Applies to rules retired by this reload and to the final drain.
+      this.supervisor.drainTimeoutMs = next.drainTimeoutSecs * 1000;
       const result: ApplyResult = await this.supervisor.apply(next.rules);
-      this.config = { ...next, shards: this.config.shards, metrics: this.config.metrics, name: this.config.name, drainTimeoutSecs: next.drainTimeoutSecs };
+      // shards, metrics and name keep their running values until a restart.
+      this.config = { ...next, shards: this.config.shards, metrics: this.config.metrics, name: this.config.name };
       this.log.info(
         {
           added: result.added,

@@ -78,6 +78,8 @@ const STABLE_AFTER_MS = 10_000;
 export class ShardSupervisor {
   readonly counters: Counters;
   restarts = 0;
+  /** How long a retired rule's connections may go on; a reload may change it. */
+  drainTimeoutMs: number;
   /** What the shards reported at start: whether they relay through splice(2), and why. */
   splice: SpliceStatus = { enabled: false, reason: 'no shard started yet' };
   private readonly options: SupervisorOptions;
@@ -91,6 +93,7 @@ export class ShardSupervisor {
 
   private constructor(options: SupervisorOptions) {
     this.options = options;
+    this.drainTimeoutMs = options.drainTimeoutMs;
     const capacity = options.slotCapacity ?? DEFAULT_SLOT_CAPACITY;
     this.counters = new Counters(Counters.allocate(options.shards, capacity));
     this.slots = new SlotAllocator(capacity);
@@ -249,7 +252,7 @@ export class ShardSupervisor {
 
   private async drain(rule: ManagedRule): Promise<void> {
     const slot = rule.slot!;
-    const deadline = Date.now() + this.options.drainTimeoutMs;
+    const deadline = Date.now() + this.drainTimeoutMs;
     while (this.activeConnections(rule) > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
     const left = this.activeConnections(rule);
     await this.broadcast({ type: 'release', slot });
