@@ -55,7 +55,7 @@ export function payloadDigest(...parts: ReadonlyArray<readonly [seed: string, to
 }
 
 /** Resolves when the socket can take more, rejects if it closes or fails first. */
-function drained(socket: Socket): Promise<void> {
+export function drained(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
       off();
@@ -89,6 +89,11 @@ export interface SendOptions {
   readonly end?: boolean;
   /** Called after each chunk was handed to the socket, with the running total. */
   readonly onProgress?: (sentBytes: number) => void;
+  /**
+   * Checked before each chunk: once it returns true the stream stops short of `totalBytes` (and
+   * ends as usual); the digest covers what was sent. For streams that run until the test says.
+   */
+  readonly stopWhen?: () => boolean;
 }
 
 /**
@@ -105,7 +110,10 @@ export async function sendPayload(
   const hash = createHash('sha256');
   const chunkBytes = options.chunkBytes ?? 64 * KIB;
   let sent = 0;
-  for (let chunk = source.next(chunkBytes); chunk !== null; chunk = source.next(chunkBytes)) {
+  for (;;) {
+    if (options.stopWhen?.()) break;
+    const chunk = source.next(chunkBytes);
+    if (chunk === null) break;
     if (socket.destroyed || socket.writableEnded)
       throw new Error(`socket closed after ${sent} bytes were sent`);
     hash.update(chunk);
