@@ -284,6 +284,17 @@ describe.each(RELAY_PATHS)('shard killed mid-transfer (%s path)', (relayPath) =>
       throw new Error(`${err.message}; still open (hung): transfers ${open.join(', ')}\n${edge.describe()}`);
     });
     expect(await Promise.all(dead.map(outcome))).toEqual(dead.map(() => 'cut'));
+    // A peer that only reads must not mistake the cut for a complete stream: both ends of every
+    // dead-shard transfer see a reset, not a clean end.
+    const endings = await Promise.all(
+      dead.flatMap((t) => [t.down.sink.done, t.up.sink.done]).map((done) =>
+        done.then(
+          () => 'clean end',
+          (err: NodeJS.ErrnoException) => err.code ?? err.message,
+        ),
+      ),
+    );
+    expect(endings).toEqual(endings.map(() => 'ECONNRESET'));
 
     // Shard 1's transfers keep flowing through the crash and the restart (the stalled ones
     // once their clients read again, from the bytes held in flight), then complete whole.

@@ -35,9 +35,10 @@ class JsRelay implements RelayHandle {
     this.context = context;
   }
 
+  /** Cut short by us (drain timeout, shard exit): both peers see a reset, not a clean end. */
   destroy(): void {
-    this.client.destroy();
-    this.upstream.destroy();
+    this.client.resetAndDestroy();
+    this.upstream.resetAndDestroy();
   }
 
   startHalfCloseTimer(): void {
@@ -87,7 +88,9 @@ function onClose(this: RelaySocket): void {
 }
 
 function onTimeout(this: RelaySocket): void {
-  this[RELAY].destroy();
+  // One direction already ended and the other stayed silent: a normal close, as the splice path does.
+  this[RELAY].client.destroy();
+  this[RELAY].upstream.destroy();
 }
 
 function wire(socket: RelaySocket, peer: RelaySocket, relay: JsRelay, field: number): void {

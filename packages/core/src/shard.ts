@@ -28,6 +28,12 @@ export class Shard {
   }
 
   start(): void {
+    // A shard that dies (a bug, or the crash test hook) takes its connections with it; their
+    // peers must see a reset, not a clean end that looks like a complete stream. 'exit' runs
+    // synchronously before the thread's handles are torn down.
+    process.once('exit', () => {
+      for (const runtime of this.rules.values()) runtime.closeConnections();
+    });
     this.port.on('message', (message: ToShard) => {
       this.handle(message).catch((err: unknown) => {
         this.send({ type: 'log', level: 'error', msg: 'shard request failed', fields: { err: String(err) } });

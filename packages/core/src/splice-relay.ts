@@ -19,6 +19,12 @@ function fdOf(socket: Socket): number {
 }
 
 export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): RelayPath {
+  // When the shard's thread exits, the addon's own cleanup hook resets every pair it holds;
+  // calling into it from JS exit handlers would race that teardown.
+  let exiting = false;
+  process.once('exit', () => {
+    exiting = true;
+  });
   return (client, upstream, context) => {
     const clientFd = fdOf(client);
     const upstreamFd = fdOf(upstream);
@@ -37,6 +43,10 @@ export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): Re
     // connections (no shutdown(2), no SO_LINGER on these).
     client.destroy();
     upstream.destroy();
-    return { destroy: () => native.destroy(id) };
+    return {
+      destroy: () => {
+        if (!exiting) native.destroy(id);
+      },
+    };
   };
 }

@@ -41,7 +41,7 @@ export class TcpConnection {
     if (this.relay) this.relay.destroy();
     else {
       this.pending?.abort();
-      this.client?.destroy();
+      this.client?.resetAndDestroy();
     }
   }
 

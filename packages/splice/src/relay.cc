@@ -356,10 +356,12 @@ void Relay::Finish(CloseReason reason, int err) {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnHandleClosed);
 
   // A reset or an error on one side becomes a reset on the other (as the kernel's own
-  // forwarding would), not a polite FIN. EOF, idle timeout and destroy close normally; an
-  // unsupported socket is handed back untouched (we only drop our duplicates).
+  // forwarding would), not a polite FIN. A pair cut short by us (drain timeout, rule removed,
+  // shard exiting) is reset too: a peer that only reads must not take a cut stream for a
+  // complete one. EOF and the half-close idle timeout close normally; an unsupported socket
+  // is handed back untouched (we only drop our duplicates).
   bool abortive = reason == CloseReason::kClientReset || reason == CloseReason::kUpstreamReset ||
-                  reason == CloseReason::kError;
+                  reason == CloseReason::kError || reason == CloseReason::kDestroyed;
   for (int side = 0; side < 2; side++) {
     if (fd_[side] < 0) continue;
     if (abortive) SetAbortiveClose(fd_[side]);
