@@ -296,13 +296,18 @@ describe('splice relay', () => {
     const t = await target();
     const relay = await front(t.port, takeRow());
     const { client, upstream } = await pair(t.server, relay);
-    client.on('error', () => {});
-    upstream.on('error', () => {});
+    const errors: string[] = [];
+    client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
+    upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+    client.resume();
+    upstream.resume();
     const id = relay.ids[0] ?? -1;
     splice.destroy(id);
     splice.destroy(id); // already closing: ignored
     splice.destroy(0x7ffffff0); // unknown: ignored
     await Promise.all([closed(client), closed(upstream)]);
+    // Cut short by us: both peers see a reset, never a clean end.
+    expect(errors.sort()).toEqual(['client ECONNRESET', 'upstream ECONNRESET']);
     const [result] = await relay.closed(1);
     expect(result).toEqual({ reason: 'destroyed', errno: 0, bytesIn: 0, bytesOut: 0 });
     expect(splice.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });

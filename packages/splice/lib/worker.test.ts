@@ -152,7 +152,8 @@ describe('splice relay in a worker thread', () => {
     const exited = once(shard.worker, 'exit');
     await shard.worker.terminate();
     await exited;
-    // Every relayed connection was closed by the worker's cleanup hook: the peers see it.
+    // Every relayed connection was reset by the worker's cleanup hook: the peers see it.
+    for (const socket of clients) socket.on('error', () => {});
     await Promise.all(
       [...clients, ...t.sockets].map((socket) => (socket.destroyed ? undefined : closed(socket.resume()))),
     );
@@ -167,8 +168,11 @@ describe('splice relay in a worker thread', () => {
     const shard = start({ targetPort: t.port, counters, row: 0 });
     const { port } = await shard.take('ready');
     const clients = Array.from({ length: COUNT }, () => connect({ port: port!, host: '127.0.0.1' }));
+    // destroy() resets both sides: the peers' sockets error with ECONNRESET.
+    for (const socket of clients) socket.on('error', () => {});
     for (let i = 0; i < COUNT; i++) await shard.take('started');
     while (t.sockets.length < COUNT) await once(t.server, 'connection');
+    for (const socket of t.sockets) socket.on('error', () => {});
     const exited = once(shard.worker, 'exit');
     shard.worker.postMessage({ type: 'destroy-all-and-exit-on-first-close' });
     expect(await exited).toEqual([7]);
