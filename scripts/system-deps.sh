@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# Programs from Debian that the tests or benchmarks drive for real. Each is checked by command;
+# Programs from Debian that the tests or benchmarks drive for real. Each is checked by command
+# (or, for an absolute path, by that file: nginx's stream module is a file, not a command);
 # a missing one is installed when we are root with apt-get, otherwise named with the command
-# that installs it.
+# that installs it. Package names are Debian 12's.
 set -euo pipefail
 purpose="${1:-test}"
-# command:package
+# command-or-file:package
 case "$purpose" in
   test) need=(python3:python3 iperf3:iperf3) ;;
-  bench|bench:gate) need=(python3:python3 iperf3:iperf3 iptables:iptables haproxy:haproxy cc:gcc) ;;
+  bench|bench:gate|bench:results)
+    need=(python3:python3 iperf3:iperf3 iptables:iptables haproxy:haproxy cc:gcc
+      nginx:nginx /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream socat:socat) ;;
   *) need=() ;;
 esac
+# A non-login root shell may lack the sbin directories, where iptables, haproxy and nginx live.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 missing=()
 for entry in "${need[@]}"; do
-  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
+  check="${entry%%:*}"
+  if [ "${check#/}" != "$check" ]; then
+    [ -e "$check" ] || missing+=("${entry#*:}")
+  else
+    command -v "$check" >/dev/null 2>&1 || missing+=("${entry#*:}")
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from './cli-options.ts';
 import { BenchError } from './errors.ts';
+import { FULL_PLAN, QUICK_PLAN } from './scenarios/plan.ts';
 
 const IDS = ['direct', 'redirect', 'naive-pipe', 'haproxy'];
 
@@ -18,18 +19,34 @@ describe('resolveOptions', () => {
   it('runs everything with the full defaults', () => {
     expect(resolveOptions({}, IDS)).toEqual({
       quick: false,
-      scenarios: ['throughput', 'idle-memory'],
+      scenarios: [
+        'throughput',
+        'sweep',
+        'parallel',
+        'udp',
+        'small-messages',
+        'http',
+        'connect-rate',
+        'idle-memory',
+      ],
       contenders: IDS,
       seconds: 10,
       repeats: 3,
-      connections: 4000,
+      plan: FULL_PLAN,
     });
   });
 
-  it('shortens runs with --quick; explicit flags still win', () => {
+  it('takes the quick plan with --quick; explicit flags still win', () => {
     const quick = resolveOptions({ quick: true }, IDS);
-    expect([quick.seconds, quick.repeats]).toEqual([3, 1]);
-    expect(resolveOptions({ quick: true, duration: '5' }, IDS).seconds).toBe(5);
+    expect([quick.seconds, quick.repeats]).toEqual([2, 1]);
+    expect(quick.plan).toEqual(QUICK_PLAN);
+    const longer = resolveOptions({ quick: true, duration: '5', repeats: '2', connections: '4000,500' }, IDS);
+    expect([longer.plan.seconds, longer.plan.repeats, longer.plan.idleConnections]).toEqual([
+      5,
+      2,
+      [4000, 500],
+    ]);
+    expect(longer.plan.sweepBitrates).toEqual(QUICK_PLAN.sweepBitrates);
   });
 
   it('keeps table order for --contenders and --only', () => {
@@ -42,7 +59,10 @@ describe('resolveOptions', () => {
       '--contenders: unknown contender "nginx" (any of: direct, redirect, naive-pipe, haproxy)',
     );
     expect(badFlag(() => resolveOptions({ only: 'latency' }, IDS))).toBe(
-      '--only: unknown scenario "latency" (one of: throughput, idle-memory)',
+      '--only: unknown scenario "latency" (one of: throughput, sweep, parallel, udp, small-messages, http, connect-rate, idle-memory)',
+    );
+    expect(badFlag(() => resolveOptions({ connections: '1000,lots' }, IDS))).toBe(
+      '--connections: expected a whole number from 1 to 100000, got "lots"',
     );
     expect(badFlag(() => resolveOptions({ repeats: '0' }, IDS))).toBe(
       '--repeats: expected a whole number from 1 to 100, got "0"',

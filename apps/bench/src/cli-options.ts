@@ -3,6 +3,7 @@
 
 import { BenchError } from './errors.ts';
 import type { BenchOptions } from './report.ts';
+import { FULL_PLAN, QUICK_PLAN } from './scenarios/plan.ts';
 import { SCENARIO_IDS, type ScenarioId } from './scenarios/scenario.ts';
 
 export interface RawFlags {
@@ -14,8 +15,9 @@ export interface RawFlags {
   readonly connections?: string;
 }
 
-export const DEFAULTS = { seconds: 10, repeats: 3, connections: 4000 } as const;
-export const QUICK_DEFAULTS = { seconds: 3, repeats: 1, connections: 4000 } as const;
+/** Seconds per run and repeats of a full run and of --quick (the rest is in scenarios/plan.ts). */
+export const DEFAULTS = { seconds: FULL_PLAN.seconds, repeats: FULL_PLAN.repeats } as const;
+export const QUICK_DEFAULTS = { seconds: QUICK_PLAN.seconds, repeats: QUICK_PLAN.repeats } as const;
 
 function list(value: string): string[] {
   return value
@@ -46,9 +48,18 @@ function isScenarioId(value: string): value is ScenarioId {
   return (SCENARIO_IDS as readonly string[]).includes(value);
 }
 
+function integerList(flag: string, value: string | undefined, fallback: readonly number[]): number[] {
+  if (value === undefined) return [...fallback];
+  const items = list(value);
+  if (items.length === 0) {
+    throw new BenchError('bad_flag', { flag, reason: 'expected whole numbers separated by commas' });
+  }
+  return items.map((item) => integer(flag, item, 0, 1, 100_000));
+}
+
 export function resolveOptions(flags: RawFlags, contenderIds: readonly string[]): BenchOptions {
   const quick = flags.quick ?? false;
-  const defaults = quick ? QUICK_DEFAULTS : DEFAULTS;
+  const defaults = quick ? QUICK_PLAN : FULL_PLAN;
 
   let scenarios: ScenarioId[] = [...SCENARIO_IDS];
   if (flags.only !== undefined) {
@@ -77,12 +88,13 @@ export function resolveOptions(flags: RawFlags, contenderIds: readonly string[])
     contenders = contenderIds.filter((c) => wanted.includes(c));
   }
 
-  return {
-    quick,
-    scenarios,
-    contenders,
-    seconds: integer('--duration', flags.duration, defaults.seconds, 1, 3600),
-    repeats: integer('--repeats', flags.repeats, defaults.repeats, 1, 100),
-    connections: integer('--connections', flags.connections, defaults.connections, 1, 100_000),
+  const seconds = integer('--duration', flags.duration, defaults.seconds, 1, 3600);
+  const repeats = integer('--repeats', flags.repeats, defaults.repeats, 1, 100);
+  const plan = {
+    ...defaults,
+    seconds,
+    repeats,
+    idleConnections: integerList('--connections', flags.connections, defaults.idleConnections),
   };
+  return { quick, scenarios, contenders, seconds, repeats, plan };
 }

@@ -5,8 +5,16 @@
 /** Where the relaying happens: nothing in between, the kernel, or a process we can measure. */
 export type RelayKind = 'none' | 'kernel' | 'user-space';
 
+export interface StartOptions {
+  /**
+   * Relay UDP on the same port as well as TCP (iperf3's UDP tests keep their control
+   * connection on TCP). Only asked of contenders without `udpNotApplicable`.
+   */
+  readonly udp?: boolean;
+}
+
 export interface RunningContender {
-  /** The relay's process (its RSS is measured with its descendants); null for none/kernel. */
+  /** The relay's process (its memory is measured with its descendants); null for none/kernel. */
   readonly pid: number | null;
   /** The port clients connect to: the listen port, or the target itself for `direct`. */
   readonly connectPort: number;
@@ -24,8 +32,10 @@ export interface Contender {
   readonly description: string;
   /** Set when the idle-memory scenario does not apply to it, saying why. */
   readonly idleMemoryNote?: string;
+  /** Set when it does not relay UDP (the udp scenario marks it not applicable), saying why. */
+  readonly udpNotApplicable?: string;
   /** null when it can run on this host; otherwise why it is skipped, with the fix if any. */
   unavailableReason(): Promise<string | null>;
   /** Starts a fresh relay from 127.0.0.1:listenPort to 127.0.0.1:targetPort; resolves once it serves. */
-  start(listenPort: number, targetPort: number): Promise<RunningContender>;
+  start(listenPort: number, targetPort: number, options?: StartOptions): Promise<RunningContender>;
 }

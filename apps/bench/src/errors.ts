@@ -1,15 +1,20 @@
 // The bench's error table: one stable code per way a bench step can fail, with the message
 // template and the exit code when it ends the run. BenchError is made from this table; what
-// crosses a process boundary or lands in the JSON report is BenchErrorData.
+// crosses a process boundary or lands in the JSON report is BenchErrorData. Errors of the
+// iperf3 wrapper keep their own codes (@sluice/iperf3's table) in the report.
+
+import { type Iperf3ErrorCode, isIperf3Error } from '@sluice/iperf3';
 
 export const BENCH_ERRORS = {
   bad_flag: { message: '{flag}: {reason}', exitCode: 2 },
   tool_missing: { message: '{tool} is not installed ({install})', exitCode: 3 },
-  iperf3_failed: { message: 'iperf3 {role} failed: {reason}', exitCode: 1 },
-  iperf3_bad_output: { message: 'iperf3 -J output is not what was expected: {reason}', exitCode: 1 },
   contender_start_failed: { message: '{contender} did not start: {reason}', exitCode: 1 },
   idle_connections_failed: { message: 'idle connections through {contender}: {reason}', exitCode: 1 },
+  load_failed: { message: '{scenario} load through {contender}: {reason}', exitCode: 1 },
+  target_failed: { message: 'the {target} target did not start: {reason}', exitCode: 1 },
   timeout: { message: 'timed out after {ms} ms waiting for {what}', exitCode: 1 },
+  gates_file_invalid: { message: 'gates file {file}: {reason}', exitCode: 2 },
+  gate_suite_failed: { message: 'the gate suite produced no report: {reason}', exitCode: 1 },
 } as const;
 
 export type BenchErrorCode = keyof typeof BENCH_ERRORS;
@@ -46,12 +51,12 @@ export class BenchError extends Error {
 
 /** How a failed run shows in the report. */
 export interface RunError {
-  readonly code: BenchErrorCode | 'internal';
+  readonly code: BenchErrorCode | Iperf3ErrorCode | 'internal';
   readonly message: string;
 }
 
 /** Any thrown value as data for the report: a BenchError keeps its code, the rest is `internal`. */
 export function errorData(err: unknown): RunError {
-  if (err instanceof BenchError) return { code: err.code, message: err.message };
+  if (err instanceof BenchError || isIperf3Error(err)) return { code: err.code, message: err.message };
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }

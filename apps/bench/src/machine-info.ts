@@ -17,6 +17,8 @@ export interface MachineInfo {
   readonly iperf3: string | null;
   readonly haproxy: string | null;
   readonly iptables: string | null;
+  readonly nginx: string | null;
+  readonly socat: string | null;
   /** The checkout's commit, with `+dirty` when the tree has changes; null outside git. */
   readonly commit: string | null;
 }
@@ -41,6 +43,15 @@ function gitCommit(): string | null {
   return `${`${head.stdout}`.trim()}${dirty ? '+dirty' : ''}`;
 }
 
+/** `socat version 1.7.4.4 on ...`: the second line of `socat -V` (the first is a banner). */
+function socatVersion(): string | null {
+  const binary = findExecutable('socat');
+  if (binary === null) return null;
+  const result = spawnSync(binary, ['-V'], { encoding: 'utf8', timeout: 5000 });
+  if (result.error) return null;
+  return /^socat version .*$/m.exec(`${result.stdout ?? ''}`)?.[0] ?? null;
+}
+
 export function machineInfo(): MachineInfo {
   return {
     hostname: hostname(),
@@ -53,6 +64,8 @@ export function machineInfo(): MachineInfo {
     iperf3: versionLine(findExecutable('iperf3'), ['--version']),
     haproxy: versionLine(findExecutable('haproxy'), ['-v']),
     iptables: versionLine(findExecutable('iptables'), ['--version']),
+    nginx: versionLine(findExecutable('nginx'), ['-v']),
+    socat: socatVersion(),
     commit: gitCommit(),
   };
 }

@@ -1,6 +1,10 @@
-// sluice-bench: sluice next to direct iperf3, iptables REDIRECT, a naive pipe proxy and HAProxy,
-// on this host, in one run. Markdown to stdout, progress to stderr, JSON to benchmarks/out/.
+// sluice-bench: sluice next to direct, iptables REDIRECT, a C splice relay, a naive pipe proxy,
+// HAProxy, nginx stream and socat, on this host, in one run. Markdown to stdout, progress to
+// stderr, JSON to benchmarks/out/.
 
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { findIperf3, IPERF3_INSTALL_HINT } from '@sluice/iperf3';
 import { Command } from 'commander';
 import { installCleanupHandlers } from './cleanup.ts';
 import { resolveOptions } from './cli-options.ts';
@@ -8,27 +12,67 @@ import type { Contender } from './contender.ts';
 import { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
 import { BenchError } from './errors.ts';
 import { machineInfo } from './machine-info.ts';
-import type { BenchReport, ContenderEntry } from './report.ts';
+import { createProgress } from './progress.ts';
+import type { BenchOptions, BenchReport, ContenderEntry } from './report.ts';
 import { REPORT_FORMAT_VERSION, writeJsonReport } from './report.ts';
 import { renderMarkdown } from './report-markdown.ts';
-import { RESULTS_DIR } from './repo-paths.ts';
+import { writeReportFiles } from './report-files.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+import { type ConnectRateReport, runConnectRate } from './scenarios/connect-rate.ts';
+import { type HttpReport, runHttp } from './scenarios/http.ts';
 import { type IdleMemoryReport, runIdleMemory } from './scenarios/idle-memory.ts';
-import { SCENARIO_IDS } from './scenarios/scenario.ts';
-import { runThroughput, type ThroughputReport } from './scenarios/throughput.ts';
+import { type ParallelReport, runParallel } from './scenarios/parallel.ts';
+import { SCENARIO_IDS, type ScenarioContext, type ScenarioId } from './scenarios/scenario.ts';
+import { runSmallMessages, type SmallMessagesReport } from './scenarios/small-messages.ts';
+import { runSweep, type SweepReport } from './scenarios/sweep.ts';
+import { runThroughput, type ThroughputReport, throughputFromSweep } from './scenarios/throughput.ts';
+import { runUdp, type UdpReport } from './scenarios/udp.ts';
 import { findExecutable } from './tools.ts';
 
-const log = (line: string): void => void process.stderr.write(`sluice-bench: ${line}\n`);
-
 const program = new Command('sluice-bench')
-  .description('Benchmarks sluice against direct iperf3, iptables REDIRECT, a naive pipe proxy and HAProxy')
-  .option('--quick', 'short runs: 3 s, 1 repeat')
+  .description(
+    'Benchmarks sluice against direct, iptables REDIRECT, a C splice relay, a naive pipe proxy, HAProxy, nginx stream and socat',
+  )
+  .option('--quick', 'short runs: 2 s, 1 repeat, fewer offered loads, sizes and connection counts')
   .option('--only <scenarios>', `run only these scenarios (${SCENARIO_IDS.join(', ')})`)
   .option('--contenders <ids>', `comma-separated contenders (${CONTENDER_IDS.join(', ')})`)
-  .option('--duration <seconds>', 'seconds per throughput run (default 10, quick 3)')
-  .option('--repeats <n>', 'throughput runs per contender (default 3, quick 1)')
-  .option('--connections <n>', 'idle connections for idle-memory (default 4000)')
+  .option('--duration <seconds>', 'seconds per measured run (default 10, quick 2)')
+  .option('--repeats <n>', 'runs per contender and point (default 3, quick 1)')
+  .option(
+    '--connections <counts>',
+    'idle connections for idle-memory, comma-separated (default 1000,4000,10000)',
+  )
   .option('--out <dir>', 'directory for the JSON report', RESULTS_DIR)
   .showHelpAfterError();
+
+/** Programs the chosen contenders and scenarios need; scripts/system-deps.sh installs the missing ones. */
+const NEEDED_TOOLS: Readonly<Record<string, readonly string[]>> = {
+  redirect: ['iptables'],
+  'c-splice': ['cc'],
+  haproxy: ['haproxy'],
+  nginx: ['nginx'],
+  socat: ['socat'],
+};
+
+/** As root, missing Debian packages are installed (scripts/system-deps.sh); otherwise named. */
+function installMissingTools(options: BenchOptions, log: (line: string) => void): void {
+  const missing = options.contenders
+    .flatMap((id) => NEEDED_TOOLS[id] ?? [])
+    .filter((tool) => findExecutable(tool) === null);
+  if (findIperf3() === null) missing.push('iperf3');
+  if (missing.length === 0) return;
+  const script = join(REPO_ROOT, 'scripts', 'system-deps.sh');
+  log(`missing ${missing.join(', ')}: running scripts/system-deps.sh bench`);
+  const result = spawnSync('bash', [script, 'bench'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 600_000,
+  });
+  if (result.status !== 0) log('some tools are still missing: the contenders that need them are skipped');
+}
+
+function usesIperf3(scenarios: readonly ScenarioId[]): boolean {
+  return scenarios.some((s) => s === 'throughput' || s === 'sweep' || s === 'parallel' || s === 'udp');
+}
 
 async function main(): Promise<number> {
   program.parse();
@@ -42,10 +86,17 @@ async function main(): Promise<number> {
     out: string;
   }>();
   const options = resolveOptions(flags, CONTENDER_IDS);
+  const progress = createProgress({
+    stream: process.stderr,
+    prefix: 'sluice-bench: ',
+    scenarios: options.scenarios.length,
+  });
+  const log = progress.log;
   installCleanupHandlers(log);
+  installMissingTools(options, log);
 
-  if (findExecutable('iperf3') === null && options.scenarios.includes('throughput')) {
-    throw new BenchError('tool_missing', { tool: 'iperf3', install: 'apt-get install iperf3' });
+  if (findIperf3() === null && usesIperf3(options.scenarios)) {
+    throw new BenchError('tool_missing', { tool: 'iperf3', install: IPERF3_INSTALL_HINT });
   }
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
@@ -67,15 +118,67 @@ async function main(): Promise<number> {
     });
   }
 
-  const ctx = { contenders: available, log };
+  const ctx: ScenarioContext = { contenders: available, log, onStep: progress.onStep };
+  const plan = options.plan;
+  const wants = (id: ScenarioId): boolean => options.scenarios.includes(id);
+  const scenarioSeconds: Partial<Record<ScenarioId, number>> = {};
+  const timed = async <T>(id: ScenarioId, body: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await body();
+    } finally {
+      scenarioSeconds[id] = Math.round((performance.now() - started) / 100) / 10;
+      log(`${id}: done in ${scenarioSeconds[id]} s`);
+    }
+  };
+
   let throughput: ThroughputReport | null = null;
+  let sweep: SweepReport | null = null;
+  let parallel: ParallelReport | null = null;
+  let udp: UdpReport | null = null;
+  let smallMessages: SmallMessagesReport | null = null;
+  let http: HttpReport | null = null;
+  let connectRate: ConnectRateReport | null = null;
   let idleMemory: IdleMemoryReport | null = null;
-  if (options.scenarios.includes('throughput')) {
-    throughput = await runThroughput(ctx, { seconds: options.seconds, repeats: options.repeats });
+  const base = { seconds: plan.seconds, repeats: plan.repeats };
+  const load = { ...base, warmupSeconds: plan.warmupSeconds };
+
+  if (wants('sweep')) {
+    // The sweep's unlimited point is the throughput figure: the sweep runs it when either is asked.
+    const bitrates =
+      wants('throughput') && !plan.sweepBitrates.includes(0)
+        ? [...plan.sweepBitrates, 0]
+        : plan.sweepBitrates;
+    sweep = await timed('sweep', () => runSweep(ctx, { ...base, bitrates }));
+    throughput = throughputFromSweep(sweep);
+  } else if (wants('throughput')) {
+    throughput = (await timed('throughput', () => runThroughput(ctx, base))).throughput;
   }
-  if (options.scenarios.includes('idle-memory')) {
-    idleMemory = await runIdleMemory(ctx, { connections: options.connections });
+  if (wants('parallel'))
+    parallel = await timed('parallel', () => runParallel(ctx, { ...base, streams: plan.parallelStreams }));
+  if (wants('udp')) {
+    udp = await timed('udp', () =>
+      runUdp(ctx, { ...base, bitrates: plan.udpBitrates, length: plan.udpLength }),
+    );
   }
+  if (wants('small-messages')) {
+    smallMessages = await timed('small-messages', () =>
+      runSmallMessages(ctx, { ...load, sizes: plan.messageSizes, connections: plan.messageConnections }),
+    );
+  }
+  if (wants('http'))
+    http = await timed('http', () => runHttp(ctx, { ...load, connections: plan.httpConnections }));
+  if (wants('connect-rate')) {
+    connectRate = await timed('connect-rate', () =>
+      runConnectRate(ctx, { ...load, loops: plan.connectLoops }),
+    );
+  }
+  if (wants('idle-memory')) {
+    idleMemory = await timed('idle-memory', () =>
+      runIdleMemory(ctx, { connections: plan.idleConnections, repeats: plan.repeats }),
+    );
+  }
+  progress.stop();
 
   const report: BenchReport = {
     formatVersion: REPORT_FORMAT_VERSION,
@@ -84,18 +187,48 @@ async function main(): Promise<number> {
     machine,
     options,
     contenders: entries,
+    scenarioSeconds,
     throughput,
+    sweep,
+    parallel,
+    udp,
+    smallMessages,
+    http,
+    connectRate,
     idleMemory,
   };
   process.stdout.write(renderMarkdown(report));
   const file = writeJsonReport(report, flags.out);
   log(`JSON report: ${file}`);
+  // Charts (SVG) and the Markdown that embeds them, beside the JSON (report-files.ts).
+  const extras = await writeReportFiles(report, file);
+  process.stdout.write(extras.chartsMarkdown);
+  log(
+    `charts: ${extras.charts.length} SVG in ${file.replace(/\.json$/, '/')}; Markdown with charts: ${extras.markdownFile}`,
+  );
+  const seconds = Math.round((Date.parse(report.finishedAt) - Date.parse(startedAt)) / 1000);
+  log(`${options.scenarios.length} scenario(s) in ${seconds} s`);
 
-  const failed =
-    (throughput?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
-    (idleMemory?.rows.some((r) => r.error !== null) ?? false);
+  const failed = runsFailed(report);
   if (failed) log('some runs failed: see the notes under the tables');
   return failed ? 1 : 0;
+}
+
+/** Whether any measured run failed (not-applicable and skipped contenders are not failures). */
+export function runsFailed(report: BenchReport): boolean {
+  const matrices = [
+    report.sweep,
+    report.parallel,
+    report.udp,
+    report.smallMessages,
+    report.http,
+    report.connectRate,
+  ];
+  return (
+    (report.throughput?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
+    matrices.some((m) => m?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
+    (report.idleMemory?.byCount.some((b) => b.rows.some((r) => r.runErrors.length > 0)) ?? false)
+  );
 }
 
 try {

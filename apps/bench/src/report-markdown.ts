@@ -1,7 +1,7 @@
 // The report as Markdown for stdout: one table per scenario, then notes (skips, failures).
 
 import type { BenchReport } from './report.ts';
-import type { IdleMemoryReport } from './scenarios/idle-memory.ts';
+import { scenarioTables } from './scenarios/tables.ts';
 import type { ThroughputReport } from './scenarios/throughput.ts';
 
 const DASH = '–';
@@ -12,8 +12,6 @@ function fixed(value: number | null | undefined, digits: number): string {
 
 const gbits = (bitsPerSecond: number | null | undefined): string =>
   fixed(bitsPerSecond === null || bitsPerSecond === undefined ? null : bitsPerSecond / 1e9, 2);
-
-const mib = (kib: number | null): string => fixed(kib === null ? null : kib / 1024, 1);
 
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
@@ -58,32 +56,6 @@ function throughputSection(t: ThroughputReport, notes: string[]): string[] {
   ];
 }
 
-function idleMemorySection(m: IdleMemoryReport, notes: string[]): string[] {
-  const rows = m.rows.map((row) => {
-    if (row.error !== null) {
-      notes.push(`idle-memory, ${row.contender}: ${row.error.code}: ${firstLine(row.error.message)}`);
-      return [row.label, DASH, DASH, `failed (${row.error.code})`, DASH];
-    }
-    return [
-      row.label,
-      mib(row.rssBeforeKiB),
-      mib(row.rssAfterKiB),
-      fixed(row.perConnectionKiB, 2),
-      fixed(row.vsHaproxy, 2),
-    ];
-  });
-  for (const n of m.notMeasured) notes.push(`idle-memory, ${n.contender}: not measured (${n.reason})`);
-  return [
-    `### Idle connections: ${m.connections} open end to end, RSS of the relay process(es)`,
-    '',
-    ...table(
-      ['contender', 'RSS before (MiB)', 'RSS after (MiB)', 'KiB / connection', '× HAProxy'],
-      ['l', 'r', 'r', 'r', 'r'],
-      rows,
-    ),
-  ];
-}
-
 function shortVersion(line: string | null, pattern: RegExp): string | null {
   if (line === null) return null;
   return pattern.exec(line)?.[1] ?? line;
@@ -94,6 +66,8 @@ export function renderMarkdown(report: BenchReport): string {
   const tools = [
     `iperf3 ${shortVersion(m.iperf3, /iperf (\S+)/) ?? 'missing'}`,
     `HAProxy ${shortVersion(m.haproxy, /version (\S+)/) ?? 'missing'}`,
+    `nginx ${shortVersion(m.nginx, /nginx\/(\S+)/) ?? 'missing'}`,
+    `socat ${shortVersion(m.socat, /version (\S+)/) ?? 'missing'}`,
   ];
   const out: string[] = [
     `## sluice-bench ${report.startedAt}${report.options.quick ? ' (quick)' : ''}`,
@@ -106,7 +80,10 @@ export function renderMarkdown(report: BenchReport): string {
     if (c.skipped !== null) notes.push(`${c.id}: skipped: ${c.skipped}`);
   }
   if (report.throughput !== null) out.push(...throughputSection(report.throughput, notes), '');
-  if (report.idleMemory !== null) out.push(...idleMemorySection(report.idleMemory, notes), '');
+  // The other scenarios' tables (idle memory at every count among them) come from scenarios/tables.ts.
+  const tables = scenarioTables(report);
+  out.push(...tables.lines);
+  notes.push(...tables.notes);
   if (notes.length > 0) out.push('Notes:', '', ...notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }

@@ -5,11 +5,24 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RelayKind } from './contender.ts';
 import type { MachineInfo } from './machine-info.ts';
+import type { ConnectRateReport } from './scenarios/connect-rate.ts';
+import type { HttpReport } from './scenarios/http.ts';
 import type { IdleMemoryReport } from './scenarios/idle-memory.ts';
+import type { ParallelReport } from './scenarios/parallel.ts';
+import type { ScenarioPlan } from './scenarios/plan.ts';
 import type { ScenarioId } from './scenarios/scenario.ts';
+import type { SmallMessagesReport } from './scenarios/small-messages.ts';
+import type { SweepReport } from './scenarios/sweep.ts';
 import type { ThroughputReport } from './scenarios/throughput.ts';
+import type { UdpReport } from './scenarios/udp.ts';
 
-export const REPORT_FORMAT_VERSION = 1;
+/**
+ * 2: one field per scenario (null when it did not run), the plan in `options`, idle-memory at
+ * several counts (PSS). Most scenarios share scenarios/matrix.ts's shape: `points`, `rows` (one
+ * per contender and point, each metric's median and min-max, ratios to direct and REDIRECT at
+ * the same point) and `notApplicable`.
+ */
+export const REPORT_FORMAT_VERSION = 2;
 
 export interface ContenderEntry {
   readonly id: string;
@@ -24,9 +37,11 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly scenarios: readonly ScenarioId[];
   readonly contenders: readonly string[];
+  /** Seconds per measured run and repeats: the same as `plan.seconds` / `plan.repeats`. */
   readonly seconds: number;
   readonly repeats: number;
-  readonly connections: number;
+  /** Everything each scenario measures (quick or full, with the flags' overrides). */
+  readonly plan: ScenarioPlan;
 }
 
 export interface BenchReport {
@@ -36,7 +51,16 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   readonly options: BenchOptions;
   readonly contenders: readonly ContenderEntry[];
+  /** Wall-clock seconds each scenario took, start-ups included. */
+  readonly scenarioSeconds: Readonly<Partial<Record<ScenarioId, number>>>;
+  /** The unlimited single flow (the sweep's unlimited point when the sweep ran). */
   readonly throughput: ThroughputReport | null;
+  readonly sweep: SweepReport | null;
+  readonly parallel: ParallelReport | null;
+  readonly udp: UdpReport | null;
+  readonly smallMessages: SmallMessagesReport | null;
+  readonly http: HttpReport | null;
+  readonly connectRate: ConnectRateReport | null;
   readonly idleMemory: IdleMemoryReport | null;
 }
 

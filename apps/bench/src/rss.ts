@@ -60,3 +60,56 @@ export function treeRssKiB(pid: number): TreeRss | null {
   for (const p of pids) kib += rssKiB(p) ?? 0;
   return { pids, kib };
 }
+
+/** The command name of a process (/proc/PID/comm), or null when it is gone. */
+export function processName(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** SIGKILLs each of `pids` still alive and still named `name` (pids we started, by id). */
+export function killLeftovers(pids: readonly number[], name: string): void {
+  for (const pid of pids) {
+    if (processName(pid) !== name) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+  }
+}
+
+/**
+ * Summed PSS (proportional set size) of `pid` and its descendants, from smaps_rollup: shared
+ * pages are split among the processes that map them, so a relay that forks a process per
+ * connection (socat) is not charged its shared libraries once per child. null when `pid` is gone.
+ */
+export function treePssKiB(pid: number): TreePss | null {
+  if (rssKiB(pid) === null) return null;
+  const pids = processTree(pid);
+  let kib = 0;
+  let rss = 0;
+  for (const p of pids) {
+    kib += pssKiB(p) ?? 0;
+    rss += rssKiB(p) ?? 0;
+  }
+  return { pids, kib, rssKiB: rss };
+}
+
+export interface TreePss extends TreeRss {
+  /** The summed VmRSS of the same processes, for comparison. */
+  readonly rssKiB: number;
+}
+
+/** Pss of one process in KiB (smaps_rollup), or null when it is gone or unreadable. */
+export function pssKiB(pid: number): number | null {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match?.[1] !== undefined ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}

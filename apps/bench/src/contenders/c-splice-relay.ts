@@ -37,6 +37,7 @@ export const cSpliceRelay: Contender = {
   relay: 'user-space',
   description: 'c/splice-relay.c: blocking splice(2), one thread per direction, 1 MiB pipes',
   idleMemoryNote: 'a throughput ceiling only: two threads per connection, not built to hold thousands',
+  udpNotApplicable: 'a TCP splice(2) relay',
   unavailableReason: async () =>
     process.platform !== 'linux'
       ? 'splice(2) is Linux-only'

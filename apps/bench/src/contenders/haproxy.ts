@@ -5,14 +5,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
 import { BenchError } from '../errors.ts';
+import { openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { waitForListening } from '../ports.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { findExecutable } from '../tools.ts';
 
 const THREADS = 2;
-/** Enough for the idle-memory scenario while 2 * maxconn stays under the usual 20000 fds. */
-const MAX_CONN = 9000;
+/** As many as the descriptor limit lets a relay hold (idle-memory opens up to that). */
+const limit = openFileLimit();
+const MAX_CONN = Math.min(100_000, limit === null ? 9000 : relayedConnectionCap(limit.soft));
 
 export function haproxyConfig(listenPort: number, targetPort: number): string {
   return [
@@ -38,6 +40,7 @@ export const haproxy: Contender = {
   id: 'haproxy',
   label: `HAProxy (mode tcp, ${THREADS} threads)`,
   relay: 'user-space',
+  udpNotApplicable: 'HAProxy does not relay UDP',
   description: `haproxy -db, mode tcp, nbthread ${THREADS}, maxconn ${MAX_CONN}, defaults otherwise`,
 
   async unavailableReason(): Promise<string | null> {

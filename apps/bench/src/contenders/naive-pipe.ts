@@ -14,6 +14,7 @@ export const naivePipe: Contender = {
   label: 'naive pipe (node)',
   relay: 'user-space',
   description: 'Node net server: client.pipe(upstream); upstream.pipe(client), one process',
+  udpNotApplicable: 'a TCP stream proxy (net.Server)',
   unavailableReason: async () => null,
 
   async start(listenPort: number, targetPort: number): Promise<RunningContender> {

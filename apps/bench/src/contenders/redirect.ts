@@ -1,10 +1,11 @@
 // The kernel's path: iptables -t nat REDIRECT of 127.0.0.1:L to T, in a chain of its own
 // (SLUICE_BENCH, jumped to from OUTPUT for that port only). The chain is removed after the run,
-// at exit, on Ctrl+C, and before each start in case a killed run left it behind.
+// at exit, on Ctrl+C, and before each start in case a killed run left it behind. With
+// `udp`, the same port is redirected for UDP too (iperf3's UDP test keeps its control on TCP).
 
 import { spawnSync } from 'node:child_process';
 import { onCleanup } from '../cleanup.ts';
-import type { Contender, RunningContender } from '../contender.ts';
+import type { Contender, RunningContender, StartOptions } from '../contender.ts';
 import { BenchError } from '../errors.ts';
 import { findExecutable } from '../tools.ts';
 
@@ -57,7 +58,7 @@ export const redirect: Contender = {
   id: 'redirect',
   label: 'iptables REDIRECT',
   relay: 'kernel',
-  description: `iptables -t nat REDIRECT in chain ${REDIRECT_CHAIN}, jumped to from OUTPUT for -p tcp -d 127.0.0.1 --dport L`,
+  description: `iptables -t nat REDIRECT in chain ${REDIRECT_CHAIN}, jumped to from OUTPUT for -p tcp (and udp) -d 127.0.0.1 --dport L`,
 
   async unavailableReason(): Promise<string | null> {
     const binary = findExecutable('iptables');
@@ -67,25 +68,28 @@ export const redirect: Contender = {
     return null;
   },
 
-  async start(listenPort: number, targetPort: number): Promise<RunningContender> {
+  async start(listenPort: number, targetPort: number, options: StartOptions = {}): Promise<RunningContender> {
     const binary = findExecutable('iptables');
     if (binary === null)
       throw new BenchError('tool_missing', { tool: 'iptables', install: 'apt-get install iptables' });
     removeRedirectChain(binary);
     const unregister = onCleanup(() => removeRedirectChain(binary));
-    const match = ['-p', 'tcp', '-d', '127.0.0.1', '--dport', String(listenPort)];
+    const protocols = options.udp ? ['tcp', 'udp'] : ['tcp'];
     try {
       mustIptables(binary, ['-N', REDIRECT_CHAIN]);
-      mustIptables(binary, [
-        '-A',
-        REDIRECT_CHAIN,
-        ...match,
-        '-j',
-        'REDIRECT',
-        '--to-ports',
-        String(targetPort),
-      ]);
-      mustIptables(binary, ['-I', 'OUTPUT', '1', ...match, '-j', REDIRECT_CHAIN]);
+      for (const protocol of protocols) {
+        const match = ['-p', protocol, '-d', '127.0.0.1', '--dport', String(listenPort)];
+        mustIptables(binary, [
+          '-A',
+          REDIRECT_CHAIN,
+          ...match,
+          '-j',
+          'REDIRECT',
+          '--to-ports',
+          String(targetPort),
+        ]);
+        mustIptables(binary, ['-I', 'OUTPUT', '1', ...match, '-j', REDIRECT_CHAIN]);
+      }
     } catch (err) {
       removeRedirectChain(binary);
       unregister();

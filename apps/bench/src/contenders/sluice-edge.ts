@@ -61,6 +61,7 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
     label,
     relay: 'user-space',
     description: `sluice-edge standalone, ${path === 'js' ? 'JS relay path (SLUICE_NO_SPLICE=1)' : 'splice(2) path'}, shards = ${shards}`,
+    udpNotApplicable: 'sluice does not relay UDP yet (a rule with protocol = "udp" is refused at load)',
     unavailableReason: async () => null,
 
     async start(listenPort: number, targetPort: number): Promise<RunningContender> {

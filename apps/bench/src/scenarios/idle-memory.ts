@@ -1,19 +1,28 @@
-// RSS per idle connection: C connections opened through the contender by a client process to a
-// holder process (the target), both apart from the measured process and from the bench. The
-// contender's RSS (with its descendants) is read before, and again once all C are established
-// end to end (the client has C open and the holder holds C); the difference over C is the cost
-// of one idle relayed connection.
+// Memory per idle connection: connections opened through the contender by a client process to
+// a holder process (the target), both apart from the measured process and from the bench. One
+// relay process per run is measured at each count in ascending order (1k, then 4k, then 10k):
+// its memory (PSS of the process and its descendants) is read before any connection and again
+// once each count is established end to end (the client has them open and the holder holds
+// them); the growth over the count is the cost of one idle relayed connection.
+//
+// PSS, not RSS: shared pages are split among the processes that map them, so a relay that forks
+// a process per connection (socat) is charged its own pages, not its shared libraries once per
+// child. For one-process relays the two grow alike; RSS is kept in the report beside it.
+//
+// A relay holds two descriptors per connection, and RLIMIT_NOFILE bounds them: a count that does
+// not fit is measured at the most that fits, and the report says so (`capped`).
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender, RunningContender } from '../contender.ts';
 import { BenchError, errorData, type RunError } from '../errors.ts';
+import { type OpenFileLimit, openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
 import { IpcPeer } from '../ipc-peer.ts';
 import { freePorts } from '../ports.ts';
 import { NODE_BIN } from '../repo-paths.ts';
-import { treeRssKiB } from '../rss.ts';
-import { ratio } from '../stats.ts';
+import { type TreePss, treePssKiB } from '../rss.ts';
+import { ratio, type Summary, summarize } from '../stats.ts';
+import type { NotApplicable } from './matrix.ts';
 import { type ScenarioContext, withContender } from './scenario.ts';
 
 const HOLDER_SCRIPT = join(import.meta.dirname, '..', 'processes', 'idle-holder.ts');
@@ -24,34 +33,88 @@ const CONNECT_CONCURRENCY = 128;
 /** Opened and closed before the first reading, so lazy start-up costs fall before it. */
 const WARMUP_CONNECTIONS = 100;
 const ESTABLISH_TIMEOUT_MS = 60_000;
-/** After the connections are up: readings this far apart; the last one counts. */
-const AFTER_SAMPLES = 3;
+/** After each count is up: readings this far apart; the last one counts. */
+const AFTER_SAMPLES = 2;
 const SAMPLE_INTERVAL_MS = 1000;
 const SETTLE_BEFORE_MS = 1000;
+/** The count the headline rows (and the gates) use when it was measured. */
+export const HEADLINE_CONNECTIONS = 4000;
 
 export interface IdleMemoryOptions {
+  /** Counts to measure, in any order; measured ascending, capped to what the fd limit allows. */
+  readonly connections: readonly number[];
+  readonly repeats: number;
+}
+
+/** One count as planned and as measured. */
+export interface IdleCount {
+  /** What the plan asked for. */
+  readonly requested: number;
+  /** What was opened: `requested`, or the cap when it did not fit. */
   readonly connections: number;
+  /** Why fewer than requested were opened; null when none were cut. */
+  readonly capped: string | null;
+}
+
+/** One run's reading at one count. */
+export interface IdleReading {
+  readonly connections: number;
+  readonly pssKiB: number;
+  readonly rssKiB: number;
+  /** PSS readings after the count was up, a second apart; the last is pssKiB. */
+  readonly samplesKiB: readonly number[];
+  /** (pssKiB - before) / connections. */
+  readonly perConnectionKiB: number;
+  readonly perConnectionRssKiB: number;
+}
+
+export interface IdleRun {
+  readonly repeat: number;
+  /** The processes measured (the contender and its descendants) at the last count. */
+  readonly pids: readonly number[];
+  readonly pssBeforeKiB: number | null;
+  readonly rssBeforeKiB: number | null;
+  readonly readings: readonly IdleReading[];
+  readonly error: RunError | null;
 }
 
 export interface IdleMemoryRow {
   readonly contender: string;
   readonly label: string;
+  readonly connections: number;
   /** The processes measured (the contender and its descendants). */
   readonly pids: readonly number[];
+  /** The median run's readings (PSS): before any connection and with `connections` open. */
+  readonly pssBeforeKiB: number | null;
+  readonly pssAfterKiB: number | null;
+  /** The same run's RSS readings, for comparison. */
   readonly rssBeforeKiB: number | null;
   readonly rssAfterKiB: number | null;
-  /** RSS readings after the connections were up, one per second; the last is rssAfterKiB. */
   readonly rssAfterSamplesKiB: readonly number[];
+  /** KiB (PSS) per connection: the median over the repeats. */
   readonly perConnectionKiB: number | null;
+  /** Over the repeats. */
+  readonly summary: Summary | null;
   readonly vsHaproxy: number | null;
+  /** The first failure among the runs, if every run failed; see `runErrors` for all. */
   readonly error: RunError | null;
+  readonly runErrors: readonly RunError[];
 }
 
 export interface IdleMemoryReport {
+  /** The headline count: 4000 when measured, else the largest measured. `rows` are at it. */
   readonly connections: number;
   readonly rows: readonly IdleMemoryRow[];
-  /** Contenders with nothing to measure (no relay process), and why. */
+  /** Every count with its rows (`byCount[i].rows` are at `byCount[i].count.connections`). */
+  readonly byCount: readonly { readonly count: IdleCount; readonly rows: readonly IdleMemoryRow[] }[];
+  readonly repeats: number;
+  /** The descriptor limit the relays inherit, and the most connections that fit under it. */
+  readonly fileLimit: OpenFileLimit | null;
+  readonly cap: number | null;
+  /** Contenders with nothing to measure (no relay process, or not built to hold thousands). */
   readonly notMeasured: readonly { readonly contender: string; readonly reason: string }[];
+  /** Every raw run, per contender. */
+  readonly runs: Readonly<Record<string, readonly IdleRun[]>>;
 }
 
 /** The KiB each connection added: (after - before) / connections. */
@@ -60,15 +123,22 @@ export function perConnectionKiB(beforeKiB: number, afterKiB: number, connection
   return (afterKiB - beforeKiB) / connections;
 }
 
-/** The soft RLIMIT_NOFILE of this process (children inherit it), or null if unreadable. */
-export function openFileLimit(): number | null {
-  try {
-    const match = /^Max open files\s+(\d+|unlimited)\s/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (match?.[1] === undefined) return null;
-    return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
-  } catch {
-    return null;
+/** The counts to open, ascending and deduplicated, each cut to `cap` with the reason. */
+export function idleCounts(
+  requested: readonly number[],
+  cap: number,
+  limit: OpenFileLimit | null,
+): IdleCount[] {
+  const counts: IdleCount[] = [];
+  for (const want of [...new Set(requested)].sort((a, b) => a - b)) {
+    const connections = Math.min(want, cap);
+    const capped =
+      connections < want
+        ? `${want} does not fit: the relays inherit ulimit -n ${limit?.soft ?? '?'} (hard ${limit?.hard ?? '?'}, not raisable here) and hold 2 descriptors per connection, so ${cap} were opened`
+        : null;
+    if (connections > 0) counts.push({ requested: want, connections, capped });
   }
+  return counts;
 }
 
 async function waitForCounts(
@@ -107,21 +177,19 @@ async function openThrough(client: IpcPeer, port: number, count: number, contend
   }
 }
 
-function readRss(running: RunningContender, contender: string): { kib: number; pids: readonly number[] } {
-  const rss = running.pid === null ? null : treeRssKiB(running.pid);
-  if (rss === null)
+function readMemory(running: RunningContender, contender: string): TreePss {
+  const memory = running.pid === null ? null : treePssKiB(running.pid);
+  if (memory === null)
     throw new BenchError('idle_connections_failed', { contender, reason: 'the relay process is gone' });
-  return rss;
+  return memory;
 }
-
-/** One contender's readings, before the ratio to HAProxy is known. */
-export type IdleMeasurement = Omit<IdleMemoryRow, 'vsHaproxy' | 'label' | 'contender' | 'error'>;
 
 async function measure(
   ctx: ScenarioContext,
   contender: Contender,
-  connections: number,
-): Promise<IdleMeasurement> {
+  counts: readonly IdleCount[],
+  repeat: number,
+): Promise<IdleRun> {
   const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
   const holder = new IpcPeer('idle holder', NODE_BIN, HOLDER_SCRIPT, [String(targetPort)]);
   const client = new IpcPeer('idle client', NODE_BIN, CLIENT_SCRIPT, []);
@@ -134,34 +202,49 @@ async function measure(
       await client.next('closed', 10_000, { type: 'close' });
       await waitForCounts(holder, client, 0, contender.id);
       await sleep(SETTLE_BEFORE_MS);
-      const before = readRss(running, contender.id);
-      ctx.log(
-        `idle-memory ${contender.id}: RSS before ${before.kib} KiB; opening ${connections} connections`,
-      );
-
-      await openThrough(client, port, connections, contender.id);
-      await waitForCounts(holder, client, connections, contender.id);
-      const samples: number[] = [];
-      let after = before;
-      for (let i = 0; i < AFTER_SAMPLES; i++) {
-        await sleep(SAMPLE_INTERVAL_MS);
-        after = readRss(running, contender.id);
-        samples.push(after.kib);
+      const before = readMemory(running, contender.id);
+      const readings: IdleReading[] = [];
+      let open = 0;
+      let pids = before.pids;
+      for (const count of counts) {
+        await openThrough(client, port, count.connections - open, contender.id);
+        open = count.connections;
+        await waitForCounts(holder, client, open, contender.id);
+        const samples: number[] = [];
+        let after = before;
+        for (let i = 0; i < AFTER_SAMPLES; i++) {
+          await sleep(SAMPLE_INTERVAL_MS);
+          after = readMemory(running, contender.id);
+          samples.push(after.kib);
+        }
+        // Still all there after the readings: none was dropped while we measured.
+        await waitForCounts(holder, client, open, contender.id);
+        pids = after.pids;
+        const reading: IdleReading = {
+          connections: open,
+          pssKiB: after.kib,
+          rssKiB: after.rssKiB,
+          samplesKiB: samples,
+          perConnectionKiB: perConnectionKiB(before.kib, after.kib, open),
+          perConnectionRssKiB: perConnectionKiB(before.rssKiB, after.rssKiB, open),
+        };
+        readings.push(reading);
+        ctx.log(
+          `idle-memory ${contender.id}: ${open} connections, ${reading.perConnectionKiB.toFixed(2)} KiB each`,
+        );
       }
-      // Still all there after the readings: none was dropped while we measured.
-      await waitForCounts(holder, client, connections, contender.id);
-      await client.next('closed', 10_000, { type: 'close' });
-      return {
-        pids: after.pids,
-        rssBeforeKiB: before.kib,
-        rssAfterKiB: after.kib,
-        rssAfterSamplesKiB: samples,
-        perConnectionKiB: perConnectionKiB(before.kib, after.kib, connections),
-      };
+      await client.next('closed', 30_000, { type: 'close' });
+      return { repeat, pids, pssBeforeKiB: before.kib, rssBeforeKiB: before.rssKiB, readings, error: null };
     });
   } finally {
     await Promise.all([client.stop(), holder.stop()]);
   }
+}
+
+export function idleNotMeasured(contender: Contender): string | null {
+  if (contender.relay === 'kernel') return 'relayed by the kernel: no process to measure';
+  if (contender.relay === 'none') return 'no relay';
+  return contender.idleMemoryNote ?? null;
 }
 
 export async function runIdleMemory(
@@ -169,79 +252,102 @@ export async function runIdleMemory(
   options: IdleMemoryOptions,
 ): Promise<IdleMemoryReport> {
   const limit = openFileLimit();
-  if (limit !== null && limit < 2 * options.connections + 200) {
-    throw new BenchError('bad_flag', {
-      flag: '--connections',
-      reason: `${options.connections} needs about ${2 * options.connections + 200} open files per relay; ulimit -n is ${limit}`,
-    });
+  const cap = limit === null ? null : relayedConnectionCap(limit.soft);
+  const counts = idleCounts(options.connections, cap ?? Number.MAX_SAFE_INTEGER, limit);
+  for (const c of counts) if (c.capped !== null) ctx.log(`idle-memory: capped: ${c.capped}`);
+  const notMeasured: NotApplicable[] = [];
+  const measured: Contender[] = [];
+  for (const c of ctx.contenders) {
+    const reason = idleNotMeasured(c);
+    if (reason === null) measured.push(c);
+    else notMeasured.push({ contender: c.id, label: c.label, reason });
   }
-  const measured = new Map<string, IdleMeasurement | RunError>();
-  const notMeasured: { contender: string; reason: string }[] = [];
-  for (const contender of ctx.contenders) {
-    if (contender.relay !== 'user-space') {
-      const reason =
-        contender.relay === 'kernel' ? 'relayed by the kernel: no process to measure' : 'no relay';
-      notMeasured.push({ contender: contender.id, reason });
-      continue;
-    }
-    if (contender.idleMemoryNote) {
-      notMeasured.push({ contender: contender.id, reason: contender.idleMemoryNote });
-      continue;
-    }
-    ctx.log(`idle-memory ${contender.id}: ${options.connections} idle connections`);
-    try {
-      const result = await measure(ctx, contender, options.connections);
-      measured.set(contender.id, result);
-      ctx.log(`idle-memory ${contender.id}: ${result.perConnectionKiB?.toFixed(2)} KiB per connection`);
-    } catch (err) {
-      const error = errorData(err);
-      measured.set(contender.id, error);
-      ctx.log(`idle-memory ${contender.id}: FAILED ${error.code}: ${error.message}`);
+  const runs = new Map<string, IdleRun[]>(measured.map((c) => [c.id, []]));
+  const total = options.repeats * measured.length;
+  let index = 0;
+  for (let repeat = 1; repeat <= options.repeats; repeat++) {
+    for (const contender of measured) {
+      index++;
+      const label = `${contender.id}${options.repeats > 1 ? ` · run ${repeat}/${options.repeats}` : ''}`;
+      ctx.onStep?.({ scenario: 'idle-memory', index, total, label, seconds: 2 + counts.length * 3 });
+      ctx.log(`idle-memory ${label}: ${counts.map((c) => c.connections).join(', ')} idle connections`);
+      let run: IdleRun;
+      try {
+        run = await measure(ctx, contender, counts, repeat);
+      } catch (err) {
+        const error = errorData(err);
+        run = { repeat, pids: [], pssBeforeKiB: null, rssBeforeKiB: null, readings: [], error };
+        ctx.log(`idle-memory ${contender.id}: FAILED ${error.code}: ${error.message}`);
+      }
+      runs.get(contender.id)!.push(run);
     }
   }
+  const byCount = counts.map((count) => ({ count, rows: idleMemoryRows(measured, runs, count.connections) }));
+  const headline =
+    byCount.find((b) => b.count.connections === HEADLINE_CONNECTIONS) ??
+    byCount.find((b) => b.count.requested === HEADLINE_CONNECTIONS) ??
+    byCount.at(-1);
   return {
-    connections: options.connections,
-    rows: idleMemoryRows(ctx.contenders, measured),
-    notMeasured,
+    connections: headline?.count.connections ?? 0,
+    rows: headline?.rows ?? [],
+    byCount,
+    repeats: options.repeats,
+    fileLimit: limit,
+    cap,
+    notMeasured: notMeasured.map(({ contender, reason }) => ({ contender, reason })),
+    runs: Object.fromEntries(runs),
   };
 }
 
-function isRunError(value: IdleMeasurement | RunError): value is RunError {
-  return 'code' in value;
-}
-
-/** Rows in contender order, with the per-connection cost as a ratio to HAProxy's. */
+/** Rows at one count in contender order, the per-connection cost as a ratio to HAProxy's. */
 export function idleMemoryRows(
   contenders: readonly Pick<Contender, 'id' | 'label'>[],
-  measured: ReadonlyMap<string, IdleMeasurement | RunError>,
+  runs: ReadonlyMap<string, readonly IdleRun[]>,
+  connections: number,
 ): IdleMemoryRow[] {
-  const haproxy = measured.get('haproxy');
-  const haproxyPerConnection = haproxy === undefined || isRunError(haproxy) ? null : haproxy.perConnectionKiB;
-  const rows: IdleMemoryRow[] = [];
-  for (const c of contenders) {
-    const m = measured.get(c.id);
-    if (m === undefined) continue;
-    if (isRunError(m)) {
-      rows.push({
+  const rows = contenders.flatMap((c): IdleMemoryRow[] => {
+    const list = runs.get(c.id);
+    if (list === undefined) return [];
+    const at = list.flatMap((run) => {
+      const reading = run.readings.find((r) => r.connections === connections);
+      return reading === undefined ? [] : [{ run, reading }];
+    });
+    const errors = list.flatMap((run) => (run.error === null ? [] : [run.error]));
+    const summary = summarize(at.map((a) => a.reading.perConnectionKiB));
+    const mid = summary === null ? undefined : closestTo(at, summary.median);
+    return [
+      {
         contender: c.id,
         label: c.label,
-        pids: [],
-        rssBeforeKiB: null,
-        rssAfterKiB: null,
-        rssAfterSamplesKiB: [],
-        perConnectionKiB: null,
+        connections,
+        pids: mid?.run.pids ?? [],
+        pssBeforeKiB: mid?.run.pssBeforeKiB ?? null,
+        pssAfterKiB: mid?.reading.pssKiB ?? null,
+        rssBeforeKiB: mid?.run.rssBeforeKiB ?? null,
+        rssAfterKiB: mid?.reading.rssKiB ?? null,
+        rssAfterSamplesKiB: mid?.reading.samplesKiB ?? [],
+        perConnectionKiB: summary?.median ?? null,
+        summary,
         vsHaproxy: null,
-        error: m,
-      });
-    } else {
-      rows.push({
-        contender: c.id,
-        label: c.label,
-        ...m,
-        vsHaproxy: ratio(m.perConnectionKiB, haproxyPerConnection),
-        error: null,
-      });
+        error:
+          summary === null ? (errors[0] ?? { code: 'internal', message: 'no reading at this count' }) : null,
+        runErrors: errors,
+      },
+    ];
+  });
+  const haproxy = rows.find((r) => r.contender === 'haproxy')?.perConnectionKiB ?? null;
+  return rows.map((r) => ({ ...r, vsHaproxy: ratio(r.perConnectionKiB, haproxy) }));
+}
+
+function closestTo<T extends { reading: IdleReading }>(list: readonly T[], value: number): T | undefined {
+  let best: T | undefined;
+  for (const item of list) {
+    if (
+      best === undefined ||
+      Math.abs(item.reading.perConnectionKiB - value) < Math.abs(best.reading.perConnectionKiB - value)
+    ) {
+      best = item;
     }
   }
-  return rows;
+  return best;
 }

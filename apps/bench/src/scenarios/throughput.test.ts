@@ -11,7 +11,7 @@ const failed = (repeat: number): ThroughputRun => ({
   repeat,
   bitsPerSecond: null,
   iperf3: null,
-  error: { code: 'iperf3_failed', message: 'iperf3 client failed: boom' },
+  error: { code: 'iperf3_client_failed', message: 'iperf3 client failed: boom' },
 });
 
 const CONTENDERS = [

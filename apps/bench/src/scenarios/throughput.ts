@@ -1,14 +1,13 @@
-// Single-flow TCP throughput: iperf3 server on 127.0.0.1:T, iperf3 client through each
-// contender for D seconds; R rounds, each round visiting every contender once (interleaved, so
-// slow drift of the host spreads over all of them), each visit with fresh processes.
+// Single-flow TCP throughput, unlimited: the sweep's last point, and the figure the gates read
+// (splice over the C relay, JS over the naive pipe). When the sweep runs this is taken from its
+// unlimited point; on its own (`--only throughput`) it is a sweep of that one point.
 
+import type { Iperf3TcpResult } from '@sluice/iperf3';
 import type { Contender } from '../contender.ts';
-import { errorData, type RunError } from '../errors.ts';
-import { runIperf3Client, startIperf3Server } from '../iperf3-process.ts';
-import type { Iperf3TcpResult } from '../iperf3-result.ts';
-import { freePorts } from '../ports.ts';
+import type { RunError } from '../errors.ts';
 import { ratio, type Summary, summarize } from '../stats.ts';
-import { type ScenarioContext, withContender } from './scenario.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { runSweep, type SweepReport } from './sweep.ts';
 
 export interface ThroughputOptions {
   readonly seconds: number;
@@ -65,48 +64,36 @@ export function throughputRows(
   });
 }
 
-async function oneRun(contender: Contender, repeat: number, seconds: number): Promise<ThroughputRun> {
-  const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
-  const server = await startIperf3Server(targetPort);
-  try {
-    const result = await withContender(contender, listenPort, targetPort, (running) =>
-      runIperf3Client({ port: running.connectPort, seconds }),
-    );
-    return { repeat, bitsPerSecond: result.receivedBitsPerSecond, iperf3: result, error: null };
-  } finally {
-    await server.stop('SIGTERM', 3000);
-  }
+/** The sweep's unlimited point as a throughput report; null when the sweep had no such point. */
+export function throughputFromSweep(sweep: SweepReport): ThroughputReport | null {
+  if (!sweep.points.includes(0)) return null;
+  const unlimited = sweep.rows.filter((row) => row.point === 0);
+  const runs = new Map<string, ThroughputRun[]>(
+    unlimited.map((row) => [
+      row.contender,
+      row.runs.map((run) => ({
+        repeat: run.repeat,
+        bitsPerSecond: run.metrics?.bitsPerSecond ?? null,
+        iperf3: run.detail,
+        error: run.error,
+      })),
+    ]),
+  );
+  return {
+    seconds: sweep.seconds,
+    repeats: sweep.repeats,
+    rows: throughputRows(
+      unlimited.map((row) => ({ id: row.contender, label: row.label })),
+      runs,
+    ),
+  };
 }
 
-export function formatGbits(bitsPerSecond: number): string {
-  return (bitsPerSecond / 1e9).toFixed(2);
-}
-
+/** `--only throughput`: the unlimited single flow alone. */
 export async function runThroughput(
   ctx: ScenarioContext,
   options: ThroughputOptions,
-): Promise<ThroughputReport> {
-  const runs = new Map<string, ThroughputRun[]>(ctx.contenders.map((c) => [c.id, []]));
-  // A contender that could not start is not started again in later rounds.
-  const broken = new Set<string>();
-  for (let repeat = 1; repeat <= options.repeats; repeat++) {
-    for (const contender of ctx.contenders) {
-      const list = runs.get(contender.id)!;
-      if (broken.has(contender.id)) continue;
-      const prefix = `throughput ${repeat}/${options.repeats} ${contender.id}`;
-      ctx.log(`${prefix}: ${options.seconds} s single flow`);
-      let run: ThroughputRun;
-      try {
-        run = await oneRun(contender, repeat, options.seconds);
-        ctx.log(`${prefix}: ${formatGbits(run.bitsPerSecond ?? 0)} Gbit/s`);
-      } catch (err) {
-        const error = errorData(err);
-        if (error.code === 'contender_start_failed') broken.add(contender.id);
-        run = { repeat, bitsPerSecond: null, iperf3: null, error };
-        ctx.log(`${prefix}: FAILED ${error.code}: ${error.message}`);
-      }
-      list.push(run);
-    }
-  }
-  return { seconds: options.seconds, repeats: options.repeats, rows: throughputRows(ctx.contenders, runs) };
+): Promise<{ throughput: ThroughputReport; sweep: SweepReport }> {
+  const sweep = await runSweep(ctx, { ...options, bitrates: [0] }, 'throughput');
+  return { throughput: throughputFromSweep(sweep)!, sweep };
 }

@@ -1,0 +1,89 @@
+// The small-messages scenario as charts: round-trip latency percentiles per contender (a panel
+// per message size, a row per connection count, a line per contender across p50, p99 and
+// p99.9, log scale), and the round-trip rate per contender over the same points.
+
+import type { SeriesKey } from './chart-theme.ts';
+import { type Chart, lineChartSpec } from './chart-specs.ts';
+
+export interface LatencyPoint extends SeriesKey {
+  /** The message size as the tables name it (`64 B`). */
+  readonly size: string;
+  /** The connection count as the tables name it (`100`). */
+  readonly connections: string;
+  /** `p50`, `p99`, `p99.9`. */
+  readonly percentile: string;
+  readonly microseconds: number;
+}
+
+export interface RatePoint extends SeriesKey {
+  /** `64 B × 100` */
+  readonly point: string;
+  readonly perSecond: number;
+  readonly low: number | null;
+  readonly high: number | null;
+}
+
+export const PERCENTILES = ['p50', 'p99', 'p99.9'] as const;
+
+export function latencyChart(
+  points: readonly LatencyPoint[],
+  sizeOrder: readonly string[],
+  connectionOrder: readonly string[],
+  subtitle: readonly string[],
+): Chart {
+  const title = 'Request/response latency percentiles (lower is better)';
+  return {
+    id: 'latency',
+    title,
+    spec: lineChartSpec({
+      title,
+      subtitle,
+      xTitle: 'percentile',
+      xOrder: PERCENTILES,
+      yTitle: 'round trip, µs (log)',
+      yLog: true,
+      data: points.map((p) => ({
+        contender: p.contender,
+        label: p.label,
+        x: p.percentile,
+        value: p.microseconds,
+        low: null,
+        high: null,
+        panel: p.size,
+        row: p.connections,
+      })),
+      panels: { title: 'message size', order: sizeOrder },
+      ...(connectionOrder.length > 1 ? { rows: { title: 'connections', order: connectionOrder } } : {}),
+      width: 150,
+      height: 170,
+    }),
+  };
+}
+
+export function rateChart(
+  points: readonly RatePoint[],
+  pointOrder: readonly string[],
+  subtitle: readonly string[],
+): Chart {
+  const title = 'Request/response rate (higher is better)';
+  return {
+    id: 'message-rate',
+    title,
+    spec: lineChartSpec({
+      title,
+      subtitle,
+      xTitle: 'message size × connections',
+      xOrder: pointOrder,
+      yTitle: 'round trips/s (log)',
+      yLog: true,
+      data: points.map((p) => ({
+        contender: p.contender,
+        label: p.label,
+        x: p.point,
+        value: p.perSecond,
+        low: p.low,
+        high: p.high,
+      })),
+    }),
+  };
+}

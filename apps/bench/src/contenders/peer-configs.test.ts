@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { nginxConfig } from './nginx.ts';
+import { socatTcpArgs, socatUdpArgs } from './socat.ts';
+
+describe('nginx stream config', () => {
+  const base = {
+    prefix: '/tmp/x',
+    listenPort: 9000,
+    targetPort: 9001,
+    streamModule: null,
+    fileLimit: 20_000,
+  };
+
+  it('relays TCP in the foreground with 2 workers and its own pid file', () => {
+    const config = nginxConfig({ ...base, udp: false });
+    expect(config).toContain('daemon off;');
+    expect(config).toContain('worker_processes 2;');
+    expect(config).toContain('pid /tmp/x/nginx.pid;');
+    expect(config).toContain('listen 127.0.0.1:9000;');
+    expect(config).toContain('proxy_pass 127.0.0.1:9001;');
+    expect(config).not.toContain('udp');
+    expect(config).not.toContain('load_module');
+  });
+
+  it('adds a UDP server on the same port (reuseport) and loads a dynamic stream module', () => {
+    const config = nginxConfig({
+      ...base,
+      udp: true,
+      streamModule: '/usr/lib/nginx/modules/ngx_stream_module.so',
+    });
+    expect(config.split('\n')[0]).toBe('load_module /usr/lib/nginx/modules/ngx_stream_module.so;');
+    expect(config).toContain('listen 127.0.0.1:9000 udp reuseport;');
+    expect(config.match(/proxy_pass 127\.0\.0\.1:9001;/g)).toHaveLength(2);
+  });
+});
+
+describe('socat arguments', () => {
+  it('forks a child per TCP connection and per UDP peer, with a 64 KiB buffer', () => {
+    expect(socatTcpArgs(9000, 9001)).toEqual([
+      '-b',
+      '65536',
+      'TCP4-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork,backlog=4096',
+      'TCP4:127.0.0.1:9001',
+    ]);
+    expect(socatUdpArgs(9000, 9001).slice(-2)).toEqual([
+      'UDP4-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork',
+      'UDP4:127.0.0.1:9001',
+    ]);
+  });
+});

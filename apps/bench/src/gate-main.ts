@@ -1,0 +1,151 @@
+// `pnpm bench:gate`: runs the quick bench suite restricted to what benchmarks/gates.json needs
+// (each gated scenario once, with only the contenders its gates compare), and exits 1 listing
+// every ratio below its floor (0 when all are met). Each run's reports go to
+// benchmarks/out/gate/<timestamp>/, with the verdict in verdict.json.
+//
+//   pnpm bench:gate                                   run the suite once and judge it
+//   pnpm bench:gate --report benchmarks/out/gate/T    judge a run already written (a directory
+//                                                     of reports, or one JSON report)
+//   pnpm bench:gate --calibrate --runs 5              run it 5 times; print medians, spread, floors
+//   pnpm bench:gate --calibrate --report DIR1,DIR2    the same over runs already written
+
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Command } from 'commander';
+import { BenchError } from './errors.ts';
+import { evaluateGates, formatVerdict, type GatesFile, gateNeeds, parseGatesFile } from './gate.ts';
+import { calibrate, formatCalibration } from './gate-calibrate.ts';
+import { runLookup, unknownMetrics } from './gate-metrics.ts';
+import { type BenchReport, fileTimestamp } from './report.ts';
+import { readReport, runBench } from './report-bench-run.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+
+export const GATES_FILE = join(REPO_ROOT, 'benchmarks', 'gates.json');
+const GATE_OUT_DIR = join(RESULTS_DIR, 'gate');
+
+const log = (line: string): void => void process.stderr.write(`bench gate: ${line}\n`);
+
+function loadGates(file: string): GatesFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new BenchError('gates_file_invalid', {
+      file,
+      reason: err instanceof Error ? err.message : String(err),
+    });
+  }
+  const gates = parseGatesFile(text, file);
+  const unknown = unknownMetrics(gates.gates);
+  if (unknown[0] !== undefined) throw new BenchError('gates_file_invalid', { file, reason: unknown[0] });
+  return gates;
+}
+
+/** The sluice-bench flags for each scenario the gates need, in the order the gates name them. */
+export function suiteRuns(gates: GatesFile): { scenario: string; args: string[] }[] {
+  return gateNeeds(gates.gates).map(({ scenario, contenders }) => ({
+    scenario,
+    args: [
+      ...gates.suite.args,
+      ...(gates.suite.scenario_args?.[scenario] ?? []),
+      '--only',
+      scenario,
+      '--contenders',
+      contenders.join(','),
+    ],
+  }));
+}
+
+interface SuiteRun {
+  readonly dir: string;
+  readonly reports: readonly BenchReport[];
+}
+
+async function runSuite(gates: GatesFile): Promise<SuiteRun> {
+  const dir = join(GATE_OUT_DIR, fileTimestamp(new Date()));
+  const started = performance.now();
+  const reports: BenchReport[] = [];
+  for (const { scenario, args } of suiteRuns(gates)) {
+    log(`${scenario}: sluice-bench ${args.join(' ')}`);
+    const run = await runBench(args, dir);
+    log(`${scenario}: ${Math.round(run.seconds)} s (sluice-bench exit ${run.exitCode})`);
+    reports.push(run.report);
+  }
+  log(
+    `suite took ${Math.round((performance.now() - started) / 1000)} s; reports in ${relative(process.cwd(), dir)}/`,
+  );
+  return { dir, reports };
+}
+
+/** A run already written: a directory of reports (one per scenario), or one JSON report. */
+function readRun(path: string): SuiteRun {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
+    const files = readdirSync(path)
+      .filter((f) => f.endsWith('.json') && f !== 'verdict.json')
+      .sort();
+    if (files.length === 0)
+      throw new BenchError('gate_suite_failed', { reason: `${path} holds no JSON report` });
+    return { dir: path, reports: files.map((f) => readReport(join(path, f))) };
+  }
+  return { dir: path.replace(/\/[^/]*$/, '') || '.', reports: [readReport(path)] };
+}
+
+async function main(): Promise<number> {
+  const program = new Command('bench-gate')
+    .description('Runs the quick bench suite the gates need and fails when a ratio is below its floor')
+    .option('--gates <file>', 'the gates file', GATES_FILE)
+    .option('--report <paths>', 'judge runs already written (comma-separated directories or JSON reports)')
+    .option(
+      '--calibrate',
+      'print each ratio over the runs: median, spread, and the floor the margin rule gives',
+    )
+    .option('--runs <n>', 'with --calibrate: run the suite this many times', '3')
+    .showHelpAfterError()
+    .parse();
+  const flags = program.opts<{ gates: string; report?: string; calibrate?: boolean; runs: string }>();
+  const gates = loadGates(flags.gates);
+  const paths = flags.report?.split(',').filter((f) => f !== '') ?? [];
+
+  if (flags.calibrate === true) {
+    const count = Number(flags.runs);
+    if (!Number.isSafeInteger(count) || count < 1 || count > 50) {
+      throw new BenchError('bad_flag', { flag: '--runs', reason: `expected 1 to 50, got "${flags.runs}"` });
+    }
+    const runs: SuiteRun[] = paths.map(readRun);
+    for (let i = runs.length === 0 ? 0 : count; i < count; i++) {
+      log(`calibration run ${i + 1}/${count}`);
+      runs.push(await runSuite(gates));
+    }
+    const rows = calibrate(
+      gates.gates,
+      runs.map((r) => runLookup(r.reports)),
+    );
+    process.stdout.write(formatCalibration(rows, runs.length));
+    return 0;
+  }
+
+  if (paths.length > 1) {
+    throw new BenchError('bad_flag', {
+      flag: '--report',
+      reason: 'judge one run at a time (or use --calibrate)',
+    });
+  }
+  const run = paths[0] === undefined ? await runSuite(gates) : readRun(paths[0]);
+  const verdict = evaluateGates(gates.gates, runLookup(run.reports));
+  process.stdout.write(`\n${formatVerdict(verdict)}`);
+  if (paths[0] === undefined) {
+    writeFileSync(join(run.dir, 'verdict.json'), `${JSON.stringify(verdict, null, 2)}\n`);
+  }
+  return verdict.ok ? 0 : 1;
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  if (err instanceof BenchError) {
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+// A smoke run of each scenario for a second or so against loopback contenders (direct, and the
+// naive pipe proxy where a relay process is needed): real targets, real load generators, real
+// iperf3. Not a measurement: it checks that every scenario runs end to end and reports.
+
+import { findIperf3 } from '@sluice/iperf3';
+import { describe, expect, it } from 'vitest';
+import { direct } from '../contenders/direct.ts';
+import { naivePipe } from '../contenders/naive-pipe.ts';
+import { runConnectRate } from './connect-rate.ts';
+import { runHttp } from './http.ts';
+import { runIdleMemory } from './idle-memory.ts';
+import { runParallel } from './parallel.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { runSmallMessages } from './small-messages.ts';
+import { runSweep } from './sweep.ts';
+import { throughputFromSweep } from './throughput.ts';
+import { runUdp } from './udp.ts';
+
+const lines: string[] = [];
+const ctx: ScenarioContext = { contenders: [direct, naivePipe], log: (line) => lines.push(line) };
+const noIperf3 = findIperf3() === null;
+const quick = { seconds: 1, repeats: 1 };
+
+describe('scenario smoke runs (1 s each)', () => {
+  it.skipIf(noIperf3)(
+    'sweep: a bitrate and unlimited, with the throughput view',
+    async () => {
+      const sweep = await runSweep(ctx, { ...quick, bitrates: [200e6, 0] });
+      expect(sweep.rows).toHaveLength(4);
+      expect(sweep.rows.every((r) => r.runs[0]?.error === null)).toBe(true);
+      const at200 = sweep.rows.find((r) => r.contender === 'naive-pipe' && r.point === 200e6);
+      expect(at200?.summary.bitsPerSecond?.median).toBeGreaterThan(100e6);
+      expect(at200?.vsDirect.bitsPerSecond).not.toBeNull();
+      expect(throughputFromSweep(sweep)?.rows.map((r) => r.contender)).toEqual(['direct', 'naive-pipe']);
+    },
+    30_000,
+  );
+
+  it.skipIf(noIperf3)(
+    'parallel: -P 2',
+    async () => {
+      const report = await runParallel(ctx, { ...quick, streams: 2 });
+      expect(report.rows.map((r) => r.runs[0]?.detail?.streams)).toEqual([2, 2]);
+    },
+    30_000,
+  );
+
+  it.skipIf(noIperf3)(
+    'udp: direct measured, the TCP-only relay not applicable',
+    async () => {
+      const report = await runUdp(ctx, { ...quick, bitrates: [10e6], length: 1400 });
+      expect(report.notApplicable).toEqual([
+        { contender: 'naive-pipe', label: naivePipe.label, reason: naivePipe.udpNotApplicable },
+      ]);
+      const row = report.rows[0];
+      expect(row?.contender).toBe('direct');
+      expect(row?.summary.bitsPerSecond?.median).toBeGreaterThan(5e6);
+      expect(row?.summary.lostPercent?.median).toBeGreaterThanOrEqual(0);
+    },
+    30_000,
+  );
+
+  it('small-messages: echo round trips from the piscina workers, with percentiles', async () => {
+    const report = await runSmallMessages(ctx, {
+      ...quick,
+      warmupSeconds: 0,
+      sizes: [64],
+      connections: [4],
+    });
+    expect(report.workers).toBeGreaterThanOrEqual(1);
+    for (const row of report.rows) {
+      expect(row.runs[0]?.error).toBeNull();
+      const s = row.summary;
+      expect(s.perSecond?.median).toBeGreaterThan(100);
+      expect(s.p50Us!.median).toBeLessThanOrEqual(s.p99Us!.median);
+      expect(s.p99Us!.median).toBeLessThanOrEqual(s.p999Us!.median);
+    }
+  }, 30_000);
+
+  it('http: autocannon against the node target', async () => {
+    const report = await runHttp(ctx, { ...quick, warmupSeconds: 0, connections: [4] });
+    for (const row of report.rows) {
+      expect(row.runs[0]?.error).toBeNull();
+      expect(row.summary.requestsPerSecond?.median).toBeGreaterThan(100);
+    }
+  }, 30_000);
+
+  it('connect-rate: connect, round trip, close', async () => {
+    const report = await runConnectRate(ctx, { ...quick, warmupSeconds: 0, loops: 2 });
+    for (const row of report.rows) {
+      expect(row.runs[0]?.error).toBeNull();
+      expect(row.summary.perSecond?.median).toBeGreaterThan(10);
+    }
+  }, 30_000);
+
+  it('idle-memory: a relay process measured at two counts; no relay, nothing to measure', async () => {
+    const report = await runIdleMemory(ctx, { connections: [50, 20], repeats: 1 });
+    expect(report.byCount.map((b) => b.count.connections)).toEqual([20, 50]);
+    expect(report.notMeasured).toEqual([{ contender: 'direct', reason: 'no relay' }]);
+    const row = report.byCount[1]?.rows[0];
+    expect(row?.contender).toBe('naive-pipe');
+    expect(row?.error).toBeNull();
+    expect(row?.perConnectionKiB).not.toBeNull();
+    expect(report.connections).toBe(50);
+  }, 60_000);
+});

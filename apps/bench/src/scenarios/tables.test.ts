@@ -1,0 +1,82 @@
+import type { Iperf3UdpResult } from '@sluice/iperf3';
+import { describe, expect, it } from 'vitest';
+import type { MatrixRow } from './matrix.ts';
+import type { UdpMetric, UdpReport } from './udp.ts';
+import { cell, scenarioTables } from './tables.ts';
+
+const none = {
+  sweep: null,
+  parallel: null,
+  udp: null,
+  smallMessages: null,
+  http: null,
+  connectRate: null,
+  idleMemory: null,
+};
+
+function udpRow(contender: string, mbits: number | null): MatrixRow<number, UdpMetric, Iperf3UdpResult> {
+  const summary = (v: number) => ({ n: 1, median: v, min: v, max: v });
+  return {
+    contender,
+    label: contender,
+    point: 1e8,
+    pointLabel: '100M',
+    runs: [
+      mbits === null
+        ? {
+            repeat: 1,
+            metrics: null,
+            detail: null,
+            error: { code: 'iperf3_client_failed', message: 'iperf3 client failed: x\ny' },
+          }
+        : {
+            repeat: 1,
+            metrics: { bitsPerSecond: mbits * 1e6, lostPercent: 0.5, jitterMs: 0.01 },
+            detail: null,
+            error: null,
+          },
+    ],
+    summary:
+      mbits === null
+        ? { bitsPerSecond: null, lostPercent: null, jitterMs: null }
+        : { bitsPerSecond: summary(mbits * 1e6), lostPercent: summary(0.5), jitterMs: summary(0.01) },
+    vsDirect: { bitsPerSecond: mbits === null ? null : mbits / 100, lostPercent: null, jitterMs: null },
+    vsRedirect: { bitsPerSecond: null, lostPercent: null, jitterMs: null },
+  };
+}
+
+describe('cell', () => {
+  it('gives the median, with min–max only when there were repeats', () => {
+    expect(cell({ n: 1, median: 9.81e9, min: 9.81e9, max: 9.81e9 }, 2, 1e9)).toBe('9.81');
+    expect(cell({ n: 3, median: 9.81e9, min: 9.6e9, max: 9.95e9 }, 2, 1e9)).toBe('9.81 (9.60–9.95)');
+    expect(cell(null, 2)).toBe('–');
+  });
+});
+
+describe('scenarioTables', () => {
+  it('renders a UDP table with failures and not-applicable contenders grouped by reason in the notes', () => {
+    const udp: UdpReport = {
+      seconds: 2,
+      repeats: 1,
+      length: 1400,
+      points: [1e8],
+      rows: [udpRow('direct', 100), udpRow('socat', null)],
+      notApplicable: [
+        { contender: 'sluice-js-1', label: 'a', reason: 'sluice does not relay UDP yet' },
+        { contender: 'haproxy', label: 'b', reason: 'HAProxy does not relay UDP' },
+        { contender: 'sluice-js-N', label: 'c', reason: 'sluice does not relay UDP yet' },
+      ],
+    };
+    const { lines, notes } = scenarioTables({ ...none, udp });
+    expect(lines).toContain('| direct | 100M | 100 | 0.50 | 0.010 | 1.00 | – |');
+    expect(lines).toContain('| socat | 100M | failed (iperf3_client_failed) | – | – | – | – |');
+    expect(notes).toEqual([
+      'udp, socat, 100M, run 1: iperf3_client_failed: iperf3 client failed: x',
+      'udp: not applicable to sluice-js-1, sluice-js-N (sluice does not relay UDP yet); haproxy (HAProxy does not relay UDP)',
+    ]);
+  });
+
+  it('renders nothing for scenarios that did not run', () => {
+    expect(scenarioTables(none)).toEqual({ lines: [], notes: [] });
+  });
+});

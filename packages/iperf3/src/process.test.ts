@@ -1,0 +1,70 @@
+// The wrapper against the real iperf3 binary on loopback: short runs (1 s), ports from the kernel.
+
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { findIperf3 } from './binary.ts';
+import { runIperf3, runIperf3Udp } from './client.ts';
+import { Iperf3Error } from './errors.ts';
+import { startIperf3Server } from './server.ts';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Iperf3Error> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof Iperf3Error) return err;
+    throw err;
+  }
+  throw new Error('expected an Iperf3Error');
+}
+
+describe.skipIf(findIperf3() === null)('iperf3 processes', () => {
+  it('runs TCP and UDP clients against a persistent server, then stops it', async () => {
+    const port = await freePort();
+    const server = await startIperf3Server({ port });
+    try {
+      const tcp = await runIperf3({ port, seconds: 1, bitrate: '200M' });
+      expect(tcp.protocol).toBe('tcp');
+      expect(tcp.receivedBitsPerSecond).toBeGreaterThan(50e6);
+      const udp = await runIperf3Udp({ port, seconds: 1, bitrate: '50M', length: 1400 });
+      expect(udp.totalPackets).toBeGreaterThan(0);
+      expect(udp.lostPercent).toBeGreaterThanOrEqual(0);
+    } finally {
+      await server.stop();
+    }
+    expect(server.running).toBe(false);
+  }, 20_000);
+
+  it('serves one test and exits when one-off', async () => {
+    const port = await freePort();
+    const server = await startIperf3Server({ port, oneOff: true });
+    await runIperf3({ port, seconds: 1, reverse: true, bitrate: '100M' });
+    expect((await server.exited).code).toBe(0);
+  }, 20_000);
+
+  it('fails with codes, not crashes: refused, port taken, no binary', async () => {
+    const closed = await freePort();
+    expect((await rejection(runIperf3({ port: closed, seconds: 1 }))).code).toBe('iperf3_client_failed');
+
+    const port = await freePort();
+    const server = await startIperf3Server({ port });
+    try {
+      const taken = await rejection(startIperf3Server({ port }));
+      expect(taken.code).toBe('iperf3_server_failed');
+      expect(taken.message).toMatch(/Address already in use/);
+    } finally {
+      await server.stop();
+    }
+
+    const missing = await rejection(runIperf3({ port, binary: '/nonexistent/iperf3' }));
+    expect(missing.code).toBe('iperf3_missing');
+  }, 20_000);
+});
