@@ -309,22 +309,23 @@ describe('reportLookup on small messages', () => {
 });
 
 describe('calibration', () => {
-  it('margin: twice the largest drop, at least 10 %, rounded up to 5 %', () => {
-    expect(marginFor(0)).toBe(0.1);
-    expect(marginFor(0.04)).toBe(0.1);
-    expect(marginFor(0.06)).toBe(0.15);
-    expect(marginFor(0.1)).toBe(0.2);
-    expect(marginFor(0.11)).toBe(0.25);
+  it('margin: twice the largest drop, at least 25 %, rounded up to 5 %', () => {
+    expect(marginFor(0)).toBe(0.25);
+    expect(marginFor(0.1)).toBe(0.25);
+    expect(marginFor(0.13)).toBe(0.3);
+    expect(marginFor(0.15)).toBe(0.3);
+    expect(marginFor(0.16)).toBe(0.35);
   });
 
   it('gives median, spread and floor over runs, and names runs without a figure', () => {
-    const runs = [0.9, 1.0, 0.95].map((r) => lookupOf({ 'sluice-splice-1': v(r * 10), 'c-splice': v(10) }));
+    const runs = [0.8, 1.0, 0.95].map((r) => lookupOf({ 'sluice-splice-1': v(r * 10), 'c-splice': v(10) }));
     runs.push(lookupOf({ 'c-splice': v(10) }));
     const [row] = calibrate([SPLICE], runs);
     expect(row?.median).toBeCloseTo(0.95);
-    expect(row?.min).toBeCloseTo(0.9);
-    expect(row?.margin).toBe(0.15);
-    expect(row?.floor).toBe(0.8);
+    expect(row?.min).toBeCloseTo(0.8);
+    expect(row?.largestDrop).toBeCloseTo(0.158, 3);
+    expect(row?.margin).toBe(0.35);
+    expect(row?.floor).toBe(0.61);
     expect(row?.gaps).toEqual(['run 4: not in the test table']);
   });
 });

@@ -179,7 +179,7 @@ export function evaluateGate(gate: GateSpec, lookup: GateLookup): GateResult {
     };
   }
   const ratio = num.value / den.value;
-  const against = `${ratio.toFixed(2)} (${gate.numerator} ${formatFigure(gate.metric, num.value)} / ${gate.denominator} ${formatFigure(gate.metric, den.value)}; floor ${gate.floor}, median when set ${gate.measured_median})`;
+  const against = `${ratio.toFixed(2)} (${gate.numerator} ${formatFigure(gate.metric, num.value)} / ${gate.denominator} ${formatFigure(gate.metric, den.value)}; floor ${gate.floor}, median when set ${gate.measured_median.toFixed(2)})`;
   if (ratio < gate.floor) return { ...base, status: 'fail', ratio, message: `below its floor: ${against}` };
   return { ...base, status: 'pass', ratio, message: against };
 }

@@ -59,11 +59,12 @@ describe('progress', () => {
     progress.stop();
     progress.log('after the bars');
     const text = out.text();
-    expect(text).toContain('sluice-bench: sweep direct · 1G: 1.00 Gbit/s\n');
-    expect(text).toMatch(/sweep \|[█░]+\| 1\/4 steps/);
-    expect(text).toMatch(/all \|[█░]+\| 0\/2 scenarios/);
+    // Above the bars each line erases what is left of the bar it is drawn over (ESC [ K).
+    expect(text).toContain('sluice-bench: sweep direct · 1G: 1.00 Gbit/s\x1b[K\n');
+    expect(text).toMatch(/sweep +\|[█░]+\| 1\/4 steps/);
+    expect(text).toMatch(/all +\|[█░]+\| 0\/2 scenarios/);
     expect(text).toContain('c-splice · 1G');
-    expect(text).toContain('sluice-bench: just before the bars stop\n');
+    expect(text).toContain('sluice-bench: just before the bars stop\x1b[K\n');
     expect(text).toContain('sluice-bench: after the bars\n');
   });
 

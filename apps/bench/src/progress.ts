@@ -48,6 +48,9 @@ function plainProgress(options: ProgressOptions): BenchProgress {
 
 const FORMAT =
   ' {name} |{bar}| {value}/{total} {unit} · {duration_formatted} elapsed, ETA {eta_formatted} {status}';
+const OVERALL_FORMAT = ' {name} |{bar}| {value}/{total} {unit} · {duration_formatted} elapsed';
+/** Bar names are padded to the longest scenario id (`small-messages`) so the bars line up. */
+const NAME_WIDTH = 14;
 
 /** Fits `text` into what is left of the terminal line after the bar (about 75 columns). */
 export function fitStatus(text: string, columns: number): string {
@@ -65,6 +68,8 @@ function terminalProgress(options: ProgressOptions): BenchProgress {
   let overall: SingleBar | null = null;
   let current: { scenario: string; bar: SingleBar; total: number } | null = null;
   let stopped = false;
+  // A log line is drawn where a bar was: erase the rest of that line (ESC [ K) after the text.
+  const above = (line: string): string => `${options.prefix}${line}\x1b[K\n`;
 
   const start = (): MultiBar => {
     const bars = new MultiBar({
@@ -81,7 +86,12 @@ function terminalProgress(options: ProgressOptions): BenchProgress {
       etaBuffer: 20,
       fps: 4,
     });
-    overall = bars.create(options.scenarios, 0, { name: 'all', unit: 'scenarios', status: '' });
+    overall = bars.create(
+      options.scenarios,
+      0,
+      { name: 'all'.padEnd(NAME_WIDTH), unit: 'scenarios' },
+      { format: OVERALL_FORMAT },
+    );
     return bars;
   };
   const finishCurrent = (): void => {
@@ -95,8 +105,8 @@ function terminalProgress(options: ProgressOptions): BenchProgress {
     if (stopped) return;
     stopped = true;
     if (multibar === null) return;
-    finishCurrent();
-    // stop() clears the bars but drops log lines not yet drawn: draw them first.
+    // stop() clears the bars but drops log lines not yet drawn: draw them first. (No remove()
+    // here: it moves the cursor in a way stop() does not account for, leaving a bar's tail.)
     multibar.update();
     multibar.stop();
   };
@@ -106,15 +116,16 @@ function terminalProgress(options: ProgressOptions): BenchProgress {
   return {
     log(line) {
       if (multibar === null || stopped) write(line);
-      else multibar.log(`${options.prefix}${line}\n`);
+      else multibar.log(above(line));
     },
     onStep(step) {
       if (stopped) return;
       multibar ??= start();
       if (current?.scenario !== step.scenario) {
         finishCurrent();
-        multibar.log(`${options.prefix}${scenarioLine(step)}\n`);
-        const bar = multibar.create(step.total, 0, { name: step.scenario, unit: 'steps', status: '' });
+        multibar.log(above(scenarioLine(step)));
+        const name = step.scenario.padEnd(NAME_WIDTH);
+        const bar = multibar.create(step.total, 0, { name, unit: 'steps', status: '' });
         current = { scenario: step.scenario, bar, total: step.total };
       }
       if (step.total !== current.total) {

@@ -48,8 +48,9 @@ export function memoryChart(points: readonly MemoryPoint[], subtitle: readonly s
       subtitle,
       xTitle: 'idle connections open end to end',
       xOrder: counts.map(connectionsLabel),
-      yTitle: 'KiB per connection',
-      yLog: false,
+      yTitle: 'KiB per connection (log)',
+      // Log: a relay with a process per connection (socat) costs ten times the others.
+      yLog: true,
       data: points.map((p) => ({
         contender: p.contender,
         label: p.label,
