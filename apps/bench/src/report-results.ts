@@ -64,7 +64,7 @@ export function renderResults(input: ResultsInput): string {
     ['scenarios', o.scenarios.join(', ')],
     [
       'runs',
-      `${o.seconds} s per measured run, ${o.repeats} repeats; idle connections ${o.plan.idleConnections.join(', ')}`,
+      `${o.seconds} s per measured run, ${o.repeats} repeat${o.repeats === 1 ? '' : 's'}; idle connections ${o.plan.idleConnections.join(', ')}`,
     ],
   );
   const out = [

@@ -1,6 +1,7 @@
 // The small-messages scenario as charts: round-trip latency percentiles per contender (a panel
 // per message size, a row per connection count, a line per contender across p50, p99 and
-// p99.9, log scale), and the round-trip rate per contender over the same points.
+// p99.9, log scale), and the round-trip rate per contender (a panel per message size, the
+// connection counts along x).
 
 import type { SeriesKey } from './chart-theme.ts';
 import { type Chart, lineChartSpec } from './chart-specs.ts';
@@ -16,8 +17,10 @@ export interface LatencyPoint extends SeriesKey {
 }
 
 export interface RatePoint extends SeriesKey {
-  /** `64 B × 100` */
-  readonly point: string;
+  /** The message size as the tables name it (`64 B`): the panel. */
+  readonly size: string;
+  /** The connection count (`100`): along x. */
+  readonly connections: string;
   readonly perSecond: number;
   readonly low: number | null;
   readonly high: number | null;
@@ -60,9 +63,11 @@ export function latencyChart(
   };
 }
 
+/** A panel per message size, connections along x, a line per contender. */
 export function rateChart(
   points: readonly RatePoint[],
-  pointOrder: readonly string[],
+  sizeOrder: readonly string[],
+  connectionOrder: readonly string[],
   subtitle: readonly string[],
 ): Chart {
   const title = 'Request/response rate (higher is better)';
@@ -72,18 +77,22 @@ export function rateChart(
     spec: lineChartSpec({
       title,
       subtitle,
-      xTitle: 'message size × connections',
-      xOrder: pointOrder,
+      xTitle: 'connections',
+      xOrder: connectionOrder,
       yTitle: 'round trips/s (log)',
       yLog: true,
       data: points.map((p) => ({
         contender: p.contender,
         label: p.label,
-        x: p.point,
+        x: p.connections,
         value: p.perSecond,
         low: p.low,
         high: p.high,
+        panel: p.size,
       })),
+      panels: { title: 'message size', order: sizeOrder },
+      width: 150,
+      height: 260,
     }),
   };
 }

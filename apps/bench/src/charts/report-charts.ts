@@ -80,7 +80,8 @@ function smallMessageCharts(report: BenchReport, where: string): Chart[] {
       rate.push({
         contender: row.contender,
         label: row.label,
-        point: row.pointLabel,
+        size: sizeLabel(row.point.size),
+        connections: String(row.point.connections),
         perSecond: perSecond.median,
         ...spread(perSecond),
       });
@@ -92,7 +93,7 @@ function smallMessageCharts(report: BenchReport, where: string): Chart[] {
   const charts: Chart[] = [];
   if (latency.length > 0) charts.push(latencyChart(latency, sizes, connections, [how, where]));
   if (rate.length > 0) {
-    charts.push(rateChart(rate, [...new Set(s.rows.map((r) => r.pointLabel))], [how, where]));
+    charts.push(rateChart(rate, sizes, connections, [how, where]));
   }
   return charts;
 }
