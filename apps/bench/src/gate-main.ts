@@ -4,6 +4,8 @@
 // benchmarks/out/gate/<timestamp>/, with the verdict in verdict.json.
 //
 //   pnpm bench:gate                                   run the suite once and judge it
+//   (a gate below its floor is run once more and fails only when the retry is below it too;
+//   --no-retry fails on the first run)
 //   pnpm bench:gate --report benchmarks/out/gate/T    judge a run already written (a directory
 //                                                     of reports, or one JSON report)
 //   pnpm bench:gate --calibrate --runs 5              run it 5 times; print medians, spread, floors
@@ -13,7 +15,14 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { BenchError } from './errors.ts';
-import { evaluateGates, formatVerdict, type GatesFile, gateNeeds, parseGatesFile } from './gate.ts';
+import {
+  evaluateGates,
+  formatVerdict,
+  type GatesFile,
+  gateNeeds,
+  mergeRetry,
+  parseGatesFile,
+} from './gate.ts';
 import { calibrate, formatCalibration } from './gate-calibrate.ts';
 import { runLookup, unknownMetrics } from './gate-metrics.ts';
 import { type BenchReport, fileTimestamp } from './report.ts';
@@ -100,9 +109,16 @@ async function main(): Promise<number> {
       'print each ratio over the runs: median, spread, and the floor the margin rule gives',
     )
     .option('--runs <n>', 'with --calibrate: run the suite this many times', '3')
+    .option('--no-retry', 'fail on the first run (by default failed gates are run once more)')
     .showHelpAfterError()
     .parse();
-  const flags = program.opts<{ gates: string; report?: string; calibrate?: boolean; runs: string }>();
+  const flags = program.opts<{
+    gates: string;
+    report?: string;
+    calibrate?: boolean;
+    runs: string;
+    retry: boolean;
+  }>();
   const gates = loadGates(flags.gates);
   const paths = flags.report?.split(',').filter((f) => f !== '') ?? [];
 
@@ -131,7 +147,15 @@ async function main(): Promise<number> {
     });
   }
   const run = paths[0] === undefined ? await runSuite(gates) : readRun(paths[0]);
-  const verdict = evaluateGates(gates.gates, runLookup(run.reports));
+  let verdict = evaluateGates(gates.gates, runLookup(run.reports));
+  if (!verdict.ok && paths[0] === undefined && flags.retry !== false) {
+    const failed = new Set(verdict.results.filter((r) => r.status === 'fail').map((r) => r.id));
+    const again = { ...gates, gates: gates.gates.filter((g) => failed.has(g.id)) };
+    process.stdout.write(`\n${formatVerdict(verdict)}`);
+    log(`retrying the ${failed.size} failed gate(s) once: a gate fails only when both runs are below its floor`);
+    const retry = await runSuite(again);
+    verdict = mergeRetry(verdict, evaluateGates(again.gates, runLookup(retry.reports)));
+  }
   process.stdout.write(`\n${formatVerdict(verdict)}`);
   if (paths[0] === undefined) {
     writeFileSync(join(run.dir, 'verdict.json'), `${JSON.stringify(verdict, null, 2)}\n`);

@@ -7,6 +7,7 @@ import {
   type GateLookup,
   type GateSpec,
   gateNeeds,
+  mergeRetry,
   type Observation,
   parseGatesFile,
 } from './gate.ts';
@@ -128,6 +129,33 @@ describe('evaluateGates and formatVerdict', () => {
       { scenario: 'throughput', contenders: ['sluice-splice-1', 'c-splice', 'sluice-js-1'] },
       { scenario: 'idle-memory', contenders: ['haproxy', 'sluice-splice-1'] },
     ]);
+  });
+});
+
+describe('mergeRetry', () => {
+  const first = evaluateGates([SPLICE], lookupOf({ 'sluice-splice-1': v(5), 'c-splice': v(10) }));
+
+  it('fails a gate only when the retry is below its floor too, naming both ratios', () => {
+    const retry = evaluateGates([SPLICE], lookupOf({ 'sluice-splice-1': v(6), 'c-splice': v(10) }));
+    const merged = mergeRetry(first, retry);
+    const splice = merged.results.find((r) => r.id === SPLICE.id);
+    expect(merged.ok).toBe(false);
+    expect(splice?.status).toBe('fail');
+    expect(splice?.ratio).toBeCloseTo(0.6);
+    expect(splice?.message).toContain('failed twice: first run 0.50');
+  });
+
+  it('passes a gate that was noise in the first run, and says so', () => {
+    const retry = evaluateGates([SPLICE], lookupOf({ 'sluice-splice-1': v(9), 'c-splice': v(10) }));
+    const merged = mergeRetry(first, retry);
+    expect(merged.ok).toBe(true);
+    expect(merged.results[0]?.message).toContain('passed on retry (first run 0.50)');
+  });
+
+  it('keeps first-run results for gates that were not failing', () => {
+    const passing = evaluateGates([SPLICE], lookupOf({ 'sluice-splice-1': v(9), 'c-splice': v(10) }));
+    const retry = evaluateGates([SPLICE], lookupOf({ 'sluice-splice-1': v(1), 'c-splice': v(10) }));
+    expect(mergeRetry(passing, retry)).toEqual(passing);
   });
 });
 

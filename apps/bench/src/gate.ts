@@ -196,6 +196,26 @@ export function evaluateGates(gates: readonly GateSpec[], lookup: GateLookup): G
 }
 
 /**
+ * Judges a second run of the gates that failed the first. A gate fails only when it is below
+ * its floor in both runs: one noisy run on a shared machine does not fail CI, while a real
+ * regression, which shows in every run, still does. Gates that passed or were skipped in the
+ * first run keep that result.
+ */
+export function mergeRetry(first: GateVerdict, retry: GateVerdict): GateVerdict {
+  const retried = new Map(retry.results.map((r) => [r.id, r]));
+  const results = first.results.map((r): GateResult => {
+    const again = r.status === 'fail' ? retried.get(r.id) : undefined;
+    if (again === undefined) return r;
+    const firstRatio = r.ratio === null ? 'no figure' : r.ratio.toFixed(2);
+    if (again.status === 'fail') {
+      return { ...again, message: `failed twice: first run ${firstRatio}; retry ${again.message}` };
+    }
+    return { ...again, message: `${again.message}; passed on retry (first run ${firstRatio})` };
+  });
+  return { ok: results.every((r) => r.status !== 'fail'), results };
+}
+
+/**
  * What the gate suite runs: each gated scenario once, with only the contenders its gates compare
  * (a scenario is not run for contenders that only another scenario's gates need).
  */
