@@ -56,7 +56,7 @@ export class StandaloneEdge {
       });
       this.log.info({ metrics: `${this.config.metrics.host}:${this.config.metrics.port}` }, 'metrics listening');
     }
-    const result = await this.supervisor.apply(this.config.rules);
+    const result = await this.supervisor.apply(this.config.rules, this.config.owners);
     this.log.info(
       {
         client: this.config.name,
@@ -91,7 +91,7 @@ export class StandaloneEdge {
       }
       // Applies to rules retired by this reload and to the final drain.
       this.supervisor.drainTimeoutMs = next.drainTimeoutSecs * 1000;
-      const result: ApplyResult = await this.supervisor.apply(next.rules);
+      const result: ApplyResult = await this.supervisor.apply(next.rules, next.owners);
       // shards, metrics and name keep their running values until a restart.
       this.config = { ...next, shards: this.config.shards, metrics: this.config.metrics, name: this.config.name };
       this.log.info(

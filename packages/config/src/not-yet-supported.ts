@@ -42,8 +42,6 @@ export const NOT_YET_SUPPORTED: readonly NotYetSupported[] = [
     what: (v) => `PROXY protocol ${quoted(v)}`,
   },
   { path: 'rules[].accept_proxy', uses: (v) => v === true, what: () => 'accept_proxy = true' },
-  { path: 'rules[].limits', uses: isTableWithKeys, what: () => 'a limits table on a rule' },
-  { path: 'owners.*.limits', uses: isTableWithKeys, what: () => 'a limits table on an owner' },
   { path: 'rules[].listen', uses: isPortRange, what: (v) => `the port range in ${quoted(v)}` },
 ];
 

@@ -8,6 +8,7 @@ export const CORE_ERRORS = {
   bind_failed: { message: 'could not bind {listen}: {detail}', kind: 'bind' },
   shard_unavailable: { message: 'shard {shard} did not answer within {ms} ms', kind: 'bind' },
   rule_capacity_exceeded: { message: 'at most {capacity} rules can be active at once', kind: 'bind' },
+  owner_capacity_exceeded: { message: 'at most {capacity} distinct owners can have rules at once', kind: 'bind' },
 } as const;
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS;

@@ -1,5 +1,8 @@
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import type { LimitsSpec } from '@sluice/config';
+import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIELD } from './counters-layout.ts';
 import { Counters } from './counters.ts';
@@ -8,6 +11,7 @@ import { jsRelay } from './js-relay.ts';
 // Real sockets on loopback: client -> [edge listener + jsRelay] -> target.
 interface Rig {
   counters: Counters;
+  qos: QosTable;
   edgePort: number;
   targetSockets: Socket[];
   edgeSides: { client: Socket; upstream: Socket }[];
@@ -19,9 +23,15 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-async function rig(onTarget: (socket: Socket) => void, halfCloseTimeoutMs = 10_000): Promise<Rig> {
+async function rig(
+  onTarget: (socket: Socket) => void,
+  halfCloseTimeoutMs = 10_000,
+  limits: LimitsSpec = NO_LIMITS,
+): Promise<Rig> {
   const counters = new Counters(Counters.allocate(1, 1));
-  const state: Rig = { counters, edgePort: 0, targetSockets: [], edgeSides: [], closed: 0 };
+  const qos = new QosTable(QosTable.allocate(1, 1));
+  qos.configure(qos.rule(0), limits);
+  const state: Rig = { counters, qos, edgePort: 0, targetSockets: [], edgeSides: [], closed: 0 };
   const target = createServer({ allowHalfOpen: true }, (socket) => {
     state.targetSockets.push(socket);
     onTarget(socket);
@@ -36,6 +46,9 @@ async function rig(onTarget: (socket: Socket) => void, halfCloseTimeoutMs = 10_0
       jsRelay(client, upstream, {
         counters,
         row: counters.row(0, 0),
+        qos,
+        qosRule: qos.rule(0),
+        qosOwner: qos.owner(0),
         halfCloseTimeoutMs,
         onClose: () => {
           state.closed++;
@@ -151,5 +164,29 @@ describe('jsRelay', () => {
     await once(client, 'close');
     await until(() => state.closed === 1);
     expect(state.targetSockets[0]?.readableEnded).toBe(true);
+  });
+
+  it('holds a capped direction to its bandwidth, drops nothing, and passes the FIN on after the last held chunk', async () => {
+    const rate = 1_000_000; // 1 MB/s
+    const burst = 50_000;
+    const sent = randomBytes(300_000);
+    const state = await rig(
+      (socket) => {
+        void readAll(socket).then((got) => socket.end(createHash('sha256').update(got).digest('hex')));
+      },
+      10_000,
+      { ...NO_LIMITS, bandwidthIn: { bytesPerSec: rate, burstBytes: burst } },
+    );
+    const client = connect({ port: state.edgePort, host: '127.0.0.1', allowHalfOpen: true });
+    const answer = readAll(client);
+    const started = performance.now();
+    client.end(sent);
+    expect((await answer).toString()).toBe(createHash('sha256').update(sent).digest('hex'));
+    const seconds = (performance.now() - started) / 1000;
+    // The cap's arithmetic, not a speed: 300 kB minus the 50 kB burst at 1 MB/s is 0.25 s.
+    expect(seconds).toBeGreaterThanOrEqual((sent.length - burst) / rate - 0.01);
+    expect(state.counters.read(state.counters.row(0, 0), FIELD.BYTES_IN)).toBe(300_000n);
+    expect(state.counters.read(state.counters.row(0, 0), FIELD.THROTTLED_NS_IN)).toBeGreaterThan(100_000_000n);
+    expect(state.counters.read(state.counters.row(0, 0), FIELD.THROTTLED_NS_OUT)).toBe(0n);
   });
 });

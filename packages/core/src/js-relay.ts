@@ -4,23 +4,40 @@
 // - half-close: one side's FIN becomes end() (shutdown(SHUT_WR)) on the other while the other
 //   direction keeps flowing;
 // - reset propagation: a reset on one side resets the other, as the kernel's own path would;
-// - a half-closed pair that stays silent is closed after halfCloseTimeoutMs.
+// - a half-closed pair that stays silent is closed after halfCloseTimeoutMs;
+// - bandwidth caps: a chunk read on a capped direction is charged to the owner's and the rule's
+//   buckets; when they are in debt the chunk is held (reader paused) until they are not, so the
+//   peer sees TCP backpressure, no byte is dropped, and at most one chunk per direction waits.
 // Listeners are shared functions that find their state through the socket, not per-connection
 // closures: an idle relayed connection should cost as little heap as possible.
 
 import type { Socket } from 'node:net';
+import { type BandwidthField, monotonicNs, QOS_FIELD } from '@sluice/qos';
 import { FIELD } from './counters-layout.ts';
 import type { RelayContext, RelayHandle, RelayPath } from './relay-path.ts';
 
 const PEER = Symbol('sluice.peer');
 const RELAY = Symbol('sluice.relay');
 const FIELD_OF = Symbol('sluice.field');
+const HELD = Symbol('sluice.held');
+
+/** A chunk read on a capped direction and held until its buckets allow it through. */
+interface Held {
+  readonly chunk: Buffer;
+  readonly since: bigint;
+  readonly timer: NodeJS.Timeout;
+  /** The source ended while the chunk waited: pass the FIN on after it. */
+  ended: boolean;
+}
 
 interface RelaySocket extends Socket {
   [PEER]: RelaySocket;
   [RELAY]: JsRelay;
   [FIELD_OF]: number;
+  [HELD]: Held | null;
 }
+
+const NS_PER_MS = 1_000_000n;
 
 class JsRelay implements RelayHandle {
   readonly client: RelaySocket;
@@ -56,16 +73,61 @@ class JsRelay implements RelayHandle {
   }
 }
 
+function qosFieldOf(socket: RelaySocket): BandwidthField {
+  return socket[FIELD_OF] === FIELD.BYTES_IN ? QOS_FIELD.BANDWIDTH_IN : QOS_FIELD.BANDWIDTH_OUT;
+}
+
 function onData(this: RelaySocket, chunk: Buffer): void {
-  this[RELAY].context.counters.add(this[RELAY].context.row, this[FIELD_OF], chunk.length);
+  const context = this[RELAY].context;
+  context.counters.add(context.row, this[FIELD_OF], chunk.length);
+  const field = qosFieldOf(this);
+  if (context.qos.bandwidthCapped(context.qosOwner, context.qosRule, field)) {
+    const waitNs = context.qos.chargeBytes(context.qosOwner, context.qosRule, field, chunk.length);
+    if (waitNs > 0n) {
+      hold(this, chunk, waitNs);
+      return;
+    }
+  }
   if (!this[PEER].write(chunk)) this.pause();
 }
 
+function hold(socket: RelaySocket, chunk: Buffer, waitNs: bigint): void {
+  socket.pause();
+  // Timers count whole milliseconds; rounding up never lets a chunk out early.
+  const ms = Number((waitNs + NS_PER_MS - 1n) / NS_PER_MS);
+  socket[HELD] = { chunk, since: monotonicNs(), timer: setTimeout(releaseHeld, ms, socket), ended: false };
+}
+
+function releaseHeld(socket: RelaySocket): void {
+  const held = socket[HELD];
+  if (held === null) return;
+  socket[HELD] = null;
+  const context = socket[RELAY].context;
+  const throttled = socket[FIELD_OF] === FIELD.BYTES_IN ? FIELD.THROTTLED_NS_IN : FIELD.THROTTLED_NS_OUT;
+  context.counters.add(context.row, throttled, Number(monotonicNs() - held.since));
+  const peer = socket[PEER];
+  if (peer.destroyed) return;
+  const flowing = peer.write(held.chunk);
+  if (held.ended) {
+    peer.end();
+    socket[RELAY].startHalfCloseTimer();
+  } else if (flowing) {
+    socket.resume();
+  }
+  // Otherwise the peer's 'drain' resumes this socket.
+}
+
 function onDrain(this: RelaySocket): void {
-  this[PEER].resume();
+  // A source holding a throttled chunk resumes when its timer lets the chunk go, not before.
+  if (this[PEER][HELD] === null) this[PEER].resume();
 }
 
 function onEnd(this: RelaySocket): void {
+  const held = this[HELD];
+  if (held !== null) {
+    held.ended = true;
+    return;
+  }
   this[PEER].end();
   this[RELAY].startHalfCloseTimer();
 }
@@ -78,9 +140,18 @@ function onError(this: RelaySocket): void {
 
 function onClose(this: RelaySocket): void {
   const peer = this[PEER];
-  // A socket closes cleanly only once both its directions ended; the peer then has nothing left
-  // to send but may still be flushing, so it gets end() rather than destroy().
-  if (!peer.destroyed) {
+  const held = this[HELD];
+  if (held !== null) {
+    if (peer.destroyed) {
+      clearTimeout(held.timer);
+      this[HELD] = null;
+    } else {
+      // Closed cleanly with a chunk still held: it goes out when its time comes, then the FIN.
+      held.ended = true;
+    }
+  } else if (!peer.destroyed) {
+    // A socket closes cleanly only once both its directions ended; the peer then has nothing
+    // left to send but may still be flushing, so it gets end() rather than destroy().
     peer.end();
     this[RELAY].startHalfCloseTimer();
   }
@@ -97,6 +168,7 @@ function wire(socket: RelaySocket, peer: RelaySocket, relay: JsRelay, field: num
   socket[PEER] = peer;
   socket[RELAY] = relay;
   socket[FIELD_OF] = field;
+  socket[HELD] = null;
   socket.on('data', onData);
   socket.on('drain', onDrain);
   socket.on('end', onEnd);

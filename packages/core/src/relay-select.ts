@@ -2,6 +2,7 @@
 // switched off with SLUICE_NO_SPLICE=1), the JS relay otherwise. The reason travels to the
 // supervisor for the start-up log, sluice_splice_enabled and the JSON metrics.
 
+import { BUCKET, QOS_FIELD } from '@sluice/qos';
 import { loadSplice, spliceStatus } from '@sluice/splice';
 import { FIELD } from './counters-layout.ts';
 import { jsRelay } from './js-relay.ts';
@@ -13,10 +14,26 @@ export interface RelaySelection {
   readonly splice: { readonly enabled: boolean; readonly reason: string };
 }
 
-export function selectRelayPath(counters: SharedArrayBuffer): RelaySelection {
+export function selectRelayPath(counters: SharedArrayBuffer, qos: SharedArrayBuffer): RelaySelection {
   const native = loadSplice();
   const status = spliceStatus();
   if (!native) return { path: jsRelay, splice: status };
-  native.init(counters, { bytesIn: FIELD.BYTES_IN, bytesOut: FIELD.BYTES_OUT });
+  native.init(
+    counters,
+    {
+      bytesIn: FIELD.BYTES_IN,
+      bytesOut: FIELD.BYTES_OUT,
+      throttledNsIn: FIELD.THROTTLED_NS_IN,
+      throttledNsOut: FIELD.THROTTLED_NS_OUT,
+    },
+    {
+      buffer: qos,
+      bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
+      bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
+      rate: BUCKET.RATE,
+      limitNs: BUCKET.LIMIT_NS,
+      tatNs: BUCKET.TAT_NS,
+    },
+  );
   return { path: createSpliceRelay(native, jsRelay), splice: status };
 }

@@ -3,9 +3,10 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RuleSpec } from '@sluice/config';
+import type { QosTable } from '@sluice/qos';
 import type { Counters } from './counters.ts';
 import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
-import type { RelayPath } from './relay-path.ts';
+import type { RelayPath, RuleAccounts } from './relay-path.ts';
 import { TargetPicker } from './target-picker.ts';
 import { TcpConnection } from './tcp-connection.ts';
 
@@ -26,14 +27,21 @@ export class RuleRuntime {
   picker: TargetPicker;
   readonly counters: Counters;
   readonly row: number;
+  readonly qos: QosTable;
+  readonly qosRule: number;
+  /** A reload may move the rule to another owner; connections keep the one they were admitted under. */
+  qosOwner: number;
   readonly relayPath: RelayPath;
   private server: Server | null = null;
   private readonly connections = new Set<TcpConnection>();
 
-  constructor(rule: RuleSpec, counters: Counters, row: number, relayPath: RelayPath) {
+  constructor(rule: RuleSpec, relayPath: RelayPath, accounts: RuleAccounts) {
     this.rule = rule;
-    this.counters = counters;
-    this.row = row;
+    this.counters = accounts.counters;
+    this.row = accounts.row;
+    this.qos = accounts.qos;
+    this.qosRule = accounts.qosRule;
+    this.qosOwner = accounts.qosOwner;
     this.relayPath = relayPath;
     this.targets = resolveTargets(rule);
     this.picker = new TargetPicker(this.targets.length, rule.balance);
@@ -60,9 +68,13 @@ export class RuleRuntime {
     });
   }
 
-  /** Targets and caps apply to new connections; running ones keep the relay they have. */
-  update(rule: RuleSpec): void {
+  /**
+   * Targets apply to new connections; running ones keep the relay they have. Caps live in the
+   * shared QoS table, where the supervisor changed them for running connections too.
+   */
+  update(rule: RuleSpec, qosOwner: number): void {
     this.rule = rule;
+    this.qosOwner = qosOwner;
     this.targets = resolveTargets(rule);
     this.picker = new TargetPicker(this.targets.length, rule.balance);
   }

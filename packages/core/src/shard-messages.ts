@@ -12,6 +12,8 @@ export interface SpliceStatus {
 export interface ShardInit {
   readonly shard: number;
   readonly counters: SharedArrayBuffer;
+  /** The QoS table (packages/qos), shared by every shard and the supervisor. */
+  readonly qos: SharedArrayBuffer;
   /** Test hooks (crash on demand) are wired only when this is set. */
   readonly testHooks: boolean;
 }
@@ -19,8 +21,8 @@ export interface ShardInit {
 // Rules are addressed by counter slot: a slot stays with one rule from bind until release,
 // so a removed rule still draining never collides with a new rule of the same name.
 export type ToShard =
-  | { readonly type: 'bind'; readonly id: number; readonly rule: RuleSpec; readonly slot: number }
-  | { readonly type: 'update'; readonly id: number; readonly rule: RuleSpec; readonly slot: number }
+  | { readonly type: 'bind'; readonly id: number; readonly rule: RuleSpec; readonly slot: number; readonly ownerSlot: number }
+  | { readonly type: 'update'; readonly id: number; readonly rule: RuleSpec; readonly slot: number; readonly ownerSlot: number }
   /** Stop accepting; open connections go on. */
   | { readonly type: 'unbind'; readonly id: number; readonly slot: number }
   /** Close whatever connections remain and forget the rule. */

@@ -8,7 +8,8 @@
 // finite tasks, sizing a pool) do not apply; finite CPU work elsewhere uses piscina.
 
 import { Worker } from 'node:worker_threads';
-import type { RuleSpec } from '@sluice/config';
+import type { OwnerSpec, RuleSpec } from '@sluice/config';
+import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { FIELD } from './counters-layout.ts';
 import { Counters } from './counters.ts';
 import { type CoreErrorData, coreError } from './errors.ts';
@@ -27,6 +28,8 @@ export interface SupervisorOptions {
   readonly log: LogFn;
   readonly testHooks?: boolean;
   readonly slotCapacity?: number;
+  /** How many distinct owners the QoS table holds (default 1024). */
+  readonly ownerCapacity?: number;
   /** How long a shard may take to answer one request. */
   readonly requestTimeoutMs?: number;
 }
@@ -77,6 +80,8 @@ const STABLE_AFTER_MS = 10_000;
 
 export class ShardSupervisor {
   readonly counters: Counters;
+  /** Caps and their live state per rule slot and per owner, shared with every shard. */
+  readonly qos: QosTable;
   restarts = 0;
   /** How long a retired rule's connections may go on; a reload may change it. */
   drainTimeoutMs: number;
@@ -86,6 +91,8 @@ export class ShardSupervisor {
   private readonly shards: ShardHandle[];
   private readonly slots: SlotAllocator;
   private readonly rules = new Map<string, ManagedRule>();
+  /** Owner name -> QoS owner slot. Owners are few and keep their slot for the process's life. */
+  private readonly ownerSlots = new Map<string, number>();
   private readonly draining = new Map<ManagedRule, Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
   private nextRequestId = 1;
@@ -96,6 +103,7 @@ export class ShardSupervisor {
     this.drainTimeoutMs = options.drainTimeoutMs;
     const capacity = options.slotCapacity ?? DEFAULT_SLOT_CAPACITY;
     this.counters = new Counters(Counters.allocate(options.shards, capacity));
+    this.qos = new QosTable(QosTable.allocate(capacity, options.ownerCapacity));
     this.slots = new SlotAllocator(capacity);
     this.shards = Array.from({ length: options.shards }, (_, index) => ({
       index,
@@ -121,9 +129,22 @@ export class ShardSupervisor {
     return this.shards.filter((shard) => shard.ready).length;
   }
 
-  /** Makes the running rule set equal `specs`; see rule-state.ts for what each rule goes through. */
-  apply(specs: readonly RuleSpec[]): Promise<ApplyResult> {
-    return this.serialize(() => this.applyNow(specs));
+  /**
+   * Makes the running rule set equal `specs`, with `owners`' caps; see rule-state.ts for what
+   * each rule goes through. Caps change in place: running connections keep going under the new
+   * bandwidth caps, and a lower connection cap only refuses new connections.
+   */
+  apply(specs: readonly RuleSpec[], owners: Readonly<Record<string, OwnerSpec>> = {}): Promise<ApplyResult> {
+    return this.serialize(async () => {
+      this.configureOwners(specs, owners);
+      return this.applyNow(specs);
+    });
+  }
+
+  /** Connections open now against an owner's cap, over every shard and rule. */
+  ownerConnections(owner: string): number {
+    const slot = this.ownerSlots.get(owner);
+    return slot === undefined ? 0 : this.qos.active(this.qos.owner(slot));
   }
 
   snapshot(): RuleSnapshot[] {
@@ -165,6 +186,25 @@ export class ShardSupervisor {
     await Promise.all(this.shards.map((shard) => shard.worker?.terminate()));
   }
 
+  private configureOwners(specs: readonly RuleSpec[], owners: Readonly<Record<string, OwnerSpec>>): void {
+    const names = new Set([...this.ownerSlots.keys(), ...Object.keys(owners), ...specs.map((s) => s.owner)]);
+    for (const name of names) {
+      const slot = this.ownerSlot(name);
+      if (slot !== null) this.qos.configure(this.qos.owner(slot), owners[name]?.limits ?? NO_LIMITS);
+    }
+  }
+
+  /** The owner's QoS slot, taken on first use; null when the table is full. */
+  private ownerSlot(owner: string): number | null {
+    let slot = this.ownerSlots.get(owner);
+    if (slot === undefined) {
+      if (this.ownerSlots.size >= this.qos.ownerCapacity) return null;
+      slot = this.ownerSlots.size;
+      this.ownerSlots.set(owner, slot);
+    }
+    return slot;
+  }
+
   private serialize<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
@@ -182,8 +222,9 @@ export class ShardSupervisor {
         this.rules.delete(name);
         if (rule.state === 'active') await this.retire(rule);
         result.removed.push(name);
-      } else if (rule.state === 'failed' || needsRebind(rule.spec, spec)) {
-        // A failed rule is retried; a new listen address means new listeners.
+      } else if (rule.state === 'failed' || needsRebind(rule.spec, spec) || !this.ownerSlots.has(spec.owner)) {
+        // A failed rule is retried; a new listen address means new listeners; an owner the
+        // QoS table had no room for fails the rule with that reason.
         this.rules.delete(name);
         if (rule.state === 'active') await this.retire(rule);
         toAdd.push(spec);
@@ -192,7 +233,10 @@ export class ShardSupervisor {
         result.unchanged.push(name);
       } else {
         rule.spec = spec;
-        await this.broadcast({ type: 'update', rule: spec, slot: rule.slot! });
+        // Connections already open keep counting against the owner they were admitted under.
+        const ownerSlot = this.ownerSlots.get(spec.owner)!;
+        this.qos.configure(this.qos.rule(rule.slot!), spec.limits);
+        await this.broadcast({ type: 'update', rule: spec, slot: rule.slot!, ownerSlot });
         result.changed.push(name);
         this.options.log('info', 'rule updated', { rule: name });
       }
@@ -217,10 +261,14 @@ export class ShardSupervisor {
     }
     this.counters.clearSlot(slot);
     rule.slot = slot;
+    const ownerSlot = this.ownerSlot(spec.owner);
+    if (ownerSlot === null) return this.fail(rule, this.ownerCapacityError());
+    this.qos.reset(this.qos.rule(slot));
+    this.qos.configure(this.qos.rule(slot), spec.limits);
     const label = listenLabel(spec);
     const probe = await probeListen(spec.listen.host, spec.listen.portLo, label);
     if (probe) return this.fail(rule, probe);
-    const errors = await this.broadcast({ type: 'bind', rule: spec, slot });
+    const errors = await this.broadcast({ type: 'bind', rule: spec, slot, ownerSlot });
     const error = errors.find((e) => e !== null);
     if (error) {
       await this.broadcast({ type: 'release', slot });
@@ -229,6 +277,10 @@ export class ShardSupervisor {
     rule.to('active');
     this.options.log('info', 'rule active', { rule: spec.name, listen: label, shards: this.shardsRunning });
     return rule;
+  }
+
+  private ownerCapacityError(): CoreErrorData {
+    return coreError('owner_capacity_exceeded', { capacity: this.qos.ownerCapacity });
   }
 
   private fail(rule: ManagedRule, error: CoreErrorData): ManagedRule {
@@ -294,6 +346,7 @@ export class ShardSupervisor {
     const init: ShardInit = {
       shard: shard.index,
       counters: this.counters.words.buffer as SharedArrayBuffer,
+      qos: this.qos.buffer,
       testHooks: this.options.testHooks ?? false,
     };
     const worker = new Worker(SHARD_ENTRY, {
@@ -344,6 +397,14 @@ export class ShardSupervisor {
 
   private onShardExit(shard: ShardHandle, code: number, error: string | null): void {
     this.restarts++;
+    // The dead shard's connections no longer hold places under their rule's and owner's caps.
+    for (const rule of [...this.rules.values(), ...this.draining.keys()]) {
+      if (rule.slot === null) continue;
+      const open = Number(this.counters.read(this.counters.row(rule.slot, shard.index), FIELD.ACTIVE));
+      this.qos.forget(this.qos.rule(rule.slot), open);
+      const ownerSlot = this.ownerSlots.get(rule.spec.owner);
+      if (ownerSlot !== undefined) this.qos.forget(this.qos.owner(ownerSlot), open);
+    }
     this.counters.clearShardGauges(shard.index);
     if (Date.now() - shard.startedAt > STABLE_AFTER_MS) shard.restartDelayMs = RESTART_DELAY_MIN_MS;
     const delayMs = shard.restartDelayMs;
@@ -359,7 +420,8 @@ export class ShardSupervisor {
     if (!shard.ready) return;
     for (const rule of this.rules.values()) {
       if (rule.state !== 'active') continue;
-      const error = await this.request(shard, { type: 'bind', rule: rule.spec, slot: rule.slot! });
+      const ownerSlot = this.ownerSlots.get(rule.spec.owner)!;
+      const error = await this.request(shard, { type: 'bind', rule: rule.spec, slot: rule.slot!, ownerSlot });
       if (error) {
         this.options.log('error', 'rule could not be rebound on a restarted shard', {
           rule: rule.spec.name,

@@ -2,6 +2,7 @@
 // supervisor asks over its port and answers each request once; it never decides rule state.
 
 import type { MessagePort } from 'node:worker_threads';
+import { QosTable } from '@sluice/qos';
 import { Counters } from './counters.ts';
 import { type CoreErrorData, coreError } from './errors.ts';
 import type { RelayPath } from './relay-path.ts';
@@ -13,6 +14,7 @@ export class Shard {
   readonly index: number;
   private readonly port: MessagePort;
   private readonly counters: Counters;
+  private readonly qos: QosTable;
   private readonly relayPath: RelayPath;
   private readonly splice: SpliceStatus;
   private readonly testHooks: boolean;
@@ -22,6 +24,7 @@ export class Shard {
     this.index = init.shard;
     this.port = port;
     this.counters = new Counters(init.counters);
+    this.qos = new QosTable(init.qos);
     this.relayPath = relay.path;
     this.splice = relay.splice;
     this.testHooks = init.testHooks;
@@ -46,12 +49,13 @@ export class Shard {
     switch (message.type) {
       case 'bind': {
         this.rules.get(message.slot)?.unbind();
-        const runtime = new RuleRuntime(
-          message.rule,
-          this.counters,
-          this.counters.row(message.slot, this.index),
-          this.relayPath,
-        );
+        const runtime = new RuleRuntime(message.rule, this.relayPath, {
+          counters: this.counters,
+          row: this.counters.row(message.slot, this.index),
+          qos: this.qos,
+          qosRule: this.qos.rule(message.slot),
+          qosOwner: this.qos.owner(message.ownerSlot),
+        });
         const error = await runtime.bind();
         if (!error) this.rules.set(message.slot, runtime);
         this.reply(message.id, error);
@@ -59,7 +63,7 @@ export class Shard {
       }
       case 'update': {
         const runtime = this.rules.get(message.slot);
-        runtime?.update(message.rule);
+        runtime?.update(message.rule, this.qos.owner(message.ownerSlot));
         this.reply(
           message.id,
           runtime ? null : coreError('bind_failed', { listen: listenLabel(message.rule), detail: 'not bound on this shard' }),

@@ -35,7 +35,7 @@ export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): Re
       clientFd,
       upstreamFd,
       context.row,
-      { halfCloseTimeoutMs: context.halfCloseTimeoutMs },
+      { halfCloseTimeoutMs: context.halfCloseTimeoutMs, qosOwner: context.qosOwner, qosRule: context.qosRule },
       () => context.onClose(),
     );
     if (id < 0) return fallback(client, upstream, context);

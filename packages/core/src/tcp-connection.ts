@@ -14,6 +14,8 @@ export class TcpConnection {
   private pending: PendingConnect | null = null;
   private relay: RelayHandle | null = null;
   private finished = false;
+  /** The QoS owner entity this connection was admitted under (the rule may change owner later). */
+  private qosOwner = -1;
 
   constructor(runtime: RuleRuntime, client: Socket) {
     this.runtime = runtime;
@@ -21,8 +23,19 @@ export class TcpConnection {
   }
 
   start(): void {
-    const { counters, row } = this.runtime;
+    const { counters, row, qos, qosRule } = this.runtime;
     const client = this.client!;
+    const refused = qos.admit(this.runtime.qosOwner, qosRule);
+    if (refused !== null) {
+      // Over a connection cap or rate: closed at accept, before any target is tried.
+      counters.add(row, rejectField(refused), 1);
+      this.finished = true;
+      this.runtime.connectionClosed(this);
+      client.on('error', onPendingClientError);
+      client.resetAndDestroy();
+      return;
+    }
+    this.qosOwner = this.runtime.qosOwner;
     counters.add(row, FIELD.TOTAL, 1);
     counters.add(row, FIELD.ACTIVE, 1);
     client.on('error', onPendingClientError);
@@ -68,6 +81,9 @@ export class TcpConnection {
     this.relay = this.runtime.relayPath(client, upstream, {
       counters: this.runtime.counters,
       row: this.runtime.row,
+      qos: this.runtime.qos,
+      qosRule: this.runtime.qosRule,
+      qosOwner: this.qosOwner,
       halfCloseTimeoutMs: this.runtime.rule.halfCloseTimeoutMs,
       onClose: this.finish,
     });
@@ -81,6 +97,9 @@ export class TcpConnection {
   private readonly finish = (): void => {
     if (this.finished) return;
     this.finished = true;
+    // Give the QoS places back before the gauge drops: the supervisor reuses a rule slot (and
+    // resets its QoS entity) once the gauge reads zero.
+    this.runtime.qos.release(this.qosOwner, this.runtime.qosRule);
     this.runtime.counters.add(this.runtime.row, FIELD.ACTIVE, -1);
     this.runtime.connectionClosed(this);
   };

@@ -4,7 +4,7 @@
 
 import { constants } from 'node:os';
 import { type LoadResult, loadBinding } from './loader.ts';
-import type { NativeBinding, NativeSplice } from './native.ts';
+import type { NativeBinding, NativeSplice, SpliceCounterFields, SpliceQosLayout } from './native.ts';
 
 export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
 export type {
@@ -13,6 +13,7 @@ export type {
   SpliceCloseResult,
   SpliceCounterFields,
   SpliceOnClose,
+  SpliceQosLayout,
   SpliceRelayOptions,
   SpliceStats,
 } from './native.ts';
@@ -33,8 +34,11 @@ function load(): LoadResult {
 
 function wrap(binding: NativeBinding): NativeSplice {
   return Object.freeze({
-    init: (counters: SharedArrayBuffer, fields: { bytesIn: number; bytesOut: number }) =>
-      binding.init(new BigInt64Array(counters), fields),
+    init: (counters: SharedArrayBuffer, fields: SpliceCounterFields, qos?: SpliceQosLayout) => {
+      if (qos === undefined) return binding.init(new BigInt64Array(counters), fields);
+      const { buffer, ...offsets } = qos;
+      return binding.init(new BigInt64Array(counters), fields, { words: new BigInt64Array(buffer), ...offsets });
+    },
     relay: binding.relay,
     destroy: binding.destroy,
     stats: binding.stats,

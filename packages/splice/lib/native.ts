@@ -25,12 +25,36 @@ export interface SpliceCloseResult {
 export interface SpliceRelayOptions {
   /** Once one direction ended, close the pair after this long with no byte moved; 0 = never. */
   readonly halfCloseTimeoutMs: number;
+  /**
+   * First word of the connection's owner and rule entities in the QoS buffer given to init()
+   * (omitted or -1: none). A direction whose bandwidth bucket in either is capped reads at most
+   * the tokens both grant, and waits on a timer when they have none.
+   */
+  readonly qosOwner?: number;
+  readonly qosRule?: number;
 }
 
-/** Word offsets, within a counters row, of the two byte counters the relay adds to. */
+/** Word offsets, within a counters row, of the counters the relay adds to. */
 export interface SpliceCounterFields {
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Nanoseconds a direction spent waiting for bandwidth tokens. */
+  readonly throttledNsIn: number;
+  readonly throttledNsOut: number;
+}
+
+/**
+ * The QoS buffer and where bandwidth buckets sit in it (from packages/qos/src/qos-layout.ts; the
+ * addon repeats no layout of its own). Offsets of bandwidthIn/Out are from an entity's first
+ * word; rate, limitNs and tatNs from a bucket's first word.
+ */
+export interface SpliceQosLayout {
+  readonly buffer: SharedArrayBuffer;
+  readonly bandwidthIn: number;
+  readonly bandwidthOut: number;
+  readonly rate: number;
+  readonly limitNs: number;
+  readonly tatNs: number;
 }
 
 export interface SpliceStats {
@@ -51,7 +75,7 @@ export interface NativeSplice {
    * bytes in / out sit in a row. The relay adds to word `row + fields.bytesIn` (client -> upstream)
    * and `row + fields.bytesOut` with atomics, at least every 64 KiB and at close.
    */
-  init(counters: SharedArrayBuffer, fields: SpliceCounterFields): void;
+  init(counters: SharedArrayBuffer, fields: SpliceCounterFields, qos?: SpliceQosLayout): void;
   /**
    * Takes over a connected pair. The descriptors are duplicated (F_DUPFD_CLOEXEC) and made
    * non-blocking; afterwards the caller destroys its own sockets (which closes only its
@@ -78,8 +102,12 @@ export interface NativeSplice {
 
 /** Exactly what the compiled binding exports. */
 export interface NativeBinding {
-  /** `counters` is a BigInt64Array view (over the counters SharedArrayBuffer). */
-  init(counters: BigInt64Array, fields: SpliceCounterFields): void;
+  /** `counters` and `qos.words` are BigInt64Array views over the SharedArrayBuffers. */
+  init(
+    counters: BigInt64Array,
+    fields: SpliceCounterFields,
+    qos?: Omit<SpliceQosLayout, 'buffer'> & { readonly words: BigInt64Array },
+  ): void;
   relay(
     clientFd: number,
     upstreamFd: number,

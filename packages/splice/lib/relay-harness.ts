@@ -31,6 +31,8 @@ export interface FrontOptions {
   readonly targetPort: number;
   readonly row: number;
   readonly halfCloseTimeoutMs?: number;
+  readonly qosOwner?: number;
+  readonly qosRule?: number;
 }
 
 export class SpliceFront extends EventEmitter {
@@ -66,7 +68,11 @@ export class SpliceFront extends EventEmitter {
         fdOf(client),
         fdOf(upstream),
         this.options.row,
-        { halfCloseTimeoutMs: this.options.halfCloseTimeoutMs ?? 0 },
+        {
+          halfCloseTimeoutMs: this.options.halfCloseTimeoutMs ?? 0,
+          qosOwner: this.options.qosOwner ?? -1,
+          qosRule: this.options.qosRule ?? -1,
+        },
         (result) => {
           this.results.push(result);
           this.emit('closed', result);

@@ -24,7 +24,7 @@ const splice = loadSplice();
 if (splice === null) {
   port.postMessage({ type: 'status', status });
 } else {
-  splice.init(input.counters, { bytesIn: 0, bytesOut: 1 });
+  splice.init(input.counters, { bytesIn: 0, bytesOut: 1, throttledNsIn: 4, throttledNsOut: 5 });
   const front = await new SpliceFront(splice, { targetPort: input.targetPort, row: input.row }).start();
   front.on('started', (id: number) => port.postMessage({ type: 'started', id }));
   let exitOnClose = false;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { NO_LIMITS, QOS_FIELD, QosTable } from '@sluice/qos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSplice, spliceErrnoCode, spliceStatus } from './index.ts';
 import type { NativeSplice } from './native.ts';
@@ -24,6 +25,10 @@ const HEADER_WORDS = 4;
 const STRIDE = 32;
 const BYTES_IN = 0;
 const BYTES_OUT = 1;
+const THROTTLED_NS_IN = 4;
+const THROTTLED_NS_OUT = 5;
+// The QoS table the data plane shares (packages/qos): rule entity 0, owner entity 0.
+const qos = new QosTable(QosTable.allocate(4, 2));
 const counters = new SharedArrayBuffer((HEADER_WORDS + 64 * STRIDE) * BigInt64Array.BYTES_PER_ELEMENT);
 const words = new BigInt64Array(counters);
 let rowsTaken = 0;
@@ -39,8 +44,13 @@ async function target(options: { allowHalfOpen?: boolean } = {}): Promise<{ serv
   return { server, port: await listen(server) };
 }
 
-async function front(targetPort: number, row: number, halfCloseTimeoutMs = 0): Promise<SpliceFront> {
-  return new SpliceFront(splice, { targetPort, row, halfCloseTimeoutMs }).start();
+async function front(
+  targetPort: number,
+  row: number,
+  halfCloseTimeoutMs = 0,
+  entities: { qosOwner?: number; qosRule?: number } = {},
+): Promise<SpliceFront> {
+  return new SpliceFront(splice, { targetPort, row, halfCloseTimeoutMs, ...entities }).start();
 }
 
 /** One client through a fresh front to `server`; resolves with both ends once relayed. */
@@ -67,7 +77,18 @@ function errorOf(socket: Socket): Promise<NodeJS.ErrnoException> {
 
 beforeAll(() => {
   expect(spliceStatus(), 'the splice binary must be built on Linux').toMatchObject({ enabled: true });
-  splice.init(counters, { bytesIn: BYTES_IN, bytesOut: BYTES_OUT });
+  splice.init(
+    counters,
+    { bytesIn: BYTES_IN, bytesOut: BYTES_OUT, throttledNsIn: THROTTLED_NS_IN, throttledNsOut: THROTTLED_NS_OUT },
+    {
+      buffer: qos.buffer,
+      bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
+      bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
+      rate: 0,
+      limitNs: 1,
+      tatNs: 2,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -230,6 +251,34 @@ describe('splice relay', () => {
     await Promise.all([closed(client), closed(upstream)]);
     await relay.close();
   }, 120_000);
+
+  it('a capped direction reads only the tokens owner and rule grant: slower than the cap allows, intact', async () => {
+    const SIZE = 3 * MiB;
+    const rate = 4 * MiB; // bytes/s on the rule; the owner allows twice that
+    const burst = MiB;
+    const owner = qos.owner(0);
+    const rule = qos.rule(0);
+    qos.configure(owner, { ...NO_LIMITS, bandwidthOut: { bytesPerSec: 2 * rate, burstBytes: burst } });
+    qos.configure(rule, { ...NO_LIMITS, bandwidthOut: { bytesPerSec: rate, burstBytes: burst } });
+    const row = takeRow();
+    const t = await target();
+    const relay = await front(t.port, row, 0, { qosOwner: owner, qosRule: rule });
+    const { client, upstream } = await pair(t.server, relay);
+    const started = performance.now();
+    const [got, sent] = await Promise.all([receivePayload(client), sendPayload(upstream, SIZE)]);
+    const seconds = (performance.now() - started) / 1000;
+    expect(got).toEqual({ bytes: SIZE, sha256: sent });
+    // The bucket's arithmetic: all but the burst at the rule's rate takes 0.5 s at least.
+    expect(seconds).toBeGreaterThanOrEqual((SIZE - burst) / rate - 0.01);
+    await relay.closed(1);
+    expect(counter(row, BYTES_OUT)).toBe(BigInt(SIZE));
+    expect(counter(row, THROTTLED_NS_OUT)).toBeGreaterThan(300_000_000n);
+    expect(counter(row, THROTTLED_NS_IN)).toBe(0n);
+    qos.configure(owner, NO_LIMITS);
+    qos.configure(rule, NO_LIMITS);
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  });
 
   it('counters advance during a long transfer and equal the totals at close', async () => {
     const SIZE = 256 * MiB;

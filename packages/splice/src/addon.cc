@@ -9,6 +9,7 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 #include "relay.h"
 
@@ -28,7 +29,15 @@ Napi::Value Throw(Napi::Env env, Napi::Error error) {
   return env.Undefined();
 }
 
-// init(counters: BigInt64Array, fields: { bytesIn: number; bytesOut: number }): void
+bool ReadOffset(Napi::Object object, const char* key, uint32_t* out) {
+  Napi::Value value = object.Get(key);
+  if (!IsUint32(value)) return false;
+  *out = value.As<Napi::Number>().Uint32Value();
+  return true;
+}
+
+// init(counters: BigInt64Array, fields: { bytesIn, bytesOut, throttledNsIn, throttledNsOut },
+//      qos?: { words: BigInt64Array, bandwidthIn, bandwidthOut, rate, limitNs, tatNs }): void
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ThreadState* state = StateOf(info);
@@ -37,10 +46,31 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   }
   if (!info[1].IsObject()) return Throw(env, Napi::TypeError::New(env, "init: fields must be an object"));
   Napi::Object fields = info[1].As<Napi::Object>();
-  Napi::Value in = fields.Get("bytesIn");
-  Napi::Value out = fields.Get("bytesOut");
-  if (!IsUint32(in) || !IsUint32(out)) {
-    return Throw(env, Napi::TypeError::New(env, "init: fields.bytesIn and fields.bytesOut must be word offsets"));
+  uint32_t field_in = 0;
+  uint32_t field_out = 0;
+  uint32_t throttled[2] = {0, 0};
+  if (!ReadOffset(fields, "bytesIn", &field_in) || !ReadOffset(fields, "bytesOut", &field_out) ||
+      !ReadOffset(fields, "throttledNsIn", &throttled[0]) || !ReadOffset(fields, "throttledNsOut", &throttled[1])) {
+    return Throw(env, Napi::TypeError::New(
+                          env, "init: fields.bytesIn, bytesOut, throttledNsIn and throttledNsOut must be word offsets"));
+  }
+  Napi::Object qos_spec;
+  uint32_t bandwidth[2] = {0, 0};
+  qos::BucketLayout bucket;
+  bool has_qos = !info[2].IsUndefined();
+  if (has_qos) {
+    if (!info[2].IsObject()) return Throw(env, Napi::TypeError::New(env, "init: qos must be an object"));
+    qos_spec = info[2].As<Napi::Object>();
+    Napi::Value words = qos_spec.Get("words");
+    if (!words.IsTypedArray() || words.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
+      return Throw(env, Napi::TypeError::New(env, "init: qos.words must be a BigInt64Array"));
+    }
+    if (!ReadOffset(qos_spec, "bandwidthIn", &bandwidth[0]) || !ReadOffset(qos_spec, "bandwidthOut", &bandwidth[1]) ||
+        !ReadOffset(qos_spec, "rate", &bucket.rate) || !ReadOffset(qos_spec, "limitNs", &bucket.limit_ns) ||
+        !ReadOffset(qos_spec, "tatNs", &bucket.tat_ns)) {
+      return Throw(env, Napi::TypeError::New(
+                            env, "init: qos.bandwidthIn, bandwidthOut, rate, limitNs and tatNs must be word offsets"));
+    }
   }
   if (!state->relays.empty()) {
     return Throw(env, Napi::Error::New(env, "init: relays are open on this thread"));
@@ -49,8 +79,19 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   state->counters_ref = Napi::Persistent(counters.As<Napi::Object>());
   state->counters = counters.Data();
   state->counter_words = counters.ElementLength();
-  state->field_in = in.As<Napi::Number>().Uint32Value();
-  state->field_out = out.As<Napi::Number>().Uint32Value();
+  state->field_in = field_in;
+  state->field_out = field_out;
+  state->field_throttled[0] = throttled[0];
+  state->field_throttled[1] = throttled[1];
+  if (has_qos) {
+    Napi::BigInt64Array words = qos_spec.Get("words").As<Napi::BigInt64Array>();
+    state->qos_ref = Napi::Persistent(words.As<Napi::Object>());
+    state->qos = words.Data();
+    state->qos_words = words.ElementLength();
+    state->qos_bandwidth[0] = bandwidth[0];
+    state->qos_bandwidth[1] = bandwidth[1];
+    state->bucket = bucket;
+  }
   return env.Undefined();
 }
 
@@ -64,7 +105,8 @@ Napi::Value RelayFn(const Napi::CallbackInfo& info) {
   }
   if (!IsUint32(info[2])) return Throw(env, Napi::TypeError::New(env, "relay: row must be a non-negative integer"));
   uint32_t row = info[2].As<Napi::Number>().Uint32Value();
-  uint64_t last_word = static_cast<uint64_t>(row) + std::max(state->field_in, state->field_out);
+  uint64_t last_word = static_cast<uint64_t>(row) + std::max({state->field_in, state->field_out,
+                                                               state->field_throttled[0], state->field_throttled[1]});
   if (last_word >= state->counter_words) {
     return Throw(env, Napi::RangeError::New(env, "relay: row is outside the counters array"));
   }
@@ -78,10 +120,31 @@ Napi::Value RelayFn(const Napi::CallbackInfo& info) {
     }
     half_close_ms = half_close.As<Napi::Number>().DoubleValue();
   }
+  int64_t entities[2] = {-1, -1};
+  const char* entity_keys[2] = {"qosOwner", "qosRule"};
+  for (int i = 0; i < 2; i++) {
+    Napi::Value value = info[3].As<Napi::Object>().Get(entity_keys[i]);
+    if (value.IsUndefined()) continue;
+    if (!value.IsNumber() || std::floor(value.As<Napi::Number>().DoubleValue()) != value.As<Napi::Number>().DoubleValue()) {
+      return Throw(env, Napi::TypeError::New(env, std::string("relay: options.") + entity_keys[i] + " must be an integer"));
+    }
+    double entity = value.As<Napi::Number>().DoubleValue();
+    if (entity < 0) continue;
+    // The entity's last bucket word must lie inside the QoS buffer.
+    uint64_t last = static_cast<uint64_t>(entity) +
+                    std::max({state->qos_bandwidth[0], state->qos_bandwidth[1]}) +
+                    std::max({state->bucket.rate, state->bucket.limit_ns, state->bucket.tat_ns});
+    if (state->qos == nullptr || last >= state->qos_words) {
+      return Throw(env, Napi::RangeError::New(env, std::string("relay: options.") + entity_keys[i] +
+                                                       " is outside the QoS buffer (or init() had none)"));
+    }
+    entities[i] = static_cast<int64_t>(entity);
+  }
   if (!info[4].IsFunction()) return Throw(env, Napi::TypeError::New(env, "relay: onClose must be a function"));
   int64_t id = Relay::Start(state, static_cast<int>(info[0].As<Napi::Number>().Uint32Value()),
                             static_cast<int>(info[1].As<Napi::Number>().Uint32Value()), row,
-                            static_cast<uint64_t>(std::ceil(half_close_ms)), info[4].As<Napi::Function>());
+                            static_cast<uint64_t>(std::ceil(half_close_ms)), entities[0], entities[1],
+                            info[4].As<Napi::Function>());
   return Napi::Number::New(env, static_cast<double>(id));
 }
 

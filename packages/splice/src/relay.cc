@@ -20,6 +20,9 @@ constexpr uint64_t kCounterFlushBytes = 64 * 1024;
 // Bytes one direction may move per loop wake-up before it yields to the rest of the loop. The
 // poll is level-triggered, so a direction that stops early is woken again on the next turn.
 constexpr size_t kBytesPerWake = 4 << 20;
+// A throttled direction wakes at least this often, so a cap raised or removed by a reload
+// takes effect within this long even after a long computed wait.
+constexpr int64_t kMaxThrottleWaitNs = 1000000000;
 
 bool IsUnsupported(int err) { return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP; }
 
@@ -59,7 +62,7 @@ Relay::Relay(ThreadState* state, uint32_t id) : state_(state), id_(id) {
 Relay::~Relay() { state_->allocated.erase(this); }
 
 int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
-                     uint64_t half_close_ms, Napi::Function on_close) {
+                     uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, Napi::Function on_close) {
   // Our own descriptors for the two connections: the caller closes its handles right after this
   // returns, and the connections stay open through these. CLOEXEC so a child never inherits one.
   int fds[2];
@@ -95,13 +98,17 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
   r->fd_[0] = fds[0];
   r->fd_[1] = fds[1];
   r->half_close_ms_ = half_close_ms;
+  r->qos_owner_ = state->qos == nullptr ? -1 : qos_owner;
+  r->qos_rule_ = state->qos == nullptr ? -1 : qos_rule;
   r->last_activity_ = uv_now(state->loop);
   r->dir_[kIn].src = kClient;
   r->dir_[kIn].dst = kUpstream;
   r->dir_[kIn].counter_word = row + state->field_in;
+  r->dir_[kIn].throttle_word = row + state->field_throttled[kIn];
   r->dir_[kOut].src = kUpstream;
   r->dir_[kOut].dst = kClient;
   r->dir_[kOut].counter_word = row + state->field_out;
+  r->dir_[kOut].throttle_word = row + state->field_throttled[kOut];
 
   int inited = 0;
   int err = uv_timer_init(state->loop, &r->timer_);
@@ -160,7 +167,7 @@ void Relay::Run(bool pump_in, bool pump_out) {
   for (int dir = 0; dir < 2; dir++) {
     if (closing_) return;
     if (dir == kIn ? !pump_in : !pump_out) continue;
-    if (dir_[dir].ended) continue;
+    if (dir_[dir].ended || dir_[dir].throttled) continue;
     int side = -1;
     int err = Pump(dir, &side);
     if (err < 0) {
@@ -169,6 +176,7 @@ void Relay::Run(bool pump_in, bool pump_out) {
     }
   }
   if (!closing_) UpdatePolls();
+  if (!closing_) ArmTimer();
 }
 
 int Relay::Pump(int dir, int* failed_side) {
@@ -219,15 +227,18 @@ int Relay::Pump(int dir, int* failed_side) {
       d.wait_read = true;
       return 0;
     }
-    size_t allowance = Allowance(dir);
+    int64_t wait_ns = 0;
+    size_t allowance = Allowance(dir, &wait_ns);
     if (allowance == 0) {
-      // QoS seam: out of tokens. The bucket will call back to resume this direction.
+      // Out of tokens: read nothing (the sender sees backpressure) until the timer says so.
       ReleasePipe(d);
+      Throttle(dir, wait_ns);
       return 0;
     }
     if (!d.has_pipe) {
       int err = state_->pipes.Take(&d.pipe);
       if (err < 0) {
+        Settle(dir, 0);
         *failed_side = -1;
         return err;
       }
@@ -235,6 +246,7 @@ int Relay::Pump(int dir, int* failed_side) {
     }
     size_t len = std::min(allowance, d.pipe.capacity);
     ssize_t n = splice(src, nullptr, d.pipe.wr, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    Settle(dir, n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0) {
       d.in_pipe = static_cast<size_t>(n);
       any_read_ = true;
@@ -279,11 +291,85 @@ void Relay::EndDirection(int dir) {
     Finish(CloseReason::kEof, 0);
     return;
   }
-  if (half_close_ms_ > 0 && !timer_armed_) {
-    timer_armed_ = true;
+  if (half_close_ms_ > 0 && !half_closed_) {
+    half_closed_ = true;
     last_activity_ = uv_now(state_->loop);
-    uv_timer_start(&timer_, OnTimer, half_close_ms_, 0);
+    ArmTimer();
   }
+}
+
+int64_t* Relay::Bucket(int64_t entity, int dir) const {
+  return entity < 0 ? nullptr : state_->qos + entity + state_->qos_bandwidth[dir];
+}
+
+size_t Relay::Allowance(int dir, int64_t* wait_ns) {
+  Direction& d = dir_[dir];
+  d.granted = 0;
+  d.granted_owner = false;
+  d.granted_rule = false;
+  int64_t* owner = Bucket(qos_owner_, dir);
+  int64_t* rule = Bucket(qos_rule_, dir);
+  const qos::BucketLayout& l = state_->bucket;
+  const bool owner_capped = owner != nullptr && qos::Capped(owner, l);
+  const bool rule_capped = rule != nullptr && qos::Capped(rule, l);
+  if (!owner_capped && !rule_capped) return PipePool::kPipeBytes;
+  const int64_t now = static_cast<int64_t>(uv_hrtime());
+  uint64_t want = PipePool::kPipeBytes;
+  // The owner first, as for connections; the rule then grants at most what the owner did.
+  if (owner_capped) {
+    qos::Grant g = qos::GrantUnits(owner, l, now, want);
+    if (g.granted == 0) {
+      *wait_ns = g.wait_ns;
+      return 0;
+    }
+    want = g.granted;
+  }
+  if (rule_capped) {
+    qos::Grant g = qos::GrantUnits(rule, l, now, want);
+    if (owner_capped) qos::Refund(owner, l, want, g.granted);
+    if (g.granted == 0) {
+      *wait_ns = g.wait_ns;
+      return 0;
+    }
+    want = g.granted;
+  }
+  d.granted = want;
+  d.granted_owner = owner_capped;
+  d.granted_rule = rule_capped;
+  return static_cast<size_t>(want);
+}
+
+void Relay::Settle(int dir, size_t used) {
+  Direction& d = dir_[dir];
+  if (d.granted_owner) qos::Refund(Bucket(qos_owner_, dir), state_->bucket, d.granted, used);
+  if (d.granted_rule) qos::Refund(Bucket(qos_rule_, dir), state_->bucket, d.granted, used);
+  d.granted = 0;
+  d.granted_owner = false;
+  d.granted_rule = false;
+}
+
+void Relay::Throttle(int dir, int64_t wait_ns) {
+  Direction& d = dir_[dir];
+  if (wait_ns > kMaxThrottleWaitNs) wait_ns = kMaxThrottleWaitNs;
+  // Loop time counts whole milliseconds: round up, so tokens are there when we wake.
+  uint64_t wait_ms = static_cast<uint64_t>((wait_ns + 999999) / 1000000);
+  if (wait_ms == 0) wait_ms = 1;
+  d.throttled = true;
+  d.throttled_since_ns = uv_hrtime();
+  d.wake_at_ms = uv_now(state_->loop) + wait_ms;
+}
+
+void Relay::ArmTimer() {
+  uint64_t due = UINT64_MAX;
+  if (half_closed_) due = last_activity_ + half_close_ms_;
+  for (const Direction& d : dir_) {
+    if (d.throttled && d.wake_at_ms < due) due = d.wake_at_ms;
+  }
+  // A timer set for earlier stays: OnTimer looks at every deadline and sets the next one.
+  if (due == UINT64_MAX || (timer_due_ != 0 && timer_due_ <= due)) return;
+  timer_due_ = due;
+  uint64_t now = uv_now(state_->loop);
+  uv_timer_start(&timer_, OnTimer, due > now ? due - now : 0, 0);
 }
 
 void Relay::Account(Direction& d, size_t bytes) {
@@ -396,12 +482,25 @@ void Relay::OnPoll(uv_poll_t* handle, int status, int events) {
 void Relay::OnTimer(uv_timer_t* handle) {
   Relay* r = static_cast<Relay*>(handle->data);
   if (r->closing_) return;
-  uint64_t idle = uv_now(r->state_->loop) - r->last_activity_;
-  if (idle >= r->half_close_ms_) {
+  r->timer_due_ = 0;
+  const uint64_t now = uv_now(r->state_->loop);
+  if (r->half_closed_ && now - r->last_activity_ >= r->half_close_ms_) {
     r->Finish(CloseReason::kIdleTimeout, 0);
-  } else {
-    uv_timer_start(&r->timer_, OnTimer, r->half_close_ms_ - idle, 0);
+    return;
   }
+  bool pump[2] = {false, false};
+  for (int dir = 0; dir < 2; dir++) {
+    Direction& d = r->dir_[dir];
+    if (!d.throttled || d.wake_at_ms > now) continue;
+    d.throttled = false;
+    pump[dir] = true;
+    if (r->state_->counters != nullptr) {
+      __atomic_fetch_add(&r->state_->counters[d.throttle_word], static_cast<int64_t>(uv_hrtime() - d.throttled_since_ns),
+                         __ATOMIC_SEQ_CST);
+    }
+  }
+  // Run re-arms the timer for whatever deadline is left.
+  r->Run(pump[kIn], pump[kOut]);
 }
 
 void Relay::OnHandleClosed(uv_handle_t* handle) {
@@ -466,6 +565,8 @@ void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   // The environment is still whole here; after this hook it is not. Drop every JS reference now.
   state->counters = nullptr;
   state->counters_ref.Reset();
+  state->qos = nullptr;
+  state->qos_ref.Reset();
   state->async_context.reset();
   state->MaybeFinishTeardown();
 }

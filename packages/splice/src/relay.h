@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "pipe-pool.h"
+#include "qos-bucket.h"
 
 namespace sluice {
 
@@ -33,6 +34,15 @@ struct ThreadState {
   size_t counter_words = 0;
   uint32_t field_in = 0;
   uint32_t field_out = 1;
+  uint32_t field_throttled[2] = {4, 5};  // ns a direction waited for tokens (in, out)
+
+  // init(): the QoS buffer (null: no caps on this thread), where each direction's bandwidth
+  // bucket sits in an entity, and a bucket's word layout.
+  Napi::ObjectReference qos_ref;
+  int64_t* qos = nullptr;
+  size_t qos_words = 0;
+  uint32_t qos_bandwidth[2] = {0, 3};  // in, out
+  qos::BucketLayout bucket;
 
   std::unique_ptr<Napi::AsyncContext> async_context;
   PipePool pipes;
@@ -59,8 +69,10 @@ class Relay {
   // Returns the relay id (> 0), or -errno when nothing was taken over: either the descriptors
   // could not be duplicated, or splice(2) is not supported on these sockets (EINVAL, ENOSYS,
   // EOPNOTSUPP) and no byte has left them, so the caller can still use its own sockets.
+  // qos_owner / qos_rule: the first word of the connection's owner and rule entities in the
+  // QoS buffer, or -1 for none.
   static int64_t Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
-                       uint64_t half_close_ms, Napi::Function on_close);
+                       uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, Napi::Function on_close);
 
   // destroy(id): close both sides now (drain timeout, rule removed).
   void Destroy() { Finish(CloseReason::kDestroyed, 0); }
@@ -82,15 +94,29 @@ class Relay {
     uint64_t total = 0;      // bytes written to dst
     uint64_t unflushed = 0;  // bytes not yet added to the counters
     size_t counter_word = 0;
+    size_t throttle_word = 0;
+    // Bandwidth caps: tokens granted for the splice in progress (refunded if it moves less),
+    // and, while out of tokens, since when and until when (loop time, ms) it waits.
+    uint64_t granted = 0;
+    bool granted_owner = false;
+    bool granted_rule = false;
+    bool throttled = false;
+    uint64_t throttled_since_ns = 0;
+    uint64_t wake_at_ms = 0;
   };
 
   Relay(ThreadState* state, uint32_t id);
   ~Relay();
 
-  // QoS seam: the most bytes direction `dir` may move with its next splice. Today this is one
-  // full pipe; bandwidth caps will return the tokens the direction holds, and 0 will mean "wait
-  // for a refill" (the bucket then calls Resume(dir) and this relay re-arms its poll).
-  size_t Allowance(int dir) const { return PipePool::kPipeBytes; }
+  // The most bytes direction `dir` may read with its next splice: one full pipe when neither
+  // the owner nor the rule caps it, otherwise the tokens both buckets grant. 0 means "out of
+  // tokens for *wait_ns"; Settle() must follow every non-zero allowance.
+  size_t Allowance(int dir, int64_t* wait_ns);
+  void Settle(int dir, size_t used);
+  int64_t* Bucket(int64_t entity, int dir) const;
+  void Throttle(int dir, int64_t wait_ns);
+  // One timer serves the half-close idle deadline and every throttled direction's wake-up.
+  void ArmTimer();
 
   // Moves bytes for one direction until the kernel says EAGAIN or a per-wake budget is spent.
   // Returns 0, or -errno with *failed_side set to the side whose descriptor failed (-1: local).
@@ -116,9 +142,12 @@ class Relay {
   uv_poll_t poll_[2];
   int poll_events_[2] = {0, 0};
   uv_timer_t timer_;
-  bool timer_armed_ = false;
+  uint64_t timer_due_ = 0;   // loop time (ms) the timer is set for; 0 = not set
+  bool half_closed_ = false; // one direction ended: the idle deadline runs
   Direction dir_[2];
   uint64_t half_close_ms_ = 0;
+  int64_t qos_owner_ = -1;
+  int64_t qos_rule_ = -1;
   uint64_t last_activity_ = 0;
   bool any_read_ = false;  // some byte has left a socket (fallback is no longer possible)
   bool closing_ = false;

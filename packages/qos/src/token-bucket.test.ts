@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { BUCKET, RATE_SCALE } from './qos-layout.ts';
+import { charge, configure, costNs, grant, minChunk, refund, take, tokens } from './token-bucket.ts';
+
+const S = 1_000_000_000n; // ns per second
+const rate = (perSec: number) => BigInt(perSec * RATE_SCALE);
+
+/** One bucket at word 0, configured at t = 10 s with `perSec` and `burst`. */
+function bucket(perSec: number, burst: number, at = 10n * S): BigInt64Array {
+  const words = new BigInt64Array(new SharedArrayBuffer(3 * 8));
+  configure(words, 0, at, rate(perSec), BigInt(burst));
+  return words;
+}
+
+describe('token bucket (GCRA) with an injected clock', () => {
+  it('starts full: one burst at once, then exactly the rate', () => {
+    const words = bucket(1000, 500);
+    const t = 10n * S;
+    expect(tokens(words, 0, t)).toBe(500n);
+    expect(take(words, 0, t, 500n)).toBe(0n);
+    expect(tokens(words, 0, t)).toBe(0n);
+    // One more unit costs 1 ms at 1000/s.
+    expect(take(words, 0, t, 1n)).toBe(1_000_000n);
+    expect(take(words, 0, t + 999_999n, 1n)).toBe(1n);
+    expect(take(words, 0, t + 1_000_000n, 1n)).toBe(0n);
+  });
+
+  it('refills to the burst and no further', () => {
+    const words = bucket(1000, 500);
+    const t = 10n * S;
+    take(words, 0, t, 500n);
+    expect(tokens(words, 0, t + S / 10n)).toBe(100n);
+    expect(tokens(words, 0, t + 60n * S)).toBe(500n);
+  });
+
+  it('a connection-rate bucket admits its burst, then one per interval', () => {
+    const words = bucket(2, 3);
+    const t = 10n * S;
+    const admitted = [0n, 0n, 0n, 0n].map(() => take(words, 0, t, 1n));
+    expect(admitted).toEqual([0n, 0n, 0n, S / 2n]);
+    expect(take(words, 0, t + S / 2n, 1n)).toBe(0n);
+  });
+
+  it('charge goes into debt and says how long to hold the bytes', () => {
+    const words = bucket(1_000_000, 100_000); // 1 MB/s, 100 kB burst
+    const t = 10n * S;
+    expect(charge(words, 0, t, 65_536n)).toBe(0n);
+    // 131072 charged, 31072 over the burst: 31.072 ms of debt.
+    expect(charge(words, 0, t, 65_536n)).toBe(31_072_000n);
+    expect(tokens(words, 0, t)).toBe(-31_072n);
+  });
+
+  it('grant gives what the bucket holds, never less than its minimum chunk, and refunds the unused', () => {
+    const words = bucket(1_000_000, 100_000);
+    const t = 10n * S;
+    expect(minChunk(rate(1_000_000), costNs(100_000n, rate(1_000_000)))).toBe(10_000n); // 10 ms of rate
+    expect(grant(words, 0, t, 1n << 20n)).toEqual({ granted: 100_000n, waitNs: 0n });
+    // Empty: waits until 10 ms of rate (the minimum chunk) is there.
+    expect(grant(words, 0, t + 5_000_000n, 1n << 20n)).toEqual({ granted: 0n, waitNs: 5_000_000n });
+    expect(grant(words, 0, t + 10_000_000n, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });
+    // A read that moved 4000 of 10000 gives 6000 back.
+    refund(words, 0, 10_000n, 4_000n);
+    expect(tokens(words, 0, t + 10_000_000n)).toBe(6_000n);
+  });
+
+  it('an uncapped bucket grants everything and never waits', () => {
+    const words = new BigInt64Array(new SharedArrayBuffer(3 * 8));
+    expect(grant(words, 0, 5n, 1234n)).toEqual({ granted: 1234n, waitNs: 0n });
+    expect(charge(words, 0, 5n, 1n << 30n)).toBe(0n);
+    expect(take(words, 0, 5n, 1n)).toBe(0n);
+    expect(words[BUCKET.TAT_NS]).toBe(0n);
+  });
+
+  it('reconfiguring carries the tokens over, clamped to the new burst; debt carries over too', () => {
+    const t = 10n * S;
+    const words = bucket(1000, 1000);
+    take(words, 0, t, 400n); // 600 left
+    configure(words, 0, t, rate(10_000), 5000n);
+    expect(tokens(words, 0, t)).toBe(600n);
+    configure(words, 0, t, rate(10_000), 200n);
+    expect(tokens(words, 0, t)).toBe(200n);
+    charge(words, 0, t, 1200n); // 1000 in debt
+    configure(words, 0, t, rate(1000), 200n);
+    expect(tokens(words, 0, t)).toBe(-1000n);
+    configure(words, 0, t, 0n, 0n);
+    expect(take(words, 0, t, 1n << 40n)).toBe(0n);
+  });
+
+  it('never lets more than burst + rate x window through, over any window', () => {
+    // A greedy sender with random request sizes and random gaps, for 20 simulated seconds.
+    const perSec = 125_000; // 1 Mbit/s
+    const burst = 20_000;
+    const words = bucket(perSec, burst, 0n);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const sent: { at: bigint; bytes: bigint }[] = [];
+    let now = 0n;
+    while (now < 20n * S) {
+      const want = BigInt(1 + Math.floor(random() * 70_000));
+      const g = grant(words, 0, now, want);
+      if (g.granted > 0n) {
+        const used = g.granted - BigInt(Math.floor(random() * Number(g.granted) * 0.2));
+        refund(words, 0, g.granted, used);
+        sent.push({ at: now, bytes: used });
+        now += BigInt(Math.floor(random() * 2_000_000));
+      } else {
+        now += g.waitNs;
+      }
+    }
+    let total = 0n;
+    for (const s of sent) total += s.bytes;
+    // Over the whole run: the burst plus 20 s of rate, and not much less (the sender is greedy).
+    expect(total).toBeLessThanOrEqual(BigInt(burst + 20 * perSec));
+    expect(total).toBeGreaterThan(BigInt(Math.floor(0.97 * 20 * perSec)));
+    let worstExcess = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < sent.length; i++) {
+      let inWindow = 0;
+      for (let j = i; j < sent.length; j++) {
+        inWindow += Number(sent[j]!.bytes);
+        const allowed = burst + (Number(sent[j]!.at - sent[i]!.at) * perSec) / 1e9;
+        worstExcess = Math.max(worstExcess, inWindow - allowed);
+      }
+    }
+    expect(sent.length).toBeGreaterThan(500);
+    expect(worstExcess).toBeLessThanOrEqual(1);
+  });
+});
