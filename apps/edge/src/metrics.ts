@@ -22,6 +22,7 @@ export interface RuleJson {
   connections_total: number;
   connect_errors: Record<string, number>;
   rejected: Record<string, number>;
+  throttled_seconds: { in: number; out: number };
   shards: { shard: number; connections_total: number; active_connections: number; bytes_in: number; bytes_out: number }[];
 }
 
@@ -87,6 +88,7 @@ export class EdgeMetrics {
         connections_total: sum(FIELD.TOTAL),
         connect_errors: Object.fromEntries(CONNECT_ERROR_REASONS.map((r) => [r, sum(connectErrorField(r))])),
         rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, sum(rejectField(r))])),
+        throttled_seconds: { in: sum(FIELD.THROTTLED_NS_IN) / 1e9, out: sum(FIELD.THROTTLED_NS_OUT) / 1e9 },
         shards,
       };
     });
