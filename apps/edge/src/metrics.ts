@@ -23,6 +23,8 @@ export interface RuleJson {
   connect_errors: Record<string, number>;
   rejected: Record<string, number>;
   throttled_seconds: { in: number; out: number };
+  /** UDP rules only. */
+  udp?: { packets_in: number; packets_out: number; active_flows: number; flows_dropped: number; datagrams_dropped: number };
   shards: { shard: number; connections_total: number; active_connections: number; bytes_in: number; bytes_out: number }[];
 }
 
@@ -44,8 +46,23 @@ export class EdgeMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.ruleCounter('sluice_rule_bytes_in_total', 'Bytes relayed from clients to targets.', FIELD.BYTES_IN);
     this.ruleCounter('sluice_rule_bytes_out_total', 'Bytes relayed from targets to clients.', FIELD.BYTES_OUT);
-    this.ruleCounter('sluice_rule_connections_total', 'Connections accepted.', FIELD.TOTAL);
+    this.ruleCounter('sluice_rule_connections_total', 'Connections accepted (UDP: flows started).', FIELD.TOTAL);
     this.ruleGauge('sluice_rule_active_connections', 'Connections open now.', FIELD.ACTIVE);
+    this.ruleCounter('sluice_rule_packets_in_total', 'UDP datagrams relayed from clients to targets.', FIELD.PACKETS_IN, 'udp');
+    this.ruleCounter('sluice_rule_packets_out_total', 'UDP datagrams relayed from targets to clients.', FIELD.PACKETS_OUT, 'udp');
+    this.ruleGauge('sluice_rule_active_flows', 'UDP flows open now.', FIELD.ACTIVE_FLOWS, 'udp');
+    this.ruleCounter(
+      'sluice_rule_flows_dropped_total',
+      'UDP datagrams from new clients dropped because the flow table was full (max_flows).',
+      FIELD.FLOWS_DROPPED,
+      'udp',
+    );
+    this.ruleCounter(
+      'sluice_rule_datagrams_dropped_total',
+      'UDP datagrams dropped over the bandwidth budget (or while a new flow was still connecting).',
+      FIELD.DATAGRAMS_DROPPED,
+      'udp',
+    );
     this.reasonCounter(
       'sluice_rule_connect_errors_total',
       'Failed connects to a target, by reason.',
@@ -89,6 +106,17 @@ export class EdgeMetrics {
         connect_errors: Object.fromEntries(CONNECT_ERROR_REASONS.map((r) => [r, sum(connectErrorField(r))])),
         rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, sum(rejectField(r))])),
         throttled_seconds: { in: sum(FIELD.THROTTLED_NS_IN) / 1e9, out: sum(FIELD.THROTTLED_NS_OUT) / 1e9 },
+        ...(rule.protocol === 'udp'
+          ? {
+              udp: {
+                packets_in: sum(FIELD.PACKETS_IN),
+                packets_out: sum(FIELD.PACKETS_OUT),
+                active_flows: sum(FIELD.ACTIVE_FLOWS),
+                flows_dropped: sum(FIELD.FLOWS_DROPPED),
+                datagrams_dropped: sum(FIELD.DATAGRAMS_DROPPED),
+              },
+            }
+          : {}),
         shards,
       };
     });
@@ -113,7 +141,8 @@ export class EdgeMetrics {
     }
   }
 
-  private ruleCounter(name: string, help: string, field: number): void {
+  /** A counter per rule; `only` limits it to rules of one protocol (UDP-only series). */
+  private ruleCounter(name: string, help: string, field: number, only?: 'udp'): void {
     const metrics = this;
     new Counter({
       name,
@@ -122,12 +151,14 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { slot, labels } of metrics.slotted()) this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+        for (const { slot, labels, protocol } of metrics.slotted()) {
+          if (only === undefined || protocol === only) this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+        }
       },
     });
   }
 
-  private ruleGauge(name: string, help: string, field: number): void {
+  private ruleGauge(name: string, help: string, field: number, only?: 'udp'): void {
     const metrics = this;
     new Gauge({
       name,
@@ -136,7 +167,9 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { slot, labels } of metrics.slotted()) this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+        for (const { slot, labels, protocol } of metrics.slotted()) {
+          if (only === undefined || protocol === only) this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+        }
       },
     });
   }

@@ -34,7 +34,6 @@ function isPortRange(value: unknown): boolean {
 const quoted = (value: unknown) => JSON.stringify(value);
 
 export const NOT_YET_SUPPORTED: readonly NotYetSupported[] = [
-  { path: 'rules[].protocol', uses: (v) => v === 'udp', what: quoted },
   { path: 'rules[].sni', uses: isTableWithKeys, what: () => 'SNI routing' },
   {
     path: 'rules[].proxy_protocol',
@@ -42,7 +41,6 @@ export const NOT_YET_SUPPORTED: readonly NotYetSupported[] = [
     what: (v) => `PROXY protocol ${quoted(v)}`,
   },
   { path: 'rules[].accept_proxy', uses: (v) => v === true, what: () => 'accept_proxy = true' },
-  { path: 'rules[].listen', uses: isPortRange, what: (v) => `the port range in ${quoted(v)}` },
 ];
 
 interface Found {

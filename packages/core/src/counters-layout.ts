@@ -22,8 +22,14 @@ export const FIELD = {
   ACTIVE_FLOWS: 8,
   FLOWS_DROPPED: 9,
   CONNECT_ERRORS: 10, // + index in CONNECT_ERROR_REASONS (5 words)
-  REJECTED: 16, // + index in REJECT_REASONS (up to 16 words)
+  REJECTED: 16, // + index in REJECT_REASONS (up to 12 words)
+  /** UDP datagrams dropped because the bandwidth budget had no room for them. */
+  DATAGRAMS_DROPPED: 28,
 } as const;
+
+if (REJECT_REASONS.length > FIELD.DATAGRAMS_DROPPED - FIELD.REJECTED) {
+  throw new Error('counters layout: REJECT_REASONS outgrew its words');
+}
 
 export const STRIDE = 32;
 

@@ -1,19 +1,18 @@
-// A rule as one shard runs it: its listener (bound with SO_REUSEPORT beside the other shards'),
-// its target order, its counter row and the connections it still carries.
+// A TCP rule as one shard runs it: its listeners, one per port of the listen range (bound with
+// SO_REUSEPORT beside the other shards'), its target order, its counter row and the
+// connections it still carries.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import type { RuleSpec } from '@sluice/config';
+import type { RuleSpec, TargetSpec } from '@sluice/config';
 import type { QosTable } from '@sluice/qos';
 import type { Counters } from './counters.ts';
 import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
+import { listenPorts } from './port-map.ts';
+import { listenAt } from './port-probe.ts';
 import type { RelayPath, RuleAccounts } from './relay-path.ts';
+import type { ShardRule } from './shard-rule.ts';
 import { TargetPicker } from './target-picker.ts';
 import { TcpConnection } from './tcp-connection.ts';
-
-export interface ResolvedTarget {
-  readonly host: string;
-  readonly port: number;
-}
 
 export function listenLabel(rule: RuleSpec): string {
   const host = rule.listen.host.includes(':') ? `[${rule.listen.host}]` : rule.listen.host;
@@ -21,9 +20,9 @@ export function listenLabel(rule: RuleSpec): string {
   return `${host}:${ports}`;
 }
 
-export class RuleRuntime {
+export class RuleRuntime implements ShardRule {
   rule: RuleSpec;
-  targets: ResolvedTarget[];
+  targets: readonly TargetSpec[];
   picker: TargetPicker;
   readonly counters: Counters;
   readonly row: number;
@@ -32,7 +31,7 @@ export class RuleRuntime {
   /** A reload may move the rule to another owner; connections keep the one they were admitted under. */
   qosOwner: number;
   readonly relayPath: RelayPath;
-  private server: Server | null = null;
+  private servers: Server[] = [];
   private readonly connections = new Set<TcpConnection>();
 
   constructor(rule: RuleSpec, relayPath: RelayPath, accounts: RuleAccounts) {
@@ -43,7 +42,7 @@ export class RuleRuntime {
     this.qosRule = accounts.qosRule;
     this.qosOwner = accounts.qosOwner;
     this.relayPath = relayPath;
-    this.targets = resolveTargets(rule);
+    this.targets = rule.targets;
     this.picker = new TargetPicker(this.targets.length, rule.balance);
   }
 
@@ -51,18 +50,30 @@ export class RuleRuntime {
     return this.connections.size;
   }
 
-  bind(): Promise<CoreErrorData | null> {
+  /** Binds every port of the listen, or none: the first port that fails is named and the rest closed. */
+  async bind(): Promise<CoreErrorData | null> {
+    for (const port of listenPorts(this.rule.listen)) {
+      const error = await this.bindPort(port);
+      if (error) {
+        this.unbind();
+        return error;
+      }
+    }
+    return null;
+  }
+
+  private bindPort(port: number): Promise<CoreErrorData | null> {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, this.onConnection);
-    this.server = server;
+    const host = this.rule.listen.host;
     return new Promise((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        this.server = null;
-        resolve(coreError(bindErrorCode(err.code), { listen: listenLabel(this.rule), detail: err.message }));
+        resolve(coreError(bindErrorCode(err.code), { listen: listenAt(host, port), detail: err.message }));
       };
       server.once('error', onError);
-      server.listen({ host: this.rule.listen.host, port: this.rule.listen.portLo, reusePort: true, backlog: 4096 }, () => {
+      server.listen({ host, port, reusePort: true, backlog: 4096 }, () => {
         server.removeListener('error', onError);
         server.on('error', () => {}); // accept errors (EMFILE) are transient; Node retries.
+        this.servers.push(server);
         resolve(null);
       });
     });
@@ -75,7 +86,7 @@ export class RuleRuntime {
   update(rule: RuleSpec, qosOwner: number): void {
     this.rule = rule;
     this.qosOwner = qosOwner;
-    this.targets = resolveTargets(rule);
+    this.targets = rule.targets;
     this.picker = new TargetPicker(this.targets.length, rule.balance);
   }
 
@@ -83,8 +94,8 @@ export class RuleRuntime {
   unbind(): void {
     // close() stops listening now; its callback would wait for every connection, which the
     // supervisor tracks itself through the counters.
-    this.server?.close();
-    this.server = null;
+    for (const server of this.servers) server.close();
+    this.servers = [];
   }
 
   closeConnections(): void {
@@ -100,8 +111,4 @@ export class RuleRuntime {
     this.connections.add(connection);
     connection.start();
   };
-}
-
-function resolveTargets(rule: RuleSpec): ResolvedTarget[] {
-  return rule.targets.map((target) => ({ host: target.host, port: target.portLo ?? rule.listen.portLo }));
 }

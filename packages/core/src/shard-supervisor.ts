@@ -266,7 +266,7 @@ export class ShardSupervisor {
     this.qos.reset(this.qos.rule(slot));
     this.qos.configure(this.qos.rule(slot), spec.limits);
     const label = listenLabel(spec);
-    const probe = await probeListen(spec.listen.host, spec.listen.portLo, label);
+    const probe = await probeListen(spec.listen, spec.protocol);
     if (probe) return this.fail(rule, probe);
     const errors = await this.broadcast({ type: 'bind', rule: spec, slot, ownerSlot });
     const error = errors.find((e) => e !== null);
@@ -400,7 +400,8 @@ export class ShardSupervisor {
     // The dead shard's connections no longer hold places under their rule's and owner's caps.
     for (const rule of [...this.rules.values(), ...this.draining.keys()]) {
       if (rule.slot === null) continue;
-      const open = Number(this.counters.read(this.counters.row(rule.slot, shard.index), FIELD.ACTIVE));
+      const row = this.counters.row(rule.slot, shard.index);
+      const open = Number(this.counters.read(row, FIELD.ACTIVE) + this.counters.read(row, FIELD.ACTIVE_FLOWS));
       this.qos.forget(this.qos.rule(rule.slot), open);
       const ownerSlot = this.ownerSlots.get(rule.spec.owner);
       if (ownerSlot !== undefined) this.qos.forget(this.qos.owner(ownerSlot), open);

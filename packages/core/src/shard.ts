@@ -7,6 +7,8 @@ import { Counters } from './counters.ts';
 import { type CoreErrorData, coreError } from './errors.ts';
 import type { RelayPath } from './relay-path.ts';
 import { listenLabel, RuleRuntime } from './rule-runtime.ts';
+import type { ShardRule } from './shard-rule.ts';
+import { UdpRelay } from './udp-relay.ts';
 import type { RelaySelection } from './relay-select.ts';
 import type { FromShard, ShardInit, SpliceStatus, ToShard } from './shard-messages.ts';
 
@@ -18,7 +20,7 @@ export class Shard {
   private readonly relayPath: RelayPath;
   private readonly splice: SpliceStatus;
   private readonly testHooks: boolean;
-  private readonly rules = new Map<number, RuleRuntime>();
+  private readonly rules = new Map<number, ShardRule>();
 
   constructor(init: ShardInit, port: MessagePort, relay: RelaySelection) {
     this.index = init.shard;
@@ -49,13 +51,17 @@ export class Shard {
     switch (message.type) {
       case 'bind': {
         this.rules.get(message.slot)?.unbind();
-        const runtime = new RuleRuntime(message.rule, this.relayPath, {
+        const accounts = {
           counters: this.counters,
           row: this.counters.row(message.slot, this.index),
           qos: this.qos,
           qosRule: this.qos.rule(message.slot),
           qosOwner: this.qos.owner(message.ownerSlot),
-        });
+        };
+        const runtime: ShardRule =
+          message.rule.protocol === 'udp'
+            ? new UdpRelay(message.rule, accounts)
+            : new RuleRuntime(message.rule, this.relayPath, accounts);
         const error = await runtime.bind();
         if (!error) this.rules.set(message.slot, runtime);
         this.reply(message.id, error);

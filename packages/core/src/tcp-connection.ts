@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
 import type { RelayHandle } from './relay-path.ts';
 import type { RuleRuntime } from './rule-runtime.ts';
+import { targetPort } from './port-map.ts';
 import { connectTarget, type PendingConnect } from './target-connect.ts';
 
 export class TcpConnection {
@@ -17,9 +18,13 @@ export class TcpConnection {
   /** The QoS owner entity this connection was admitted under (the rule may change owner later). */
   private qosOwner = -1;
 
+  /** The port of the listen range this connection came in on (targets map by its offset). */
+  private readonly listenPort: number;
+
   constructor(runtime: RuleRuntime, client: Socket) {
     this.runtime = runtime;
     this.client = client;
+    this.listenPort = client.localPort ?? runtime.rule.listen.portLo;
   }
 
   start(): void {
@@ -28,7 +33,8 @@ export class TcpConnection {
     const refused = qos.admit(this.runtime.qosOwner, qosRule);
     if (refused !== null) {
       // Over a connection cap or rate: closed at accept, before any target is tried.
-      counters.add(row, rejectField(refused), 1);
+      // TCP rules have no flow cap, so max_flows never refuses here.
+      counters.add(row, refused === 'rule_max_flows' ? FIELD.FLOWS_DROPPED : rejectField(refused), 1);
       this.finished = true;
       this.runtime.connectionClosed(this);
       client.on('error', onPendingClientError);
@@ -61,7 +67,8 @@ export class TcpConnection {
   private tryTarget(index: number, attemptsLeft: number): void {
     const rule = this.runtime.rule;
     const target = this.runtime.targets[index]!;
-    this.pending = connectTarget(target.host, target.port, rule.connectTimeoutMs, (error, upstream) => {
+    const port = targetPort(target, rule.listen, this.listenPort);
+    this.pending = connectTarget(target.host, port, rule.connectTimeoutMs, (error, upstream) => {
       this.pending = null;
       if (error) {
         this.runtime.counters.add(this.runtime.row, connectErrorField(error), 1);

@@ -140,4 +140,29 @@ describe('QosTable', () => {
     expect(qos.admit(owner, rule)).toBeNull();
     expect(qos.admit(owner, rule)).toBeNull();
   });
+
+  it('UDP: max_flows refuses as rule_max_flows, apart from max_connections', () => {
+    const qos = table();
+    const owner = qos.owner(0);
+    const rule = qos.rule(0);
+    expect(qos.admit(owner, rule, undefined, 2)).toBeNull();
+    expect(qos.admit(owner, rule, undefined, 2)).toBeNull();
+    expect(qos.admit(owner, rule, undefined, 2)).toBe('rule_max_flows');
+    qos.configure(rule, { ...NONE, maxConnections: 1 });
+    expect(qos.admit(owner, rule, undefined, 2)).toBe('rule_max_connections');
+    expect(qos.active(owner)).toBe(2);
+  });
+
+  it('UDP: a datagram over either budget is refused whole and costs the other nothing', () => {
+    const qos = table();
+    const owner = qos.owner(0);
+    const rule = qos.rule(0);
+    const t = 100n * S;
+    qos.configure(owner, { ...NONE, bandwidthIn: { bytesPerSec: 10_000, burstBytes: 10_000 } }, t);
+    qos.configure(rule, { ...NONE, bandwidthIn: { bytesPerSec: 1000, burstBytes: 1500 } }, t);
+    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBe(true);
+    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBe(false);
+    expect(tokens(qos.words, owner + QOS_FIELD.BANDWIDTH_IN, t)).toBe(9000n);
+    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 500, t)).toBe(true);
+  });
 });

@@ -20,7 +20,9 @@ export type QosRejectReason =
   | 'owner_max_connections'
   | 'owner_connection_rate'
   | 'rule_max_connections'
-  | 'rule_connection_rate';
+  | 'rule_connection_rate'
+  /** UDP only: the rule's flow table is full (max_flows), counted apart from the caps. */
+  | 'rule_max_flows';
 
 /** QOS_FIELD.BANDWIDTH_IN or QOS_FIELD.BANDWIDTH_OUT. */
 export type BandwidthField = typeof QOS_FIELD.BANDWIDTH_IN | typeof QOS_FIELD.BANDWIDTH_OUT;
@@ -113,23 +115,25 @@ export class QosTable {
    * the connection rate. On a refusal nothing stays taken. On admission the caller owes one
    * release(owner, rule) when the connection ends.
    */
-  admit(owner: number, rule: number, now: bigint = monotonicNs()): QosRejectReason | null {
+  admit(owner: number, rule: number, now: bigint = monotonicNs(), maxFlows = 0): QosRejectReason | null {
     // Look before taking: a connection the rule will refuse must not hold one of the owner's
     // places even for an instant, or a connection of another rule of the owner could be refused
     // for it. Only a race between these looks and the takes below can still do that.
     if (this.full(owner)) return 'owner_max_connections';
     if (this.rateSpent(owner, now)) return 'owner_connection_rate';
     if (this.full(rule)) return 'rule_max_connections';
+    if (maxFlows > 0 && this.active(rule) >= maxFlows) return 'rule_max_flows';
     if (this.rateSpent(rule, now)) return 'rule_connection_rate';
-    if (!this.acquire(owner)) return 'owner_max_connections';
+    if (this.acquire(owner) !== null) return 'owner_max_connections';
     if (take(this.words, owner + QOS_FIELD.CONNECTION_RATE, now, 1n) !== 0n) {
       this.releaseOne(owner);
       return 'owner_connection_rate';
     }
-    if (!this.acquire(rule)) {
+    const ruleRefusal = this.acquire(rule, BigInt(maxFlows));
+    if (ruleRefusal !== null) {
       this.releaseOne(owner);
       refund(this.words, owner + QOS_FIELD.CONNECTION_RATE, 1n, 0n);
-      return 'rule_max_connections';
+      return ruleRefusal;
     }
     if (take(this.words, rule + QOS_FIELD.CONNECTION_RATE, now, 1n) !== 0n) {
       this.releaseOne(rule);
@@ -153,6 +157,20 @@ export class QosTable {
   /** A dead shard's connections died with it: takes them off the count. */
   forget(entity: number, connections: number): void {
     if (connections > 0) Atomics.sub(this.words, entity + QOS_FIELD.ACTIVE, BigInt(connections));
+  }
+
+  /**
+   * UDP: takes `bytes` from both buckets of a direction, all or nothing. False means the
+   * datagram is over budget and is dropped (UDP has no backpressure to apply).
+   */
+  takeDatagram(owner: number, rule: number, field: BandwidthField, bytes: number, now: bigint = monotonicNs()): boolean {
+    const n = BigInt(bytes);
+    if (take(this.words, owner + field, now, n) !== 0n) return false;
+    if (take(this.words, rule + field, now, n) !== 0n) {
+      refund(this.words, owner + field, n, 0n);
+      return false;
+    }
+    return true;
   }
 
   /** Whether bytes in this direction pay tokens at all (an uncapped pair skips the clock). */
@@ -182,16 +200,18 @@ export class QosTable {
     return isCapped(this.words, at) && tokens(this.words, at, now) < 1n;
   }
 
-  private acquire(entity: number): boolean {
+  /** Takes one place under max_connections and, for UDP, under max_flows; null when taken. */
+  private acquire(entity: number, maxFlows = 0n): 'rule_max_connections' | 'rule_max_flows' | null {
     const max = Atomics.load(this.words, entity + QOS_FIELD.MAX_ACTIVE);
-    if (max === 0n) {
+    if (max === 0n && maxFlows === 0n) {
       Atomics.add(this.words, entity + QOS_FIELD.ACTIVE, 1n);
-      return true;
+      return null;
     }
     for (;;) {
       const open = Atomics.load(this.words, entity + QOS_FIELD.ACTIVE);
-      if (open >= max) return false;
-      if (Atomics.compareExchange(this.words, entity + QOS_FIELD.ACTIVE, open, open + 1n) === open) return true;
+      if (max !== 0n && open >= max) return 'rule_max_connections';
+      if (maxFlows !== 0n && open >= maxFlows) return 'rule_max_flows';
+      if (Atomics.compareExchange(this.words, entity + QOS_FIELD.ACTIVE, open, open + 1n) === open) return null;
     }
   }
 

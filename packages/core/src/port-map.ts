@@ -1,0 +1,16 @@
+// Which port a target gets for a connection accepted on one port of a rule's listen range: a
+// target without a port, or with a range as wide as the listen range, keeps the same offset;
+// a single-port target takes every listen port.
+
+import type { ListenSpec, TargetSpec } from '@sluice/config';
+
+export function targetPort(target: TargetSpec, listen: ListenSpec, listenPort: number): number {
+  if (target.portLo === null) return listenPort;
+  if (target.portHi === null || target.portHi === target.portLo) return target.portLo;
+  return target.portLo + (listenPort - listen.portLo);
+}
+
+/** Every port of the listen, lowest first. */
+export function listenPorts(listen: ListenSpec): number[] {
+  return Array.from({ length: listen.portHi - listen.portLo + 1 }, (_, i) => listen.portLo + i);
+}
