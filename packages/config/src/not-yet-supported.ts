@@ -2,7 +2,6 @@
 // that asks for one is refused at load, at the key that asks, rather than accepted and then
 // silently not honoured. Delete an entry when the data plane gains the feature.
 
-import { parseListen } from './address.ts';
 import type { PathIssue } from './zod-issues.ts';
 
 interface NotYetSupported {
@@ -18,17 +17,6 @@ function isTableWithKeys(value: unknown): boolean {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0
   );
-}
-
-function isPortRange(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    const listen = parseListen(value);
-    return listen.portLo !== listen.portHi;
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    return false; // the schema reports a bad listen
-  }
 }
 
 const quoted = (value: unknown) => JSON.stringify(value);
