@@ -423,7 +423,6 @@ describe('parseStandaloneConfig: bad configs', () => {
       { path: 'rules[1].name', message: 'rule name "web" is already used by rules[0]' },
       { path: 'rules[1].protocol', message: `"udp" ${NOT_YET}` },
       { path: 'owners.x.limits.max_connections', message: 'must be at least 1, found 0' },
-      { path: 'owners.x.limits', message: `a limits table on an owner ${NOT_YET}` },
     ]);
   });
 });
@@ -434,12 +433,6 @@ describe('parseStandaloneConfig: not-yet-supported features', () => {
     [rule({ sni: '{ "a.example.com" = "127.0.0.1:9001" }' }), 'rules[0].sni', `SNI routing ${NOT_YET}`],
     [rule({ proxy_protocol: '"v2"' }), 'rules[0].proxy_protocol', `PROXY protocol "v2" ${NOT_YET}`],
     [rule({ accept_proxy: 'true' }), 'rules[0].accept_proxy', `accept_proxy = true ${NOT_YET}`],
-    [rule({ limits: '{ bandwidth = "100Mbit" }' }), 'rules[0].limits', `a limits table on a rule ${NOT_YET}`],
-    [
-      `${rule()}[owners.default]\nlimits = { max_connections = 5 }\n`,
-      'owners.default.limits',
-      `a limits table on an owner ${NOT_YET}`,
-    ],
     [
       rule({ listen: '"127.0.0.1:8000-8009"', targets: '["10.0.0.1"]' }),
       'rules[0].listen',

@@ -11,7 +11,6 @@ describe('findNotYetSupported', () => {
     [{ proxy_protocol: 'v1' }, ['rules', 0, 'proxy_protocol'], `PROXY protocol "v1" ${SUFFIX}`],
     [{ proxy_protocol: 'v2' }, ['rules', 0, 'proxy_protocol'], `PROXY protocol "v2" ${SUFFIX}`],
     [{ accept_proxy: true }, ['rules', 0, 'accept_proxy'], `accept_proxy = true ${SUFFIX}`],
-    [{ limits: { max_connections: 5 } }, ['rules', 0, 'limits'], `a limits table on a rule ${SUFFIX}`],
     [
       { listen: '0.0.0.0:8000-8009' },
       ['rules', 0, 'listen'],
@@ -21,12 +20,6 @@ describe('findNotYetSupported', () => {
     expect(findNotYetSupported({ rules: [{ ...WEB, ...keys }] })).toEqual([{ path, message }]);
   });
 
-  it('refuses owner limits', () => {
-    expect(
-      findNotYetSupported({ rules: [], owners: { 'team-a': { limits: { bandwidth: '1Gbit' } } } }),
-    ).toEqual([{ path: ['owners', 'team-a', 'limits'], message: `a limits table on an owner ${SUFFIX}` }]);
-  });
-
   it('accepts what this build implements, and the values that ask for nothing', () => {
     const rule = {
       ...WEB,
@@ -34,10 +27,10 @@ describe('findNotYetSupported', () => {
       balance: 'round-robin',
       proxy_protocol: 'off',
       accept_proxy: false,
-      limits: {},
+      limits: { bandwidth: '1Gbit', max_connections: 5 },
       listen: '127.0.0.1:8080-8080',
     };
-    expect(findNotYetSupported({ rules: [rule], owners: { default: {}, other: { limits: {} } } })).toEqual(
+    expect(findNotYetSupported({ rules: [rule], owners: { default: {}, other: { limits: { bandwidth: '1Gbit' } } } })).toEqual(
       [],
     );
   });
@@ -54,8 +47,6 @@ describe('findNotYetSupported', () => {
       'rules[].sni',
       'rules[].proxy_protocol',
       'rules[].accept_proxy',
-      'rules[].limits',
-      'owners.*.limits',
       'rules[].listen',
     ]);
   });
