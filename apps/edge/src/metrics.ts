@@ -23,6 +23,8 @@ export interface RuleJson {
   connect_errors: Record<string, number>;
   rejected: Record<string, number>;
   throttled_seconds: { in: number; out: number };
+  failovers: number;
+  targets: { target: string; up: boolean }[];
   /** UDP rules only. */
   udp?: { packets_in: number; packets_out: number; active_flows: number; flows_dropped: number; datagrams_dropped: number };
   shards: { shard: number; connections_total: number; active_connections: number; bytes_in: number; bytes_out: number }[];
@@ -70,7 +72,13 @@ export class EdgeMetrics {
       connectErrorField,
     );
     this.reasonCounter('sluice_rule_rejected_total', 'Connections closed at accept, by reason.', REJECT_REASONS, rejectField);
+    this.ruleCounter(
+      'sluice_rule_failovers_total',
+      'Connections that had to move past their first-choice target.',
+      FIELD.FAILOVERS,
+    );
     this.throttled();
+    this.targetUp();
     this.shardMetrics();
     this.ruleState();
   }
@@ -106,6 +114,11 @@ export class EdgeMetrics {
         connect_errors: Object.fromEntries(CONNECT_ERROR_REASONS.map((r) => [r, sum(connectErrorField(r))])),
         rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, sum(rejectField(r))])),
         throttled_seconds: { in: sum(FIELD.THROTTLED_NS_IN) / 1e9, out: sum(FIELD.THROTTLED_NS_OUT) / 1e9 },
+        failovers: sum(FIELD.FAILOVERS),
+        targets: rule.targets.map((target, i) => ({
+          target,
+          up: slot === null || ((this.targetsDown(slot) >> BigInt(i)) & 1n) === 0n,
+        })),
         ...(rule.protocol === 'udp'
           ? {
               udp: {
@@ -213,6 +226,38 @@ export class EdgeMetrics {
         }
       },
     });
+  }
+
+  /** 1 while every shard counts the target up; 0 once any shard has it down. */
+  private targetUp(): void {
+    const metrics = this;
+    new Gauge({
+      name: 'sluice_target_up',
+      help: 'Whether a target is up (1) or down after failed connects (0), by target health.',
+      labelNames: [...RULE_LABELS, 'target'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const rule of metrics.supervisor.snapshot()) {
+          if (rule.slot === null || rule.protocol !== 'tcp') continue;
+          const labels = { client: metrics.client, rule: rule.name, owner: rule.owner };
+          const down = metrics.targetsDown(rule.slot);
+          rule.targets.forEach((target, i) => {
+            this.set({ ...labels, target }, (down >> BigInt(i)) & 1n ? 0 : 1);
+          });
+        }
+      },
+    });
+  }
+
+  /** Bit i set when any shard counts target i down. */
+  private targetsDown(slot: number): bigint {
+    const counters = this.supervisor.counters;
+    let down = 0n;
+    for (let shard = 0; shard < counters.shardCount; shard++) {
+      down |= counters.read(counters.row(slot, shard), FIELD.TARGETS_DOWN);
+    }
+    return down;
   }
 
   private shardMetrics(): void {

@@ -10,7 +10,6 @@ export {
   type ConfigIssue,
 } from './errors.ts';
 export { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
-export { findNotYetSupported } from './not-yet-supported.ts';
 export { findRuleConflicts, listensOverlap } from './rule-conflicts.ts';
 export { limitsSchema, ruleSchema } from './schema.ts';
 export type * from './types.ts';

@@ -6,7 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from './errors.ts';
-import { findNotYetSupported } from './not-yet-supported.ts';
 import { findRuleConflicts } from './rule-conflicts.ts';
 import { standaloneConfigSchema } from './schema.ts';
 import type { StandaloneConfig } from './types.ts';
@@ -33,7 +32,7 @@ function syntaxError(file: string, error: TomlError): ConfigError {
   });
 }
 
-// Issues come from three passes (schema, cross-rule checks, not-yet-supported); ordering them
+// Issues come from two passes (schema, cross-rule checks); ordering them
 // by where they sit in a typical file reads better than by which pass found them.
 function rank(issue: PathIssue): number {
   const [head, index] = issue.path;
@@ -71,7 +70,6 @@ export function parseStandaloneConfig(text: string, file: string): StandaloneCon
   const issues = orderIssues([
     ...(result.success ? [] : issuesFromZod(result.error)),
     ...findRuleConflicts(document.rules),
-    ...findNotYetSupported(document),
   ]);
   if (issues.length > 0 || !result.success) {
     throw new ConfigError('config_invalid', absolute, issues.map(toConfigIssue));

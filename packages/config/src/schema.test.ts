@@ -50,6 +50,7 @@ describe('ruleSchema defaults', () => {
       limits: NO_LIMITS,
       sni: null,
       preferIpv6: false,
+      healthCheckIntervalMs: null,
     });
   });
 

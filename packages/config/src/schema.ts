@@ -197,6 +197,7 @@ const ruleShape = {
   accept_proxy: z.boolean().default(false),
   owner: nameSchema('owner name').default('default'),
   prefer_ipv6: z.boolean().default(false),
+  health_check_interval_secs: z.number().positive().max(MAX_TIMEOUT_SECS).optional(),
   limits: limitsSchema.optional(),
   sni: sniSchema.optional(),
 };
@@ -275,6 +276,7 @@ function toRuleSpec(rule: ParsedRule): RuleSpec {
     limits: rule.limits ?? noLimits(),
     sni: rule.sni?.map(({ name, target }) => ({ name, target })) ?? null,
     preferIpv6: rule.prefer_ipv6,
+    healthCheckIntervalMs: rule.health_check_interval_secs === undefined ? null : secondsToMs(rule.health_check_interval_secs),
   };
 }
 

@@ -56,6 +56,8 @@ export interface RuleSpec {
   readonly limits: LimitsSpec;
   readonly sni: readonly SniRoute[] | null;
   readonly preferIpv6: boolean;
+  /** Active probe of down targets (a TCP connect) this often; null: passive health only. */
+  readonly healthCheckIntervalMs: number | null;
 }
 
 export interface OwnerSpec {

@@ -25,6 +25,10 @@ export const FIELD = {
   REJECTED: 16, // + index in REJECT_REASONS (up to 12 words)
   /** UDP datagrams dropped because the bandwidth budget had no room for them. */
   DATAGRAMS_DROPPED: 28,
+  /** Bit i set: this shard counts target i as down (passive health or the active probe). */
+  TARGETS_DOWN: 29,
+  /** Connections that had to move past their first-choice target. */
+  FAILOVERS: 30,
 } as const;
 
 if (REJECT_REASONS.length > FIELD.DATAGRAMS_DROPPED - FIELD.REJECTED) {

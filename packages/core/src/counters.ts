@@ -39,6 +39,11 @@ export class Counters {
     Atomics.add(this.words, row + field, BigInt(n));
   }
 
+  /** For words one shard owns outright (its target-health bits), not for sums. */
+  store(row: number, field: number, value: bigint): void {
+    Atomics.store(this.words, row + field, value);
+  }
+
   read(row: number, field: number): bigint {
     return Atomics.load(this.words, row + field);
   }

@@ -7,11 +7,15 @@ import type { RuleSpec, TargetSpec } from '@sluice/config';
 import type { QosTable } from '@sluice/qos';
 import type { Counters } from './counters.ts';
 import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
-import { listenPorts } from './port-map.ts';
+import { listenPorts, targetPort } from './port-map.ts';
 import { listenAt } from './port-probe.ts';
 import type { RelayPath, RuleAccounts } from './relay-path.ts';
 import type { ShardRule } from './shard-rule.ts';
-import { TargetPicker } from './target-picker.ts';
+import type { DnsCache } from './dns-cache.ts';
+import { FIELD } from './counters-layout.ts';
+import { SniRouter } from './sni/sni-router.ts';
+import { connectTarget } from './target-connect.ts';
+import { TargetHealth } from './target-health.ts';
 import { TcpConnection } from './tcp-connection.ts';
 
 export function listenLabel(rule: RuleSpec): string {
@@ -20,10 +24,23 @@ export function listenLabel(rule: RuleSpec): string {
   return `${host}:${ports}`;
 }
 
+export type ShardLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+/** What a shard lends its rules: one DNS cache for all of them, and its log. */
+export interface ShardServices {
+  readonly dns: DnsCache;
+  readonly log: ShardLog;
+}
+
 export class RuleRuntime implements ShardRule {
   rule: RuleSpec;
   targets: readonly TargetSpec[];
-  picker: TargetPicker;
+  /** Per rule and shard: passive health from this shard's connects, and the optional probe. */
+  health: TargetHealth;
+  /** null: the rule has no SNI routes. */
+  sni: SniRouter | null;
+  readonly dns: DnsCache;
+  readonly log: ShardLog;
   readonly counters: Counters;
   readonly row: number;
   readonly qos: QosTable;
@@ -34,8 +51,10 @@ export class RuleRuntime implements ShardRule {
   private servers: Server[] = [];
   private readonly connections = new Set<TcpConnection>();
 
-  constructor(rule: RuleSpec, relayPath: RelayPath, accounts: RuleAccounts) {
+  constructor(rule: RuleSpec, relayPath: RelayPath, accounts: RuleAccounts, services: ShardServices) {
     this.rule = rule;
+    this.dns = services.dns;
+    this.log = services.log;
     this.counters = accounts.counters;
     this.row = accounts.row;
     this.qos = accounts.qos;
@@ -43,7 +62,49 @@ export class RuleRuntime implements ShardRule {
     this.qosOwner = accounts.qosOwner;
     this.relayPath = relayPath;
     this.targets = rule.targets;
-    this.picker = new TargetPicker(this.targets.length, rule.balance);
+    this.sni = rule.sni === null ? null : new SniRouter(rule.sni);
+    this.health = this.newHealth();
+  }
+
+  /** A connection moved past its first-choice target. */
+  failover(): void {
+    this.counters.add(this.row, FIELD.FAILOVERS, 1);
+  }
+
+  private newHealth(): TargetHealth {
+    const health = new TargetHealth(this.targets.length, {
+      onChange: () => {
+        let down = 0n;
+        health.states().forEach((up, i) => {
+          if (!up) down |= 1n << BigInt(i);
+        });
+        this.counters.store(this.row, FIELD.TARGETS_DOWN, down);
+      },
+    });
+    this.counters.store(this.row, FIELD.TARGETS_DOWN, 0n);
+    const interval = this.rule.healthCheckIntervalMs;
+    if (interval !== null) health.startProbing(interval, (index) => this.probe(index));
+    return health;
+  }
+
+  /** The active health check: a TCP connect to the target (its first address), closed at once. */
+  private async probe(index: number): Promise<boolean> {
+    const target = this.targets[index];
+    if (target === undefined) return false;
+    let address: string | undefined;
+    try {
+      [address] = await this.dns.resolve(target.host, this.rule.preferIpv6);
+    } catch {
+      return false;
+    }
+    if (address === undefined) return false;
+    const port = targetPort(target, this.rule.listen, this.rule.listen.portLo);
+    return new Promise((resolve) => {
+      connectTarget(address, port, this.rule.connectTimeoutMs, (error, socket) => {
+        socket?.destroy();
+        resolve(error === null);
+      });
+    });
   }
 
   get connectionCount(): number {
@@ -87,7 +148,9 @@ export class RuleRuntime implements ShardRule {
     this.rule = rule;
     this.qosOwner = qosOwner;
     this.targets = rule.targets;
-    this.picker = new TargetPicker(this.targets.length, rule.balance);
+    this.sni = rule.sni === null ? null : new SniRouter(rule.sni);
+    this.health.stop();
+    this.health = this.newHealth();
   }
 
   /** Stops accepting at once; open connections go on until they end or are closed. */
@@ -96,6 +159,7 @@ export class RuleRuntime implements ShardRule {
     // supervisor tracks itself through the counters.
     for (const server of this.servers) server.close();
     this.servers = [];
+    this.health.stop();
   }
 
   closeConnections(): void {

@@ -8,7 +8,7 @@
 // finite tasks, sizing a pool) do not apply; finite CPU work elsewhere uses piscina.
 
 import { Worker } from 'node:worker_threads';
-import type { OwnerSpec, RuleSpec } from '@sluice/config';
+import type { OwnerSpec, RuleSpec, TargetSpec } from '@sluice/config';
 import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { FIELD } from './counters-layout.ts';
 import { Counters } from './counters.ts';
@@ -42,6 +42,8 @@ export interface RuleSnapshot {
   readonly state: RuleState;
   readonly error: CoreErrorData | null;
   readonly slot: number | null;
+  /** The targets as written (host:port, or host:lo-hi), in order: the `target` label. */
+  readonly targets: readonly string[];
 }
 
 export interface ApplyResult {
@@ -157,6 +159,7 @@ export class ShardSupervisor {
       state: rule.state,
       error: rule.error,
       slot: rule.slot,
+      targets: rule.spec.targets.map(targetLabel),
     }));
   }
 
@@ -433,6 +436,12 @@ export class ShardSupervisor {
       }
     }
   }
+}
+
+function targetLabel(target: TargetSpec): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  if (target.portLo === null) return host;
+  return target.portHi === null || target.portHi === target.portLo ? `${host}:${target.portLo}` : `${host}:${target.portLo}-${target.portHi}`;
 }
 
 function needsRebind(a: RuleSpec, b: RuleSpec): boolean {

@@ -6,7 +6,8 @@ import { QosTable } from '@sluice/qos';
 import { Counters } from './counters.ts';
 import { type CoreErrorData, coreError } from './errors.ts';
 import type { RelayPath } from './relay-path.ts';
-import { listenLabel, RuleRuntime } from './rule-runtime.ts';
+import { DnsCache } from './dns-cache.ts';
+import { listenLabel, RuleRuntime, type ShardServices } from './rule-runtime.ts';
 import type { ShardRule } from './shard-rule.ts';
 import { UdpRelay } from './udp-relay.ts';
 import type { RelaySelection } from './relay-select.ts';
@@ -21,6 +22,7 @@ export class Shard {
   private readonly splice: SpliceStatus;
   private readonly testHooks: boolean;
   private readonly rules = new Map<number, ShardRule>();
+  private readonly services: ShardServices;
 
   constructor(init: ShardInit, port: MessagePort, relay: RelaySelection) {
     this.index = init.shard;
@@ -30,6 +32,12 @@ export class Shard {
     this.relayPath = relay.path;
     this.splice = relay.splice;
     this.testHooks = init.testHooks;
+    this.services = {
+      // SLUICE_DNS_SERVERS (comma-separated ip or ip:port) points target lookups at other
+      // resolvers than the system's; the tests use it for a resolver of their own.
+      dns: new DnsCache(dnsServers()),
+      log: (level, msg, fields = {}) => this.send({ type: 'log', level, msg, fields }),
+    };
   }
 
   start(): void {
@@ -60,8 +68,8 @@ export class Shard {
         };
         const runtime: ShardRule =
           message.rule.protocol === 'udp'
-            ? new UdpRelay(message.rule, accounts)
-            : new RuleRuntime(message.rule, this.relayPath, accounts);
+            ? new UdpRelay(message.rule, accounts, (host, preferIpv6) => this.services.dns.resolve(host, preferIpv6))
+            : new RuleRuntime(message.rule, this.relayPath, accounts, this.services);
         const error = await runtime.bind();
         if (!error) this.rules.set(message.slot, runtime);
         this.reply(message.id, error);
@@ -109,4 +117,9 @@ export class Shard {
   private send(message: FromShard): void {
     this.port.postMessage(message);
   }
+}
+
+function dnsServers(): { servers?: string[] } {
+  const list = process.env.SLUICE_DNS_SERVERS?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return list === undefined || list.length === 0 ? {} : { servers: list };
 }

@@ -1,12 +1,42 @@
-// One accepted TCP connection through its life: pick a target, connect (walking on to the next
-// target when a connect fails), hand both sockets to the relay path, and report when it is gone.
+// One accepted TCP connection through its life:
+//   admit (QoS caps, owner first) -> read what the client sends first when the rule needs it
+//   (a PROXY header with accept_proxy, the ClientHello for SNI routes) -> pick the targets ->
+//   resolve and connect, walking on to the next address and target when a connect fails ->
+//   write the PROXY header and replay the bytes read so far -> hand both sockets to the relay
+//   path -> report when it is gone.
 
 import type { Socket } from 'node:net';
+import type { TargetSpec } from '@sluice/config';
+import { type PreludeVerdict, readPrelude } from './client-prelude.ts';
 import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
+import type { ConnectErrorReason, RejectReason } from './errors.ts';
+import { targetPort } from './port-map.ts';
+import {
+  encodeProxyHeader,
+  MAX_PROXY_HEADER_BYTES,
+  type ProxyEndpoint,
+  type ProxyParse,
+  parseProxyHeader,
+} from './proxy-protocol/index.ts';
 import type { RelayHandle } from './relay-path.ts';
 import type { RuleRuntime } from './rule-runtime.ts';
-import { targetPort } from './port-map.ts';
+import { type ClientHelloResult, MAX_CLIENT_HELLO_BYTES, parseClientHello } from './sni/client-hello.ts';
 import { connectTarget, type PendingConnect } from './target-connect.ts';
+
+/** How long a client may take to send its PROXY header, or its ClientHello. */
+export const PRELUDE_TIMEOUT_MS = 3_000;
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+function proxyVerdict(bytes: Buffer): PreludeVerdict<ProxyParse> {
+  const parsed = parseProxyHeader(bytes);
+  return parsed.kind === 'incomplete' ? { done: false } : { done: true, value: parsed };
+}
+
+function helloVerdict(bytes: Buffer): PreludeVerdict<ClientHelloResult> {
+  const parsed = parseClientHello(bytes);
+  return parsed.kind === 'incomplete' ? { done: false } : { done: true, value: parsed };
+}
 
 export class TcpConnection {
   private readonly runtime: RuleRuntime;
@@ -17,7 +47,6 @@ export class TcpConnection {
   private finished = false;
   /** The QoS owner entity this connection was admitted under (the rule may change owner later). */
   private qosOwner = -1;
-
   /** The port of the listen range this connection came in on (targets map by its offset). */
   private readonly listenPort: number;
 
@@ -32,8 +61,8 @@ export class TcpConnection {
     const client = this.client!;
     const refused = qos.admit(this.runtime.qosOwner, qosRule);
     if (refused !== null) {
-      // Over a connection cap or rate: closed at accept, before any target is tried.
-      // TCP rules have no flow cap, so max_flows never refuses here.
+      // Over a connection cap or rate: closed at accept, before any target is tried. TCP rules
+      // have no flow cap, so max_flows never refuses here.
       counters.add(row, refused === 'rule_max_flows' ? FIELD.FLOWS_DROPPED : rejectField(refused), 1);
       this.finished = true;
       this.runtime.connectionClosed(this);
@@ -46,14 +75,11 @@ export class TcpConnection {
     counters.add(row, FIELD.ACTIVE, 1);
     client.on('error', onPendingClientError);
     client.once('close', this.onClientGoneEarly);
-    const targets = this.runtime.targets;
-    if (targets.length === 0) {
-      // Only an SNI rule without a default target has none; its misses are counted there.
-      counters.add(row, rejectField('no_target'), 1);
-      client.resetAndDestroy();
-      return;
-    }
-    this.tryTarget(this.runtime.picker.first(), targets.length);
+    this.run(client).catch((error: unknown) => {
+      // A bug, not a peer's doing: this connection ends, the shard goes on.
+      this.runtime.log('error', 'connection setup failed', { err: String(error) });
+      this.client?.resetAndDestroy();
+    });
   }
 
   destroy(): void {
@@ -64,20 +90,125 @@ export class TcpConnection {
     }
   }
 
-  private tryTarget(index: number, attemptsLeft: number): void {
+  private async run(client: Socket): Promise<void> {
     const rule = this.runtime.rule;
-    const target = this.runtime.targets[index]!;
-    const port = targetPort(target, rule.listen, this.listenPort);
-    this.pending = connectTarget(target.host, port, rule.connectTimeoutMs, (error, upstream) => {
-      this.pending = null;
-      if (error) {
-        this.runtime.counters.add(this.runtime.row, connectErrorField(error), 1);
-        if (attemptsLeft > 1) this.tryTarget((index + 1) % this.runtime.targets.length, attemptsLeft - 1);
-        else this.client?.resetAndDestroy();
+    let buffered: Buffer = EMPTY;
+    let source: ProxyEndpoint = { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 };
+    const destination: ProxyEndpoint = { address: client.localAddress ?? '', port: this.listenPort };
+
+    if (rule.acceptProxy) {
+      const read = await readPrelude(client, EMPTY, proxyVerdict, MAX_PROXY_HEADER_BYTES, PRELUDE_TIMEOUT_MS);
+      if (this.finished) return;
+      if (read.kind === 'closed') return this.reject(null); // went away before saying anything
+      if (read.kind !== 'done' || read.value.kind !== 'ok') return this.reject('proxy_header_invalid');
+      buffered = read.bytes.subarray(read.value.headerLength);
+      // The load balancer's client is the client from here on; LOCAL (a health check) is not.
+      if (read.value.command === 'proxy' && read.value.source !== null) source = read.value.source;
+    }
+
+    let targets = this.runtime.targets;
+    let routed = false;
+    if (this.runtime.sni !== null) {
+      const read = await readPrelude(client, buffered, helloVerdict, MAX_CLIENT_HELLO_BYTES, PRELUDE_TIMEOUT_MS);
+      if (this.finished) return;
+      if (read.kind === 'closed') return this.reject(null);
+      if (read.kind !== 'done' || read.value.kind !== 'ok') return this.reject('sni_parse_error');
+      buffered = read.bytes;
+      const target = this.runtime.sni.route(read.value.serverName);
+      if (target !== null) {
+        targets = [target];
+        routed = true;
+      } else if (targets.length === 0) {
+        return this.reject('sni_miss');
+      }
+    }
+    if (targets.length === 0) return this.reject('no_target');
+
+    const upstream = await this.connectFirst(targets, routed);
+    if (this.finished) {
+      upstream?.destroy();
+      return;
+    }
+    if (upstream === null) {
+      client.resetAndDestroy();
+      return;
+    }
+
+    // Until the relay takes over, a failing upstream must not be an unhandled 'error'.
+    upstream.on('error', onPendingClientError);
+    const readFromClient = rule.acceptProxy || this.runtime.sni !== null;
+    let out: Buffer =
+      rule.proxyProtocol === 'off'
+        ? buffered
+        : Buffer.concat([encodeProxyHeader(rule.proxyProtocol, source, destination), buffered]);
+    while (out.length > 0) {
+      const failed = await write(upstream, out);
+      if (this.finished || failed) {
+        upstream.destroy();
+        client.resetAndDestroy();
         return;
       }
-      this.startRelay(upstream!);
+      // A client that was read from may have sent more while we connected; it waits in the
+      // socket's buffer. Replay it too, until nothing is left in JS (the splice path needs
+      // that). A client never read from has nothing there, and read() would start reading it.
+      out = readFromClient ? ((client.read() as Buffer | null) ?? EMPTY) : EMPTY;
+    }
+    upstream.removeListener('error', onPendingClientError);
+    this.startRelay(upstream);
+  }
+
+  /**
+   * Tries the targets in the order target health gives (an SNI route is one target), each
+   * address of a name in turn. Returns the connected socket, or null when every attempt failed.
+   */
+  private async connectFirst(targets: readonly TargetSpec[], routed: boolean): Promise<Socket | null> {
+    const { rule, health, dns, counters, row } = this.runtime;
+    const order = routed ? [0] : health.order(rule.balance);
+    for (let attempt = 0; attempt < order.length; attempt++) {
+      const index = order[attempt]!;
+      const target = targets[index]!;
+      const port = targetPort(target, rule.listen, this.listenPort);
+      let addresses: string[];
+      try {
+        addresses = await dns.resolve(target.host, rule.preferIpv6);
+      } catch {
+        addresses = [];
+        counters.add(row, connectErrorField('unreachable'), 1);
+      }
+      if (this.finished) return null;
+      for (const address of addresses) {
+        const { error, socket } = await this.connect(address, port);
+        if (this.finished) {
+          socket?.destroy();
+          return null;
+        }
+        if (socket !== null) {
+          if (!routed) {
+            health.recordSuccess(index);
+            if (attempt > 0) this.runtime.failover();
+          }
+          return socket;
+        }
+        counters.add(row, connectErrorField(error!), 1);
+      }
+      if (!routed) health.recordFailure(index);
+    }
+    return null;
+  }
+
+  private connect(host: string, port: number): Promise<{ error: ConnectErrorReason | null; socket: Socket | null }> {
+    return new Promise((resolve) => {
+      this.pending = connectTarget(host, port, this.runtime.rule.connectTimeoutMs, (error, socket) => {
+        this.pending = null;
+        resolve({ error, socket });
+      });
     });
+  }
+
+  /** Closes the client before any target; counts why (null: it left on its own, nothing to count). */
+  private reject(reason: RejectReason | null): void {
+    if (reason !== null) this.runtime.counters.add(this.runtime.row, rejectField(reason), 1);
+    this.client?.resetAndDestroy();
   }
 
   private startRelay(upstream: Socket): void {
@@ -110,6 +241,13 @@ export class TcpConnection {
     this.runtime.counters.add(this.runtime.row, FIELD.ACTIVE, -1);
     this.runtime.connectionClosed(this);
   };
+}
+
+/** Resolves once `bytes` are handed to the kernel: false, or true when the write failed. */
+function write(socket: Socket, bytes: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    socket.write(bytes, (error) => resolve(error != null));
+  });
 }
 
 // Before the relay owns the client, an error (a reset while we connect) just ends it; 'close'
