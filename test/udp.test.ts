@@ -12,6 +12,7 @@ import { freePorts } from './helpers/ports.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startUdpEcho, udpClient } from './helpers/udp.ts';
+import { parseProxyHeader } from '../packages/core/src/proxy-protocol/index.ts';
 
 afterEach(runCleanup);
 
@@ -153,6 +154,34 @@ describe('UDP relay', () => {
       expect((await metrics.rule('free')).state).toBe('active');
     } finally {
       holder.close();
+    }
+  });
+
+  it('with proxy_protocol = "v2" starts every datagram to the target with a v2 DGRAM header naming the client', async () => {
+    const target = createSocket('udp4');
+    const seen: string[] = [];
+    target.on('message', (message, from) => {
+      const header = parseProxyHeader(message);
+      if (header.kind !== 'ok') {
+        seen.push(`bad:${header.kind}`);
+        return;
+      }
+      seen.push(`${header.transport} ${header.source?.address}:${header.source?.port} ${message.subarray(header.headerLength).toString()}`);
+      target.send('ok', from.port, from.address);
+    });
+    await new Promise<void>((resolve) => target.bind({ address: '127.0.0.1', port: 0 }, resolve));
+    try {
+      const [port] = (await freePorts(1)) as [number];
+      await launchRawEdge(relayPath, udpRule('u', port, target.address().port, 'proxy_protocol = "v2"'));
+      const client = await udpClient();
+      await client.send('one', port);
+      await pollUntil(() => client.replies.length === 1, { timeoutMs: 5_000, what: 'first reply' });
+      await client.send('two', port);
+      await pollUntil(() => client.replies.length === 2, { timeoutMs: 5_000, what: 'second reply' });
+      const me = `127.0.0.1:${client.socket.address().port}`;
+      expect(seen).toEqual([`udp ${me} one`, `udp ${me} two`]);
+    } finally {
+      target.close();
     }
   });
 });

@@ -15,6 +15,7 @@ import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
 import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
 import { listenPorts, targetPort } from './port-map.ts';
 import { listenAt } from './port-probe.ts';
+import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
 import type { ShardRule } from './shard-rule.ts';
 import { TargetPicker } from './target-picker.ts';
@@ -38,6 +39,8 @@ class UdpFlow {
   /** The QoS owner entity the flow was admitted under. */
   readonly qosOwner: number;
   upstream: DgramSocket | null = null;
+  /** proxy_protocol = "v2": the header every datagram to the target starts with. */
+  proxyHeader: Buffer | null = null;
   pending: Buffer[] | null = [];
   lastActive: number;
   ended = false;
@@ -156,6 +159,14 @@ export class UdpRelay implements ShardRule {
         return;
       }
       flow = new UdpFlow(key, listener, client, this.qosOwner, Date.now());
+      if (this.rule.proxyProtocol === 'v2') {
+        flow.proxyHeader = encodeProxyHeader(
+          'v2',
+          { address: client.address, port: client.port },
+          { address: listener.address().address, port },
+          { protocol: 'udp' },
+        );
+      }
       this.flows.set(key, flow);
       counters.add(row, FIELD.TOTAL, 1);
       counters.add(row, FIELD.ACTIVE_FLOWS, 1);
@@ -168,8 +179,9 @@ export class UdpRelay implements ShardRule {
     flow.lastActive = Date.now();
     counters.add(row, FIELD.PACKETS_IN, 1);
     counters.add(row, FIELD.BYTES_IN, message.length);
-    if (flow.upstream !== null && flow.pending === null) flow.upstream.send(message);
-    else if (flow.pending !== null && flow.pending.length < PENDING_DATAGRAMS) flow.pending.push(message);
+    const datagram = flow.proxyHeader === null ? message : Buffer.concat([flow.proxyHeader, message]);
+    if (flow.upstream !== null && flow.pending === null) flow.upstream.send(datagram);
+    else if (flow.pending !== null && flow.pending.length < PENDING_DATAGRAMS) flow.pending.push(datagram);
     else counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
   }
 
