@@ -96,6 +96,10 @@ describe.each(RELAY_PATHS)('bandwidth caps (%s path)', (relayPath) => {
       expect(throttled[direction], `throttled ${direction}`).toBeGreaterThan(STEADY_SECS / 2);
       expect(throttled[direction], `throttled ${direction}`).toBeLessThan(lastedSecs + 0.1);
     }
+    // The JSON form carries the same numbers (nothing is throttled any more, so they hold still).
+    const json = (await metrics.rule('capped')).throttled_seconds;
+    expect(json.in).toBeCloseTo(throttled.in, 6);
+    expect(json.out).toBeCloseTo(throttled.out, 6);
   });
 
   it('holds the sum of two rules’ transfers to their owner’s cap', async () => {

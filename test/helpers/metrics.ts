@@ -38,6 +38,8 @@ export interface RuleMetrics {
   readonly connections_total: number;
   readonly connect_errors: Partial<Record<ConnectErrorReason, number>>;
   readonly rejected: Partial<Record<RejectReason, number>>;
+  /** Time the rule's flows waited for bandwidth tokens, by direction. */
+  readonly throttled_seconds: { readonly in: number; readonly out: number };
   readonly shards: readonly ShardCounters[];
 }
 
@@ -117,8 +119,8 @@ export class MetricsClient {
   }
 
   /**
-   * sluice_rule_throttled_seconds_total of a rule by direction: time its flows waited for
-   * bandwidth tokens (only the Prometheus form carries it).
+   * sluice_rule_throttled_seconds_total of a rule by direction, from the Prometheus form (the
+   * JSON form has it as `throttled_seconds`).
    */
   async throttledSeconds(rule: string): Promise<{ in: number; out: number }> {
     const samples = await this.samples();
