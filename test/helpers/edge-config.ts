@@ -4,6 +4,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** A `limits` table (DESIGN.md "QoS"), for a rule or an owner; keys in camelCase. */
+export interface LimitsConfig {
+  /** e.g. "16Mbit" or "2MiB/s"; both directions unless overridden below. */
+  readonly bandwidth?: string;
+  readonly bandwidthIn?: string;
+  readonly bandwidthOut?: string;
+  /** Written as a rate: one second of it (default: one second of each direction's rate). */
+  readonly burst?: string;
+  readonly newConnectionsPerSec?: number;
+  readonly newConnectionsBurst?: number;
+  readonly maxConnections?: number;
+}
+
 export interface RuleConfig {
   readonly name: string;
   readonly listenPort: number;
@@ -12,6 +25,8 @@ export interface RuleConfig {
   readonly balance?: 'failover' | 'round-robin';
   readonly connectTimeoutMs?: number;
   readonly halfCloseTimeoutSecs?: number;
+  readonly owner?: string;
+  readonly limits?: LimitsConfig;
 }
 
 export interface EdgeConfig {
@@ -20,12 +35,33 @@ export interface EdgeConfig {
   readonly metricsPort: number;
   readonly drainTimeoutSecs?: number;
   readonly rules: readonly RuleConfig[];
+  /** `[owners.NAME] limits = {...}` tables. */
+  readonly owners?: Readonly<Record<string, LimitsConfig>>;
 }
 
 /** The `client` label every test edge carries unless told otherwise. */
 export const EDGE_NAME = 'e2e-edge';
 
 const str = (value: string): string => JSON.stringify(value);
+
+const LIMIT_KEYS: ReadonlyArray<readonly [keyof LimitsConfig, string]> = [
+  ['bandwidth', 'bandwidth'],
+  ['bandwidthIn', 'bandwidth_in'],
+  ['bandwidthOut', 'bandwidth_out'],
+  ['burst', 'burst'],
+  ['newConnectionsPerSec', 'new_connections_per_sec'],
+  ['newConnectionsBurst', 'new_connections_burst'],
+  ['maxConnections', 'max_connections'],
+];
+
+/** `limits` as a TOML inline table, e.g. `{ bandwidth = "16Mbit", max_connections = 2 }`. */
+function renderLimits(limits: LimitsConfig): string {
+  const entries = LIMIT_KEYS.flatMap(([key, toml]) => {
+    const value = limits[key];
+    return value === undefined ? [] : [`${toml} = ${typeof value === 'string' ? str(value) : value}`];
+  });
+  return `{ ${entries.join(', ')} }`;
+}
 
 export function renderConfig(config: EdgeConfig): string {
   const lines = [
@@ -47,6 +83,11 @@ export function renderConfig(config: EdgeConfig): string {
     if (rule.halfCloseTimeoutSecs !== undefined) {
       lines.push(`half_close_timeout_secs = ${rule.halfCloseTimeoutSecs}`);
     }
+    if (rule.owner !== undefined) lines.push(`owner = ${str(rule.owner)}`);
+    if (rule.limits !== undefined) lines.push(`limits = ${renderLimits(rule.limits)}`);
+  }
+  for (const [owner, limits] of Object.entries(config.owners ?? {})) {
+    lines.push('', `[owners.${owner}]`, `limits = ${renderLimits(limits)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -6,6 +6,16 @@ import http from 'node:http';
 
 export type ConnectErrorReason = 'refused' | 'timeout' | 'unreachable' | 'reset' | 'other';
 export type RuleState = 'pending' | 'active' | 'failed' | 'draining';
+/** Why a connection was closed at accept: the `reason` label of sluice_rule_rejected_total. */
+export type RejectReason =
+  | 'rule_max_connections'
+  | 'rule_connection_rate'
+  | 'owner_max_connections'
+  | 'owner_connection_rate'
+  | 'no_target'
+  | 'sni_miss'
+  | 'sni_parse_error'
+  | 'proxy_header_invalid';
 
 export interface ShardCounters {
   readonly shard: number;
@@ -27,6 +37,9 @@ export interface RuleMetrics {
   readonly active_connections: number;
   readonly connections_total: number;
   readonly connect_errors: Partial<Record<ConnectErrorReason, number>>;
+  readonly rejected: Partial<Record<RejectReason, number>>;
+  /** Time the rule's flows waited for bandwidth tokens, by direction. */
+  readonly throttled_seconds: { readonly in: number; readonly out: number };
   readonly shards: readonly ShardCounters[];
 }
 
@@ -103,6 +116,22 @@ export class MetricsClient {
     if (rule === undefined)
       throw new Error(`no rule ${name} in /metrics?format=json: ${JSON.stringify(json)}`);
     return rule;
+  }
+
+  /**
+   * sluice_rule_throttled_seconds_total of a rule by direction, from the Prometheus form (the
+   * JSON form has it as `throttled_seconds`).
+   */
+  async throttledSeconds(rule: string): Promise<{ in: number; out: number }> {
+    const samples = await this.samples();
+    const one = (direction: 'in' | 'out'): number => {
+      const found = findSamples(samples, 'sluice_rule_throttled_seconds_total', { rule, direction });
+      if (found.length !== 1) {
+        throw new Error(`expected one throttled ${direction} series for ${rule}, got ${found.length}`);
+      }
+      return found[0]!.value;
+    };
+    return { in: one('in'), out: one('out') };
   }
 
   async text(): Promise<string> {

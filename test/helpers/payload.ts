@@ -97,6 +97,14 @@ export interface SendOptions {
 }
 
 /**
+ * For senders that share this process with a receiver that stamps arrivals (byte-meter.ts): a
+ * yield to the event loop after every chunk. Without it a sender fills a socket's buffers (MiBs
+ * on loopback) in one synchronous run, the receiver reads late, and late reads are stamped late.
+ * It still sends tens of MiB/s.
+ */
+export const YIELD_EACH_CHUNK: SendOptions = { paceMs: 0 };
+
+/**
  * Writes the seeded stream to `socket` honouring backpressure. Resolves with the digest of what
  * was written once the last byte was handed to the kernel (and the socket ended, unless told not to).
  */

@@ -157,3 +157,70 @@ export function ended(socket: net.Socket, timeoutMs: number): Promise<void> {
     `end of stream from port ${socket.remotePort}`,
   );
 }
+
+/** A connection the edge admitted and relayed: the echo came back. The socket stays open (paused). */
+export interface Admitted {
+  readonly admitted: true;
+  readonly socket: net.Socket;
+}
+
+/** A connection the edge closed before the echo came back (see tryEcho). */
+export interface Closed {
+  readonly admitted: false;
+  /** Bytes that came back before it closed (a refusal at accept sends none). */
+  readonly received: number;
+  /** The error it closed with (e.g. ECONNRESET), or null for a plain close. */
+  readonly error: string | null;
+}
+
+export type EchoAttempt = Admitted | Closed;
+
+/**
+ * Connects, sends `message` and waits for the echo or for the connection to close, whichever
+ * comes first: an admitted connection echoes and is left open for the test, one refused at accept
+ * is closed by the edge. A reset that reaches the client before its connect completes (the edge
+ * accepts and resets faster than this process sees the handshake) is a close with no byte too.
+ * Rejects on a wrong echo, on any other connect error, or when nothing happens in time.
+ */
+export async function tryEcho(port: number, message: string, timeoutMs = 5_000): Promise<EchoAttempt> {
+  const expected = Buffer.from(message);
+  let socket: net.Socket;
+  try {
+    socket = await connectTcp(port, { timeoutMs });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNRESET') return { admitted: false, received: 0, error: code };
+    throw err;
+  }
+  let error: string | null = null;
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    error ??= err.code ?? err.message;
+  });
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const outcome = new Promise<EchoAttempt>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < expected.length) return;
+      off();
+      socket.pause();
+      const got = Buffer.concat(chunks);
+      if (got.equals(expected)) resolve({ admitted: true, socket });
+      else reject(new Error(`echo mismatch: sent ${message}, got ${got.toString()}`));
+    };
+    const onClose = (): void => {
+      off();
+      resolve({ admitted: false, received, error });
+    };
+    const off = (): void => {
+      socket.off('data', onData);
+      socket.off('close', onClose);
+    };
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    // On a connection the edge already reset this write fails; the error is recorded above.
+    socket.write(expected);
+  });
+  return withTimeout(outcome, timeoutMs, `an echo or a close on 127.0.0.1:${port}`);
+}
