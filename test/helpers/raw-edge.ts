@@ -18,14 +18,20 @@ export interface RawEdge {
   rewrite(rules: string): void;
 }
 
-export async function launchRawEdge(relayPath: RelayPath, rules: string, shards = 2): Promise<RawEdge> {
+/** `env` is added to the edge's environment (e.g. SLUICE_DNS_SERVERS). */
+export async function launchRawEdge(
+  relayPath: RelayPath,
+  rules: string,
+  shards = 2,
+  env: Record<string, string> = {},
+): Promise<RawEdge> {
   const dir = makeTempDir();
   const metricsPort = await freePort();
   const file = join(dir, 'edge.toml');
   const write = (body: string): void =>
     writeFileSync(file, `name = "${EDGE_NAME}"\nshards = ${shards}\nmetrics = "127.0.0.1:${metricsPort}"\n\n${body}\n`);
   write(rules);
-  const edge = await startEdge({ configFile: file, relayPath });
+  const edge = await startEdge({ configFile: file, relayPath, env });
   return { edge, metrics: new MetricsClient(metricsPort), rewrite: write };
 }
 
