@@ -232,6 +232,33 @@ describe(`DNS-named targets (${relayPath} path)`, () => {
     ).toBe(4);
   });
 
+  it('the active probe tries every address of a name: a down target whose second address comes back is up again', async () => {
+    const NAME = 'two.sluice.test';
+    const live = await startTaggedTarget('127.0.0.1', 0, 'live');
+    const port = await freePort();
+    expect(await directConnectError('127.0.0.2', port)).toBe('ECONNREFUSED');
+    expect(await directConnectError('127.0.0.3', port)).toBe('ECONNREFUSED');
+    const dns = await startTestDns({ [NAME]: { a: ['127.0.0.2', '127.0.0.3'], ttl: 60 } });
+    const listenPort = await freePort();
+    const { metrics } = await launchRawEdge(
+      relayPath,
+      tcpRule('probed', listenPort, [`${NAME}:${port}`, `127.0.0.1:${live.port}`], 'health_check_interval_secs = 0.2'),
+      1,
+      dnsEnv(dns),
+    );
+    // Three connections fail over past both addresses: the named target goes down.
+    for (let i = 0; i < 3; i++) expect(await reachedTag(listenPort)).toBe('live');
+    expect(((await metrics.rule('probed')) as HealthRule).targets[0]?.up).toBe(false);
+    // Only the second address comes back; the probe finds it there.
+    const three = await startTaggedTarget('127.0.0.3', port, 'three');
+    await pollUntil(async () => ((await metrics.rule('probed')) as HealthRule).targets[0]?.up === true, {
+      timeoutMs: 5_000,
+      what: 'the named target to be probed back up through its second address',
+    });
+    expect(await reachedTag(listenPort)).toBe('three');
+    expect(three.carried.length).toBe(1);
+  });
+
   it('resets the client and counts an unreachable connect error when the name does not resolve; other rules go on', async () => {
     const BROKEN = 'broken.sluice.test';
     const GOOD = 'good.sluice.test';

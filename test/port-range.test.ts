@@ -68,7 +68,7 @@ describe.each(RELAY_PATHS)('port ranges (%s path)', (relayPath) => {
     );
     const rule = await metrics.rule('r');
     expect(rule).toMatchObject({ state: 'failed', reason: 'port_in_use' });
-    expect((rule as { error: string }).error).toContain(`127.0.0.1:${listen + 6}`);
+    expect((rule as unknown as { error: string }).error).toContain(`127.0.0.1:${listen + 6}`);
     // No port of the range stayed bound.
     for (const i of [0, 5, 7, 9]) expect(await connectError(listen + i)).toBe('ECONNREFUSED');
   });

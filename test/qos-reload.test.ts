@@ -184,4 +184,45 @@ describe.each(RELAY_PATHS)('caps on reload (%s path)', (relayPath) => {
     expect(shrink.connections_total).toBe(4);
     expect(target.accepted.length).toBe(4);
   });
+
+  it('a shard that dies gives back each connection under the owner it was admitted under', async () => {
+    const target = await startEchoTarget();
+    const listenPort = await freePort();
+    const config = (owner: string): Omit<EdgeConfig, 'metricsPort'> => ({
+      shards: 1,
+      rules: [{ name: 'moving', listenPort, targetPorts: [target.port], owner }],
+      owners: { alpha: { maxConnections: 2 }, beta: { maxConnections: 2 } },
+    });
+    const { edge, metrics, rewrite } = await launchEdge({
+      relayPath,
+      config: config('alpha'),
+      env: { SLUICE_TEST_HOOKS: '1' },
+    });
+    const open = [];
+    for (const tag of ['a1', 'a2']) {
+      const attempt = await tryEcho(listenPort, tag);
+      if (!attempt.admitted) throw new Error(`${tag} was refused under alpha's cap of 2`);
+      open.push(attempt.socket);
+    }
+    // The rule moves to beta while alpha's two connections stay open; then the shard dies.
+    await reload(edge, () => rewrite(config('beta')));
+    const mark = edge.mark();
+    expect((await metrics.post('/debug/shards/0/crash')).status).toBe(202);
+    await edge.waitForMsg('shard rules rebound', { shard: 0, rules: 1 }, 10_000, mark);
+    // Beta holds nothing: exactly its cap of 2 is admitted, not 4.
+    const beta = [];
+    for (const tag of ['b1', 'b2', 'b3']) beta.push(await tryEcho(listenPort, tag));
+    expect(beta.map((attempt) => attempt.admitted)).toEqual([true, true, false]);
+    for (const attempt of beta) if (attempt.admitted) attempt.socket.destroy();
+    await pollUntil(async () => (await metrics.rule('moving')).active_connections === 0, {
+      timeoutMs: 5_000,
+      what: 'the beta connections to close',
+    });
+    // Alpha's places came back with the dead shard: back under alpha, two are admitted again.
+    await reload(edge, () => rewrite(config('alpha')));
+    const alpha = [];
+    for (const tag of ['a3', 'a4']) alpha.push(await tryEcho(listenPort, tag));
+    expect(alpha.map((attempt) => attempt.admitted)).toEqual([true, true]);
+    for (const socket of open) socket.destroy();
+  });
 });

@@ -87,25 +87,32 @@ export class RuleRuntime implements ShardRule {
     return health;
   }
 
-  /** The active health check: a TCP connect to the target (its first address), closed at once. */
+  /**
+   * The active health check: a TCP connect to the target, closed at once. A name's addresses are
+   * tried in turn, as connections try them: one that answers is enough.
+   */
   private async probe(index: number): Promise<boolean> {
     const target = this.targets[index];
     if (target === undefined) return false;
-    let address: string | undefined;
+    let addresses: string[];
     try {
-      [address] = await this.dns.resolve(target.host, this.rule.preferIpv6);
+      addresses = await this.dns.resolve(target.host, this.rule.preferIpv6);
     } catch {
       return false;
     }
-    if (address === undefined) return false;
     const port = targetPort(target, this.rule.listen, this.rule.listen.portLo);
-    return new Promise((resolve) => {
-      connectTarget(address, port, this.rule.connectTimeoutMs, (error, socket) => {
-        socket?.destroy();
-        resolve(error === null);
+    for (const address of addresses) {
+      const up = await new Promise<boolean>((resolve) => {
+        connectTarget(address, port, this.rule.connectTimeoutMs, (error, socket) => {
+          socket?.destroy();
+          resolve(error === null);
+        });
       });
-    });
+      if (up) return true;
+    }
+    return false;
   }
+
 
   get connectionCount(): number {
     return this.connections.size;
@@ -145,12 +152,19 @@ export class RuleRuntime implements ShardRule {
    * shared QoS table, where the supervisor changed them for running connections too.
    */
   update(rule: RuleSpec, qosOwner: number): void {
+    // Health belongs to the target list: a change of caps or timeouts keeps what was learnt.
+    const targetsChanged =
+      JSON.stringify(rule.targets) !== JSON.stringify(this.rule.targets) ||
+      rule.healthCheckIntervalMs !== this.rule.healthCheckIntervalMs ||
+      rule.preferIpv6 !== this.rule.preferIpv6;
     this.rule = rule;
     this.qosOwner = qosOwner;
     this.targets = rule.targets;
     this.sni = rule.sni === null ? null : new SniRouter(rule.sni);
-    this.health.stop();
-    this.health = this.newHealth();
+    if (targetsChanged) {
+      this.health.stop();
+      this.health = this.newHealth();
+    }
   }
 
   /** Stops accepting at once; open connections go on until they end or are closed. */

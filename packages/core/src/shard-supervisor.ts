@@ -105,7 +105,7 @@ export class ShardSupervisor {
     this.drainTimeoutMs = options.drainTimeoutMs;
     const capacity = options.slotCapacity ?? DEFAULT_SLOT_CAPACITY;
     this.counters = new Counters(Counters.allocate(options.shards, capacity));
-    this.qos = new QosTable(QosTable.allocate(capacity, options.ownerCapacity));
+    this.qos = new QosTable(QosTable.allocate(capacity, options.ownerCapacity, options.shards));
     this.slots = new SlotAllocator(capacity);
     this.shards = Array.from({ length: options.shards }, (_, index) => ({
       index,
@@ -400,15 +400,16 @@ export class ShardSupervisor {
 
   private onShardExit(shard: ShardHandle, code: number, error: string | null): void {
     this.restarts++;
-    // The dead shard's connections no longer hold places under their rule's and owner's caps.
+    // The dead shard's connections no longer hold places under their rule's and owner's caps:
+    // rules from its counter rows, owners from what the QoS table counted per shard (a rule may
+    // have changed owner since its connections were admitted).
     for (const rule of [...this.rules.values(), ...this.draining.keys()]) {
       if (rule.slot === null) continue;
       const row = this.counters.row(rule.slot, shard.index);
       const open = Number(this.counters.read(row, FIELD.ACTIVE) + this.counters.read(row, FIELD.ACTIVE_FLOWS));
       this.qos.forget(this.qos.rule(rule.slot), open);
-      const ownerSlot = this.ownerSlots.get(rule.spec.owner);
-      if (ownerSlot !== undefined) this.qos.forget(this.qos.owner(ownerSlot), open);
     }
+    this.qos.forgetShard(shard.index);
     this.counters.clearShardGauges(shard.index);
     if (Date.now() - shard.startedAt > STABLE_AFTER_MS) shard.restartDelayMs = RESTART_DELAY_MIN_MS;
     const delayMs = shard.restartDelayMs;
@@ -422,10 +423,12 @@ export class ShardSupervisor {
 
   private async rebind(shard: ShardHandle): Promise<void> {
     if (!shard.ready) return;
+    let rebound = 0;
     for (const rule of this.rules.values()) {
       if (rule.state !== 'active') continue;
       const ownerSlot = this.ownerSlots.get(rule.spec.owner)!;
       const error = await this.request(shard, { type: 'bind', rule: rule.spec, slot: rule.slot!, ownerSlot });
+      if (!error) rebound++;
       if (error) {
         this.options.log('error', 'rule could not be rebound on a restarted shard', {
           rule: rule.spec.name,
@@ -434,8 +437,9 @@ export class ShardSupervisor {
           detail: error.message,
         });
       }
-    }
+    }    this.options.log('info', 'shard rules rebound', { shard: shard.index, rules: rebound });
   }
+
 }
 
 function targetLabel(target: TargetSpec): string {

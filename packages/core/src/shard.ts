@@ -28,7 +28,7 @@ export class Shard {
     this.index = init.shard;
     this.port = port;
     this.counters = new Counters(init.counters);
-    this.qos = new QosTable(init.qos);
+    this.qos = new QosTable(init.qos, init.shard);
     this.relayPath = relay.path;
     this.splice = relay.splice;
     this.testHooks = init.testHooks;

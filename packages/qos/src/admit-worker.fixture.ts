@@ -10,10 +10,11 @@ interface AdmitJob {
   readonly owner: number;
   readonly rule: number;
   readonly attempts: number;
+  readonly shard: number;
 }
 
 const job = workerData as AdmitJob;
-const table = new QosTable(job.qos);
+const table = new QosTable(job.qos, job.shard);
 const start = new Int32Array(job.start);
 Atomics.add(start, 1, 1);
 Atomics.notify(start, 1);

@@ -9,11 +9,15 @@
 //           TAT_NS (GCRA's theoretical arrival time on the process-wide monotonic clock).
 // A single TAT word per bucket is what makes the bucket lock-free: a take is one
 // compare-and-swap, so an owner's cap holds across all of its rules on all shards at once.
+//
+// After the entities, one word per (owner, shard): the connections that shard holds open under
+// that owner. A rule may change owner while its connections stay with the owner they were
+// admitted under, so when a shard dies only these words say what to take off each owner.
 
 export const QOS_VERSION = 1n;
 
-/** Header words: version, rule capacity, owner capacity, stride. */
-export const QOS_HEADER_WORDS = 4;
+/** Header words: version, rule capacity, owner capacity, stride, shard count (3 spare). */
+export const QOS_HEADER_WORDS = 8;
 
 export const BUCKET = {
   RATE: 0,
@@ -45,8 +49,9 @@ export const RATE_SCALE = 1000;
 /** Nanoseconds in 1000 s: the numerator that turns a stored rate into a cost in ns. */
 export const NS_PER_RATE_UNIT = 1_000_000_000_000n;
 
-export function qosByteLength(ruleCapacity: number, ownerCapacity: number): number {
-  return (QOS_HEADER_WORDS + (ruleCapacity + ownerCapacity) * QOS_STRIDE) * BigInt64Array.BYTES_PER_ELEMENT;
+export function qosByteLength(ruleCapacity: number, ownerCapacity: number, shardCount: number): number {
+  const words = QOS_HEADER_WORDS + (ruleCapacity + ownerCapacity) * QOS_STRIDE + ownerCapacity * shardCount;
+  return words * BigInt64Array.BYTES_PER_ELEMENT;
 }
 
 /** First word of the entity of rule slot `slot`. */
@@ -57,4 +62,14 @@ export function ruleEntity(slot: number): number {
 /** First word of the entity of owner slot `owner` (owners follow the rule slots). */
 export function ownerEntity(ruleCapacity: number, owner: number): number {
   return QOS_HEADER_WORDS + (ruleCapacity + owner) * QOS_STRIDE;
+}
+
+/** The owner slot of an owner entity (the inverse of ownerEntity). */
+export function ownerSlotOf(ruleCapacity: number, entity: number): number {
+  return (entity - QOS_HEADER_WORDS) / QOS_STRIDE - ruleCapacity;
+}
+
+/** The word counting what shard `shard` holds open under owner slot `owner`. */
+export function ownerShardWord(ruleCapacity: number, ownerCapacity: number, shardCount: number, owner: number, shard: number): number {
+  return QOS_HEADER_WORDS + (ruleCapacity + ownerCapacity) * QOS_STRIDE + owner * shardCount + shard;
 }

@@ -15,16 +15,16 @@ const NONE: LimitsSpec = {
 const S = 1_000_000_000n;
 
 function table(): QosTable {
-  return new QosTable(QosTable.allocate(8, 4));
+  return new QosTable(QosTable.allocate(8, 4, 2));
 }
 
 /** Two threads admit against the same entities at once; returns what each got. */
 async function admitFromTwoThreads(qos: QosTable, jobs: { owner: number; rule: number }[], attempts: number) {
   const start = new Int32Array(new SharedArrayBuffer(8));
   const workers = jobs.map(
-    (job) =>
+    (job, shard) =>
       new Worker(new URL('./admit-worker.fixture.ts', import.meta.url), {
-        workerData: { qos: qos.buffer, start: start.buffer, ...job, attempts },
+        workerData: { qos: qos.buffer, start: start.buffer, ...job, attempts, shard },
       }),
   );
   const results = workers.map(
@@ -164,5 +164,28 @@ describe('QosTable', () => {
     expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBe(false);
     expect(tokens(qos.words, owner + QOS_FIELD.BANDWIDTH_IN, t)).toBe(9000n);
     expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 500, t)).toBe(true);
+  });
+
+  it('forgetShard takes a dead shard connections off each owner they were admitted under', () => {
+    const buffer = QosTable.allocate(8, 4, 2);
+    const supervisor = new QosTable(buffer);
+    const shard0 = new QosTable(buffer, 0);
+    const shard1 = new QosTable(buffer, 1);
+    const alpha = supervisor.owner(0);
+    const beta = supervisor.owner(1);
+    const rule = supervisor.rule(0);
+    // Two connections admitted under alpha on shard 0; the rule then moves to beta, which
+    // admits one on each shard.
+    shard0.admit(alpha, rule);
+    shard0.admit(alpha, rule);
+    shard0.admit(beta, rule);
+    shard1.admit(beta, rule);
+    supervisor.forgetShard(0);
+    expect(supervisor.active(alpha)).toBe(0);
+    expect(supervisor.active(beta)).toBe(1);
+    shard1.release(beta, rule);
+    expect(supervisor.active(beta)).toBe(0);
+    supervisor.forgetShard(1);
+    expect(supervisor.active(beta)).toBe(0);
   });
 });

@@ -6,6 +6,8 @@ import type { LimitsSpec } from '@sluice/config';
 import {
   DEFAULT_OWNER_CAPACITY,
   ownerEntity,
+  ownerShardWord,
+  ownerSlotOf,
   QOS_FIELD,
   QOS_STRIDE,
   QOS_VERSION,
@@ -43,23 +45,32 @@ export class QosTable {
   readonly words: BigInt64Array;
   readonly ruleCapacity: number;
   readonly ownerCapacity: number;
+  readonly shardCount: number;
+  /** The shard this view admits for (null: the supervisor's view, which admits nothing). */
+  private readonly shard: number | null;
 
-  constructor(buffer: SharedArrayBuffer) {
+  constructor(buffer: SharedArrayBuffer, shard: number | null = null) {
     this.words = new BigInt64Array(buffer);
     if (this.words[0] !== QOS_VERSION || this.words[3] !== BigInt(QOS_STRIDE)) {
       throw new Error(`QoS buffer has layout ${this.words[0]}/${this.words[3]}, expected ${QOS_VERSION}/${QOS_STRIDE}`);
     }
     this.ruleCapacity = Number(this.words[1]);
     this.ownerCapacity = Number(this.words[2]);
+    this.shardCount = Number(this.words[4]);
+    if (shard !== null && (shard < 0 || shard >= this.shardCount)) {
+      throw new RangeError(`shard ${shard} outside 0..${this.shardCount - 1}`);
+    }
+    this.shard = shard;
   }
 
-  static allocate(ruleCapacity: number, ownerCapacity = DEFAULT_OWNER_CAPACITY): SharedArrayBuffer {
-    const buffer = new SharedArrayBuffer(qosByteLength(ruleCapacity, ownerCapacity));
+  static allocate(ruleCapacity: number, ownerCapacity = DEFAULT_OWNER_CAPACITY, shardCount = 1): SharedArrayBuffer {
+    const buffer = new SharedArrayBuffer(qosByteLength(ruleCapacity, ownerCapacity, shardCount));
     const words = new BigInt64Array(buffer);
     words[0] = QOS_VERSION;
     words[1] = BigInt(ruleCapacity);
     words[2] = BigInt(ownerCapacity);
     words[3] = BigInt(QOS_STRIDE);
+    words[4] = BigInt(shardCount);
     return buffer;
   }
 
@@ -141,12 +152,32 @@ export class QosTable {
       refund(this.words, owner + QOS_FIELD.CONNECTION_RATE, 1n, 0n);
       return 'rule_connection_rate';
     }
+    this.countForShard(owner, 1n);
     return null;
   }
 
   release(owner: number, rule: number): void {
     this.releaseOne(rule);
     this.releaseOne(owner);
+    this.countForShard(owner, -1n);
+  }
+
+  /**
+   * A shard died and its connections with it: takes what it held off every owner's count
+   * (rule counts come from the shard's counter rows; see the supervisor).
+   */
+  forgetShard(shard: number): void {
+    for (let owner = 0; owner < this.ownerCapacity; owner++) {
+      const word = ownerShardWord(this.ruleCapacity, this.ownerCapacity, this.shardCount, owner, shard);
+      const held = Atomics.exchange(this.words, word, 0n);
+      if (held !== 0n) Atomics.sub(this.words, this.owner(owner) + QOS_FIELD.ACTIVE, held);
+    }
+  }
+
+  private countForShard(owner: number, delta: bigint): void {
+    if (this.shard === null) return;
+    const slot = ownerSlotOf(this.ruleCapacity, owner);
+    Atomics.add(this.words, ownerShardWord(this.ruleCapacity, this.ownerCapacity, this.shardCount, slot, this.shard), delta);
   }
 
   /** Connections open now against this entity, over every shard. */

@@ -127,4 +127,23 @@ describe('token bucket (GCRA) with an injected clock', () => {
     expect(sent.length).toBeGreaterThan(500);
     expect(worstExcess).toBeLessThanOrEqual(1);
   });
+
+  it('reconfiguring with the same rate and burst keeps a partly earned token (a reload of anything else)', () => {
+    // 0.1 connections/s, burst 1: the token after one admission takes 10 s to earn.
+    const words = bucket(0.1, 1);
+    const t = 10n * S;
+    expect(take(words, 0, t, 1n)).toBe(0n);
+    configure(words, 0, t + 9_900_000_000n, rate(0.1), 1n);
+    expect(take(words, 0, t + 10_100_000_000n, 1n)).toBe(0n);
+  });
+
+  it('reconfiguring to another rate re-expresses the earned time without rounding it away', () => {
+    const words = bucket(0.1, 1);
+    const t = 10n * S;
+    take(words, 0, t, 1n);
+    // 9.9 s of 10 earned (0.99 of a token); at 0.2/s that is 4.95 s of 5.
+    configure(words, 0, t + 9_900_000_000n, rate(0.2), 1n);
+    expect(take(words, 0, t + 9_900_000_000n + 40_000_000n, 1n)).toBe(10_000_000n);
+    expect(take(words, 0, t + 9_900_000_000n + 50_000_000n, 1n)).toBe(0n);
+  });
 });

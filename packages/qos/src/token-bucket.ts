@@ -123,7 +123,9 @@ export function tokens(words: BigInt64Array, at: number, now: bigint): bigint {
 
 /**
  * Sets a new rate and burst. The tokens held carry over, clamped to the new burst (debt carries
- * over too); a bucket that was uncapped starts full. `rate` 0n removes the cap.
+ * over too), to the nanosecond: what the bucket held at the old rate is re-expressed at the new
+ * one, so no fraction of a token is lost. A bucket that was uncapped starts full. Setting the
+ * same rate and burst again changes nothing. `rate` 0n removes the cap.
  *
  * The three words cannot change in one atomic step: a shard taking at that instant may use the
  * old rate with the new TAT once, an error of one grant, which is all a live change costs.
@@ -142,12 +144,13 @@ export function configure(
   const oldRate = Atomics.load(words, at + BUCKET.RATE);
   const oldLimit = Atomics.load(words, at + BUCKET.LIMIT_NS);
   const limit = costNs(burstUnits, rate);
+  if (oldRate === rate && oldLimit === limit) return;
   for (;;) {
     const tat = Atomics.load(words, at + BUCKET.TAT_NS);
-    let held = oldRate === 0n ? burstUnits : heldAt(tat, now, oldRate, oldLimit);
-    if (held > burstUnits) held = burstUnits;
-    const next = held >= 0n ? now + limit - costNs(held, rate) : now + limit + costNs(-held, rate);
-    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, next) === tat) break;
+    // The time the held tokens took to earn at the old rate, then at the new one.
+    let heldNs = oldRate === 0n ? limit : ((now + oldLimit - (tat > now ? tat : now)) * oldRate) / rate;
+    if (heldNs > limit) heldNs = limit;
+    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, now + limit - heldNs) === tat) break;
   }
   Atomics.store(words, at + BUCKET.LIMIT_NS, limit);
   Atomics.store(words, at + BUCKET.RATE, rate);
