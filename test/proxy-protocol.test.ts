@@ -9,8 +9,6 @@
 //   route is chosen, and a TLS handshake completing behind it.
 // Clients connect from 127.0.0.2 and HAProxy from 127.0.0.3, so an address in a header says
 // whose it is.
-// Tests marked KNOWN BUG run with `it.fails` (on one path or both): they state the right
-// behaviour, which the product does not have yet (see each one).
 
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -394,14 +392,9 @@ describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
     expect((await edge.metrics.rule('lb-tls-pp')).connections_total).toBe(3);
   });
 
-  // On the JS path this is a KNOWN BUG (reported, not fixed here): when the client's FIN comes
-  // in before the relay is wired (here, right behind the header and payload), Node emits 'end'
-  // on the paused client socket at once (nothing is buffered), while TcpConnection.run
-  // (packages/core/src/tcp-connection.ts) is still connecting and replaying and nobody listens
-  // for it; the JS relay (packages/core/src/js-relay.ts, jsRelay) then waits for an 'end' that
-  // already happened: the target never sees EOF and the connection hangs. The splice path reads the EOF from the kernel again and is right. `it.fails` keeps
-  // the suite green on the JS path while the bug stands; once it is fixed, make it a plain `it`.
-  (relayPath === 'js' ? it.fails : it)(
+  // A FIN that comes in before the relay is wired (right behind the header and payload) was
+  // once lost on the JS path: Node had emitted 'end' on the paused socket with no one listening.
+  it(
     'peers that send their header, payload and FIN at once get the whole echo and then the FIN',
     async () => {
       const target = await startProxyEchoTarget();
@@ -433,13 +426,9 @@ describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
     },
   );
 
-  // KNOWN BUG (reported, not fixed here): the bytes the edge read from the client before it chose
-  // a target (here: the payload that came in the same segment as the PROXY header) are replayed
-  // to the target by TcpConnection.run (packages/core/src/tcp-connection.ts, the `while
-  // (out.length > 0)` loop) without being added to bytes_in, so sluice_rule_bytes_in_total
-  // misses them. `it.fails` keeps the suite green while the bug stands; once it is fixed this
-  // test fails: make it a plain `it`.
-  it.fails('KNOWN BUG: payload sent with the PROXY header counts in bytes_in', async () => {
+  // Bytes read from the client before a target was chosen (the payload in the same segment as
+  // the PROXY header) are replayed to the target and count in bytes_in like any other.
+  it('payload sent with the PROXY header counts in bytes_in', async () => {
     const target = await startProxyEchoTarget();
     const [listen] = (await freePorts(1)) as [number];
     const edge = await launchRawEdge(

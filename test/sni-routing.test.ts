@@ -4,8 +4,6 @@
 // proves the peeked ClientHello was replayed byte for byte (the handshake transcript covers
 // it); the CN proves which backend answered. Then what must not get through: no route and no
 // default, bytes that are not TLS, a client that says nothing, all closed and counted.
-// Tests marked KNOWN BUG run with `it.fails`: they state the right behaviour, which the
-// product does not have yet (see each one).
 
 import net from 'node:net';
 import tls from 'node:tls';
@@ -235,12 +233,8 @@ describe.each(RELAY_PATHS)('SNI routing (%s path)', (relayPath) => {
     await b['sni-a'].waitForHandshakes(1);
     expect(b['sni-default'].handshakes()).toBe(0);
   });
-  // KNOWN BUG (reported, not fixed here): the ClientHello the edge peeked is replayed to the
-  // target by TcpConnection.run (packages/core/src/tcp-connection.ts, the `while (out.length >
-  // 0)` loop) without being added to bytes_in, so every SNI-routed connection under-counts
-  // sluice_rule_bytes_in_total by its ClientHello. `it.fails` keeps the suite green while the
-  // bug stands; once it is fixed this test fails: make it a plain `it`.
-  it.fails('KNOWN BUG: the replayed ClientHello counts in bytes_in', async () => {
+  // The peeked ClientHello is replayed to the target and counts in bytes_in like any other byte.
+  it('the replayed ClientHello counts in bytes_in', async () => {
     const echo = await startEchoTarget();
     const [listen] = (await freePorts(1)) as [number];
     const edge = await launchRawEdge(

@@ -186,5 +186,9 @@ export const jsRelay: RelayPath = (client, upstream, context) => {
   // answered; the upstream may already hold bytes the target sent first.
   c.resume();
   u.resume();
+  // A socket read before the relay (a PROXY header, a ClientHello) may have ended already: its
+  // 'end' fired with no one listening, and must still become a FIN on the other side.
+  if (c.readableEnded) onEnd.call(c);
+  if (u.readableEnded) onEnd.call(u);
   return relay;
 };

@@ -7,6 +7,7 @@
 
 import type { Socket } from 'node:net';
 import type { TargetSpec } from '@sluice/config';
+import { QOS_FIELD } from '@sluice/qos';
 import { type PreludeVerdict, readPrelude } from './client-prelude.ts';
 import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
 import type { ConnectErrorReason, RejectReason } from './errors.ts';
@@ -137,11 +138,13 @@ export class TcpConnection {
     // Until the relay takes over, a failing upstream must not be an unhandled 'error'.
     upstream.on('error', onPendingClientError);
     const readFromClient = rule.acceptProxy || this.runtime.sni !== null;
-    let out: Buffer =
-      rule.proxyProtocol === 'off'
-        ? buffered
-        : Buffer.concat([encodeProxyHeader(rule.proxyProtocol, source, destination), buffered]);
+    const header = rule.proxyProtocol === 'off' ? EMPTY : encodeProxyHeader(rule.proxyProtocol, source, destination);
+    let out: Buffer = header.length === 0 ? buffered : Buffer.concat([header, buffered]);
+    let payload = buffered.length;
     while (out.length > 0) {
+      // Client bytes replayed here are relayed bytes like any other: counted, and charged to
+      // the inbound bandwidth caps (the relay then waits out any debt they leave).
+      this.countReplayed(payload);
       const failed = await write(upstream, out);
       if (this.finished || failed) {
         upstream.destroy();
@@ -152,6 +155,7 @@ export class TcpConnection {
       // socket's buffer. Replay it too, until nothing is left in JS (the splice path needs
       // that). A client never read from has nothing there, and read() would start reading it.
       out = readFromClient ? ((client.read() as Buffer | null) ?? EMPTY) : EMPTY;
+      payload = out.length;
     }
     upstream.removeListener('error', onPendingClientError);
     this.startRelay(upstream);
@@ -203,6 +207,15 @@ export class TcpConnection {
         resolve({ error, socket });
       });
     });
+  }
+
+  private countReplayed(bytes: number): void {
+    if (bytes === 0) return;
+    const { counters, row, qos, qosRule } = this.runtime;
+    counters.add(row, FIELD.BYTES_IN, bytes);
+    if (qos.bandwidthCapped(this.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN)) {
+      qos.chargeBytes(this.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN, bytes);
+    }
   }
 
   /** Closes the client before any target; counts why (null: it left on its own, nothing to count). */
