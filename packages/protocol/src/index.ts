@@ -1,0 +1,17 @@
+export { type Bundle, bundleSchema } from './bundle.ts';
+export { type EnrollTarget, formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
+export { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+export {
+  type EdgeMessage,
+  edgeMessageSchema,
+  PROTOCOL_VERSION,
+  type PushedRule,
+  pushedRuleSchema,
+  type RuleResult,
+  type RuleStats,
+  ruleResultSchema,
+  ruleStatsSchema,
+  type ServerMessage,
+  serverMessageSchema,
+} from './messages.ts';
+export { checkPin, fingerprint } from './pin.ts';

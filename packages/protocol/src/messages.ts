@@ -1,0 +1,120 @@
+// Every message of the control session, as zod schemas: what the edge sends the server and
+// what the server sends the edge. Both sides validate every frame they read; a frame that does
+// not validate ends the session with `protocol_error` (see errors.ts).
+//
+// A session goes:
+//   edge  -> enroll {code}                 (an enrollment connection: answered, then closed)
+//   edge  -> hello {edgeId, secret, rules}  server -> welcome | refused
+//   server -> push {pushId, full?, upsert, remove, owners?}   edge -> ack {pushId, results}
+//   edge  -> stats {bootId, seq, rules}     (cumulative counters every few seconds)
+//   either -> ping / pong                   (a silent peer is a dead peer)
+
+import { z } from 'zod';
+
+/** Bumped when a message changes incompatibly; hello carries it and the server refuses others. */
+export const PROTOCOL_VERSION = 1;
+
+const id = z.string().min(1).max(64);
+
+/**
+ * A rule as the server stores it and pushes it: its id, a revision that grows with each change,
+ * the owner, and the rule table itself in the standalone config's keys (validated by the edge
+ * with the same schema as a TOML file, so a rule means the same from a file and from a push).
+ */
+export const pushedRuleSchema = z
+  .object({
+    id,
+    revision: z.int().min(1),
+    owner: z.string().min(1).max(64),
+    rule: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+export type PushedRule = z.infer<typeof pushedRuleSchema>;
+
+/** What a rule became on the edge. */
+export const ruleResultSchema = z
+  .object({
+    ruleId: id,
+    revision: z.int().min(0),
+    state: z.enum(['active', 'failed', 'removed']),
+    /** failed: the reason code (port_in_use, rule_invalid, ...) and its message. */
+    code: z.string().optional(),
+    message: z.string().optional(),
+  })
+  .strict();
+export type RuleResult = z.infer<typeof ruleResultSchema>;
+
+/** Cumulative counters of one rule since the edge process started (bootId). */
+export const ruleStatsSchema = z
+  .object({
+    ruleId: id,
+    bytesIn: z.number().nonnegative(),
+    bytesOut: z.number().nonnegative(),
+    connectionsTotal: z.number().nonnegative(),
+    activeConnections: z.number().nonnegative(),
+    rejected: z.number().nonnegative(),
+    connectErrors: z.number().nonnegative(),
+  })
+  .strict();
+export type RuleStats = z.infer<typeof ruleStatsSchema>;
+
+const limitsTable = z.record(z.string(), z.unknown());
+
+export const edgeMessageSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('enroll'),
+      version: z.int(),
+      code: z.string().min(1).max(128),
+      /** The name the edge suggests (its hostname); the operator's name at enrollment wins. */
+      hostname: z.string().max(253),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('hello'),
+      version: z.int(),
+      edgeId: id,
+      secret: z.string().min(1).max(256),
+      /** A fresh id per edge process: the server re-baselines cumulative stats when it changes. */
+      bootId: id,
+      capabilities: z.array(z.string().max(64)).max(64),
+      /** What the edge runs now, so the server can reconcile. */
+      rules: z.array(ruleResultSchema),
+    })
+    .strict(),
+  z.object({ type: z.literal('ack'), pushId: z.int().min(1), results: z.array(ruleResultSchema) }).strict(),
+  z
+    .object({
+      type: z.literal('stats'),
+      bootId: id,
+      seq: z.int().min(0),
+      rules: z.array(ruleStatsSchema),
+    })
+    .strict(),
+  z.object({ type: z.literal('ping') }).strict(),
+  z.object({ type: z.literal('pong') }).strict(),
+]);
+export type EdgeMessage = z.infer<typeof edgeMessageSchema>;
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('enrolled'), edgeId: id, name: z.string(), secret: z.string().min(1) }).strict(),
+  z.object({ type: z.literal('welcome'), edgeId: id, name: z.string(), statsIntervalMs: z.int().min(100) }).strict(),
+  /** enroll or hello refused: the code says why (code_used, code_expired, edge_revoked, ...). */
+  z.object({ type: z.literal('refused'), code: z.string(), message: z.string() }).strict(),
+  z
+    .object({
+      type: z.literal('push'),
+      pushId: z.int().min(1),
+      /** true: `upsert` is the whole rule set; the edge removes every rule not in it. */
+      full: z.boolean(),
+      upsert: z.array(pushedRuleSchema),
+      remove: z.array(id),
+      /** Per-owner caps on this edge (`[owners.NAME] limits`); absent: unchanged. */
+      owners: z.record(z.string(), limitsTable).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('ping') }).strict(),
+  z.object({ type: z.literal('pong') }).strict(),
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
+import { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+import { edgeMessageSchema, serverMessageSchema } from './messages.ts';
+
+describe('frames', () => {
+  it('reassembles frames split at every byte and packed together', () => {
+    const messages = [{ type: 'ping' }, { type: 'ack', pushId: 7, results: [] }, { a: 'é'.repeat(300) }];
+    const bytes = Buffer.concat(messages.map(encodeFrame));
+    for (let split = 1; split < bytes.length; split++) {
+      const reader = new FrameReader();
+      const got = [...reader.push(bytes.subarray(0, split)), ...reader.push(bytes.subarray(split))];
+      expect(got).toEqual(messages);
+    }
+    const reader = new FrameReader();
+    const oneByOne = [...bytes].flatMap((byte) => reader.push(Buffer.from([byte])));
+    expect(oneByOne).toEqual(messages);
+  });
+
+  it('refuses a frame longer than the limit from its length alone, and a frame that is not JSON', () => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(MAX_FRAME_BYTES + 1);
+    expect(() => new FrameReader().push(head)).toThrow(FrameError);
+    const junk = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{x}')]);
+    expect(() => new FrameReader().push(junk)).toThrow(/not JSON/);
+  });
+});
+
+describe('messages', () => {
+  it('accepts what each side sends and refuses unknown types and keys', () => {
+    expect(edgeMessageSchema.safeParse({ type: 'ack', pushId: 1, results: [{ ruleId: 'r1', revision: 1, state: 'active' }] }).success).toBe(true);
+    expect(edgeMessageSchema.safeParse({ type: 'ack', pushId: 1, results: [], extra: 1 }).success).toBe(false);
+    expect(edgeMessageSchema.safeParse({ type: 'push', pushId: 1 }).success).toBe(false);
+    expect(
+      serverMessageSchema.safeParse({
+        type: 'push',
+        pushId: 2,
+        full: true,
+        upsert: [{ id: 'r1', revision: 3, owner: 'alice', rule: { name: 'web', listen: '127.0.0.1:1', targets: ['127.0.0.1:2'] } }],
+        remove: [],
+      }).success,
+    ).toBe(true);
+    expect(serverMessageSchema.safeParse({ type: 'welcome', edgeId: 'e', name: 'n', statsIntervalMs: 5 }).success).toBe(false);
+  });
+});
+
+describe('enrollment URI', () => {
+  const pin = 'ab'.repeat(32);
+  it('round-trips, IPv6 hosts included', () => {
+    for (const host of ['10.0.0.1', 'server.example', '::1']) {
+      const target = { host, port: 7443, pin, code: 'Abc_123-xyz' };
+      expect(parseEnrollUri(formatEnrollUri(target))).toEqual(target);
+    }
+  });
+
+  it('names what is wrong', () => {
+    expect(() => parseEnrollUri('https://x:1/enroll?pin=' + pin + '&code=abcdefgh')).toThrow(/scheme/);
+    expect(() => parseEnrollUri('sluice://x:1/enroll?pin=12&code=abcdefgh')).toThrow(/pin/);
+    expect(() => parseEnrollUri(`sluice://x:1/enroll?pin=${pin}`)).toThrow(/code/);
+    expect(() => parseEnrollUri(`sluice://x/enroll?pin=${pin}&code=abcdefgh`)).toThrow(/port/);
+    expect(() => parseEnrollUri('not a uri')).toThrow(/not a URI/);
+  });
+});
