@@ -54,7 +54,7 @@ describe('enrollment URI', () => {
   });
 
   it('names what is wrong', () => {
-    expect(() => parseEnrollUri('https://x:1/enroll?pin=' + pin + '&code=abcdefgh')).toThrow(/scheme/);
+    expect(() => parseEnrollUri(`https://x:1/enroll?pin=${pin}&code=abcdefgh`)).toThrow(/scheme/);
     expect(() => parseEnrollUri('sluice://x:1/enroll?pin=12&code=abcdefgh')).toThrow(/pin/);
     expect(() => parseEnrollUri(`sluice://x:1/enroll?pin=${pin}`)).toThrow(/code/);
     expect(() => parseEnrollUri(`sluice://x/enroll?pin=${pin}&code=abcdefgh`)).toThrow(/port/);
