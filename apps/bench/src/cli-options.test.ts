@@ -28,6 +28,7 @@ describe('resolveOptions', () => {
         'http',
         'connect-rate',
         'idle-memory',
+        'qos-cap',
       ],
       contenders: IDS,
       seconds: 10,
@@ -52,6 +53,7 @@ describe('resolveOptions', () => {
   it('keeps table order for --contenders and --only', () => {
     expect(resolveOptions({ contenders: 'haproxy, direct' }, IDS).contenders).toEqual(['direct', 'haproxy']);
     expect(resolveOptions({ only: 'idle-memory' }, IDS).scenarios).toEqual(['idle-memory']);
+    expect(resolveOptions({ only: 'qos-cap,udp' }, IDS).scenarios).toEqual(['udp', 'qos-cap']);
   });
 
   it('names the flag and the accepted values when a value is unknown or malformed', () => {
@@ -59,7 +61,7 @@ describe('resolveOptions', () => {
       '--contenders: unknown contender "nginx" (any of: direct, redirect, naive-pipe, haproxy)',
     );
     expect(badFlag(() => resolveOptions({ only: 'latency' }, IDS))).toBe(
-      '--only: unknown scenario "latency" (one of: throughput, sweep, parallel, udp, small-messages, http, connect-rate, idle-memory)',
+      '--only: unknown scenario "latency" (one of: throughput, sweep, parallel, udp, small-messages, http, connect-rate, idle-memory, qos-cap)',
     );
     expect(badFlag(() => resolveOptions({ connections: '1000,lots' }, IDS))).toBe(
       '--connections: expected a whole number from 1 to 100000, got "lots"',

@@ -11,6 +11,23 @@ export interface StartOptions {
    * connection on TCP). Only asked of contenders without `udpNotApplicable`.
    */
   readonly udp?: boolean;
+  /**
+   * A bandwidth cap on the rule the relay serves (the qos-cap scenario). Only asked of
+   * contenders with `capsBandwidth`.
+   */
+  readonly bandwidthCap?: BandwidthCap;
+}
+
+/** A bandwidth cap as sluice's limits express it (`limits = { bandwidth = "100Mbit" }`). */
+export interface BandwidthCap {
+  /** Bits per second, both directions (`bandwidth`, not `bandwidth_in` / `bandwidth_out`). */
+  readonly bitsPerSecond: number;
+  /**
+   * `rule`: the rule's own `limits`. `owner`: the rule has an owner whose `[owners.NAME] limits`
+   * hold the cap (shared by every connection of every rule of that owner, on every shard) and
+   * the rule has no cap of its own.
+   */
+  readonly scope: 'rule' | 'owner';
 }
 
 export interface RunningContender {
@@ -34,6 +51,8 @@ export interface Contender {
   readonly idleMemoryNote?: string;
   /** Set when it does not relay UDP (the udp scenario marks it not applicable), saying why. */
   readonly udpNotApplicable?: string;
+  /** Set when start honours `StartOptions.bandwidthCap` (sluice's edge); qos-cap runs only these. */
+  readonly capsBandwidth?: boolean;
   /** null when it can run on this host; otherwise why it is skipped, with the fix if any. */
   unavailableReason(): Promise<string | null>;
   /** Starts a fresh relay from 127.0.0.1:listenPort to 127.0.0.1:targetPort; resolves once it serves. */

@@ -13,15 +13,16 @@ import { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
 import { BenchError } from './errors.ts';
 import { machineInfo } from './machine-info.ts';
 import { createProgress } from './progress.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import type { BenchOptions, BenchReport, ContenderEntry } from './report.ts';
 import { REPORT_FORMAT_VERSION, writeJsonReport } from './report.ts';
-import { renderMarkdown } from './report-markdown.ts';
 import { writeReportFiles } from './report-files.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+import { renderMarkdown } from './report-markdown.ts';
 import { type ConnectRateReport, runConnectRate } from './scenarios/connect-rate.ts';
 import { type HttpReport, runHttp } from './scenarios/http.ts';
 import { type IdleMemoryReport, runIdleMemory } from './scenarios/idle-memory.ts';
 import { type ParallelReport, runParallel } from './scenarios/parallel.ts';
+import { type QosCapReport, runQosCap } from './scenarios/qos-cap.ts';
 import { SCENARIO_IDS, type ScenarioContext, type ScenarioId } from './scenarios/scenario.ts';
 import { runSmallMessages, type SmallMessagesReport } from './scenarios/small-messages.ts';
 import { runSweep, type SweepReport } from './scenarios/sweep.ts';
@@ -71,7 +72,9 @@ function installMissingTools(options: BenchOptions, log: (line: string) => void)
 }
 
 function usesIperf3(scenarios: readonly ScenarioId[]): boolean {
-  return scenarios.some((s) => s === 'throughput' || s === 'sweep' || s === 'parallel' || s === 'udp');
+  return scenarios.some(
+    (s) => s === 'throughput' || s === 'sweep' || s === 'parallel' || s === 'udp' || s === 'qos-cap',
+  );
 }
 
 async function main(): Promise<number> {
@@ -140,6 +143,7 @@ async function main(): Promise<number> {
   let http: HttpReport | null = null;
   let connectRate: ConnectRateReport | null = null;
   let idleMemory: IdleMemoryReport | null = null;
+  let qosCap: QosCapReport | null = null;
   const base = { seconds: plan.seconds, repeats: plan.repeats };
   const load = { ...base, warmupSeconds: plan.warmupSeconds };
 
@@ -178,6 +182,16 @@ async function main(): Promise<number> {
       runIdleMemory(ctx, { connections: plan.idleConnections, repeats: plan.repeats }),
     );
   }
+  if (wants('qos-cap')) {
+    qosCap = await timed('qos-cap', () =>
+      runQosCap(ctx, {
+        ...base,
+        caps: plan.qosCaps,
+        streams: plan.qosStreams,
+        omitSeconds: plan.qosOmitSeconds,
+      }),
+    );
+  }
   progress.stop();
 
   const report: BenchReport = {
@@ -196,6 +210,7 @@ async function main(): Promise<number> {
     http,
     connectRate,
     idleMemory,
+    qosCap,
   };
   process.stdout.write(renderMarkdown(report));
   const file = writeJsonReport(report, flags.out);
@@ -223,6 +238,7 @@ export function runsFailed(report: BenchReport): boolean {
     report.smallMessages,
     report.http,
     report.connectRate,
+    report.qosCap ?? null,
   ];
   return (
     (report.throughput?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||

@@ -10,6 +10,7 @@ import type { HttpReport } from './scenarios/http.ts';
 import type { IdleMemoryReport } from './scenarios/idle-memory.ts';
 import type { ParallelReport } from './scenarios/parallel.ts';
 import type { ScenarioPlan } from './scenarios/plan.ts';
+import type { QosCapReport } from './scenarios/qos-cap.ts';
 import type { ScenarioId } from './scenarios/scenario.ts';
 import type { SmallMessagesReport } from './scenarios/small-messages.ts';
 import type { SweepReport } from './scenarios/sweep.ts';
@@ -18,9 +19,10 @@ import type { UdpReport } from './scenarios/udp.ts';
 
 /**
  * 2: one field per scenario (null when it did not run), the plan in `options`, idle-memory at
- * several counts (PSS). Most scenarios share scenarios/matrix.ts's shape: `points`, `rows` (one
- * per contender and point, each metric's median and min-max, ratios to direct and REDIRECT at
- * the same point) and `notApplicable`.
+ * several counts (PSS); `qosCap` came later within 2, so older reports lack it. Most scenarios
+ * share scenarios/matrix.ts's shape: `points`, `rows` (one per contender and point, each
+ * metric's median and min-max, ratios to direct and REDIRECT at the same point) and
+ * `notApplicable`.
  */
 export const REPORT_FORMAT_VERSION = 2;
 
@@ -62,6 +64,8 @@ export interface BenchReport {
   readonly http: HttpReport | null;
   readonly connectRate: ConnectRateReport | null;
   readonly idleMemory: IdleMemoryReport | null;
+  /** Bandwidth caps: measured / cap. Absent in reports written before the scenario existed. */
+  readonly qosCap?: QosCapReport | null;
 }
 
 /** `2026-11-23T12-03-24Z`: sortable, and safe in file names. */

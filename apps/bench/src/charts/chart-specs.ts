@@ -100,6 +100,8 @@ export interface LineChartInput extends ChartText {
   readonly xOrder: readonly string[];
   readonly yTitle: string;
   readonly yLog: boolean;
+  /** A linear y axis starts at zero unless this is false (a ratio near 1 is then readable). */
+  readonly yZero?: boolean;
   readonly data: readonly LineDatum[];
   /** A dashed grey line drawn under the series (the offered load, say), with its legend text. */
   readonly reference?: { readonly label: string; readonly points: readonly { x: string; value: number }[] };
@@ -137,7 +139,7 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
     title: input.xTitle,
     axis: { labelAngle: 0 },
   };
-  const yScale = input.yLog ? { type: 'log' as const } : { zero: true };
+  const yScale = input.yLog ? { type: 'log' as const } : { zero: input.yZero ?? true };
   const color = {
     field: 'label',
     type: 'nominal' as const,

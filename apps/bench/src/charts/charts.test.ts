@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contenderColorScale } from './chart-theme.ts';
 import { latencyChart, PERCENTILES, rateChart } from './latency-chart.ts';
 import { connectionsLabel, memoryChart } from './memory-chart.ts';
+import { qosAccuracyChart, qosCpuChart } from './qos-chart.ts';
 import { renderSvg } from './render-svg.ts';
 import { offeredLabel, type ThroughputPoint, throughputChart } from './throughput-chart.ts';
 
@@ -160,5 +161,28 @@ describe('charts render to SVG in Node', () => {
     const svg = await renderSvg(chart.spec);
     expect(svg).toContain('16 KiB');
     expect(svg).toContain('connections');
+  });
+
+  it('qos-cap: measured / cap and CPU per gigabit, a panel per flow count, caps along x', async () => {
+    const panels = ['1 flow, rule cap', '8 flows, owner cap'];
+    const points = ['10M', '1G'].flatMap((cap) =>
+      panels.map((panel) => ({
+        contender: 'sluice-splice-1',
+        label: 'sluice splice',
+        cap,
+        panel,
+        value: cap === '1G' ? 0.999 : 1.004,
+        low: null,
+        high: null,
+      })),
+    );
+    const accuracy = qosAccuracyChart(points, ['10M', '1G'], panels, ['iperf3']);
+    expect(accuracy.id).toBe('qos-cap');
+    const svg = await renderSvg(accuracy.spec);
+    expect(svg).toContain('8 flows, owner cap');
+    expect(svg).toContain('measured / cap');
+    const cpu = qosCpuChart(points, ['10M', '1G'], panels, ['iperf3']);
+    expect(cpu.id).toBe('qos-cpu');
+    expect(await renderSvg(cpu.spec)).toContain('CPU s per Gbit');
   });
 });

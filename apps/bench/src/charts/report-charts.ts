@@ -1,16 +1,19 @@
 // The charts one bench report yields, and writing them as SVG files. Each chart appears only
 // when its scenario ran and measured something: throughput against offered load (the sweep, or
 // the single unlimited flow on its own), small-message latency percentiles and rate, and
-// memory per idle connection.
+// memory per idle connection, and bandwidth caps (measured / cap, and CPU per capped gigabit).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatBitrate } from '@sluice/iperf3';
 import type { BenchReport } from '../report.ts';
+import { type QosCapMetric, qosCapFlowsLabel } from '../scenarios/qos-cap.ts';
 import { sizeLabel } from '../scenarios/small-messages.ts';
 import type { Summary } from '../stats.ts';
 import type { Chart } from './chart-specs.ts';
 import { type LatencyPoint, latencyChart, type RatePoint, rateChart } from './latency-chart.ts';
 import { type MemoryPoint, memoryChart } from './memory-chart.ts';
+import { type QosCapChartPoint, qosAccuracyChart, qosCpuChart } from './qos-chart.ts';
 import { renderSvg } from './render-svg.ts';
 import { type ThroughputPoint, throughputChart } from './throughput-chart.ts';
 
@@ -126,12 +129,51 @@ function memoryCharts(report: BenchReport, where: string): Chart[] {
   return [memoryChart(points, [how, where])];
 }
 
+function qosPoints(report: BenchReport, metric: QosCapMetric): QosCapChartPoint[] {
+  return (report.qosCap?.rows ?? []).flatMap((row) => {
+    const summary = row.summary[metric];
+    // A log axis has no zero (an idle edge can read 0 ticks at a low cap).
+    if (summary === null || !(summary.median > 0)) return [];
+    return [
+      {
+        contender: row.contender,
+        label: row.label,
+        cap: formatBitrate(row.point.capBitsPerSecond),
+        panel: qosCapFlowsLabel(row.point),
+        value: summary.median,
+        ...spread(summary),
+      },
+    ];
+  });
+}
+
+function qosCharts(report: BenchReport, where: string): Chart[] {
+  const q = report.qosCap;
+  if (q === undefined || q === null) return [];
+  const caps = [...q.caps].sort((a, b) => a - b).map(formatBitrate);
+  const panels = [
+    qosCapFlowsLabel({ streams: 1, scope: 'rule' }),
+    qosCapFlowsLabel({ streams: q.streams, scope: 'owner' }),
+  ];
+  const how = `iperf3 unlimited through a capped sluice rule, ${q.seconds} s after ${q.omitSeconds} s omitted (the initial burst), median of ${q.repeats} (whiskers: min–max)`;
+  const charts: Chart[] = [];
+  const accuracy = qosPoints(report, 'ofCap');
+  if (accuracy.length > 0) charts.push(qosAccuracyChart(accuracy, caps, panels, [how, where]));
+  const cpu = qosPoints(report, 'cpuSecondsPerGbit');
+  if (cpu.length > 0) {
+    const cpuHow = "the edge process's user + system CPU time (every thread) over the measured interval";
+    charts.push(qosCpuChart(cpu, caps, panels, [how, cpuHow, where]));
+  }
+  return charts;
+}
+
 export function reportCharts(report: BenchReport): Chart[] {
   const where = machineLine(report);
   return [
     ...throughputCharts(report, where),
     ...smallMessageCharts(report, where),
     ...memoryCharts(report, where),
+    ...qosCharts(report, where),
   ];
 }
 

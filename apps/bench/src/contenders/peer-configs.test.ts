@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nginxConfig } from './nginx.ts';
+import { bandwidthText, edgeConfigToml } from './sluice-edge.ts';
 import { socatTcpArgs, socatUdpArgs } from './socat.ts';
 
 describe('nginx stream config', () => {
@@ -46,5 +47,28 @@ describe('socat arguments', () => {
       'UDP4-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork',
       'UDP4:127.0.0.1:9001',
     ]);
+  });
+});
+
+describe('sluice edge config', () => {
+  it('writes caps as sluice reads them', () => {
+    expect([10e6, 100e6, 1e9, 2.5e9, 1500].map(bandwidthText)).toEqual([
+      '10Mbit',
+      '100Mbit',
+      '1Gbit',
+      '2500Mbit',
+      '1500bit',
+    ]);
+  });
+
+  it('has no limits unless asked, then caps the rule or its owner', () => {
+    expect(edgeConfigToml(1, 9000, 9001)).not.toContain('limits');
+    const rule = edgeConfigToml(2, 9000, 9001, { bitsPerSecond: 1e9, scope: 'rule' });
+    expect(rule).toContain('shards = 2\n');
+    expect(rule).toContain('targets = ["127.0.0.1:9001"]\nlimits = { bandwidth = "1Gbit" }\n');
+    expect(rule).not.toContain('owner');
+    const owner = edgeConfigToml(1, 9000, 9001, { bitsPerSecond: 10e6, scope: 'owner' });
+    expect(owner).toContain('owner = "bench"\n\n[owners.bench]\nlimits = { bandwidth = "10Mbit" }\n');
+    expect(owner.match(/limits/g)).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Contender, RunningContender } from '../contender.ts';
+import type { BandwidthCap, Contender, RunningContender, StartOptions } from '../contender.ts';
 import { BenchError } from '../errors.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
@@ -15,9 +15,34 @@ const READY_TIMEOUT_MS = 30_000;
 /** The edge drains for this long on SIGTERM; the bench has closed its connections by then. */
 const DRAIN_SECS = 1;
 
-/** The standalone TOML for one rule 127.0.0.1:listen -> 127.0.0.1:target. */
-export function edgeConfigToml(shards: number, listenPort: number, targetPort: number): string {
-  return [
+/** The owner a capped rule gets when the cap is the owner's (`[owners.bench]`). */
+export const BENCH_OWNER = 'bench';
+
+const BIT_UNITS = [
+  [1e9, 'Gbit'],
+  [1e6, 'Mbit'],
+  [1e3, 'Kbit'],
+] as const;
+
+/** 1e9 -> `1Gbit`, 1e8 -> `100Mbit`: bits per second as sluice's `bandwidth` takes them. */
+export function bandwidthText(bitsPerSecond: number): string {
+  for (const [scale, unit] of BIT_UNITS) {
+    if (bitsPerSecond >= scale && bitsPerSecond % scale === 0) return `${bitsPerSecond / scale}${unit}`;
+  }
+  return `${bitsPerSecond}bit`;
+}
+
+/**
+ * The standalone TOML for one rule 127.0.0.1:listen -> 127.0.0.1:target, with a bandwidth cap
+ * on the rule or on its owner when `cap` is given (the default burst, one second of rate).
+ */
+export function edgeConfigToml(
+  shards: number,
+  listenPort: number,
+  targetPort: number,
+  cap?: BandwidthCap,
+): string {
+  const lines = [
     'name = "sluice-bench"',
     `shards = ${shards}`,
     `drain_timeout_secs = ${DRAIN_SECS}`,
@@ -26,8 +51,13 @@ export function edgeConfigToml(shards: number, listenPort: number, targetPort: n
     'name = "bench"',
     `listen = "127.0.0.1:${listenPort}"`,
     `targets = ["127.0.0.1:${targetPort}"]`,
-    '',
-  ].join('\n');
+  ];
+  if (cap !== undefined) {
+    const limits = `limits = { bandwidth = "${bandwidthText(cap.bitsPerSecond)}" }`;
+    if (cap.scope === 'rule') lines.push(limits);
+    else lines.push(`owner = "${BENCH_OWNER}"`, '', `[owners.${BENCH_OWNER}]`, limits);
+  }
+  return [...lines, ''].join('\n');
 }
 
 interface LogLine {
@@ -62,12 +92,17 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
     relay: 'user-space',
     description: `sluice-edge standalone, ${path === 'js' ? 'JS relay path (SLUICE_NO_SPLICE=1)' : 'splice(2) path'}, shards = ${shards}`,
     udpNotApplicable: 'sluice does not relay UDP yet (a rule with protocol = "udp" is refused at load)',
+    capsBandwidth: true,
     unavailableReason: async () => null,
 
-    async start(listenPort: number, targetPort: number): Promise<RunningContender> {
+    async start(
+      listenPort: number,
+      targetPort: number,
+      options: StartOptions = {},
+    ): Promise<RunningContender> {
       const dir = makeTempDir(id);
       const configFile = join(dir.path, 'edge.toml');
-      writeFileSync(configFile, edgeConfigToml(shards, listenPort, targetPort));
+      writeFileSync(configFile, edgeConfigToml(shards, listenPort, targetPort, options.bandwidthCap));
       const proc = new ManagedProcess({
         name: id,
         command: NODE_BIN,
@@ -96,7 +131,9 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
       const ready = parseLogLine(readyLine);
       if (ready?.failed !== 0) return fail(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
       if (ready.relay !== path) {
-        return fail(`"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`);
+        return fail(
+          `"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`,
+        );
       }
       let stopped = false;
       return {

@@ -10,23 +10,32 @@ import { withContender } from './scenario.ts';
 
 export type Iperf3ThroughOptions = Omit<Iperf3RunOptions, 'port' | 'host' | 'signal'>;
 
-export async function iperf3Through(
-  contender: Contender,
-  options: Iperf3ThroughOptions,
-): Promise<Iperf3Result> {
+/** A one-off iperf3 server on a free target port, and a free listen port for the contender. */
+export async function withIperf3Target<T>(
+  body: (ports: { readonly listenPort: number; readonly targetPort: number }) => Promise<T>,
+): Promise<T> {
   const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
   const server = await startIperf3Server({ port: targetPort, oneOff: true });
   const unregister = onCleanup(() => server.kill());
   try {
-    return await withContender(
+    return await body({ listenPort, targetPort });
+  } finally {
+    await server.stop();
+    unregister();
+  }
+}
+
+export async function iperf3Through(
+  contender: Contender,
+  options: Iperf3ThroughOptions,
+): Promise<Iperf3Result> {
+  return withIperf3Target(({ listenPort, targetPort }) =>
+    withContender(
       contender,
       listenPort,
       targetPort,
       (running) => runIperf3({ ...options, port: running.connectPort }),
       { udp: options.udp ?? false },
-    );
-  } finally {
-    await server.stop();
-    unregister();
-  }
+    ),
+  );
 }

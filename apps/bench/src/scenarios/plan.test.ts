@@ -14,6 +14,13 @@ describe('the full plan', () => {
     expect(FULL_PLAN.idleConnections).toEqual([1000, 4000, 10_000]);
     expect(runsPerContender(FULL_PLAN, 'small-messages')).toBe(4 * 3 * 3);
   });
+
+  it('caps bandwidth at 10M, 100M and 1G, each on one flow and on eight, past a 2 s burst', () => {
+    expect(FULL_PLAN.qosCaps).toEqual([10e6, 100e6, 1 * G]);
+    expect(FULL_PLAN.qosStreams).toBe(8);
+    expect(FULL_PLAN.qosOmitSeconds).toBe(2);
+    expect(runsPerContender(FULL_PLAN, 'qos-cap')).toBe(3 * 2 * 3);
+  });
 });
 
 describe('the quick plan', () => {
@@ -30,17 +37,28 @@ describe('the quick plan', () => {
     expect(QUICK_PLAN.sweepBitrates).toContain(0);
     expect(QUICK_PLAN.messageSizes.every((s) => FULL_PLAN.messageSizes.includes(s))).toBe(true);
     expect(QUICK_PLAN.idleConnections).toContain(4000);
+    // The 1G cap is the one the CPU figure reads; the omitted second still covers the burst.
+    expect(QUICK_PLAN.qosCaps).toEqual([1 * G]);
+    expect(QUICK_PLAN.qosOmitSeconds).toBeGreaterThanOrEqual(1);
   });
 
-  it('fits the whole quick suite, every contender, in about six minutes on two cores', () => {
+  it('keeps a quick qos-cap run, every sluice contender, under a minute', () => {
+    const qos = CONTENDERS.filter((c) => c.capsBandwidth === true).length;
+    const seconds = estimateSeconds(QUICK_PLAN, ['qos-cap'], { all: 0, udp: 0, idle: 0, qos });
+    expect(seconds).toBeLessThan(60);
+  });
+
+  it('fits the whole quick suite, every contender, in about six and a half minutes on two cores', () => {
     const counts = {
       all: CONTENDERS.length,
       udp: CONTENDERS.filter((c) => c.udpNotApplicable === undefined).length,
       idle: CONTENDERS.filter((c) => c.relay === 'user-space' && c.idleMemoryNote === undefined).length,
+      qos: CONTENDERS.filter((c) => c.capsBandwidth === true).length,
     };
-    expect(counts).toEqual({ all: 11, udp: 4, idle: 8 });
+    expect(counts).toEqual({ all: 11, udp: 4, idle: 8, qos: 4 });
     const quick = estimateSeconds(QUICK_PLAN, SCENARIO_IDS, counts);
-    expect(quick).toBeLessThan(360);
+    // 360 s before qos-cap, which adds about 30 s (the sluice contenders alone, one cap).
+    expect(quick).toBeLessThan(390);
     expect(estimateSeconds(FULL_PLAN, SCENARIO_IDS, counts)).toBeGreaterThan(10 * quick);
   });
 });

@@ -27,6 +27,15 @@ export interface ScenarioPlan {
   readonly connectLoops: number;
   /** idle-memory: connection counts, measured in ascending order in one relay process. */
   readonly idleConnections: readonly number[];
+  /** qos-cap: bandwidth caps, bits per second; each is measured on one flow and on `qosStreams`. */
+  readonly qosCaps: readonly number[];
+  /** qos-cap: iperf3 -P for the owner cap shared by several flows. */
+  readonly qosStreams: number;
+  /**
+   * qos-cap: iperf3 --omit, seconds left out before the measured `seconds`: a cap's bucket
+   * starts full (the default burst is one second of rate), which would inflate the figure.
+   */
+  readonly qosOmitSeconds: number;
 }
 
 const G = 1e9;
@@ -45,6 +54,9 @@ export const FULL_PLAN: ScenarioPlan = {
   httpConnections: [10, 100],
   connectLoops: 16,
   idleConnections: [1000, 4000, 10_000],
+  qosCaps: [10 * M, 100 * M, 1 * G],
+  qosStreams: 8,
+  qosOmitSeconds: 2,
 };
 
 export const QUICK_PLAN: ScenarioPlan = {
@@ -60,6 +72,9 @@ export const QUICK_PLAN: ScenarioPlan = {
   httpConnections: [100],
   connectLoops: 16,
   idleConnections: [1000, 4000],
+  qosCaps: [1 * G],
+  qosStreams: 8,
+  qosOmitSeconds: 1,
 };
 
 /** Measured runs a scenario makes per contender that it applies to (points times repeats). */
@@ -74,6 +89,8 @@ export function runsPerContender(plan: ScenarioPlan, scenario: ScenarioId): numb
     'connect-rate': 1,
     // One relay process per run, every count measured in it.
     'idle-memory': 1,
+    // Each cap on one flow (rule cap) and on several (owner cap).
+    'qos-cap': plan.qosCaps.length * 2,
   };
   return points[scenario] * plan.repeats;
 }
@@ -88,6 +105,8 @@ export function secondsPerRun(plan: ScenarioPlan, scenario: ScenarioId): number 
     case 'connect-rate':
     case 'http':
       return plan.seconds + plan.warmupSeconds;
+    case 'qos-cap':
+      return plan.seconds + plan.qosOmitSeconds;
     default:
       return plan.seconds;
   }
@@ -103,14 +122,26 @@ export const RUN_OVERHEAD_SECONDS = 0.6;
 export function estimateSeconds(
   plan: ScenarioPlan,
   scenarios: readonly ScenarioId[],
-  contenders: { readonly all: number; readonly udp: number; readonly idle: number },
+  contenders: {
+    readonly all: number;
+    readonly udp: number;
+    readonly idle: number;
+    /** Contenders that take a bandwidth cap (sluice's edge). */
+    readonly qos: number;
+  },
 ): number {
   let total = 0;
   for (const scenario of scenarios) {
     // The sweep's unlimited point is the throughput figure; nothing runs twice.
     if (scenario === 'throughput' && scenarios.includes('sweep')) continue;
     const count =
-      scenario === 'udp' ? contenders.udp : scenario === 'idle-memory' ? contenders.idle : contenders.all;
+      scenario === 'udp'
+        ? contenders.udp
+        : scenario === 'idle-memory'
+          ? contenders.idle
+          : scenario === 'qos-cap'
+            ? contenders.qos
+            : contenders.all;
     total +=
       count * runsPerContender(plan, scenario) * (secondsPerRun(plan, scenario) + RUN_OVERHEAD_SECONDS);
   }

@@ -16,6 +16,7 @@ export const SCENARIO_IDS = [
   'http',
   'connect-rate',
   'idle-memory',
+  'qos-cap',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 

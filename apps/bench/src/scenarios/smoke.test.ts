@@ -1,15 +1,18 @@
 // A smoke run of each scenario for a second or so against loopback contenders (direct, and the
-// naive pipe proxy where a relay process is needed): real targets, real load generators, real
-// iperf3. Not a measurement: it checks that every scenario runs end to end and reports.
+// naive pipe proxy where a relay process is needed; sluice's edge on the JS path for bandwidth
+// caps): real targets, real load generators, real iperf3. Not a measurement: it checks that
+// every scenario runs end to end and reports.
 
 import { findIperf3 } from '@sluice/iperf3';
 import { describe, expect, it } from 'vitest';
 import { direct } from '../contenders/direct.ts';
 import { naivePipe } from '../contenders/naive-pipe.ts';
+import { sluiceJs1 } from '../contenders/sluice-edge.ts';
 import { runConnectRate } from './connect-rate.ts';
 import { runHttp } from './http.ts';
 import { runIdleMemory } from './idle-memory.ts';
 import { runParallel } from './parallel.ts';
+import { QOS_CAP_METRICS, runQosCap } from './qos-cap.ts';
 import type { ScenarioContext } from './scenario.ts';
 import { runSmallMessages } from './small-messages.ts';
 import { runSweep } from './sweep.ts';
@@ -103,4 +106,35 @@ describe('scenario smoke runs (1 s each)', () => {
     expect(row?.perConnectionKiB).not.toBeNull();
     expect(report.connections).toBe(50);
   }, 60_000);
+
+  it.skipIf(noIperf3)(
+    'qos-cap: one cap on one flow (rule) and two (owner) through the edge; direct not applicable',
+    async () => {
+      const report = await runQosCap(
+        { ...ctx, contenders: [direct, sluiceJs1] },
+        { ...quick, caps: [100e6], streams: 2, omitSeconds: 1 },
+      );
+      expect(report.notApplicable.map((n) => n.contender)).toEqual(['direct']);
+      expect(report.rows.map((r) => [r.contender, r.point.scope, r.point.streams])).toEqual([
+        ['sluice-js-1', 'rule', 1],
+        ['sluice-js-1', 'owner', 2],
+      ]);
+      for (const row of report.rows) {
+        const run = row.runs[0];
+        expect(run?.error).toBeNull();
+        expect(run?.detail?.iperf3.streams).toBe(row.point.streams);
+        expect(run?.detail?.iperf3.omitSeconds).toBe(1);
+        expect(run?.detail?.clientSeconds).toBeGreaterThan(1);
+        expect(Object.keys(row.summary).sort()).toEqual([...QOS_CAP_METRICS].sort());
+        // Not an accuracy check: a second is too short to hold a cap to 2 %.
+        const ofCap = row.summary.ofCap?.median;
+        expect(Number.isFinite(ofCap)).toBe(true);
+        expect(ofCap).toBeGreaterThan(0);
+        expect(row.summary.cpuPercent?.median).toBeGreaterThanOrEqual(0);
+        expect(row.vsDirect.ofCap).toBeNull();
+      }
+      expect([report.omitSeconds, report.burstSeconds, report.target]).toEqual([1, 1, 0.02]);
+    },
+    60_000,
+  );
 });

@@ -1,8 +1,16 @@
-import type { Iperf3UdpResult } from '@sluice/iperf3';
+import type { Iperf3TcpResult, Iperf3UdpResult } from '@sluice/iperf3';
 import { describe, expect, it } from 'vitest';
-import type { MatrixRow } from './matrix.ts';
-import type { UdpMetric, UdpReport } from './udp.ts';
+import { type MatrixRow, type MatrixRun, matrixRows } from './matrix.ts';
+import {
+  QOS_CAP_METRICS,
+  type QosCapDetail,
+  type QosCapMetric,
+  type QosCapReport,
+  qosCapPointLabel,
+  qosCapPoints,
+} from './qos-cap.ts';
 import { cell, scenarioTables } from './tables.ts';
+import type { UdpMetric, UdpReport } from './udp.ts';
 
 const none = {
   sweep: null,
@@ -74,6 +82,62 @@ describe('scenarioTables', () => {
       'udp, socat, 100M, run 1: iperf3_client_failed: iperf3 client failed: x',
       'udp: not applicable to sluice-js-1, sluice-js-N (sluice does not relay UDP yet); haproxy (HAProxy does not relay UDP)',
     ]);
+  });
+
+  it('renders qos-cap as measured / cap with CPU, noting figures off target and why there are no ratios', () => {
+    const points = qosCapPoints([10e6], 8);
+    const run = (
+      ofCap: number,
+      cpuPercent: number,
+      clientSeconds: number,
+    ): MatrixRun<QosCapMetric, QosCapDetail> => ({
+      repeat: 1,
+      metrics: {
+        bitsPerSecond: ofCap * 10e6,
+        ofCap,
+        cpuPercent,
+        cpuSecondsPerGbit: cpuPercent / 100 / (ofCap * 0.01),
+      },
+      detail: { iperf3: {} as Iperf3TcpResult, clientSeconds, cpu: null },
+      error: null,
+    });
+    const key = (c: string, p: (typeof points)[number]) => `${c}\u0000${qosCapPointLabel(p)}`;
+    const runs = new Map([
+      [key('sluice-splice-1', points[0]!), [run(0.999, 1, 12.2)]],
+      [key('sluice-splice-1', points[1]!), [run(0.95, 2, 31.6)]],
+    ]);
+    const qosCap: QosCapReport = {
+      seconds: 10,
+      omitSeconds: 2,
+      repeats: 1,
+      caps: [10e6],
+      streams: 8,
+      burstSeconds: 1,
+      target: 0.02,
+      points,
+      rows: matrixRows(
+        [{ id: 'sluice-splice-1', label: 'S1' }],
+        QOS_CAP_METRICS,
+        points,
+        qosCapPointLabel,
+        runs,
+      ),
+      notApplicable: [{ contender: 'direct', label: 'direct', reason: 'no cap' }],
+    };
+    const { lines, notes } = scenarioTables({ ...none, qosCap });
+    expect(lines[0]).toContain('10 s after 2 s omitted');
+    expect(lines[2]).toContain('--omit leaves the first 2 s out');
+    expect(lines).toContain('| S1 | 10 | 1 | rule | 9.99 | 0.9990 | 1.0 | 1.001 |');
+    expect(lines).toContain('| S1 | 10 | 8 | owner | 9.50 | 0.9500 | 2.0 | 2.105 |');
+    expect(notes[0]).toBe('qos-cap: not applicable to direct (no cap)');
+    expect(notes[1]).toBe(
+      'qos-cap, sluice-splice-1, 10M · 8 flows, owner cap: measured / cap 0.9500, outside the ±2 % target',
+    );
+    expect(notes[2]).toMatch(
+      /^qos-cap, sluice-splice-1, 10M · 8 flows, owner cap: iperf3 took up to 32 s for a 12 s test: /,
+    );
+    expect(notes[3]).toContain('instead of × direct and × REDIRECT');
+    expect(notes).toHaveLength(4);
   });
 
   it('renders nothing for scenarios that did not run', () => {

@@ -8,6 +8,7 @@ import type { HttpReport } from './http.ts';
 import type { IdleMemoryReport } from './idle-memory.ts';
 import type { MatrixRow, NotApplicable } from './matrix.ts';
 import type { ParallelReport } from './parallel.ts';
+import { QOS_SLOW_END_SECONDS, type QosCapReport } from './qos-cap.ts';
 import type { SmallMessagesReport } from './small-messages.ts';
 import type { SweepReport } from './sweep.ts';
 import type { UdpReport } from './udp.ts';
@@ -29,6 +30,8 @@ export interface TableInput {
   readonly http: HttpReport | null;
   readonly connectRate: ConnectRateReport | null;
   readonly idleMemory: IdleMemoryReport | null;
+  /** Optional: reports written before the qos-cap scenario lack it. */
+  readonly qosCap?: QosCapReport | null;
 }
 
 export function fixed(value: number | null | undefined, digits: number): string {
@@ -277,6 +280,70 @@ function idleSection(m: IdleMemoryReport, notes: string[]): string[] {
   ];
 }
 
+function qosCapSection(q: QosCapReport, notes: string[]): string[] {
+  const rows = q.rows.map((r) => {
+    const lead = [
+      r.label,
+      `${(r.point.capBitsPerSecond / 1e6).toFixed(0)}`,
+      String(r.point.streams),
+      r.point.scope,
+    ];
+    if (r.summary.ofCap === null) return [...lead, failedCell(r), DASH, DASH, DASH];
+    return [
+      ...lead,
+      cell(r.summary.bitsPerSecond, 2, 1e6),
+      cell(r.summary.ofCap, 4),
+      cell(r.summary.cpuPercent, 1),
+      cell(r.summary.cpuSecondsPerGbit, 3),
+    ];
+  });
+  matrixNotes('qos-cap', q.rows, q.notApplicable, notes);
+  const pct = `${(q.target * 100).toFixed(0)} %`;
+  for (const r of q.rows) {
+    const median = r.summary.ofCap?.median;
+    if (median !== undefined && Math.abs(median - 1) > q.target) {
+      notes.push(
+        `qos-cap, ${r.contender}, ${r.pointLabel}: measured / cap ${median.toFixed(4)}, outside the ±${pct} target`,
+      );
+    }
+  }
+  const planned = q.omitSeconds + q.seconds;
+  for (const r of q.rows) {
+    // Older reports (and hand-made ones) may lack the client's time.
+    const slowest = Math.max(...r.runs.map((run) => run.detail?.clientSeconds ?? 0));
+    if (slowest > planned + QOS_SLOW_END_SECONDS) {
+      notes.push(
+        `qos-cap, ${r.contender}, ${r.pointLabel}: iperf3 took up to ${slowest.toFixed(0)} s for a ${planned} s test: its control connection crosses the same cap and its end message waited behind the bytes the flows still had queued (the figure stands: the receiver measures until that message arrives)`,
+      );
+    }
+  }
+  if (q.rows.length > 0) {
+    notes.push(
+      'qos-cap: measured / cap instead of × direct and × REDIRECT: a capped flow is meant to run at its cap, not at line rate, and neither baseline has a cap, so the ratio to the cap is the figure',
+    );
+  }
+  const flows = q.streams === 1 ? '1 flow' : `${q.streams} flows (iperf3 -P ${q.streams})`;
+  return [
+    `### Bandwidth caps: measured rate / cap, iperf3 unlimited through a capped rule, ${q.seconds} s after ${q.omitSeconds} s omitted, median of ${q.repeats}`,
+    '',
+    `Each cap on 1 flow with the cap on the rule (\`limits = { bandwidth = CAP }\`), and on ${flows} sharing the cap of the rule's owner (\`[owners.bench] limits\`, none on the rule), summed. A cap's bucket starts full (the default burst, ${q.burstSeconds} s of rate) and the unlimited sender empties it at once, so iperf3 --omit leaves the first ${q.omitSeconds} s out of the figure, which the burst would otherwise inflate. Target: measured / cap within ±${pct}. CPU: the edge process's user + system time (all threads, so every shard) over the measured interval; CPU s per Gbit is that over the gigabits carried.`,
+    '',
+    ...table(
+      [
+        'contender',
+        'cap Mbit/s',
+        'flows',
+        'cap on',
+        'received Mbit/s',
+        'measured / cap',
+        'edge CPU % of a core',
+        'CPU s per Gbit',
+      ],
+      rows,
+    ),
+  ];
+}
+
 /** Every section present in `input`, in suite order, and their notes. */
 export function scenarioTables(input: TableInput): ScenarioTables {
   const lines: string[] = [];
@@ -289,5 +356,6 @@ export function scenarioTables(input: TableInput): ScenarioTables {
   if (input.http !== null) add(httpSection(input.http, notes));
   if (input.connectRate !== null) add(connectRateSection(input.connectRate, notes));
   if (input.idleMemory !== null) add(idleSection(input.idleMemory, notes));
+  if (input.qosCap !== undefined && input.qosCap !== null) add(qosCapSection(input.qosCap, notes));
   return { lines, notes };
 }
