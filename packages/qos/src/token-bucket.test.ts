@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKET, RATE_SCALE } from './qos-layout.ts';
-import { charge, configure, costNs, grant, minChunk, refund, take, tokens } from './token-bucket.ts';
+import { charge, configure, costNs, grant, minChunk, quantum, refund, take, tokens } from './token-bucket.ts';
 
 const S = 1_000_000_000n; // ns per second
 const rate = (perSec: number) => BigInt(perSec * RATE_SCALE);
@@ -50,17 +50,26 @@ describe('token bucket (GCRA) with an injected clock', () => {
     expect(tokens(words, 0, t)).toBe(-31_072n);
   });
 
-  it('grant gives what the bucket holds, never less than its minimum chunk, and refunds the unused', () => {
+  it('grant gives what the bucket holds, one quantum at most, never less than its minimum chunk, and refunds the unused', () => {
     const words = bucket(1_000_000, 100_000);
     const t = 10n * S;
     expect(minChunk(rate(1_000_000), costNs(100_000n, rate(1_000_000)))).toBe(10_000n); // 10 ms of rate
-    expect(grant(words, 0, t, 1n << 20n)).toEqual({ granted: 100_000n, waitNs: 0n });
+    // 5 ms of rate is less than the minimum chunk, so a quantum is one minimum chunk.
+    expect(quantum(rate(1_000_000), costNs(100_000n, rate(1_000_000)))).toBe(10_000n);
+    for (let i = 0; i < 10; i++) expect(grant(words, 0, t, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });
     // Empty: waits until 10 ms of rate (the minimum chunk) is there.
     expect(grant(words, 0, t + 5_000_000n, 1n << 20n)).toEqual({ granted: 0n, waitNs: 5_000_000n });
     expect(grant(words, 0, t + 10_000_000n, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });
     // A read that moved 4000 of 10000 gives 6000 back.
     refund(words, 0, 10_000n, 4_000n);
     expect(tokens(words, 0, t + 10_000_000n)).toBe(6_000n);
+  });
+
+  it('a quantum is 5 ms of a fast rate: sharers of one bucket take turns in slices', () => {
+    const gbit = rate(125_000_000);
+    const words = bucket(125_000_000, 125_000_000);
+    expect(quantum(gbit, costNs(125_000_000n, gbit))).toBe(625_000n);
+    expect(grant(words, 0, 10n * S, 1n << 20n).granted).toBe(625_000n);
   });
 
   it('an uncapped bucket grants everything and never waits', () => {

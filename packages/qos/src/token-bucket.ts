@@ -13,6 +13,11 @@ import { BUCKET, NS_PER_RATE_UNIT } from './qos-layout.ts';
 export const MAX_MIN_CHUNK = 16_384n;
 /** A grant is at least this long a stretch of the rate, so slow caps do not wake per byte. */
 const MIN_CHUNK_NS = 10_000_000n;
+/**
+ * A grant is at most this long a stretch of the rate (or the minimum chunk, if larger), so
+ * connections sharing a bucket take turns in slices rather than one taking all it holds.
+ */
+const QUANTUM_NS = 5_000_000n;
 
 /** What `units` cost at `rate` (units per 1000 s), rounded up to a whole nanosecond. */
 export function costNs(units: bigint, rate: bigint): bigint {
@@ -73,6 +78,13 @@ export function minChunk(rate: bigint, limitNs: bigint): bigint {
   return chunk < 1n ? 1n : chunk;
 }
 
+/** The largest grant one request gets: 5 ms of rate, at least the minimum chunk. */
+export function quantum(rate: bigint, limitNs: bigint): bigint {
+  const slice = unitsIn(QUANTUM_NS, rate);
+  const least = minChunk(rate, limitNs);
+  return slice > least ? slice : least;
+}
+
 export interface Grant {
   /** Units granted; 0n means wait `waitNs`. */
   readonly granted: bigint;
@@ -80,14 +92,17 @@ export interface Grant {
 }
 
 /**
- * Partial: grants as many of `want` units as the bucket holds, but not fewer than
- * min(want, minChunk): a bucket holding less answers 0n and how long until it holds that many.
+ * Partial: grants as many of `want` units as the bucket holds, at most one quantum and not
+ * fewer than min(want, minChunk): a bucket holding less answers 0n and how long until it holds
+ * that many.
  * The splice path asks before each read, so it never reads bytes it may not send.
  */
-export function grant(words: BigInt64Array, at: number, now: bigint, want: bigint): Grant {
+export function grant(words: BigInt64Array, at: number, now: bigint, asked: bigint): Grant {
   const rate = Atomics.load(words, at + BUCKET.RATE);
-  if (rate === 0n) return { granted: want, waitNs: 0n };
+  if (rate === 0n) return { granted: asked, waitNs: 0n };
   const limit = Atomics.load(words, at + BUCKET.LIMIT_NS);
+  const most = quantum(rate, limit);
+  const want = asked > most ? most : asked;
   const least = want < minChunk(rate, limit) ? want : minChunk(rate, limit);
   for (;;) {
     const tat = Atomics.load(words, at + BUCKET.TAT_NS);

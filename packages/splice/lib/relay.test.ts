@@ -280,6 +280,35 @@ describe('splice relay', () => {
     await relay.close();
   });
 
+  it('connections sharing an owner cap take turns: each gets a fair share, none waits for the other', async () => {
+    const rate = 4 * MiB; // bytes/s for the owner, shared by two connections
+    const owner = qos.owner(1);
+    qos.configure(owner, { ...NO_LIMITS, bandwidthOut: { bytesPerSec: rate, burstBytes: 256 * 1024 } });
+    const t = await target();
+    const fronts = [await front(t.port, takeRow(), 0, { qosOwner: owner }), await front(t.port, takeRow(), 0, { qosOwner: owner })];
+    const pairs = [await pair(t.server, fronts[0]!), await pair(t.server, fronts[1]!)];
+    const got = [0, 0];
+    pairs.forEach(({ client }, i) => client.on('data', (chunk: Buffer) => { got[i]! += chunk.length; }));
+    // Both targets send far more than the cap lets through in the window watched.
+    for (const { upstream } of pairs) void sendPayload(upstream, 64 * MiB, false).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the burst
+    const start = [...got];
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const moved = got.map((n, i) => n - start[i]!);
+    const total = moved[0]! + moved[1]!;
+    // The sum is the cap (with loopback slack)...
+    expect(total).toBeLessThanOrEqual(rate * 1.5 * 1.1);
+    expect(total).toBeGreaterThan(rate * 1.5 * 0.8);
+    // ...and it is shared: each connection moved at least a third of it.
+    expect(Math.min(...moved)).toBeGreaterThan(total / 3);
+    qos.configure(owner, NO_LIMITS);
+    for (const { client, upstream } of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    for (const f of fronts) await f.close();
+  });
+
   it('counters advance during a long transfer and equal the totals at close', async () => {
     const SIZE = 256 * MiB;
     const row = takeRow();

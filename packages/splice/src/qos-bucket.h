@@ -19,6 +19,10 @@ struct BucketLayout {
 constexpr __int128 kNsPerRateUnit = 1000000000000;  // ns in 1000 s
 constexpr uint64_t kMaxMinChunk = 16384;
 constexpr int64_t kMinChunkNs = 10000000;  // 10 ms of rate
+// The most one grant hands out when it can be had: 5 ms of rate (at least the minimum chunk).
+// Connections sharing a bucket then take turns in slices, instead of the first to wake taking
+// everything the bucket holds while the others wait.
+constexpr int64_t kQuantumNs = 5000000;
 
 inline int64_t Load(const int64_t* word) { return __atomic_load_n(word, __ATOMIC_SEQ_CST); }
 
@@ -40,6 +44,13 @@ inline uint64_t MinChunk(int64_t rate, int64_t limit_ns) {
   return chunk < 1 ? 1 : chunk;
 }
 
+// The largest grant a connection takes at once from this bucket.
+inline uint64_t Quantum(int64_t rate, int64_t limit_ns) {
+  uint64_t quantum = UnitsIn(kQuantumNs, rate);
+  uint64_t least = MinChunk(rate, limit_ns);
+  return quantum > least ? quantum : least;
+}
+
 struct Grant {
   uint64_t granted = 0;  // 0: wait wait_ns
   int64_t wait_ns = 0;
@@ -54,6 +65,8 @@ inline Grant GrantUnits(int64_t* bucket, const BucketLayout& l, int64_t now, uin
     return g;
   }
   const int64_t limit = Load(bucket + l.limit_ns);
+  const uint64_t quantum = Quantum(rate, limit);
+  if (want > quantum) want = quantum;
   const uint64_t min_chunk = MinChunk(rate, limit);
   const uint64_t least = want < min_chunk ? want : min_chunk;
   for (;;) {

@@ -246,11 +246,15 @@ int Relay::Pump(int dir, int* failed_side) {
     }
     size_t len = std::min(allowance, d.pipe.capacity);
     ssize_t n = splice(src, nullptr, d.pipe.wr, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    const bool capped = d.granted_owner || d.granted_rule;
     Settle(dir, n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0) {
       d.in_pipe = static_cast<size_t>(n);
       any_read_ = true;
       short_read = static_cast<size_t>(n) < len;
+      // A capped direction moves one grant per wake and yields: the connections sharing its
+      // bucket (woken by their timers earlier in this loop turn) get their slice first.
+      if (capped) budget = 0;
       continue;
     }
     if (n == 0) {
