@@ -288,7 +288,11 @@ describe('splice relay', () => {
     const fronts = [await front(t.port, takeRow(), 0, { qosOwner: owner }), await front(t.port, takeRow(), 0, { qosOwner: owner })];
     const pairs = [await pair(t.server, fronts[0]!), await pair(t.server, fronts[1]!)];
     const got = [0, 0];
-    pairs.forEach(({ client }, i) => client.on('data', (chunk: Buffer) => { got[i]! += chunk.length; }));
+    for (const [i, { client }] of pairs.entries()) {
+      client.on('data', (chunk: Buffer) => {
+        got[i]! += chunk.length;
+      });
+    }
     // Both targets send far more than the cap lets through in the window watched.
     for (const { upstream } of pairs) void sendPayload(upstream, 64 * MiB, false).catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the burst
