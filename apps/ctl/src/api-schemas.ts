@@ -20,7 +20,8 @@ export const edgeSchema = z.object({
   name: z.string(),
   connected: z.boolean(),
   revoked: z.boolean(),
-  version: z.string().nullish(),
+  // The edge's software or protocol version; null until it has connected.
+  version: z.union([z.string(), z.number()]).nullish(),
   lastSeenAt: timestamp.nullish(),
   enrolledAt: timestamp.nullish(),
   rules: z.number(),

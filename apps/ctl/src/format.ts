@@ -109,7 +109,7 @@ export function formatEdges(edges: readonly Edge[], now: number): string {
       edge.name,
       String(edge.id),
       edgeState(edge),
-      edge.version ?? '-',
+      edge.version === null || edge.version === undefined ? '-' : String(edge.version),
       String(edge.rules),
       formatAge(edge.lastSeenAt, now),
       formatTime(edge.enrolledAt),
