@@ -52,7 +52,8 @@ export class Backoff {
   }
 
   private jitter(ceiling: number): number {
-    const r = Math.min(Math.max(this.random(), 0), 1);
+    const drawn = this.random();
+    const r = Number.isFinite(drawn) ? Math.min(Math.max(drawn, 0), 1) : 0.5;
     const wait = ceiling / 2 + r * (ceiling / 2);
     return Math.round(Math.min(this.maxMs, Math.max(this.minMs, wait)));
   }
