@@ -174,6 +174,11 @@ export interface FakeControlServerOptions {
   readonly certificate?: TestCertificate;
   readonly port?: number;
   readonly statsIntervalMs?: number;
+  /**
+   * 'TLSv1.2': the server's side of the handshake is complete before the client's is, so a
+   * session exists (and would record any byte) before the client decides whether to send.
+   */
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export class FakeControlServer {
@@ -181,6 +186,8 @@ export class FakeControlServer {
   readonly statsIntervalMs: number;
   /** Every connection made, in order (enrollments and sessions alike). */
   readonly sessions: FakeSession[] = [];
+  /** TCP connections accepted, whether or not their TLS handshake completed. */
+  rawConnections = 0;
   answerPings = true;
   onEnroll: (message: Enroll) => ServerMessage = () => ({
     type: 'enrolled',
@@ -197,9 +204,11 @@ export class FakeControlServer {
   private server: Server | null = null;
   private portNumber = 0;
   private readonly waiters: ((session: FakeSession) => void)[] = [];
+  private readonly maxVersion: 'TLSv1.2' | 'TLSv1.3';
 
   private constructor(options: FakeControlServerOptions) {
     this.certificate = options.certificate ?? makeCertificate();
+    this.maxVersion = options.maxVersion ?? 'TLSv1.3';
     this.statsIntervalMs = options.statsIntervalMs ?? 5_000;
     this.portNumber = options.port ?? 0;
   }
@@ -220,11 +229,16 @@ export class FakeControlServer {
 
   /** Starts listening (again, on the same port after close()). */
   async listen(): Promise<void> {
-    const server = createServer({ key: this.certificate.key, cert: this.certificate.cert }, (socket) => {
+    const tls = { key: this.certificate.key, cert: this.certificate.cert, maxVersion: this.maxVersion };
+    const server = createServer(tls, (socket) => {
       const session = new FakeSession(socket, this);
       this.sessions.push(session);
       for (const waiter of this.waiters.splice(0)) waiter(session);
     });
+    server.on('connection', () => {
+      this.rawConnections++;
+    });
+    server.on('tlsClientError', () => {});
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: '127.0.0.1', port: this.portNumber }, () => {
