@@ -16,6 +16,7 @@ import {
   encodeFrame,
   FrameReader,
   fingerprint,
+  formatEnrollUri,
   type PushedRule,
   type ServerMessage,
 } from '@sluice/protocol';
@@ -225,6 +226,11 @@ export class FakeControlServer {
 
   get pin(): string {
     return this.certificate.pin;
+  }
+
+  /** The enrollment URI for this server (with another pin, to test a mismatch). */
+  enrollUri(code: string, pin = this.pin): string {
+    return formatEnrollUri({ host: '127.0.0.1', port: this.port, pin, code });
   }
 
   /** Starts listening (again, on the same port after close()). */
