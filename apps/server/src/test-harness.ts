@@ -10,18 +10,20 @@ import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
+export type JsonBody = any;
+
 export interface TestServer {
   readonly server: SluiceServer;
   readonly dir: string;
   readonly adminToken: string;
   readonly controlPort: number;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
   request(
     method: string,
     url: string,
     body?: unknown,
     token?: string | null,
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: JsonBody }>;
   stop(): Promise<void>;
 }
 
