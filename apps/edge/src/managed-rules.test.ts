@@ -127,7 +127,9 @@ describe('ManagedRules: push -> apply -> results', () => {
     expect(results).toEqual([
       expect.objectContaining({ ruleId: 'r1', state: 'failed', code: 'port_in_use', message: expect.stringContaining(`127.0.0.1:${held}`) }),
     ]);
-    expect(rules.current()).toEqual([expect.objectContaining({ ruleId: 'r1', state: 'failed', code: 'port_in_use' })]);
+    // Not kept: the edge runs only what it acked active.
+    expect(rules.current()).toEqual([]);
+    expect(supervisor.snapshot().filter((r) => r.name === 'held')).toEqual([]);
     await new Promise((resolve) => holder.close(resolve));
     // The server pushes everything again on reconnect: the same rule is retried.
     const again = await rules.push(push([tcpRule('r1', 'held', held, target)], { full: true }));
@@ -190,6 +192,7 @@ describe('ManagedRules: push -> apply -> results', () => {
     const taken = await rules.push(push([tcpRule('r1', 'web', held, target, { revision: 3 })]));
     expect(taken.results[0]).toMatchObject({ revision: 3, state: 'failed', code: 'port_in_use' });
     expect(rules.current()).toEqual([{ ruleId: 'r1', revision: 1, state: 'active' }]);
+    expect(supervisor.snapshot().filter((r) => r.state === 'failed')).toEqual([]);
     expect(await roundTrip(a, 'old revision')).toBe('old revision');
   });
 

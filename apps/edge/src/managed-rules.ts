@@ -10,9 +10,11 @@
 // 4. supervisor.apply(specs, owners) binds; each rule is `active` or `failed` with the data
 //    plane's reason (port_in_use, permission_denied, ...); rules left out are `removed`.
 //
-// A new revision that fails (invalid, clashing, or not bindable) does not take its rule down: the
-// revision that ran before stays (re-applied when the failed attempt had already retired it), as
-// the server keeps the old revision of a rule whose change failed.
+// The edge keeps only rules that run. A new revision that fails (invalid, clashing, or not
+// bindable) does not take its rule down: the revision that ran before stays (re-applied when the
+// failed attempt had already retired it), as the server keeps the old revision of a rule whose
+// change failed. A new rule that fails is dropped, as the server drops it; the server pushes it
+// again if it wants it retried (e.g. in the full push of the next session).
 // Pushes are applied one at a time, in the order they came.
 
 import { formatListen, limitsSchema, listensOverlap, type OwnerSpec, type RuleSpec, ruleSchema, validate } from '@sluice/config';
@@ -115,19 +117,25 @@ export class ManagedRules {
       }
     }
 
-    // 4. Bind.
+    // 4. Bind. A rule that does not come up is not kept: its previous revision goes back if it
+    // had one, otherwise it is dropped, so the edge runs exactly what it acked active (the
+    // server, not the edge, decides whether to push it again).
     let apply = await this.supervisor.apply(specsOf(next), owners);
     let live = this.liveStates();
-    // A failed new revision whose predecessor ran: put the predecessor back.
-    const restore = [...next.values()].filter((entry) => {
-      const before = previous.get(entry.id);
-      return before !== undefined && before !== entry && pushed.get(entry.id) === entry && live.get(entry.spec.name)?.state === 'failed';
-    });
-    if (restore.length > 0) {
-      for (const entry of restore) {
-        const state = live.get(entry.spec.name)!;
-        failures.set(entry.id, { code: state.code ?? 'bind_failed', message: state.message ?? '' });
-        next.set(entry.id, previous.get(entry.id)!);
+    for (let round = 0; round < 2; round++) {
+      const down = [...next.values()].filter((entry) => live.get(entry.spec.name)?.state !== 'active');
+      if (down.length === 0) break;
+      for (const entry of down) {
+        const state = live.get(entry.spec.name);
+        if (!failures.has(entry.id)) {
+          failures.set(entry.id, {
+            code: state?.code ?? 'internal',
+            message: state?.message ?? 'the data plane does not hold this rule',
+          });
+        }
+        const before = previous.get(entry.id);
+        if (round === 0 && before !== undefined && before !== entry) next.set(entry.id, before);
+        else next.delete(entry.id);
       }
       apply = await this.supervisor.apply(specsOf(next), owners);
       live = this.liveStates();
@@ -135,20 +143,26 @@ export class ManagedRules {
     this.entries = next;
     this.owners = owners;
 
-    // 5. One result per rule the push named.
+    // 5. One result per rule the push named, and per rule it took down otherwise.
     const results: RuleResult[] = [];
     for (const [id, revision] of revisions) {
       if (removed.has(id)) continue;
       const failure = failures.get(id);
-      if (failure !== undefined) {
-        results.push({ ruleId: id, revision, state: 'failed', code: failure.code, message: failure.message });
-        continue;
+      const entry = next.get(id);
+      if (failure !== undefined || entry === undefined) {
+        const { code, message } = failure ?? { code: 'internal', message: 'the rule was lost' };
+        results.push({ ruleId: id, revision, state: 'failed', code, message });
+      } else {
+        results.push(resultOf(id, revision, live.get(entry.spec.name)));
       }
-      const entry = next.get(id)!;
-      results.push(resultOf(id, revision, live.get(entry.spec.name)));
     }
     for (const id of removed) {
       results.push({ ruleId: id, revision: previous.get(id)?.revision ?? revisions.get(id) ?? 0, state: 'removed' });
+    }
+    for (const [id, before] of previous) {
+      if (revisions.has(id) || removed.has(id) || next.has(id)) continue;
+      const { code, message } = failures.get(id) ?? { code: 'internal', message: 'the rule was lost' };
+      results.push({ ruleId: id, revision: before.revision, state: 'failed', code, message });
     }
     return { results, apply };
   }
