@@ -22,17 +22,17 @@ export function describeNetworkError(error: unknown): string {
   let cause: unknown = isRecord(error) && 'cause' in error && error.cause !== undefined ? error.cause : error;
   // A host with several addresses (localhost) fails as an AggregateError with an empty message.
   if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
-  if (cause instanceof Error && cause.message !== '') return cause.message;
+  // OpenSSL's messages run to file names and line numbers; its reason is what a person needs.
+  if (isRecord(cause) && typeof cause.reason === 'string' && typeof cause.library === 'string') {
+    return `TLS failed: ${cause.reason} (${String(cause.code)})`;
+  }
+  if (cause instanceof Error && cause.message !== '') return cause.message.trim();
   if (isRecord(cause) && typeof cause.code === 'string') return cause.code;
   return String(cause);
 }
 
 function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'TimeoutError';
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof DOMException && error.name === 'AbortError';
 }
 
 export class ApiClient {
@@ -192,7 +192,6 @@ export class ApiClient {
         { cause: error },
       );
     }
-    if (isAbort(error)) return CtlError.of('server_unreachable', `${what} to ${this.server} was aborted`);
     return CtlError.of(
       'server_unreachable',
       `cannot reach the sluice server at ${this.server}: ${describeNetworkError(error)}`,

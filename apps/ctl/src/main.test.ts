@@ -466,6 +466,26 @@ describe('rule-stats', () => {
     expect(objects.map((stats) => stats.bytesIn)).toEqual([1536, 4096]);
   });
 
+  it('--watch ends quietly with 0 when its reader goes away (| head)', async ({ stub }) => {
+    const child = start(['rule-stats', 'r1', '--watch'], {
+      SLUICE_SERVER: stub.url,
+      SLUICE_TOKEN: ADMIN_TOKEN,
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+    child.stdout?.destroy();
+    await stub.streamOpened();
+    // Lines until a write fails: the first may still fit the pipe's buffer before it is seen closed.
+    const timer = setInterval(() => stub.emitStats(ruleStats('r1')), 50);
+    const code = await exited.finally(() => clearInterval(timer));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('--watch fails with not_found (13) for an unknown rule, before streaming', async ({ stub }) => {
     const run = await ctl(stub, ['rule-stats', 'r404', '--watch']);
     expect(run.code).toBe(13);

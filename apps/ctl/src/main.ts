@@ -7,6 +7,12 @@ import { enableCompileCache } from 'node:module';
 enableCompileCache();
 const { runCli } = await import('./cli.ts');
 
+// `sluicectl rule-stats ID --watch | head -3`: a reader that went away ends sluicectl quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
