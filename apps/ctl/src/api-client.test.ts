@@ -55,7 +55,7 @@ describe('describeNetworkError', () => {
 });
 
 describe('ApiClient against a plain HTTP server', () => {
-  it('names the server when https:// meets plain HTTP (server_unreachable)', async () => {
+  it('names the server when https:// meets plain HTTP, or when the answer is not the API', async () => {
     const server = createServer((_request, response) => response.end('hi'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -75,6 +75,13 @@ describe('ApiClient against a plain HTTP server', () => {
       expect((plain as CtlError).message).toBe(
         `the sluice server at http://127.0.0.1:${port}/ answered GET /v1/edges with a body that is not JSON`,
       );
+      const events = client(`http://127.0.0.1:${port}`).events(
+        '/v1/stats/stream',
+        new AbortController().signal,
+      );
+      const stream = await events.next().catch((caught: unknown) => caught);
+      expect((stream as CtlError).code).toBe('bad_response');
+      expect((stream as CtlError).message).toMatch(/with no content type, not text\/event-stream$/);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -115,8 +115,13 @@ export class ApiClient {
       const parsed = this.#json(await response.text());
       throw this.#httpError(what, response, parsed);
     }
-    if (response.body === null) {
-      throw CtlError.of('bad_response', `${this.#who()} answered ${what} without a body`);
+    const type = response.headers.get('content-type') ?? '';
+    if (response.body === null || !type.startsWith('text/event-stream')) {
+      await response.body?.cancel();
+      throw CtlError.of(
+        'bad_response',
+        `${this.#who()} answered ${what} with ${type === '' ? 'no content type' : type}, not text/event-stream`,
+      );
     }
     const parser = new SseParser();
     const decoder = new TextDecoder();
