@@ -38,20 +38,7 @@ async function serve(options: {
     // The only time the token exists outside its holder's hands: the store keeps its hash.
     process.stdout.write(`admin token: ${server.adminToken}\n`);
   }
-  const { control, api, metrics } = server.addresses;
-  logger.info(
-    {
-      dataDir: server.dataDir.path,
-      control: `${control.address}:${control.port}`,
-      api: `${api.address}:${api.port}`,
-      metrics: `${metrics.address}:${metrics.port}`,
-      advertise: `${config.advertise.host}:${config.advertise.port}`,
-      fingerprint: server.certificate.fingerprint,
-      ackTimeoutMs: config.ackTimeoutMs,
-      statsIntervalMs: config.statsIntervalMs,
-    },
-    'sluice-server ready',
-  );
+  // Signals are handled before the ready line: whoever waits for it may stop the server at once.
   let signals = 0;
   const stop = (signal: string): void => {
     signals += 1;
@@ -67,6 +54,20 @@ async function serve(options: {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const { control, api, metrics } = server.addresses;
+  logger.info(
+    {
+      dataDir: server.dataDir.path,
+      control: `${control.address}:${control.port}`,
+      api: `${api.address}:${api.port}`,
+      metrics: `${metrics.address}:${metrics.port}`,
+      advertise: `${server.advertise.host}:${server.advertise.port}`,
+      fingerprint: server.certificate.fingerprint,
+      ackTimeoutMs: config.ackTimeoutMs,
+      statsIntervalMs: config.statsIntervalMs,
+    },
+    'sluice-server ready',
+  );
 }
 
 async function backup(options: { dataDir: string; out: string }): Promise<void> {

@@ -34,6 +34,9 @@ export const DEFAULTS = {
 
 /** `host:port` (IPv6 in brackets) to its parts. @throws RangeError naming the problem. */
 export function parseHostPort(text: string): HostPort {
+  // Port 0 asks the kernel for a free port (tests, side-by-side servers); the ready log line
+  // says which one it gave. parseListen is for rule listens, where 0 makes no sense.
+  if (/:0$/.test(text)) return { ...parseHostPort(`${text.slice(0, -1)}1`), port: 0 };
   const listen = parseListen(text);
   if (listen.portLo !== listen.portHi)
     throw new RangeError(`${JSON.stringify(text)} is a port range; give one port`);

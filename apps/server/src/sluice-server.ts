@@ -16,7 +16,7 @@ import { ServerError } from './errors.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
-import type { ServerConfig } from './server-config.ts';
+import type { HostPort, ServerConfig } from './server-config.ts';
 import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 import { Store } from './store/store.ts';
 
@@ -44,6 +44,8 @@ export class SluiceServer {
   readonly metrics: ServerMetrics;
   readonly statsHub: StatsHub;
   readonly addresses: ListenAddresses;
+  /** Where enrollment URIs tell edges to connect. */
+  readonly advertise: HostPort;
   /** The admin token when this start made the admin user; it is never shown again. */
   readonly adminToken: string | null;
   private readonly lock: StoreLock;
@@ -60,6 +62,7 @@ export class SluiceServer {
     metrics: ServerMetrics;
     statsHub: StatsHub;
     addresses: ListenAddresses;
+    advertise: HostPort;
     adminToken: string | null;
     lock: StoreLock;
     metricsServer: Server;
@@ -73,6 +76,7 @@ export class SluiceServer {
     this.metrics = parts.metrics;
     this.statsHub = parts.statsHub;
     this.addresses = parts.addresses;
+    this.advertise = parts.advertise;
     this.adminToken = parts.adminToken;
     this.lock = parts.lock;
     this.metricsServer = parts.metricsServer;
@@ -117,6 +121,11 @@ export class SluiceServer {
       const rules = new RuleService({ store, control, logger });
       const controlAddress = await control.listen(config.control.host, config.control.port);
       cleanup.unshift(() => controlServer.close());
+      // Port 0 lets the kernel pick the control port; the URI must carry the one it picked.
+      const advertise: HostPort = {
+        host: config.advertise.host,
+        port: config.advertise.port === 0 ? controlAddress.port : config.advertise.port,
+      };
       const api = await buildApi({
         store,
         control,
@@ -124,10 +133,7 @@ export class SluiceServer {
         statsHub,
         metrics,
         logger,
-        advertise: {
-          host: config.advertise.host,
-          port: config.advertise.port === 0 ? controlAddress.port : config.advertise.port,
-        },
+        advertise,
         fingerprint: certificate.fingerprint,
       });
       cleanup.unshift(() => api.close());
@@ -154,6 +160,7 @@ export class SluiceServer {
         metrics,
         statsHub,
         addresses: { control: controlAddress, api: apiAddress, metrics: metricsAddress },
+        advertise,
         adminToken,
         lock,
         metricsServer,

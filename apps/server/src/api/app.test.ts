@@ -43,13 +43,20 @@ describe('errors', () => {
 
 describe('auth', () => {
   it('healthz needs no token', async () => {
-    expect(await test.request('GET', '/healthz', undefined, null)).toEqual({ status: 200, body: { ok: true } });
+    expect(await test.request('GET', '/healthz', undefined, null)).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
   });
 
   it('refuses no token, a malformed header, and unknown or revoked tokens with 401 unauthorized', async () => {
     const missing = await test.request('GET', '/v1/edges', undefined, null);
     expect(missing).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
-    const malformed = await test.server.api.inject({ method: 'GET', url: '/v1/edges', headers: { authorization: 'Basic abc' } });
+    const malformed = await test.server.api.inject({
+      method: 'GET',
+      url: '/v1/edges',
+      headers: { authorization: 'Basic abc' },
+    });
     expect(malformed.statusCode).toBe(401);
     expect((await test.request('GET', '/v1/edges', undefined, 'slt_nope')).status).toBe(401);
     const { store } = test.server;
@@ -58,7 +65,9 @@ describe('auth', () => {
     expect((await test.request('GET', '/v1/edges', undefined, token)).status).toBe(200);
     store.revokeToken(id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).body.error.code).toBe('unauthorized');
-    const metrics = await test.server.metrics.registry.getSingleMetricAsString('sluice_server_auth_failures_total');
+    const metrics = await test.server.metrics.registry.getSingleMetricAsString(
+      'sluice_server_auth_failures_total',
+    );
     expect(metrics).toMatch(/reason="missing_token"} [1-9]/);
     expect(metrics).toMatch(/reason="unknown_token"} [1-9]/);
   });
@@ -66,7 +75,12 @@ describe('auth', () => {
   it('audits denials with who, what and from where', async () => {
     await test.request('POST', '/v1/enrollments', { edge: 'x' }, alice);
     const audit = await test.request('GET', '/v1/audit?limit=1');
-    expect(audit.body.entries[0]).toMatchObject({ user: 'alice', action: 'enrollment.create', outcome: 'forbidden', from: '127.0.0.1' });
+    expect(audit.body.entries[0]).toMatchObject({
+      user: 'alice',
+      action: 'enrollment.create',
+      outcome: 'forbidden',
+      from: '127.0.0.1',
+    });
     expect(Date.parse(audit.body.entries[0].at)).toBeGreaterThan(0);
   });
 
@@ -93,9 +107,21 @@ describe('bad requests store nothing', () => {
     ['a body that is not an object', '[1, 2]', /^body: expected a table/],
     ['no edge', { rule: RULE }, /^edge: required key is missing/],
     ['an unknown top-level key', { edge: 'edge-01', rule: RULE, edgee: 1 }, /unknown key "edgee"/],
-    ['an invalid listen', { edge: 'edge-01', rule: { ...RULE, listen: '127.0.0.1:99999' } }, /^rule\.listen: /],
-    ['a misspelt rule key', { edge: 'edge-01', rule: { ...RULE, targetz: [] } }, /^rule\.targetz: unknown key "targetz"; did you mean "targets"\?/],
-    ['no targets', { edge: 'edge-01', rule: { name: 'x', listen: '127.0.0.1:1' } }, /^rule\.targets: required key is missing/],
+    [
+      'an invalid listen',
+      { edge: 'edge-01', rule: { ...RULE, listen: '127.0.0.1:99999' } },
+      /^rule\.listen: /,
+    ],
+    [
+      'a misspelt rule key',
+      { edge: 'edge-01', rule: { ...RULE, targetz: [] } },
+      /^rule\.targetz: unknown key "targetz"; did you mean "targets"\?/,
+    ],
+    [
+      'no targets',
+      { edge: 'edge-01', rule: { name: 'x', listen: '127.0.0.1:1' } },
+      /^rule\.targets: required key is missing/,
+    ],
     ['a rule that is not a table', { edge: 'edge-01', rule: 'web' }, /^rule: /],
   ])('POST /v1/rules with %s is 400 bad_request naming the field', async (_what, body, message) => {
     const before = snapshot();
@@ -143,20 +169,33 @@ describe('rules', () => {
   it('a user pushes a rule it owns; 201 with the owner', async () => {
     const response = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE }, alice);
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ owner: 'alice', state: 'active', rule: { ...RULE, owner: 'alice' } });
+    expect(response.body).toMatchObject({
+      owner: 'alice',
+      state: 'active',
+      rule: { ...RULE, owner: 'alice' },
+    });
     expect(Date.parse(response.body.createdAt)).toBeGreaterThan(0);
     ruleId = response.body.id;
   });
 
   it('409 port_in_use for an overlapping listen and name_taken for a used name; nothing stored', async () => {
     const before = snapshot();
-    const overlap = await test.request('POST', '/v1/rules', { edge: edgeId, rule: { ...RULE, name: 'other', listen: '0.0.0.0:18080' } });
+    const overlap = await test.request('POST', '/v1/rules', {
+      edge: edgeId,
+      rule: { ...RULE, name: 'other', listen: '0.0.0.0:18080' },
+    });
     expect(overlap.status).toBe(409);
     expect(overlap.body.error).toMatchObject({ code: 'port_in_use' });
     expect(overlap.body.error.message).toContain(ruleId);
-    const range = await test.request('POST', '/v1/rules', { edge: edgeId, rule: { ...RULE, name: 'range', listen: '127.0.0.1:18000-18100' } });
+    const range = await test.request('POST', '/v1/rules', {
+      edge: edgeId,
+      rule: { ...RULE, name: 'range', listen: '127.0.0.1:18000-18100' },
+    });
     expect(range.body.error.code).toBe('port_in_use');
-    const name = await test.request('POST', '/v1/rules', { edge: edgeId, rule: { ...RULE, listen: '127.0.0.1:18099' } });
+    const name = await test.request('POST', '/v1/rules', {
+      edge: edgeId,
+      rule: { ...RULE, listen: '127.0.0.1:18099' },
+    });
     expect(name.status).toBe(409);
     expect(name.body.error.code).toBe('name_taken');
     expect(snapshot()).toEqual(before);
@@ -178,7 +217,12 @@ describe('rules', () => {
       expect(response.status, `${method} ${url}`).toBe(403);
       expect(response.body.error.code).toBe('forbidden');
     }
-    const forOther = await test.request('POST', '/v1/rules', { edge: 'edge-01', owner: 'alice', rule: { ...RULE, name: 'b', listen: '127.0.0.1:18200' } }, bob);
+    const forOther = await test.request(
+      'POST',
+      '/v1/rules',
+      { edge: 'edge-01', owner: 'alice', rule: { ...RULE, name: 'b', listen: '127.0.0.1:18200' } },
+      bob,
+    );
     expect(forOther.body.error.code).toBe('forbidden');
     expect(snapshot()).toEqual(before);
   });
@@ -209,14 +253,19 @@ describe('rules', () => {
 
   it('404 not_found for unknown edges, rules and routes', async () => {
     const before = snapshot();
-    expect((await test.request('POST', '/v1/rules', { edge: 'nope', rule: RULE })).body.error.code).toBe('not_found');
+    expect((await test.request('POST', '/v1/rules', { edge: 'nope', rule: RULE })).body.error.code).toBe(
+      'not_found',
+    );
     expect((await test.request('GET', '/v1/rules/r_000000000000')).body.error.code).toBe('not_found');
     expect((await test.request('PUT', '/v1/rules/r_000000000000', { rule: RULE })).status).toBe(404);
     expect((await test.request('DELETE', '/v1/rules/r_000000000000')).status).toBe(404);
     expect((await test.request('GET', '/v1/edges/nope')).status).toBe(404);
     expect((await test.request('GET', '/v1/rules?edge=nope')).status).toBe(404);
     const route = await test.request('GET', '/v1/nothing');
-    expect(route).toEqual({ status: 404, body: { error: { code: 'not_found', message: 'no route GET /v1/nothing' } } });
+    expect(route).toEqual({
+      status: 404,
+      body: { error: { code: 'not_found', message: 'no route GET /v1/nothing' } },
+    });
     expect(snapshot()).toEqual(before);
   });
 
@@ -232,7 +281,13 @@ describe('edges', () => {
     await test.request('POST', '/v1/enrollments', { edge: 'edge-02' });
     const list = await test.request('GET', '/v1/edges', undefined, alice);
     expect(list.body.edges.map((e: { name: string }) => e.name)).toEqual(['edge-01', 'edge-02']);
-    expect(list.body.edges[0]).toMatchObject({ id: edgeId, connected: true, revoked: false, version: 1, rules: 1 });
+    expect(list.body.edges[0]).toMatchObject({
+      id: edgeId,
+      connected: true,
+      revoked: false,
+      version: 1,
+      rules: 1,
+    });
     expect(Object.keys(list.body.edges[0]).sort()).toEqual(
       ['connected', 'enrolledAt', 'id', 'lastSeenAt', 'name', 'revoked', 'rules', 'version'].sort(),
     );
@@ -257,7 +312,10 @@ describe('edges', () => {
   });
 
   it('audits every change', async () => {
-    const entries = (await test.request('GET', '/v1/audit?limit=200')).body.entries as Array<{ action: string; outcome: string }>;
+    const entries = (await test.request('GET', '/v1/audit?limit=200')).body.entries as Array<{
+      action: string;
+      outcome: string;
+    }>;
     const actions = new Set(entries.map((e) => `${e.action} ${e.outcome}`));
     for (const expected of [
       'enrollment.create ok',
