@@ -1,6 +1,7 @@
 // The control session client against a fake server of our own (real TLS on 127.0.0.1, a
 // self-signed certificate, packages/protocol frames), with a stub edge behind it.
 
+import type { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/protocol';
 import pino from 'pino';
@@ -83,10 +84,9 @@ function nextEvent<K extends keyof ControlClientEvents>(
 ): Promise<ControlClientEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${String(event)} event within ${timeoutMs} ms`)), timeoutMs);
-    // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's typed once() needs the tuple spread
-    (emitter.once as any)(event, (...args: ControlClientEvents[K]) => {
+    (emitter as EventEmitter).once(event, (...args: unknown[]) => {
       clearTimeout(timer);
-      resolve(args);
+      resolve(args as ControlClientEvents[K]);
     });
   });
 }
@@ -230,6 +230,17 @@ describe('ControlClient', () => {
     expect(c.connected).toBe(false);
   });
 
+  it('a live session ended with refused edge_revoked stops the client too', async () => {
+    const c = startClient(new StubEdge());
+    const session = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    const revoked = nextEvent(c, 'revoked');
+    session.send({ type: 'refused', code: 'edge_revoked', message: 'revoked just now' });
+    expect((await revoked)[0].code).toBe('edge_revoked');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.sessions.length).toBe(1);
+  });
+
   it('does not send a byte to a server whose certificate does not match the pin, and keeps trying', async () => {
     await server.close();
     server = await FakeControlServer.start({ certificate, maxVersion: 'TLSv1.2' });
@@ -263,7 +274,8 @@ describe('ControlClient', () => {
     const second = await server.nextSession(1);
     await nextEvent(c, 'connected');
     open();
-    await nextEvent(c, 'acked');
+    const [acked] = await nextEvent(c, 'acked');
+    expect(acked).toMatchObject({ pushId: 1, sent: false });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(second.messages.filter((m) => m.type === 'ack')).toEqual([]);
   });

@@ -61,8 +61,8 @@ export interface ControlClientEvents {
   refused: [info: { code: string; message: string }];
   /** The server refused hello with edge_revoked: the client has stopped. */
   revoked: [error: EdgeError];
-  /** A push was applied and acked. */
-  acked: [info: { pushId: number; results: RuleResult[] }];
+  /** A push was applied; `sent`: its ack went out (false when its session had ended meanwhile). */
+  acked: [info: { pushId: number; results: RuleResult[]; sent: boolean }];
   stats: [info: { seq: number; rules: RuleStats[] }];
 }
 
@@ -185,10 +185,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
 
   private onRefused(channel: ControlChannel, code: string, message: string): void {
-    if (this.welcomed) {
-      channel.close('protocol_error', 'refused after welcome');
-      return;
-    }
+    // Normally the answer to hello; a server may also end a live session this way (a revoke).
     this.refusedNow = true;
     this.emit('refused', { code, message });
     if (code === 'edge_revoked') {
@@ -207,8 +204,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     // (the server pushes everything again on the next session).
     this.pushes = this.pushes.then(async () => {
       const results = await this.options.handler.push(push);
+      const sent = channel.open;
       channel.send({ type: 'ack', pushId: push.pushId, results });
-      this.emit('acked', { pushId: push.pushId, results });
+      if (!sent) this.options.log.info({ push_id: push.pushId }, 'push applied after its session ended; ack dropped');
+      this.emit('acked', { pushId: push.pushId, results, sent });
     });
     this.pushes = this.pushes.catch((err: unknown) => {
       this.options.log.error({ err: String(err), push_id: push.pushId }, 'push could not be applied');
@@ -254,7 +253,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   ): void {
     // After a refusal the server will most likely refuse again: wait the longest.
     const retryInMs = this.running ? (refused ? this.backoff.atMax() : this.backoff.next()) : null;
-    const msg = welcomed ? 'control disconnected' : refused ? 'control refused' : 'control connect failed';
+    const msg = refused ? 'control refused' : welcomed ? 'control disconnected' : 'control connect failed';
     this.options.log[level]({ server: this.server, reason: end.reason, detail: end.detail, retry_in_ms: retryInMs }, msg);
     this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs, welcomed });
     if (retryInMs !== null) this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
