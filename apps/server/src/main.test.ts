@@ -111,6 +111,32 @@ describe('sluice-server serve', { timeout: 60_000 }, () => {
   });
 });
 
+describe('sluice-server user', { timeout: 60_000 }, () => {
+  it('adds a user beside a running server; its token works at once, for its own rules only', async () => {
+    const data = join(root, 'data');
+    const running = await serve(data);
+    const added = await run(['user', 'add', 'alice', '--data-dir', data]);
+    expect(added.code).toBe(0);
+    const token = /^token: (slt_\S+)$/m.exec(added.stdout)?.[1];
+    const audit = await fetch(`http://${running.api}/v1/audit`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(audit.status).toBe(403);
+    const rules = await fetch(`http://${running.api}/v1/rules`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await rules.json()).toEqual({ rules: [] });
+    const again = await run(['user', 'add', 'alice', '--data-dir', data]);
+    expect(again.code).toBe(SERVER_ERRORS.name_taken.exitCode);
+    expect(again.stderr).toMatch(/^name_taken: user alice already exists/);
+    expect((await run(['user', 'token', 'alice', '--data-dir', data])).stdout).toMatch(/^token: slt_/);
+    expect((await run(['user', 'token', 'bob', '--data-dir', data])).code).toBe(
+      SERVER_ERRORS.not_found.exitCode,
+    );
+    await stop(running);
+  });
+});
+
 describe('sluice-server backup and restore', { timeout: 60_000 }, () => {
   it('backs up a running server, and restores only where asked to', async () => {
     const data = join(root, 'data');

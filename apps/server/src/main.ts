@@ -10,6 +10,7 @@ import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
 import { acquireStoreLock } from './store-lock.ts';
+import { addToken, addUser } from './users.ts';
 import { versionLine } from './version.ts';
 
 function fail(error: unknown): never {
@@ -133,5 +134,36 @@ program
   .requiredOption('-i, --in <file>', 'backup file to restore')
   .option('--force', 'replace a database the data dir already holds')
   .action((options) => restore(options).catch(fail));
+
+const users = program.command('user').description('API users and their tokens (works while the server runs)');
+
+users
+  .command('add <name>')
+  .description('make a user and print its first token')
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .option('--role <role>', 'user (its own rules only) or admin', 'user')
+  .action((name: string, options: { dataDir: string; role: string }) => {
+    try {
+      if (options.role !== 'user' && options.role !== 'admin') {
+        throw new ServerError('usage', `--role: "${options.role}" is not "user" or "admin"`);
+      }
+      const token = addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
+      process.stdout.write(`token: ${token}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+users
+  .command('token <name>')
+  .description('make another token for a user and print it')
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .action((name: string, options: { dataDir: string }) => {
+    try {
+      process.stdout.write(`token: ${addToken(openDataDir(options.dataDir, { create: false }), name)}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
 
 await program.parseAsync();
