@@ -58,7 +58,8 @@ export const ruleListSchema = z.object({ rules: z.array(ruleSchema) });
 
 export const ruleStatsSchema = z.object({
   rule: id,
-  at: timestamp,
+  /** When the edge last reported; null until a report has mentioned the rule (all zeros then). */
+  at: timestamp.nullable(),
   bytesIn: z.number(),
   bytesOut: z.number(),
   connectionsTotal: z.number(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Edge, Rule, RuleStats } from './api-schemas.ts';
+import { type Edge, type Rule, type RuleStats, ruleStatsSchema } from './api-schemas.ts';
 import {
   formatAge,
   formatBytes,
@@ -170,6 +170,12 @@ describe('tables', () => {
     expect(formatStatsLine(STATS)).toBe(
       '2026-03-01 12:00:00Z  in 12.0 Mbit/s  out 1.00 kbit/s  active 3  conns 120  rejected 1  errors 0  total 1.50 KiB in / 5.00 GiB out',
     );
+  });
+
+  it('shows the stats of a rule no report has mentioned yet', () => {
+    const fresh = ruleStatsSchema.parse({ ...STATS, at: null, bytesIn: 0, bytesInPerSec: 0 });
+    expect(formatStatsLine(fresh)).toMatch(/^-  in 0 bit\/s  out /);
+    expect(formatStats(fresh)).toMatch(/^at\s+-$/m);
   });
 
   it('shows an enrollment with the command to run on the edge', () => {
