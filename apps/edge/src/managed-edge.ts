@@ -142,7 +142,10 @@ export class ManagedEdge {
   }
 
   private onRevoked(error: EdgeError): void {
-    this.log.error({ err: error.toData() }, 'edge revoked: draining and exiting; enroll again to manage this host');
+    this.log.error(
+      { reason: error.code, detail: error.message, exit_code: REVOKED_EXIT_CODE },
+      'edge revoked: draining and exiting; enroll again to manage this host',
+    );
     if (!this.options.ownProcess) {
       void this.stop();
       return;
