@@ -174,7 +174,7 @@ describe('tables', () => {
 
   it('shows the stats of a rule no report has mentioned yet', () => {
     const fresh = ruleStatsSchema.parse({ ...STATS, at: null, bytesIn: 0, bytesInPerSec: 0 });
-    expect(formatStatsLine(fresh)).toMatch(/^-  in 0 bit\/s  out /);
+    expect(formatStatsLine(fresh).startsWith('-  in 0 bit/s  out ')).toBe(true);
     expect(formatStats(fresh)).toMatch(/^at\s+-$/m);
   });
 
