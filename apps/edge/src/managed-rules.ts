@@ -101,16 +101,18 @@ export class ManagedRules {
     const previous = this.entries;
     const removed = new Set(push.full ? [...previous.keys()].filter((id) => !revisions.has(id)) : push.remove);
     for (const id of removed) if (!push.full) pushed.delete(id);
-    const order = [...previous.keys(), ...pushed.keys()].filter((id, i, all) => all.indexOf(id) === i && !removed.has(id));
+    const order = [...new Set([...previous.keys(), ...pushed.keys()])].filter((id) => !removed.has(id));
 
     // 3. Clashes inside the set, checked in that order.
     const next = new Map<string, RuleEntry>();
+    const accepted: RuleEntry[] = [];
     for (const id of order) {
       const candidates = [pushed.get(id), previous.get(id)].filter((entry): entry is RuleEntry => entry !== undefined);
       for (const entry of candidates) {
-        const clash = clashWith(entry, [...next.values()]);
+        const clash = clashWith(entry, accepted);
         if (clash === null) {
           next.set(id, entry);
+          accepted.push(entry);
           break;
         }
         if (entry === pushed.get(id)) failures.set(id, clash);
