@@ -3,7 +3,7 @@
 // session of each edge, pushes rules (the full set on connect, changes after), records what
 // acks say about each rule, and folds stats reports into per-rule totals.
 
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
 import type { Logger } from 'pino';
@@ -56,6 +56,8 @@ export class ControlServer {
   /** The established session of each edge: at most one, the newest. */
   private readonly sessions = new Map<string, EdgeSession>();
   private readonly open = new Set<EdgeSession>();
+  /** Every TCP connection, mid-handshake or answered and closing too: close() ends them all. */
+  private readonly sockets = new Set<Socket>();
   private readonly handlers: SessionHandlers;
 
   constructor(options: ControlServerOptions) {
@@ -74,6 +76,10 @@ export class ControlServer {
       cert: options.cert,
       minVersion: 'TLSv1.2',
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('secureConnection', (socket: TLSSocket) => {
       const session = new EdgeSession(socket, this.handlers, this.logger, options.timings ?? DEFAULT_TIMINGS);
@@ -106,6 +112,7 @@ export class ControlServer {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of [...this.open]) session.close('server_stopping');
+    for (const socket of this.sockets) socket.destroy();
     if (this.server.listening) await closed;
   }
 
