@@ -1,32 +1,88 @@
-// sluice-edge: the standalone edge (TOML file) and its checks.
+// sluice-edge: the standalone edge (TOML file), the managed edge (credential bundle from
+// `enroll`), and their checks.
 
 import { Command } from 'commander';
-import { ConfigError, loadStandaloneConfig } from '@sluice/config';
+import { ConfigError, loadStandaloneConfig, parseListen } from '@sluice/config';
+import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
+import { enroll } from './enroll.ts';
+import { EdgeError } from './errors.ts';
 import { createLogger } from './logger.ts';
+import { ManagedEdge } from './managed-edge.ts';
 import { StandaloneEdge } from './standalone-edge.ts';
 import { versionLine } from './version.ts';
 
-const program = new Command('sluice-edge')
-  .description('sluice edge: relays TCP from listen addresses to targets, sharded over worker threads')
-  .option('-c, --config <file>', 'standalone config (TOML)')
-  .option('--check', 'validate the config and exit: 0 valid, 2 invalid')
-  .option('-V, --version', 'print the version, the Node version and the relay path')
-  .helpOption('-h, --help', 'show this help')
-  .showHelpAfterError();
-
-program.parse();
-const options = program.opts<{ config?: string; check?: boolean; version?: boolean }>();
-
-if (options.version) {
-  process.stdout.write(`${versionLine()}\n`);
-  process.exit(0);
-}
-if (!options.config) {
-  process.stderr.write('error usage: --config FILE is required (see sluice-edge --help)\n');
-  process.exit(2);
+interface MainOptions {
+  config?: string;
+  bundle?: string;
+  shards?: string;
+  metrics?: string;
+  drainTimeout?: string;
+  check?: boolean;
+  version?: boolean;
 }
 
-try {
+const MAX_SHARDS = 256;
+const MAX_DRAIN_TIMEOUT_SECS = 86_400;
+
+function usage(reason: string): EdgeError {
+  return new EdgeError('usage', { reason: `${reason} (see sluice-edge --help)` });
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function parseShards(text: string): number {
+  const shards = Number(text);
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw usage(`--shards ${text}: expected 1..${MAX_SHARDS}`);
+  return shards;
+}
+
+function parseMetrics(text: string): { host: string; port: number } {
+  try {
+    const listen = parseListen(text);
+    if (listen.portLo !== listen.portHi) throw new RangeError('metrics listens on one port, not a range');
+    return { host: listen.host, port: listen.portLo };
+  } catch (err) {
+    if (err instanceof RangeError) throw usage(`--metrics ${text}: ${err.message}`);
+    throw err;
+  }
+}
+
+function parseDrainTimeout(text: string): number {
+  const secs = Number(text);
+  if (!Number.isFinite(secs) || secs < 0 || secs > MAX_DRAIN_TIMEOUT_SECS) {
+    throw usage(`--drain-timeout ${text}: expected seconds, 0..${MAX_DRAIN_TIMEOUT_SECS}`);
+  }
+  return secs;
+}
+
+async function runEdge(options: MainOptions): Promise<void> {
+  if (options.version) {
+    process.stdout.write(`${versionLine()}\n`);
+    process.exit(0);
+  }
+  if (options.config && options.bundle) throw usage('--config and --bundle exclude each other');
+  if (options.bundle) {
+    if (options.check) throw usage('--check validates a --config file');
+    const bundle = await readBundleFile(options.bundle);
+    const edge = new ManagedEdge(
+      {
+        bundle,
+        shards: options.shards === undefined ? null : parseShards(options.shards),
+        metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
+        drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
+        ownProcess: true,
+      },
+      createLogger(),
+    );
+    await edge.start();
+    return;
+  }
+  if (!options.config) throw usage('--config FILE or --bundle FILE is required');
+  for (const flag of ['shards', 'metrics', 'drainTimeout'] as const) {
+    if (options[flag] !== undefined) throw usage(`--${flag === 'drainTimeout' ? 'drain-timeout' : flag} goes with --bundle; with --config, set it in the file`);
+  }
   const config = await loadStandaloneConfig(options.config);
   if (options.check) {
     process.stdout.write(`config ok: ${config.file} (${config.rules.length} rules)\n`);
@@ -34,10 +90,45 @@ try {
   }
   const edge = new StandaloneEdge(config, createLogger());
   await edge.start();
+}
+
+async function runEnroll(uri: string, options: { bundle: string; force?: boolean }): Promise<void> {
+  const { file, bundle } = await enroll(uri, { bundleFile: options.bundle, force: options.force ?? false });
+  process.stdout.write(
+    `enrolled as edge ${JSON.stringify(bundle.name)} (id ${bundle.edgeId}) with ${bundle.server.host}:${bundle.server.port}\n` +
+      `bundle written to ${file} (mode 0600; it holds the edge secret)\n` +
+      `start the edge with: sluice-edge --bundle ${shellQuote(file)}\n`,
+  );
+}
+
+const program = new Command('sluice-edge')
+  .description('sluice edge: relays TCP and UDP from listen addresses to targets, sharded over worker threads')
+  .enablePositionalOptions()
+  .option('-c, --config <file>', 'run standalone from a config file (TOML)')
+  .option('-b, --bundle <file>', 'run managed by a sluice-server, from the bundle `enroll` wrote')
+  .option('--shards <n>', 'managed: shards (worker threads); default: available cores')
+  .option('--metrics <host:port>', 'managed: serve /metrics and /healthz here')
+  .option('--drain-timeout <secs>', 'managed: how long connections may finish at shutdown (default 30)')
+  .option('--check', 'validate the config and exit: 0 valid, 2 invalid')
+  .option('-V, --version', 'print the version, the Node version and the relay path')
+  .helpOption('-h, --help', 'show this help')
+  .showHelpAfterError()
+  .action((options: MainOptions) => runEdge(options));
+
+program
+  .command('enroll')
+  .description('redeem a one-time enrollment code and write the credential bundle (mode 0600)')
+  .argument('<uri>', "the server's enrollment URI: sluice://HOST:PORT/enroll?pin=SHA256&code=CODE")
+  .option('-b, --bundle <file>', 'where to write the bundle', DEFAULT_BUNDLE_FILE)
+  .option('--force', 'replace an existing bundle file')
+  .action((uri: string, options: { bundle: string; force?: boolean }) => runEnroll(uri, options));
+
+try {
+  await program.parseAsync();
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof EdgeError) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exit(2);
+    process.exit(err.exitCode);
   }
   throw err;
 }

@@ -1,0 +1,135 @@
+// The control-plane bench: its pure helpers, and one `--quick` run of the real CLI end to end (a
+// real sluice-server and sluice-edge, ten simulated edges) whose report is checked for shape and
+// consistency. Not a measurement: nothing here judges a speed.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
+import { percentile, summarizeLatency } from './latency.ts';
+import { parseLogLine } from './logged-process.ts';
+import { PortSource } from './plan.ts';
+import { tenths } from './real-edge.ts';
+import type { ControlPlaneReport } from './report.ts';
+
+describe('control-plane bench helpers', () => {
+  it('reads percentiles at nearest rank', () => {
+    const sorted = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect(percentile(sorted, 0.5)).toBe(500);
+    expect(percentile(sorted, 0.99)).toBe(990);
+    expect(percentile(sorted, 1)).toBe(1000);
+    expect(percentile([7], 0.99)).toBe(7);
+    expect(summarizeLatency([3, 1, 2])).toEqual({
+      count: 3,
+      minMs: 1,
+      p50Ms: 2,
+      p90Ms: 3,
+      p99Ms: 3,
+      maxMs: 3,
+      meanMs: 2,
+    });
+    expect(summarizeLatency([])).toBeNull();
+  });
+
+  it('cuts the push sequence into tenths by rules already there', () => {
+    const parts = tenths(Array.from({ length: 25 }, (_, i) => i));
+    expect(parts.map((p) => p.rulesBefore)).toEqual([0, 2, 5, 7, 10, 12, 15, 17, 20, 22]);
+    expect(parts.reduce((n, p) => n + p.latency.count, 0)).toBe(25);
+    expect(tenths([4, 5]).map((p) => p.latency.p50Ms)).toEqual([4, 5]);
+  });
+
+  it('hands out ports below the end, skipping taken ones', () => {
+    const ports = new PortSource(100, 104, new Set([101, 103]));
+    expect([ports.next(), ports.next()]).toEqual([100, 102]);
+    expect(() => ports.next()).toThrow(RangeError);
+  });
+
+  it('parses pino lines and nothing else', () => {
+    expect(
+      parseLogLine('{"level":30,"time":1700000000000,"msg":"edge ready","mode":"managed"}'),
+    ).toMatchObject({
+      msg: 'edge ready',
+      time: 1_700_000_000_000,
+      mode: 'managed',
+    });
+    expect(parseLogLine('admin token: abc')).toBeNull();
+    expect(parseLogLine('[1,2]')).toBeNull();
+    expect(parseLogLine('{"msg":"no time"}')).toBeNull();
+  });
+});
+
+describe('pnpm bench:control --quick', () => {
+  const out = mkdtempSync(join(tmpdir(), 'sluice-bench-control-test-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('measures (a), (b) and (c) and writes a JSON and a Markdown report', async () => {
+    const main = join(REPO_ROOT, 'apps', 'bench', 'src', 'control-plane-main.ts');
+    const child = spawn(NODE_BIN, [main, '--quick', '--out', out], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('# sluice control plane (quick)');
+
+    const files = readdirSync(out).sort();
+    expect(files).toHaveLength(2);
+    const jsonFile = files.find((f) => f.endsWith('.json'))!;
+    expect(files).toContain(jsonFile.replace(/\.json$/, '.md'));
+    const report = JSON.parse(readFileSync(join(out, jsonFile), 'utf8')) as ControlPlaneReport;
+    expect(report.kind).toBe('control-plane');
+    expect(report.errors).toEqual([]);
+    expect(report.plan).toMatchObject({ quick: true, pushes: 100, edges: 10, rules: 100 });
+    expect(report.loadAverage.start).toHaveLength(3);
+
+    const push = report.pushLatency!;
+    expect(push.pushes).toBe(100);
+    expect(push.samplesMs).toHaveLength(100);
+    expect(push.latency.count).toBe(100);
+    expect(push.latency.p50Ms).toBeGreaterThan(0);
+    expect(push.latency.p50Ms).toBeLessThanOrEqual(push.latency.p99Ms);
+    expect(push.latency.p99Ms).toBeLessThanOrEqual(push.latency.maxMs);
+    expect(push.serverLatency?.count).toBe(100);
+    expect(push.byTenth).toHaveLength(10);
+    expect(push.byTenth.reduce((n, t) => n + t.latency.count, 0)).toBe(100);
+    expect(push.pushesPerSecond).toBeGreaterThan(0);
+    expect(push.edgeActiveRules).toBe(100);
+    expect(push.serverActiveRules).toBe(100);
+
+    const replay = report.replay!;
+    expect(replay.rules).toBe(100);
+    expect(replay.ackedResults).toBe(100);
+    expect(replay.ackedFailed).toBe(0);
+    expect(replay.startToAllActiveMs).toBeGreaterThan(0);
+    expect(replay.serverReplayMs).toBeGreaterThanOrEqual(0);
+    expect(replay.edgeReplayMs).toBeGreaterThanOrEqual(0);
+    expect(replay.startToControlConnectedMs).toBeLessThanOrEqual(replay.startToAllActiveMs);
+
+    const memory = report.serverMemory!;
+    expect(memory).toMatchObject({ edges: 10, rules: 100, simulatedEdges: true, settleSeconds: 6 });
+    for (const reading of [memory.idle, memory.edgesConnected, memory.rulesActive, memory.settled]) {
+      expect(reading.rssKiB).toBeGreaterThan(10_000);
+      expect(reading.pssKiB).toBeGreaterThan(0);
+    }
+    expect(memory.settleSamples).toHaveLength(6);
+    expect(memory.check.edgesConnected).toBe(10);
+    expect(memory.check.rulesActive).toBe(100);
+    expect(memory.check.statsReports).toBeGreaterThanOrEqual(10);
+    expect(memory.check.sampleRuleStatsAt).not.toBeNull();
+
+    const markdown = readFileSync(join(out, jsonFile.replace(/\.json$/, '.md')), 'utf8');
+    expect(markdown).toContain('## (a) Push to Active');
+    expect(markdown).toContain('## (b) Replay');
+    expect(markdown).toContain('edges are simulated');
+  }, 120_000);
+});

@@ -1,0 +1,103 @@
+// What the control-plane bench measures, full or --quick, and the loopback ports the real edge's
+// rules listen on.
+
+import { readFileSync } from 'node:fs';
+
+export interface ControlPlanePlan {
+  readonly quick: boolean;
+  /** (a) rules pushed one after another to the real edge; (b) the same rules replayed to it. */
+  readonly pushes: number;
+  /** Shards of the real edge. */
+  readonly shards: number;
+  /** (b) how often the edge's /metrics?format=json is polled while it replays. */
+  readonly pollMs: number;
+  /** (c) simulated edges, and the rules spread over them. */
+  readonly edges: number;
+  readonly rules: number;
+  /** (c) concurrent POST /v1/rules while filling the simulated edges. */
+  readonly pushConcurrency: number;
+  /**
+   * (c) how long the server runs with every edge and rule before its memory is read, sampled
+   * every second (its RSS saws up and down with V8's major collections, about 80 s apart here).
+   */
+  readonly settleSeconds: number;
+}
+
+export const FULL_CONTROL_PLAN: ControlPlanePlan = {
+  quick: false,
+  pushes: 1000,
+  shards: 1,
+  pollMs: 50,
+  edges: 50,
+  rules: 2000,
+  pushConcurrency: 8,
+  settleSeconds: 120,
+};
+
+/** A smoke run: every step once, small counts, one stats round during the settle. */
+export const QUICK_CONTROL_PLAN: ControlPlanePlan = {
+  quick: true,
+  pushes: 100,
+  shards: 1,
+  pollMs: 50,
+  edges: 10,
+  rules: 100,
+  pushConcurrency: 8,
+  settleSeconds: 6,
+};
+
+/** The low end of the kernel's ephemeral port range (outgoing connections take ports from it). */
+export function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 1024) return low;
+  } catch {
+    // Not Linux: the IANA range's start.
+  }
+  return 49152;
+}
+
+/** Every TCP port some socket of this network namespace listens on now. */
+export function listeningTcpPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let table: string;
+    try {
+      table = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of table.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (local === undefined || fields[3] !== '0A') continue;
+      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  return ports;
+}
+
+/**
+ * Loopback ports for the real edge's rules: upwards from `start`, below the ephemeral range (so
+ * no outgoing connection, the bench's own API requests included, holds one), skipping every port
+ * something listens on when the source is made. `next()` throws when the range runs out.
+ */
+export class PortSource {
+  readonly #taken: Set<number>;
+  readonly #end: number;
+  #next: number;
+
+  constructor(start = 20_000, end = ephemeralLow(), taken: Set<number> = listeningTcpPorts()) {
+    this.#next = start;
+    this.#end = end;
+    this.#taken = taken;
+  }
+
+  next(): number {
+    while (this.#next < this.#end) {
+      const port = this.#next++;
+      if (!this.#taken.has(port)) return port;
+    }
+    throw new RangeError(`no free loopback port left below ${this.#end}`);
+  }
+}

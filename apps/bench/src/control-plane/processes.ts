@@ -1,0 +1,138 @@
+// The real processes of the control-plane bench: sluice-server on a temp data dir with
+// kernel-chosen ports (read back from its `sluice-server ready` line) and its admin token, and
+// managed sluice-edge processes (`enroll`, then `--bundle FILE --shards N --metrics ...`).
+
+import { join } from 'node:path';
+import { BenchError } from '../errors.ts';
+import { describeExit, ManagedProcess } from '../managed-process.ts';
+import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
+import { LoggedProcess } from './logged-process.ts';
+import { ServerApi } from './server-api.ts';
+
+export const SERVER_MAIN = join(REPO_ROOT, 'apps', 'server', 'src', 'main.ts');
+
+/** JSON logs at info (the bench reads them), whatever the caller's environment says. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
+  delete env.SLUICE_LOG_LEVEL;
+  delete env.SLUICE_TEST_HOOKS;
+  return env;
+}
+
+function portOf(address: unknown, what: string): number {
+  const port = typeof address === 'string' ? Number(address.slice(address.lastIndexOf(':') + 1)) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new BenchError('contender_start_failed', {
+      contender: 'sluice-server',
+      reason: `no ${what} port in its ready line (${String(address)})`,
+    });
+  }
+  return port;
+}
+
+export interface RunningServer {
+  readonly proc: LoggedProcess;
+  readonly pid: number;
+  readonly api: ServerApi;
+  readonly controlPort: number;
+  readonly dataDir: string;
+}
+
+/** `sluice-server serve` on loopback, port 0 everywhere; resolves once it is ready. */
+export async function startServer(dataDir: string): Promise<RunningServer> {
+  const proc = new LoggedProcess({
+    name: 'sluice-server',
+    command: NODE_BIN,
+    args: [
+      SERVER_MAIN,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--control',
+      '127.0.0.1:0',
+      '--api',
+      '127.0.0.1:0',
+      '--metrics',
+      '127.0.0.1:0',
+    ],
+    env: childEnv(),
+    cwd: REPO_ROOT,
+    logStream: 'stderr',
+  });
+  try {
+    const ready = await proc.waitFor('sluice-server ready', () => true, 30_000);
+    const tokenLine = await proc.process.waitForLine(
+      (line) => line.startsWith('admin token: '),
+      5000,
+      'the admin token',
+    );
+    const token = tokenLine.slice('admin token: '.length).trim();
+    return {
+      proc,
+      pid: proc.pid,
+      api: new ServerApi(`http://127.0.0.1:${portOf(ready.api, 'api')}`, token),
+      controlPort: portOf(ready.control, 'control'),
+      dataDir,
+    };
+  } catch (err) {
+    proc.process.kill();
+    throw new BenchError('contender_start_failed', {
+      contender: 'sluice-server',
+      reason: `${err instanceof Error ? err.message : String(err)}\n${proc.process.describe()}`,
+    });
+  }
+}
+
+/** `sluice-edge enroll URI --bundle FILE` to completion; throws unless it exits 0. */
+export async function enrollRealEdge(uri: string, bundleFile: string): Promise<void> {
+  const enroll = new ManagedProcess({
+    name: 'sluice-edge enroll',
+    command: NODE_BIN,
+    args: [EDGE_MAIN, 'enroll', uri, '--bundle', bundleFile],
+    env: childEnv(),
+    cwd: REPO_ROOT,
+  });
+  const status = await enroll.waitForExit(30_000);
+  if (status.code !== 0) {
+    throw new BenchError('contender_start_failed', {
+      contender: 'sluice-edge enroll',
+      reason: `${describeExit(status)}\n${enroll.describe()}`,
+    });
+  }
+}
+
+/** `sluice-edge --bundle FILE --shards N --metrics 127.0.0.1:PORT`, just spawned (not yet ready). */
+export function spawnRealEdge(bundleFile: string, shards: number, metricsPort: number): LoggedProcess {
+  return new LoggedProcess({
+    name: 'sluice-edge',
+    command: NODE_BIN,
+    args: [
+      EDGE_MAIN,
+      '--bundle',
+      bundleFile,
+      '--shards',
+      String(shards),
+      '--metrics',
+      `127.0.0.1:${metricsPort}`,
+      '--drain-timeout',
+      '1',
+    ],
+    env: childEnv(),
+    cwd: REPO_ROOT,
+    logStream: 'stdout',
+  });
+}
+
+/** The rules the edge's own `/metrics?format=json` shows `active`, or null when it does not answer. */
+export async function edgeActiveRules(metricsPort: number): Promise<number | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics?format=json`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status !== 200) return null;
+    const body = (await response.json()) as { rules?: { state?: string }[] };
+    return (body.rules ?? []).filter((rule) => rule.state === 'active').length;
+  } catch {
+    return null;
+  }
+}

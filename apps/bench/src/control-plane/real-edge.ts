@@ -1,0 +1,312 @@
+// (a) push-to-Active latency and (b) replay to a reconnecting edge, with a real sluice-server
+// and one real managed sluice-edge (enrolled through the API and `sluice-edge enroll`).
+//
+// (a) POST /v1/rules answers 201 only once the server pushed the rule, the edge bound its
+//     listener and acked it `active`, and the store marked it Active: each request is timed from
+//     before fetch() to the end of the 201's body, one request at a time, each rule on its own
+//     loopback port (nothing ever connects to them).
+// (b) With those rules stored, the edge is SIGKILLed and started again from its bundle. Measured:
+//     from the spawn until the edge's own /metrics?format=json shows every rule `active` (polled),
+//     and, from the pino lines of both processes (ms timestamps, one clock), the replay itself:
+//     the server's `edge connected` (it sends welcome and the full push right after) to its
+//     `push acked` for that push, and the edge's `control connected` to its `rules applied`.
+
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BenchError } from '../errors.ts';
+import { freePorts } from '../ports.ts';
+import { treePssKiB } from '../rss.ts';
+import { makeTempDir } from '../temp-dir.ts';
+import { type LatencySummary, summarizeLatency } from './latency.ts';
+import type { LoggedProcess } from './logged-process.ts';
+import { type ControlPlanePlan, PortSource } from './plan.ts';
+import {
+  edgeActiveRules,
+  enrollRealEdge,
+  type RunningServer,
+  spawnRealEdge,
+  startServer,
+} from './processes.ts';
+import { benchRule, type ServerApi } from './server-api.ts';
+
+export interface ProcessMemory {
+  readonly rssKiB: number;
+  readonly pssKiB: number;
+}
+
+export interface PushLatencyReport {
+  /** Rules that reached Active (201). */
+  readonly pushes: number;
+  /** Requests that did not answer 201 (a port taken by something else: retried on the next port). */
+  readonly retried: readonly string[];
+  readonly shards: number;
+  /** Wall time of the whole sequence, and pushes per second over it. */
+  readonly seconds: number;
+  readonly pushesPerSecond: number;
+  /** Client side: fetch() to the end of the 201 body. */
+  readonly latency: LatencySummary;
+  /** Server side: fastify's elapsed time in the server's `api request` lines (whole ms). */
+  readonly serverLatency: LatencySummary | null;
+  readonly firstPushMs: number;
+  /**
+   * The sequence in tenths: latency against how many rules the edge already ran (every push
+   * checks the new rule against all of them, on the server and on the edge).
+   */
+  readonly byTenth: readonly { readonly rulesBefore: number; readonly latency: LatencySummary }[];
+  /** After the last push: the edge's own metrics and the server's API, both counting Active rules. */
+  readonly edgeActiveRules: number | null;
+  readonly serverActiveRules: number;
+  readonly serverMemory: ProcessMemory | null;
+  readonly edgeMemory: ProcessMemory | null;
+  /** Every sample in push order, ms. */
+  readonly samplesMs: readonly number[];
+}
+
+export interface ReplayReport {
+  readonly rules: number;
+  readonly signal: 'SIGKILL';
+  /** Spawn of the new edge process until its /metrics?format=json shows every rule active. */
+  readonly startToAllActiveMs: number;
+  /** How often the metrics were polled (the figure above is at most this much late). */
+  readonly pollMs: number;
+  /** From the edge's log lines, relative to the spawn. */
+  readonly startToEdgeReadyMs: number | null;
+  readonly startToControlConnectedMs: number | null;
+  /** Server view: `edge connected` (welcome and full push sent right after) to `push acked`. */
+  readonly serverReplayMs: number | null;
+  /** Edge view: `control connected` (welcome received) to `rules applied` (full push applied, ack next). */
+  readonly edgeReplayMs: number | null;
+  /** What the full push's ack said, from the server's `push acked` line. */
+  readonly ackedResults: number | null;
+  readonly ackedFailed: number | null;
+  /** The server logged `full push not acked in time` (its ack_timeout_ms, 2000 by default). */
+  readonly ackTimeoutWarning: boolean;
+}
+
+export interface RealEdgeReport {
+  readonly push: PushLatencyReport;
+  readonly replay: ReplayReport | null;
+  /** Why (b) did not complete, when it did not. */
+  readonly replayError: string | null;
+}
+
+const EDGE_NAME = 'bench-edge';
+
+function memoryOf(pid: number): ProcessMemory | null {
+  const reading = treePssKiB(pid);
+  return reading === null ? null : { rssKiB: reading.rssKiB, pssKiB: reading.kib };
+}
+
+async function waitUntil(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new BenchError('timeout', { ms: timeoutMs, what });
+    await sleep(intervalMs);
+  }
+}
+
+async function edgeConnected(api: ServerApi, connected: boolean): Promise<boolean> {
+  return (await api.edge(EDGE_NAME)).connected === connected;
+}
+
+function errorCode(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    return `${body.error?.code ?? '?'}: ${body.error?.message ?? ''}`;
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+/** `samples` cut into ten runs in order (fewer when there are fewer than ten), each summarised. */
+export function tenths(samples: readonly number[]): PushLatencyReport['byTenth'] {
+  const parts = Math.min(10, samples.length);
+  const out: { rulesBefore: number; latency: LatencySummary }[] = [];
+  for (let k = 0; k < parts; k++) {
+    const from = Math.floor((k * samples.length) / parts);
+    const to = Math.floor(((k + 1) * samples.length) / parts);
+    out.push({ rulesBefore: from, latency: summarizeLatency(samples.slice(from, to))! });
+  }
+  return out;
+}
+
+async function pushOneByOne(
+  server: RunningServer,
+  edge: LoggedProcess,
+  metricsPort: number,
+  plan: ControlPlanePlan,
+  log: (line: string) => void,
+): Promise<PushLatencyReport> {
+  const ports = new PortSource();
+  const samples: number[] = [];
+  const retried: string[] = [];
+  const logFrom = server.proc.logs.length;
+  const started = performance.now();
+  const step = Math.max(1, Math.round(plan.pushes / 10));
+  for (let i = 0; i < plan.pushes; i++) {
+    for (let attempt = 1; ; attempt++) {
+      const port = ports.next();
+      const t0 = performance.now();
+      const response = await server.api.pushRule(EDGE_NAME, benchRule(`r${i}`, port));
+      const ms = performance.now() - t0;
+      if (response.status === 201) {
+        samples.push(ms);
+        break;
+      }
+      const what = `push ${i + 1} (port ${port}): ${response.status} ${errorCode(response.text)}`;
+      // Only a port something else took in the meantime is worth another try.
+      if (response.status !== 422 || !response.text.includes('port_in_use') || attempt >= 5) {
+        throw new Error(`${what}\n${edge.process.describe()}`);
+      }
+      retried.push(what);
+    }
+    if ((i + 1) % step === 0) log(`push latency: ${i + 1}/${plan.pushes} rules active`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  // The server logs a request once its answer is out: the last lines may still be on their way.
+  const created = (): number[] =>
+    server.proc
+      .find(
+        'api request',
+        (line) => line.method === 'POST' && line.url === '/v1/rules' && line.status === 201,
+        logFrom,
+      )
+      .map((line) => Number(line.ms));
+  for (let waited = 0; created().length < samples.length && waited < 5000; waited += 20) await sleep(20);
+  const serverMs = created();
+  const serverActiveRules = (await server.api.rules(EDGE_NAME)).filter((r) => r.state === 'active').length;
+  return {
+    pushes: samples.length,
+    retried,
+    shards: plan.shards,
+    seconds: Math.round(seconds * 1000) / 1000,
+    pushesPerSecond: Math.round((samples.length / seconds) * 10) / 10,
+    latency: summarizeLatency(samples)!,
+    serverLatency: summarizeLatency(serverMs),
+    firstPushMs: Math.round(samples[0]! * 100) / 100,
+    byTenth: tenths(samples),
+    edgeActiveRules: await edgeActiveRules(metricsPort),
+    serverActiveRules,
+    serverMemory: memoryOf(server.pid),
+    edgeMemory: memoryOf(edge.pid),
+    samplesMs: samples.map((ms) => Math.round(ms * 100) / 100),
+  };
+}
+
+async function replay(
+  server: RunningServer,
+  bundle: string,
+  metricsPort: number,
+  plan: ControlPlanePlan,
+  log: (line: string) => void,
+  held: { edge: LoggedProcess | null },
+): Promise<ReplayReport> {
+  const edgeId = (await server.api.edge(EDGE_NAME)).id;
+  const previous = held.edge;
+  if (previous === null) throw new Error('no edge to restart');
+  previous.process.child.kill('SIGKILL');
+  await previous.process.exited;
+  await waitUntil(() => edgeConnected(server.api, false), 'the server to see the edge gone', 30_000);
+  log(`replay: edge SIGKILLed; starting it again to replay ${plan.pushes} rules`);
+  const serverFrom = server.proc.logs.length;
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const edge = spawnRealEdge(bundle, plan.shards, metricsPort);
+  held.edge = edge;
+  let allActiveMs: number | null = null;
+  const deadline = t0 + 180_000;
+  while (allActiveMs === null) {
+    const active = await edgeActiveRules(metricsPort);
+    if (active !== null && active >= plan.pushes) allActiveMs = performance.now() - t0;
+    else {
+      if (!edge.process.running)
+        throw new Error(`the edge exited during the replay\n${edge.process.describe()}`);
+      if (performance.now() > deadline) {
+        throw new BenchError('timeout', {
+          ms: 180_000,
+          what: `${plan.pushes} rules active on the restarted edge`,
+        });
+      }
+      await sleep(plan.pollMs);
+    }
+  }
+  const sinceStart = (line: { time: number } | undefined): number | null =>
+    line === undefined ? null : line.time - startedAt;
+  const ready = edge.find('edge ready')[0];
+  const connected = edge.find('control connected')[0];
+  const applied = await edge.waitFor('rules applied', (line) => line.full === true, 10_000);
+  const serverConnected = server.proc.find('edge connected', (line) => line.edgeId === edgeId, serverFrom)[0];
+  const acked = await server.proc.waitFor(
+    'push acked',
+    (line) => line.edgeId === edgeId && line.results === plan.pushes,
+    10_000,
+    serverFrom,
+  );
+  const warned = server.proc.find(
+    'full push not acked in time',
+    (line) => line.edgeId === edgeId,
+    serverFrom,
+  );
+  return {
+    rules: plan.pushes,
+    signal: 'SIGKILL',
+    startToAllActiveMs: Math.round(allActiveMs),
+    pollMs: plan.pollMs,
+    startToEdgeReadyMs: sinceStart(ready),
+    startToControlConnectedMs: sinceStart(connected),
+    serverReplayMs: serverConnected === undefined ? null : acked.time - serverConnected.time,
+    edgeReplayMs: connected === undefined ? null : applied.time - connected.time,
+    ackedResults: typeof acked.results === 'number' ? acked.results : null,
+    ackedFailed: Array.isArray(acked.failed) ? acked.failed.length : null,
+    ackTimeoutWarning: warned.length > 0,
+  };
+}
+
+export async function runRealEdge(
+  plan: ControlPlanePlan,
+  log: (line: string) => void,
+): Promise<RealEdgeReport> {
+  const dir = makeTempDir('control-plane');
+  let server: RunningServer | null = null;
+  const held: { edge: LoggedProcess | null } = { edge: null };
+  try {
+    server = await startServer(join(dir.path, 'data'));
+    log(`push latency: sluice-server ready (pid ${server.pid}); enrolling a real sluice-edge`);
+    const enrollment = await server.api.enroll(EDGE_NAME);
+    const bundle = join(dir.path, 'edge.bundle');
+    await enrollRealEdge(enrollment.uri, bundle);
+    const [metricsPort] = await freePorts(1);
+    const edge = spawnRealEdge(bundle, plan.shards, metricsPort!);
+    held.edge = edge;
+    await edge.waitFor('control connected', () => true, 60_000);
+    const api = server.api;
+    await waitUntil(() => edgeConnected(api, true), 'the server to see the edge connected', 30_000);
+    log(
+      `push latency: edge connected (pid ${edge.pid}, ${plan.shards} shard); pushing ${plan.pushes} rules one by one`,
+    );
+    const push = await pushOneByOne(server, edge, metricsPort!, plan, log);
+    log(
+      `push latency: p50 ${push.latency.p50Ms} ms, p99 ${push.latency.p99Ms} ms, max ${push.latency.maxMs} ms, ${push.pushesPerSecond} pushes/s`,
+    );
+    try {
+      const replayed = await replay(server, bundle, metricsPort!, plan, log, held);
+      log(
+        `replay: all ${plan.pushes} rules active ${replayed.startToAllActiveMs} ms after the spawn; replay ${replayed.serverReplayMs} ms (server view)`,
+      );
+      return { push, replay: replayed, replayError: null };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`replay failed: ${message}`);
+      return { push, replay: null, replayError: message };
+    }
+  } finally {
+    if (held.edge !== null) await held.edge.process.stop('SIGTERM', 10_000);
+    if (server !== null) await server.proc.process.stop('SIGTERM', 10_000);
+    dir.remove();
+  }
+}

@@ -1,0 +1,282 @@
+// The control session client against a fake server of our own (real TLS on 127.0.0.1, a
+// self-signed certificate, packages/protocol frames), with a stub edge behind it.
+
+import type { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/protocol';
+import pino from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Backoff } from './backoff.ts';
+import { ControlClient, type ControlClientEvents, type ControlHandler } from './control-client.ts';
+import { FakeControlServer, makeCertificate, type TestCertificate, tcpRule } from './fake-control-server.fixture.ts';
+import type { PushMessage } from './managed-rules.ts';
+
+let certificate: TestCertificate;
+let server: FakeControlServer;
+let client: ControlClient | null = null;
+let logs: Record<string, unknown>[];
+
+beforeAll(() => {
+  certificate = makeCertificate();
+});
+beforeEach(async () => {
+  server = await FakeControlServer.start({ certificate, statsIntervalMs: 100 });
+  logs = [];
+});
+afterEach(async () => {
+  client?.stop();
+  client = null;
+  await server.close();
+});
+
+function logger(): pino.Logger {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  return pino({ level: 'info' }, sink);
+}
+
+class StubEdge implements ControlHandler {
+  rules: RuleResult[] = [];
+  pushes: PushMessage[] = [];
+  stats: () => RuleStats[] = () => [
+    { ruleId: 'r1', bytesIn: 10, bytesOut: 20, connectionsTotal: 1, activeConnections: 0, rejected: 0, connectErrors: 0 },
+  ];
+  /** Lets a test hold a push's apply open. */
+  gate: Promise<void> = Promise.resolve();
+  helloRules(): RuleResult[] {
+    return this.rules;
+  }
+  async push(push: PushMessage): Promise<RuleResult[]> {
+    this.pushes.push(push);
+    await this.gate;
+    return push.upsert.map((rule) => ({ ruleId: rule.id, revision: rule.revision, state: 'active' as const }));
+  }
+}
+
+function startClient(
+  edge: ControlHandler,
+  options: { pin?: string; silenceTimeoutMs?: number; pingIntervalMs?: number; maxMs?: number } = {},
+): ControlClient {
+  client = new ControlClient({
+    target: { host: '127.0.0.1', port: server.port, pin: options.pin ?? server.pin },
+    edgeId: 'edge-1',
+    secret: 'the-secret',
+    bootId: 'boot-1',
+    capabilities: ['tcp', 'udp'],
+    handler: edge,
+    log: logger(),
+    backoff: new Backoff({ minMs: 20, maxMs: options.maxMs ?? 200 }),
+    silenceTimeoutMs: options.silenceTimeoutMs ?? 5_000,
+    pingIntervalMs: options.pingIntervalMs ?? 1_000,
+  });
+  client.start();
+  return client;
+}
+
+function nextEvent<K extends keyof ControlClientEvents>(
+  emitter: ControlClient,
+  event: K,
+  timeoutMs = 10_000,
+): Promise<ControlClientEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${String(event)} event within ${timeoutMs} ms`)), timeoutMs);
+    (emitter as EventEmitter).once(event, (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args as ControlClientEvents[K]);
+    });
+  });
+}
+
+describe('ControlClient', () => {
+  it('says hello with its identity and rules, and is welcomed', async () => {
+    const edge = new StubEdge();
+    edge.rules = [{ ruleId: 'r1', revision: 2, state: 'active' }];
+    const connected = nextEvent(startClient(edge), 'connected');
+    const session = await server.nextSession(0);
+    const hello = await session.waitFor('hello');
+    expect(hello).toEqual({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      edgeId: 'edge-1',
+      secret: 'the-secret',
+      bootId: 'boot-1',
+      capabilities: ['tcp', 'udp'],
+      rules: [{ ruleId: 'r1', revision: 2, state: 'active' }],
+    });
+    const [welcome] = await connected;
+    expect(welcome.statsIntervalMs).toBe(100);
+    expect(client!.connected).toBe(true);
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control connected', edge_id: 'edge-1' }));
+  });
+
+  it('answers each push with one ack, in the order the pushes came', async () => {
+    const edge = new StubEdge();
+    let open: () => void = () => {};
+    edge.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const connected = nextEvent(startClient(edge), 'connected');
+    const session = await server.nextSession(0);
+    await connected;
+    const first = session.push([tcpRule('a', 'a', 1001, 2001)], { full: true });
+    const second = session.push([tcpRule('b', 'b', 1002, 2002, { revision: 5 })]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(session.messages.filter((m) => m.type === 'ack')).toEqual([]);
+    open();
+    expect(await first).toEqual({ type: 'ack', pushId: 1, results: [{ ruleId: 'a', revision: 1, state: 'active' }] });
+    expect(await second).toEqual({ type: 'ack', pushId: 2, results: [{ ruleId: 'b', revision: 5, state: 'active' }] });
+    const acks = session.messages.filter((m) => m.type === 'ack').map((m) => (m.type === 'ack' ? m.pushId : 0));
+    expect(acks).toEqual([1, 2]);
+    expect(edge.pushes.map((p) => p.pushId)).toEqual([1, 2]);
+  });
+
+  it('sends cumulative stats every statsIntervalMs with a growing seq, and answers ping', async () => {
+    const edge = new StubEdge();
+    startClient(edge);
+    const session = await server.nextSession(0);
+    await session.waitFor('stats', (s) => s.seq === 2, 5_000);
+    const stats = session.messages.filter((m) => m.type === 'stats');
+    expect(stats.map((s) => (s.type === 'stats' ? s.seq : -1))).toEqual([0, 1, 2]);
+    expect(stats[0]).toEqual({ type: 'stats', bootId: 'boot-1', seq: 0, rules: edge.stats() });
+    session.send({ type: 'ping' });
+    await session.waitFor('pong');
+  });
+
+  it('reconnects with backoff when the server drops the session, and while the server is away', async () => {
+    const edge = new StubEdge();
+    const c = startClient(edge);
+    const first = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    edge.rules = [{ ruleId: 'r9', revision: 1, state: 'active' }];
+    const dropped = nextEvent(c, 'disconnected');
+    first.drop();
+    const [info] = await dropped;
+    expect(info).toMatchObject({ reason: 'server_closed', welcomed: true });
+    expect(info.retryInMs).toBeGreaterThanOrEqual(20);
+    expect(info.retryInMs).toBeLessThanOrEqual(40);
+    const second = await server.nextSession(1);
+    // The same process: the same bootId, and the rules it runs now.
+    expect(await second.waitFor('hello')).toMatchObject({ bootId: 'boot-1', rules: edge.rules });
+    await nextEvent(c, 'connected');
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control disconnected', reason: 'server_closed' }));
+
+    // The server goes away altogether: every failed try waits longer, up to the cap.
+    const waits: number[] = [];
+    const failures = new Promise<void>((resolve) => {
+      const onDisconnected = (event: ControlClientEvents['disconnected'][0]): void => {
+        waits.push(event.retryInMs!);
+        if (waits.length === 6) {
+          c.off('disconnected', onDisconnected);
+          resolve();
+        }
+      };
+      c.on('disconnected', onDisconnected);
+    });
+    await server.close();
+    await failures;
+    expect(waits[0]).toBeLessThanOrEqual(40); // the session had been welcomed: from the start
+    for (const wait of waits) expect(wait).toBeLessThanOrEqual(200);
+    expect(waits[5]).toBeGreaterThanOrEqual(100);
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control connect failed', reason: 'server_unreachable' }));
+
+    await server.listen();
+    const third = await server.nextSession(server.sessions.length);
+    await third.waitFor('hello');
+    await nextEvent(c, 'connected');
+  });
+
+  it('drops a silent session and reconnects', async () => {
+    server.answerPings = false;
+    const c = startClient(new StubEdge(), { silenceTimeoutMs: 300, pingIntervalMs: 50 });
+    await server.nextSession(0);
+    // Stats and pings go out, nothing comes back after welcome.
+    const [info] = await nextEvent(c, 'disconnected', 5_000);
+    expect(info.reason).toBe('silence');
+    await server.nextSession(1);
+  });
+
+  it('a frame that does not validate ends the session with protocol_error', async () => {
+    const c = startClient(new StubEdge());
+    const session = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    const dropped = nextEvent(c, 'disconnected');
+    session.socket.write(Buffer.from([0, 0, 0, 16, ...Buffer.from('{"type":"boom"} ')]));
+    const [info] = await dropped;
+    expect(info.reason).toBe('protocol_error');
+    await server.nextSession(1);
+  });
+
+  it('a refused hello is retried at the longest backoff; edge_revoked stops for good', async () => {
+    server.onHello = () => ({ type: 'refused', code: 'secret_invalid', message: 'no such secret' });
+    const c = startClient(new StubEdge(), { maxMs: 400 });
+    const [refused] = await nextEvent(c, 'refused');
+    expect(refused).toEqual({ code: 'secret_invalid', message: 'no such secret' });
+    const [info] = await nextEvent(c, 'disconnected');
+    expect(info.retryInMs).toBeGreaterThanOrEqual(200);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'control refused', reason: 'secret_invalid', level: 50 }),
+    );
+
+    server.onHello = () => ({ type: 'refused', code: 'edge_revoked', message: 'revoked by admin' });
+    const [revoked] = await nextEvent(c, 'revoked', 5_000);
+    expect(revoked.code).toBe('edge_revoked');
+    const sessions = server.sessions.length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(server.sessions.length).toBe(sessions);
+    expect(c.connected).toBe(false);
+  });
+
+  it('a live session ended with refused edge_revoked stops the client too', async () => {
+    const c = startClient(new StubEdge());
+    const session = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    const revoked = nextEvent(c, 'revoked');
+    session.send({ type: 'refused', code: 'edge_revoked', message: 'revoked just now' });
+    expect((await revoked)[0].code).toBe('edge_revoked');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.sessions.length).toBe(1);
+  });
+
+  it('does not send a byte to a server whose certificate does not match the pin, and keeps trying', async () => {
+    await server.close();
+    server = await FakeControlServer.start({ certificate, maxVersion: 'TLSv1.2' });
+    const wrongPin = makeCertificate().pin;
+    const c = startClient(new StubEdge(), { pin: wrongPin });
+    const [info] = await nextEvent(c, 'disconnected');
+    expect(info.reason).toBe('pin_mismatch');
+    expect(info.detail).toContain(server.pin);
+    expect(info.detail).toContain(wrongPin);
+    await nextEvent(c, 'disconnected');
+    expect(server.sessions.length).toBeGreaterThanOrEqual(1);
+    for (const session of server.sessions) {
+      await session.ended;
+      expect(session.bytesReceived).toBe(0);
+    }
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control connect failed', reason: 'pin_mismatch', level: 50 }));
+  });
+
+  it('an ack goes to the session its push came on, never to the next one', async () => {
+    const edge = new StubEdge();
+    let open: () => void = () => {};
+    edge.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const c = startClient(edge);
+    const first = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    void first.push([tcpRule('a', 'a', 1001, 2001)]).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    first.drop();
+    const second = await server.nextSession(1);
+    await nextEvent(c, 'connected');
+    open();
+    const [acked] = await nextEvent(c, 'acked');
+    expect(acked).toMatchObject({ pushId: 1, sent: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(second.messages.filter((m) => m.type === 'ack')).toEqual([]);
+  });
+});

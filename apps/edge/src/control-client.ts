@@ -1,0 +1,261 @@
+// The managed edge's one session to the server: connect pinned, hello, then answer pushes with
+// acks, send cumulative stats every statsIntervalMs, ping every 10 s and drop a session that has
+// been silent for 30 s. Whatever ends a session (the server going away, a network error, a bad
+// frame, silence), the client reconnects after a jittered exponential backoff (0.5 s .. 30 s),
+// reset once a session was welcomed. A refused hello waits the longest backoff before the next
+// try, except `edge_revoked`, which ends the client for good (the owner decides what follows).
+// The data plane never waits on any of this: rules keep forwarding while the session is down.
+
+import { EventEmitter } from 'node:events';
+import {
+  PROTOCOL_VERSION,
+  type RuleResult,
+  type RuleStats,
+  type ServerMessage,
+} from '@sluice/protocol';
+import { Backoff } from './backoff.ts';
+import { type ChannelEnd, ControlChannel } from './control-channel.ts';
+import { EdgeError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { PushMessage } from './managed-rules.ts';
+import { connectPinned, type PinnedTarget, serverLabel } from './pinned-connect.ts';
+
+export type WelcomeMessage = Extract<ServerMessage, { type: 'welcome' }>;
+
+/** What the client asks of the edge it serves. */
+export interface ControlHandler {
+  /** The rules the edge runs now, for hello. */
+  helloRules(): RuleResult[];
+  /** Applies a push; resolves with one result per rule, sent back as one ack. */
+  push(push: PushMessage): Promise<RuleResult[]>;
+  /** Cumulative stats per rule, for the next `stats`. */
+  stats(): RuleStats[];
+}
+
+export interface ControlClientOptions {
+  readonly target: PinnedTarget;
+  readonly edgeId: string;
+  readonly secret: string;
+  /** A fresh id per process: the server re-baselines cumulative stats when it changes. */
+  readonly bootId: string;
+  readonly capabilities: readonly string[];
+  readonly handler: ControlHandler;
+  readonly log: Logger;
+  readonly backoff?: Backoff;
+  readonly connectTimeoutMs?: number;
+  readonly pingIntervalMs?: number;
+  /** A session with nothing received for this long is dropped (also the wait for welcome). */
+  readonly silenceTimeoutMs?: number;
+}
+
+export const PING_INTERVAL_MS = 10_000;
+export const SILENCE_TIMEOUT_MS = 30_000;
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface ControlClientEvents {
+  /** A session was welcomed. */
+  connected: [welcome: WelcomeMessage];
+  /** A session (welcomed or not) ended, or a connect failed; the next try is in `retryInMs`. */
+  disconnected: [info: { reason: string; detail: string; retryInMs: number | null; welcomed: boolean }];
+  /** The server refused hello. */
+  refused: [info: { code: string; message: string }];
+  /** The server refused hello with edge_revoked: the client has stopped. */
+  revoked: [error: EdgeError];
+  /** A push was applied; `sent`: its ack went out (false when its session had ended meanwhile). */
+  acked: [info: { pushId: number; results: RuleResult[]; sent: boolean }];
+  stats: [info: { seq: number; rules: RuleStats[] }];
+}
+
+export class ControlClient extends EventEmitter<ControlClientEvents> {
+  private readonly options: ControlClientOptions;
+  private readonly backoff: Backoff;
+  private readonly server: string;
+  private channel: ControlChannel | null = null;
+  private welcomed = false;
+  private refusedNow = false;
+  private running = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private sessionTimers: NodeJS.Timeout[] = [];
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private seq = 0;
+  private pushes: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ControlClientOptions) {
+    super();
+    this.options = options;
+    this.backoff = options.backoff ?? new Backoff();
+    this.server = serverLabel(options.target);
+  }
+
+  /** Whether a session is up and welcomed now. */
+  get connected(): boolean {
+    return this.welcomed && this.channel !== null;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.connect();
+  }
+
+  /** Ends the session (if any) and stops reconnecting. */
+  stop(): void {
+    this.running = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.channel?.close('stopping', 'the edge is stopping');
+  }
+
+  private async connect(): Promise<void> {
+    this.retryTimer = null;
+    if (!this.running) return;
+    let socket: Awaited<ReturnType<typeof connectPinned>>;
+    try {
+      socket = await connectPinned(this.options.target, this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    } catch (err) {
+      const error = err instanceof EdgeError ? err : new EdgeError('server_unreachable', { server: this.server, reason: String(err) });
+      this.retry({ reason: error.code, detail: error.message }, false, error.code === 'pin_mismatch' ? 'error' : 'warn');
+      return;
+    }
+    if (!this.running) {
+      socket.destroy();
+      return;
+    }
+    this.welcomed = false;
+    this.refusedNow = false;
+    const channel = new ControlChannel(socket, {
+      message: (message) => this.onMessage(channel, message),
+      end: (end) => this.onEnd(channel, end),
+    });
+    this.channel = channel;
+    this.armSilence(channel);
+    channel.send({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      edgeId: this.options.edgeId,
+      secret: this.options.secret,
+      bootId: this.options.bootId,
+      capabilities: [...this.options.capabilities],
+      rules: this.options.handler.helloRules(),
+    });
+  }
+
+  private onMessage(channel: ControlChannel, message: ServerMessage): void {
+    if (channel !== this.channel) return;
+    this.armSilence(channel);
+    switch (message.type) {
+      case 'welcome':
+        this.onWelcome(channel, message);
+        return;
+      case 'refused':
+        this.onRefused(channel, message.code, message.message);
+        return;
+      case 'push':
+        if (this.welcomed) this.onPush(channel, message);
+        else channel.close('protocol_error', 'push before welcome');
+        return;
+      case 'ping':
+        channel.send({ type: 'pong' });
+        return;
+      case 'pong':
+        return;
+      case 'enrolled':
+        channel.close('protocol_error', 'enrolled on a session');
+        return;
+    }
+  }
+
+  private onWelcome(channel: ControlChannel, welcome: WelcomeMessage): void {
+    if (this.welcomed) {
+      channel.close('protocol_error', 'a second welcome');
+      return;
+    }
+    this.welcomed = true;
+    this.backoff.reset();
+    this.options.log.info(
+      { server: this.server, edge_id: welcome.edgeId, name: welcome.name, stats_interval_ms: welcome.statsIntervalMs },
+      'control connected',
+    );
+    const statsEvery = welcome.statsIntervalMs;
+    this.sessionTimers.push(
+      setInterval(() => this.sendStats(channel), statsEvery),
+      setInterval(() => channel.send({ type: 'ping' }), this.options.pingIntervalMs ?? PING_INTERVAL_MS),
+    );
+    this.emit('connected', welcome);
+  }
+
+  private onRefused(channel: ControlChannel, code: string, message: string): void {
+    // Normally the answer to hello; a server may also end a live session this way (a revoke).
+    this.refusedNow = true;
+    this.emit('refused', { code, message });
+    if (code === 'edge_revoked') {
+      const error = new EdgeError('edge_revoked', { message });
+      this.options.log.error({ server: this.server, reason: code, detail: message, retry_in_ms: null }, 'control refused');
+      this.running = false;
+      channel.close(code, message);
+      this.emit('revoked', error);
+      return;
+    }
+    channel.close(code, message);
+  }
+
+  private onPush(channel: ControlChannel, push: PushMessage): void {
+    // Pushes apply one after another; an ack goes to the session its push came on, or nowhere
+    // (the server pushes everything again on the next session).
+    this.pushes = this.pushes.then(async () => {
+      const results = await this.options.handler.push(push);
+      const sent = channel.open;
+      channel.send({ type: 'ack', pushId: push.pushId, results });
+      if (!sent) this.options.log.info({ push_id: push.pushId }, 'push applied after its session ended; ack dropped');
+      this.emit('acked', { pushId: push.pushId, results, sent });
+    });
+    this.pushes = this.pushes.catch((err: unknown) => {
+      this.options.log.error({ err: String(err), push_id: push.pushId }, 'push could not be applied');
+      channel.close('internal', String(err));
+    });
+  }
+
+  private sendStats(channel: ControlChannel): void {
+    const rules = this.options.handler.stats();
+    const seq = this.seq++;
+    channel.send({ type: 'stats', bootId: this.options.bootId, seq, rules });
+    this.emit('stats', { seq, rules });
+  }
+
+  private armSilence(channel: ControlChannel): void {
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    const ms = this.options.silenceTimeoutMs ?? SILENCE_TIMEOUT_MS;
+    this.silenceTimer = setTimeout(() => channel.close('silence', `nothing from the server for ${ms} ms`), ms);
+  }
+
+  private onEnd(channel: ControlChannel, end: ChannelEnd): void {
+    if (channel !== this.channel) return;
+    this.channel = null;
+    for (const timer of this.sessionTimers) clearInterval(timer);
+    this.sessionTimers = [];
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.silenceTimer = null;
+    const welcomed = this.welcomed;
+    this.welcomed = false;
+    if (this.refusedNow && !this.running) {
+      this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs: null, welcomed });
+      return;
+    }
+    const level = end.reason === 'stopping' ? 'info' : this.refusedNow ? 'error' : 'warn';
+    this.retry(end, welcomed, level, this.refusedNow);
+  }
+
+  private retry(
+    end: { reason: string; detail: string },
+    welcomed: boolean,
+    level: 'info' | 'warn' | 'error',
+    refused = false,
+  ): void {
+    // After a refusal the server will most likely refuse again: wait the longest.
+    const retryInMs = this.running ? (refused ? this.backoff.atMax() : this.backoff.next()) : null;
+    const msg = refused ? 'control refused' : welcomed ? 'control disconnected' : 'control connect failed';
+    this.options.log[level]({ server: this.server, reason: end.reason, detail: end.detail, retry_in_ms: retryInMs }, msg);
+    this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs, welcomed });
+    if (retryInMs !== null) this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
+  }
+}

@@ -1,0 +1,97 @@
+// `sluice-edge enroll URI`: redeem a one-time code. The URI names the server and pins its
+// certificate; nothing is sent until the pin matched. The bundle file is prepared (checked and
+// created at mode 0600) before connecting, so a bad path never costs the code.
+
+import { hostname } from 'node:os';
+import { type Bundle, type EnrollTarget, PROTOCOL_VERSION, parseEnrollUri, type ServerMessage } from '@sluice/protocol';
+import { prepareBundleFile } from './bundle-file.ts';
+import { ControlChannel } from './control-channel.ts';
+import { EdgeError, enrollRefused } from './errors.ts';
+import { connectPinned, serverLabel } from './pinned-connect.ts';
+
+export interface EnrollOptions {
+  readonly bundleFile: string;
+  readonly force?: boolean;
+  /** For the whole exchange: connect, handshake and answer. */
+  readonly timeoutMs?: number;
+}
+
+export interface EnrollResult {
+  readonly file: string;
+  readonly bundle: Bundle;
+}
+
+export const ENROLL_TIMEOUT_MS = 15_000;
+
+export function parseUri(uri: string): EnrollTarget {
+  try {
+    return parseEnrollUri(uri);
+  } catch (err) {
+    if (err instanceof RangeError) throw new EdgeError('enroll_uri_invalid', { reason: err.message });
+    throw err;
+  }
+}
+
+export async function enroll(uri: string, options: EnrollOptions): Promise<EnrollResult> {
+  const target = parseUri(uri);
+  const timeoutMs = options.timeoutMs ?? ENROLL_TIMEOUT_MS;
+  const pending = await prepareBundleFile(options.bundleFile, { force: options.force ?? false });
+  try {
+    const answer = await exchange(target, timeoutMs);
+    const bundle: Bundle = {
+      version: 1,
+      server: { host: target.host, port: target.port },
+      pin: target.pin,
+      edgeId: answer.edgeId,
+      name: answer.name,
+      secret: answer.secret,
+    };
+    await pending.commit(bundle);
+    return { file: pending.file, bundle };
+  } finally {
+    await pending.abort();
+  }
+}
+
+type Enrolled = Extract<ServerMessage, { type: 'enrolled' }>;
+
+async function exchange(target: EnrollTarget, timeoutMs: number): Promise<Enrolled> {
+  const server = serverLabel(target);
+  const deadline = Date.now() + timeoutMs;
+  const socket = await connectPinned(target, timeoutMs);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error: EdgeError | null, answer?: Enrolled): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      channel.close('done');
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    const timer = setTimeout(
+      () => settle(new EdgeError('timeout', { server, ms: timeoutMs })),
+      Math.max(0, deadline - Date.now()),
+    );
+    const channel = new ControlChannel(socket, {
+      message(message) {
+        switch (message.type) {
+          case 'enrolled':
+            return settle(null, message);
+          case 'refused':
+            return settle(enrollRefused(message.code, message.message));
+          case 'ping':
+            channel.send({ type: 'pong' });
+            return;
+          default:
+            return settle(new EdgeError('protocol_error', { server, reason: `answered enroll with ${message.type}` }));
+        }
+      },
+      end(end) {
+        if (end.reason === 'protocol_error') settle(new EdgeError('protocol_error', { server, reason: end.detail }));
+        else settle(new EdgeError('server_closed', { server }));
+      },
+    });
+    channel.send({ type: 'enroll', version: PROTOCOL_VERSION, code: target.code, hostname: hostname().slice(0, 253) });
+  });
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EDGE_ERRORS, EdgeError, enrollRefused } from './errors.ts';
+
+/** The rows of the first markdown table after `heading`, as arrays of cells. */
+function tableAfter(doc: string, heading: string): string[][] {
+  const at = doc.indexOf(heading);
+  if (at < 0) throw new Error(`docs/edge.md has no "${heading}"`);
+  const lines = doc.slice(at).split('\n');
+  const start = lines.findIndex((line) => line.startsWith('|'));
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.slice(1, -1).split('|').map((cell) => cell.trim()));
+  }
+  return rows;
+}
+
+describe('the edge error table', () => {
+  it('is the table docs/edge.md shows, code for code and exit code for exit code', () => {
+    const doc = readFileSync(new URL('../../../docs/edge.md', import.meta.url), 'utf8');
+    const rows = tableAfter(doc, '### Enrollment and managed-mode errors');
+    const documented = Object.fromEntries(rows.map(([code, exit]) => [code!.replace(/`/g, ''), Number(exit)]));
+    const table = Object.fromEntries(Object.entries(EDGE_ERRORS).map(([code, entry]) => [code, entry.exitCode]));
+    expect(documented).toEqual(table);
+  });
+
+  it('renders messages from the table and keeps the details', () => {
+    const err = new EdgeError('bundle_insecure', { file: '/x', mode: '0644' });
+    expect(err.message).toBe('/x is readable by group or others (mode 0644); it holds the edge secret: chmod 600 /x');
+    expect(err.exitCode).toBe(2);
+    expect(err.toData()).toEqual({ code: 'bundle_insecure', message: err.message, details: { file: '/x', mode: '0644' } });
+  });
+
+  it('gives a known enrollment refusal its own code and any other the generic one', () => {
+    expect(enrollRefused('code_expired', 'at noon').code).toBe('code_expired');
+    const other = enrollRefused('rate_limited', 'slow down');
+    expect(other.code).toBe('enroll_refused');
+    expect(other.message).toContain('rate_limited');
+  });
+});

@@ -1,0 +1,231 @@
+// push -> apply -> ack against a real ShardSupervisor (2 shards) on loopback ports.
+
+import { once } from 'node:events';
+import net from 'node:net';
+import type { RuleResult } from '@sluice/protocol';
+import { ShardSupervisor } from '@sluice/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tcpRule } from './fake-control-server.fixture.ts';
+import { ManagedRules, type PushMessage } from './managed-rules.ts';
+
+let supervisor: ShardSupervisor;
+const closers: (() => Promise<void>)[] = [];
+let pushId = 1;
+
+beforeAll(async () => {
+  supervisor = await ShardSupervisor.start({ shards: 2, drainTimeoutMs: 500, log: () => {} });
+});
+afterAll(async () => {
+  await supervisor.stop();
+});
+afterEach(async () => {
+  // Each test starts from no rules.
+  await supervisor.apply([]);
+  while (closers.length > 0) await closers.pop()!();
+});
+
+async function listen(server: net.Server): Promise<number> {
+  server.listen({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function echoServer(): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    socket.pipe(socket);
+  });
+  const port = await listen(server);
+  closers.push(async () => {
+    for (const socket of sockets) socket.destroy();
+  });
+  return port;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function roundTrip(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      got += chunk;
+      if (got.length >= text.length) {
+        socket.end();
+        resolve(got);
+      }
+    });
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+function push(upsert: PushMessage['upsert'], extra: Partial<PushMessage> = {}): PushMessage {
+  return { type: 'push', pushId: pushId++, full: false, upsert, remove: [], ...extra };
+}
+
+function byId(results: RuleResult[]): Record<string, RuleResult> {
+  return Object.fromEntries(results.map((r) => [r.ruleId, r]));
+}
+
+describe('ManagedRules: push -> apply -> results', () => {
+  it('a valid rule becomes active and carries traffic; remove gives removed and stops it', async () => {
+    const rules = new ManagedRules(supervisor);
+    const target = await echoServer();
+    const listenPort = await freePort();
+    const { results } = await rules.push(push([tcpRule('r1', 'web', listenPort, target, { revision: 3 })]));
+    expect(results).toEqual([{ ruleId: 'r1', revision: 3, state: 'active' }]);
+    expect(await roundTrip(listenPort, 'hello through sluice')).toBe('hello through sluice');
+    expect(rules.current()).toEqual([{ ruleId: 'r1', revision: 3, state: 'active' }]);
+    expect(rules.idsByName()).toEqual(new Map([['web', 'r1']]));
+
+    const removed = await rules.push(push([], { remove: ['r1', 'never-had'] }));
+    expect(removed.results).toEqual([
+      { ruleId: 'r1', revision: 3, state: 'removed' },
+      { ruleId: 'never-had', revision: 0, state: 'removed' },
+    ]);
+    expect(rules.current()).toEqual([]);
+    await expect(roundTrip(listenPort, 'x')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('an invalid rule is failed rule_invalid with the schema message, and the others still apply', async () => {
+    const rules = new ManagedRules(supervisor);
+    const target = await echoServer();
+    const [good, bad] = [await freePort(), await freePort()];
+    const { results } = await rules.push(
+      push([
+        tcpRule('ok', 'ok', good, target),
+        tcpRule('bad', 'bad', bad, target, { rule: { listen: '127.0.0.1:70000', balanse: 'x' } }),
+      ]),
+    );
+    const got = byId(results);
+    expect(got.ok).toEqual({ ruleId: 'ok', revision: 1, state: 'active' });
+    expect(got.bad).toMatchObject({ ruleId: 'bad', state: 'failed', code: 'rule_invalid' });
+    expect(got.bad!.message).toContain('listen: port 70000');
+    expect(got.bad!.message).toContain('unknown key "balanse"; did you mean "balance"?');
+    expect(rules.current().map((r) => r.ruleId)).toEqual(['ok']);
+  });
+
+  it('a port another socket holds gives failed port_in_use; the rule binds once it is free', async () => {
+    const rules = new ManagedRules(supervisor);
+    const target = await echoServer();
+    const holder = net.createServer();
+    const held = await listen(holder);
+    const { results } = await rules.push(push([tcpRule('r1', 'held', held, target)]));
+    expect(results).toEqual([
+      expect.objectContaining({ ruleId: 'r1', state: 'failed', code: 'port_in_use', message: expect.stringContaining(`127.0.0.1:${held}`) }),
+    ]);
+    // Not kept: the edge runs only what it acked active.
+    expect(rules.current()).toEqual([]);
+    expect(supervisor.snapshot().filter((r) => r.name === 'held')).toEqual([]);
+    await new Promise((resolve) => holder.close(resolve));
+    // The server pushes everything again on reconnect: the same rule is retried.
+    const again = await rules.push(push([tcpRule('r1', 'held', held, target)], { full: true }));
+    expect(again.results).toEqual([{ ruleId: 'r1', revision: 1, state: 'active' }]);
+    expect(await roundTrip(held, 'now')).toBe('now');
+  });
+
+  it('rules of one push that clash: a taken name is name_taken, an overlapping listen port_in_use', async () => {
+    const rules = new ManagedRules(supervisor);
+    const target = await echoServer();
+    const [a, b] = [await freePort(), await freePort()];
+    const first = await rules.push(push([tcpRule('r1', 'web', a, target)]));
+    expect(first.results[0]!.state).toBe('active');
+    const { results } = await rules.push(
+      push([
+        tcpRule('r2', 'web', b, target),
+        tcpRule('r3', 'other', a, target),
+        tcpRule('r4', 'udp-same-port', a, target, { rule: { protocol: 'udp' } }),
+      ]),
+    );
+    const got = byId(results);
+    expect(got.r2).toMatchObject({ state: 'failed', code: 'name_taken' });
+    expect(got.r2!.message).toContain('r1');
+    expect(got.r3).toMatchObject({ state: 'failed', code: 'port_in_use' });
+    expect(got.r3!.message).toContain('"web" (r1)');
+    // Another protocol on the same port does not clash.
+    expect(got.r4).toMatchObject({ state: 'active' });
+    expect(await roundTrip(a, 'still web')).toBe('still web');
+  });
+
+  it('a full push replaces the set: left-out rules are removed, changed ones updated', async () => {
+    const rules = new ManagedRules(supervisor);
+    const [t1, t2] = [await echoServer(), await echoServer()];
+    const [a, b, c] = [await freePort(), await freePort(), await freePort()];
+    await rules.push(push([tcpRule('keep', 'keep', a, t1), tcpRule('drop', 'drop', b, t1)]));
+    const { results } = await rules.push(
+      push([tcpRule('keep', 'keep', a, t2, { revision: 2 }), tcpRule('new', 'new', c, t1)], { full: true }),
+    );
+    expect(byId(results)).toEqual({
+      keep: { ruleId: 'keep', revision: 2, state: 'active' },
+      new: { ruleId: 'new', revision: 1, state: 'active' },
+      drop: { ruleId: 'drop', revision: 1, state: 'removed' },
+    });
+    expect(rules.current().map((r) => `${r.ruleId}@${r.revision}`).sort()).toEqual(['keep@2', 'new@1']);
+    expect(await roundTrip(a, 'k')).toBe('k');
+    await expect(roundTrip(b, 'x')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('a new revision that fails leaves the previous revision running', async () => {
+    const rules = new ManagedRules(supervisor);
+    const target = await echoServer();
+    const a = await freePort();
+    const holder = net.createServer();
+    const held = await listen(holder);
+    await rules.push(push([tcpRule('r1', 'web', a, target, { revision: 1 })]));
+    // Invalid: never applied.
+    const invalid = await rules.push(push([tcpRule('r1', 'web', a, target, { revision: 2, rule: { targets: [] } })]));
+    expect(invalid.results[0]).toMatchObject({ revision: 2, state: 'failed', code: 'rule_invalid' });
+    // Valid but its new listen is taken: the old listener was retired, then put back.
+    const taken = await rules.push(push([tcpRule('r1', 'web', held, target, { revision: 3 })]));
+    expect(taken.results[0]).toMatchObject({ revision: 3, state: 'failed', code: 'port_in_use' });
+    expect(rules.current()).toEqual([{ ruleId: 'r1', revision: 1, state: 'active' }]);
+    expect(supervisor.snapshot().filter((r) => r.state === 'failed')).toEqual([]);
+    expect(await roundTrip(a, 'old revision')).toBe('old revision');
+  });
+
+  it('owner caps come with the push; invalid owner limits fail that owner\'s rules', async () => {
+    const rules = new ManagedRules(supervisor);
+    const target = await echoServer();
+    const [a, b] = [await freePort(), await freePort()];
+    const { results } = await rules.push(
+      push([tcpRule('r1', 'alice-web', a, target, { owner: 'alice' }), tcpRule('r2', 'bob-web', b, target, { owner: 'bob' })], {
+        owners: { alice: { max_connections: 1 }, bob: { bandwidth: 'fast' } },
+      }),
+    );
+    expect(byId(results).r1).toMatchObject({ state: 'active' });
+    expect(byId(results).r2).toMatchObject({ state: 'failed', code: 'rule_invalid' });
+    expect(byId(results).r2!.message).toContain('owners.bob.limits.bandwidth');
+    expect(supervisor.snapshot().find((r) => r.name === 'alice-web')?.owner).toBe('alice');
+    // alice's cap of one connection holds: a second connection is closed at accept.
+    const first = net.connect({ host: '127.0.0.1', port: a });
+    first.write('one');
+    first.on('error', () => {});
+    await once(first, 'data');
+    const second = net.connect({ host: '127.0.0.1', port: a });
+    second.on('error', () => {});
+    second.write('two');
+    second.resume();
+    // Closed (by a reset) without an echo.
+    let echoed = false;
+    second.on('data', () => {
+      echoed = true;
+    });
+    await new Promise((resolve) => second.once('close', resolve));
+    expect(echoed).toBe(false);
+    expect(supervisor.ownerConnections('alice')).toBe(1);
+    first.destroy();
+  });
+});

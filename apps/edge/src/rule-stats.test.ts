@@ -1,0 +1,114 @@
+// Cumulative stats per rule id over a real ShardSupervisor: they follow a rule to a new listener
+// and back after a removal, and never go down.
+
+import { once } from 'node:events';
+import net from 'node:net';
+import { ShardSupervisor } from '@sluice/core';
+import type { RuleStats } from '@sluice/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpRule } from './fake-control-server.fixture.ts';
+import { ManagedRules, type PushMessage } from './managed-rules.ts';
+import { RuleStatsCollector } from './rule-stats.ts';
+
+let supervisor: ShardSupervisor;
+let target: net.Server;
+let targetPort: number;
+
+beforeAll(async () => {
+  supervisor = await ShardSupervisor.start({ shards: 2, drainTimeoutMs: 200, log: () => {} });
+  target = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.pipe(socket);
+  });
+  target.listen({ host: '127.0.0.1', port: 0 });
+  await once(target, 'listening');
+  targetPort = (target.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  await supervisor.stop();
+  await new Promise((resolve) => target.close(resolve));
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The socket closed, with or without an error (events.once would reject on a reset). */
+function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** One connection that sends `bytes` bytes, reads them back, and closes. */
+async function echo(port: number, bytes: number): Promise<void> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  let got = 0;
+  socket.on('data', (chunk: Buffer) => {
+    got += chunk.length;
+    if (got >= bytes) socket.end();
+  });
+  socket.write(Buffer.alloc(bytes, 1));
+  await closed(socket);
+}
+
+let pushId = 1;
+function push(upsert: PushMessage['upsert'], remove: string[] = []): PushMessage {
+  return { type: 'push', pushId: pushId++, full: false, upsert, remove };
+}
+
+/** Polls until the counters caught up with closed connections (shards count asynchronously). */
+async function settled(collect: () => RuleStats[], until: (stats: RuleStats) => boolean): Promise<RuleStats> {
+  for (let i = 0; i < 200; i++) {
+    const [stats] = collect();
+    if (stats && until(stats)) return stats;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`stats never settled: ${JSON.stringify(collect())}`);
+}
+
+describe('RuleStatsCollector', () => {
+  it('sums a rule over shards and keeps counting across a new listener and a removal', async () => {
+    const rules = new ManagedRules(supervisor);
+    const stats = new RuleStatsCollector(supervisor);
+    const collect = (): RuleStats[] => stats.collect(['r1'], rules.idsByName());
+    const [a, b] = [await freePort(), await freePort()];
+
+    expect(collect()).toEqual([
+      { ruleId: 'r1', bytesIn: 0, bytesOut: 0, connectionsTotal: 0, activeConnections: 0, rejected: 0, connectErrors: 0 },
+    ]);
+    await rules.push(push([tcpRule('r1', 'web', a, targetPort)]));
+    for (let i = 0; i < 4; i++) await echo(a, 1000);
+    const first = await settled(collect, (s) => s.connectionsTotal === 4 && s.bytesOut === 4000 && s.activeConnections === 0);
+    expect(first.bytesIn).toBe(4000);
+
+    // A new listen: a new counter slot; what the old one counted is kept.
+    await rules.push(push([tcpRule('r1', 'web', b, targetPort, { revision: 2 })]));
+    expect(collect()[0]!.bytesIn).toBeGreaterThanOrEqual(4000);
+    await echo(b, 500);
+    const second = await settled(collect, (s) => s.connectionsTotal === 5 && s.bytesOut === 4500);
+    expect(second.bytesIn).toBe(4500);
+
+    // Removed, then pushed again: the id's totals go on from where they were.
+    await rules.push(push([], ['r1']));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(collect()[0]!.bytesIn).toBe(4500);
+    await rules.push(push([tcpRule('r1', 'web', a, targetPort, { revision: 3 })]));
+    await echo(a, 100);
+    const third = await settled(collect, (s) => s.connectionsTotal === 6 && s.bytesOut === 4600);
+    expect(third.bytesIn).toBe(4600);
+
+    // A connect error: the target is gone.
+    const deadPort = await freePort();
+    await rules.push(push([tcpRule('r1', 'web', a, deadPort, { revision: 4 })]));
+    const socket = net.connect({ host: '127.0.0.1', port: a });
+    socket.on('error', () => {});
+    socket.resume();
+    await closed(socket);
+    const fourth = await settled(collect, (s) => s.connectErrors >= 1);
+    expect(fourth.bytesIn).toBe(4600);
+    await rules.push(push([], ['r1']));
+  });
+});

@@ -1,0 +1,101 @@
+// Cumulative per-rule counters for `stats`, by rule id, since this process started. The data
+// plane counts per counter slot, and a rule id can move between slots (a new listen rebinds into a
+// new slot, while the old one drains; a removed and re-pushed rule gets a fresh slot). So the
+// counts of a slot the rule no longer holds are folded into a base kept per id, and what is sent
+// never goes down while the bootId stays the same. Sums per rule are the same as metrics.ts json().
+
+import type { ShardSupervisor } from '@sluice/core';
+import { CONNECT_ERROR_REASONS, connectErrorField, FIELD, REJECT_REASONS, rejectField } from '@sluice/core';
+import type { RuleStats } from '@sluice/protocol';
+
+interface Totals {
+  bytesIn: number;
+  bytesOut: number;
+  connectionsTotal: number;
+  rejected: number;
+  connectErrors: number;
+}
+
+const COUNTED = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejected', 'connectErrors'] as const;
+
+function zero(): Totals {
+  return { bytesIn: 0, bytesOut: 0, connectionsTotal: 0, rejected: 0, connectErrors: 0 };
+}
+
+function add(into: Totals, from: Totals): void {
+  for (const key of COUNTED) into[key] += from[key];
+}
+
+export class RuleStatsCollector {
+  private readonly supervisor: ShardSupervisor;
+  /** Per rule id: what slots it no longer holds had counted. */
+  private readonly bases = new Map<string, Totals>();
+  /** Per rule id, per slot it holds: that slot's counts when last read. */
+  private readonly slots = new Map<string, Map<number, Totals>>();
+
+  constructor(supervisor: ShardSupervisor) {
+    this.supervisor = supervisor;
+  }
+
+  /** Stats for each of `ids`; `idsByName` maps the data plane's rule names to ids. */
+  collect(ids: readonly string[], idsByName: ReadonlyMap<string, string>): RuleStats[] {
+    const held = new Map<string, number[]>();
+    for (const rule of this.supervisor.snapshot()) {
+      const id = idsByName.get(rule.name);
+      if (id === undefined || rule.slot === null) continue;
+      const list = held.get(id) ?? [];
+      list.push(rule.slot);
+      held.set(id, list);
+    }
+    const active = new Map<string, number>();
+    for (const [id, readings] of this.slots) {
+      const now = new Set(held.get(id) ?? []);
+      for (const [slot, last] of readings) {
+        if (now.has(slot)) continue;
+        this.fold(id, last);
+        readings.delete(slot);
+      }
+    }
+    for (const [id, list] of held) {
+      const readings = this.slots.get(id) ?? new Map<number, Totals>();
+      this.slots.set(id, readings);
+      for (const slot of list) {
+        const reading = this.read(slot);
+        const last = readings.get(slot);
+        // A count that went down means the slot was released and taken again in between.
+        if (last !== undefined && COUNTED.some((key) => reading[key] < last[key])) this.fold(id, last);
+        readings.set(slot, reading);
+        active.set(id, (active.get(id) ?? 0) + this.activeOf(slot));
+      }
+    }
+    return ids.map((ruleId) => {
+      const total = zero();
+      add(total, this.bases.get(ruleId) ?? zero());
+      for (const reading of this.slots.get(ruleId)?.values() ?? []) add(total, reading);
+      return { ruleId, ...total, activeConnections: active.get(ruleId) ?? 0 };
+    });
+  }
+
+  private fold(id: string, totals: Totals): void {
+    const base = this.bases.get(id) ?? zero();
+    add(base, totals);
+    this.bases.set(id, base);
+  }
+
+  private read(slot: number): Totals {
+    const sum = (field: number): number => Number(this.supervisor.counters.sum(slot, field));
+    return {
+      bytesIn: sum(FIELD.BYTES_IN),
+      bytesOut: sum(FIELD.BYTES_OUT),
+      connectionsTotal: sum(FIELD.TOTAL),
+      rejected: REJECT_REASONS.reduce((n, reason) => n + sum(rejectField(reason)), 0),
+      connectErrors: CONNECT_ERROR_REASONS.reduce((n, reason) => n + sum(connectErrorField(reason)), 0),
+    };
+  }
+
+  /** Open connections, and open flows for UDP. */
+  private activeOf(slot: number): number {
+    const counters = this.supervisor.counters;
+    return Number(counters.sum(slot, FIELD.ACTIVE) + counters.sum(slot, FIELD.ACTIVE_FLOWS));
+  }
+}

@@ -1,0 +1,49 @@
+// What the API's routes share: the server's parts they use, and the per-request fields the
+// hooks fill (the authenticated user, the error code a reply carries, the audit target).
+
+import type { Logger } from 'pino';
+import type { ControlServer } from '../control/control-server.ts';
+import type { StatsHub } from '../control/stats-hub.ts';
+import type { ServerMetrics } from '../metrics.ts';
+import type { RuleService } from '../rule-service.ts';
+import type { HostPort } from '../server-config.ts';
+import type { UserRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ApiContext {
+  readonly store: Store;
+  readonly control: ControlServer;
+  readonly rules: RuleService;
+  readonly statsHub: StatsHub;
+  readonly metrics: ServerMetrics | null;
+  readonly logger: Logger;
+  /** Where edges reach the control listener, for enrollment URIs. */
+  readonly advertise: HostPort;
+  /** The server certificate's SHA-256, the pin in enrollment URIs. */
+  readonly fingerprint: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every route but the public ones. */
+    user: UserRecord | null;
+    /** The error code this request was answered with; null while it succeeds. */
+    errorCode: string | null;
+    /** What the request acted on, for the audit trail (an edge or rule id). */
+    auditTarget: string | null;
+  }
+  interface FastifyContextConfig {
+    /** The audit trail's name for what the route does, e.g. `rule.push`. */
+    action?: string;
+    /** Only an admin token may call the route. */
+    admin?: boolean;
+    /** No token needed (healthz). */
+    public?: boolean;
+  }
+}
+
+/** The authenticated user of a request that passed the auth hook. */
+export function userOf(request: { user: UserRecord | null }): UserRecord {
+  if (request.user === null) throw new Error('route without a user: the auth hook did not run');
+  return request.user;
+}

@@ -1,0 +1,69 @@
+// GET /v1/stats/stream[?rule=ID]: Server-Sent Events, one `event: stats` per rule per stats
+// report. A `user` token gets only its own rules' events.
+
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ServerError } from '../errors.ts';
+import { type ApiContext, userOf } from './api-context.ts';
+import { parseInput } from './parse-body.ts';
+import { mayTouch } from './rule-routes.ts';
+import { statsView } from './views.ts';
+
+const streamQuery = z.object({ rule: z.string().min(1).optional() }).strict();
+
+// Proxies and load balancers drop a connection that stays silent; a comment line is ignored
+// by every SSE client.
+const KEEPALIVE_MS = 15_000;
+
+export function statsStreamRoutes(app: FastifyInstance, context: ApiContext): void {
+  const streams = new Set<ServerResponse>();
+  // A stream never ends by itself; the server's close ends them so it does not wait forever.
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.end();
+  });
+
+  app.get('/v1/stats/stream', async (request, reply) => {
+    const user = userOf(request);
+    const query = parseInput(streamQuery, request.query, 'query');
+    if (query.rule !== undefined) {
+      const rule = context.store.getRule(query.rule);
+      if (rule === null) throw new ServerError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
+      if (!mayTouch(user, rule))
+        throw new ServerError('forbidden', `rule ${rule.id} belongs to ${rule.owner}`);
+    }
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    raw.write(': sluice stats\n\n');
+    streams.add(raw);
+    // Which rules this user may see, remembered per stream (a rule's owner never changes).
+    const visible = new Map<string, boolean>();
+    const maysee = (ruleId: string): boolean => {
+      if (user.role === 'admin') return true;
+      let may = visible.get(ruleId);
+      if (may === undefined) {
+        const rule = context.store.getRule(ruleId);
+        may = rule !== null && mayTouch(user, rule);
+        visible.set(ruleId, may);
+      }
+      return may;
+    };
+    const unsubscribe = context.statsHub.subscribe((stats) => {
+      if (query.rule !== undefined && stats.ruleId !== query.rule) return;
+      if (!maysee(stats.ruleId)) return;
+      raw.write(`event: stats\ndata: ${JSON.stringify(statsView(stats.ruleId, stats))}\n\n`);
+    });
+    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+    raw.on('close', () => {
+      unsubscribe();
+      clearInterval(keepalive);
+      streams.delete(raw);
+    });
+  });
+}

@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto';
+import { PROTOCOL_VERSION } from '@sluice/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectWith, enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
+import { ACK_ALL_ACTIVE, FakeEdge, enrollEdge } from './fake-edge.ts';
+
+const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };
+
+async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+let test: TestServer;
+let pin: string;
+
+beforeEach(async () => {
+  test = await startTestServer({ config: { ackTimeoutMs: 400 } });
+  pin = test.server.certificate.fingerprint;
+});
+afterEach(async () => {
+  await test.stop();
+});
+
+describe('enrollment', () => {
+  it('redeems a code once, for the edge the operator named', async () => {
+    const made = await test.request('POST', '/v1/enrollments', { edge: 'edge-01', ttl: '5m' });
+    expect(made.status).toBe(201);
+    expect(made.body.uri).toBe(
+      `sluice://127.0.0.1:${test.controlPort}/enroll?pin=${pin}&code=${made.body.code}`,
+    );
+    expect(made.body.command).toContain(`sluice-edge enroll '${made.body.uri}'`);
+    const reply = await enrollEdge({ port: test.controlPort, pin }, made.body.code);
+    expect(reply).toMatchObject({ type: 'enrolled', edgeId: made.body.edge.id, name: 'edge-01' });
+    const again = await enrollEdge({ port: test.controlPort, pin }, made.body.code);
+    expect(again).toMatchObject({ type: 'refused', code: 'code_used' });
+    const edge = await test.request('GET', '/v1/edges/edge-01');
+    expect(edge.body.enrolledAt).not.toBeNull();
+  });
+
+  it('refuses unknown, superseded and expired codes with their codes', async () => {
+    expect(await enrollEdge({ port: test.controlPort, pin }, 'not-a-real-code-at-all')).toMatchObject({
+      type: 'refused',
+      code: 'code_unknown',
+    });
+    const first = await test.request('POST', '/v1/enrollments', { edge: 'edge-02' });
+    const second = await test.request('POST', '/v1/enrollments', { edge: 'edge-02' });
+    expect(second.body.edge.id).toBe(first.body.edge.id);
+    expect(await enrollEdge({ port: test.controlPort, pin }, first.body.code)).toMatchObject({
+      type: 'refused',
+      code: 'code_superseded',
+    });
+    // Expiry is the store's clock (store.test.ts moves it); here a code is made already past it.
+    const expired = test.server.store.createEnrollment('edge-03', -1, 'admin');
+    expect(await enrollEdge({ port: test.controlPort, pin }, expired.code)).toMatchObject({
+      type: 'refused',
+      code: 'code_expired',
+    });
+    const audit = await test.request('GET', '/v1/audit?limit=10');
+    const outcomes = audit.body.entries
+      .filter((e: { action: string }) => e.action === 'edge.enroll')
+      .map((e: { outcome: string }) => e.outcome);
+    expect(outcomes).toEqual(['code_expired', 'code_superseded', 'code_unknown']);
+  });
+});
+
+describe('hello', () => {
+  it('welcomes an enrolled edge and pushes its full rule set', async () => {
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const welcome = edge.received.find((m) => m.type === 'welcome');
+    expect(welcome).toEqual({ type: 'welcome', edgeId, name: 'edge-01', statsIntervalMs: 1000 });
+    const full = edge.received.find((m) => m.type === 'push');
+    expect(full).toMatchObject({ full: true, upsert: [], remove: [] });
+    expect((await test.request('GET', `/v1/edges/${edgeId}`)).body.connected).toBe(true);
+    await edge.close();
+    await until(() => !test.server.control.isConnected(edgeId));
+  });
+
+  it('refuses a wrong secret, an unknown edge, an old protocol and a revoked edge', async () => {
+    const { edge, edgeId, secret } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const attempt = async (id: string, key: string, version = PROTOCOL_VERSION) => {
+      const other = await FakeEdge.connect({ port: test.controlPort, pin });
+      other.hello(id, key, randomUUID(), version);
+      const reply = await other.next('refused');
+      await other.closed;
+      return reply.code;
+    };
+    expect(await attempt(edgeId, 'sls_wrong')).toBe('secret_invalid');
+    expect(await attempt('e_000000000000', secret)).toBe('edge_unknown');
+    expect(await attempt(edgeId, secret, PROTOCOL_VERSION + 1)).toBe('version_unsupported');
+    // The refusals did not touch the live session.
+    expect(edge.isClosed).toBe(false);
+
+    const revoked = await test.request('POST', `/v1/edges/${edgeId}/revoke`);
+    expect(revoked.body).toMatchObject({ revoked: true, connected: false });
+    await edge.closed;
+    expect(await attempt(edgeId, secret)).toBe('edge_revoked');
+    const metrics = await test.server.metrics.registry.getSingleMetricAsString(
+      'sluice_server_auth_failures_total',
+    );
+    expect(metrics).toContain('reason="secret_invalid"} 1');
+    expect(metrics).toContain('reason="edge_revoked"} 1');
+  });
+
+  it('keeps one session per edge: a new hello replaces the old session', async () => {
+    const { edge, edgeId, secret } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const second = await connectWith(test, edgeId, secret, ACK_ALL_ACTIVE);
+    await edge.closed;
+    expect(second.isClosed).toBe(false);
+    expect(test.server.control.connectedCount).toBe(1);
+    await second.close();
+  });
+});
+
+describe('push and ack', () => {
+  it('pushes a rule, waits for the ack, and stores it active with its owner', async () => {
+    const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    expect(pushed.status).toBe(201);
+    expect(pushed.body).toMatchObject({
+      owner: 'admin',
+      name: 'web',
+      revision: 1,
+      state: 'active',
+      edge: { name: 'edge-01' },
+    });
+    const push = edge.received.filter((m) => m.type === 'push').at(-1);
+    expect(push).toMatchObject({
+      full: false,
+      remove: [],
+      upsert: [{ id: pushed.body.id, revision: 1, owner: 'admin' }],
+    });
+    await edge.close();
+  });
+
+  it('a Failed ack is 422 activation_failed and leaves no rule behind', async () => {
+    await enrollAndConnect(test, 'edge-01', (push) =>
+      push.upsert.map((r) => ({
+        ruleId: r.id,
+        revision: r.revision,
+        state: 'failed',
+        code: 'port_in_use',
+        message: 'held by nginx',
+      })),
+    );
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    expect(pushed.status).toBe(422);
+    expect(pushed.body.error.code).toBe('activation_failed');
+    expect(pushed.body.error.message).toMatch(/^port_in_use: .*held by nginx/);
+    expect((await test.request('GET', '/v1/rules')).body.rules).toEqual([]);
+  });
+
+  it('no ack in time is 504 ack_timeout; the rule stays pending and is pushed again on reconnect', async () => {
+    const { edge, edgeId, secret } = await enrollAndConnect(test, 'edge-01', null);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    expect(pushed.status).toBe(504);
+    expect(pushed.body.error.code).toBe('ack_timeout');
+    const [rule] = (await test.request('GET', '/v1/rules')).body.rules;
+    expect(rule).toMatchObject({ name: 'web', state: 'pending', revision: 1 });
+    await edge.close();
+    const again = await FakeEdge.connect({ port: test.controlPort, pin, ack: ACK_ALL_ACTIVE });
+    again.hello(edgeId, secret);
+    await again.next('welcome');
+    const full = await again.next('push');
+    expect(full).toMatchObject({ full: true, upsert: [{ id: rule.id, revision: 1 }] });
+    await until(() => test.server.store.getRule(rule.id)?.state === 'active');
+    await again.close();
+  });
+
+  it('an edge without a session is 422 client_not_connected and nothing is stored', async () => {
+    await test.request('POST', '/v1/enrollments', { edge: 'edge-01' });
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    expect(pushed.status).toBe(422);
+    expect(pushed.body.error.code).toBe('client_not_connected');
+    expect(test.server.store.listRules()).toEqual([]);
+  });
+
+  it('updates in place at the next revision and removes with the edge acking', async () => {
+    const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    const updated = await test.request('PUT', `/v1/rules/${pushed.body.id}`, {
+      rule: { ...RULE, targets: ['127.0.0.1:18082'] },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({
+      revision: 2,
+      state: 'active',
+      rule: { targets: ['127.0.0.1:18082'] },
+    });
+    const removed = await test.request('DELETE', `/v1/rules/${pushed.body.id}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.state).toBe('removed');
+    const last = edge.received.filter((m) => m.type === 'push').at(-1);
+    expect(last).toMatchObject({ upsert: [], remove: [pushed.body.id] });
+    // The edge confirmed: the tombstone is gone.
+    expect(test.server.store.getRule(pushed.body.id)).toBeNull();
+    await edge.close();
+  });
+
+  it('a failed update puts the previous rule back', async () => {
+    const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    edge.ack = (push) =>
+      push.upsert.map((r) =>
+        r.rule.listen === '127.0.0.1:18090'
+          ? {
+              ruleId: r.id,
+              revision: r.revision,
+              state: 'failed' as const,
+              code: 'port_in_use',
+              message: 'taken',
+            }
+          : { ruleId: r.id, revision: r.revision, state: 'active' as const },
+      );
+    const updated = await test.request('PUT', `/v1/rules/${pushed.body.id}`, {
+      rule: { ...RULE, listen: '127.0.0.1:18090' },
+    });
+    expect(updated.status).toBe(422);
+    expect(updated.body.error.code).toBe('activation_failed');
+    await until(() => test.server.store.getRule(pushed.body.id)?.state === 'active');
+    const rule = test.server.store.getRule(pushed.body.id)!;
+    expect(rule.body.listen).toBe(RULE.listen);
+    expect(rule.revision).toBe(3);
+    await edge.close();
+  });
+
+  it('removing a rule of an offline edge removes it from the store, and the edge on reconnect', async () => {
+    const { edge, edgeId, secret } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    await edge.close();
+    await until(() => !test.server.control.isConnected(edgeId));
+    const removed = await test.request('DELETE', `/v1/rules/${pushed.body.id}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.state).toBe('removed');
+    expect((await test.request('GET', '/v1/rules')).body.rules).toEqual([]);
+    const again = await connectWith(test, edgeId, secret, ACK_ALL_ACTIVE);
+    const full = again.received.find((m) => m.type === 'push');
+    expect(full).toMatchObject({ full: true, upsert: [] });
+    await until(() => test.server.store.getRule(pushed.body.id) === null);
+    await again.close();
+  });
+});
+
+describe('stats', () => {
+  it('keeps totals across edge restarts: deltas within a boot, re-baselined on a new bootId', async () => {
+    const { edge, edgeId, secret } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    const ruleId = pushed.body.id;
+    const report = (fake: FakeEdge, bootId: string, seq: number, bytesIn: number, connections: number) =>
+      fake.send({
+        type: 'stats',
+        bootId,
+        seq,
+        rules: [
+          {
+            ruleId,
+            bytesIn,
+            bytesOut: bytesIn * 2,
+            connectionsTotal: connections,
+            activeConnections: 1,
+            rejected: 0,
+            connectErrors: 0,
+          },
+        ],
+      });
+    const stats = async () => (await test.request('GET', `/v1/rules/${ruleId}/stats`)).body;
+    const bootA = randomUUID();
+    report(edge, bootA, 1, 100, 1);
+    await until(() => test.server.store.getStats(ruleId)?.bytesIn === 100);
+    report(edge, bootA, 2, 250, 3);
+    await until(() => test.server.store.getStats(ruleId)?.bytesIn === 250);
+    await edge.close();
+    // The edge restarted: its counters begin again at zero under a new bootId.
+    const bootB = randomUUID();
+    const restarted = await connectWith(test, edgeId, secret, ACK_ALL_ACTIVE, bootB);
+    report(restarted, bootB, 1, 40, 1);
+    await until(() => test.server.store.getStats(ruleId)?.bytesIn === 290);
+    expect(await stats()).toMatchObject({
+      rule: ruleId,
+      bytesIn: 290,
+      bytesOut: 580,
+      connectionsTotal: 4,
+      activeConnections: 1,
+    });
+    const metrics = await test.server.metrics.registry.getSingleMetricAsString('sluice_rule_bytes_in_total');
+    expect(metrics).toContain('sluice_rule_bytes_in_total{client="edge-01",rule="web",owner="admin"} 290');
+    await restarted.close();
+  });
+
+  it('streams stats as server-sent events', async () => {
+    const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    const { port } = test.server.addresses.api;
+    const controller = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}/v1/stats/stream?rule=${pushed.body.id}`, {
+      headers: { authorization: `Bearer ${test.adminToken}` },
+      signal: controller.signal,
+    });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    await until(() => test.server.statsHub.listeners === 1);
+    edge.send({
+      type: 'stats',
+      bootId: 'boot-1',
+      seq: 1,
+      rules: [
+        {
+          ruleId: pushed.body.id,
+          bytesIn: 7,
+          bytesOut: 9,
+          connectionsTotal: 1,
+          activeConnections: 0,
+          rejected: 0,
+          connectErrors: 0,
+        },
+      ],
+    });
+    let text = '';
+    while (!text.includes('event: stats')) text += new TextDecoder().decode((await reader.read()).value);
+    const data = JSON.parse(/data: (.*)\n/.exec(text)![1]!);
+    expect(data).toMatchObject({ rule: pushed.body.id, bytesIn: 7, bytesOut: 9 });
+    controller.abort();
+    await edge.close();
+  });
+});
+
+describe('session hygiene', () => {
+  it('a malformed frame ends that session only', async () => {
+    const one = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const two = await enrollAndConnect(test, 'edge-02', ACK_ALL_ACTIVE);
+    one.edge.send({ type: 'stats', bootId: 'b', seq: -1, rules: [] });
+    await one.edge.closed;
+    const bad = await FakeEdge.connect({ port: test.controlPort, pin });
+    bad.sendRaw(Buffer.from([0, 0, 0, 3, 0x7b, 0x78, 0x7d]));
+    await bad.closed;
+    two.edge.send({ type: 'ping' });
+    expect((await two.edge.next('pong')).type).toBe('pong');
+    expect(test.server.control.isConnected(two.edgeId)).toBe(true);
+    await two.edge.close();
+  });
+
+  it('pings, and ends a session that stays silent', async () => {
+    await test.stop();
+    test = await startTestServer({ timings: { firstFrameMs: 1000, keepaliveMs: 50, silenceMs: 300 } });
+    pin = test.server.certificate.fingerprint;
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    expect((await edge.next('ping')).type).toBe('ping');
+    // The fake edge answers pings, so it stays; stop answering and it is dropped.
+    edge.socket.removeAllListeners('data');
+    await edge.closed;
+    expect(test.server.control.isConnected(edgeId)).toBe(false);
+  });
+});

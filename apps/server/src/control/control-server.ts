@@ -1,0 +1,309 @@
+// The control listener: TLS with the server's self-signed certificate (edges pin it), one
+// EdgeSession per connection. It answers enrollments, authenticates hellos, keeps the one live
+// session of each edge, pushes rules (the full set on connect, changes after), records what
+// acks say about each rule, and folds stats reports into per-rule totals.
+
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
+import type { Logger } from 'pino';
+import { ServerError } from '../errors.ts';
+import type { RuleRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+import {
+  type AckMessage,
+  DEFAULT_TIMINGS,
+  EdgeSession,
+  type EnrollMessage,
+  type HelloMessage,
+  type PushOutcome,
+  type PushRequest,
+  type SessionHandlers,
+  type SessionTimings,
+  type StatsMessage,
+} from './edge-session.ts';
+import type { StatsHub } from './stats-hub.ts';
+
+export type AuthFailureReason = 'secret_invalid' | 'edge_revoked' | 'edge_unknown' | 'version_unsupported';
+
+export interface ControlServerOptions {
+  readonly store: Store;
+  readonly key: string;
+  readonly cert: string;
+  readonly logger: Logger;
+  readonly statsHub: StatsHub;
+  readonly ackTimeoutMs: number;
+  readonly statsIntervalMs: number;
+  readonly timings?: SessionTimings;
+  readonly onAuthFailure?: (reason: AuthFailureReason) => void;
+}
+
+export type ControlPushOutcome = PushOutcome | { readonly kind: 'offline' };
+
+/** A stored rule as the edge receives it. */
+export function toPushedRule(rule: RuleRecord): PushedRule {
+  return { id: rule.id, revision: rule.revision, owner: rule.owner, rule: rule.body };
+}
+
+// A TLS handshake that has not finished by then is a scanner or a stuck peer.
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export class ControlServer {
+  readonly ackTimeoutMs: number;
+  private readonly options: ControlServerOptions;
+  private readonly server: Server;
+  private readonly logger: Logger;
+  /** The established session of each edge: at most one, the newest. */
+  private readonly sessions = new Map<string, EdgeSession>();
+  private readonly open = new Set<EdgeSession>();
+  /** Every TCP connection, mid-handshake or answered and closing too: close() ends them all. */
+  private readonly sockets = new Set<Socket>();
+  private readonly handlers: SessionHandlers;
+
+  constructor(options: ControlServerOptions) {
+    this.options = options;
+    this.ackTimeoutMs = options.ackTimeoutMs;
+    this.logger = options.logger.child({ area: 'control' });
+    this.handlers = {
+      onFirst: (session, message) =>
+        message.type === 'enroll' ? this.onEnroll(session, message) : this.onHello(session, message),
+      onAck: (session, ack, push) => this.onAck(session, ack, push),
+      onStats: (session, stats) => this.onStats(session, stats),
+      onClose: (session, reason) => this.onClose(session, reason),
+    };
+    this.server = createServer({
+      key: options.key,
+      cert: options.cert,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      const session = new EdgeSession(socket, this.handlers, this.logger, options.timings ?? DEFAULT_TIMINGS);
+      this.open.add(session);
+    });
+    // An edge that finds the wrong pin hangs up mid-handshake; that is its business to report.
+    this.server.on('tlsClientError', (error) =>
+      this.logger.debug({ err: error.message }, 'TLS handshake failed'),
+    );
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        reject(
+          new ServerError(
+            'listen_failed',
+            `cannot listen for edges on ${host}:${port}: ${error.code ?? error.message}`,
+          ),
+        );
+      };
+      this.server.once('error', onError);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of [...this.open]) session.close('server_stopping');
+    for (const socket of this.sockets) socket.destroy();
+    if (this.server.listening) await closed;
+  }
+
+  isConnected(edgeId: string): boolean {
+    return this.sessions.has(edgeId);
+  }
+
+  get connectedCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Ends an edge's session (revoked, deleted); answers whether it had one. */
+  disconnect(edgeId: string, reason: string): boolean {
+    const session = this.sessions.get(edgeId);
+    session?.close(reason);
+    return session !== undefined;
+  }
+
+  /** Pushes to an edge and waits for the ack within the ack budget. */
+  push(edgeId: string, request: Omit<PushRequest, 'full'>): Promise<ControlPushOutcome> {
+    const session = this.sessions.get(edgeId);
+    if (session === undefined) return Promise.resolve({ kind: 'offline' });
+    return session.push({ full: false, ...request }, this.ackTimeoutMs);
+  }
+
+  /** Sends an edge every rule it should run; what it runs beyond them it removes. */
+  pushFull(edgeId: string): void {
+    const session = this.sessions.get(edgeId);
+    if (session === undefined) return;
+    const rules = this.options.store.edgeRules(edgeId).filter((rule) => rule.state !== 'removed');
+    session
+      .push({ full: true, upsert: rules.map(toPushedRule), remove: [] }, this.ackTimeoutMs)
+      .then((outcome) => {
+        if (outcome.kind === 'timeout') {
+          this.logger.warn(
+            { edgeId, pushId: outcome.pushId, rules: rules.length },
+            'full push not acked in time',
+          );
+        }
+      });
+  }
+
+  private refuse(
+    session: EdgeSession,
+    code: string,
+    message: string,
+    audit: { action: string; user: string | null; target: string | null },
+  ): void {
+    this.options.store.audit({ ...audit, outcome: code, from: session.remote });
+    this.logger.info(
+      { remote: session.remote, code, target: audit.target },
+      `${audit.action} refused: ${message}`,
+    );
+    session.finish({ type: 'refused', code, message });
+  }
+
+  private onEnroll(session: EdgeSession, message: EnrollMessage): void {
+    const audit = { action: 'edge.enroll', user: null, target: null };
+    if (message.version !== PROTOCOL_VERSION) {
+      this.refuse(session, 'version_unsupported', versionMessage(message.version), audit);
+      return;
+    }
+    const redemption = this.options.store.redeemEnrollment(message.code);
+    if (!redemption.ok) {
+      this.refuse(session, redemption.code, redemption.message, audit);
+      return;
+    }
+    const { edge, secret } = redemption;
+    // A new secret replaces the old: a session still using the old one ends.
+    this.disconnect(edge.id, 'enrolled_again');
+    this.options.store.audit({
+      ...audit,
+      user: edge.name,
+      target: edge.id,
+      outcome: 'ok',
+      from: session.remote,
+    });
+    this.logger.info(
+      { edgeId: edge.id, name: edge.name, remote: session.remote, hostname: message.hostname },
+      'edge enrolled',
+    );
+    session.finish({ type: 'enrolled', edgeId: edge.id, name: edge.name, secret });
+  }
+
+  private onHello(session: EdgeSession, message: HelloMessage): void {
+    const { store } = this.options;
+    const audit = { action: 'edge.hello', user: null, target: message.edgeId };
+    const fail = (reason: AuthFailureReason, text: string): void => {
+      this.options.onAuthFailure?.(reason);
+      this.refuse(session, reason, text, audit);
+    };
+    if (message.version !== PROTOCOL_VERSION) {
+      fail('version_unsupported', versionMessage(message.version));
+      return;
+    }
+    const edge = store.getEdge(message.edgeId);
+    if (edge === null) {
+      fail('edge_unknown', `no edge with id ${message.edgeId}; enroll it again`);
+      return;
+    }
+    // The secret first: only an edge that proves who it is learns that it is revoked.
+    if (!store.edgeSecretMatches(edge.id, message.secret)) {
+      fail('secret_invalid', `the secret of edge ${edge.name} (${edge.id}) does not match; enroll it again`);
+      return;
+    }
+    if (edge.revokedAt !== null) {
+      fail('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
+      return;
+    }
+
+    const previous = this.sessions.get(edge.id);
+    if (previous !== undefined) previous.close('replaced', 'the edge connected again');
+    session.accept(edge.id, message.bootId);
+    this.sessions.set(edge.id, session);
+    store.edgeSeen(edge.id, message.version);
+    this.logger.info(
+      {
+        edgeId: edge.id,
+        name: edge.name,
+        bootId: message.bootId,
+        rules: message.rules.length,
+        capabilities: message.capabilities,
+      },
+      'edge connected',
+    );
+    session.send({
+      type: 'welcome',
+      edgeId: edge.id,
+      name: edge.name,
+      statsIntervalMs: this.options.statsIntervalMs,
+    });
+    this.pushFull(edge.id);
+  }
+
+  private onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): void {
+    const edgeId = session.edgeId;
+    if (edgeId === null) return;
+    const { store } = this.options;
+    store.transaction(() => {
+      for (const result of ack.results) {
+        if (result.state === 'active') {
+          store.setRuleState(edgeId, result.ruleId, result.revision, 'active');
+        } else if (result.state === 'failed') {
+          store.setRuleState(
+            edgeId,
+            result.ruleId,
+            result.revision,
+            'failed',
+            result.code ?? 'failed',
+            result.message ?? null,
+          );
+        } else {
+          store.purgeTombstones(edgeId, [result.ruleId]);
+        }
+      }
+      // The edge has applied the push: a full one leaves it running exactly the live set, and
+      // a removal is done whatever the result says.
+      if (push?.full === true) store.purgeTombstones(edgeId);
+      else if (push !== undefined) store.purgeTombstones(edgeId, push.remove);
+    });
+    const failed = ack.results.filter((result) => result.state === 'failed');
+    this.logger.info(
+      {
+        edgeId,
+        pushId: ack.pushId,
+        results: ack.results.length,
+        failed: failed.map((r) => `${r.ruleId}: ${r.code}`),
+        late: push === undefined,
+      },
+      'push acked',
+    );
+  }
+
+  private onStats(session: EdgeSession, stats: StatsMessage): void {
+    const edgeId = session.edgeId;
+    if (edgeId === null) return;
+    const { store, statsHub } = this.options;
+    store.edgeSeen(edgeId, null);
+    for (const record of store.recordStats(edgeId, stats.bootId, stats.rules)) statsHub.publish(record);
+  }
+
+  private onClose(session: EdgeSession, _reason: string): void {
+    this.open.delete(session);
+    const edgeId = session.edgeId;
+    if (edgeId === null || this.sessions.get(edgeId) !== session) return;
+    this.sessions.delete(edgeId);
+    // The edge may be gone from the store (deleted); nothing to record then.
+    if (this.options.store.getEdge(edgeId) !== null) this.options.store.edgeSeen(edgeId, null);
+  }
+}
+
+function versionMessage(version: number): string {
+  return `the edge speaks control protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`;
+}

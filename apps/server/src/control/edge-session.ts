@@ -1,0 +1,265 @@
+// One TLS connection from an edge: framing, validation of every frame, keepalive, and pushes
+// with their acks. What the messages mean (enrollment, authentication, the store) is the
+// ControlServer's; a session only knows its own connection, so a bad frame or a silent peer
+// ends this session and no other.
+
+import type { TLSSocket } from 'node:tls';
+import {
+  type EdgeMessage,
+  edgeMessageSchema,
+  encodeFrame,
+  FrameError,
+  FrameReader,
+  type PushedRule,
+  type RuleResult,
+  type ServerMessage,
+} from '@sluice/protocol';
+import type { Logger } from 'pino';
+
+export type HelloMessage = Extract<EdgeMessage, { type: 'hello' }>;
+export type EnrollMessage = Extract<EdgeMessage, { type: 'enroll' }>;
+export type AckMessage = Extract<EdgeMessage, { type: 'ack' }>;
+export type StatsMessage = Extract<EdgeMessage, { type: 'stats' }>;
+
+export interface PushRequest {
+  readonly full: boolean;
+  readonly upsert: readonly PushedRule[];
+  readonly remove: readonly string[];
+}
+
+export type PushOutcome =
+  | { readonly kind: 'acked'; readonly pushId: number; readonly results: readonly RuleResult[] }
+  | { readonly kind: 'timeout'; readonly pushId: number }
+  | { readonly kind: 'closed'; readonly pushId: number };
+
+export interface SessionHandlers {
+  /** The first frame: an enrollment or a hello. The handler answers and, for hello, calls accept(). */
+  onFirst(session: EdgeSession, message: EnrollMessage | HelloMessage): void;
+  /** Every ack, in time or late, with the push it answers when the session still knows it. */
+  onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): void;
+  onStats(session: EdgeSession, stats: StatsMessage): void;
+  onClose(session: EdgeSession, reason: string): void;
+}
+
+export interface SessionTimings {
+  /** How long a new connection may take to send its first frame. */
+  readonly firstFrameMs: number;
+  /** Ping this often. */
+  readonly keepaliveMs: number;
+  /** Hearing nothing for this long ends the session. */
+  readonly silenceMs: number;
+}
+
+export const DEFAULT_TIMINGS: SessionTimings = {
+  firstFrameMs: 10_000,
+  keepaliveMs: 10_000,
+  silenceMs: 30_000,
+};
+
+interface Waiter {
+  readonly resolve: (outcome: PushOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+// new: nothing heard yet; greeting: a hello is being answered; enrolling: an enroll is.
+type Phase = 'new' | 'greeting' | 'enrolling' | 'established' | 'closed';
+
+export class EdgeSession {
+  readonly socket: TLSSocket;
+  /** `address:port` of the peer, for logs and the audit trail. */
+  readonly remote: string;
+  private phase: Phase = 'new';
+  private _edgeId: string | null = null;
+  private _bootId: string | null = null;
+  private readonly reader = new FrameReader();
+  private readonly handlers: SessionHandlers;
+  private readonly logger: Logger;
+  private readonly timings: SessionTimings;
+  private nextPushId = 1;
+  private readonly sent = new Map<number, PushRequest>();
+  private readonly waiters = new Map<number, Waiter>();
+  private lastHeard = Date.now();
+  private readonly firstFrameTimer: NodeJS.Timeout;
+  private keepalive: NodeJS.Timeout | null = null;
+
+  constructor(
+    socket: TLSSocket,
+    handlers: SessionHandlers,
+    logger: Logger,
+    timings: SessionTimings = DEFAULT_TIMINGS,
+  ) {
+    this.socket = socket;
+    this.handlers = handlers;
+    this.timings = timings;
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.logger = logger.child({ remote: this.remote });
+    this.firstFrameTimer = setTimeout(
+      () => this.close('no_hello', 'sent nothing within the first-frame timeout'),
+      timings.firstFrameMs,
+    );
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.logger.debug({ err: error.message }, 'control socket error'));
+    socket.on('close', () => this.close('disconnected'));
+  }
+
+  get edgeId(): string | null {
+    return this._edgeId;
+  }
+
+  get bootId(): string | null {
+    return this._bootId;
+  }
+
+  get established(): boolean {
+    return this.phase === 'established';
+  }
+
+  get closed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  /** The handler accepted a hello: the session now carries acks, stats and pings. */
+  accept(edgeId: string, bootId: string): void {
+    this._edgeId = edgeId;
+    this._bootId = bootId;
+    this.phase = 'established';
+    this.keepalive = setInterval(() => this.tick(), this.timings.keepaliveMs);
+  }
+
+  send(message: ServerMessage): void {
+    if (this.phase === 'closed') return;
+    this.socket.write(encodeFrame(message));
+  }
+
+  /** Sends a last message and ends the connection once it is written. */
+  finish(message: ServerMessage): void {
+    if (this.phase === 'closed') return;
+    this.socket.end(encodeFrame(message));
+    // The peer closes once it has read the answer; one that does not is cut off.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+    this.close('finished', undefined, false);
+  }
+
+  /**
+   * Sends a push and waits for its ack, at most `timeoutMs`. Resolves, never rejects: the caller
+   * decides what a timeout or a lost session means for the rule.
+   */
+  push(request: PushRequest, timeoutMs: number): Promise<PushOutcome> {
+    const pushId = this.nextPushId++;
+    if (this.phase !== 'established') return Promise.resolve({ kind: 'closed', pushId });
+    this.sent.set(pushId, request);
+    this.send({
+      type: 'push',
+      pushId,
+      full: request.full,
+      upsert: [...request.upsert],
+      remove: [...request.remove],
+    });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(pushId);
+        resolve({ kind: 'timeout', pushId });
+      }, timeoutMs);
+      this.waiters.set(pushId, { resolve, timer });
+    });
+  }
+
+  /** Ends the session; pending pushes resolve as closed. */
+  close(reason: string, detail?: string, destroy = true): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    clearTimeout(this.firstFrameTimer);
+    if (this.keepalive !== null) clearInterval(this.keepalive);
+    for (const [pushId, waiter] of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve({ kind: 'closed', pushId });
+    }
+    this.waiters.clear();
+    this.sent.clear();
+    if (destroy) this.socket.destroy();
+    const level = reason === 'protocol_error' || reason === 'silent' ? 'warn' : 'info';
+    if (this._edgeId !== null || level === 'warn') {
+      this.logger[level]({ edgeId: this._edgeId, reason, detail }, 'control session closed');
+    }
+    this.handlers.onClose(this, reason);
+  }
+
+  private tick(): void {
+    if (Date.now() - this.lastHeard > this.timings.silenceMs) {
+      this.close('silent', `heard nothing for ${this.timings.silenceMs} ms`);
+      return;
+    }
+    this.send({ type: 'ping' });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closed') return;
+    this.lastHeard = Date.now();
+    let frames: unknown[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.close('protocol_error', error.message);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      const parsed = edgeMessageSchema.safeParse(frame);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const path = issue?.path.join('.') ?? '';
+        this.close(
+          'protocol_error',
+          `invalid frame: ${path === '' ? '' : `${path}: `}${issue?.message ?? 'does not validate'}`,
+        );
+        return;
+      }
+      this.onMessage(parsed.data);
+    }
+  }
+
+  private onMessage(message: EdgeMessage): void {
+    if (this.phase === 'new') {
+      if (message.type !== 'enroll' && message.type !== 'hello') {
+        this.close('protocol_error', `first frame is "${message.type}", not "enroll" or "hello"`);
+        return;
+      }
+      clearTimeout(this.firstFrameTimer);
+      this.phase = message.type === 'enroll' ? 'enrolling' : 'greeting';
+      this.handlers.onFirst(this, message);
+      return;
+    }
+    if (this.phase !== 'established') {
+      this.close('protocol_error', `"${message.type}" before the session was established`);
+      return;
+    }
+    switch (message.type) {
+      case 'ack': {
+        const push = this.sent.get(message.pushId);
+        this.sent.delete(message.pushId);
+        // The store learns the results first, so whoever waits reads the new state.
+        this.handlers.onAck(this, message, push);
+        const waiter = this.waiters.get(message.pushId);
+        if (waiter !== undefined) {
+          this.waiters.delete(message.pushId);
+          clearTimeout(waiter.timer);
+          waiter.resolve({ kind: 'acked', pushId: message.pushId, results: message.results });
+        }
+        return;
+      }
+      case 'stats':
+        this.handlers.onStats(this, message);
+        return;
+      case 'ping':
+        this.send({ type: 'pong' });
+        return;
+      case 'pong':
+        return;
+      case 'enroll':
+      case 'hello':
+        this.close('protocol_error', `"${message.type}" on an established session`);
+        return;
+    }
+  }
+}

@@ -1,0 +1,169 @@
+// sluice-server: the control plane. `serve` runs it; `backup` and `restore` handle its
+// database. Every failure prints `CODE: message` on stderr and exits with the code's number
+// from errors.ts.
+
+import { Command } from 'commander';
+import { openDataDir, DEFAULT_DATA_DIR } from './data-dir.ts';
+import { SERVER_ERRORS, ServerError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { loadServerConfig } from './server-config.ts';
+import { SluiceServer } from './sluice-server.ts';
+import { backupDatabase, restoreDatabase } from './store/backup.ts';
+import { acquireStoreLock } from './store-lock.ts';
+import { addToken, addUser } from './users.ts';
+import { versionLine } from './version.ts';
+
+function fail(error: unknown): never {
+  if (error instanceof ServerError) {
+    process.stderr.write(`${error.code}: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  process.stderr.write(
+    `internal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(SERVER_ERRORS.internal.exitCode);
+}
+
+async function serve(options: {
+  dataDir: string;
+  config?: string;
+  control?: string;
+  api?: string;
+  metrics?: string;
+  advertise?: string;
+}): Promise<void> {
+  const config = loadServerConfig(options);
+  const logger = createLogger();
+  const server = await SluiceServer.start({ dataDir: options.dataDir, config, logger });
+  if (server.adminToken !== null) {
+    // The only time the token exists outside its holder's hands: the store keeps its hash.
+    process.stdout.write(`admin token: ${server.adminToken}\n`);
+  }
+  // Signals are handled before the ready line: whoever waits for it may stop the server at once.
+  let signals = 0;
+  const stop = (signal: string): void => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    logger.info({ signal }, 'stopping');
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  const { control, api, metrics } = server.addresses;
+  logger.info(
+    {
+      dataDir: server.dataDir.path,
+      control: `${control.address}:${control.port}`,
+      api: `${api.address}:${api.port}`,
+      metrics: `${metrics.address}:${metrics.port}`,
+      advertise: `${server.advertise.host}:${server.advertise.port}`,
+      fingerprint: server.certificate.fingerprint,
+      ackTimeoutMs: config.ackTimeoutMs,
+      statsIntervalMs: config.statsIntervalMs,
+    },
+    'sluice-server ready',
+  );
+}
+
+async function backup(options: { dataDir: string; out: string }): Promise<void> {
+  const dir = openDataDir(options.dataDir, { create: false });
+  const result = await backupDatabase(dir, options.out);
+  process.stdout.write(
+    `backup written: ${options.out} (${result.pages} pages, schema version ${result.schemaVersion})\n`,
+  );
+}
+
+async function restore(options: { dataDir: string; in: string; force?: boolean }): Promise<void> {
+  const dir = openDataDir(options.dataDir, { create: true });
+  // A server running on the dir would keep writing its own copy of the database.
+  const lock = await acquireStoreLock(dir.path);
+  try {
+    const result = await restoreDatabase(dir, options.in, { force: options.force === true });
+    process.stdout.write(
+      `restored ${options.in} into ${dir.dbFile} (schema version ${result.schemaVersion})\n`,
+    );
+  } finally {
+    await lock.release();
+  }
+}
+
+const program = new Command('sluice-server')
+  .description('sluice control plane: edges, rules, operator HTTP API, metrics')
+  .version(versionLine(), '-V, --version', 'print the version')
+  .helpOption('-h, --help', 'show this help')
+  .showHelpAfterError()
+  .exitOverride((error) => {
+    // Help and version are not failures; everything else commander refuses is a usage error.
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      process.exit(0);
+    process.exit(SERVER_ERRORS.usage.exitCode);
+  });
+
+program
+  .command('serve')
+  .description('run the server')
+  .option('-d, --data-dir <dir>', 'data dir (made mode 0700 on first start)', DEFAULT_DATA_DIR)
+  .option('-c, --config <file>', 'server config (TOML)')
+  .option('--control <host:port>', 'control listener for edges (default 0.0.0.0:7443)')
+  .option('--api <host:port>', 'operator HTTP API (default 127.0.0.1:7080)')
+  .option('--metrics <host:port>', 'Prometheus /metrics (default 127.0.0.1:7081)')
+  .option('--advertise <host:port>', 'where edges reach the control listener, for enrollment URIs')
+  .action((options) => serve(options).catch(fail));
+
+program
+  .command('backup')
+  .description('copy the database while the server runs')
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .requiredOption('-o, --out <file>', 'backup file to write (mode 0600)')
+  .action((options) => backup(options).catch(fail));
+
+program
+  .command('restore')
+  .description('put a backup in place as the database (the server must be stopped)')
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .requiredOption('-i, --in <file>', 'backup file to restore')
+  .option('--force', 'replace a database the data dir already holds')
+  .action((options) => restore(options).catch(fail));
+
+const users = program.command('user').description('API users and their tokens (works while the server runs)');
+
+users
+  .command('add <name>')
+  .description('make a user and print its first token')
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .option('--role <role>', 'user (its own rules only) or admin', 'user')
+  .action((name: string, options: { dataDir: string; role: string }) => {
+    try {
+      if (options.role !== 'user' && options.role !== 'admin') {
+        throw new ServerError('usage', `--role: "${options.role}" is not "user" or "admin"`);
+      }
+      const token = addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
+      process.stdout.write(`token: ${token}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+users
+  .command('token <name>')
+  .description('make another token for a user and print it')
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .action((name: string, options: { dataDir: string }) => {
+    try {
+      process.stdout.write(`token: ${addToken(openDataDir(options.dataDir, { create: false }), name)}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+await program.parseAsync();

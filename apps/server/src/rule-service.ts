@@ -1,0 +1,184 @@
+// Rule changes from the API to the edge and back: check, store pending, push, wait for the ack,
+// and settle the store by what the edge said. The promise of the API is that a change that
+// fails leaves nothing behind, except when the edge does not answer in time (ack_timeout): then
+// the change stays pending and the edge gets it with the full push when it reconnects.
+
+import { findRuleConflicts, ruleSchema, validate } from '@sluice/config';
+import type { RuleResult } from '@sluice/protocol';
+import type { Logger } from 'pino';
+import { type ControlPushOutcome, type ControlServer, toPushedRule } from './control/control-server.ts';
+import { ServerError } from './errors.ts';
+import type { EdgeRecord, RuleRecord } from './store/records.ts';
+import type { Store } from './store/store.ts';
+
+export interface RuleServiceOptions {
+  readonly store: Store;
+  readonly control: ControlServer;
+  readonly logger: Logger;
+}
+
+/**
+ * Validates a rule table with the standalone config's schema, paths under `rule`, and answers
+ * the table as it is stored: the keys as given, with `owner` set to the rule's owner (the edge
+ * labels metrics and applies owner caps by it).
+ */
+export function validateRuleBody(raw: unknown, owner: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ServerError('bad_request', 'rule: expected a table (JSON object)');
+  }
+  const body = { ...(raw as Record<string, unknown>), owner };
+  const result = validate(ruleSchema, body, ['rule']);
+  if (!result.ok) {
+    throw new ServerError(
+      'bad_request',
+      result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
+    );
+  }
+  return body;
+}
+
+function describe(rule: RuleRecord): string {
+  return `rule ${JSON.stringify(rule.name)} (${rule.id})`;
+}
+
+export class RuleService {
+  private readonly store: Store;
+  private readonly control: ControlServer;
+  private readonly logger: Logger;
+
+  constructor(options: RuleServiceOptions) {
+    this.store = options.store;
+    this.control = options.control;
+    this.logger = options.logger.child({ area: 'rules' });
+  }
+
+  /** name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`). */
+  checkConflicts(edge: EdgeRecord, body: Record<string, unknown>, exceptId?: string): void {
+    for (const other of this.store.listRules({ edgeId: edge.id })) {
+      if (other.id === exceptId) continue;
+      // The same checks as between the [[rules]] of one file, with the new rule second so
+      // every issue lands on it.
+      for (const issue of findRuleConflicts([other.body, body])) {
+        if (issue.path[2] === 'name') {
+          throw new ServerError(
+            'name_taken',
+            `rule.name: ${JSON.stringify(body.name)} is already used on edge ${edge.name} by ${describe(other)}`,
+          );
+        }
+        throw new ServerError(
+          'port_in_use',
+          `rule.listen: ${String(body.listen)} overlaps ${String(other.body.listen)} of ${describe(other)} on edge ${edge.name}`,
+        );
+      }
+    }
+  }
+
+  private checkPushable(edge: EdgeRecord): void {
+    if (edge.revokedAt !== null)
+      throw new ServerError('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
+  }
+
+  private checkConnected(edge: EdgeRecord): void {
+    if (!this.control.isConnected(edge.id)) {
+      throw new ServerError(
+        'client_not_connected',
+        `edge ${edge.name} (${edge.id}) has no control session now; nothing was changed`,
+      );
+    }
+  }
+
+  /** Stores a new rule, pushes it and answers it active, or throws (and stores nothing). */
+  async create(edge: EdgeRecord, owner: string, body: Record<string, unknown>): Promise<RuleRecord> {
+    this.checkPushable(edge);
+    this.checkConflicts(edge, body);
+    this.checkConnected(edge);
+    const rule = this.store.insertRule({ edgeId: edge.id, owner, name: String(body.name), body });
+    const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(rule)], remove: [] });
+    if (outcome.kind === 'offline') this.store.deleteRule(rule.id);
+    const result = this.resultFor(rule, outcome);
+    if (result.state === 'active') return this.store.getRule(rule.id)!;
+    // The edge runs nothing of it: a failed push leaves no rule behind.
+    this.store.deleteRule(rule.id);
+    throw activationFailed(rule, result);
+  }
+
+  /** Replaces a rule's table at the next revision; on failure the previous table is restored. */
+  async update(rule: RuleRecord, body: Record<string, unknown>): Promise<RuleRecord> {
+    const edge = this.store.getEdge(rule.edgeId)!;
+    this.checkPushable(edge);
+    this.checkConflicts(edge, body, rule.id);
+    this.checkConnected(edge);
+    const revised = this.store.reviseRule(rule.id, { name: String(body.name), body });
+    const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(revised)], remove: [] });
+    if (outcome.kind === 'offline') this.store.reviseRule(rule.id, { name: rule.name, body: rule.body });
+    const result = this.resultFor(revised, outcome);
+    if (result.state === 'active') return this.store.getRule(rule.id)!;
+    // Put the previous table back. Revisions only grow, so it goes out as the next one; the edge
+    // may have dropped the old rule when the new one failed, and this brings it back.
+    const restored = this.store.reviseRule(rule.id, { name: rule.name, body: rule.body });
+    void this.control.push(edge.id, { upsert: [toPushedRule(restored)], remove: [] }).then((again) => {
+      if (again.kind !== 'acked')
+        this.logger.warn({ ruleId: rule.id, outcome: again.kind }, 'restored rule not acked');
+    });
+    throw activationFailed(revised, result);
+  }
+
+  /**
+   * Removes a rule. It becomes a tombstone (state removed) at once, which frees its name and
+   * listen; the tombstone goes when the edge confirms, by an ack here or by the full push on
+   * its next connect. An offline edge is not waited for.
+   */
+  async remove(rule: RuleRecord): Promise<RuleRecord> {
+    const removed = this.store.tombstoneRule(rule.id)!;
+    const outcome = await this.control.push(rule.edgeId, { upsert: [], remove: [rule.id] });
+    if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
+      throw new ServerError(
+        'ack_timeout',
+        `edge ${rule.edgeName} did not ack the removal of ${describe(rule)} within ${this.control.ackTimeoutMs} ms; it is removed here and the edge drops it when it reconnects`,
+      );
+    }
+    return removed;
+  }
+
+  /** The edge's result for the rule, or throws ack_timeout / client_not_connected. */
+  private resultFor(rule: RuleRecord, outcome: ControlPushOutcome): RuleResult {
+    switch (outcome.kind) {
+      case 'acked':
+        return (
+          outcome.results.find(
+            (result) => result.ruleId === rule.id && result.revision === rule.revision,
+          ) ?? {
+            ruleId: rule.id,
+            revision: rule.revision,
+            state: 'failed',
+            code: 'no_result',
+            message: `the edge acked push ${outcome.pushId} without a result for revision ${rule.revision}`,
+          }
+        );
+      case 'offline':
+        // The session went between the check and the push: the caller undoes its change.
+        throw new ServerError(
+          'client_not_connected',
+          `edge ${rule.edgeName} has no control session now; nothing was changed`,
+        );
+      case 'timeout':
+        throw new ServerError(
+          'ack_timeout',
+          `edge ${rule.edgeName} did not ack ${describe(rule)} revision ${rule.revision} within ${this.control.ackTimeoutMs} ms; it stays pending and is pushed again when the edge reconnects`,
+        );
+      case 'closed':
+        throw new ServerError(
+          'ack_timeout',
+          `edge ${rule.edgeName} disconnected before acking ${describe(rule)} revision ${rule.revision}; it stays pending and is pushed again when the edge reconnects`,
+        );
+    }
+  }
+}
+
+function activationFailed(rule: RuleRecord, result: RuleResult): ServerError {
+  const code = result.code ?? 'failed';
+  return new ServerError(
+    'activation_failed',
+    `${code}: edge ${rule.edgeName} could not activate ${describe(rule)}: ${result.message ?? 'no reason given'}`,
+  );
+}

@@ -1,0 +1,130 @@
+// The server's settings: an optional TOML file (`--config`), then flags over it. Every problem
+// names the file (or flag), the key and the reason, like the edge's config errors.
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { parseListen, validate } from '@sluice/config';
+import { parse, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { ServerError } from './errors.ts';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerConfig {
+  readonly control: HostPort;
+  readonly api: HostPort;
+  readonly metrics: HostPort;
+  /** Where edges reach the control listener: the host and port written in enrollment URIs. */
+  readonly advertise: HostPort;
+  readonly ackTimeoutMs: number;
+  readonly statsIntervalMs: number;
+}
+
+export const DEFAULTS = {
+  control: '0.0.0.0:7443',
+  api: '127.0.0.1:7080',
+  metrics: '127.0.0.1:7081',
+  ackTimeoutMs: 2000,
+  statsIntervalSecs: 5,
+} as const;
+
+/** `host:port` (IPv6 in brackets) to its parts. @throws RangeError naming the problem. */
+export function parseHostPort(text: string): HostPort {
+  // Port 0 asks the kernel for a free port (tests, side-by-side servers); the ready log line
+  // says which one it gave. parseListen is for rule listens, where 0 makes no sense.
+  if (/:0$/.test(text)) return { ...parseHostPort(`${text.slice(0, -1)}1`), port: 0 };
+  const listen = parseListen(text);
+  if (listen.portLo !== listen.portHi)
+    throw new RangeError(`${JSON.stringify(text)} is a port range; give one port`);
+  return { host: listen.host, port: listen.portLo };
+}
+
+const hostPort = z.string().transform((text, ctx): HostPort => {
+  try {
+    return parseHostPort(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message, input: text });
+    return z.NEVER;
+  }
+});
+
+const fileSchema = z
+  .object({
+    control: hostPort.optional(),
+    api: hostPort.optional(),
+    metrics: hostPort.optional(),
+    advertise: hostPort.optional(),
+    ack_timeout_ms: z.int().min(100).max(600_000).optional(),
+    stats_interval_secs: z.number().min(0.1).max(3600).optional(),
+  })
+  .strict();
+
+export interface ConfigFlags {
+  readonly config?: string;
+  readonly control?: string;
+  readonly api?: string;
+  readonly metrics?: string;
+  readonly advertise?: string;
+}
+
+function readFile(file: string): z.output<typeof fileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ServerError(
+      'config_invalid',
+      `${file}: cannot read the config file: ${(error as Error).message}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    const where = error instanceof TomlError ? `${file}:${error.line}:${error.column}` : file;
+    throw new ServerError(
+      'config_invalid',
+      `${where}: not valid TOML: ${(error as Error).message.split('\n', 1)[0]}`,
+    );
+  }
+  const result = validate(fileSchema, raw);
+  if (!result.ok) {
+    throw new ServerError(
+      'config_invalid',
+      result.issues.map((issue) => `${file}: ${issue.path}: ${issue.message}`).join('\n'),
+    );
+  }
+  return result.value;
+}
+
+function flag(name: string, text: string | undefined): HostPort | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseHostPort(text);
+  } catch (error) {
+    throw new ServerError('usage', `--${name}: ${(error as Error).message}`);
+  }
+}
+
+/** An enrollment URI must name a host the edge can reach; a wildcard bind is not one. */
+function defaultAdvertise(control: HostPort): HostPort {
+  const wildcard = control.host === '0.0.0.0' || control.host === '::';
+  return { host: wildcard ? hostname() : control.host, port: control.port };
+}
+
+export function loadServerConfig(flags: ConfigFlags): ServerConfig {
+  const file = flags.config === undefined ? {} : readFile(resolve(flags.config));
+  const control = flag('control', flags.control) ?? file.control ?? parseHostPort(DEFAULTS.control);
+  return {
+    control,
+    api: flag('api', flags.api) ?? file.api ?? parseHostPort(DEFAULTS.api),
+    metrics: flag('metrics', flags.metrics) ?? file.metrics ?? parseHostPort(DEFAULTS.metrics),
+    advertise: flag('advertise', flags.advertise) ?? file.advertise ?? defaultAdvertise(control),
+    ackTimeoutMs: file.ack_timeout_ms ?? DEFAULTS.ackTimeoutMs,
+    statsIntervalMs: Math.round((file.stats_interval_secs ?? DEFAULTS.statsIntervalSecs) * 1000),
+  };
+}

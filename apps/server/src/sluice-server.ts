@@ -1,0 +1,189 @@
+// One running sluice-server: the data dir and its lock, the certificate, the store, and the
+// three listeners (control, API, metrics). main.ts starts one for `serve`; tests start one in
+// process on ephemeral ports.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApi } from './api/app.ts';
+import { loadOrCreateCertificate, type ServerCertificate } from './certificate.ts';
+import { ControlServer } from './control/control-server.ts';
+import type { SessionTimings } from './control/edge-session.ts';
+import { StatsHub } from './control/stats-hub.ts';
+import { type DataDir, openDataDir } from './data-dir.ts';
+import { ServerError } from './errors.ts';
+import { ServerMetrics } from './metrics.ts';
+import { startMetricsServer } from './metrics-server.ts';
+import { RuleService } from './rule-service.ts';
+import type { HostPort, ServerConfig } from './server-config.ts';
+import { acquireStoreLock, type StoreLock } from './store-lock.ts';
+import { Store } from './store/store.ts';
+
+export interface SluiceServerOptions {
+  readonly dataDir: string;
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly timings?: SessionTimings;
+}
+
+export interface ListenAddresses {
+  readonly control: AddressInfo;
+  readonly api: AddressInfo;
+  readonly metrics: AddressInfo;
+}
+
+export const ADMIN_USER = 'admin';
+
+export class SluiceServer {
+  readonly dataDir: DataDir;
+  readonly certificate: ServerCertificate;
+  readonly store: Store;
+  readonly control: ControlServer;
+  readonly api: FastifyInstance;
+  readonly metrics: ServerMetrics;
+  readonly statsHub: StatsHub;
+  readonly addresses: ListenAddresses;
+  /** Where enrollment URIs tell edges to connect. */
+  readonly advertise: HostPort;
+  /** The admin token when this start made the admin user; it is never shown again. */
+  readonly adminToken: string | null;
+  private readonly lock: StoreLock;
+  private readonly metricsServer: Server;
+  private readonly logger: Logger;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(parts: {
+    dataDir: DataDir;
+    certificate: ServerCertificate;
+    store: Store;
+    control: ControlServer;
+    api: FastifyInstance;
+    metrics: ServerMetrics;
+    statsHub: StatsHub;
+    addresses: ListenAddresses;
+    advertise: HostPort;
+    adminToken: string | null;
+    lock: StoreLock;
+    metricsServer: Server;
+    logger: Logger;
+  }) {
+    this.dataDir = parts.dataDir;
+    this.certificate = parts.certificate;
+    this.store = parts.store;
+    this.control = parts.control;
+    this.api = parts.api;
+    this.metrics = parts.metrics;
+    this.statsHub = parts.statsHub;
+    this.addresses = parts.addresses;
+    this.advertise = parts.advertise;
+    this.adminToken = parts.adminToken;
+    this.lock = parts.lock;
+    this.metricsServer = parts.metricsServer;
+    this.logger = parts.logger;
+  }
+
+  static async start(options: SluiceServerOptions): Promise<SluiceServer> {
+    const { config, logger } = options;
+    const dataDir = openDataDir(options.dataDir, { create: true });
+    const lock = await acquireStoreLock(dataDir.path);
+    const cleanup: Array<() => Promise<void> | void> = [() => lock.release()];
+    try {
+      const certificate = loadOrCreateCertificate(dataDir);
+      if (certificate.created)
+        logger.info(
+          { cert: dataDir.certFile, fingerprint: certificate.fingerprint },
+          'made a self-signed certificate',
+        );
+      const store = new Store(dataDir.dbFile);
+      cleanup.unshift(() => store.close());
+      let adminToken: string | null = null;
+      if (store.countUsers() === 0) {
+        adminToken = store.transaction(
+          () => store.createToken(store.createUser(ADMIN_USER, 'admin').id, 'first start').token,
+        );
+      }
+      const statsHub = new StatsHub();
+      let control: ControlServer | null = null;
+      const metrics = new ServerMetrics({ store, connectedEdges: () => control?.connectedCount ?? 0 });
+      control = new ControlServer({
+        store,
+        key: certificate.key,
+        cert: certificate.cert,
+        logger,
+        statsHub,
+        ackTimeoutMs: config.ackTimeoutMs,
+        statsIntervalMs: config.statsIntervalMs,
+        ...(options.timings === undefined ? {} : { timings: options.timings }),
+        onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+      });
+      const controlServer = control;
+      const rules = new RuleService({ store, control, logger });
+      const controlAddress = await control.listen(config.control.host, config.control.port);
+      cleanup.unshift(() => controlServer.close());
+      // Port 0 lets the kernel pick the control port; the URI must carry the one it picked.
+      const advertise: HostPort = {
+        host: config.advertise.host,
+        port: config.advertise.port === 0 ? controlAddress.port : config.advertise.port,
+      };
+      const api = await buildApi({
+        store,
+        control,
+        rules,
+        statsHub,
+        metrics,
+        logger,
+        advertise,
+        fingerprint: certificate.fingerprint,
+      });
+      cleanup.unshift(() => api.close());
+      try {
+        await api.listen({ host: config.api.host, port: config.api.port });
+      } catch (error) {
+        throw new ServerError(
+          'listen_failed',
+          `cannot listen for the API on ${config.api.host}:${config.api.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      const apiAddress = api.server.address() as AddressInfo;
+      const { server: metricsServer, address: metricsAddress } = await startMetricsServer(
+        metrics,
+        config.metrics.host,
+        config.metrics.port,
+      );
+      return new SluiceServer({
+        dataDir,
+        certificate,
+        store,
+        control,
+        api,
+        metrics,
+        statsHub,
+        addresses: { control: controlAddress, api: apiAddress, metrics: metricsAddress },
+        advertise,
+        adminToken,
+        lock,
+        metricsServer,
+        logger,
+      });
+    } catch (error) {
+      for (const step of cleanup) await step();
+      throw error;
+    }
+  }
+
+  /** Closes the listeners and sessions, then the store, then lets go of the lock. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const metricsClosed = new Promise<void>((resolve) => this.metricsServer.close(() => resolve()));
+      this.metricsServer.closeAllConnections();
+      await metricsClosed;
+      await this.api.close();
+      await this.control.close();
+      this.store.close();
+      await this.lock.release();
+      this.logger.info('sluice-server stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ServerError } from './errors.ts';
+import { acquireStoreLock } from './store-lock.ts';
+import { tempDir } from './test-harness.ts';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = tempDir('sluice-lock-');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ServerError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('store lock', () => {
+  it('is held once per data dir, and free again after release', async () => {
+    const lock = await acquireStoreLock(dir);
+    expect(await codeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    const other = await acquireStoreLock(join(dir, 'other'));
+    await other.release();
+    await lock.release();
+    await (await acquireStoreLock(dir)).release();
+  });
+
+  it('is released when the process holding it dies, even by SIGKILL', async () => {
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { acquireStoreLock } from ${JSON.stringify(new URL('./store-lock.ts', import.meta.url).href)};
+         await acquireStoreLock(${JSON.stringify(dir)});
+         process.stdout.write('locked\\n');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await once(holder.stdout!, 'data');
+    expect(await codeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    await (await acquireStoreLock(dir)).release();
+  });
+});

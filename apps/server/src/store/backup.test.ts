@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dataDirPaths } from '../data-dir.ts';
+import { ServerError } from '../errors.ts';
+import { tempDir } from '../test-harness.ts';
+import { backupDatabase, restoreDatabase } from './backup.ts';
+import { SCHEMA_VERSION } from './migrations.ts';
+import { Store } from './store.ts';
+
+let root: string;
+
+beforeEach(() => {
+  root = tempDir('sluice-backup-');
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function dataDir(name: string) {
+  const path = join(root, name);
+  mkdirSync(path, { mode: 0o700 });
+  return dataDirPaths(path);
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ServerError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('backup and restore', () => {
+  it('copies a database that is open and being written, and restores it into another data dir', async () => {
+    const source = dataDir('a');
+    const store = new Store(source.dbFile);
+    store.createEnrollment('edge-01', 60_000, 'admin');
+    // Writes meanwhile: the backup is one consistent moment, whatever it catches.
+    const writer = setInterval(
+      () => store.audit({ user: 'a', action: 'tick', target: null, outcome: 'ok', from: null }),
+      1,
+    );
+    const out = join(root, 'backup.db');
+    const result = await backupDatabase(source, out);
+    clearInterval(writer);
+    expect(result.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    store.close();
+
+    const target = dataDir('b');
+    expect((await restoreDatabase(target, out, { force: false })).schemaVersion).toBe(SCHEMA_VERSION);
+    const restored = new Store(target.dbFile);
+    expect(restored.listEdges().map((e) => e.name)).toEqual(['edge-01']);
+    restored.close();
+  });
+
+  it('refuses a data dir that holds a database unless forced, and then replaces it', async () => {
+    const source = dataDir('a');
+    const store = new Store(source.dbFile);
+    store.createEnrollment('edge-01', 60_000, null);
+    store.close();
+    const out = join(root, 'backup.db');
+    await backupDatabase(source, out);
+
+    const target = dataDir('b');
+    const other = new Store(target.dbFile);
+    other.createEnrollment('edge-99', 60_000, null);
+    other.close();
+    expect(await codeOf(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
+    const untouched = new Store(target.dbFile);
+    expect(untouched.listEdges().map((e) => e.name)).toEqual(['edge-99']);
+    untouched.close();
+    await restoreDatabase(target, out, { force: true });
+    const replaced = new Store(target.dbFile);
+    expect(replaced.listEdges().map((e) => e.name)).toEqual(['edge-01']);
+    replaced.close();
+  });
+
+  it('refuses a backup with a newer schema, and a file that is no database', async () => {
+    const source = dataDir('a');
+    new Store(source.dbFile).close();
+    const db = new DatabaseSync(source.dbFile);
+    db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
+      SCHEMA_VERSION + 1,
+      'future',
+      0,
+    );
+    db.close();
+    const target = dataDir('b');
+    expect(await codeOf(restoreDatabase(target, source.dbFile, { force: false }))).toBe('schema_too_new');
+    expect(existsSync(target.dbFile)).toBe(false);
+
+    const junk = join(root, 'junk.db');
+    writeFileSync(junk, 'not a database at all, just text that is long enough to look like a header');
+    expect(await codeOf(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
+    expect(await codeOf(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
+      'restore_failed',
+    );
+    expect(await codeOf(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
+  });
+});

@@ -1,0 +1,159 @@
+// The database schema as an ordered list of migrations. Each runs once, in its own transaction,
+// and `schema_version` records how far a database has come. A database from a newer server is
+// refused (schema_too_new) instead of being opened: an older server would not know its columns
+// and could silently drop what they mean.
+//
+// Never edit a migration that has shipped; add the next one.
+
+import type { DatabaseSync } from 'node:sqlite';
+import { ServerError } from '../errors.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, tokens, edges, enrollments, rules, rule stats, audit',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        created_at INTEGER NOT NULL
+      );
+      -- Only the SHA-256 of a token is kept: a leaked database grants nothing.
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL UNIQUE,
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        last_used_at INTEGER
+      );
+      CREATE TABLE edges (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        secret_hash TEXT,
+        version INTEGER,
+        created_at INTEGER NOT NULL,
+        enrolled_at INTEGER,
+        last_seen_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE TABLE enrollments (
+        id TEXT PRIMARY KEY,
+        edge_id TEXT NOT NULL REFERENCES edges(id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        superseded_at INTEGER
+      );
+      CREATE INDEX enrollments_edge ON enrollments(edge_id);
+      CREATE TABLE rules (
+        id TEXT PRIMARY KEY,
+        edge_id TEXT NOT NULL REFERENCES edges(id) ON DELETE CASCADE,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'failed', 'removed')),
+        reason TEXT,
+        message TEXT,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX rules_edge ON rules(edge_id);
+      -- A removed rule stays as a tombstone until its edge confirms; only live rules hold a name.
+      CREATE UNIQUE INDEX rules_edge_name ON rules(edge_id, name) WHERE state != 'removed';
+      -- Totals since the rule was created, and the edge's last cumulative report (per bootId)
+      -- that the next report's delta is taken against.
+      CREATE TABLE rule_stats (
+        rule_id TEXT PRIMARY KEY REFERENCES rules(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        bytes_in REAL NOT NULL DEFAULT 0,
+        bytes_out REAL NOT NULL DEFAULT 0,
+        connections_total REAL NOT NULL DEFAULT 0,
+        active_connections REAL NOT NULL DEFAULT 0,
+        rejected REAL NOT NULL DEFAULT 0,
+        connect_errors REAL NOT NULL DEFAULT 0,
+        bytes_in_per_sec REAL NOT NULL DEFAULT 0,
+        bytes_out_per_sec REAL NOT NULL DEFAULT 0,
+        boot_id TEXT NOT NULL,
+        last_bytes_in REAL NOT NULL DEFAULT 0,
+        last_bytes_out REAL NOT NULL DEFAULT 0,
+        last_connections_total REAL NOT NULL DEFAULT 0,
+        last_rejected REAL NOT NULL DEFAULT 0,
+        last_connect_errors REAL NOT NULL DEFAULT 0
+      );
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        user TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        outcome TEXT NOT NULL,
+        from_addr TEXT
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+/** The version a database is at; 0 for a new, empty one. */
+export function schemaVersion(db: DatabaseSync): number {
+  const table = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .get();
+  if (table === undefined) return 0;
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get();
+  return Number(row?.version ?? 0);
+}
+
+/** Brings `db` up to the last migration; answers the versions it applied. */
+export function migrate(
+  db: DatabaseSync,
+  file: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number[] {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const current = schemaVersion(db);
+  if (current > latest) {
+    throw new ServerError(
+      'schema_too_new',
+      `${file} has schema version ${current}, newer than this sluice-server knows (${latest}); run a newer sluice-server`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw new ServerError(
+        'store_unusable',
+        `${file}: migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`,
+      );
+    }
+    applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,73 @@
+// What the store hands out: plain, typed records, times as epoch milliseconds.
+
+export type Role = 'admin' | 'user';
+export type RuleState = 'pending' | 'active' | 'failed' | 'removed';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: number;
+}
+
+export interface EdgeRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number | null;
+  readonly createdAt: number;
+  readonly enrolledAt: number | null;
+  readonly lastSeenAt: number | null;
+  readonly revokedAt: number | null;
+  /** Live rules (not removed). */
+  readonly rules: number;
+}
+
+export interface EnrollmentRecord {
+  readonly id: string;
+  readonly edgeId: string;
+  readonly expiresAt: number;
+}
+
+export type EnrollmentRefusal = 'code_unknown' | 'code_used' | 'code_expired' | 'code_superseded';
+
+export type Redemption =
+  | { readonly ok: true; readonly edge: EdgeRecord; readonly secret: string }
+  | { readonly ok: false; readonly code: EnrollmentRefusal; readonly message: string };
+
+export interface RuleRecord {
+  readonly id: string;
+  readonly edgeId: string;
+  readonly edgeName: string;
+  readonly owner: string;
+  readonly name: string;
+  readonly revision: number;
+  readonly state: RuleState;
+  readonly reason: string | null;
+  readonly message: string | null;
+  /** The rule table in the standalone config's keys, as validated and stored. */
+  readonly body: Record<string, unknown>;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface RuleStatsRecord {
+  readonly ruleId: string;
+  readonly at: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly connectionsTotal: number;
+  readonly activeConnections: number;
+  readonly rejected: number;
+  readonly connectErrors: number;
+  readonly bytesInPerSec: number;
+  readonly bytesOutPerSec: number;
+}
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly user: string | null;
+  readonly action: string;
+  readonly target: string | null;
+  readonly outcome: string;
+  readonly from: string | null;
+}

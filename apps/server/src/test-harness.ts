@@ -1,0 +1,123 @@
+// For tests: a real sluice-server in a temp data dir on ephemeral loopback ports, requests
+// through fastify's inject, and enrolled fake edges over real TLS.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AckPolicy, FakeEdge, enrollEdge } from './control/fake-edge.ts';
+import type { SessionTimings } from './control/edge-session.ts';
+import { silentLogger } from './logger.ts';
+import type { ServerConfig } from './server-config.ts';
+import { SluiceServer } from './sluice-server.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
+export type JsonBody = any;
+
+export interface TestServer {
+  readonly server: SluiceServer;
+  readonly dir: string;
+  readonly adminToken: string;
+  readonly controlPort: number;
+  request(
+    method: string,
+    url: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; body: JsonBody }>;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'sluice-server-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const any = { host: '127.0.0.1', port: 0 };
+  return {
+    control: any,
+    api: any,
+    metrics: any,
+    advertise: any,
+    ackTimeoutMs: 500,
+    statsIntervalMs: 1000,
+    ...overrides,
+  };
+}
+
+export async function startTestServer(
+  options: { config?: Partial<ServerConfig>; timings?: SessionTimings; dir?: string } = {},
+): Promise<TestServer> {
+  const dir = options.dir ?? tempDir();
+  const server = await SluiceServer.start({
+    dataDir: join(dir, 'data'),
+    config: testConfig(options.config),
+    logger: silentLogger(),
+    ...(options.timings === undefined ? {} : { timings: options.timings }),
+  });
+  const adminToken = server.adminToken ?? '';
+  return {
+    server,
+    dir,
+    adminToken,
+    controlPort: server.addresses.control.port,
+    async request(method, url, body, token = adminToken) {
+      const headers: Record<string, string> = {};
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      // A string is sent as it is (malformed JSON tests); an object is serialized by inject.
+      if (typeof body === 'string') headers['content-type'] = 'application/json';
+      const response = await server.api.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(body === undefined ? {} : { payload: body as string | object }),
+      });
+      const text = response.body;
+      return { status: response.statusCode, body: text === '' ? null : JSON.parse(text) };
+    },
+    async stop() {
+      await server.stop();
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ConnectedEdge {
+  readonly edge: FakeEdge;
+  readonly edgeId: string;
+  readonly secret: string;
+}
+
+/** Enrolls an edge through the API and the control listener, and brings its session up. */
+export async function enrollAndConnect(
+  test: TestServer,
+  name: string,
+  ack: AckPolicy | null,
+): Promise<ConnectedEdge> {
+  const made = await test.request('POST', '/v1/enrollments', { edge: name });
+  if (made.status !== 201) throw new Error(`enrollment failed: ${JSON.stringify(made.body)}`);
+  const pin = test.server.certificate.fingerprint;
+  const reply = await enrollEdge({ port: test.controlPort, pin }, made.body.code);
+  if (reply.type !== 'enrolled') throw new Error(`enroll refused: ${reply.code}`);
+  const edge = await connectWith(test, reply.edgeId, reply.secret, ack);
+  return { edge, edgeId: reply.edgeId, secret: reply.secret };
+}
+
+/** Opens a session for an enrolled edge and waits for the welcome and the first full push. */
+export async function connectWith(
+  test: TestServer,
+  edgeId: string,
+  secret: string,
+  ack: AckPolicy | null,
+  bootId?: string,
+): Promise<FakeEdge> {
+  const edge = await FakeEdge.connect({
+    port: test.controlPort,
+    pin: test.server.certificate.fingerprint,
+    ack,
+  });
+  edge.hello(edgeId, secret, bootId);
+  await edge.next('welcome');
+  await edge.next('push');
+  // The session is registered before welcome is sent; the full push's ack may still be in flight.
+  return edge;
+}
