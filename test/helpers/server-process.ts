@@ -1,0 +1,251 @@
+// sluice-server as a real child process: `node apps/server/src/main.ts serve` on a temp data dir
+// and fixed free loopback ports (so a restart comes back on the same ones), its pino JSON lines
+// (stderr) parsed as they arrive, the admin token it prints on first start (stdout), and a
+// SIGKILL in the test's cleanup. Also its one-shot commands (backup, restore, user).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { deferCleanup } from './cleanup.ts';
+import { type CommandResult, REPO_ROOT } from './edge-process.ts';
+import { pollUntil, withTimeout } from './poll.ts';
+import { freePorts } from './ports.ts';
+
+export const SERVER_MAIN = join(REPO_ROOT, 'apps', 'server', 'src', 'main.ts');
+
+export interface ServerPorts {
+  readonly control: number;
+  readonly api: number;
+  readonly metrics: number;
+}
+
+export interface ServerLog {
+  readonly msg: string;
+  readonly raw: string;
+  readonly [field: string]: unknown;
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+// Servers still running when the test process itself goes away are killed with it.
+const LIVE = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of LIVE) child.kill('SIGKILL');
+});
+
+function parseLine(line: string): ServerLog {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const record = parsed as Record<string, unknown>;
+      return { ...record, msg: typeof record.msg === 'string' ? record.msg : '', raw: line };
+    }
+  } catch {
+    // Not JSON (a stack trace, a CODE: message line): kept raw for failure messages.
+  }
+  return { msg: '', raw: line };
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
+  delete env.SLUICE_LOG_LEVEL;
+  return env;
+}
+
+export class ServerProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly dataDir: string;
+  readonly ports: ServerPorts;
+  readonly logs: ServerLog[] = [];
+  stdout = '';
+  exitStatus: ExitStatus | null = null;
+  readonly exited: Promise<ExitStatus>;
+
+  constructor(child: ChildProcess, dataDir: string, ports: ServerPorts) {
+    if (child.pid === undefined) throw new Error(`could not start ${SERVER_MAIN}`);
+    this.child = child;
+    this.pid = child.pid;
+    this.dataDir = dataDir;
+    this.ports = ports;
+    LIVE.add(child);
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      this.stdout += text;
+    });
+    const lines = createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('line', (line) => {
+      if (line.trim() !== '') this.logs.push(parseLine(line));
+    });
+    const stderrDone = new Promise<void>((done) => lines.once('close', () => done()));
+    this.exited = new Promise<ExitStatus>((done) => {
+      child.once('exit', (code, signal) => {
+        LIVE.delete(child);
+        void stderrDone.then(() => {
+          this.exitStatus = { code, signal };
+          done({ code, signal });
+        });
+      });
+    });
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.ports.api}`;
+  }
+
+  /** The admin token this start printed (`admin token: TOKEN`), or null. */
+  get adminToken(): string | null {
+    return /^admin token: (\S+)$/m.exec(this.stdout)?.[1] ?? null;
+  }
+
+  find(msg: string, fields: Record<string, unknown> = {}, from = 0): ServerLog | undefined {
+    return this.logs
+      .slice(from)
+      .find((log) => log.msg === msg && Object.entries(fields).every(([key, value]) => log[key] === value));
+  }
+
+  /** Polls the log for a line with this `msg` and these fields (===). */
+  waitForMsg(
+    msg: string,
+    fields: Record<string, unknown> = {},
+    timeoutMs = 10_000,
+    from = 0,
+  ): Promise<ServerLog> {
+    return pollUntil(
+      () => {
+        const found = this.find(msg, fields, from);
+        if (found !== undefined) return found;
+        if (this.exitStatus !== null) throw new Error(`server exited (${JSON.stringify(this.exitStatus)})`);
+        return undefined;
+      },
+      { timeoutMs, what: `server log ${msg} ${JSON.stringify(fields)}` },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.describe()}`);
+    });
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.exitStatus !== null) throw new Error(`server already exited; cannot send ${signal}`);
+    this.child.kill(signal);
+  }
+
+  /** SIGKILL (as a crash would) and wait for the exit. */
+  async kill(): Promise<ExitStatus> {
+    if (this.exitStatus === null && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+    }
+    return this.exited;
+  }
+
+  waitForExit(timeoutMs: number): Promise<ExitStatus> {
+    return withTimeout(this.exited, timeoutMs, `server pid ${this.pid} to exit`).catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.describe()}`);
+    });
+  }
+
+  describe(lastLines = 40): string {
+    const tail = this.logs.slice(-lastLines).map((log) => `  ${log.raw}`);
+    return `server pid ${this.pid} (data dir ${this.dataDir}) log tail:\n${tail.join('\n')}\nstdout:\n${this.stdout.slice(-2000)}`;
+  }
+}
+
+export interface StartServerOptions {
+  readonly dataDir: string;
+  /** Default: three fresh free ports. Pass the ports of a previous start to restart on them. */
+  readonly ports?: ServerPorts;
+  /** TOML written to DATA_DIR/../server-N.toml and passed as --config (ack_timeout_ms, ...). */
+  readonly configToml?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+let configFiles = 0;
+
+/**
+ * Starts `sluice-server serve` and resolves once it logged `sluice-server ready` on the asked
+ * ports. A first start's admin token is read too. SIGKILLed by the test's cleanup.
+ */
+export async function startServer(options: StartServerOptions): Promise<ServerProcess> {
+  const ports: ServerPorts =
+    options.ports ??
+    (await freePorts(3).then(([control, api, metrics]) => ({
+      control: control!,
+      api: api!,
+      metrics: metrics!,
+    })));
+  const args = [
+    SERVER_MAIN,
+    'serve',
+    '--data-dir',
+    options.dataDir,
+    '--control',
+    `127.0.0.1:${ports.control}`,
+    '--api',
+    `127.0.0.1:${ports.api}`,
+    '--metrics',
+    `127.0.0.1:${ports.metrics}`,
+  ];
+  if (options.configToml !== undefined) {
+    const file = `${options.dataDir.replace(/\/+$/, '')}-server-${++configFiles}.toml`;
+    writeFileSync(file, options.configToml);
+    args.push('--config', file);
+  }
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = new ServerProcess(child, options.dataDir, ports);
+  deferCleanup(async () => {
+    await server.kill();
+  });
+  const ready = await server.waitForMsg('sluice-server ready', {}, options.readyTimeoutMs ?? 20_000);
+  const expected = {
+    control: `127.0.0.1:${ports.control}`,
+    api: `127.0.0.1:${ports.api}`,
+    metrics: `127.0.0.1:${ports.metrics}`,
+  };
+  for (const [key, value] of Object.entries(expected)) {
+    if (ready[key] !== value) throw new Error(`server ready on ${key} ${String(ready[key])}, not ${value}`);
+  }
+  return server;
+}
+
+/** Waits for the admin token of a first start (stdout and stderr are separate pipes). */
+export function adminTokenOf(server: ServerProcess, timeoutMs = 5_000): Promise<string> {
+  return pollUntil(() => server.adminToken ?? undefined, {
+    timeoutMs,
+    what: `"admin token: ..." on the stdout of server pid ${server.pid}`,
+  });
+}
+
+/** Runs `sluice-server ARGS` to completion (backup, restore, user). */
+export function runServerCommand(args: readonly string[], timeoutMs = 20_000): Promise<CommandResult> {
+  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  LIVE.add(child);
+  deferCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text;
+  });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  const done = new Promise<CommandResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      LIVE.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return withTimeout(done, timeoutMs, `sluice-server ${args.join(' ')}`);
+}
