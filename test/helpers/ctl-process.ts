@@ -3,9 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { deferCleanup } from './cleanup.ts';
-import { type CommandResult, REPO_ROOT } from './edge-process.ts';
-import { withTimeout } from './poll.ts';
+import { type CommandResult, commandResult } from './command-result.ts';
+import { REPO_ROOT } from './edge-process.ts';
 import { type Program, startProgram } from './programs.ts';
 
 export const CTL_MAIN = join(REPO_ROOT, 'apps', 'ctl', 'src', 'main.ts');
@@ -44,22 +43,7 @@ export function runCtl(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  deferCleanup(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    stdout += text;
-  });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
-  const done = new Promise<CommandResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return withTimeout(done, timeoutMs, `sluicectl ${args.join(' ')}`);
+  return commandResult(child, `sluicectl ${args.join(' ')}`, timeoutMs);
 }
 
 /** Runs a `--format json` command that must exit 0; its parsed stdout. */

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deferCleanup } from './cleanup.ts';
+import { type CommandResult, commandResult } from './command-result.ts';
 import { withTimeout } from './poll.ts';
 import { type RelayPath, relayPathEnv } from './relay-paths.ts';
 
@@ -216,12 +217,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess>
   return edge;
 }
 
-export interface CommandResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CommandResult } from './command-result.ts';
 
 /** Runs the edge binary with `args` to completion (e.g. `--check --config FILE`). */
 export function runEdgeCommand(args: readonly string[], timeoutMs = 20_000): Promise<CommandResult> {
@@ -231,23 +227,5 @@ export function runEdgeCommand(args: readonly string[], timeoutMs = 20_000): Pro
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   LIVE_CHILDREN.add(child);
-  deferCleanup(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    stdout += text;
-  });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
-  const done = new Promise<CommandResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      LIVE_CHILDREN.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return withTimeout(done, timeoutMs, `sluice-edge ${args.join(' ')}`);
+  return commandResult(child, `sluice-edge ${args.join(' ')}`, timeoutMs, () => LIVE_CHILDREN.delete(child));
 }

@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deferCleanup } from './cleanup.ts';
-import { type CommandResult, REPO_ROOT } from './edge-process.ts';
+import { type CommandResult, commandResult } from './command-result.ts';
+import { REPO_ROOT } from './edge-process.ts';
 import { pollUntil, withTimeout } from './poll.ts';
 import { freePorts } from './ports.ts';
 
@@ -229,23 +230,5 @@ export function runServerCommand(args: readonly string[], timeoutMs = 20_000): P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   LIVE.add(child);
-  deferCleanup(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    stdout += text;
-  });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
-  const done = new Promise<CommandResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      LIVE.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return withTimeout(done, timeoutMs, `sluice-server ${args.join(' ')}`);
+  return commandResult(child, `sluice-server ${args.join(' ')}`, timeoutMs, () => LIVE.delete(child));
 }
