@@ -1,7 +1,7 @@
 // The wrapper against the real iperf3 binary on loopback: short runs (1 s), ports from the kernel.
 
 import { createServer } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findIperf3 } from './binary.ts';
 import { runIperf3, runIperf3Udp } from './client.ts';
 import { Iperf3Error } from './errors.ts';
@@ -26,7 +26,12 @@ async function rejection(promise: Promise<unknown>): Promise<Iperf3Error> {
   throw new Error('expected an Iperf3Error');
 }
 
-describe.skipIf(findIperf3() === null)('iperf3 processes', () => {
+describe('iperf3 processes', () => {
+  // `./run test` installs iperf3 (scripts/system-deps.sh); without it these must fail, not skip.
+  beforeAll(() => {
+    if (findIperf3() === null) throw new Error('iperf3 is not installed: apt-get install -y iperf3');
+  });
+
   it('runs TCP and UDP clients against a persistent server, then stops it', async () => {
     const port = await freePort();
     const server = await startIperf3Server({ port });

@@ -4,7 +4,7 @@
 // every scenario runs end to end and reports.
 
 import { findIperf3 } from '@sluice/iperf3';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { direct } from '../contenders/direct.ts';
 import { naivePipe } from '../contenders/naive-pipe.ts';
 import { sluiceJs1 } from '../contenders/sluice-edge.ts';
@@ -21,11 +21,15 @@ import { runUdp } from './udp.ts';
 
 const lines: string[] = [];
 const ctx: ScenarioContext = { contenders: [direct, naivePipe], log: (line) => lines.push(line) };
-const noIperf3 = findIperf3() === null;
 const quick = { seconds: 1, repeats: 1 };
 
 describe('scenario smoke runs (1 s each)', () => {
-  it.skipIf(noIperf3)(
+  // `./run test` installs iperf3 (scripts/system-deps.sh); without it these must fail, not skip.
+  beforeAll(() => {
+    if (findIperf3() === null) throw new Error('iperf3 is not installed: apt-get install -y iperf3');
+  });
+
+  it(
     'sweep: a bitrate and unlimited, with the throughput view',
     async () => {
       const sweep = await runSweep(ctx, { ...quick, bitrates: [200e6, 0] });
@@ -39,7 +43,7 @@ describe('scenario smoke runs (1 s each)', () => {
     30_000,
   );
 
-  it.skipIf(noIperf3)(
+  it(
     'parallel: -P 2',
     async () => {
       const report = await runParallel(ctx, { ...quick, streams: 2 });
@@ -48,7 +52,7 @@ describe('scenario smoke runs (1 s each)', () => {
     30_000,
   );
 
-  it.skipIf(noIperf3)(
+  it(
     'udp: direct measured, the TCP-only relay not applicable',
     async () => {
       const report = await runUdp(ctx, { ...quick, bitrates: [10e6], length: 1400 });
@@ -107,7 +111,7 @@ describe('scenario smoke runs (1 s each)', () => {
     expect(report.connections).toBe(50);
   }, 60_000);
 
-  it.skipIf(noIperf3)(
+  it(
     'qos-cap: one cap on one flow (rule) and two (owner) through the edge; direct not applicable',
     async () => {
       const report = await runQosCap(
