@@ -32,13 +32,15 @@ interface LogWaiter {
   readonly reject: (err: Error) => void;
 }
 
-// Children still running when the test process itself goes away are killed with it.
-const LIVE_CHILDREN = new Set<ChildProcess>();
+// Children still running when the test process itself goes away are killed with it (the
+// server helpers register theirs here too).
+export const LIVE_CHILDREN = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of LIVE_CHILDREN) child.kill('SIGKILL');
 });
 
-function parseLine(line: string): EdgeLog {
+/** A pino JSON line as a record with `msg`; other lines (stack traces) kept raw. */
+export function parseLine(line: string): EdgeLog {
   try {
     const parsed: unknown = JSON.parse(line);
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, commandResult } from './command-result.ts';
-import { REPO_ROOT } from './edge-process.ts';
+import { type EdgeLog, LIVE_CHILDREN, parseLine, REPO_ROOT } from './edge-process.ts';
 import { pollUntil, withTimeout } from './poll.ts';
 import { freePorts } from './ports.ts';
 
@@ -21,35 +21,14 @@ export interface ServerPorts {
   readonly metrics: number;
 }
 
-export interface ServerLog {
-  readonly msg: string;
-  readonly raw: string;
-  readonly [field: string]: unknown;
-}
+/** A server log line: the same shape as an edge's. */
+export type ServerLog = EdgeLog;
 
 export interface ExitStatus {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
 
-// Servers still running when the test process itself goes away are killed with it.
-const LIVE = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of LIVE) child.kill('SIGKILL');
-});
-
-function parseLine(line: string): ServerLog {
-  try {
-    const parsed: unknown = JSON.parse(line);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const record = parsed as Record<string, unknown>;
-      return { ...record, msg: typeof record.msg === 'string' ? record.msg : '', raw: line };
-    }
-  } catch {
-    // Not JSON (a stack trace, a CODE: message line): kept raw for failure messages.
-  }
-  return { msg: '', raw: line };
-}
 
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
@@ -73,7 +52,7 @@ export class ServerProcess {
     this.pid = child.pid;
     this.dataDir = dataDir;
     this.ports = ports;
-    LIVE.add(child);
+    LIVE_CHILDREN.add(child);
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       this.stdout += text;
     });
@@ -84,7 +63,7 @@ export class ServerProcess {
     const stderrDone = new Promise<void>((done) => lines.once('close', () => done()));
     this.exited = new Promise<ExitStatus>((done) => {
       child.once('exit', (code, signal) => {
-        LIVE.delete(child);
+        LIVE_CHILDREN.delete(child);
         void stderrDone.then(() => {
           this.exitStatus = { code, signal };
           done({ code, signal });
@@ -229,6 +208,6 @@ export function runServerCommand(args: readonly string[], timeoutMs = 20_000): P
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  LIVE.add(child);
-  return commandResult(child, `sluice-server ${args.join(' ')}`, timeoutMs, () => LIVE.delete(child));
+  LIVE_CHILDREN.add(child);
+  return commandResult(child, `sluice-server ${args.join(' ')}`, timeoutMs, () => LIVE_CHILDREN.delete(child));
 }
