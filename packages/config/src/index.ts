@@ -1,7 +1,7 @@
 // The public surface of @sluice/config: the frozen config model, its loader, and the pieces
 // the control plane reuses to validate pushed rules the same way.
 
-export { formatListen, parseListen, parseTarget, targetFitProblem } from './address.ts';
+export { formatHost, formatListen, parseListen, parseTarget, targetFitProblem } from './address.ts';
 export {
   CONFIG_ERRORS,
   ConfigError,

@@ -7,12 +7,12 @@
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { createServer } from 'node:net';
-import type { ListenSpec, Protocol } from '@sluice/config';
+import { formatHost, type ListenSpec, type Protocol } from '@sluice/config';
 import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
 import { listenPorts } from './port-map.ts';
 
 export function listenAt(host: string, port: number): string {
-  return `${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  return `${formatHost(host)}:${port}`;
 }
 
 function probeTcp(host: string, port: number): Promise<CoreErrorData | null> {

@@ -3,7 +3,7 @@
 // connections it still carries.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import type { RuleSpec, TargetSpec } from '@sluice/config';
+import { formatListen, type RuleSpec, type TargetSpec } from '@sluice/config';
 import type { QosTable } from '@sluice/qos';
 import type { Counters } from './counters.ts';
 import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
@@ -19,9 +19,7 @@ import { TargetHealth } from './target-health.ts';
 import { TcpConnection } from './tcp-connection.ts';
 
 export function listenLabel(rule: RuleSpec): string {
-  const host = rule.listen.host.includes(':') ? `[${rule.listen.host}]` : rule.listen.host;
-  const ports = rule.listen.portLo === rule.listen.portHi ? `${rule.listen.portLo}` : `${rule.listen.portLo}-${rule.listen.portHi}`;
-  return `${host}:${ports}`;
+  return formatListen(rule.listen);
 }
 
 export type ShardLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;

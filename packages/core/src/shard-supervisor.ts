@@ -8,7 +8,7 @@
 // finite tasks, sizing a pool) do not apply; finite CPU work elsewhere uses piscina.
 
 import { Worker } from 'node:worker_threads';
-import type { OwnerSpec, RuleSpec, TargetSpec } from '@sluice/config';
+import { formatHost, type OwnerSpec, type RuleSpec, type TargetSpec } from '@sluice/config';
 import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { FIELD } from './counters-layout.ts';
 import { Counters } from './counters.ts';
@@ -443,7 +443,7 @@ export class ShardSupervisor {
 }
 
 function targetLabel(target: TargetSpec): string {
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const host = formatHost(target.host);
   if (target.portLo === null) return host;
   return target.portHi === null || target.portHi === target.portLo ? `${host}:${target.portLo}` : `${host}:${target.portLo}-${target.portHi}`;
 }
