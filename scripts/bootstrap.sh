@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bootstrap: Node 24 (the official binary, shipped by the npm package node-linux-<arch>)
 # and pnpm (the version pinned in package.json) go to .tools/; nothing outside the
-# checkout changes except Debian packages that a test needs (scripts/system-deps.sh).
+# checkout changes except Debian packages that a test needs (scripts/system-deps.sh). Then it
+# runs the package.json script named by the first argument, with the rest as its arguments.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -73,5 +74,18 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ] || [ "${1:-}" = "bench:gate" 
   "$ROOT/scripts/system-deps.sh" "$1"
 fi
 
-[ $# -gt 0 ] || { echo "usage: ./run <pnpm script> [args]   e.g. ./run edge --config examples/standalone.toml, ./run test" >&2; exit 2; }
-exec pnpm "$@"
+# The root package.json's scripts are the commands. They go through `pnpm run`, never `pnpm <name>`:
+# pnpm has built-in commands of the same names (`pnpm server` is pnpm's store server), and
+# `pnpm run NAME ARGS...` hands every word after NAME, flags included, to the script.
+# --silent drops pnpm's own banner, so `./run ctl ... --json` prints only the program's output.
+SCRIPTS="$(node -p "Object.keys(require('./package.json').scripts).join(' ')")"
+usage() {
+  echo "usage: ./run <command> [args]   e.g. ./run edge --config examples/standalone.toml, ./run server serve, ./run test" >&2
+  echo "commands (the scripts in package.json): $SCRIPTS" >&2
+  exit 2
+}
+[ $# -gt 0 ] || usage
+case " $SCRIPTS " in
+  *" $1 "*) exec pnpm --silent run "$@" ;;
+  *) echo "sluice: unknown command '$1'" >&2; usage ;;
+esac
