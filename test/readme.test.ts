@@ -103,15 +103,17 @@ class Shell {
   }
 
   describe(): string {
-    return `\`${this.command}\` (exit ${this.exitCode ?? 'none yet'})\n--- stdout\n${this.stdout}--- stderr\n${this.stderr}`;
+    const exit = this.exitCode ?? 'none yet';
+    return `\`${this.command}\` (exit ${exit})\n--- stdout\n${this.stdout}--- stderr\n${this.stderr}`;
   }
 
   /** Waits for `pattern` in the output; fails at once if the command exits first. */
   async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr', what: string): Promise<RegExpMatchArray> {
-    const found = await pollUntil(
-      () => this[stream].match(pattern) ?? (this.exited ? 'exited' : undefined),
-      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 100, what: `${what} from \`${this.command}\`` },
-    ).catch((err: unknown) => {
+    const found = await pollUntil(() => this[stream].match(pattern) ?? (this.exited ? 'exited' : undefined), {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+      what: `${what} from \`${this.command}\``,
+    }).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : err}\n${this.describe()}`);
     });
     if (found === 'exited') throw new Error(`exited before ${what}: ${this.describe()}`);
@@ -360,20 +362,31 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-it('runs every command of the README five-minute sections, as written, through ./run', async () => {
-  const commands = readmeCommands();
-  const describeCommand = (c: ReadmeCommand): string => `README.md:${c.line} (${c.section}) \`${c.text}\``;
+function describeCommand(command: ReadmeCommand): string {
+  return `README.md:${command.line} (${command.section}) \`${command.text}\``;
+}
+
+/** The README's commands must be the steps, one for one and in order, before anything runs. */
+function checkEveryCommandIsKnown(commands: readonly ReadmeCommand[]): void {
   for (let i = 0; i < Math.max(commands.length, STEPS.length); i += 1) {
     const command = commands[i];
     const step = STEPS[i];
-    if (command === undefined) throw new Error(`README.md lost a command test/readme.test.ts runs: ${step?.pattern}`);
+    if (command === undefined) {
+      throw new Error(`README.md lost a command that test/readme.test.ts runs: ${step?.pattern}`);
+    }
     if (step === undefined || !step.pattern.test(command.text)) {
+      const expected = step?.pattern.toString() ?? 'no more commands';
       throw new Error(
-        `${describeCommand(command)} is not what test/readme.test.ts expects there (${step?.pattern ?? 'nothing'}); ` +
+        `${describeCommand(command)} is not what test/readme.test.ts expects there (${expected}); ` +
           'teach the test the new command so that it stays covered',
       );
     }
   }
+}
+
+it('runs every command of the README five-minute sections, as written, through ./run', async () => {
+  const commands = readmeCommands();
+  checkEveryCommandIsKnown(commands);
 
   for (const port of WALKTHROUGH_PORTS) {
     expect(await portIsFree(port), `port ${port} is in use; the README walkthrough binds it`).toBe(true);
