@@ -7,7 +7,8 @@ set -euo pipefail
 purpose="${1:-test}"
 # command-or-file:package
 case "$purpose" in
-  test) need=(python3:python3 iperf3:iperf3 haproxy:haproxy openssl:openssl) ;;
+  # curl and python3: the README walkthrough (test/readme.test.ts) runs them as a reader would.
+  test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl) ;;
   bench|bench:gate|bench:results)
     need=(python3:python3 iperf3:iperf3 iptables:iptables haproxy:haproxy cc:gcc
       nginx:nginx /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream socat:socat) ;;
