@@ -76,6 +76,8 @@ class Shell {
   stderr = '';
   exitCode: number | null = null;
   exited = false;
+  /** Set once the whole group is seen gone, so the cleanup never signals a reused group id. */
+  private gone = false;
   readonly done: Promise<void>;
 
   constructor(command: string, env: NodeJS.ProcessEnv) {
@@ -141,7 +143,7 @@ class Shell {
   }
 
   kill(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined) return;
+    if (this.child.pid === undefined || this.gone) return;
     try {
       process.kill(-this.child.pid, signal);
     } catch (err) {
@@ -155,6 +157,7 @@ class Shell {
       process.kill(-this.child.pid, 0);
       return true;
     } catch {
+      this.gone = true;
       return false;
     }
   }
@@ -204,7 +207,8 @@ function claimRepoPath(relative: string): void {
 
 function fillPlaceholder(command: string, placeholder: string, value: string | undefined): string {
   if (value === undefined) throw new Error(`no value yet for ${placeholder} in \`${command}\``);
-  return command.replace(placeholder, value);
+  // A function, so that `$` in a value is never read as a replacement pattern.
+  return command.replace(placeholder, () => value);
 }
 
 const STEPS: readonly Step[] = [
@@ -323,9 +327,14 @@ const STEPS: readonly Step[] = [
     pattern: /^\.\/run ctl list-rules$/,
     async run(command, _match, session) {
       const { stdout } = await run(command, session);
-      const row = stdout.match(new RegExp(`^(r_\\w+)\\s.*\\sactive\\s+tcp ${session.managedListen}\\s`, 'm'));
-      expect(row, `no active rule on ${session.managedListen} in:\n${stdout}`).not.toBeNull();
-      session.ruleId = row?.[1];
+      // Columns are separated by two or more spaces; `tcp 127.0.0.1:8080` is one column.
+      const row = stdout
+        .split('\n')
+        .map((line) => line.trim().split(/\s{2,}/))
+        .find((columns) => columns.includes('active') && columns.includes(`tcp ${session.managedListen}`));
+      const ruleId = row?.[0];
+      expect(ruleId, `no active rule on ${session.managedListen} in:\n${stdout}`).toMatch(/^r_\w+$/);
+      session.ruleId = ruleId;
     },
   },
   {
