@@ -77,7 +77,7 @@ fi
 # The root package.json's scripts are the commands. They go through `pnpm run`, never `pnpm <name>`:
 # pnpm has built-in commands of the same names (`pnpm server` is pnpm's store server), and
 # `pnpm run NAME ARGS...` hands every word after NAME, flags included, to the script.
-# --silent drops pnpm's own banner, so `./run ctl ... --json` prints only the program's output.
+# --silent drops pnpm's own banner, so `./run ctl --format json ...` prints only the program's output.
 SCRIPTS="$(node -p "Object.keys(require(process.argv[1]).scripts).join(' ')" "$ROOT/package.json")"
 usage() {
   echo "usage: ./run <command> [args]   e.g. ./run edge --config examples/standalone.toml, ./run server serve, ./run test" >&2
