@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { ConfigError, loadStandaloneConfig, parseListen } from '@sluice/config';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { ManagedEdge } from './managed-edge.ts';
 import { StandaloneEdge } from './standalone-edge.ts';
@@ -25,7 +25,7 @@ const MAX_SHARDS = 256;
 const MAX_DRAIN_TIMEOUT_SECS = 86_400;
 
 function usage(reason: string): EdgeError {
-  return new EdgeError('usage', { reason: `${reason} (see sluice-edge --help)` });
+  return EDGE_ERRORS.error('usage', { reason: `${reason} (see sluice-edge --help)` });
 }
 
 function shellQuote(text: string): string {
@@ -126,9 +126,13 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof EdgeError) {
+  if (err instanceof ConfigError) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exit(err.exitCode);
+  }
+  if (EDGE_ERRORS.is(err)) {
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    process.exit(err.exitCode ?? 1);
   }
   throw err;
 }
