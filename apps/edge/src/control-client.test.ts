@@ -7,9 +7,8 @@ import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/proto
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
-import { ControlClient, type ControlClientEvents, type ControlHandler } from './control-client.ts';
+import { ControlClient, type ControlClientEvents, type ControlHandler, type PushMessage } from './control-client.ts';
 import { FakeControlServer, makeCertificate, type TestCertificate, tcpRule } from './fake-control-server.fixture.ts';
-import type { PushMessage } from './managed-rules.ts';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;

@@ -17,10 +17,10 @@ import { Backoff } from './backoff.ts';
 import { type ChannelEnd, ControlChannel } from './control-channel.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import type { PushMessage } from './managed-rules.ts';
 import { connectPinned, type PinnedTarget, serverLabel } from './pinned-connect.ts';
 
 export type WelcomeMessage = Extract<ServerMessage, { type: 'welcome' }>;
+export type PushMessage = Extract<ServerMessage, { type: 'push' }>;
 
 /** What the client asks of the edge it serves. */
 export interface ControlHandler {

@@ -9,7 +9,8 @@ import { defineErrors, type ErrorDetails, type SluiceError } from '@sluice/error
 export const EDGE_ERRORS = defineErrors('edge', {
   usage: { message: '{reason}', exitCode: 2 },
   enroll_uri_invalid: {
-    message: 'the enrollment URI is not valid: {reason} (expected sluice://HOST:PORT/enroll?pin=SHA256&code=CODE)',
+    message:
+      'the enrollment URI is not valid: {reason} (expected sluice://HOST:PORT/enroll?pin=SHA256&code=CODE)',
     exitCode: 2,
   },
   bundle_exists: {
@@ -20,7 +21,8 @@ export const EDGE_ERRORS = defineErrors('edge', {
   bundle_unreadable: { message: '{file}: cannot read the bundle: {reason}', exitCode: 2 },
   bundle_invalid: { message: '{file}: not a sluice-edge bundle: {reason}', exitCode: 2 },
   bundle_insecure: {
-    message: '{file} is readable by group or others (mode {mode}); it holds the edge secret: chmod 600 {file}',
+    message:
+      '{file} is readable by group or others (mode {mode}); it holds the edge secret: chmod 600 {file}',
     exitCode: 2,
   },
   server_unreachable: { message: 'cannot reach the server at {server}: {reason}', exitCode: 3 },
@@ -54,7 +56,10 @@ export type EdgeError = SluiceError<EdgeErrorCode>;
  */
 export const EdgeError = function EdgeError(code: EdgeErrorCode, details?: ErrorDetails): EdgeError {
   return EDGE_ERRORS.error(code, details);
-} as unknown as new (code: EdgeErrorCode, details?: ErrorDetails) => EdgeError;
+} as unknown as new (
+  code: EdgeErrorCode,
+  details?: ErrorDetails,
+) => EdgeError;
 
 const ENROLL_REFUSALS = new Set<string>(['code_unknown', 'code_used', 'code_expired', 'code_superseded']);
 

@@ -7,8 +7,9 @@ import { ShardSupervisor } from '@sluice/core';
 import type { RuleStats } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpRule } from './fake-control-server.fixture.ts';
-import { ManagedRules, type PushMessage } from './managed-rules.ts';
-import { RuleStatsCollector } from './rule-stats.ts';
+import type { PushMessage } from './control-client.ts';
+import { PushedRuleSet } from './pushed-rule-set.ts';
+import { RuleStatsCollector } from './rule-stats-collector.ts';
 
 let supervisor: ShardSupervisor;
 let target: net.Server;
@@ -71,7 +72,7 @@ async function settled(collect: () => RuleStats[], until: (stats: RuleStats) => 
 
 describe('RuleStatsCollector', () => {
   it('sums a rule over shards and keeps counting across a new listener and a removal', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const stats = new RuleStatsCollector(supervisor);
     const collect = (): RuleStats[] => stats.collect(['r1'], rules.idsByName());
     const [a, b] = [await freePort(), await freePort()];
