@@ -16,13 +16,17 @@ import { EdgeMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import type { RuleSource } from './rule-source.ts';
 
-export interface EdgeRuntimeOptions {
+/** What both modes set: from the file (standalone) or from the flags (managed). */
+export interface EdgeSettings {
   /** The `client` label. */
   readonly name: string;
   /** null: one shard per available core. */
   readonly shards: number | null;
   readonly metrics: { readonly host: string; readonly port: number } | null;
   readonly drainTimeoutSecs: number;
+}
+
+export interface EdgeRuntimeOptions extends EdgeSettings {
   readonly source: RuleSource;
   readonly log: Logger;
   /** Process-wide signal handlers and exit (the binary); off for tests that run it in-process. */
@@ -30,7 +34,7 @@ export interface EdgeRuntimeOptions {
 }
 
 /** A second SIGINT: stopped at once, as a shell reports an interrupted command. */
-export const INTERRUPTED_EXIT_CODE = 130;
+const INTERRUPTED_EXIT_CODE = 130;
 
 export class EdgeRuntime {
   private readonly options: EdgeRuntimeOptions;
@@ -48,11 +52,6 @@ export class EdgeRuntime {
     this.started = new Promise((resolve) => {
       this.markStarted = resolve;
     });
-  }
-
-  get shardSupervisor(): ShardSupervisor {
-    if (!this.supervisor) throw new Error('the edge has not started');
-    return this.supervisor;
   }
 
   /** The port /metrics listens on (the one the kernel picked, for port 0); null without metrics. */

@@ -4,15 +4,11 @@
 
 import { ConfigError, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
 import type { ApplyResult } from '@sluice/core';
+import type { EdgeSettings } from './edge-runtime.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
 
 /** The EdgeRuntime settings a standalone edge takes from its file. */
-export function runtimeSettings(config: StandaloneConfig): {
-  name: string;
-  shards: number | null;
-  metrics: StandaloneConfig['metrics'];
-  drainTimeoutSecs: number;
-} {
+export function runtimeSettings(config: StandaloneConfig): EdgeSettings {
   return {
     name: config.name,
     shards: config.shards,

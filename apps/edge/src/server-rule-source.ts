@@ -19,7 +19,7 @@ export interface ServerRuleSourceOptions {
   readonly pingIntervalMs?: number;
 }
 
-export const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
+const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
 
 export class ServerRuleSource implements RuleSource {
   readonly mode = 'managed';
@@ -31,12 +31,6 @@ export class ServerRuleSource implements RuleSource {
 
   constructor(options: ServerRuleSourceOptions) {
     this.options = options;
-  }
-
-  /** The control session client (made by start()). */
-  get control(): ControlClient {
-    if (!this.client) throw new Error('the server rule source has not started');
-    return this.client;
   }
 
   async start(context: RuleSourceContext): Promise<Readonly<Record<string, unknown>>> {
