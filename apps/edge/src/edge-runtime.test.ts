@@ -140,25 +140,31 @@ interface Started {
   readonly listenPort: number;
 }
 
-/** A standalone edge from a TOML file with one rule, listenPort -> an echo target. */
-async function standalone(logs: Log[]): Promise<Started> {
-  const [listenPort, targetPort] = [await freePort(), await echoTarget()];
+/** A standalone config file, one TCP rule per entry, each to an echo target on 127.0.0.1. */
+function writeConfig(
+  file: string,
+  rules: readonly { name: string; listenPort: number; targetPort: number }[],
+): void {
+  const lines = ['name = "edge-1"', 'shards = 1', `drain_timeout_secs = ${DRAIN_TIMEOUT_SECS}`];
+  for (const rule of rules) {
+    lines.push(
+      '[[rules]]',
+      `name = "${rule.name}"`,
+      `listen = "127.0.0.1:${rule.listenPort}"`,
+      `targets = ["127.0.0.1:${rule.targetPort}"]`,
+    );
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+function configFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-runtime-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'edge.toml');
-  writeFileSync(
-    file,
-    [
-      'name = "edge-1"',
-      'shards = 1',
-      `drain_timeout_secs = ${DRAIN_TIMEOUT_SECS}`,
-      '[[rules]]',
-      'name = "web"',
-      `listen = "127.0.0.1:${listenPort}"`,
-      `targets = ["127.0.0.1:${targetPort}"]`,
-      '',
-    ].join('\n'),
-  );
+  return join(dir, 'edge.toml');
+}
+
+/** An EdgeRuntime with a FileRuleSource on `file`, not started yet. */
+async function standaloneRuntime(file: string, logs: Log[]): Promise<EdgeRuntime> {
   const config = await loadStandaloneConfig(file);
   const runtime = new EdgeRuntime({
     ...runtimeSettings(config),
@@ -167,6 +173,15 @@ async function standalone(logs: Log[]): Promise<Started> {
     log: logger(logs),
   });
   cleanups.push(() => runtime.stop());
+  return runtime;
+}
+
+/** A standalone edge from a TOML file with one rule, listenPort -> an echo target. */
+async function standalone(logs: Log[]): Promise<Started> {
+  const [listenPort, targetPort] = [await freePort(), await echoTarget()];
+  const file = configFile();
+  writeConfig(file, [{ name: 'web', listenPort, targetPort }]);
+  const runtime = await standaloneRuntime(file, logs);
   await runtime.start();
   return { runtime, listenPort };
 }
@@ -233,5 +248,40 @@ describe.each([
     await stopped;
     expect(logs.at(-1)?.msg).toBe('stopped');
     expect(await connectError(metricsPort)).toBe('ECONNREFUSED');
+  }, 20_000);
+});
+
+describe('EdgeRuntime reload (standalone)', () => {
+  it('runs a reload asked for during start-up once start-up is over; a file that does not validate changes nothing', async () => {
+    const logs: Log[] = [];
+    const targetPort = await echoTarget();
+    const [webPort, apiPort] = [await freePort(), await freePort()];
+    const file = configFile();
+    writeConfig(file, [{ name: 'web', listenPort: webPort, targetPort }]);
+    const runtime = await standaloneRuntime(file, logs);
+
+    const starting = runtime.start();
+    writeConfig(file, [
+      { name: 'web', listenPort: webPort, targetPort },
+      { name: 'api', listenPort: apiPort, targetPort },
+    ]);
+    const reloaded = runtime.reload();
+    await starting;
+    await reloaded;
+    const order = logs
+      .map((log) => log.msg)
+      .filter((msg) => msg === 'edge ready' || msg === 'reload applied');
+    expect(order).toEqual(['edge ready', 'reload applied']);
+    expect(logs.find((log) => log.msg === 'reload applied')).toMatchObject({ added: ['api'], unchanged: 1 });
+    const web = await connect(webPort);
+    expect(await echoOnce(web, 'web')).toBe('web');
+    expect(await echoOnce(await connect(apiPort), 'api')).toBe('api');
+
+    writeFileSync(file, '[[rules]]\nname = "web"\nlisten = "127.0.0.1:70000"\n');
+    await runtime.reload();
+    expect(logs.at(-1)).toMatchObject({ msg: 'reload rejected', file, err: { code: 'config_invalid' } });
+    expect(logs.filter((log) => log.msg === 'reload applied')).toHaveLength(1);
+    expect(await echoOnce(web, 'web still')).toBe('web still');
+    expect(await echoOnce(await connect(apiPort), 'api still')).toBe('api still');
   }, 20_000);
 });
