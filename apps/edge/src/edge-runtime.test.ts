@@ -17,7 +17,8 @@ import { FakeControlServer, makeCertificate, tcpRule } from './fake-control-serv
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { ServerRuleSource } from './server-rule-source.ts';
 
-const DRAIN_TIMEOUT_SECS = 2;
+// Long enough for the checks made during the drain on a loaded machine.
+const DRAIN_TIMEOUT_SECS = 3;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
