@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bundle } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prepareBundleFile, readBundleFile, writeBundleFile } from './bundle-file.ts';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 
 const BUNDLE: Bundle = {
   version: 1,
@@ -29,7 +29,7 @@ afterEach(() => {
 function codeOf(promise: Promise<unknown>): Promise<string> {
   return promise.then(
     () => 'resolved',
-    (err: unknown) => (err instanceof EdgeError ? err.code : `not an EdgeError: ${String(err)}`),
+    (err: unknown) => (EDGE_ERRORS.is(err) ? err.code : `not an edge error: ${String(err)}`),
   );
 }
 
@@ -74,7 +74,7 @@ describe('bundle file', () => {
     for (const mode of [0o640, 0o604, 0o644]) {
       chmodSync(file, mode);
       const err = await readBundleFile(file).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(EdgeError);
+      expect(EDGE_ERRORS.is(err)).toBe(true);
       expect((err as EdgeError).code).toBe('bundle_insecure');
       expect((err as EdgeError).message).toContain(`mode 0${mode.toString(8)}`);
       expect((err as EdgeError).message).toContain('chmod 600');

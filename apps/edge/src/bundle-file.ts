@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Bundle, bundleSchema } from '@sluice/protocol';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS } from './errors.ts';
 
 export const DEFAULT_BUNDLE_FILE = './sluice-edge.bundle';
 export const BUNDLE_MODE = 0o600;
@@ -38,10 +38,10 @@ export async function prepareBundleFile(path: string, options: { force?: boolean
   const file = resolve(path);
   const existing = await lstat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
-    throw new EdgeError('bundle_unwritable', { file, reason: reasonOf(err) });
+    throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: reasonOf(err) });
   });
-  if (existing !== null && !options.force) throw new EdgeError('bundle_exists', { file });
-  if (existing?.isDirectory()) throw new EdgeError('bundle_unwritable', { file, reason: 'it is a directory' });
+  if (existing !== null && !options.force) throw EDGE_ERRORS.error('bundle_exists', { file });
+  if (existing?.isDirectory()) throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: 'it is a directory' });
 
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   let handle: FileHandle;
@@ -50,7 +50,7 @@ export async function prepareBundleFile(path: string, options: { force?: boolean
     // creation, so the file is never more open than 0600 (the umask can only narrow it).
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, BUNDLE_MODE);
   } catch (err) {
-    throw new EdgeError('bundle_unwritable', { file, reason: reasonOf(err) });
+    throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: reasonOf(err) });
   }
   let done = false;
   return {
@@ -67,7 +67,7 @@ export async function prepareBundleFile(path: string, options: { force?: boolean
         await handle.close().catch(() => {});
         await unlink(temp).catch(() => {});
         done = true;
-        throw new EdgeError('bundle_unwritable', { file, reason: reasonOf(err) });
+        throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: reasonOf(err) });
       }
     },
     async abort() {
@@ -92,24 +92,24 @@ export async function readBundleFile(path: string): Promise<Bundle> {
   let text: string;
   try {
     const info = await stat(file);
-    if (!info.isFile()) throw new EdgeError('bundle_unreadable', { file, reason: 'not a regular file' });
-    if ((info.mode & 0o077) !== 0) throw new EdgeError('bundle_insecure', { file, mode: octal(info.mode) });
+    if (!info.isFile()) throw EDGE_ERRORS.error('bundle_unreadable', { file, reason: 'not a regular file' });
+    if ((info.mode & 0o077) !== 0) throw EDGE_ERRORS.error('bundle_insecure', { file, mode: octal(info.mode) });
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if (err instanceof EdgeError) throw err;
-    throw new EdgeError('bundle_unreadable', { file, reason: reasonOf(err) });
+    if (EDGE_ERRORS.is(err)) throw err;
+    throw EDGE_ERRORS.error('bundle_unreadable', { file, reason: reasonOf(err) });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new EdgeError('bundle_invalid', { file, reason: `not JSON: ${(err as Error).message}` });
+    throw EDGE_ERRORS.error('bundle_invalid', { file, reason: `not JSON: ${(err as Error).message}` });
   }
   const parsed = bundleSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new EdgeError('bundle_invalid', { file, reason: `${where}${issue?.message ?? 'does not validate'}` });
+    throw EDGE_ERRORS.error('bundle_invalid', { file, reason: `${where}${issue?.message ?? 'does not validate'}` });
   }
   return Object.freeze(parsed.data);
 }

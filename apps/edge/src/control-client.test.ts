@@ -7,9 +7,19 @@ import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/proto
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
-import { ControlClient, type ControlClientEvents, type ControlHandler } from './control-client.ts';
-import { FakeControlServer, makeCertificate, type TestCertificate, tcpRule } from './fake-control-server.fixture.ts';
-import type { PushMessage } from './managed-rules.ts';
+import {
+  ControlClient,
+  type ControlClientEvents,
+  type ControlHandler,
+  type PushMessage,
+} from './control-client.ts';
+import {
+  FakeControlServer,
+  type FakeSession,
+  makeCertificate,
+  type TestCertificate,
+  tcpRule,
+} from './fake-control-server.fixture.ts';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;
@@ -32,7 +42,8 @@ afterEach(async () => {
 function logger(): pino.Logger {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line));
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') logs.push(JSON.parse(line));
       done();
     },
   });
@@ -43,23 +54,48 @@ class StubEdge implements ControlHandler {
   rules: RuleResult[] = [];
   pushes: PushMessage[] = [];
   stats: () => RuleStats[] = () => [
-    { ruleId: 'r1', bytesIn: 10, bytesOut: 20, connectionsTotal: 1, activeConnections: 0, rejected: 0, connectErrors: 0 },
+    {
+      ruleId: 'r1',
+      bytesIn: 10,
+      bytesOut: 20,
+      connectionsTotal: 1,
+      activeConnections: 0,
+      rejected: 0,
+      connectErrors: 0,
+    },
   ];
   /** Lets a test hold a push's apply open. */
   gate: Promise<void> = Promise.resolve();
+  private readonly pushWaiters: { count: number; resolve: () => void }[] = [];
   helloRules(): RuleResult[] {
     return this.rules;
   }
+  /** Resolves once the client has handed this edge `count` pushes. */
+  received(count: number): Promise<void> {
+    if (this.pushes.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.pushWaiters.push({ count, resolve }));
+  }
   async push(push: PushMessage): Promise<RuleResult[]> {
     this.pushes.push(push);
+    for (const waiter of this.pushWaiters.filter((w) => this.pushes.length >= w.count)) waiter.resolve();
     await this.gate;
-    return push.upsert.map((rule) => ({ ruleId: rule.id, revision: rule.revision, state: 'active' as const }));
+    return push.upsert.map((rule) => ({
+      ruleId: rule.id,
+      revision: rule.revision,
+      state: 'active' as const,
+    }));
   }
 }
 
 function startClient(
   edge: ControlHandler,
-  options: { pin?: string; silenceTimeoutMs?: number; pingIntervalMs?: number; maxMs?: number } = {},
+  options: {
+    pin?: string;
+    silenceTimeoutMs?: number;
+    pingIntervalMs?: number;
+    maxMs?: number;
+    backoff?: Backoff;
+  } = {},
 ): ControlClient {
   client = new ControlClient({
     target: { host: '127.0.0.1', port: server.port, pin: options.pin ?? server.pin },
@@ -69,12 +105,36 @@ function startClient(
     capabilities: ['tcp', 'udp'],
     handler: edge,
     log: logger(),
-    backoff: new Backoff({ minMs: 20, maxMs: options.maxMs ?? 200 }),
+    backoff: options.backoff ?? new Backoff({ minMs: 20, maxMs: options.maxMs ?? 200 }),
     silenceTimeoutMs: options.silenceTimeoutMs ?? 5_000,
     pingIntervalMs: options.pingIntervalMs ?? 1_000,
   });
   client.start();
   return client;
+}
+
+/** A Backoff that counts how often the client asked it for a wait: once per retry it schedules. */
+class CountingBackoff extends Backoff {
+  asked = 0;
+  override next(): number {
+    this.asked++;
+    return super.next();
+  }
+  override atMax(): number {
+    this.asked++;
+    return super.atMax();
+  }
+}
+
+/**
+ * Pings the edge from the session and waits for its pong: whatever the edge sent on this session
+ * before answering has arrived by then (one TLS stream keeps the order).
+ */
+async function roundTrip(session: FakeSession): Promise<void> {
+  const pongs = (): number => session.messages.filter((m) => m.type === 'pong').length;
+  const before = pongs();
+  session.send({ type: 'ping' });
+  await session.waitFor('pong', () => pongs() > before);
 }
 
 function nextEvent<K extends keyof ControlClientEvents>(
@@ -83,7 +143,10 @@ function nextEvent<K extends keyof ControlClientEvents>(
   timeoutMs = 10_000,
 ): Promise<ControlClientEvents[K]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${String(event)} event within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${String(event)} event within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     (emitter as EventEmitter).once(event, (...args: unknown[]) => {
       clearTimeout(timer);
       resolve(args as ControlClientEvents[K]);
@@ -124,12 +187,25 @@ describe('ControlClient', () => {
     await connected;
     const first = session.push([tcpRule('a', 'a', 1001, 2001)], { full: true });
     const second = session.push([tcpRule('b', 'b', 1002, 2002, { revision: 5 })]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first push is held in its apply, so nothing may be acked yet.
+    await edge.received(1);
+    await roundTrip(session);
     expect(session.messages.filter((m) => m.type === 'ack')).toEqual([]);
+    expect(edge.pushes.map((p) => p.pushId)).toEqual([1]);
     open();
-    expect(await first).toEqual({ type: 'ack', pushId: 1, results: [{ ruleId: 'a', revision: 1, state: 'active' }] });
-    expect(await second).toEqual({ type: 'ack', pushId: 2, results: [{ ruleId: 'b', revision: 5, state: 'active' }] });
-    const acks = session.messages.filter((m) => m.type === 'ack').map((m) => (m.type === 'ack' ? m.pushId : 0));
+    expect(await first).toEqual({
+      type: 'ack',
+      pushId: 1,
+      results: [{ ruleId: 'a', revision: 1, state: 'active' }],
+    });
+    expect(await second).toEqual({
+      type: 'ack',
+      pushId: 2,
+      results: [{ ruleId: 'b', revision: 5, state: 'active' }],
+    });
+    const acks = session.messages
+      .filter((m) => m.type === 'ack')
+      .map((m) => (m.type === 'ack' ? m.pushId : 0));
     expect(acks).toEqual([1, 2]);
     expect(edge.pushes.map((p) => p.pushId)).toEqual([1, 2]);
   });
@@ -162,7 +238,9 @@ describe('ControlClient', () => {
     // The same process: the same bootId, and the rules it runs now.
     expect(await second.waitFor('hello')).toMatchObject({ bootId: 'boot-1', rules: edge.rules });
     await nextEvent(c, 'connected');
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control disconnected', reason: 'server_closed' }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'control disconnected', reason: 'server_closed' }),
+    );
 
     // The server goes away altogether: every failed try waits longer, up to the cap.
     const waits: number[] = [];
@@ -181,7 +259,9 @@ describe('ControlClient', () => {
     expect(waits[0]).toBeLessThanOrEqual(40); // the session had been welcomed: from the start
     for (const wait of waits) expect(wait).toBeLessThanOrEqual(200);
     expect(waits[5]).toBeGreaterThanOrEqual(100);
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control connect failed', reason: 'server_unreachable' }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'control connect failed', reason: 'server_unreachable' }),
+    );
 
     await server.listen();
     const third = await server.nextSession(server.sessions.length);
@@ -212,7 +292,8 @@ describe('ControlClient', () => {
 
   it('a refused hello is retried at the longest backoff; edge_revoked stops for good', async () => {
     server.onHello = () => ({ type: 'refused', code: 'secret_invalid', message: 'no such secret' });
-    const c = startClient(new StubEdge(), { maxMs: 400 });
+    const backoff = new CountingBackoff({ minMs: 20, maxMs: 400 });
+    const c = startClient(new StubEdge(), { backoff });
     const [refused] = await nextEvent(c, 'refused');
     expect(refused).toEqual({ code: 'secret_invalid', message: 'no such secret' });
     const [info] = await nextEvent(c, 'disconnected');
@@ -222,22 +303,39 @@ describe('ControlClient', () => {
     );
 
     server.onHello = () => ({ type: 'refused', code: 'edge_revoked', message: 'revoked by admin' });
+    // The refusal comes before the session ends: what the backoff was asked until then is
+    // every retry scheduled before the revoke.
+    let askedBeforeRevoke = -1;
+    c.on('refused', (info) => {
+      if (info.code === 'edge_revoked') askedBeforeRevoke = backoff.asked;
+    });
+    const disconnected: ControlClientEvents['disconnected'][0][] = [];
+    c.on('disconnected', (info) => disconnected.push(info));
     const [revoked] = await nextEvent(c, 'revoked', 5_000);
     expect(revoked.code).toBe('edge_revoked');
-    const sessions = server.sessions.length;
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(server.sessions.length).toBe(sessions);
+    // No retry was scheduled: the backoff was not asked for a wait, and the end says so.
+    expect(askedBeforeRevoke).toBeGreaterThan(0);
+    expect(backoff.asked).toBe(askedBeforeRevoke);
+    expect(disconnected.at(-1)).toMatchObject({ reason: 'edge_revoked', retryInMs: null });
     expect(c.connected).toBe(false);
   });
 
   it('a live session ended with refused edge_revoked stops the client too', async () => {
-    const c = startClient(new StubEdge());
+    const backoff = new CountingBackoff({ minMs: 20, maxMs: 200 });
+    const c = startClient(new StubEdge(), { backoff });
     const session = await server.nextSession(0);
     await nextEvent(c, 'connected');
     const revoked = nextEvent(c, 'revoked');
+    const disconnected = nextEvent(c, 'disconnected');
     session.send({ type: 'refused', code: 'edge_revoked', message: 'revoked just now' });
     expect((await revoked)[0].code).toBe('edge_revoked');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // No retry was scheduled: the backoff was never asked for a wait, and the end says so.
+    expect((await disconnected)[0]).toMatchObject({
+      reason: 'edge_revoked',
+      retryInMs: null,
+      welcomed: true,
+    });
+    expect(backoff.asked).toBe(0);
     expect(server.sessions.length).toBe(1);
   });
 
@@ -256,7 +354,9 @@ describe('ControlClient', () => {
       await session.ended;
       expect(session.bytesReceived).toBe(0);
     }
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'control connect failed', reason: 'pin_mismatch', level: 50 }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'control connect failed', reason: 'pin_mismatch', level: 50 }),
+    );
   });
 
   it('an ack goes to the session its push came on, never to the next one', async () => {
@@ -269,14 +369,14 @@ describe('ControlClient', () => {
     const first = await server.nextSession(0);
     await nextEvent(c, 'connected');
     void first.push([tcpRule('a', 'a', 1001, 2001)]).catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await edge.received(1);
     first.drop();
     const second = await server.nextSession(1);
     await nextEvent(c, 'connected');
     open();
     const [acked] = await nextEvent(c, 'acked');
     expect(acked).toMatchObject({ pushId: 1, sent: false });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await roundTrip(second);
     expect(second.messages.filter((m) => m.type === 'ack')).toEqual([]);
   });
 });

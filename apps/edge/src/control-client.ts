@@ -15,12 +15,12 @@ import {
 } from '@sluice/protocol';
 import { Backoff } from './backoff.ts';
 import { type ChannelEnd, ControlChannel } from './control-channel.ts';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import type { PushMessage } from './managed-rules.ts';
 import { connectPinned, type PinnedTarget, serverLabel } from './pinned-connect.ts';
 
 export type WelcomeMessage = Extract<ServerMessage, { type: 'welcome' }>;
+export type PushMessage = Extract<ServerMessage, { type: 'push' }>;
 
 /** What the client asks of the edge it serves. */
 export interface ControlHandler {
@@ -113,7 +113,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     try {
       socket = await connectPinned(this.options.target, this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     } catch (err) {
-      const error = err instanceof EdgeError ? err : new EdgeError('server_unreachable', { server: this.server, reason: String(err) });
+      const error = EDGE_ERRORS.is(err) ? err : EDGE_ERRORS.error('server_unreachable', { server: this.server, reason: String(err) });
       this.retry({ reason: error.code, detail: error.message }, false, error.code === 'pin_mismatch' ? 'error' : 'warn');
       return;
     }
@@ -189,7 +189,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.refusedNow = true;
     this.emit('refused', { code, message });
     if (code === 'edge_revoked') {
-      const error = new EdgeError('edge_revoked', { message });
+      const error = EDGE_ERRORS.error('edge_revoked', { message });
       this.options.log.error({ server: this.server, reason: code, detail: message, retry_in_ms: null }, 'control refused');
       this.running = false;
       channel.close(code, message);

@@ -7,7 +7,7 @@ import { formatEnrollUri, PROTOCOL_VERSION } from '@sluice/protocol';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { FakeControlServer, makeCertificate, type TestCertificate } from './fake-control-server.fixture.ts';
 
 let certificate: TestCertificate;
@@ -35,7 +35,7 @@ async function failure(promise: Promise<unknown>): Promise<EdgeError> {
     () => null,
     (e: unknown) => e,
   );
-  if (!(err instanceof EdgeError)) throw new Error(`expected an EdgeError, got ${String(err)}`);
+  if (!EDGE_ERRORS.is(err)) throw new Error(`expected an edge error, got ${String(err)}`);
   return err;
 }
 

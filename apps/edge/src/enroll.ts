@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { type Bundle, type EnrollTarget, PROTOCOL_VERSION, parseEnrollUri, type ServerMessage } from '@sluice/protocol';
 import { prepareBundleFile } from './bundle-file.ts';
 import { ControlChannel } from './control-channel.ts';
-import { EdgeError, enrollRefused } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError, enrollRefused } from './errors.ts';
 import { connectPinned, serverLabel } from './pinned-connect.ts';
 
 export interface EnrollOptions {
@@ -27,7 +27,7 @@ export function parseUri(uri: string): EnrollTarget {
   try {
     return parseEnrollUri(uri);
   } catch (err) {
-    if (err instanceof RangeError) throw new EdgeError('enroll_uri_invalid', { reason: err.message });
+    if (err instanceof RangeError) throw EDGE_ERRORS.error('enroll_uri_invalid', { reason: err.message });
     throw err;
   }
 }
@@ -70,7 +70,7 @@ async function exchange(target: EnrollTarget, timeoutMs: number): Promise<Enroll
       else resolve(answer!);
     };
     const timer = setTimeout(
-      () => settle(new EdgeError('timeout', { server, ms: timeoutMs })),
+      () => settle(EDGE_ERRORS.error('timeout', { server, ms: timeoutMs })),
       Math.max(0, deadline - Date.now()),
     );
     const channel = new ControlChannel(socket, {
@@ -84,12 +84,12 @@ async function exchange(target: EnrollTarget, timeoutMs: number): Promise<Enroll
             channel.send({ type: 'pong' });
             return;
           default:
-            return settle(new EdgeError('protocol_error', { server, reason: `answered enroll with ${message.type}` }));
+            return settle(EDGE_ERRORS.error('protocol_error', { server, reason: `answered enroll with ${message.type}` }));
         }
       },
       end(end) {
-        if (end.reason === 'protocol_error') settle(new EdgeError('protocol_error', { server, reason: end.detail }));
-        else settle(new EdgeError('server_closed', { server }));
+        if (end.reason === 'protocol_error') settle(EDGE_ERRORS.error('protocol_error', { server, reason: end.detail }));
+        else settle(EDGE_ERRORS.error('server_closed', { server }));
       },
     });
     channel.send({ type: 'enroll', version: PROTOCOL_VERSION, code: target.code, hostname: hostname().slice(0, 253) });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EDGE_ERRORS, EdgeError, enrollRefused } from './errors.ts';
+import { EDGE_ERRORS, enrollRefused } from './errors.ts';
 
 /** The rows of the first markdown table after `heading`, as arrays of cells. */
 function tableAfter(doc: string, heading: string): string[][] {
@@ -21,14 +21,15 @@ describe('the edge error table', () => {
     const doc = readFileSync(new URL('../../../docs/edge.md', import.meta.url), 'utf8');
     const rows = tableAfter(doc, '### Enrollment and managed-mode errors');
     const documented = Object.fromEntries(rows.map(([code, exit]) => [code!.replace(/`/g, ''), Number(exit)]));
-    const table = Object.fromEntries(Object.entries(EDGE_ERRORS).map(([code, entry]) => [code, entry.exitCode]));
+    const table = Object.fromEntries(Object.entries(EDGE_ERRORS.table).map(([code, row]) => [code, row.exitCode]));
     expect(documented).toEqual(table);
   });
 
   it('renders messages from the table and keeps the details', () => {
-    const err = new EdgeError('bundle_insecure', { file: '/x', mode: '0644' });
+    const err = EDGE_ERRORS.error('bundle_insecure', { file: '/x', mode: '0644' });
     expect(err.message).toBe('/x is readable by group or others (mode 0644); it holds the edge secret: chmod 600 /x');
     expect(err.exitCode).toBe(2);
+    expect(EDGE_ERRORS.is(err)).toBe(true);
     expect(err.toData()).toEqual({ code: 'bundle_insecure', message: err.message, details: { file: '/x', mode: '0644' } });
   });
 

@@ -1,12 +1,16 @@
 // The edge's error table for enrollment and managed mode: one stable code per way they can fail,
-// with the message template and the exit code when it ends the process. EdgeError is made from
-// this table; the CLI prints `code: message` first, and the logs carry the same code. Config
-// file errors keep their own table (@sluice/config's CONFIG_ERRORS).
+// with the message template and the exit code when it ends the process. The CLI prints
+// `code: message` first, and the logs carry the same code. Config file errors keep their own
+// table (@sluice/config's CONFIG_ERRORS). docs/edge.md lists these codes and exit codes (a test
+// checks it), and docs/errors.md is generated from EDGE_ERRORS.table.
 
-export const EDGE_ERRORS = {
+import { defineErrors, type ErrorDetails, type SluiceError } from '@sluice/errors';
+
+export const EDGE_ERRORS = defineErrors('edge', {
   usage: { message: '{reason}', exitCode: 2 },
   enroll_uri_invalid: {
-    message: 'the enrollment URI is not valid: {reason} (expected sluice://HOST:PORT/enroll?pin=SHA256&code=CODE)',
+    message:
+      'the enrollment URI is not valid: {reason} (expected sluice://HOST:PORT/enroll?pin=SHA256&code=CODE)',
     exitCode: 2,
   },
   bundle_exists: {
@@ -17,7 +21,8 @@ export const EDGE_ERRORS = {
   bundle_unreadable: { message: '{file}: cannot read the bundle: {reason}', exitCode: 2 },
   bundle_invalid: { message: '{file}: not a sluice-edge bundle: {reason}', exitCode: 2 },
   bundle_insecure: {
-    message: '{file} is readable by group or others (mode {mode}); it holds the edge secret: chmod 600 {file}',
+    message:
+      '{file} is readable by group or others (mode {mode}); it holds the edge secret: chmod 600 {file}',
     exitCode: 2,
   },
   server_unreachable: { message: 'cannot reach the server at {server}: {reason}', exitCode: 3 },
@@ -38,43 +43,29 @@ export const EDGE_ERRORS = {
   // Managed mode: hello refused. edge_revoked ends the process (see docs/edge.md); the others
   // are logged and retried.
   edge_revoked: { message: 'this edge was revoked on the server: {message}', exitCode: 5 },
-} as const;
+});
 
-export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
+export type EdgeErrorCode = (typeof EDGE_ERRORS.codes)[number];
 
-export interface EdgeErrorData {
-  readonly code: EdgeErrorCode;
-  readonly message: string;
-  readonly details: Readonly<Record<string, string | number>>;
-}
+/** An error raised from the table above (`EDGE_ERRORS.error(code, details)`). */
+export type EdgeError = SluiceError<EdgeErrorCode>;
 
-function render(template: string, values: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => (key in values ? String(values[key]) : `{${key}}`));
-}
-
-export class EdgeError extends Error {
-  readonly code: EdgeErrorCode;
-  readonly details: Readonly<Record<string, string | number>>;
-  readonly exitCode: number;
-
-  constructor(code: EdgeErrorCode, details: Record<string, string | number> = {}) {
-    super(render(EDGE_ERRORS[code].message, details));
-    this.name = 'EdgeError';
-    this.code = code;
-    this.details = details;
-    this.exitCode = EDGE_ERRORS[code].exitCode;
-  }
-
-  toData(): EdgeErrorData {
-    return { code: this.code, message: this.message, details: this.details };
-  }
-}
+/**
+ * `new EdgeError(code, details)` for pinned-connect.ts only, which another branch moves out of
+ * apps/edge; everything else raises with EDGE_ERRORS.error. Remove once that move is merged.
+ */
+export const EdgeError = function EdgeError(code: EdgeErrorCode, details?: ErrorDetails): EdgeError {
+  return EDGE_ERRORS.error(code, details);
+} as unknown as new (
+  code: EdgeErrorCode,
+  details?: ErrorDetails,
+) => EdgeError;
 
 const ENROLL_REFUSALS = new Set<string>(['code_unknown', 'code_used', 'code_expired', 'code_superseded']);
 
 /** The error for an enrollment the server refused: its own code when the table knows it. */
 export function enrollRefused(code: string, message: string): EdgeError {
-  return ENROLL_REFUSALS.has(code)
-    ? new EdgeError(code as EdgeErrorCode, { message })
-    : new EdgeError('enroll_refused', { code, message });
+  return ENROLL_REFUSALS.has(code) && EDGE_ERRORS.isCode(code)
+    ? EDGE_ERRORS.error(code, { message })
+    : EDGE_ERRORS.error('enroll_refused', { code, message });
 }

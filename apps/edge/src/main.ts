@@ -5,10 +5,11 @@ import { Command } from 'commander';
 import { ConfigError, loadStandaloneConfig, parseListen } from '@sluice/config';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { createLogger } from './logger.ts';
-import { ManagedEdge } from './managed-edge.ts';
-import { StandaloneEdge } from './standalone-edge.ts';
+import { EdgeRuntime } from './edge-runtime.ts';
+import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
+import { ServerRuleSource } from './server-rule-source.ts';
 import { versionLine } from './version.ts';
 
 interface MainOptions {
@@ -25,7 +26,7 @@ const MAX_SHARDS = 256;
 const MAX_DRAIN_TIMEOUT_SECS = 86_400;
 
 function usage(reason: string): EdgeError {
-  return new EdgeError('usage', { reason: `${reason} (see sluice-edge --help)` });
+  return EDGE_ERRORS.error('usage', { reason: `${reason} (see sluice-edge --help)` });
 }
 
 function shellQuote(text: string): string {
@@ -34,7 +35,8 @@ function shellQuote(text: string): string {
 
 function parseShards(text: string): number {
   const shards = Number(text);
-  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw usage(`--shards ${text}: expected 1..${MAX_SHARDS}`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS)
+    throw usage(`--shards ${text}: expected 1..${MAX_SHARDS}`);
   return shards;
 }
 
@@ -66,29 +68,36 @@ async function runEdge(options: MainOptions): Promise<void> {
   if (options.bundle) {
     if (options.check) throw usage('--check validates a --config file');
     const bundle = await readBundleFile(options.bundle);
-    const edge = new ManagedEdge(
-      {
-        bundle,
-        shards: options.shards === undefined ? null : parseShards(options.shards),
-        metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
-        drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
-        ownProcess: true,
-      },
-      createLogger(),
-    );
+    const edge = new EdgeRuntime({
+      name: bundle.name,
+      shards: options.shards === undefined ? null : parseShards(options.shards),
+      metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
+      drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
+      source: new ServerRuleSource({ bundle }),
+      log: createLogger(),
+      ownProcess: true,
+    });
     await edge.start();
     return;
   }
   if (!options.config) throw usage('--config FILE or --bundle FILE is required');
   for (const flag of ['shards', 'metrics', 'drainTimeout'] as const) {
-    if (options[flag] !== undefined) throw usage(`--${flag === 'drainTimeout' ? 'drain-timeout' : flag} goes with --bundle; with --config, set it in the file`);
+    if (options[flag] !== undefined)
+      throw usage(
+        `--${flag === 'drainTimeout' ? 'drain-timeout' : flag} goes with --bundle; with --config, set it in the file`,
+      );
   }
   const config = await loadStandaloneConfig(options.config);
   if (options.check) {
     process.stdout.write(`config ok: ${config.file} (${config.rules.length} rules)\n`);
     process.exit(0);
   }
-  const edge = new StandaloneEdge(config, createLogger());
+  const edge = new EdgeRuntime({
+    ...runtimeSettings(config),
+    source: new FileRuleSource(config),
+    log: createLogger(),
+    ownProcess: true,
+  });
   await edge.start();
 }
 
@@ -102,7 +111,9 @@ async function runEnroll(uri: string, options: { bundle: string; force?: boolean
 }
 
 const program = new Command('sluice-edge')
-  .description('sluice edge: relays TCP and UDP from listen addresses to targets, sharded over worker threads')
+  .description(
+    'sluice edge: relays TCP and UDP from listen addresses to targets, sharded over worker threads',
+  )
   .enablePositionalOptions()
   .option('-c, --config <file>', 'run standalone from a config file (TOML)')
   .option('-b, --bundle <file>', 'run managed by a sluice-server, from the bundle `enroll` wrote')
@@ -126,9 +137,13 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof EdgeError) {
+  if (err instanceof ConfigError) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exit(err.exitCode);
+  }
+  if (EDGE_ERRORS.is(err)) {
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    process.exit(err.exitCode ?? 1);
   }
   throw err;
 }

@@ -6,7 +6,8 @@ import type { RuleResult } from '@sluice/protocol';
 import { ShardSupervisor } from '@sluice/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tcpRule } from './fake-control-server.fixture.ts';
-import { ManagedRules, type PushMessage } from './managed-rules.ts';
+import type { PushMessage } from './control-client.ts';
+import { PushedRuleSet } from './pushed-rule-set.ts';
 
 let supervisor: ShardSupervisor;
 const closers: (() => Promise<void>)[] = [];
@@ -80,9 +81,9 @@ function byId(results: RuleResult[]): Record<string, RuleResult> {
   return Object.fromEntries(results.map((r) => [r.ruleId, r]));
 }
 
-describe('ManagedRules: push -> apply -> results', () => {
+describe('PushedRuleSet: push -> apply -> results', () => {
   it('a valid rule becomes active and carries traffic; remove gives removed and stops it', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const listenPort = await freePort();
     const { results } = await rules.push(push([tcpRule('r1', 'web', listenPort, target, { revision: 3 })]));
@@ -101,7 +102,7 @@ describe('ManagedRules: push -> apply -> results', () => {
   });
 
   it('an invalid rule is failed rule_invalid with the schema message, and the others still apply', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const [good, bad] = [await freePort(), await freePort()];
     const { results } = await rules.push(
@@ -119,7 +120,7 @@ describe('ManagedRules: push -> apply -> results', () => {
   });
 
   it('a port another socket holds gives failed port_in_use; the rule binds once it is free', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const holder = net.createServer();
     const held = await listen(holder);
@@ -138,7 +139,7 @@ describe('ManagedRules: push -> apply -> results', () => {
   });
 
   it('rules of one push that clash: a taken name is name_taken, an overlapping listen port_in_use', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const [a, b] = [await freePort(), await freePort()];
     const first = await rules.push(push([tcpRule('r1', 'web', a, target)]));
@@ -161,7 +162,7 @@ describe('ManagedRules: push -> apply -> results', () => {
   });
 
   it('a full push replaces the set: left-out rules are removed, changed ones updated', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const [t1, t2] = [await echoServer(), await echoServer()];
     const [a, b, c] = [await freePort(), await freePort(), await freePort()];
     await rules.push(push([tcpRule('keep', 'keep', a, t1), tcpRule('drop', 'drop', b, t1)]));
@@ -179,7 +180,7 @@ describe('ManagedRules: push -> apply -> results', () => {
   });
 
   it('a new revision that fails leaves the previous revision running', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const a = await freePort();
     const holder = net.createServer();
@@ -197,7 +198,7 @@ describe('ManagedRules: push -> apply -> results', () => {
   });
 
   it('owner caps come with the push; invalid owner limits fail that owner\'s rules', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const [a, b] = [await freePort(), await freePort()];
     const { results } = await rules.push(

@@ -8,15 +8,16 @@ import type { ShardSupervisor } from '@sluice/core';
 import { CONNECT_ERROR_REASONS, connectErrorField, FIELD, REJECT_REASONS, rejectField } from '@sluice/core';
 import type { RuleStats } from '@sluice/protocol';
 
-interface Totals {
-  bytesIn: number;
-  bytesOut: number;
-  connectionsTotal: number;
-  rejected: number;
-  connectErrors: number;
-}
+const COUNTED = [
+  'bytesIn',
+  'bytesOut',
+  'connectionsTotal',
+  'rejected',
+  'connectErrors',
+] as const satisfies readonly (keyof RuleStats)[];
 
-const COUNTED = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejected', 'connectErrors'] as const;
+/** A RuleStats' cumulative counters (activeConnections is a level, so it is not summed). */
+type Totals = { -readonly [K in (typeof COUNTED)[number]]: RuleStats[K] };
 
 function zero(): Totals {
   return { bytesIn: 0, bytesOut: 0, connectionsTotal: 0, rejected: 0, connectErrors: 0 };

@@ -1,5 +1,5 @@
-// The rule set a managed edge runs, keyed by the server's rule ids, and how a push becomes a
-// supervisor.apply and then one result per rule for the ack:
+// The pushed rule set: the rules a managed edge runs, keyed by the server's rule ids, and how a
+// push becomes a supervisor.apply and then one result per rule for the ack:
 //
 // 1. every upserted rule table is validated with the config's ruleSchema (the pushed owner wins
 //    over any `owner` key in the table); an invalid one is `failed rule_invalid`;
@@ -17,19 +17,28 @@
 // again if it wants it retried (e.g. in the full push of the next session).
 // Pushes are applied one at a time, in the order they came.
 
-import { formatListen, limitsSchema, listensOverlap, type OwnerSpec, type RuleSpec, ruleSchema, validate } from '@sluice/config';
-import type { ApplyResult, ShardSupervisor } from '@sluice/core';
-import type { RuleResult, ServerMessage } from '@sluice/protocol';
+import {
+  formatListen,
+  limitsSchema,
+  listensOverlap,
+  type OwnerSpec,
+  type RuleSpec,
+  ruleSchema,
+  validate,
+} from '@sluice/config';
+import type { ApplyResult, RuleSnapshot, ShardSupervisor } from '@sluice/core';
+import type { RuleResult } from '@sluice/protocol';
+import type { PushMessage } from './control-client.ts';
 
-export type PushMessage = Extract<ServerMessage, { type: 'push' }>;
-
-interface RuleEntry {
+/** One pushed rule, validated: the server's id and revision, and the RuleSpec it runs as. */
+interface PushedRuleSpec {
   readonly id: string;
   readonly revision: number;
   readonly spec: RuleSpec;
 }
 
-type Failure = { readonly code: string; readonly message: string };
+/** Why a pushed rule is not running: what its failed RuleResult carries. */
+type RuleFailure = { readonly code: string; readonly message: string };
 
 export interface PushOutcome {
   /** One per rule the push named (and, for a full push, per rule it removed by leaving it out). */
@@ -37,10 +46,10 @@ export interface PushOutcome {
   readonly apply: ApplyResult | null;
 }
 
-export class ManagedRules {
+export class PushedRuleSet {
   private readonly supervisor: ShardSupervisor;
   /** What runs (or tried to and failed to bind), in the order the rules were first pushed. */
-  private entries = new Map<string, RuleEntry>();
+  private entries = new Map<string, PushedRuleSpec>();
   private owners: Record<string, OwnerSpec> = {};
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -64,7 +73,9 @@ export class ManagedRules {
   /** What the edge runs now, for hello: each rule's id, revision and state. */
   current(): RuleResult[] {
     const live = this.liveStates();
-    return [...this.entries.values()].map((entry) => resultOf(entry.id, entry.revision, live.get(entry.spec.name)));
+    return [...this.entries.values()].map((entry) =>
+      resultOf(entry.id, entry.revision, live.get(entry.spec.name)),
+    );
   }
 
   push(push: PushMessage): Promise<PushOutcome> {
@@ -74,11 +85,11 @@ export class ManagedRules {
   }
 
   private async applyPush(push: PushMessage): Promise<PushOutcome> {
-    const failures = new Map<string, Failure>();
+    const failures = new Map<string, RuleFailure>();
     const { owners, badOwners } = this.nextOwners(push.owners);
 
     // 1. Validate what was pushed.
-    const pushed = new Map<string, RuleEntry>();
+    const pushed = new Map<string, PushedRuleSpec>();
     for (const rule of push.upsert) {
       failures.delete(rule.id);
       pushed.delete(rule.id);
@@ -91,7 +102,9 @@ export class ManagedRules {
       const checked = validate(ruleSchema, table);
       if (checked.ok) pushed.set(rule.id, { id: rule.id, revision: rule.revision, spec: checked.value });
       else {
-        const message = checked.issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)).join('; ');
+        const message = checked.issues
+          .map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`))
+          .join('; ');
         failures.set(rule.id, { code: 'rule_invalid', message });
       }
     }
@@ -99,15 +112,19 @@ export class ManagedRules {
 
     // 2. The next set: rules already running first (they keep their place), then newcomers.
     const previous = this.entries;
-    const removed = new Set(push.full ? [...previous.keys()].filter((id) => !revisions.has(id)) : push.remove);
+    const removed = new Set(
+      push.full ? [...previous.keys()].filter((id) => !revisions.has(id)) : push.remove,
+    );
     for (const id of removed) if (!push.full) pushed.delete(id);
     const order = [...new Set([...previous.keys(), ...pushed.keys()])].filter((id) => !removed.has(id));
 
     // 3. Clashes inside the set, checked in that order.
-    const next = new Map<string, RuleEntry>();
-    const accepted: RuleEntry[] = [];
+    const next = new Map<string, PushedRuleSpec>();
+    const accepted: PushedRuleSpec[] = [];
     for (const id of order) {
-      const candidates = [pushed.get(id), previous.get(id)].filter((entry): entry is RuleEntry => entry !== undefined);
+      const candidates = [pushed.get(id), previous.get(id)].filter(
+        (entry): entry is PushedRuleSpec => entry !== undefined,
+      );
       for (const entry of candidates) {
         const clash = clashWith(entry, accepted);
         if (clash === null) {
@@ -131,8 +148,8 @@ export class ManagedRules {
         const state = live.get(entry.spec.name);
         if (!failures.has(entry.id)) {
           failures.set(entry.id, {
-            code: state?.code ?? 'internal',
-            message: state?.message ?? 'the data plane does not hold this rule',
+            code: state?.error?.code ?? 'internal',
+            message: state?.error?.message ?? 'the data plane does not hold this rule',
           });
         }
         const before = previous.get(entry.id);
@@ -159,7 +176,11 @@ export class ManagedRules {
       }
     }
     for (const id of removed) {
-      results.push({ ruleId: id, revision: previous.get(id)?.revision ?? revisions.get(id) ?? 0, state: 'removed' });
+      results.push({
+        ruleId: id,
+        revision: previous.get(id)?.revision ?? revisions.get(id) ?? 0,
+        state: 'removed',
+      });
     }
     for (const [id, before] of previous) {
       if (revisions.has(id) || removed.has(id) || next.has(id)) continue;
@@ -188,46 +209,56 @@ export class ManagedRules {
     return { owners, badOwners };
   }
 
-  /** The supervisor's state of each rule it holds by name (draining and removed ones left out). */
-  private liveStates(): Map<string, { state: 'active' | 'failed' | 'pending'; code?: string; message?: string }> {
-    const live = new Map<string, { state: 'active' | 'failed' | 'pending'; code?: string; message?: string }>();
+  /** The supervisor's snapshot of each rule it holds, by name (draining and removed ones left out). */
+  private liveStates(): Map<string, RuleSnapshot> {
+    const live = new Map<string, RuleSnapshot>();
     for (const rule of this.supervisor.snapshot()) {
       if (rule.state === 'draining' || rule.state === 'removed') continue;
-      live.set(rule.name, {
-        state: rule.state,
-        ...(rule.error === null ? {} : { code: rule.error.code, message: rule.error.message }),
-      });
+      live.set(rule.name, rule);
     }
     return live;
   }
 }
 
-function specsOf(entries: Map<string, RuleEntry>): RuleSpec[] {
+function specsOf(entries: Map<string, PushedRuleSpec>): RuleSpec[] {
   return [...entries.values()].map((entry) => entry.spec);
 }
 
-function resultOf(
-  ruleId: string,
-  revision: number,
-  live: { state: 'active' | 'failed' | 'pending'; code?: string; message?: string } | undefined,
-): RuleResult {
+function resultOf(ruleId: string, revision: number, live: RuleSnapshot | undefined): RuleResult {
   if (live?.state === 'active') return { ruleId, revision, state: 'active' };
   if (live?.state === 'failed') {
-    return { ruleId, revision, state: 'failed', code: live.code ?? 'bind_failed', message: live.message ?? '' };
+    return {
+      ruleId,
+      revision,
+      state: 'failed',
+      code: live.error?.code ?? 'bind_failed',
+      message: live.error?.message ?? '',
+    };
   }
-  return { ruleId, revision, state: 'failed', code: 'internal', message: 'the data plane does not hold this rule' };
+  return {
+    ruleId,
+    revision,
+    state: 'failed',
+    code: 'internal',
+    message: 'the data plane does not hold this rule',
+  };
 }
 
 /** Why `entry` cannot join `accepted`: a name already taken, or an overlapping listen. */
-function clashWith(entry: RuleEntry, accepted: readonly RuleEntry[]): Failure | null {
+function clashWith(entry: PushedRuleSpec, accepted: readonly PushedRuleSpec[]): RuleFailure | null {
   const same = accepted.find((other) => other.spec.name === entry.spec.name);
   if (same !== undefined) {
-    return { code: 'name_taken', message: `rule name ${JSON.stringify(entry.spec.name)} is already used by rule ${same.id}` };
+    return {
+      code: 'name_taken',
+      message: `rule name ${JSON.stringify(entry.spec.name)} is already used by rule ${same.id}`,
+    };
   }
   // SO_REUSEPORT would let both bind and split the connections between them, so an overlap is
   // refused here, as the config loader refuses it in a file.
   const { spec } = entry;
-  const other = accepted.find((o) => o.spec.protocol === spec.protocol && listensOverlap(o.spec.listen, spec.listen));
+  const other = accepted.find(
+    (o) => o.spec.protocol === spec.protocol && listensOverlap(o.spec.listen, spec.listen),
+  );
   if (other !== undefined) {
     return {
       code: 'port_in_use',

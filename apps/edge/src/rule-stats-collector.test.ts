@@ -7,8 +7,9 @@ import { ShardSupervisor } from '@sluice/core';
 import type { RuleStats } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpRule } from './fake-control-server.fixture.ts';
-import { ManagedRules, type PushMessage } from './managed-rules.ts';
-import { RuleStatsCollector } from './rule-stats.ts';
+import type { PushMessage } from './control-client.ts';
+import { PushedRuleSet } from './pushed-rule-set.ts';
+import { RuleStatsCollector } from './rule-stats-collector.ts';
 
 let supervisor: ShardSupervisor;
 let target: net.Server;
@@ -69,19 +70,39 @@ async function settled(collect: () => RuleStats[], until: (stats: RuleStats) => 
   throw new Error(`stats never settled: ${JSON.stringify(collect())}`);
 }
 
+/** Polls until the supervisor has let go of what `until` waits for (a drain ends asynchronously). */
+async function settledSupervisor(until: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (until()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the supervisor never settled: ${JSON.stringify(supervisor.snapshot())}`);
+}
+
 describe('RuleStatsCollector', () => {
   it('sums a rule over shards and keeps counting across a new listener and a removal', async () => {
-    const rules = new ManagedRules(supervisor);
+    const rules = new PushedRuleSet(supervisor);
     const stats = new RuleStatsCollector(supervisor);
     const collect = (): RuleStats[] => stats.collect(['r1'], rules.idsByName());
     const [a, b] = [await freePort(), await freePort()];
 
     expect(collect()).toEqual([
-      { ruleId: 'r1', bytesIn: 0, bytesOut: 0, connectionsTotal: 0, activeConnections: 0, rejected: 0, connectErrors: 0 },
+      {
+        ruleId: 'r1',
+        bytesIn: 0,
+        bytesOut: 0,
+        connectionsTotal: 0,
+        activeConnections: 0,
+        rejected: 0,
+        connectErrors: 0,
+      },
     ]);
     await rules.push(push([tcpRule('r1', 'web', a, targetPort)]));
     for (let i = 0; i < 4; i++) await echo(a, 1000);
-    const first = await settled(collect, (s) => s.connectionsTotal === 4 && s.bytesOut === 4000 && s.activeConnections === 0);
+    const first = await settled(
+      collect,
+      (s) => s.connectionsTotal === 4 && s.bytesOut === 4000 && s.activeConnections === 0,
+    );
     expect(first.bytesIn).toBe(4000);
 
     // A new listen: a new counter slot; what the old one counted is kept.
@@ -93,7 +114,7 @@ describe('RuleStatsCollector', () => {
 
     // Removed, then pushed again: the id's totals go on from where they were.
     await rules.push(push([], ['r1']));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await settledSupervisor(() => supervisor.snapshot().every((rule) => rule.name !== 'web'));
     expect(collect()[0]!.bytesIn).toBe(4500);
     await rules.push(push([tcpRule('r1', 'web', a, targetPort, { revision: 3 })]));
     await echo(a, 100);

@@ -1,0 +1,86 @@
+// The standalone edge's rules: the TOML file it was started with, applied at start and read
+// again on SIGHUP. A file that does not validate is rejected and nothing changes; `shards`,
+// `metrics` and `name` keep their running values until a restart.
+
+import { ConfigError, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
+import type { ApplyResult } from '@sluice/core';
+import type { EdgeSettings } from './edge-runtime.ts';
+import type { RuleSource, RuleSourceContext } from './rule-source.ts';
+
+/** The EdgeRuntime settings a standalone edge takes from its file. */
+export function runtimeSettings(config: StandaloneConfig): EdgeSettings {
+  return {
+    name: config.name,
+    shards: config.shards,
+    metrics: config.metrics,
+    drainTimeoutSecs: config.drainTimeoutSecs,
+  };
+}
+
+export class FileRuleSource implements RuleSource {
+  readonly mode = 'standalone';
+  private config: StandaloneConfig;
+  private context: RuleSourceContext | null = null;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(config: StandaloneConfig) {
+    this.config = config;
+  }
+
+  async start(context: RuleSourceContext): Promise<Readonly<Record<string, unknown>>> {
+    this.context = context;
+    const result = await context.supervisor.apply(this.config.rules, this.config.owners);
+    return { rules: this.config.rules.length, failed: result.failed.length };
+  }
+
+  /** Re-reads the file, after any reload still running. */
+  reload(): Promise<void> {
+    this.context?.log.info({ file: this.config.file }, 'reload requested (SIGHUP)');
+    this.reloading = this.reloading.then(() => this.reloadNow());
+    return this.reloading;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async reloadNow(): Promise<void> {
+    const context = this.context;
+    if (this.stopped || !context) return;
+    const { supervisor, log } = context;
+    let next: StandaloneConfig;
+    try {
+      next = await loadStandaloneConfig(this.config.file);
+    } catch (err) {
+      const data =
+        err instanceof ConfigError ? err.toData() : { code: 'reload_failed', message: String(err) };
+      log.error({ err: data, file: this.config.file }, 'reload rejected');
+      return;
+    }
+    for (const key of ['shards', 'metrics', 'name'] as const) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) {
+        log.warn({ key, file: next.file }, `reload: a change of "${key}" takes effect at the next restart`);
+      }
+    }
+    // Applies to rules retired by this reload and to the final drain.
+    supervisor.drainTimeoutMs = next.drainTimeoutSecs * 1000;
+    const result: ApplyResult = await supervisor.apply(next.rules, next.owners);
+    this.config = {
+      ...next,
+      shards: this.config.shards,
+      metrics: this.config.metrics,
+      name: this.config.name,
+    };
+    log.info(
+      {
+        added: result.added,
+        removed: result.removed,
+        changed: result.changed,
+        unchanged: result.unchanged.length,
+        failed: result.failed.map((f) => ({ rule: f.name, reason: f.error.code })),
+      },
+      'reload applied',
+    );
+  }
+}
