@@ -14,7 +14,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import {
   evaluateGates,
   formatVerdict,
@@ -39,14 +39,14 @@ function loadGates(file: string): GatesFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new BenchError('gates_file_invalid', {
+    throw BENCH_ERRORS.error('gates_file_invalid', {
       file,
       reason: err instanceof Error ? err.message : String(err),
     });
   }
   const gates = parseGatesFile(text, file);
   const unknown = unknownMetrics(gates.gates);
-  if (unknown[0] !== undefined) throw new BenchError('gates_file_invalid', { file, reason: unknown[0] });
+  if (unknown[0] !== undefined) throw BENCH_ERRORS.error('gates_file_invalid', { file, reason: unknown[0] });
   return gates;
 }
 
@@ -93,7 +93,7 @@ function readRun(path: string): SuiteRun {
       .filter((f) => f.endsWith('.json') && f !== 'verdict.json')
       .sort();
     if (files.length === 0)
-      throw new BenchError('gate_suite_failed', { reason: `${path} holds no JSON report` });
+      throw BENCH_ERRORS.error('gate_suite_failed', { reason: `${path} holds no JSON report` });
     return { dir: path, reports: files.map((f) => readReport(join(path, f))) };
   }
   return { dir: path.replace(/\/[^/]*$/, '') || '.', reports: [readReport(path)] };
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
   if (flags.calibrate === true) {
     const count = Number(flags.runs);
     if (!Number.isSafeInteger(count) || count < 1 || count > 50) {
-      throw new BenchError('bad_flag', { flag: '--runs', reason: `expected 1 to 50, got "${flags.runs}"` });
+      throw BENCH_ERRORS.error('bad_flag', { flag: '--runs', reason: `expected 1 to 50, got "${flags.runs}"` });
     }
     const runs: SuiteRun[] = paths.map(readRun);
     for (let i = runs.length === 0 ? 0 : count; i < count; i++) {
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
   }
 
   if (paths.length > 1) {
-    throw new BenchError('bad_flag', {
+    throw BENCH_ERRORS.error('bad_flag', {
       flag: '--report',
       reason: 'judge one run at a time (or use --calibrate)',
     });
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (err) {
-  if (err instanceof BenchError) {
+  if (BENCH_ERRORS.is(err)) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {

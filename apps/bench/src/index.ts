@@ -2,7 +2,7 @@
 
 export type { Contender, RelayKind, RunningContender, StartOptions } from './contender.ts';
 export { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
-export { BENCH_ERRORS, BenchError, type BenchErrorCode, type BenchErrorData } from './errors.ts';
+export { BENCH_ERRORS, type BenchError, type BenchErrorCode, type RunError } from './errors.ts';
 export type { BenchOptions, BenchReport, ContenderEntry } from './report.ts';
 export { renderMarkdown } from './report-markdown.ts';
 export type { ConnectRateReport } from './scenarios/connect-rate.ts';

@@ -10,7 +10,7 @@ import { installCleanupHandlers } from './cleanup.ts';
 import { resolveOptions } from './cli-options.ts';
 import type { Contender } from './contender.ts';
 import { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import { machineInfo } from './machine-info.ts';
 import { createProgress } from './progress.ts';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
   installMissingTools(options, log);
 
   if (findIperf3() === null && usesIperf3(options.scenarios)) {
-    throw new BenchError('tool_missing', { tool: 'iperf3', install: IPERF3_INSTALL_HINT });
+    throw BENCH_ERRORS.error('tool_missing', { tool: 'iperf3', install: IPERF3_INSTALL_HINT });
   }
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
@@ -250,7 +250,7 @@ export function runsFailed(report: BenchReport): boolean {
 try {
   process.exitCode = await main();
 } catch (err) {
-  if (err instanceof BenchError) {
+  if (BENCH_ERRORS.is(err)) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {

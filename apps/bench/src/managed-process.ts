@@ -5,7 +5,7 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { onCleanup } from './cleanup.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -92,7 +92,7 @@ export class ManagedProcess {
   /** The pid; throws if the process never started. */
   get pid(): number {
     if (this.child.pid === undefined) {
-      throw new BenchError('contender_start_failed', {
+      throw BENCH_ERRORS.error('contender_start_failed', {
         contender: this.name,
         reason: this.exitStatus?.spawnError ?? 'no pid',
       });
@@ -128,7 +128,7 @@ export class ManagedProcess {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(new BenchError('timeout', { ms: timeoutMs, what: `${what} from ${this.name}` }));
+        reject(BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${what} from ${this.name}` }));
       }, timeoutMs);
       const waiter: LineWaiter = {
         predicate,
@@ -150,7 +150,7 @@ export class ManagedProcess {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new BenchError('timeout', { ms: timeoutMs, what: `${this.name} to exit` })),
+        () => reject(BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${this.name} to exit` })),
         timeoutMs,
       );
     });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 
 /** `count` distinct loopback ports the kernel had free a moment ago. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -75,7 +75,7 @@ export async function waitForListening(
   while (!isListening(port)) {
     if (!alive()) throw new Error(`${what} exited before listening on port ${port}`);
     if (Date.now() > deadline)
-      throw new BenchError('timeout', { ms: timeoutMs, what: `${what} to listen on ${port}` });
+      throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${what} to listen on ${port}` });
     await sleep(25);
   }
 }
@@ -91,7 +91,7 @@ export async function waitForUdpBound(
   while (!isUdpBound(port)) {
     if (!alive()) throw new Error(`${what} exited before binding UDP port ${port}`);
     if (Date.now() > deadline)
-      throw new BenchError('timeout', { ms: timeoutMs, what: `${what} to bind UDP ${port}` });
+      throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${what} to bind UDP ${port}` });
     await sleep(25);
   }
 }

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeCharts } from './charts/report-charts.ts';
 import { FULL_PLAN } from './scenarios/plan.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import type { BenchReport } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
 import { parseResultsArgs, renderResults } from './report-results.ts';
@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     exitCode = run.exitCode;
   }
   if (report.options.quick) {
-    throw new BenchError('bad_flag', {
+    throw BENCH_ERRORS.error('bad_flag', {
       flag: '--from',
       reason: 'that report is a --quick run; RESULTS.md shows a full one',
     });
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (err) {
-  if (err instanceof BenchError) {
+  if (BENCH_ERRORS.is(err)) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {

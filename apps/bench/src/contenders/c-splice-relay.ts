@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { makeTempDir, type TempDir } from '../temp-dir.ts';
 import { findExecutable } from '../tools.ts';
@@ -16,13 +16,13 @@ let built: { dir: TempDir; binary: string } | null = null;
 function build(): string {
   if (built) return built.binary;
   const cc = findExecutable('cc');
-  if (!cc) throw new BenchError('contender_start_failed', { contender: 'c-splice', reason: 'no cc' });
+  if (!cc) throw BENCH_ERRORS.error('contender_start_failed', { contender: 'c-splice', reason: 'no cc' });
   const dir = makeTempDir('c-splice');
   const binary = join(dir.path, 'splice-relay');
   const result = spawnSync(cc, ['-O2', '-pthread', '-o', binary, SOURCE], { encoding: 'utf8' });
   if (result.status !== 0) {
     dir.remove();
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'c-splice',
       reason: `cc failed: ${result.stderr || result.error?.message}`,
     });
@@ -51,7 +51,7 @@ export const cSpliceRelay: Contender = {
       await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
     } catch (err) {
       proc.kill();
-      throw new BenchError('contender_start_failed', {
+      throw BENCH_ERRORS.error('contender_start_failed', {
         contender: 'c-splice',
         reason: `${(err as Error).message}\n${proc.describe()}`,
       });

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { waitForListening } from '../ports.ts';
@@ -50,7 +50,7 @@ export const haproxy: Contender = {
   async start(listenPort: number, targetPort: number): Promise<RunningContender> {
     const binary = findExecutable('haproxy');
     if (binary === null)
-      throw new BenchError('tool_missing', { tool: 'haproxy', install: 'apt-get install haproxy' });
+      throw BENCH_ERRORS.error('tool_missing', { tool: 'haproxy', install: 'apt-get install haproxy' });
     const dir = makeTempDir('haproxy');
     const configFile = join(dir.path, 'haproxy.cfg');
     writeFileSync(configFile, haproxyConfig(listenPort, targetPort));
@@ -60,7 +60,7 @@ export const haproxy: Contender = {
     } catch (err) {
       proc.kill();
       dir.remove();
-      throw new BenchError('contender_start_failed', {
+      throw BENCH_ERRORS.error('contender_start_failed', {
         contender: 'haproxy',
         reason: `${(err as Error).message}\n${proc.describe()}`,
       });

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { NODE_BIN } from '../repo-paths.ts';
 
@@ -27,7 +27,7 @@ export const naivePipe: Contender = {
       await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
     } catch (err) {
       proc.kill();
-      throw new BenchError('contender_start_failed', {
+      throw BENCH_ERRORS.error('contender_start_failed', {
         contender: 'naive-pipe',
         reason: `${(err as Error).message}\n${proc.describe()}`,
       });

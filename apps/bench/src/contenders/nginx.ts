@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { openFileLimit } from '../fd-budget.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { waitForListening } from '../ports.ts';
@@ -100,10 +100,10 @@ export const nginx: Contender = {
 
   async start(listenPort: number, targetPort: number, options: StartOptions = {}): Promise<RunningContender> {
     const binary = findExecutable('nginx');
-    if (binary === null) throw new BenchError('tool_missing', { tool: 'nginx', install: NGINX_INSTALL });
+    if (binary === null) throw BENCH_ERRORS.error('tool_missing', { tool: 'nginx', install: NGINX_INSTALL });
     const module = streamModule(binary);
     if (typeof module === 'string') {
-      throw new BenchError('contender_start_failed', { contender: 'nginx', reason: module });
+      throw BENCH_ERRORS.error('contender_start_failed', { contender: 'nginx', reason: module });
     }
     const dir = makeTempDir('nginx');
     mkdirSync(join(dir.path, 'logs'));
@@ -131,7 +131,7 @@ export const nginx: Contender = {
     } catch (err) {
       proc.kill();
       dir.remove();
-      throw new BenchError('contender_start_failed', {
+      throw BENCH_ERRORS.error('contender_start_failed', {
         contender: 'nginx',
         reason: `${(err as Error).message}\n${proc.describe()}`,
       });

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { onCleanup } from '../cleanup.ts';
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { findExecutable } from '../tools.ts';
 
 export const REDIRECT_CHAIN = 'SLUICE_BENCH';
@@ -27,7 +27,7 @@ function iptables(binary: string, args: readonly string[]): IptablesResult {
 function mustIptables(binary: string, args: readonly string[]): void {
   const result = iptables(binary, args);
   if (!result.ok) {
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'redirect',
       reason: `iptables -t nat ${args.join(' ')}: ${result.stderr || 'failed'}`,
     });
@@ -71,7 +71,7 @@ export const redirect: Contender = {
   async start(listenPort: number, targetPort: number, options: StartOptions = {}): Promise<RunningContender> {
     const binary = findExecutable('iptables');
     if (binary === null)
-      throw new BenchError('tool_missing', { tool: 'iptables', install: 'apt-get install iptables' });
+      throw BENCH_ERRORS.error('tool_missing', { tool: 'iptables', install: 'apt-get install iptables' });
     removeRedirectChain(binary);
     const unregister = onCleanup(() => removeRedirectChain(binary));
     const protocols = options.udp ? ['tcp', 'udp'] : ['tcp'];

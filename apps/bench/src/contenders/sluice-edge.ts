@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BandwidthCap, Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { makeTempDir } from '../temp-dir.ts';
@@ -113,7 +113,7 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
       const fail = (reason: string): never => {
         proc.kill();
         dir.remove();
-        throw new BenchError('contender_start_failed', {
+        throw BENCH_ERRORS.error('contender_start_failed', {
           contender: id,
           reason: `${reason}\n${proc.describe()}`,
         });

@@ -2,7 +2,7 @@
 // connection (and, with `udp`, a second one that forks a child per UDP peer, on the same port).
 
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { waitForListening, waitForUdpBound } from '../ports.ts';
 import { killLeftovers, processTree } from '../rss.ts';
@@ -44,7 +44,7 @@ async function startOne(
     await ready(proc);
   } catch (err) {
     proc.kill();
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'socat',
       reason: `${(err as Error).message}\n${proc.describe()}`,
     });
@@ -64,7 +64,7 @@ export const socat: Contender = {
 
   async start(listenPort: number, targetPort: number, options: StartOptions = {}): Promise<RunningContender> {
     const binary = findExecutable('socat');
-    if (binary === null) throw new BenchError('tool_missing', { tool: 'socat', install: SOCAT_INSTALL });
+    if (binary === null) throw BENCH_ERRORS.error('tool_missing', { tool: 'socat', install: SOCAT_INSTALL });
     const tcp = await startOne(binary, 'socat tcp', socatTcpArgs(listenPort, targetPort), (p) =>
       waitForListening(listenPort, 'socat tcp', 10_000, () => p.running),
     );

@@ -3,7 +3,7 @@
 // itself (spawn, stop, SIGKILL in the cleanups) is a ManagedProcess.
 
 import { createInterface } from 'node:readline';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { describeExit, ManagedProcess, type ManagedProcessOptions } from '../managed-process.ts';
 
 /** One pino line: `msg`, `time` (ms since the epoch, this machine's clock) and its fields. */
@@ -91,7 +91,7 @@ export class LoggedProcess {
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
         reject(
-          new BenchError('timeout', { ms: timeoutMs, what: `log line "${msg}" from ${this.process.name}` }),
+          BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `log line "${msg}" from ${this.process.name}` }),
         );
       }, timeoutMs);
       const waiter: LogWaiter = {

@@ -3,7 +3,7 @@
 // Figures: requests per second, and p50 / p99 / p99.9 latency.
 
 import type { Contender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import type { HttpResult } from '../processes/load-messages.ts';
 import { freePorts } from '../ports.ts';
 import { LoadPool } from './load-pool.ts';
@@ -35,7 +35,7 @@ export function httpMeasurement(
 ): { metrics: Record<HttpMetric, number>; detail: HttpResult } {
   const failed = r.errors + r.timeouts + r.non2xx;
   if (r.requests === 0 || failed > r.requests) {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario: 'http',
       contender,
       reason: `${r.requests} requests answered, ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`,

@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError, errorData, type RunError } from '../errors.ts';
+import { BENCH_ERRORS, errorData, type RunError } from '../errors.ts';
 import { type OpenFileLimit, openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
 import { IpcPeer } from '../ipc-peer.ts';
 import { freePorts } from '../ports.ts';
@@ -156,7 +156,7 @@ async function waitForCounts(
     if (held === want && open === want) return;
     await sleep(100);
   }
-  throw new BenchError('idle_connections_failed', {
+  throw BENCH_ERRORS.error('idle_connections_failed', {
     contender,
     reason: `wanted ${want} established end to end; the client has ${open} open, the target holds ${held}`,
   });
@@ -170,7 +170,7 @@ async function openThrough(client: IpcPeer, port: number, count: number, contend
     concurrency: CONNECT_CONCURRENCY,
   });
   if (opened.failed > 0) {
-    throw new BenchError('idle_connections_failed', {
+    throw BENCH_ERRORS.error('idle_connections_failed', {
       contender,
       reason: `${opened.failed} of ${count} connects failed (first: ${opened.firstError})`,
     });
@@ -180,7 +180,7 @@ async function openThrough(client: IpcPeer, port: number, count: number, contend
 function readMemory(running: RunningContender, contender: string): TreePss {
   const memory = running.pid === null ? null : treePssKiB(running.pid);
   if (memory === null)
-    throw new BenchError('idle_connections_failed', { contender, reason: 'the relay process is gone' });
+    throw BENCH_ERRORS.error('idle_connections_failed', { contender, reason: 'the relay process is gone' });
   return memory;
 }
 

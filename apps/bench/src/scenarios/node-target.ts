@@ -2,7 +2,7 @@
 // processes/http-server.ts), started fresh for every run like the contender in front of it.
 
 import { join } from 'node:path';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { ManagedProcess } from '../managed-process.ts';
 import { NODE_BIN } from '../repo-paths.ts';
 
@@ -23,7 +23,7 @@ export async function startNodeTarget(kind: NodeTargetKind, port: number): Promi
     await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
   } catch (err) {
     proc.kill();
-    throw new BenchError('target_failed', {
+    throw BENCH_ERRORS.error('target_failed', {
       target: kind,
       reason: `${(err as Error).message}\n${proc.describe()}`,
     });

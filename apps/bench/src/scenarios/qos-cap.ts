@@ -14,7 +14,7 @@
 import { formatBitrate, type Iperf3Result, type Iperf3TcpResult, runIperf3 } from '@sluice/iperf3';
 import type { BandwidthCap, Contender } from '../contender.ts';
 import { type CpuSample, type CpuWindow, cpuWindow, sampleTreeCpu } from '../cpu.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { withIperf3Target } from './iperf3-through.ts';
 import { type MatrixResult, type Measured, runMatrix } from './matrix.ts';
 import { type ScenarioContext, withContender } from './scenario.ts';
@@ -173,7 +173,7 @@ async function qosCapRun(
       targetPort,
       async (running) => {
         if (running.pid === null) {
-          throw new BenchError('load_failed', {
+          throw BENCH_ERRORS.error('load_failed', {
             scenario: 'qos-cap',
             contender: contender.id,
             reason: 'no relay process to measure',
@@ -201,7 +201,7 @@ async function qosCapRun(
         }
         const clientSeconds = (performance.now() - started) / 1000;
         if (result.protocol !== 'tcp') {
-          throw new BenchError('load_failed', {
+          throw BENCH_ERRORS.error('load_failed', {
             scenario: 'qos-cap',
             contender: contender.id,
             reason: 'not a TCP report',

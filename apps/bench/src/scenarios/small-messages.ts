@@ -4,7 +4,7 @@
 // after a warm-up. Figures: round trips per second, and p50 / p99 / p99.9 of the round trip.
 
 import type { Contender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { freePorts } from '../ports.ts';
 import { type CountedLoad, LoadPool } from './load-pool.ts';
 import { type MatrixResult, runMatrix } from './matrix.ts';
@@ -61,14 +61,14 @@ export function countedMeasurement(
   load: CountedLoad,
 ): { metrics: Record<LatencyMetric, number>; detail: CountedDetail } {
   if (load.latency === null || load.completed === 0) {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario,
       contender,
       reason: `nothing completed (${load.errors} errors${load.firstError ? `, first: ${load.firstError}` : ''})`,
     });
   }
   if (load.errors > load.completed) {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario,
       contender,
       reason: `${load.errors} errors against ${load.completed} completed (first: ${load.firstError})`,

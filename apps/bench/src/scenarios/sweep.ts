@@ -3,7 +3,7 @@
 // what is offered; the interesting part is where each one stops keeping up.
 
 import { formatBitrate, type Iperf3TcpResult } from '@sluice/iperf3';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { iperf3Through } from './iperf3-through.ts';
 import { type MatrixResult, runMatrix } from './matrix.ts';
 import type { ScenarioContext } from './scenario.ts';
@@ -43,7 +43,7 @@ export async function tcpRun(
 ): Promise<{ metrics: Record<SweepMetric, number>; detail: Iperf3TcpResult }> {
   const result = await iperf3Through(contender, { seconds, bitrate, parallel });
   if (result.protocol !== 'tcp') {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario: 'sweep',
       contender: contender.id,
       reason: 'not a TCP report',

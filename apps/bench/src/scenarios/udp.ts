@@ -4,7 +4,7 @@
 
 import { formatBitrate, type Iperf3UdpResult } from '@sluice/iperf3';
 import type { Contender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { iperf3Through } from './iperf3-through.ts';
 import { type MatrixResult, runMatrix } from './matrix.ts';
 import type { ScenarioContext } from './scenario.ts';
@@ -42,7 +42,7 @@ async function udpRun(contender: Contender, options: UdpOptions, bitrate: number
     length: options.length,
   });
   if (result.protocol !== 'udp') {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario: 'udp',
       contender: contender.id,
       reason: 'not a UDP report',
