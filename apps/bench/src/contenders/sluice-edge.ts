@@ -32,16 +32,21 @@ export function bandwidthText(bitsPerSecond: number): string {
   return `${bitsPerSecond}bit`;
 }
 
-/**
- * The standalone TOML for one rule 127.0.0.1:listen -> 127.0.0.1:target, with a bandwidth cap
- * on the rule or on its owner when `cap` is given (the default burst, one second of rate).
- */
+export interface EdgeRuleOptions {
+  /** A bandwidth cap on the TCP rule or on its owner (the default burst, one second of rate). */
+  readonly cap?: BandwidthCap;
+  /** A `protocol = "udp"` rule on the same ports beside the TCP one (iperf3 -u keeps its control on TCP). */
+  readonly udp?: boolean;
+}
+
+/** The standalone TOML for a TCP rule 127.0.0.1:listen -> 127.0.0.1:target, and a UDP one when asked. */
 export function edgeConfigToml(
   shards: number,
   listenPort: number,
   targetPort: number,
-  cap?: BandwidthCap,
+  options: EdgeRuleOptions = {},
 ): string {
+  const { cap, udp = false } = options;
   const lines = [
     'name = "sluice-bench"',
     `shards = ${shards}`,
@@ -56,6 +61,17 @@ export function edgeConfigToml(
     const limits = `limits = { bandwidth = "${bandwidthText(cap.bitsPerSecond)}" }`;
     if (cap.scope === 'rule') lines.push(limits);
     else lines.push(`owner = "${BENCH_OWNER}"`, '', `[owners.${BENCH_OWNER}]`, limits);
+  }
+  if (udp) {
+    // After the owners table, a rule must open its own [[rules]] entry again.
+    lines.push(
+      '',
+      '[[rules]]',
+      'name = "bench-udp"',
+      'protocol = "udp"',
+      `listen = "127.0.0.1:${listenPort}"`,
+      `targets = ["127.0.0.1:${targetPort}"]`,
+    );
   }
   return [...lines, ''].join('\n');
 }
@@ -91,7 +107,6 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
     label,
     relay: 'user-space',
     description: `sluice-edge standalone, ${path === 'js' ? 'JS relay path (SLUICE_NO_SPLICE=1)' : 'splice(2) path'}, shards = ${shards}`,
-    udpNotApplicable: 'sluice does not relay UDP yet (a rule with protocol = "udp" is refused at load)',
     capsBandwidth: true,
     unavailableReason: async () => null,
 
@@ -102,7 +117,13 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
     ): Promise<RunningContender> {
       const dir = makeTempDir(id);
       const configFile = join(dir.path, 'edge.toml');
-      writeFileSync(configFile, edgeConfigToml(shards, listenPort, targetPort, options.bandwidthCap));
+      writeFileSync(
+        configFile,
+        edgeConfigToml(shards, listenPort, targetPort, {
+          ...(options.bandwidthCap === undefined ? {} : { cap: options.bandwidthCap }),
+          udp: options.udp ?? false,
+        }),
+      );
       const proc = new ManagedProcess({
         name: id,
         command: NODE_BIN,

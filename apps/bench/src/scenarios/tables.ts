@@ -72,7 +72,7 @@ function matrixNotes(
       );
     }
   }
-  // One note per reason: `sluice-js-1, sluice-js-N (sluice does not relay UDP yet …)`.
+  // One note per reason: `c-splice, naive-pipe (a TCP stream relay)`.
   const byReason = new Map<string, string[]>();
   for (const n of notApplicable) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.contender]);
   if (byReason.size > 0) {
