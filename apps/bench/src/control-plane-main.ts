@@ -15,6 +15,7 @@ import { renderControlPlaneMarkdown, writeControlPlaneReport } from './control-p
 import { runControlPlane } from './control-plane/run.ts';
 import { BENCH_ERRORS } from './errors.ts';
 import { RESULTS_DIR } from './repo-paths.ts';
+import { runMain } from './run-main.ts';
 
 const program = new Command('bench-control')
   .description(
@@ -68,13 +69,4 @@ async function main(): Promise<number> {
   return report.errors.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (BENCH_ERRORS.is(err)) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

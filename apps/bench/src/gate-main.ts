@@ -28,6 +28,7 @@ import { runLookup, unknownMetrics } from './gate-metrics.ts';
 import { type BenchReport, fileTimestamp } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+import { runMain } from './run-main.ts';
 
 export const GATES_FILE = join(REPO_ROOT, 'benchmarks', 'gates.json');
 const GATE_OUT_DIR = join(RESULTS_DIR, 'gate');
@@ -163,13 +164,4 @@ async function main(): Promise<number> {
   return verdict.ok ? 0 : 1;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (BENCH_ERRORS.is(err)) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

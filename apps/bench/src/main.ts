@@ -2,9 +2,7 @@
 // HAProxy, nginx stream and socat, on this host, in one run. Markdown to stdout, progress to
 // stderr, JSON to benchmarks/out/.
 
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { findIperf3, IPERF3_INSTALL_HINT } from '@sluice/iperf3';
+import { findIperf3 } from '@sluice/iperf3';
 import { Command } from 'commander';
 import { installCleanupHandlers } from './cleanup.ts';
 import { resolveOptions } from './cli-options.ts';
@@ -13,8 +11,8 @@ import { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
 import { BENCH_ERRORS } from './errors.ts';
 import { machineInfo } from './machine-info.ts';
 import { createProgress } from './progress.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
-import type { BenchOptions, BenchReport, ContenderEntry } from './report.ts';
+import { RESULTS_DIR } from './repo-paths.ts';
+import type { BenchReport, ContenderEntry } from './report.ts';
 import { REPORT_FORMAT_VERSION, writeJsonReport } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import { renderMarkdown } from './report-markdown.ts';
@@ -28,7 +26,8 @@ import { runSmallMessages, type SmallMessagesReport } from './scenarios/small-me
 import { runSweep, type SweepReport } from './scenarios/sweep.ts';
 import { runThroughput, type ThroughputReport, throughputFromSweep } from './scenarios/throughput.ts';
 import { runUdp, type UdpReport } from './scenarios/udp.ts';
-import { findExecutable } from './tools.ts';
+import { installHint } from './tools.ts';
+import { runMain } from './run-main.ts';
 
 const program = new Command('sluice-bench')
   .description(
@@ -45,31 +44,6 @@ const program = new Command('sluice-bench')
   )
   .option('--out <dir>', 'directory for the JSON report', RESULTS_DIR)
   .showHelpAfterError();
-
-/** Programs the chosen contenders and scenarios need; scripts/system-deps.sh installs the missing ones. */
-const NEEDED_TOOLS: Readonly<Record<string, readonly string[]>> = {
-  redirect: ['iptables'],
-  'c-splice': ['cc'],
-  haproxy: ['haproxy'],
-  nginx: ['nginx'],
-  socat: ['socat'],
-};
-
-/** As root, missing Debian packages are installed (scripts/system-deps.sh); otherwise named. */
-function installMissingTools(options: BenchOptions, log: (line: string) => void): void {
-  const missing = options.contenders
-    .flatMap((id) => NEEDED_TOOLS[id] ?? [])
-    .filter((tool) => findExecutable(tool) === null);
-  if (findIperf3() === null) missing.push('iperf3');
-  if (missing.length === 0) return;
-  const script = join(REPO_ROOT, 'scripts', 'system-deps.sh');
-  log(`missing ${missing.join(', ')}: running scripts/system-deps.sh bench`);
-  const result = spawnSync('bash', [script, 'bench'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 600_000,
-  });
-  if (result.status !== 0) log('some tools are still missing: the contenders that need them are skipped');
-}
 
 function usesIperf3(scenarios: readonly ScenarioId[]): boolean {
   return scenarios.some(
@@ -96,10 +70,9 @@ async function main(): Promise<number> {
   });
   const log = progress.log;
   installCleanupHandlers(log);
-  installMissingTools(options, log);
 
   if (findIperf3() === null && usesIperf3(options.scenarios)) {
-    throw BENCH_ERRORS.error('tool_missing', { tool: 'iperf3', install: IPERF3_INSTALL_HINT });
+    throw BENCH_ERRORS.error('tool_missing', { tool: 'iperf3', install: installHint('iperf3') });
   }
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
@@ -247,13 +220,4 @@ export function runsFailed(report: BenchReport): boolean {
   );
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (BENCH_ERRORS.is(err)) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

@@ -14,6 +14,7 @@ import type { BenchReport } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
 import { parseResultsArgs, renderResults } from './report-results.ts';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+import { runMain } from './run-main.ts';
 
 const BENCHMARKS_DIR = join(REPO_ROOT, 'benchmarks');
 const RESULTS_FILE = join(BENCHMARKS_DIR, 'RESULTS.md');
@@ -78,13 +79,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (BENCH_ERRORS.is(err)) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

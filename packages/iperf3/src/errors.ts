@@ -18,4 +18,4 @@ export type Iperf3Error = SluiceError<Iperf3ErrorCode>;
 export type Iperf3ErrorData = SluiceErrorData<Iperf3ErrorCode>;
 
 /** What the error messages suggest when iperf3 is not on this host: `./run` installs it. */
-export const IPERF3_INSTALL_HINT = './run bench installs it, or apt-get install -y iperf3';
+export const IPERF3_INSTALL_HINT = './run bench installs it, or: apt-get install -y iperf3';

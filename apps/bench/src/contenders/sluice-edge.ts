@@ -6,10 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BandwidthCap, Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BENCH_ERRORS } from '../errors.ts';
-import { ManagedProcess } from '../managed-process.ts';
+import { parseLogLine } from '../log-line.ts';
+import type { ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { makeTempDir } from '../temp-dir.ts';
+import { spawnContender } from './spawn-contender.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 /** The edge drains for this long on SIGTERM; the bench has closed its connections by then. */
@@ -76,21 +77,6 @@ export function edgeConfigToml(
   return [...lines, ''].join('\n');
 }
 
-interface LogLine {
-  readonly msg?: unknown;
-  readonly failed?: unknown;
-  readonly [field: string]: unknown;
-}
-
-function parseLogLine(line: string): LogLine | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as LogLine) : null;
-  } catch {
-    return null;
-  }
-}
-
 type RelayPath = 'js' | 'splice';
 
 function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
@@ -124,51 +110,34 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
           udp: options.udp ?? false,
         }),
       );
-      const proc = new ManagedProcess({
+      return spawnContender({
+        contender: id,
         name: id,
         command: NODE_BIN,
         args: [EDGE_MAIN, '--config', configFile],
         cwd: REPO_ROOT,
         env: edgeEnv(path),
-      });
-      const fail = (reason: string): never => {
-        proc.kill();
-        dir.remove();
-        throw BENCH_ERRORS.error('contender_start_failed', {
-          contender: id,
-          reason: `${reason}\n${proc.describe()}`,
-        });
-      };
-      let readyLine: string;
-      try {
-        readyLine = await proc.waitForLine(
-          (line) => parseLogLine(line)?.msg === 'edge ready',
-          READY_TIMEOUT_MS,
-          '"edge ready"',
-        );
-      } catch (err) {
-        return fail((err as Error).message);
-      }
-      const ready = parseLogLine(readyLine);
-      if (ready?.failed !== 0) return fail(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
-      if (ready.relay !== path) {
-        return fail(
-          `"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`,
-        );
-      }
-      let stopped = false;
-      return {
-        pid: proc.pid,
+        ready: (proc) => edgeReady(proc, path),
         connectPort: listenPort,
-        stop: async () => {
-          if (stopped) return;
-          stopped = true;
-          await proc.stop('SIGTERM', (DRAIN_SECS + 5) * 1000);
-          dir.remove();
-        },
-      };
+        graceMs: (DRAIN_SECS + 5) * 1000,
+        dir,
+      });
     },
   };
+}
+
+/** Resolves once the edge logs "edge ready" with no failed rule, on the relay path asked for. */
+async function edgeReady(proc: ManagedProcess, path: RelayPath): Promise<void> {
+  const line = await proc.waitForLine(
+    (text) => parseLogLine(text)?.msg === 'edge ready',
+    READY_TIMEOUT_MS,
+    '"edge ready"',
+  );
+  const ready = parseLogLine(line);
+  if (ready?.failed !== 0) throw new Error(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
+  if (ready.relay !== path) {
+    throw new Error(`"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`);
+  }
 }
 
 const CORES = availableParallelism();

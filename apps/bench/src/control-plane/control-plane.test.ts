@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { percentile, summarizeLatency } from './latency.ts';
-import { parseLogLine } from './logged-process.ts';
+import { parseLogLine } from '../log-line.ts';
 import { PortSource } from './plan.ts';
 import { tenths } from './real-edge.ts';
 import type { ControlPlaneReport } from './report.ts';

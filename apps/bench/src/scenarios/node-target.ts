@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { BENCH_ERRORS } from '../errors.ts';
-import { ManagedProcess } from '../managed-process.ts';
+import { listeningLine, type ManagedProcess, spawnReady } from '../managed-process.ts';
 import { NODE_BIN } from '../repo-paths.ts';
 
 export type NodeTargetKind = 'echo' | 'http';
@@ -13,20 +13,12 @@ const SCRIPTS: Record<NodeTargetKind, string> = {
   http: join(import.meta.dirname, '..', 'processes', 'http-server.ts'),
 };
 
-export async function startNodeTarget(kind: NodeTargetKind, port: number): Promise<ManagedProcess> {
-  const proc = new ManagedProcess({
+export function startNodeTarget(kind: NodeTargetKind, port: number): Promise<ManagedProcess> {
+  return spawnReady({
     name: `${kind} target`,
     command: NODE_BIN,
     args: [SCRIPTS[kind], String(port)],
+    ready: listeningLine,
+    failure: (reason) => BENCH_ERRORS.error('target_failed', { target: kind, reason }),
   });
-  try {
-    await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
-  } catch (err) {
-    proc.kill();
-    throw BENCH_ERRORS.error('target_failed', {
-      target: kind,
-      reason: `${(err as Error).message}\n${proc.describe()}`,
-    });
-  }
-  return proc;
 }
