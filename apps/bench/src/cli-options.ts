@@ -4,7 +4,7 @@
 import { BENCH_ERRORS } from './errors.ts';
 import type { BenchOptions } from './report.ts';
 import { FULL_PLAN, QUICK_PLAN } from './scenarios/plan.ts';
-import { SCENARIO_IDS, type ScenarioId } from './scenarios/scenario.ts';
+import { SCENARIO_IDS, type ScenarioId } from './scenarios/registry.ts';
 
 export interface RawFlags {
   readonly quick?: boolean;

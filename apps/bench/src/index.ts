@@ -17,7 +17,8 @@ export type {
 export type { MatrixResult, MatrixRow, MatrixRun, NotApplicable } from './scenarios/matrix.ts';
 export type { ParallelReport } from './scenarios/parallel.ts';
 export { FULL_PLAN, QUICK_PLAN, type ScenarioPlan } from './scenarios/plan.ts';
-export { SCENARIO_IDS, type ScenarioId, type ScenarioStep } from './scenarios/scenario.ts';
+export { SCENARIO_IDS, type ScenarioId, type ScenarioReports } from './scenarios/registry.ts';
+export type { ScenarioStep } from './scenarios/scenario.ts';
 export type {
   CountedDetail,
   LatencyMetric,

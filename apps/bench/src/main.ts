@@ -16,16 +16,8 @@ import type { BenchReport, ContenderEntry } from './report.ts';
 import { REPORT_FORMAT_VERSION, writeJsonReport } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import { renderMarkdown } from './report-markdown.ts';
-import { type ConnectRateReport, runConnectRate } from './scenarios/connect-rate.ts';
-import { type HttpReport, runHttp } from './scenarios/http.ts';
-import { type IdleMemoryReport, runIdleMemory } from './scenarios/idle-memory.ts';
-import { type ParallelReport, runParallel } from './scenarios/parallel.ts';
-import { type QosCapReport, runQosCap } from './scenarios/qos-cap.ts';
-import { SCENARIO_IDS, type ScenarioContext, type ScenarioId } from './scenarios/scenario.ts';
-import { runSmallMessages, type SmallMessagesReport } from './scenarios/small-messages.ts';
-import { runSweep, type SweepReport } from './scenarios/sweep.ts';
-import { runThroughput, type ThroughputReport, throughputFromSweep } from './scenarios/throughput.ts';
-import { runUdp, type UdpReport } from './scenarios/udp.ts';
+import { runScenarios, runsFailed, SCENARIO_IDS, type ScenarioId, scenarioById } from './scenarios/registry.ts';
+import type { ScenarioContext } from './scenarios/scenario.ts';
 import { installHint } from './tools.ts';
 import { runMain } from './run-main.ts';
 
@@ -44,12 +36,6 @@ const program = new Command('sluice-bench')
   )
   .option('--out <dir>', 'directory for the JSON report', RESULTS_DIR)
   .showHelpAfterError();
-
-function usesIperf3(scenarios: readonly ScenarioId[]): boolean {
-  return scenarios.some(
-    (s) => s === 'throughput' || s === 'sweep' || s === 'parallel' || s === 'udp' || s === 'qos-cap',
-  );
-}
 
 async function main(): Promise<number> {
   program.parse();
@@ -71,7 +57,7 @@ async function main(): Promise<number> {
   const log = progress.log;
   installCleanupHandlers(log);
 
-  if (findIperf3() === null && usesIperf3(options.scenarios)) {
+  if (findIperf3() === null && options.scenarios.some((id) => scenarioById(id).usesIperf3)) {
     throw BENCH_ERRORS.error('tool_missing', { tool: 'iperf3', install: installHint('iperf3') });
   }
   const startedAt = new Date().toISOString();
@@ -95,8 +81,6 @@ async function main(): Promise<number> {
   }
 
   const ctx: ScenarioContext = { contenders: available, log, onStep: progress.onStep };
-  const plan = options.plan;
-  const wants = (id: ScenarioId): boolean => options.scenarios.includes(id);
   const scenarioSeconds: Partial<Record<ScenarioId, number>> = {};
   const timed = async <T>(id: ScenarioId, body: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -108,63 +92,7 @@ async function main(): Promise<number> {
     }
   };
 
-  let throughput: ThroughputReport | null = null;
-  let sweep: SweepReport | null = null;
-  let parallel: ParallelReport | null = null;
-  let udp: UdpReport | null = null;
-  let smallMessages: SmallMessagesReport | null = null;
-  let http: HttpReport | null = null;
-  let connectRate: ConnectRateReport | null = null;
-  let idleMemory: IdleMemoryReport | null = null;
-  let qosCap: QosCapReport | null = null;
-  const base = { seconds: plan.seconds, repeats: plan.repeats };
-  const load = { ...base, warmupSeconds: plan.warmupSeconds };
-
-  if (wants('sweep')) {
-    // The sweep's unlimited point is the throughput figure: the sweep runs it when either is asked.
-    const bitrates =
-      wants('throughput') && !plan.sweepBitrates.includes(0)
-        ? [...plan.sweepBitrates, 0]
-        : plan.sweepBitrates;
-    sweep = await timed('sweep', () => runSweep(ctx, { ...base, bitrates }));
-    throughput = throughputFromSweep(sweep);
-  } else if (wants('throughput')) {
-    throughput = (await timed('throughput', () => runThroughput(ctx, base))).throughput;
-  }
-  if (wants('parallel'))
-    parallel = await timed('parallel', () => runParallel(ctx, { ...base, streams: plan.parallelStreams }));
-  if (wants('udp')) {
-    udp = await timed('udp', () =>
-      runUdp(ctx, { ...base, bitrates: plan.udpBitrates, length: plan.udpLength }),
-    );
-  }
-  if (wants('small-messages')) {
-    smallMessages = await timed('small-messages', () =>
-      runSmallMessages(ctx, { ...load, sizes: plan.messageSizes, connections: plan.messageConnections }),
-    );
-  }
-  if (wants('http'))
-    http = await timed('http', () => runHttp(ctx, { ...load, connections: plan.httpConnections }));
-  if (wants('connect-rate')) {
-    connectRate = await timed('connect-rate', () =>
-      runConnectRate(ctx, { ...load, loops: plan.connectLoops }),
-    );
-  }
-  if (wants('idle-memory')) {
-    idleMemory = await timed('idle-memory', () =>
-      runIdleMemory(ctx, { connections: plan.idleConnections, repeats: plan.repeats }),
-    );
-  }
-  if (wants('qos-cap')) {
-    qosCap = await timed('qos-cap', () =>
-      runQosCap(ctx, {
-        ...base,
-        caps: plan.qosCaps,
-        streams: plan.qosStreams,
-        omitSeconds: plan.qosOmitSeconds,
-      }),
-    );
-  }
+  const reports = await runScenarios(ctx, options.plan, options.scenarios, timed);
   progress.stop();
 
   const report: BenchReport = {
@@ -175,15 +103,7 @@ async function main(): Promise<number> {
     options,
     contenders: entries,
     scenarioSeconds,
-    throughput,
-    sweep,
-    parallel,
-    udp,
-    smallMessages,
-    http,
-    connectRate,
-    idleMemory,
-    qosCap,
+    ...reports,
   };
   process.stdout.write(renderMarkdown(report));
   const file = writeJsonReport(report, flags.out);
@@ -200,24 +120,6 @@ async function main(): Promise<number> {
   const failed = runsFailed(report);
   if (failed) log('some runs failed: see the notes under the tables');
   return failed ? 1 : 0;
-}
-
-/** Whether any measured run failed (not-applicable and skipped contenders are not failures). */
-export function runsFailed(report: BenchReport): boolean {
-  const matrices = [
-    report.sweep,
-    report.parallel,
-    report.udp,
-    report.smallMessages,
-    report.http,
-    report.connectRate,
-    report.qosCap ?? null,
-  ];
-  return (
-    (report.throughput?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
-    matrices.some((m) => m?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
-    (report.idleMemory?.byCount.some((b) => b.rows.some((r) => r.runErrors.length > 0)) ?? false)
-  );
 }
 
 await runMain(main);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { BENCH_ERRORS } from './errors.ts';
 import { type BenchReport, REPORT_FORMAT_VERSION } from './report.ts';
 import { NODE_BIN } from './repo-paths.ts';
+import { noScenarioReports } from './scenarios/registry.ts';
 
 const BENCH_MAIN = join(import.meta.dirname, 'main.ts');
 
@@ -38,7 +39,8 @@ export function readReport(file: string): BenchReport {
       reason: `${file}: report format ${String(version)}, this bench reads ${REPORT_FORMAT_VERSION}`,
     });
   }
-  return raw as BenchReport;
+  // A scenario added within this format version is absent from older reports: it did not run.
+  return { ...noScenarioReports(), ...(raw as BenchReport) };
 }
 
 function jsonFiles(dir: string): Set<string> {

@@ -30,6 +30,11 @@ export function offeredLabel(bitsPerSecond: number | null): string {
 
 const gbit = (bitsPerSecond: number): number => bitsPerSecond / 1e9;
 
+/** What the throughput chart says under its title, from the sweep's or the single flow's report. */
+export function throughputChartLine(source: { readonly seconds: number; readonly repeats: number }): string {
+  return `iperf3 over 127.0.0.1, ${source.seconds} s per run, median of ${source.repeats} (whiskers: min–max); higher is better`;
+}
+
 export function throughputChart(points: readonly ThroughputPoint[], subtitle: readonly string[]): Chart {
   const offered = [...new Set(points.map((p) => p.offeredBitsPerSecond))].sort(
     (a, b) => (a ?? Number.POSITIVE_INFINITY) - (b ?? Number.POSITIVE_INFINITY),

@@ -4,17 +4,19 @@
 // p50 / p99 / p99.9 of one connect-round-trip-close cycle.
 
 import type { Contender } from '../contender.ts';
-import { freePorts } from '../ports.ts';
 import { LoadPool } from './load-pool.ts';
-import { type MatrixResult, runMatrix } from './matrix.ts';
-import { startNodeTarget } from './node-target.ts';
-import { type ScenarioContext, withContender } from './scenario.ts';
+import { matrixNotes, table } from './markdown-table.ts';
+import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
+import { throughNodeTarget } from './node-target.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 import {
   type CountedDetail,
   countedMeasurement,
   describeLatency,
   LATENCY_METRICS,
   type LatencyMetric,
+  latencyRows,
 } from './small-messages.ts';
 
 /** Bytes sent and echoed once per connection. */
@@ -43,23 +45,17 @@ export async function runConnectRate(
   const pool = new LoadPool();
   try {
     const run = async (contender: Contender, loops: number) => {
-      const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
-      const target = await startNodeTarget('echo', targetPort);
-      try {
-        const load = await withContender(contender, listenPort, targetPort, (running) =>
-          pool.counted(
-            'connect',
-            running.connectPort,
-            loops,
-            CONNECT_PAYLOAD_BYTES,
-            options.warmupSeconds * 1000,
-            options.seconds * 1000,
-          ),
-        );
-        return countedMeasurement('connect-rate', contender.id, load);
-      } finally {
-        await target.stop('SIGTERM', 3000);
-      }
+      const load = await throughNodeTarget('echo', contender, (port) =>
+        pool.counted(
+          'connect',
+          port,
+          loops,
+          CONNECT_PAYLOAD_BYTES,
+          options.warmupSeconds * 1000,
+          options.seconds * 1000,
+        ),
+      );
+      return countedMeasurement('connect-rate', contender.id, load);
     };
     const result = await runMatrix(ctx, {
       scenario: 'connect-rate',
@@ -83,3 +79,43 @@ export async function runConnectRate(
     await pool.close();
   }
 }
+
+function connectRateMarkdown(c: ConnectRateReport, notes: string[]): string[] {
+  matrixNotes('connect-rate', c.rows, c.notApplicable, notes);
+  const loops = c.points.join(', ');
+  return [
+    `### Connection setup: connect, ${c.payloadBytes} B round trip, close; ${loops} loops over ${c.workers} piscina workers, ${c.seconds} s, median of ${c.repeats}`,
+    '',
+    ...table(
+      ['contender', 'connections/s', 'p50 µs', 'p99 µs', 'p99.9 µs', '× direct', '× REDIRECT'],
+      latencyRows(c.rows, false),
+    ),
+  ];
+}
+
+export interface ConnectRatePlan {
+  /** Concurrent connect loops, spread over the load generator's workers. */
+  readonly connectLoops: number;
+}
+
+const CONNECT_RATE_PLAN: PlanParts<ConnectRatePlan> = { full: { connectLoops: 16 }, quick: { connectLoops: 16 } };
+
+export const connectRateScenario = defineScenario({
+  id: 'connect-rate',
+  reportKey: 'connectRate',
+  plan: CONNECT_RATE_PLAN,
+  usesIperf3: false,
+  appliesTo: () => true,
+  pointsPerRepeat: () => 1,
+  secondsPerRun: (plan) => plan.seconds + plan.warmupSeconds,
+  run: (ctx, plan) =>
+    runConnectRate(ctx, {
+      seconds: plan.seconds,
+      warmupSeconds: plan.warmupSeconds,
+      repeats: plan.repeats,
+      loops: plan.connectLoops,
+    }),
+  markdown: connectRateMarkdown,
+  charts: () => [],
+  failed: matrixFailed,
+});

@@ -3,13 +3,16 @@
 // (its own process) and wait for the S bytes back, again and again, for the measured window
 // after a warm-up. Figures: round trips per second, and p50 / p99 / p99.9 of the round trip.
 
+import { type Chart, spread } from '../charts/chart-specs.ts';
+import { type LatencyPoint, latencyChart, type RatePoint, rateChart } from '../charts/latency-chart.ts';
 import type { Contender } from '../contender.ts';
 import { BENCH_ERRORS } from '../errors.ts';
-import { freePorts } from '../ports.ts';
 import { type CountedLoad, LoadPool } from './load-pool.ts';
-import { type MatrixResult, runMatrix } from './matrix.ts';
-import { startNodeTarget } from './node-target.ts';
-import { type ScenarioContext, withContender } from './scenario.ts';
+import { cell, DASH, failedCell, fixed, matrixNotes, table } from './markdown-table.ts';
+import { type MatrixResult, type MatrixRow, matrixFailed, runMatrix } from './matrix.ts';
+import { throughNodeTarget } from './node-target.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 
 export const LATENCY_METRICS = ['perSecond', 'p50Us', 'p99Us', 'p999Us'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
@@ -102,23 +105,17 @@ export async function runSmallMessages(
   const pool = new LoadPool();
   try {
     const run = async (contender: Contender, point: MessagePoint) => {
-      const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
-      const target = await startNodeTarget('echo', targetPort);
-      try {
-        const load = await withContender(contender, listenPort, targetPort, (running) =>
-          pool.counted(
-            'echo',
-            running.connectPort,
-            point.connections,
-            point.size,
-            options.warmupSeconds * 1000,
-            options.seconds * 1000,
-          ),
-        );
-        return countedMeasurement('small-messages', contender.id, load);
-      } finally {
-        await target.stop('SIGTERM', 3000);
-      }
+      const load = await throughNodeTarget('echo', contender, (port) =>
+        pool.counted(
+          'echo',
+          port,
+          point.connections,
+          point.size,
+          options.warmupSeconds * 1000,
+          options.seconds * 1000,
+        ),
+      );
+      return countedMeasurement('small-messages', contender.id, load);
     };
     const result = await runMatrix(ctx, {
       scenario: 'small-messages',
@@ -141,3 +138,121 @@ export async function runSmallMessages(
     await pool.close();
   }
 }
+
+/** Table rows of a latency matrix (small messages, connection setup): rate, percentiles, ratios. */
+export function latencyRows(
+  rows: readonly MatrixRow<unknown, LatencyMetric, unknown>[],
+  withPoint: boolean,
+): string[][] {
+  return rows.map((r) => {
+    const lead = withPoint ? [r.label, r.pointLabel] : [r.label];
+    if (r.summary.perSecond === null) return [...lead, failedCell(r), DASH, DASH, DASH, DASH, DASH];
+    return [
+      ...lead,
+      cell(r.summary.perSecond, 0),
+      cell(r.summary.p50Us, 0),
+      cell(r.summary.p99Us, 0),
+      cell(r.summary.p999Us, 0),
+      fixed(r.vsDirect.perSecond, 2),
+      fixed(r.vsRedirect.perSecond, 2),
+    ];
+  });
+}
+
+function smallMessagesMarkdown(m: SmallMessagesReport, notes: string[]): string[] {
+  matrixNotes('small-messages', m.rows, m.notApplicable, notes);
+  return [
+    `### Small messages: echo request/response, ${m.seconds} s after ${m.warmupSeconds} s warm-up, median of ${m.repeats}, load from ${m.workers} piscina workers`,
+    '',
+    ...table(
+      [
+        'contender',
+        'size × connections',
+        'round trips/s',
+        'p50 µs',
+        'p99 µs',
+        'p99.9 µs',
+        '× direct',
+        '× REDIRECT',
+      ],
+      latencyRows(m.rows, true),
+    ),
+  ];
+}
+
+const PERCENTILE_METRICS = [
+  ['p50', 'p50Us'],
+  ['p99', 'p99Us'],
+  ['p99.9', 'p999Us'],
+] as const;
+
+/** Latency percentiles and round trips per second, by size and connection count. */
+function smallMessagesCharts(s: SmallMessagesReport, where: string): Chart[] {
+  const latency: LatencyPoint[] = [];
+  const rate: RatePoint[] = [];
+  for (const row of s.rows) {
+    for (const [percentile, metric] of PERCENTILE_METRICS) {
+      const summary = row.summary[metric];
+      if (summary === null) continue;
+      latency.push({
+        contender: row.contender,
+        label: row.label,
+        size: sizeLabel(row.point.size),
+        connections: String(row.point.connections),
+        percentile,
+        microseconds: summary.median,
+      });
+    }
+    const perSecond = row.summary.perSecond;
+    if (perSecond !== null) {
+      rate.push({
+        contender: row.contender,
+        label: row.label,
+        size: sizeLabel(row.point.size),
+        connections: String(row.point.connections),
+        perSecond: perSecond.median,
+        ...spread(perSecond),
+      });
+    }
+  }
+  const sizes = [...new Set(s.points.map((p) => p.size))].sort((a, b) => a - b).map(sizeLabel);
+  const connections = [...new Set(s.points.map((p) => p.connections))].sort((a, b) => a - b).map(String);
+  const how = `TCP echo, request and response of one size, ${s.seconds} s after ${s.warmupSeconds} s warm-up, median of ${s.repeats}; load from ${s.workers} worker threads`;
+  const charts: Chart[] = [];
+  if (latency.length > 0) charts.push(latencyChart(latency, sizes, connections, [how, where]));
+  if (rate.length > 0) charts.push(rateChart(rate, sizes, connections, [how, where]));
+  return charts;
+}
+
+export interface SmallMessagesPlan {
+  /** Request (and response) sizes in bytes. */
+  readonly messageSizes: readonly number[];
+  /** Concurrent connections. */
+  readonly messageConnections: readonly number[];
+}
+
+const SMALL_MESSAGES_PLAN: PlanParts<SmallMessagesPlan> = {
+  full: { messageSizes: [64, 1024, 16 * 1024, 64 * 1024], messageConnections: [10, 100, 500] },
+  quick: { messageSizes: [64, 16 * 1024], messageConnections: [100] },
+};
+
+export const smallMessagesScenario = defineScenario({
+  id: 'small-messages',
+  reportKey: 'smallMessages',
+  plan: SMALL_MESSAGES_PLAN,
+  usesIperf3: false,
+  appliesTo: () => true,
+  pointsPerRepeat: (plan) => plan.messageSizes.length * plan.messageConnections.length,
+  secondsPerRun: (plan) => plan.seconds + plan.warmupSeconds,
+  run: (ctx, plan) =>
+    runSmallMessages(ctx, {
+      seconds: plan.seconds,
+      warmupSeconds: plan.warmupSeconds,
+      repeats: plan.repeats,
+      sizes: plan.messageSizes,
+      connections: plan.messageConnections,
+    }),
+  markdown: smallMessagesMarkdown,
+  charts: smallMessagesCharts,
+  failed: matrixFailed,
+});

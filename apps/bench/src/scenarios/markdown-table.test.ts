@@ -9,7 +9,8 @@ import {
   qosCapPointLabel,
   qosCapPoints,
 } from './qos-cap.ts';
-import { cell, scenarioTables } from './tables.ts';
+import { scenarioTables } from '../report-markdown.ts';
+import { cell } from './markdown-table.ts';
 import type { UdpMetric, UdpReport } from './udp.ts';
 
 const none = {
