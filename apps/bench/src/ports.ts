@@ -33,18 +33,9 @@ const TCP_LISTEN = '0A';
 /** A bound, unconnected UDP socket shows as state 07 (TCP_CLOSE) in /proc/net/udp. */
 const UDP_UNCONNECTED = '07';
 
-/** Whether some socket of this network namespace listens on TCP `port` (any address, v4 or v6). */
-export function isListening(port: number): boolean {
-  return hasSocket(port, ['/proc/net/tcp', '/proc/net/tcp6'], TCP_LISTEN);
-}
-
-/** Whether some unconnected UDP socket of this network namespace is bound to `port`. */
-export function isUdpBound(port: number): boolean {
-  return hasSocket(port, ['/proc/net/udp', '/proc/net/udp6'], UDP_UNCONNECTED);
-}
-
-function hasSocket(port: number, files: readonly string[], state: string): boolean {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+/** The local ports of the sockets in `state` in these /proc/net tables (any address, v4 or v6). */
+function portsInState(files: readonly string[], state: string): Set<number> {
+  const ports = new Set<number>();
   for (const file of files) {
     let table: string;
     try {
@@ -55,43 +46,71 @@ function hasSocket(port: number, files: readonly string[], state: string): boole
     for (const line of table.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       const local = fields[1];
-      if (local !== undefined && fields[3] === state && local.endsWith(`:${hexPort}`)) return true;
+      if (local === undefined || fields[3] !== state) continue;
+      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
     }
   }
-  return false;
+  return ports;
+}
+
+/** Every TCP port some socket of this network namespace listens on now. */
+export function listeningTcpPorts(): Set<number> {
+  return portsInState(['/proc/net/tcp', '/proc/net/tcp6'], TCP_LISTEN);
+}
+
+/** Whether some socket of this network namespace listens on TCP `port`. */
+export function isListening(port: number): boolean {
+  return listeningTcpPorts().has(port);
+}
+
+/** Whether some unconnected UDP socket of this network namespace is bound to `port`. */
+export function isUdpBound(port: number): boolean {
+  return portsInState(['/proc/net/udp', '/proc/net/udp6'], UDP_UNCONNECTED).has(port);
+}
+
+interface SocketWait {
+  /** What the timeout error waited for: `haproxy to listen on 9000`. */
+  readonly what: string;
+  /** Why it fails when the process dies first: `haproxy exited before listening on port 9000`. */
+  readonly exited: string;
 }
 
 /**
- * Polls until `port` is listening. `alive` is asked on every poll so a process that died
- * during start-up fails at once instead of at the timeout.
+ * Polls until `ready()`. `alive` is asked on every poll so a process that died during start-up
+ * fails at once instead of at the timeout.
  */
-export async function waitForListening(
-  port: number,
-  what: string,
+async function pollUntil(
+  ready: () => boolean,
+  wait: SocketWait,
   timeoutMs: number,
-  alive: () => boolean = () => true,
+  alive: () => boolean,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!isListening(port)) {
-    if (!alive()) throw new Error(`${what} exited before listening on port ${port}`);
-    if (Date.now() > deadline)
-      throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${what} to listen on ${port}` });
+  while (!ready()) {
+    if (!alive()) throw new Error(wait.exited);
+    if (Date.now() > deadline) throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: wait.what });
     await sleep(25);
   }
 }
 
-/** Polls until an unconnected UDP socket is bound to `port` (see waitForListening). */
-export async function waitForUdpBound(
+/** Polls until `port` is listening; `who` names the process in messages. */
+export function waitForListening(
   port: number,
-  what: string,
+  who: string,
   timeoutMs: number,
   alive: () => boolean = () => true,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!isUdpBound(port)) {
-    if (!alive()) throw new Error(`${what} exited before binding UDP port ${port}`);
-    if (Date.now() > deadline)
-      throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${what} to bind UDP ${port}` });
-    await sleep(25);
-  }
+  const wait = { what: `${who} to listen on ${port}`, exited: `${who} exited before listening on port ${port}` };
+  return pollUntil(() => isListening(port), wait, timeoutMs, alive);
+}
+
+/** Polls until an unconnected UDP socket is bound to `port` (see waitForListening). */
+export function waitForUdpBound(
+  port: number,
+  who: string,
+  timeoutMs: number,
+  alive: () => boolean = () => true,
+): Promise<void> {
+  const wait = { what: `${who} to bind UDP ${port}`, exited: `${who} exited before binding UDP port ${port}` };
+  return pollUntil(() => isUdpBound(port), wait, timeoutMs, alive);
 }

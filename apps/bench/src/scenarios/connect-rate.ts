@@ -3,21 +3,11 @@
 // close, over and over for the measured window. Figures: whole connections per second and the
 // p50 / p99 / p99.9 of one connect-round-trip-close cycle.
 
-import type { Contender } from '../contender.ts';
-import { LoadPool } from './load-pool.ts';
 import { matrixNotes, table } from './markdown-table.ts';
-import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
-import { throughNodeTarget } from './node-target.ts';
+import { matrixFailed } from './matrix.ts';
 import type { ScenarioContext } from './scenario.ts';
 import { defineScenario, type PlanParts } from './scenario-definition.ts';
-import {
-  type CountedDetail,
-  countedMeasurement,
-  describeLatency,
-  LATENCY_METRICS,
-  type LatencyMetric,
-  latencyRows,
-} from './small-messages.ts';
+import { type CountedMatrixReport, latencyRows, runCountedMatrix } from './small-messages.ts';
 
 /** Bytes sent and echoed once per connection. */
 export const CONNECT_PAYLOAD_BYTES = 64;
@@ -30,11 +20,7 @@ export interface ConnectRateOptions {
 }
 
 /** Point: concurrent loops. Metrics: `perSecond` (connections), and cycle latency `p50Us`.. */
-export interface ConnectRateReport extends MatrixResult<number, LatencyMetric, CountedDetail> {
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  readonly repeats: number;
-  readonly workers: number;
+export interface ConnectRateReport extends CountedMatrixReport<number> {
   readonly payloadBytes: number;
 }
 
@@ -42,42 +28,18 @@ export async function runConnectRate(
   ctx: ScenarioContext,
   options: ConnectRateOptions,
 ): Promise<ConnectRateReport> {
-  const pool = new LoadPool();
-  try {
-    const run = async (contender: Contender, loops: number) => {
-      const load = await throughNodeTarget('echo', contender, (port) =>
-        pool.counted(
-          'connect',
-          port,
-          loops,
-          CONNECT_PAYLOAD_BYTES,
-          options.warmupSeconds * 1000,
-          options.seconds * 1000,
-        ),
-      );
-      return countedMeasurement('connect-rate', contender.id, load);
-    };
-    const result = await runMatrix(ctx, {
-      scenario: 'connect-rate',
-      metrics: LATENCY_METRICS,
-      points: [options.loops],
-      pointLabel: (loops) => `${loops} loops`,
-      repeats: options.repeats,
-      secondsPerRun: options.seconds + options.warmupSeconds,
-      run,
-      describe: (m) => describeLatency(m, 'connections'),
-    });
-    return {
-      ...result,
-      seconds: options.seconds,
-      warmupSeconds: options.warmupSeconds,
-      repeats: options.repeats,
-      workers: pool.workers,
-      payloadBytes: CONNECT_PAYLOAD_BYTES,
-    };
-  } finally {
-    await pool.close();
-  }
+  const report = await runCountedMatrix(ctx, {
+    scenario: 'connect-rate',
+    mode: 'connect',
+    points: [options.loops],
+    pointLabel: (loops) => `${loops} loops`,
+    load: (loops) => ({ connections: loops, bytes: CONNECT_PAYLOAD_BYTES }),
+    unit: 'connections',
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    repeats: options.repeats,
+  });
+  return { ...report, payloadBytes: CONNECT_PAYLOAD_BYTES };
 }
 
 function connectRateMarkdown(c: ConnectRateReport, notes: string[]): string[] {

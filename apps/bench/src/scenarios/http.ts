@@ -6,7 +6,7 @@ import type { Contender } from '../contender.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import type { HttpResult } from '../processes/load-messages.ts';
 import { LoadPool } from './load-pool.ts';
-import { cell, DASH, failedCell, fixed, matrixNotes, table } from './markdown-table.ts';
+import { cell, DASH, failedCell, matrixNotes, ratioCells, table } from './markdown-table.ts';
 import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
 import { throughNodeTarget } from './node-target.ts';
 import type { ScenarioContext } from './scenario.ts';
@@ -100,8 +100,7 @@ function httpMarkdown(h: HttpReport, notes: string[]): string[] {
           cell(r.summary.p50Ms, 0),
           cell(r.summary.p99Ms, 0),
           cell(r.summary.p999Ms, 0),
-          fixed(r.vsDirect.requestsPerSecond, 2),
-          fixed(r.vsRedirect.requestsPerSecond, 2),
+          ...ratioCells(r, 'requestsPerSecond'),
         ],
   );
   matrixNotes('http', h.rows, h.notApplicable, notes);

@@ -11,17 +11,10 @@ import {
 } from './qos-cap.ts';
 import { scenarioTables } from '../report-markdown.ts';
 import { cell } from './markdown-table.ts';
+import { noScenarioReports } from './registry.ts';
 import type { UdpMetric, UdpReport } from './udp.ts';
 
-const none = {
-  sweep: null,
-  parallel: null,
-  udp: null,
-  smallMessages: null,
-  http: null,
-  connectRate: null,
-  idleMemory: null,
-};
+const none = noScenarioReports();
 
 function udpRow(contender: string, mbits: number | null): MatrixRow<number, UdpMetric, Iperf3UdpResult> {
   const summary = (v: number) => ({ n: 1, median: v, min: v, max: v });

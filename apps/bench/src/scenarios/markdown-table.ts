@@ -63,3 +63,8 @@ export function contendersOf(rows: readonly MatrixRow<unknown, string>[]): { id:
   for (const r of rows) if (!seen.has(r.contender)) seen.set(r.contender, r.label);
   return [...seen].map(([id, label]) => ({ id, label }));
 }
+
+/** The `× direct` and `× REDIRECT` cells of a row, for one metric. */
+export function ratioCells<K extends string>(row: MatrixRow<unknown, K, unknown>, metric: K): [string, string] {
+  return [fixed(row.vsDirect[metric], 2), fixed(row.vsRedirect[metric], 2)];
+}

@@ -2,7 +2,7 @@
 // shards or workers can use them; the received total over all streams.
 
 import type { Iperf3TcpResult } from '@sluice/iperf3';
-import { cell, DASH, failedCell, fixed, matrixNotes, table } from './markdown-table.ts';
+import { cell, DASH, failedCell, matrixNotes, ratioCells, table } from './markdown-table.ts';
 import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
 import type { ScenarioContext } from './scenario.ts';
 import { defineScenario, type PlanParts } from './scenario-definition.ts';
@@ -43,8 +43,7 @@ function parallelMarkdown(p: ParallelReport, notes: string[]): string[] {
           r.label,
           cell(r.summary.bitsPerSecond, 2, 1e9),
           cell(r.summary.retransmits, 0),
-          fixed(r.vsDirect.bitsPerSecond, 2),
-          fixed(r.vsRedirect.bitsPerSecond, 2),
+          ...ratioCells(r, 'bitsPerSecond'),
         ],
   );
   matrixNotes('parallel', p.rows, p.notApplicable, notes);

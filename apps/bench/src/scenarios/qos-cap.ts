@@ -13,7 +13,7 @@
 
 import { formatBitrate, type Iperf3Result, type Iperf3TcpResult, runIperf3 } from '@sluice/iperf3';
 import { type Chart, spread } from '../charts/chart-specs.ts';
-import { type QosCapChartPoint, qosAccuracyChart, qosCpuChart } from '../charts/qos-chart.ts';
+import { QOS_ACCURACY, QOS_CPU, type QosCapChartPoint, qosChart } from '../charts/qos-chart.ts';
 import type { BandwidthCap, Contender } from '../contender.ts';
 import { type CpuSample, type CpuWindow, cpuWindow, sampleTreeCpu } from '../cpu.ts';
 import { BENCH_ERRORS } from '../errors.ts';
@@ -344,11 +344,11 @@ function qosCapCharts(q: QosCapReport, where: string): Chart[] {
   const how = `iperf3 unlimited through a capped sluice rule, ${q.seconds} s after ${q.omitSeconds} s omitted (the initial burst), median of ${q.repeats} (whiskers: min–max)`;
   const charts: Chart[] = [];
   const accuracy = qosPoints(q, 'ofCap');
-  if (accuracy.length > 0) charts.push(qosAccuracyChart(accuracy, caps, panels, [how, where]));
+  if (accuracy.length > 0) charts.push(qosChart(QOS_ACCURACY, accuracy, caps, panels, [how, where]));
   const cpu = qosPoints(q, 'cpuSecondsPerGbit');
   if (cpu.length > 0) {
     const cpuHow = "the edge process's user + system CPU time (every thread) over the measured interval";
-    charts.push(qosCpuChart(cpu, caps, panels, [how, cpuHow, where]));
+    charts.push(qosChart(QOS_CPU, cpu, caps, panels, [how, cpuHow, where]));
   }
   return charts;
 }

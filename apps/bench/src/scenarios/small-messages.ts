@@ -8,7 +8,7 @@ import { type LatencyPoint, latencyChart, type RatePoint, rateChart } from '../c
 import type { Contender } from '../contender.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { type CountedLoad, LoadPool } from './load-pool.ts';
-import { cell, DASH, failedCell, fixed, matrixNotes, table } from './markdown-table.ts';
+import { cell, DASH, failedCell, matrixNotes, ratioCells, table } from './markdown-table.ts';
 import { type MatrixResult, type MatrixRow, matrixFailed, runMatrix } from './matrix.ts';
 import { throughNodeTarget } from './node-target.ts';
 import type { ScenarioContext } from './scenario.ts';
@@ -38,12 +38,7 @@ export type CountedDetail = Omit<CountedLoad, 'perSecond' | 'latency'> & { reado
  * Metrics: `perSecond` (round trips per second, all connections), `p50Us`, `p99Us`, `p999Us`
  * (round-trip latency, µs). Points: size × connections.
  */
-export interface SmallMessagesReport extends MatrixResult<MessagePoint, LatencyMetric, CountedDetail> {
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  readonly repeats: number;
-  readonly workers: number;
-}
+export type SmallMessagesReport = CountedMatrixReport<MessagePoint>;
 
 /** `64 B`, `16 KiB`. */
 export function sizeLabel(bytes: number): string {
@@ -98,45 +93,91 @@ export function describeLatency(m: Readonly<Record<LatencyMetric, number>>, unit
   return `${Math.round(m.perSecond)} ${unit}/s, p50 ${m.p50Us} µs, p99 ${m.p99Us} µs, p99.9 ${m.p999Us} µs`;
 }
 
-export async function runSmallMessages(
+export interface CountedMatrixSpec<P> {
+  readonly scenario: string;
+  /** `echo`: connections that stay open; `connect`: a new connection per round trip. */
+  readonly mode: 'echo' | 'connect';
+  readonly points: readonly P[];
+  readonly pointLabel: (point: P) => string;
+  /** Concurrent connections (or connect loops) at a point, and bytes each way per round trip. */
+  readonly load: (point: P) => { readonly connections: number; readonly bytes: number };
+  /** What one counted round trip is, for the log: `round trips`, `connections`. */
+  readonly unit: string;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly repeats: number;
+}
+
+/** A counted matrix's result, with how it was measured. */
+export interface CountedMatrixReport<P> extends MatrixResult<P, LatencyMetric, CountedDetail> {
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly repeats: number;
+  /** Load worker threads the connections were spread over. */
+  readonly workers: number;
+}
+
+/**
+ * A matrix of counted loads against a fresh echo target (small messages, connection setup),
+ * from a pool of load workers in this process.
+ */
+export async function runCountedMatrix<P>(
   ctx: ScenarioContext,
-  options: SmallMessagesOptions,
-): Promise<SmallMessagesReport> {
+  spec: CountedMatrixSpec<P>,
+): Promise<CountedMatrixReport<P>> {
   const pool = new LoadPool();
   try {
-    const run = async (contender: Contender, point: MessagePoint) => {
+    const run = async (contender: Contender, point: P) => {
+      const { connections, bytes } = spec.load(point);
       const load = await throughNodeTarget('echo', contender, (port) =>
         pool.counted(
-          'echo',
+          spec.mode,
           port,
-          point.connections,
-          point.size,
-          options.warmupSeconds * 1000,
-          options.seconds * 1000,
+          connections,
+          bytes,
+          spec.warmupSeconds * 1000,
+          spec.seconds * 1000,
         ),
       );
-      return countedMeasurement('small-messages', contender.id, load);
+      return countedMeasurement(spec.scenario, contender.id, load);
     };
     const result = await runMatrix(ctx, {
-      scenario: 'small-messages',
+      scenario: spec.scenario,
       metrics: LATENCY_METRICS,
-      points: messagePoints(options.sizes, options.connections),
-      pointLabel: messagePointLabel,
-      repeats: options.repeats,
-      secondsPerRun: options.seconds + options.warmupSeconds,
+      points: spec.points,
+      pointLabel: spec.pointLabel,
+      repeats: spec.repeats,
+      secondsPerRun: spec.seconds + spec.warmupSeconds,
       run,
-      describe: (m) => describeLatency(m, 'round trips'),
+      describe: (m) => describeLatency(m, spec.unit),
     });
     return {
       ...result,
-      seconds: options.seconds,
-      warmupSeconds: options.warmupSeconds,
-      repeats: options.repeats,
+      seconds: spec.seconds,
+      warmupSeconds: spec.warmupSeconds,
+      repeats: spec.repeats,
       workers: pool.workers,
     };
   } finally {
     await pool.close();
   }
+}
+
+export function runSmallMessages(
+  ctx: ScenarioContext,
+  options: SmallMessagesOptions,
+): Promise<SmallMessagesReport> {
+  return runCountedMatrix(ctx, {
+    scenario: 'small-messages',
+    mode: 'echo',
+    points: messagePoints(options.sizes, options.connections),
+    pointLabel: messagePointLabel,
+    load: (point) => ({ connections: point.connections, bytes: point.size }),
+    unit: 'round trips',
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    repeats: options.repeats,
+  });
 }
 
 /** Table rows of a latency matrix (small messages, connection setup): rate, percentiles, ratios. */
@@ -153,8 +194,7 @@ export function latencyRows(
       cell(r.summary.p50Us, 0),
       cell(r.summary.p99Us, 0),
       cell(r.summary.p999Us, 0),
-      fixed(r.vsDirect.perSecond, 2),
-      fixed(r.vsRedirect.perSecond, 2),
+      ...ratioCells(r, 'perSecond'),
     ];
   });
 }

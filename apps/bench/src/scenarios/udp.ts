@@ -6,7 +6,7 @@ import { formatBitrate, type Iperf3UdpResult } from '@sluice/iperf3';
 import type { Contender } from '../contender.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { iperf3Through } from './iperf3-through.ts';
-import { cell, DASH, failedCell, fixed, matrixNotes, table } from './markdown-table.ts';
+import { cell, DASH, failedCell, matrixNotes, ratioCells, table } from './markdown-table.ts';
 import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
 import type { ScenarioContext } from './scenario.ts';
 import { defineScenario, type PlanParts } from './scenario-definition.ts';
@@ -86,8 +86,7 @@ function udpMarkdown(u: UdpReport, notes: string[]): string[] {
           cell(r.summary.bitsPerSecond, 0, 1e6),
           cell(r.summary.lostPercent, 2),
           cell(r.summary.jitterMs, 3),
-          fixed(r.vsDirect.bitsPerSecond, 2),
-          fixed(r.vsRedirect.bitsPerSecond, 2),
+          ...ratioCells(r, 'bitsPerSecond'),
         ],
   );
   matrixNotes('udp', u.rows, u.notApplicable, notes);
