@@ -59,12 +59,12 @@ export function listeningTcpPorts(): Set<number> {
 }
 
 /** Whether some socket of this network namespace listens on TCP `port`. */
-export function isListening(port: number): boolean {
+function isListening(port: number): boolean {
   return listeningTcpPorts().has(port);
 }
 
 /** Whether some unconnected UDP socket of this network namespace is bound to `port`. */
-export function isUdpBound(port: number): boolean {
+function isUdpBound(port: number): boolean {
   return portsInState(['/proc/net/udp', '/proc/net/udp6'], UDP_UNCONNECTED).has(port);
 }
 

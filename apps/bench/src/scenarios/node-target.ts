@@ -16,7 +16,7 @@ const SCRIPTS: Record<NodeTargetKind, string> = {
   http: join(import.meta.dirname, '..', 'processes', 'http-server.ts'),
 };
 
-export function startNodeTarget(kind: NodeTargetKind, port: number): Promise<ManagedProcess> {
+function startNodeTarget(kind: NodeTargetKind, port: number): Promise<ManagedProcess> {
   return spawnReady({
     name: `${kind} target`,
     command: NODE_BIN,

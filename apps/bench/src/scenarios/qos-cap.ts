@@ -90,7 +90,7 @@ export function qosCapPoints(caps: readonly number[], streams: number): QosCapPo
 }
 
 /** `1 flow, rule cap`, `8 flows, owner cap`. */
-export function qosCapFlowsLabel(point: Pick<QosCapPoint, 'scope' | 'streams'>): string {
+function qosCapFlowsLabel(point: Pick<QosCapPoint, 'scope' | 'streams'>): string {
   return `${point.streams === 1 ? '1 flow' : `${point.streams} flows`}, ${point.scope} cap`;
 }
 

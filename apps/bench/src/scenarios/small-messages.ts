@@ -41,7 +41,7 @@ export type CountedDetail = Omit<CountedLoad, 'perSecond' | 'latency'> & { reado
 export type SmallMessagesReport = CountedMatrixReport<MessagePoint>;
 
 /** `64 B`, `16 KiB`. */
-export function sizeLabel(bytes: number): string {
+function sizeLabel(bytes: number): string {
   return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`;
 }
 
@@ -53,7 +53,7 @@ export function messagePoints(sizes: readonly number[], connections: readonly nu
 }
 
 /** A counted load as metrics, or load_failed when nothing completed or errors dominate. */
-export function countedMeasurement(
+function countedMeasurement(
   scenario: string,
   contender: string,
   load: CountedLoad,
@@ -89,7 +89,7 @@ export function countedMeasurement(
   };
 }
 
-export function describeLatency(m: Readonly<Record<LatencyMetric, number>>, unit: string): string {
+function describeLatency(m: Readonly<Record<LatencyMetric, number>>, unit: string): string {
   return `${Math.round(m.perSecond)} ${unit}/s, p50 ${m.p50Us} µs, p99 ${m.p99Us} µs, p99.9 ${m.p999Us} µs`;
 }
 
