@@ -25,9 +25,9 @@ import {
 } from './gate.ts';
 import { calibrate, formatCalibration } from './gate-calibrate.ts';
 import { runLookup, unknownMetrics } from './gate-metrics.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import { type BenchReport, fileTimestamp } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import { runMain } from './run-main.ts';
 
 export const GATES_FILE = join(REPO_ROOT, 'benchmarks', 'gates.json');
@@ -126,7 +126,10 @@ async function main(): Promise<number> {
   if (flags.calibrate === true) {
     const count = Number(flags.runs);
     if (!Number.isSafeInteger(count) || count < 1 || count > 50) {
-      throw BENCH_ERRORS.error('bad_flag', { flag: '--runs', reason: `expected 1 to 50, got "${flags.runs}"` });
+      throw BENCH_ERRORS.error('bad_flag', {
+        flag: '--runs',
+        reason: `expected 1 to 50, got "${flags.runs}"`,
+      });
     }
     const runs: SuiteRun[] = paths.map(readRun);
     for (let i = runs.length === 0 ? 0 : count; i < count; i++) {
@@ -153,7 +156,9 @@ async function main(): Promise<number> {
     const failed = new Set(verdict.results.filter((r) => r.status === 'fail').map((r) => r.id));
     const again = { ...gates, gates: gates.gates.filter((g) => failed.has(g.id)) };
     process.stdout.write(`\n${formatVerdict(verdict)}`);
-    log(`retrying the ${failed.size} failed gate(s) once: a gate fails only when both runs are below its floor`);
+    log(
+      `retrying the ${failed.size} failed gate(s) once: a gate fails only when both runs are below its floor`,
+    );
     const retry = await runSuite(again);
     verdict = mergeRetry(verdict, evaluateGates(again.gates, runLookup(retry.reports)));
   }

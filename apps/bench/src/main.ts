@@ -16,10 +16,16 @@ import type { BenchReport, ContenderEntry } from './report.ts';
 import { REPORT_FORMAT_VERSION, writeJsonReport } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import { renderMarkdown } from './report-markdown.ts';
-import { runScenarios, runsFailed, SCENARIO_IDS, type ScenarioId, scenarioById } from './scenarios/registry.ts';
+import { runMain } from './run-main.ts';
+import {
+  runScenarios,
+  runsFailed,
+  SCENARIO_IDS,
+  type ScenarioId,
+  scenarioById,
+} from './scenarios/registry.ts';
 import type { ScenarioContext } from './scenarios/scenario.ts';
 import { installHint } from './tools.ts';
-import { runMain } from './run-main.ts';
 
 const program = new Command('sluice-bench')
   .description(

@@ -100,7 +100,10 @@ export function waitForListening(
   timeoutMs: number,
   alive: () => boolean = () => true,
 ): Promise<void> {
-  const wait = { what: `${who} to listen on ${port}`, exited: `${who} exited before listening on port ${port}` };
+  const wait = {
+    what: `${who} to listen on ${port}`,
+    exited: `${who} exited before listening on port ${port}`,
+  };
   return pollUntil(() => isListening(port), wait, timeoutMs, alive);
 }
 
@@ -111,6 +114,9 @@ export function waitForUdpBound(
   timeoutMs: number,
   alive: () => boolean = () => true,
 ): Promise<void> {
-  const wait = { what: `${who} to bind UDP ${port}`, exited: `${who} exited before binding UDP port ${port}` };
+  const wait = {
+    what: `${who} to bind UDP ${port}`,
+    exited: `${who} exited before binding UDP port ${port}`,
+  };
   return pollUntil(() => isUdpBound(port), wait, timeoutMs, alive);
 }

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_ERRORS } from './errors.ts';
-import { type BenchReport, REPORT_FORMAT_VERSION } from './report.ts';
 import { NODE_BIN } from './repo-paths.ts';
+import { type BenchReport, REPORT_FORMAT_VERSION } from './report.ts';
 import { noScenarioReports } from './scenarios/registry.ts';
 
 const BENCH_MAIN = join(import.meta.dirname, 'main.ts');

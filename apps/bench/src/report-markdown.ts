@@ -2,7 +2,7 @@
 // then notes (skips, failures).
 
 import type { BenchReport } from './report.ts';
-import { type ScenarioReports, SCENARIO_LIST } from './scenarios/registry.ts';
+import { SCENARIO_LIST, type ScenarioReports } from './scenarios/registry.ts';
 
 /** Every scenario's section present in `reports`, in suite order, and their notes. */
 export function scenarioTables(reports: Partial<ScenarioReports>): { lines: string[]; notes: string[] } {

@@ -8,13 +8,13 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeCharts } from './charts/report-charts.ts';
-import { FULL_PLAN } from './scenarios/plan.ts';
 import { BENCH_ERRORS } from './errors.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import type { BenchReport } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
 import { parseResultsArgs, renderResults } from './report-results.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import { runMain } from './run-main.ts';
+import { FULL_PLAN } from './scenarios/plan.ts';
 
 const BENCHMARKS_DIR = join(REPO_ROOT, 'benchmarks');
 const RESULTS_FILE = join(BENCHMARKS_DIR, 'RESULTS.md');

@@ -100,7 +100,8 @@ export function parseResultsArgs(argv: readonly string[]): { from: string | null
     if (arg === '--') continue;
     if (arg === '--from') {
       from = argv[++i] ?? null;
-      if (from === null) throw BENCH_ERRORS.error('bad_flag', { flag: '--from', reason: 'needs a JSON report' });
+      if (from === null)
+        throw BENCH_ERRORS.error('bad_flag', { flag: '--from', reason: 'needs a JSON report' });
     } else if (arg === '--quick' || arg === '--out') {
       throw BENCH_ERRORS.error('bad_flag', {
         flag: arg,

@@ -51,7 +51,9 @@ export async function runIperf3(options: Iperf3RunOptions): Promise<Iperf3Result
       // A report that parses says what went wrong; otherwise the exit status and stderr do.
       if (IPERF3_ERRORS.is(err) && err.code === 'iperf3_client_failed') throw err;
       if (exit.code !== 0) {
-        throw IPERF3_ERRORS.error('iperf3_client_failed', { reason: `${describeExit(exit)}: ${child.said()}` });
+        throw IPERF3_ERRORS.error('iperf3_client_failed', {
+          reason: `${describeExit(exit)}: ${child.said()}`,
+        });
       }
       throw err;
     }

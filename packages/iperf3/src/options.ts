@@ -35,7 +35,10 @@ const UNITS: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9,
 export function parseBitrate(value: Iperf3Bitrate): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) {
-      throw IPERF3_ERRORS.error('iperf3_bad_option', { option: 'bitrate', reason: `not a bitrate: ${value}` });
+      throw IPERF3_ERRORS.error('iperf3_bad_option', {
+        option: 'bitrate',
+        reason: `not a bitrate: ${value}`,
+      });
     }
     return value;
   }

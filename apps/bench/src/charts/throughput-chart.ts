@@ -3,8 +3,8 @@
 // unlimited flow.
 
 import type { Summary } from '../stats.ts';
-import type { SeriesKey } from './chart-theme.ts';
 import { barChartSpec, type Chart, lineChartSpec } from './chart-specs.ts';
+import type { SeriesKey } from './chart-theme.ts';
 
 export interface ThroughputPoint extends SeriesKey {
   /** The offered load in bits per second; null for an unlimited flow. */

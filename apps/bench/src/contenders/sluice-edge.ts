@@ -136,7 +136,9 @@ async function edgeReady(proc: ManagedProcess, path: RelayPath): Promise<void> {
   const ready = parseLogLine(line);
   if (ready?.failed !== 0) throw new Error(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
   if (ready.relay !== path) {
-    throw new Error(`"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`);
+    throw new Error(
+      `"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`,
+    );
   }
 }
 

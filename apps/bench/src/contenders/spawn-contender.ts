@@ -20,7 +20,8 @@ export interface RelayProcessOptions extends ManagedProcessOptions {
 export function startRelayProcess(options: RelayProcessOptions): Promise<ManagedProcess> {
   return spawnReady({
     ...options,
-    failure: (reason) => BENCH_ERRORS.error('contender_start_failed', { contender: options.contender, reason }),
+    failure: (reason) =>
+      BENCH_ERRORS.error('contender_start_failed', { contender: options.contender, reason }),
     ...(options.dir === undefined ? {} : { undo: options.dir.remove }),
   });
 }

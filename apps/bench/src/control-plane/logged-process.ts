@@ -44,6 +44,11 @@ export class LoggedProcess {
     timeoutMs = 30_000,
     from = 0,
   ): Promise<LogLine> {
-    return this.#watch.waitFor((line) => line.msg === msg && where(line), timeoutMs, `log line "${msg}"`, from);
+    return this.#watch.waitFor(
+      (line) => line.msg === msg && where(line),
+      timeoutMs,
+      `log line "${msg}"`,
+      from,
+    );
   }
 }

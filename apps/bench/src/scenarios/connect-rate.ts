@@ -60,7 +60,10 @@ export interface ConnectRatePlan {
   readonly connectLoops: number;
 }
 
-const CONNECT_RATE_PLAN: PlanParts<ConnectRatePlan> = { full: { connectLoops: 16 }, quick: { connectLoops: 16 } };
+const CONNECT_RATE_PLAN: PlanParts<ConnectRatePlan> = {
+  full: { connectLoops: 16 },
+  quick: { connectLoops: 16 },
+};
 
 export const connectRateScenario = defineScenario({
   id: 'connect-rate',

@@ -119,7 +119,10 @@ export interface HttpPlan {
   readonly httpConnections: readonly number[];
 }
 
-const HTTP_PLAN: PlanParts<HttpPlan> = { full: { httpConnections: [10, 100] }, quick: { httpConnections: [100] } };
+const HTTP_PLAN: PlanParts<HttpPlan> = {
+  full: { httpConnections: [10, 100] },
+  quick: { httpConnections: [100] },
+};
 
 export const httpScenario = defineScenario({
   id: 'http',

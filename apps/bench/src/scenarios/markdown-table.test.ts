@@ -1,5 +1,7 @@
 import type { Iperf3TcpResult, Iperf3UdpResult } from '@sluice/iperf3';
 import { describe, expect, it } from 'vitest';
+import { scenarioTables } from '../report-markdown.ts';
+import { cell } from './markdown-table.ts';
 import { type MatrixRow, type MatrixRun, matrixRows } from './matrix.ts';
 import {
   QOS_CAP_METRICS,
@@ -9,8 +11,6 @@ import {
   qosCapPointLabel,
   qosCapPoints,
 } from './qos-cap.ts';
-import { scenarioTables } from '../report-markdown.ts';
-import { cell } from './markdown-table.ts';
 import { noScenarioReports } from './registry.ts';
 import type { UdpMetric, UdpReport } from './udp.ts';
 

@@ -65,6 +65,9 @@ export function contendersOf(rows: readonly MatrixRow<unknown, string>[]): { id:
 }
 
 /** The `× direct` and `× REDIRECT` cells of a row, for one metric. */
-export function ratioCells<K extends string>(row: MatrixRow<unknown, K, unknown>, metric: K): [string, string] {
+export function ratioCells<K extends string>(
+  row: MatrixRow<unknown, K, unknown>,
+  metric: K,
+): [string, string] {
   return [fixed(row.vsDirect[metric], 2), fixed(row.vsRedirect[metric], 2)];
 }

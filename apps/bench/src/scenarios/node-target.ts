@@ -2,8 +2,8 @@
 // processes/http-server.ts), started fresh for every run like the contender in front of it.
 
 import { join } from 'node:path';
-import { BENCH_ERRORS } from '../errors.ts';
 import type { Contender } from '../contender.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { listeningLine, type ManagedProcess, spawnReady } from '../managed-process.ts';
 import { freePorts } from '../ports.ts';
 import { NODE_BIN } from '../repo-paths.ts';

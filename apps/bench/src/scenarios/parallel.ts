@@ -59,7 +59,10 @@ export interface ParallelPlan {
   readonly parallelStreams: number;
 }
 
-const PARALLEL_PLAN: PlanParts<ParallelPlan> = { full: { parallelStreams: 8 }, quick: { parallelStreams: 8 } };
+const PARALLEL_PLAN: PlanParts<ParallelPlan> = {
+  full: { parallelStreams: 8 },
+  quick: { parallelStreams: 8 },
+};
 
 export const parallelScenario = defineScenario({
   id: 'parallel',

@@ -50,9 +50,13 @@ describe('the quick plan', () => {
   it('fits the whole quick suite, every contender, in about seven minutes on two cores', () => {
     const applies = (id: 'sweep' | 'udp' | 'idle-memory' | 'qos-cap'): number =>
       CONTENDERS.filter((c) => scenarioById(id).appliesTo(c)).length;
-    expect([CONTENDERS.length, applies('sweep'), applies('udp'), applies('idle-memory'), applies('qos-cap')]).toEqual([
-      11, 11, 8, 8, 4,
-    ]);
+    expect([
+      CONTENDERS.length,
+      applies('sweep'),
+      applies('udp'),
+      applies('idle-memory'),
+      applies('qos-cap'),
+    ]).toEqual([11, 11, 8, 8, 4]);
     const quick = estimateSeconds(QUICK_PLAN, SCENARIO_IDS, CONTENDERS);
     // 360 s before qos-cap, which adds about 30 s (the sluice contenders alone, one cap), and
     // the four sluice contenders in udp about 20 s more.

@@ -38,9 +38,7 @@ export type ScenarioId = Registered['id'];
 
 export const SCENARIO_IDS: readonly ScenarioId[] = SCENARIOS.map((s) => s.id);
 
-type UnionToIntersection<U> = (U extends unknown ? (part: U) => void : never) extends (
-  part: infer I,
-) => void
+type UnionToIntersection<U> = (U extends unknown ? (part: U) => void : never) extends (part: infer I) => void
   ? I
   : never;
 
@@ -85,7 +83,8 @@ function registered<P extends object, R, C>(
 ): RegisteredScenario {
   const field = (reports: Partial<ScenarioReports>, key: string): unknown =>
     (reports as Readonly<Record<string, unknown>>)[key] ?? null;
-  const own = (reports: Partial<ScenarioReports>): R | null => field(reports, definition.reportKey) as R | null;
+  const own = (reports: Partial<ScenarioReports>): R | null =>
+    field(reports, definition.reportKey) as R | null;
   const covering = definition.coveredBy;
   const coveringKey =
     covering === undefined ? null : (SCENARIOS.find((s) => s.id === covering.scenario)?.reportKey ?? null);
@@ -122,7 +121,9 @@ function registered<P extends object, R, C>(
 }
 
 export const SCENARIO_LIST: readonly RegisteredScenario[] = SCENARIOS.map((s) =>
-  registered<object, unknown, unknown>(s as ScenarioDefinition<ScenarioId, ReportKey, object, unknown, unknown>),
+  registered<object, unknown, unknown>(
+    s as ScenarioDefinition<ScenarioId, ReportKey, object, unknown, unknown>,
+  ),
 );
 
 export function scenarioById(id: ScenarioId): RegisteredScenario {

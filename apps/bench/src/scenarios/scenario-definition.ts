@@ -54,8 +54,12 @@ export interface ScenarioDefinition<Id extends string, Key extends string, P ext
 }
 
 /** Declares a scenario; the literal types of `id` and `reportKey` are kept for the report's type. */
-export function defineScenario<const Id extends string, const Key extends string, P extends object, R, C = never>(
-  definition: ScenarioDefinition<Id, Key, P, R, C>,
-): ScenarioDefinition<Id, Key, P, R, C> {
+export function defineScenario<
+  const Id extends string,
+  const Key extends string,
+  P extends object,
+  R,
+  C = never,
+>(definition: ScenarioDefinition<Id, Key, P, R, C>): ScenarioDefinition<Id, Key, P, R, C> {
   return definition;
 }

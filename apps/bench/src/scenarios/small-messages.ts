@@ -130,14 +130,7 @@ export async function runCountedMatrix<P>(
     const run = async (contender: Contender, point: P) => {
       const { connections, bytes } = spec.load(point);
       const load = await throughNodeTarget('echo', contender, (port) =>
-        pool.counted(
-          spec.mode,
-          port,
-          connections,
-          bytes,
-          spec.warmupSeconds * 1000,
-          spec.seconds * 1000,
-        ),
+        pool.counted(spec.mode, port, connections, bytes, spec.warmupSeconds * 1000, spec.seconds * 1000),
       );
       return countedMeasurement(spec.scenario, contender.id, load);
     };

@@ -150,7 +150,9 @@ export const sweepScenario = defineScenario({
   run: (ctx, plan, wants) => {
     // The sweep's unlimited point is the throughput figure: the sweep runs it when either is asked.
     const bitrates =
-      wants('throughput') && !plan.sweepBitrates.includes(0) ? [...plan.sweepBitrates, 0] : plan.sweepBitrates;
+      wants('throughput') && !plan.sweepBitrates.includes(0)
+        ? [...plan.sweepBitrates, 0]
+        : plan.sweepBitrates;
     return runSweep(ctx, { seconds: plan.seconds, repeats: plan.repeats, bitrates });
   },
   markdown: sweepMarkdown,
