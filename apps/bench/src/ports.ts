@@ -1,6 +1,6 @@
 // Loopback ports for one contender run, and a readiness check that does not connect: a probe
 // connection would reach the target (an iperf3 server counts it as a failed test), so readiness
-// is a LISTEN socket on the port in /proc/net/tcp.
+// is a LISTEN socket on the port in /proc/net/tcp (for UDP, a bound socket in /proc/net/udp).
 
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -68,55 +68,30 @@ function isUdpBound(port: number): boolean {
   return portsInState(['/proc/net/udp', '/proc/net/udp6'], UDP_UNCONNECTED).has(port);
 }
 
-interface SocketWait {
-  /** What the timeout error waited for: `haproxy to listen on 9000`. */
-  readonly what: string;
-  /** Why it fails when the process dies first: `haproxy exited before listening on port 9000`. */
-  readonly exited: string;
-}
+const SOCKETS = {
+  tcp: { bound: isListening, waitingTo: 'listen on', exitedBefore: 'listening on port' },
+  udp: { bound: isUdpBound, waitingTo: 'bind UDP', exitedBefore: 'binding UDP port' },
+} as const;
 
 /**
- * Polls until `ready()`. `alive` is asked on every poll so a process that died during start-up
- * fails at once instead of at the timeout.
+ * Polls until a TCP socket listens on `port`, or an unconnected UDP socket is bound to it; `who`
+ * names the process in messages. `alive` is asked on every poll so a process that died during
+ * start-up fails at once instead of at the timeout.
  */
-async function pollUntil(
-  ready: () => boolean,
-  wait: SocketWait,
+export async function waitForSocket(
+  protocol: keyof typeof SOCKETS,
+  port: number,
+  who: string,
   timeoutMs: number,
-  alive: () => boolean,
+  alive: () => boolean = () => true,
 ): Promise<void> {
+  const socket = SOCKETS[protocol];
   const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (!alive()) throw new Error(wait.exited);
-    if (Date.now() > deadline) throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: wait.what });
+  while (!socket.bound(port)) {
+    if (!alive()) throw new Error(`${who} exited before ${socket.exitedBefore} ${port}`);
+    if (Date.now() > deadline) {
+      throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${who} to ${socket.waitingTo} ${port}` });
+    }
     await sleep(25);
   }
-}
-
-/** Polls until `port` is listening; `who` names the process in messages. */
-export function waitForListening(
-  port: number,
-  who: string,
-  timeoutMs: number,
-  alive: () => boolean = () => true,
-): Promise<void> {
-  const wait = {
-    what: `${who} to listen on ${port}`,
-    exited: `${who} exited before listening on port ${port}`,
-  };
-  return pollUntil(() => isListening(port), wait, timeoutMs, alive);
-}
-
-/** Polls until an unconnected UDP socket is bound to `port` (see waitForListening). */
-export function waitForUdpBound(
-  port: number,
-  who: string,
-  timeoutMs: number,
-  alive: () => boolean = () => true,
-): Promise<void> {
-  const wait = {
-    what: `${who} to bind UDP ${port}`,
-    exited: `${who} exited before binding UDP port ${port}`,
-  };
-  return pollUntil(() => isUdpBound(port), wait, timeoutMs, alive);
 }

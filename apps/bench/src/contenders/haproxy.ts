@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
 import { openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
-import { waitForListening } from '../ports.ts';
+import { waitForSocket } from '../ports.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { missingTool, requireTool } from '../tools.ts';
 import { spawnContender } from './spawn-contender.ts';
@@ -54,7 +54,7 @@ export const haproxy: Contender = {
       name: 'haproxy',
       command: binary,
       args: ['-db', '-f', configFile],
-      ready: (proc) => waitForListening(listenPort, 'haproxy', 15_000, () => proc.running),
+      ready: (proc) => waitForSocket('tcp', listenPort, 'haproxy', 15_000, () => proc.running),
       connectPort: listenPort,
       dir,
     });

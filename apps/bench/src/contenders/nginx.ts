@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { openFileLimit } from '../fd-budget.ts';
-import { waitForListening } from '../ports.ts';
+import { waitForSocket } from '../ports.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { installHint, missingTool, requireTool } from '../tools.ts';
 import { spawnContender } from './spawn-contender.ts';
@@ -127,7 +127,7 @@ export const nginx: Contender = {
       command: binary,
       // -e: the error log before the config is read, which would otherwise be /var/log/nginx.
       args: ['-p', dir.path, '-c', configFile, '-e', 'stderr'],
-      ready: (proc) => waitForListening(listenPort, 'nginx', 15_000, () => proc.running),
+      ready: (proc) => waitForSocket('tcp', listenPort, 'nginx', 15_000, () => proc.running),
       connectPort: listenPort,
       dir,
     });

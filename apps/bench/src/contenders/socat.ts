@@ -3,7 +3,7 @@
 
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
 import type { ManagedProcess } from '../managed-process.ts';
-import { waitForListening, waitForUdpBound } from '../ports.ts';
+import { waitForSocket } from '../ports.ts';
 import { killLeftovers, processTree } from '../rss.ts';
 import { missingTool, requireTool } from '../tools.ts';
 import { relayHandle, startRelayProcess } from './spawn-contender.ts';
@@ -47,7 +47,7 @@ export const socat: Contender = {
       name: 'socat tcp',
       command: binary,
       args: socatTcpArgs(listenPort, targetPort),
-      ready: (p) => waitForListening(listenPort, 'socat tcp', 10_000, () => p.running),
+      ready: (p) => waitForSocket('tcp', listenPort, 'socat tcp', 10_000, () => p.running),
     });
     let udp: ManagedProcess | null = null;
     if (options.udp) {
@@ -57,7 +57,7 @@ export const socat: Contender = {
           name: 'socat udp',
           command: binary,
           args: socatUdpArgs(listenPort, targetPort),
-          ready: (p) => waitForUdpBound(listenPort, 'socat udp', 10_000, () => p.running),
+          ready: (p) => waitForSocket('udp', listenPort, 'socat udp', 10_000, () => p.running),
         });
       } catch (err) {
         tcp.kill();
