@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from './cli-options.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import { FULL_PLAN, QUICK_PLAN } from './scenarios/plan.ts';
 
 const IDS = ['direct', 'redirect', 'naive-pipe', 'haproxy'];
@@ -9,7 +9,7 @@ function badFlag(run: () => unknown): string {
   try {
     run();
   } catch (err) {
-    if (err instanceof BenchError && err.code === 'bad_flag') return err.message;
+    if (BENCH_ERRORS.is(err) && err.code === 'bad_flag') return err.message;
     throw err;
   }
   throw new Error('expected bad_flag');

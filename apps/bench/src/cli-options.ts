@@ -1,10 +1,10 @@
 // Command-line flags to BenchOptions, validated at the boundary: a bad flag names itself and
 // what is accepted.
 
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import type { BenchOptions } from './report.ts';
 import { FULL_PLAN, QUICK_PLAN } from './scenarios/plan.ts';
-import { SCENARIO_IDS, type ScenarioId } from './scenarios/scenario.ts';
+import { SCENARIO_IDS, type ScenarioId } from './scenarios/registry.ts';
 
 export interface RawFlags {
   readonly quick?: boolean;
@@ -36,7 +36,7 @@ function integer(
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new BenchError('bad_flag', {
+    throw BENCH_ERRORS.error('bad_flag', {
       flag,
       reason: `expected a whole number from ${min} to ${max}, got "${value}"`,
     });
@@ -52,7 +52,7 @@ function integerList(flag: string, value: string | undefined, fallback: readonly
   if (value === undefined) return [...fallback];
   const items = list(value);
   if (items.length === 0) {
-    throw new BenchError('bad_flag', { flag, reason: 'expected whole numbers separated by commas' });
+    throw BENCH_ERRORS.error('bad_flag', { flag, reason: 'expected whole numbers separated by commas' });
   }
   return items.map((item) => integer(flag, item, 0, 1, 100_000));
 }
@@ -66,7 +66,7 @@ export function resolveOptions(flags: RawFlags, contenderIds: readonly string[])
     const wanted = list(flags.only);
     const unknown = wanted.filter((s) => !isScenarioId(s));
     if (wanted.length === 0 || unknown.length > 0) {
-      throw new BenchError('bad_flag', {
+      throw BENCH_ERRORS.error('bad_flag', {
         flag: '--only',
         reason: `unknown scenario "${unknown[0] ?? flags.only}" (one of: ${SCENARIO_IDS.join(', ')})`,
       });
@@ -79,7 +79,7 @@ export function resolveOptions(flags: RawFlags, contenderIds: readonly string[])
     const wanted = list(flags.contenders);
     const unknown = wanted.filter((c) => !contenderIds.includes(c));
     if (wanted.length === 0 || unknown.length > 0) {
-      throw new BenchError('bad_flag', {
+      throw BENCH_ERRORS.error('bad_flag', {
         flag: '--contenders',
         reason: `unknown contender "${unknown[0] ?? flags.contenders}" (any of: ${contenderIds.join(', ')})`,
       });

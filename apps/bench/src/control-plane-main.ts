@@ -13,8 +13,9 @@ import { installCleanupHandlers } from './cleanup.ts';
 import { type ControlPlanePlan, FULL_CONTROL_PLAN, QUICK_CONTROL_PLAN } from './control-plane/plan.ts';
 import { renderControlPlaneMarkdown, writeControlPlaneReport } from './control-plane/report.ts';
 import { runControlPlane } from './control-plane/run.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import { RESULTS_DIR } from './repo-paths.ts';
+import { runMain } from './run-main.ts';
 
 const program = new Command('bench-control')
   .description(
@@ -35,7 +36,7 @@ function count(flag: string, value: string | undefined, fallback: number, min: n
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new BenchError('bad_flag', { flag, reason: `expected ${min} to ${max}, got "${value}"` });
+    throw BENCH_ERRORS.error('bad_flag', { flag, reason: `expected ${min} to ${max}, got "${value}"` });
   }
   return n;
 }
@@ -68,13 +69,4 @@ async function main(): Promise<number> {
   return report.errors.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (err instanceof BenchError) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

@@ -14,7 +14,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import {
   evaluateGates,
   formatVerdict,
@@ -25,9 +25,10 @@ import {
 } from './gate.ts';
 import { calibrate, formatCalibration } from './gate-calibrate.ts';
 import { runLookup, unknownMetrics } from './gate-metrics.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import { type BenchReport, fileTimestamp } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+import { runMain } from './run-main.ts';
 
 export const GATES_FILE = join(REPO_ROOT, 'benchmarks', 'gates.json');
 const GATE_OUT_DIR = join(RESULTS_DIR, 'gate');
@@ -39,14 +40,14 @@ function loadGates(file: string): GatesFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new BenchError('gates_file_invalid', {
+    throw BENCH_ERRORS.error('gates_file_invalid', {
       file,
       reason: err instanceof Error ? err.message : String(err),
     });
   }
   const gates = parseGatesFile(text, file);
   const unknown = unknownMetrics(gates.gates);
-  if (unknown[0] !== undefined) throw new BenchError('gates_file_invalid', { file, reason: unknown[0] });
+  if (unknown[0] !== undefined) throw BENCH_ERRORS.error('gates_file_invalid', { file, reason: unknown[0] });
   return gates;
 }
 
@@ -93,7 +94,7 @@ function readRun(path: string): SuiteRun {
       .filter((f) => f.endsWith('.json') && f !== 'verdict.json')
       .sort();
     if (files.length === 0)
-      throw new BenchError('gate_suite_failed', { reason: `${path} holds no JSON report` });
+      throw BENCH_ERRORS.error('gate_suite_failed', { reason: `${path} holds no JSON report` });
     return { dir: path, reports: files.map((f) => readReport(join(path, f))) };
   }
   return { dir: path.replace(/\/[^/]*$/, '') || '.', reports: [readReport(path)] };
@@ -125,7 +126,10 @@ async function main(): Promise<number> {
   if (flags.calibrate === true) {
     const count = Number(flags.runs);
     if (!Number.isSafeInteger(count) || count < 1 || count > 50) {
-      throw new BenchError('bad_flag', { flag: '--runs', reason: `expected 1 to 50, got "${flags.runs}"` });
+      throw BENCH_ERRORS.error('bad_flag', {
+        flag: '--runs',
+        reason: `expected 1 to 50, got "${flags.runs}"`,
+      });
     }
     const runs: SuiteRun[] = paths.map(readRun);
     for (let i = runs.length === 0 ? 0 : count; i < count; i++) {
@@ -141,7 +145,7 @@ async function main(): Promise<number> {
   }
 
   if (paths.length > 1) {
-    throw new BenchError('bad_flag', {
+    throw BENCH_ERRORS.error('bad_flag', {
       flag: '--report',
       reason: 'judge one run at a time (or use --calibrate)',
     });
@@ -152,7 +156,9 @@ async function main(): Promise<number> {
     const failed = new Set(verdict.results.filter((r) => r.status === 'fail').map((r) => r.id));
     const again = { ...gates, gates: gates.gates.filter((g) => failed.has(g.id)) };
     process.stdout.write(`\n${formatVerdict(verdict)}`);
-    log(`retrying the ${failed.size} failed gate(s) once: a gate fails only when both runs are below its floor`);
+    log(
+      `retrying the ${failed.size} failed gate(s) once: a gate fails only when both runs are below its floor`,
+    );
     const retry = await runSuite(again);
     verdict = mergeRetry(verdict, evaluateGates(again.gates, runLookup(retry.reports)));
   }
@@ -163,13 +169,4 @@ async function main(): Promise<number> {
   return verdict.ok ? 0 : 1;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (err instanceof BenchError) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

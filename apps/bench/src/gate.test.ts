@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { BenchError } from './errors.ts';
 import {
   evaluateGate,
   evaluateGates,
@@ -172,7 +171,9 @@ describe('parseGatesFile', () => {
   });
 
   it('rejects unknown keys, duplicate ids, a ratio of a contender to itself, and non-JSON', () => {
-    expect(() => parseGatesFile(file([{ ...SPLICE, flor: 1 }]), 'g')).toThrow(BenchError);
+    expect(() => parseGatesFile(file([{ ...SPLICE, flor: 1 }]), 'g')).toThrow(
+      expect.objectContaining({ code: 'gates_file_invalid' }),
+    );
     expect(() => parseGatesFile(file([SPLICE, SPLICE]), 'g')).toThrow(/appears twice/);
     expect(() => parseGatesFile(file([{ ...SPLICE, denominator: 'sluice-splice-1' }]), 'g')).toThrow(/both/);
     expect(() => parseGatesFile('{', 'g')).toThrow(/not JSON/);

@@ -4,7 +4,7 @@
 // reading the report are gate-main.ts's; turning a report into observations is gate-metrics.ts's.
 
 import { z } from 'zod';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 
 const GATE_ID = /^[a-z][a-z0-9_]*$/;
 
@@ -63,7 +63,7 @@ export function parseGatesFile(text: string, file: string): GatesFile {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new BenchError('gates_file_invalid', {
+    throw BENCH_ERRORS.error('gates_file_invalid', {
       file,
       reason: `not JSON: ${err instanceof Error ? err.message : String(err)}`,
     });
@@ -71,7 +71,7 @@ export function parseGatesFile(text: string, file: string): GatesFile {
   const parsed = gatesFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BenchError('gates_file_invalid', {
+    throw BENCH_ERRORS.error('gates_file_invalid', {
       file,
       reason: issue === undefined ? 'invalid' : `${issuePath(issue.path)}: ${issue.message}`,
     });
@@ -79,14 +79,14 @@ export function parseGatesFile(text: string, file: string): GatesFile {
   const seen = new Set<string>();
   for (const [i, gate] of parsed.data.gates.entries()) {
     if (seen.has(gate.id)) {
-      throw new BenchError('gates_file_invalid', {
+      throw BENCH_ERRORS.error('gates_file_invalid', {
         file,
         reason: `gates[${i}].id: "${gate.id}" appears twice`,
       });
     }
     seen.add(gate.id);
     if (gate.numerator === gate.denominator) {
-      throw new BenchError('gates_file_invalid', {
+      throw BENCH_ERRORS.error('gates_file_invalid', {
         file,
         reason: `gates[${i}]: numerator and denominator are both "${gate.numerator}"`,
       });

@@ -2,7 +2,7 @@
 
 export type { Contender, RelayKind, RunningContender, StartOptions } from './contender.ts';
 export { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
-export { BENCH_ERRORS, BenchError, type BenchErrorCode, type BenchErrorData } from './errors.ts';
+export { BENCH_ERRORS, type BenchError, type BenchErrorCode, type RunError } from './errors.ts';
 export type { BenchOptions, BenchReport, ContenderEntry } from './report.ts';
 export { renderMarkdown } from './report-markdown.ts';
 export type { ConnectRateReport } from './scenarios/connect-rate.ts';
@@ -17,7 +17,8 @@ export type {
 export type { MatrixResult, MatrixRow, MatrixRun, NotApplicable } from './scenarios/matrix.ts';
 export type { ParallelReport } from './scenarios/parallel.ts';
 export { FULL_PLAN, QUICK_PLAN, type ScenarioPlan } from './scenarios/plan.ts';
-export { SCENARIO_IDS, type ScenarioId, type ScenarioStep } from './scenarios/scenario.ts';
+export { SCENARIO_IDS, type ScenarioId, type ScenarioReports } from './scenarios/registry.ts';
+export type { ScenarioStep } from './scenarios/scenario.ts';
 export type {
   CountedDetail,
   LatencyMetric,

@@ -1,7 +1,7 @@
 // A helper process spoken to over IPC (the idle-memory holder and client): requests go out,
 // the next reply of the wanted type comes back, with a deadline.
 
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { type IdleReply, type IdleRequest, isIdleReply } from './processes/idle-messages.ts';
 
@@ -33,7 +33,7 @@ export class IpcPeer {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new BenchError('timeout', { ms: timeoutMs, what: `"${type}" from ${this.process.name}` }));
+        reject(BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `"${type}" from ${this.process.name}` }));
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);

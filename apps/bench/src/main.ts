@@ -2,33 +2,30 @@
 // HAProxy, nginx stream and socat, on this host, in one run. Markdown to stdout, progress to
 // stderr, JSON to benchmarks/out/.
 
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { findIperf3, IPERF3_INSTALL_HINT } from '@sluice/iperf3';
+import { findIperf3 } from '@sluice/iperf3';
 import { Command } from 'commander';
 import { installCleanupHandlers } from './cleanup.ts';
 import { resolveOptions } from './cli-options.ts';
 import type { Contender } from './contender.ts';
 import { CONTENDER_IDS, CONTENDERS } from './contenders/index.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import { machineInfo } from './machine-info.ts';
 import { createProgress } from './progress.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
-import type { BenchOptions, BenchReport, ContenderEntry } from './report.ts';
+import { RESULTS_DIR } from './repo-paths.ts';
+import type { BenchReport, ContenderEntry } from './report.ts';
 import { REPORT_FORMAT_VERSION, writeJsonReport } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import { renderMarkdown } from './report-markdown.ts';
-import { type ConnectRateReport, runConnectRate } from './scenarios/connect-rate.ts';
-import { type HttpReport, runHttp } from './scenarios/http.ts';
-import { type IdleMemoryReport, runIdleMemory } from './scenarios/idle-memory.ts';
-import { type ParallelReport, runParallel } from './scenarios/parallel.ts';
-import { type QosCapReport, runQosCap } from './scenarios/qos-cap.ts';
-import { SCENARIO_IDS, type ScenarioContext, type ScenarioId } from './scenarios/scenario.ts';
-import { runSmallMessages, type SmallMessagesReport } from './scenarios/small-messages.ts';
-import { runSweep, type SweepReport } from './scenarios/sweep.ts';
-import { runThroughput, type ThroughputReport, throughputFromSweep } from './scenarios/throughput.ts';
-import { runUdp, type UdpReport } from './scenarios/udp.ts';
-import { findExecutable } from './tools.ts';
+import { runMain } from './run-main.ts';
+import {
+  runScenarios,
+  runsFailed,
+  SCENARIO_IDS,
+  type ScenarioId,
+  scenarioById,
+} from './scenarios/registry.ts';
+import type { ScenarioContext } from './scenarios/scenario.ts';
+import { installHint } from './tools.ts';
 
 const program = new Command('sluice-bench')
   .description(
@@ -45,37 +42,6 @@ const program = new Command('sluice-bench')
   )
   .option('--out <dir>', 'directory for the JSON report', RESULTS_DIR)
   .showHelpAfterError();
-
-/** Programs the chosen contenders and scenarios need; scripts/system-deps.sh installs the missing ones. */
-const NEEDED_TOOLS: Readonly<Record<string, readonly string[]>> = {
-  redirect: ['iptables'],
-  'c-splice': ['cc'],
-  haproxy: ['haproxy'],
-  nginx: ['nginx'],
-  socat: ['socat'],
-};
-
-/** As root, missing Debian packages are installed (scripts/system-deps.sh); otherwise named. */
-function installMissingTools(options: BenchOptions, log: (line: string) => void): void {
-  const missing = options.contenders
-    .flatMap((id) => NEEDED_TOOLS[id] ?? [])
-    .filter((tool) => findExecutable(tool) === null);
-  if (findIperf3() === null) missing.push('iperf3');
-  if (missing.length === 0) return;
-  const script = join(REPO_ROOT, 'scripts', 'system-deps.sh');
-  log(`missing ${missing.join(', ')}: running scripts/system-deps.sh bench`);
-  const result = spawnSync('bash', [script, 'bench'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 600_000,
-  });
-  if (result.status !== 0) log('some tools are still missing: the contenders that need them are skipped');
-}
-
-function usesIperf3(scenarios: readonly ScenarioId[]): boolean {
-  return scenarios.some(
-    (s) => s === 'throughput' || s === 'sweep' || s === 'parallel' || s === 'udp' || s === 'qos-cap',
-  );
-}
 
 async function main(): Promise<number> {
   program.parse();
@@ -96,10 +62,9 @@ async function main(): Promise<number> {
   });
   const log = progress.log;
   installCleanupHandlers(log);
-  installMissingTools(options, log);
 
-  if (findIperf3() === null && usesIperf3(options.scenarios)) {
-    throw new BenchError('tool_missing', { tool: 'iperf3', install: IPERF3_INSTALL_HINT });
+  if (findIperf3() === null && options.scenarios.some((id) => scenarioById(id).usesIperf3)) {
+    throw BENCH_ERRORS.error('tool_missing', { tool: 'iperf3', install: installHint('iperf3') });
   }
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
@@ -122,8 +87,6 @@ async function main(): Promise<number> {
   }
 
   const ctx: ScenarioContext = { contenders: available, log, onStep: progress.onStep };
-  const plan = options.plan;
-  const wants = (id: ScenarioId): boolean => options.scenarios.includes(id);
   const scenarioSeconds: Partial<Record<ScenarioId, number>> = {};
   const timed = async <T>(id: ScenarioId, body: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -135,63 +98,7 @@ async function main(): Promise<number> {
     }
   };
 
-  let throughput: ThroughputReport | null = null;
-  let sweep: SweepReport | null = null;
-  let parallel: ParallelReport | null = null;
-  let udp: UdpReport | null = null;
-  let smallMessages: SmallMessagesReport | null = null;
-  let http: HttpReport | null = null;
-  let connectRate: ConnectRateReport | null = null;
-  let idleMemory: IdleMemoryReport | null = null;
-  let qosCap: QosCapReport | null = null;
-  const base = { seconds: plan.seconds, repeats: plan.repeats };
-  const load = { ...base, warmupSeconds: plan.warmupSeconds };
-
-  if (wants('sweep')) {
-    // The sweep's unlimited point is the throughput figure: the sweep runs it when either is asked.
-    const bitrates =
-      wants('throughput') && !plan.sweepBitrates.includes(0)
-        ? [...plan.sweepBitrates, 0]
-        : plan.sweepBitrates;
-    sweep = await timed('sweep', () => runSweep(ctx, { ...base, bitrates }));
-    throughput = throughputFromSweep(sweep);
-  } else if (wants('throughput')) {
-    throughput = (await timed('throughput', () => runThroughput(ctx, base))).throughput;
-  }
-  if (wants('parallel'))
-    parallel = await timed('parallel', () => runParallel(ctx, { ...base, streams: plan.parallelStreams }));
-  if (wants('udp')) {
-    udp = await timed('udp', () =>
-      runUdp(ctx, { ...base, bitrates: plan.udpBitrates, length: plan.udpLength }),
-    );
-  }
-  if (wants('small-messages')) {
-    smallMessages = await timed('small-messages', () =>
-      runSmallMessages(ctx, { ...load, sizes: plan.messageSizes, connections: plan.messageConnections }),
-    );
-  }
-  if (wants('http'))
-    http = await timed('http', () => runHttp(ctx, { ...load, connections: plan.httpConnections }));
-  if (wants('connect-rate')) {
-    connectRate = await timed('connect-rate', () =>
-      runConnectRate(ctx, { ...load, loops: plan.connectLoops }),
-    );
-  }
-  if (wants('idle-memory')) {
-    idleMemory = await timed('idle-memory', () =>
-      runIdleMemory(ctx, { connections: plan.idleConnections, repeats: plan.repeats }),
-    );
-  }
-  if (wants('qos-cap')) {
-    qosCap = await timed('qos-cap', () =>
-      runQosCap(ctx, {
-        ...base,
-        caps: plan.qosCaps,
-        streams: plan.qosStreams,
-        omitSeconds: plan.qosOmitSeconds,
-      }),
-    );
-  }
+  const reports = await runScenarios(ctx, options.plan, options.scenarios, timed);
   progress.stop();
 
   const report: BenchReport = {
@@ -202,15 +109,7 @@ async function main(): Promise<number> {
     options,
     contenders: entries,
     scenarioSeconds,
-    throughput,
-    sweep,
-    parallel,
-    udp,
-    smallMessages,
-    http,
-    connectRate,
-    idleMemory,
-    qosCap,
+    ...reports,
   };
   process.stdout.write(renderMarkdown(report));
   const file = writeJsonReport(report, flags.out);
@@ -229,31 +128,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** Whether any measured run failed (not-applicable and skipped contenders are not failures). */
-export function runsFailed(report: BenchReport): boolean {
-  const matrices = [
-    report.sweep,
-    report.parallel,
-    report.udp,
-    report.smallMessages,
-    report.http,
-    report.connectRate,
-    report.qosCap ?? null,
-  ];
-  return (
-    (report.throughput?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
-    matrices.some((m) => m?.rows.some((r) => r.runs.some((run) => run.error !== null)) ?? false) ||
-    (report.idleMemory?.byCount.some((b) => b.rows.some((r) => r.runErrors.length > 0)) ?? false)
-  );
-}
-
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (err instanceof BenchError) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

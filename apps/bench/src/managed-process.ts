@@ -1,11 +1,13 @@
 // A child process the bench starts and must end: its stdout lines as they arrive (to wait for a
 // readiness line), bounded tails of its output for error messages, a stop that escalates from a
-// signal to SIGKILL, and a SIGKILL from the cleanups if the bench ends first.
+// signal to SIGKILL, and a SIGKILL from the cleanups if the bench ends first. spawnReady starts
+// one and waits until it serves.
 
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { onCleanup } from './cleanup.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS, type BenchError } from './errors.ts';
+import { LineWatch } from './line-watch.ts';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -27,12 +29,6 @@ export interface ManagedProcessOptions {
   readonly ipc?: boolean;
 }
 
-interface LineWaiter {
-  readonly predicate: (line: string) => boolean;
-  readonly resolve: (line: string) => void;
-  readonly reject: (err: Error) => void;
-}
-
 const TAIL_CHARS = 4000;
 
 function appendTail(tail: string, text: string): string {
@@ -47,13 +43,13 @@ export class ManagedProcess {
   exitStatus: ExitStatus | null = null;
   stdout = '';
   stderrTail = '';
-  readonly #lines: string[] = [];
-  readonly #waiters = new Set<LineWaiter>();
+  readonly #lines: LineWatch<string>;
   readonly #keepStdout: boolean;
 
   constructor(options: ManagedProcessOptions) {
     this.name = options.name;
     this.#keepStdout = options.keepStdout ?? false;
+    this.#lines = new LineWatch(options.name, 1000);
     const spawnOptions: SpawnOptions = {
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
@@ -70,17 +66,16 @@ export class ManagedProcess {
       this.stdout = this.#keepStdout ? this.stdout + text : appendTail(this.stdout, text);
     });
     const lines = createInterface({ input: this.child.stdout!, crlfDelay: Number.POSITIVE_INFINITY });
-    lines.on('line', (line) => this.#onLine(line));
+    lines.on('line', (line) => {
+      if (line.trim() !== '') this.#lines.push(line);
+    });
     const stdoutDone = new Promise<void>((done) => lines.once('close', () => done()));
     this.exited = new Promise<ExitStatus>((resolve) => {
       const finish = (status: ExitStatus): void => {
         if (this.exitStatus !== null) return;
         this.exitStatus = status;
         unregister();
-        for (const waiter of this.#waiters) {
-          waiter.reject(new Error(`${this.name} exited (${describeExit(status)}) before it was ready`));
-        }
-        this.#waiters.clear();
+        this.#lines.end(describeExit(status));
         resolve(status);
       };
       this.child.once('error', (err) => finish({ code: null, signal: null, spawnError: err.message }));
@@ -92,7 +87,7 @@ export class ManagedProcess {
   /** The pid; throws if the process never started. */
   get pid(): number {
     if (this.child.pid === undefined) {
-      throw new BenchError('contender_start_failed', {
+      throw BENCH_ERRORS.error('contender_start_failed', {
         contender: this.name,
         reason: this.exitStatus?.spawnError ?? 'no pid',
       });
@@ -104,45 +99,9 @@ export class ManagedProcess {
     return this.exitStatus === null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  #onLine(line: string): void {
-    if (line.trim() === '') return;
-    this.#lines.push(line);
-    if (this.#lines.length > 1000) this.#lines.shift();
-    for (const waiter of this.#waiters) {
-      if (waiter.predicate(line)) {
-        this.#waiters.delete(waiter);
-        waiter.resolve(line);
-      }
-    }
-  }
-
   /** Resolves with the first stdout line (seen or to come) that matches; rejects on exit or timeout. */
   waitForLine(predicate: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
-    const seen = this.#lines.find(predicate);
-    if (seen !== undefined) return Promise.resolve(seen);
-    if (this.exitStatus !== null) {
-      return Promise.reject(
-        new Error(`${this.name} exited (${describeExit(this.exitStatus)}) before ${what}`),
-      );
-    }
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new BenchError('timeout', { ms: timeoutMs, what: `${what} from ${this.name}` }));
-      }, timeoutMs);
-      const waiter: LineWaiter = {
-        predicate,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
-      this.#waiters.add(waiter);
-    });
+    return this.#lines.waitFor(predicate, timeoutMs, what);
   }
 
   /** Resolves with the exit status, or rejects with a `timeout` BenchError after `timeoutMs`. */
@@ -150,7 +109,7 @@ export class ManagedProcess {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new BenchError('timeout', { ms: timeoutMs, what: `${this.name} to exit` })),
+        () => reject(BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${this.name} to exit` })),
         timeoutMs,
       );
     });
@@ -179,7 +138,7 @@ export class ManagedProcess {
 
   /** The stdout and stderr tails, for error messages. */
   describe(): string {
-    const out = this.#lines.slice(-15).join('\n');
+    const out = this.#lines.lines.slice(-15).join('\n');
     return `${this.name} stdout tail:\n${out || '(none)'}\n${this.name} stderr tail:\n${this.stderrTail.trim() || '(none)'}`;
   }
 }
@@ -187,4 +146,31 @@ export class ManagedProcess {
 export function describeExit(status: ExitStatus): string {
   if (status.spawnError !== undefined) return `could not start: ${status.spawnError}`;
   return status.signal !== null ? `signal ${status.signal}` : `code ${status.code}`;
+}
+
+export interface SpawnReadyOptions extends ManagedProcessOptions {
+  /** Resolves once the process serves; rejects, saying why, when it does not. */
+  readonly ready: (proc: ManagedProcess) => Promise<unknown>;
+  /** The error thrown when it does not get ready, given why and the output tails. */
+  readonly failure: (reason: string) => BenchError;
+  /** What start-up made that must go when it fails (a temp dir). */
+  readonly undo?: () => void;
+}
+
+/** Spawns a process and waits until it serves; on failure it is killed, `undo` runs, and `failure` is thrown. */
+export async function spawnReady(options: SpawnReadyOptions): Promise<ManagedProcess> {
+  const proc = new ManagedProcess(options);
+  try {
+    await options.ready(proc);
+    return proc;
+  } catch (err) {
+    proc.kill();
+    options.undo?.();
+    throw options.failure(`${err instanceof Error ? err.message : String(err)}\n${proc.describe()}`);
+  }
+}
+
+/** The readiness of the bench's own helper processes: they print `listening` once they serve. */
+export function listeningLine(proc: ManagedProcess): Promise<string> {
+  return proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
 }

@@ -1,11 +1,11 @@
 // Loopback ports for one contender run, and a readiness check that does not connect: a probe
 // connection would reach the target (an iperf3 server counts it as a failed test), so readiness
-// is a LISTEN socket on the port in /proc/net/tcp.
+// is a LISTEN socket on the port in /proc/net/tcp (for UDP, a bound socket in /proc/net/udp).
 
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 
 /** `count` distinct loopback ports the kernel had free a moment ago. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -33,18 +33,9 @@ const TCP_LISTEN = '0A';
 /** A bound, unconnected UDP socket shows as state 07 (TCP_CLOSE) in /proc/net/udp. */
 const UDP_UNCONNECTED = '07';
 
-/** Whether some socket of this network namespace listens on TCP `port` (any address, v4 or v6). */
-export function isListening(port: number): boolean {
-  return hasSocket(port, ['/proc/net/tcp', '/proc/net/tcp6'], TCP_LISTEN);
-}
-
-/** Whether some unconnected UDP socket of this network namespace is bound to `port`. */
-export function isUdpBound(port: number): boolean {
-  return hasSocket(port, ['/proc/net/udp', '/proc/net/udp6'], UDP_UNCONNECTED);
-}
-
-function hasSocket(port: number, files: readonly string[], state: string): boolean {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+/** The local ports of the sockets in `state` in these /proc/net tables (any address, v4 or v6). */
+function portsInState(files: readonly string[], state: string): Set<number> {
+  const ports = new Set<number>();
   for (const file of files) {
     let table: string;
     try {
@@ -55,43 +46,52 @@ function hasSocket(port: number, files: readonly string[], state: string): boole
     for (const line of table.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       const local = fields[1];
-      if (local !== undefined && fields[3] === state && local.endsWith(`:${hexPort}`)) return true;
+      if (local === undefined || fields[3] !== state) continue;
+      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
     }
   }
-  return false;
+  return ports;
 }
+
+/** Every TCP port some socket of this network namespace listens on now. */
+export function listeningTcpPorts(): Set<number> {
+  return portsInState(['/proc/net/tcp', '/proc/net/tcp6'], TCP_LISTEN);
+}
+
+/** Whether some socket of this network namespace listens on TCP `port`. */
+function isListening(port: number): boolean {
+  return listeningTcpPorts().has(port);
+}
+
+/** Whether some unconnected UDP socket of this network namespace is bound to `port`. */
+function isUdpBound(port: number): boolean {
+  return portsInState(['/proc/net/udp', '/proc/net/udp6'], UDP_UNCONNECTED).has(port);
+}
+
+const SOCKETS = {
+  tcp: { bound: isListening, waitingTo: 'listen on', exitedBefore: 'listening on port' },
+  udp: { bound: isUdpBound, waitingTo: 'bind UDP', exitedBefore: 'binding UDP port' },
+} as const;
 
 /**
- * Polls until `port` is listening. `alive` is asked on every poll so a process that died
- * during start-up fails at once instead of at the timeout.
+ * Polls until a TCP socket listens on `port`, or an unconnected UDP socket is bound to it; `who`
+ * names the process in messages. `alive` is asked on every poll so a process that died during
+ * start-up fails at once instead of at the timeout.
  */
-export async function waitForListening(
+export async function waitForSocket(
+  protocol: keyof typeof SOCKETS,
   port: number,
-  what: string,
+  who: string,
   timeoutMs: number,
   alive: () => boolean = () => true,
 ): Promise<void> {
+  const socket = SOCKETS[protocol];
   const deadline = Date.now() + timeoutMs;
-  while (!isListening(port)) {
-    if (!alive()) throw new Error(`${what} exited before listening on port ${port}`);
-    if (Date.now() > deadline)
-      throw new BenchError('timeout', { ms: timeoutMs, what: `${what} to listen on ${port}` });
-    await sleep(25);
-  }
-}
-
-/** Polls until an unconnected UDP socket is bound to `port` (see waitForListening). */
-export async function waitForUdpBound(
-  port: number,
-  what: string,
-  timeoutMs: number,
-  alive: () => boolean = () => true,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!isUdpBound(port)) {
-    if (!alive()) throw new Error(`${what} exited before binding UDP port ${port}`);
-    if (Date.now() > deadline)
-      throw new BenchError('timeout', { ms: timeoutMs, what: `${what} to bind UDP ${port}` });
+  while (!socket.bound(port)) {
+    if (!alive()) throw new Error(`${who} exited before ${socket.exitedBefore} ${port}`);
+    if (Date.now() > deadline) {
+      throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what: `${who} to ${socket.waitingTo} ${port}` });
+    }
     await sleep(25);
   }
 }

@@ -7,9 +7,10 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchError } from './errors.ts';
-import { type BenchReport, REPORT_FORMAT_VERSION } from './report.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import { NODE_BIN } from './repo-paths.ts';
+import { type BenchReport, REPORT_FORMAT_VERSION } from './report.ts';
+import { noScenarioReports } from './scenarios/registry.ts';
 
 const BENCH_MAIN = join(import.meta.dirname, 'main.ts');
 
@@ -28,17 +29,18 @@ export function readReport(file: string): BenchReport {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new BenchError('gate_suite_failed', {
+    throw BENCH_ERRORS.error('gate_suite_failed', {
       reason: `${file}: ${err instanceof Error ? err.message : String(err)}`,
     });
   }
   const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
   if (version !== REPORT_FORMAT_VERSION) {
-    throw new BenchError('gate_suite_failed', {
+    throw BENCH_ERRORS.error('gate_suite_failed', {
       reason: `${file}: report format ${String(version)}, this bench reads ${REPORT_FORMAT_VERSION}`,
     });
   }
-  return raw as BenchReport;
+  // A scenario added within this format version is absent from older reports: it did not run.
+  return { ...noScenarioReports(), ...(raw as BenchReport) };
 }
 
 function jsonFiles(dir: string): Set<string> {
@@ -74,7 +76,7 @@ export async function runBench(args: readonly string[], outDir: string): Promise
   const created = [...jsonFiles(outDir)].filter((f) => !before.has(f)).sort();
   const newest = created.at(-1);
   if (newest === undefined) {
-    throw new BenchError('gate_suite_failed', {
+    throw BENCH_ERRORS.error('gate_suite_failed', {
       reason: `sluice-bench exited ${exitCode} without writing a report`,
     });
   }

@@ -1,59 +1,18 @@
-// The report as Markdown for stdout: one table per scenario, then notes (skips, failures).
+// The report as Markdown for stdout: one section per scenario that ran, in the registry's order,
+// then notes (skips, failures).
 
 import type { BenchReport } from './report.ts';
-import { scenarioTables } from './scenarios/tables.ts';
-import type { ThroughputReport } from './scenarios/throughput.ts';
+import { SCENARIO_LIST, type ScenarioReports } from './scenarios/registry.ts';
 
-const DASH = '–';
-
-function fixed(value: number | null | undefined, digits: number): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? DASH : value.toFixed(digits);
-}
-
-const gbits = (bitsPerSecond: number | null | undefined): string =>
-  fixed(bitsPerSecond === null || bitsPerSecond === undefined ? null : bitsPerSecond / 1e9, 2);
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? '';
-}
-
-function table(
-  header: readonly string[],
-  align: readonly ('l' | 'r')[],
-  rows: readonly string[][],
-): string[] {
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(align.map((a) => (a === 'r' ? '--:' : '---'))), ...rows.map(line)];
-}
-
-function throughputSection(t: ThroughputReport, notes: string[]): string[] {
-  const rows = t.rows.map((row) => {
-    const ok = row.runs.filter((r) => r.error === null).length;
-    for (const run of row.runs) {
-      if (run.error !== null) {
-        notes.push(
-          `throughput, ${row.contender}, run ${run.repeat}: ${run.error.code}: ${firstLine(run.error.message)}`,
-        );
-      }
-    }
-    if (row.summary === null) {
-      const code = row.runs.find((r) => r.error !== null)?.error?.code ?? 'no runs';
-      return [row.label, `failed (${code})`, DASH, DASH, DASH];
-    }
-    const partial = ok < row.runs.length ? ` (${ok}/${row.runs.length} runs)` : '';
-    return [
-      row.label,
-      `${gbits(row.summary.median)}${partial}`,
-      `${gbits(row.summary.min)} ${DASH} ${gbits(row.summary.max)}`,
-      fixed(row.vsDirect, 2),
-      fixed(row.vsRedirect, 2),
-    ];
-  });
-  return [
-    `### Single TCP flow: iperf3, ${t.seconds} s, median of ${t.repeats}`,
-    '',
-    ...table(['contender', 'Gbit/s', 'min – max', '× direct', '× REDIRECT'], ['l', 'r', 'r', 'r', 'r'], rows),
-  ];
+/** Every scenario's section present in `reports`, in suite order, and their notes. */
+export function scenarioTables(reports: Partial<ScenarioReports>): { lines: string[]; notes: string[] } {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  for (const scenario of SCENARIO_LIST) {
+    const section = scenario.markdown(reports, notes);
+    if (section.length > 0) lines.push(...section, '');
+  }
+  return { lines, notes };
 }
 
 function shortVersion(line: string | null, pattern: RegExp): string | null {
@@ -79,8 +38,6 @@ export function renderMarkdown(report: BenchReport): string {
   for (const c of report.contenders) {
     if (c.skipped !== null) notes.push(`${c.id}: skipped: ${c.skipped}`);
   }
-  if (report.throughput !== null) out.push(...throughputSection(report.throughput, notes), '');
-  // The other scenarios' tables (idle memory at every count among them) come from scenarios/tables.ts.
   const tables = scenarioTables(report);
   out.push(...tables.lines);
   notes.push(...tables.notes);

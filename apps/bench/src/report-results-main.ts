@@ -8,12 +8,13 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeCharts } from './charts/report-charts.ts';
-import { FULL_PLAN } from './scenarios/plan.ts';
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import type { BenchReport } from './report.ts';
 import { readReport, runBench } from './report-bench-run.ts';
 import { parseResultsArgs, renderResults } from './report-results.ts';
-import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
+import { runMain } from './run-main.ts';
+import { FULL_PLAN } from './scenarios/plan.ts';
 
 const BENCHMARKS_DIR = join(REPO_ROOT, 'benchmarks');
 const RESULTS_FILE = join(BENCHMARKS_DIR, 'RESULTS.md');
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
     exitCode = run.exitCode;
   }
   if (report.options.quick) {
-    throw new BenchError('bad_flag', {
+    throw BENCH_ERRORS.error('bad_flag', {
       flag: '--from',
       reason: 'that report is a --quick run; RESULTS.md shows a full one',
     });
@@ -78,13 +79,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  if (err instanceof BenchError) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runMain(main);

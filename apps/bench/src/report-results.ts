@@ -2,7 +2,7 @@
 // its own: how to regenerate it, what it ran on (machine, kernel, versions, date), the charts,
 // then the tables. Pure: report-results-main.ts runs the bench and writes the files.
 
-import { BenchError } from './errors.ts';
+import { BENCH_ERRORS } from './errors.ts';
 import type { BenchReport } from './report.ts';
 import { renderMarkdown } from './report-markdown.ts';
 
@@ -100,9 +100,10 @@ export function parseResultsArgs(argv: readonly string[]): { from: string | null
     if (arg === '--') continue;
     if (arg === '--from') {
       from = argv[++i] ?? null;
-      if (from === null) throw new BenchError('bad_flag', { flag: '--from', reason: 'needs a JSON report' });
+      if (from === null)
+        throw BENCH_ERRORS.error('bad_flag', { flag: '--from', reason: 'needs a JSON report' });
     } else if (arg === '--quick' || arg === '--out') {
-      throw new BenchError('bad_flag', {
+      throw BENCH_ERRORS.error('bad_flag', {
         flag: arg,
         reason: 'RESULTS.md is a full run written to benchmarks/out/',
       });

@@ -5,21 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RelayKind } from './contender.ts';
 import type { MachineInfo } from './machine-info.ts';
-import type { ConnectRateReport } from './scenarios/connect-rate.ts';
-import type { HttpReport } from './scenarios/http.ts';
-import type { IdleMemoryReport } from './scenarios/idle-memory.ts';
-import type { ParallelReport } from './scenarios/parallel.ts';
-import type { ScenarioPlan } from './scenarios/plan.ts';
-import type { QosCapReport } from './scenarios/qos-cap.ts';
-import type { ScenarioId } from './scenarios/scenario.ts';
-import type { SmallMessagesReport } from './scenarios/small-messages.ts';
-import type { SweepReport } from './scenarios/sweep.ts';
-import type { ThroughputReport } from './scenarios/throughput.ts';
-import type { UdpReport } from './scenarios/udp.ts';
+import type { ScenarioId, ScenarioPlan, ScenarioReports } from './scenarios/registry.ts';
 
 /**
- * 2: one field per scenario (null when it did not run), the plan in `options`, idle-memory at
- * several counts (PSS); `qosCap` came later within 2, so older reports lack it. Most scenarios
+ * 2: one field per scenario (null when it did not run; scenarios/registry.ts names them), the
+ * plan in `options`, idle-memory at several counts (PSS); `qosCap` came later within 2, so older
+ * reports lack it (readReport fills it with null). Most scenarios
  * share scenarios/matrix.ts's shape: `points`, `rows` (one per contender and point, each
  * metric's median and min-max, ratios to direct and REDIRECT at the same point) and
  * `notApplicable`.
@@ -46,7 +37,8 @@ export interface BenchOptions {
   readonly plan: ScenarioPlan;
 }
 
-export interface BenchReport {
+/** The run's facts, then one field per scenario (`throughput`, `sweep`, ... `qosCap`). */
+export interface BenchReport extends ScenarioReports {
   readonly formatVersion: typeof REPORT_FORMAT_VERSION;
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -55,17 +47,6 @@ export interface BenchReport {
   readonly contenders: readonly ContenderEntry[];
   /** Wall-clock seconds each scenario took, start-ups included. */
   readonly scenarioSeconds: Readonly<Partial<Record<ScenarioId, number>>>;
-  /** The unlimited single flow (the sweep's unlimited point when the sweep ran). */
-  readonly throughput: ThroughputReport | null;
-  readonly sweep: SweepReport | null;
-  readonly parallel: ParallelReport | null;
-  readonly udp: UdpReport | null;
-  readonly smallMessages: SmallMessagesReport | null;
-  readonly http: HttpReport | null;
-  readonly connectRate: ConnectRateReport | null;
-  readonly idleMemory: IdleMemoryReport | null;
-  /** Bandwidth caps: measured / cap. Absent in reports written before the scenario existed. */
-  readonly qosCap?: QosCapReport | null;
 }
 
 /** `2026-11-23T12-03-24Z`: sortable, and safe in file names. */

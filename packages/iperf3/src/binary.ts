@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { IPERF3_INSTALL_HINT, Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS, IPERF3_INSTALL_HINT } from './errors.ts';
 
 /** Searched after PATH: a non-login root shell may lack the sbin directories. */
 const EXTRA_DIRS = ['/usr/local/bin', '/usr/bin', '/usr/local/sbin', '/usr/sbin'];
@@ -32,7 +32,7 @@ function isExecutable(path: string): boolean {
 export function requireIperf3(binary?: string): string {
   const found = findIperf3(binary);
   if (found === null) {
-    throw new Iperf3Error('iperf3_missing', {
+    throw IPERF3_ERRORS.error('iperf3_missing', {
       install: binary === undefined ? IPERF3_INSTALL_HINT : `no executable at ${binary}`,
     });
   }

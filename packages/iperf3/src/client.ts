@@ -4,7 +4,7 @@
 
 import { requireIperf3 } from './binary.ts';
 import { describeExit, Iperf3Child, waitFor } from './child.ts';
-import { Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS } from './errors.ts';
 import { DEFAULT_SECONDS, type Iperf3ClientOptions, iperf3ClientArgs } from './options.ts';
 import {
   type Iperf3Result,
@@ -37,21 +37,23 @@ export async function runIperf3(options: Iperf3RunOptions): Promise<Iperf3Result
     if (exit === null) {
       child.kill();
       await child.exited;
-      throw new Iperf3Error('iperf3_timeout', { role: 'client', ms: timeoutMs });
+      throw IPERF3_ERRORS.error('iperf3_timeout', { role: 'client', ms: timeoutMs });
     }
     if (options.signal?.aborted) {
-      throw new Iperf3Error('iperf3_client_failed', { reason: 'aborted' });
+      throw IPERF3_ERRORS.error('iperf3_client_failed', { reason: 'aborted' });
     }
     if (exit.spawnError !== undefined) {
-      throw new Iperf3Error('iperf3_missing', { install: `${binary}: ${exit.spawnError}` });
+      throw IPERF3_ERRORS.error('iperf3_missing', { install: `${binary}: ${exit.spawnError}` });
     }
     try {
       return parseIperf3Result(child.stdout);
     } catch (err) {
       // A report that parses says what went wrong; otherwise the exit status and stderr do.
-      if (err instanceof Iperf3Error && err.code === 'iperf3_client_failed') throw err;
+      if (IPERF3_ERRORS.is(err) && err.code === 'iperf3_client_failed') throw err;
       if (exit.code !== 0) {
-        throw new Iperf3Error('iperf3_client_failed', { reason: `${describeExit(exit)}: ${child.said()}` });
+        throw IPERF3_ERRORS.error('iperf3_client_failed', {
+          reason: `${describeExit(exit)}: ${child.said()}`,
+        });
       }
       throw err;
     }
@@ -63,13 +65,13 @@ export async function runIperf3(options: Iperf3RunOptions): Promise<Iperf3Result
 /** A TCP run (udp is forced off). */
 export async function runIperf3Tcp(options: Iperf3RunOptions): Promise<Iperf3TcpResult> {
   const result = await runIperf3({ ...options, udp: false });
-  if (result.protocol !== 'tcp') throw new Iperf3Error('iperf3_bad_output', { reason: 'not a TCP run' });
+  if (result.protocol !== 'tcp') throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: 'not a TCP run' });
   return result;
 }
 
 /** A UDP run (udp is forced on). */
 export async function runIperf3Udp(options: Iperf3RunOptions): Promise<Iperf3UdpResult> {
   const result = await runIperf3({ ...options, udp: true });
-  if (result.protocol !== 'udp') throw new Iperf3Error('iperf3_bad_output', { reason: 'not a UDP run' });
+  if (result.protocol !== 'udp') throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: 'not a UDP run' });
   return result;
 }

@@ -7,11 +7,9 @@ export { type Iperf3RunOptions, runIperf3, runIperf3Tcp, runIperf3Udp } from './
 export {
   IPERF3_ERRORS,
   IPERF3_INSTALL_HINT,
-  Iperf3Error,
+  type Iperf3Error,
   type Iperf3ErrorCode,
   type Iperf3ErrorData,
-  type Iperf3ErrorKind,
-  isIperf3Error,
 } from './errors.ts';
 export {
   formatBitrate,

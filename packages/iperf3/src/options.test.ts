@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS } from './errors.ts';
 import { formatBitrate, iperf3ClientArgs, parseBitrate } from './options.ts';
 
 function badOption(run: () => unknown): string {
   try {
     run();
   } catch (err) {
-    if (err instanceof Iperf3Error && err.code === 'iperf3_bad_option') return err.message;
+    if (IPERF3_ERRORS.is(err) && err.code === 'iperf3_bad_option') return err.message;
     throw err;
   }
   throw new Error('expected iperf3_bad_option');

@@ -2,7 +2,7 @@
 // names it, never an iperf3 that exits with its usage text. Pure, so it is tested without
 // running iperf3.
 
-import { Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS } from './errors.ts';
 
 /** A bitrate as iperf3's -b takes it: bits per second, or `100M`, `2.5G`; 0 / 'unlimited' is none. */
 export type Iperf3Bitrate = number | string;
@@ -35,14 +35,17 @@ const UNITS: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9,
 export function parseBitrate(value: Iperf3Bitrate): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) {
-      throw new Iperf3Error('iperf3_bad_option', { option: 'bitrate', reason: `not a bitrate: ${value}` });
+      throw IPERF3_ERRORS.error('iperf3_bad_option', {
+        option: 'bitrate',
+        reason: `not a bitrate: ${value}`,
+      });
     }
     return value;
   }
   if (value === 'unlimited') return 0;
   const match = /^(\d+(?:\.\d+)?)([KMGT]?)$/i.exec(value.trim());
   if (match === null) {
-    throw new Iperf3Error('iperf3_bad_option', {
+    throw IPERF3_ERRORS.error('iperf3_bad_option', {
       option: 'bitrate',
       reason: `"${value}" is not a bitrate (a number with an optional K, M, G or T, or "unlimited")`,
     });
@@ -63,7 +66,7 @@ export function formatBitrate(bitsPerSecond: number): string {
 function wholeNumber(option: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Iperf3Error('iperf3_bad_option', {
+    throw IPERF3_ERRORS.error('iperf3_bad_option', {
       option,
       reason: `expected a whole number from ${min} to ${max}, got ${value}`,
     });
@@ -82,7 +85,7 @@ export function iperf3ClientArgs(options: Iperf3ClientOptions): string[] {
   wholeNumber('length', options.length, 1, 1 << 20);
   wholeNumber('connectTimeoutMs', options.connectTimeoutMs, 1, 600_000);
   if (options.udp && options.length !== undefined && options.length > 65_507) {
-    throw new Iperf3Error('iperf3_bad_option', {
+    throw IPERF3_ERRORS.error('iperf3_bad_option', {
       option: 'length',
       reason: `a UDP datagram carries at most 65507 bytes, got ${options.length}`,
     });

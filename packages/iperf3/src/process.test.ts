@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findIperf3 } from './binary.ts';
 import { runIperf3, runIperf3Udp } from './client.ts';
-import { Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS, type Iperf3Error } from './errors.ts';
 import { startIperf3Server } from './server.ts';
 
 async function freePort(): Promise<number> {
@@ -20,7 +20,7 @@ async function rejection(promise: Promise<unknown>): Promise<Iperf3Error> {
   try {
     await promise;
   } catch (err) {
-    if (err instanceof Iperf3Error) return err;
+    if (IPERF3_ERRORS.is(err)) return err;
     throw err;
   }
   throw new Error('expected an Iperf3Error');

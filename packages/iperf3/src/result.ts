@@ -5,7 +5,7 @@
 // on recorded output.
 
 import { z } from 'zod';
-import { Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS } from './errors.ts';
 
 const sumSchema = z.object({
   seconds: z.number().nonnegative(),
@@ -100,7 +100,7 @@ function decode(json: string): Report {
     raw = JSON.parse(json);
   } catch (err) {
     const excerpt = json.trim().slice(0, 120) || '(empty)';
-    throw new Iperf3Error('iperf3_bad_output', {
+    throw IPERF3_ERRORS.error('iperf3_bad_output', {
       reason: `not JSON (${(err as Error).message}): ${excerpt}`,
     });
   }
@@ -108,10 +108,10 @@ function decode(json: string): Report {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? issue.path.join('.') || '(document)' : '(document)';
-    throw new Iperf3Error('iperf3_bad_output', { reason: `${where}: ${issue?.message ?? 'invalid'}` });
+    throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: `${where}: ${issue?.message ?? 'invalid'}` });
   }
   if (parsed.data.error !== undefined) {
-    throw new Iperf3Error('iperf3_client_failed', { reason: parsed.data.error });
+    throw IPERF3_ERRORS.error('iperf3_client_failed', { reason: parsed.data.error });
   }
   return parsed.data;
 }
@@ -122,7 +122,7 @@ export function parseIperf3Result(json: string): Iperf3Result {
   const received = report.end?.sum_received;
   const sent = report.end?.sum_sent;
   if (received === undefined || sent === undefined) {
-    throw new Iperf3Error('iperf3_bad_output', { reason: 'end.sum_received or end.sum_sent is missing' });
+    throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: 'end.sum_received or end.sum_sent is missing' });
   }
   const testStart = report.start?.test_start;
   const protocol = testStart?.protocol ?? (report.end?.sum !== undefined ? 'UDP' : 'TCP');
@@ -143,11 +143,11 @@ export function parseIperf3Result(json: string): Iperf3Result {
   };
   if (protocol === 'TCP') return { protocol: 'tcp', ...info, retransmits: sent.retransmits ?? null };
   if (protocol !== 'UDP') {
-    throw new Iperf3Error('iperf3_bad_output', { reason: `unknown protocol ${protocol}` });
+    throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: `unknown protocol ${protocol}` });
   }
   const { packets, lost_packets: lost, lost_percent: lostPercent, jitter_ms: jitter } = received;
   if (packets === undefined || lost === undefined || lostPercent === undefined || jitter === undefined) {
-    throw new Iperf3Error('iperf3_bad_output', {
+    throw IPERF3_ERRORS.error('iperf3_bad_output', {
       reason: 'end.sum_received lacks packets, lost_packets, lost_percent or jitter_ms (a UDP run)',
     });
   }
@@ -166,7 +166,7 @@ export function parseIperf3Result(json: string): Iperf3Result {
 export function parseIperf3TcpResult(json: string): Iperf3TcpResult {
   const result = parseIperf3Result(json);
   if (result.protocol !== 'tcp') {
-    throw new Iperf3Error('iperf3_bad_output', { reason: `expected a TCP run, got ${result.protocol}` });
+    throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: `expected a TCP run, got ${result.protocol}` });
   }
   return result;
 }
@@ -175,7 +175,7 @@ export function parseIperf3TcpResult(json: string): Iperf3TcpResult {
 export function parseIperf3UdpResult(json: string): Iperf3UdpResult {
   const result = parseIperf3Result(json);
   if (result.protocol !== 'udp') {
-    throw new Iperf3Error('iperf3_bad_output', { reason: `expected a UDP run, got ${result.protocol}` });
+    throw IPERF3_ERRORS.error('iperf3_bad_output', { reason: `expected a UDP run, got ${result.protocol}` });
   }
   return result;
 }

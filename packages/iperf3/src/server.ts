@@ -5,7 +5,7 @@
 
 import { requireIperf3 } from './binary.ts';
 import { type ChildExit, describeExit, Iperf3Child, waitFor } from './child.ts';
-import { Iperf3Error } from './errors.ts';
+import { IPERF3_ERRORS } from './errors.ts';
 
 export interface Iperf3ServerOptions {
   readonly port: number;
@@ -79,11 +79,11 @@ export async function startIperf3Server(options: Iperf3ServerOptions): Promise<I
   child.kill();
   const exit = await child.exited;
   if (exit.spawnError !== undefined) {
-    throw new Iperf3Error('iperf3_missing', { install: `${binary}: ${exit.spawnError}` });
+    throw IPERF3_ERRORS.error('iperf3_missing', { install: `${binary}: ${exit.spawnError}` });
   }
   const reason =
     outcome === null
       ? `no "Server listening" line within ${timeoutMs} ms`
       : `${describeExit(exit)}: ${child.said().replace(/^iperf3: (error - )?/gm, '')}`;
-  throw new Iperf3Error('iperf3_server_failed', { port: options.port, reason });
+  throw IPERF3_ERRORS.error('iperf3_server_failed', { port: options.port, reason });
 }

@@ -3,9 +3,15 @@
 // connection count), optionally in panels. The chart modules map report rows onto these.
 
 import type { TopLevelSpec } from 'vega-lite';
+import type { Summary } from '../stats.ts';
 import { CHART_CONFIG, contenderColorScale, distinctSeries, type SeriesKey } from './chart-theme.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** The whiskers of a summary: its min–max over repeats, none for a single run. */
+export function spread(summary: Summary): { low: number | null; high: number | null } {
+  return summary.n > 1 ? { low: summary.min, high: summary.max } : { low: null, high: null };
+}
 
 /** One chart of a report: `id` names its file (`<id>.svg`). */
 export interface Chart {

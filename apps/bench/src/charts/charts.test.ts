@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contenderColorScale } from './chart-theme.ts';
 import { latencyChart, PERCENTILES, rateChart } from './latency-chart.ts';
 import { connectionsLabel, memoryChart } from './memory-chart.ts';
-import { qosAccuracyChart, qosCpuChart } from './qos-chart.ts';
+import { QOS_ACCURACY, QOS_CPU, qosChart } from './qos-chart.ts';
 import { renderSvg } from './render-svg.ts';
 import { offeredLabel, type ThroughputPoint, throughputChart } from './throughput-chart.ts';
 
@@ -176,12 +176,12 @@ describe('charts render to SVG in Node', () => {
         high: null,
       })),
     );
-    const accuracy = qosAccuracyChart(points, ['10M', '1G'], panels, ['iperf3']);
+    const accuracy = qosChart(QOS_ACCURACY, points, ['10M', '1G'], panels, ['iperf3']);
     expect(accuracy.id).toBe('qos-cap');
     const svg = await renderSvg(accuracy.spec);
     expect(svg).toContain('8 flows, owner cap');
     expect(svg).toContain('measured / cap');
-    const cpu = qosCpuChart(points, ['10M', '1G'], panels, ['iperf3']);
+    const cpu = qosChart(QOS_CPU, points, ['10M', '1G'], panels, ['iperf3']);
     expect(cpu.id).toBe('qos-cpu');
     expect(await renderSvg(cpu.spec)).toContain('CPU s per Gbit');
   });

@@ -15,51 +15,51 @@ export interface QosCapChartPoint extends SeriesKey {
   readonly high: number | null;
 }
 
-export function qosAccuracyChart(
-  points: readonly QosCapChartPoint[],
-  capOrder: readonly string[],
-  panelOrder: readonly string[],
-  subtitle: readonly string[],
-): Chart {
-  const title = 'Bandwidth caps: measured rate / cap (1 is exact)';
-  return {
-    id: 'qos-cap',
-    title,
-    spec: lineChartSpec({
-      title,
-      subtitle,
-      xTitle: 'cap',
-      xOrder: capOrder,
-      yTitle: 'measured / cap (median)',
-      yLog: false,
-      // The figures sit within a few percent of 1: from zero they would be one flat line.
-      yZero: false,
-      data: points.map((p) => ({ ...p, x: p.cap })),
-      panels: { title: 'flows', order: panelOrder },
-      width: 260,
-      height: 260,
-    }),
-  };
+/** What tells the two qos-cap charts apart. */
+export interface QosLine {
+  readonly id: string;
+  readonly title: string;
+  readonly yTitle: string;
+  readonly yLog: boolean;
+  readonly yZero?: boolean;
 }
 
-export function qosCpuChart(
+export const QOS_ACCURACY: QosLine = {
+  id: 'qos-cap',
+  title: 'Bandwidth caps: measured rate / cap (1 is exact)',
+  yTitle: 'measured / cap (median)',
+  yLog: false,
+  // The figures sit within a few percent of 1: from zero they would be one flat line.
+  yZero: false,
+};
+
+export const QOS_CPU: QosLine = {
+  id: 'qos-cpu',
+  title: 'Bandwidth caps: edge CPU seconds per capped gigabit (lower is better)',
+  yTitle: 'CPU s per Gbit carried (log)',
+  // Log: at a low cap the fixed cost of timers and wake-ups dominates.
+  yLog: true,
+};
+
+/** One line per contender across the caps, a panel per flow count. */
+export function qosChart(
+  line: QosLine,
   points: readonly QosCapChartPoint[],
   capOrder: readonly string[],
   panelOrder: readonly string[],
   subtitle: readonly string[],
 ): Chart {
-  const title = 'Bandwidth caps: edge CPU seconds per capped gigabit (lower is better)';
   return {
-    id: 'qos-cpu',
-    title,
+    id: line.id,
+    title: line.title,
     spec: lineChartSpec({
-      title,
+      title: line.title,
       subtitle,
       xTitle: 'cap',
       xOrder: capOrder,
-      yTitle: 'CPU s per Gbit carried (log)',
-      // Log: at a low cap the fixed cost of timers and wake-ups dominates.
-      yLog: true,
+      yTitle: line.yTitle,
+      yLog: line.yLog,
+      ...(line.yZero === undefined ? {} : { yZero: line.yZero }),
       data: points.map((p) => ({ ...p, x: p.cap })),
       panels: { title: 'flows', order: panelOrder },
       width: 260,

@@ -3,8 +3,8 @@
 // unlimited flow.
 
 import type { Summary } from '../stats.ts';
-import type { SeriesKey } from './chart-theme.ts';
 import { barChartSpec, type Chart, lineChartSpec } from './chart-specs.ts';
+import type { SeriesKey } from './chart-theme.ts';
 
 export interface ThroughputPoint extends SeriesKey {
   /** The offered load in bits per second; null for an unlimited flow. */
@@ -29,6 +29,11 @@ export function offeredLabel(bitsPerSecond: number | null): string {
 }
 
 const gbit = (bitsPerSecond: number): number => bitsPerSecond / 1e9;
+
+/** What the throughput chart says under its title, from the sweep's or the single flow's report. */
+export function throughputChartLine(source: { readonly seconds: number; readonly repeats: number }): string {
+  return `iperf3 over 127.0.0.1, ${source.seconds} s per run, median of ${source.repeats} (whiskers: min–max); higher is better`;
+}
 
 export function throughputChart(points: readonly ThroughputPoint[], subtitle: readonly string[]): Chart {
   const offered = [...new Set(points.map((p) => p.offeredBitsPerSecond))].sort(

@@ -4,10 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
-import { ManagedProcess } from '../managed-process.ts';
+import { BENCH_ERRORS } from '../errors.ts';
+import { listeningLine } from '../managed-process.ts';
 import { makeTempDir, type TempDir } from '../temp-dir.ts';
-import { findExecutable } from '../tools.ts';
+import { findExecutable, installHint, missingTool } from '../tools.ts';
+import { spawnContender } from './spawn-contender.ts';
 
 const SOURCE = join(import.meta.dirname, '..', '..', 'c', 'splice-relay.c');
 
@@ -16,13 +17,13 @@ let built: { dir: TempDir; binary: string } | null = null;
 function build(): string {
   if (built) return built.binary;
   const cc = findExecutable('cc');
-  if (!cc) throw new BenchError('contender_start_failed', { contender: 'c-splice', reason: 'no cc' });
+  if (!cc) throw BENCH_ERRORS.error('tool_missing', { tool: 'cc', install: installHint('gcc') });
   const dir = makeTempDir('c-splice');
   const binary = join(dir.path, 'splice-relay');
   const result = spawnSync(cc, ['-O2', '-pthread', '-o', binary, SOURCE], { encoding: 'utf8' });
   if (result.status !== 0) {
     dir.remove();
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'c-splice',
       reason: `cc failed: ${result.stderr || result.error?.message}`,
     });
@@ -39,27 +40,15 @@ export const cSpliceRelay: Contender = {
   idleMemoryNote: 'a throughput ceiling only: two threads per connection, not built to hold thousands',
   udpNotApplicable: 'a TCP splice(2) relay',
   unavailableReason: async () =>
-    process.platform !== 'linux'
-      ? 'splice(2) is Linux-only'
-      : findExecutable('cc')
-        ? null
-        : 'no C compiler: apt-get install -y gcc',
+    process.platform !== 'linux' ? 'splice(2) is Linux-only' : missingTool('cc', 'gcc'),
 
-  async start(listenPort: number, targetPort: number): Promise<RunningContender> {
-    const proc = new ManagedProcess({ name: 'c-splice', command: build(), args: [String(listenPort), String(targetPort)] });
-    try {
-      await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
-    } catch (err) {
-      proc.kill();
-      throw new BenchError('contender_start_failed', {
-        contender: 'c-splice',
-        reason: `${(err as Error).message}\n${proc.describe()}`,
-      });
-    }
-    return {
-      pid: proc.pid,
+  start: (listenPort: number, targetPort: number): Promise<RunningContender> =>
+    spawnContender({
+      contender: 'c-splice',
+      name: 'c-splice',
+      command: build(),
+      args: [String(listenPort), String(targetPort)],
+      ready: listeningLine,
       connectPort: listenPort,
-      stop: async () => void (await proc.stop('SIGTERM', 5000)),
-    };
-  },
+    }),
 };

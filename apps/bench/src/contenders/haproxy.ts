@@ -4,12 +4,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
 import { openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
-import { ManagedProcess } from '../managed-process.ts';
-import { waitForListening } from '../ports.ts';
+import { waitForSocket } from '../ports.ts';
 import { makeTempDir } from '../temp-dir.ts';
-import { findExecutable } from '../tools.ts';
+import { missingTool, requireTool } from '../tools.ts';
+import { spawnContender } from './spawn-contender.ts';
 
 const THREADS = 2;
 /** As many as the descriptor limit lets a relay hold (idle-memory opens up to that). */
@@ -43,38 +42,21 @@ export const haproxy: Contender = {
   udpNotApplicable: 'HAProxy does not relay UDP',
   description: `haproxy -db, mode tcp, nbthread ${THREADS}, maxconn ${MAX_CONN}, defaults otherwise`,
 
-  async unavailableReason(): Promise<string | null> {
-    return findExecutable('haproxy') === null ? 'haproxy is not installed (apt-get install haproxy)' : null;
-  },
+  unavailableReason: async () => missingTool('haproxy', 'haproxy'),
 
   async start(listenPort: number, targetPort: number): Promise<RunningContender> {
-    const binary = findExecutable('haproxy');
-    if (binary === null)
-      throw new BenchError('tool_missing', { tool: 'haproxy', install: 'apt-get install haproxy' });
+    const binary = requireTool('haproxy', 'haproxy');
     const dir = makeTempDir('haproxy');
     const configFile = join(dir.path, 'haproxy.cfg');
     writeFileSync(configFile, haproxyConfig(listenPort, targetPort));
-    const proc = new ManagedProcess({ name: 'haproxy', command: binary, args: ['-db', '-f', configFile] });
-    try {
-      await waitForListening(listenPort, 'haproxy', 15_000, () => proc.running);
-    } catch (err) {
-      proc.kill();
-      dir.remove();
-      throw new BenchError('contender_start_failed', {
-        contender: 'haproxy',
-        reason: `${(err as Error).message}\n${proc.describe()}`,
-      });
-    }
-    let stopped = false;
-    return {
-      pid: proc.pid,
+    return spawnContender({
+      contender: 'haproxy',
+      name: 'haproxy',
+      command: binary,
+      args: ['-db', '-f', configFile],
+      ready: (proc) => waitForSocket('tcp', listenPort, 'haproxy', 15_000, () => proc.running),
       connectPort: listenPort,
-      stop: async () => {
-        if (stopped) return;
-        stopped = true;
-        await proc.stop('SIGTERM', 5000);
-        dir.remove();
-      },
-    };
+      dir,
+    });
   },
 };

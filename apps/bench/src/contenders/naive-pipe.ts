@@ -3,9 +3,9 @@
 
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
-import { ManagedProcess } from '../managed-process.ts';
+import { listeningLine } from '../managed-process.ts';
 import { NODE_BIN } from '../repo-paths.ts';
+import { spawnContender } from './spawn-contender.ts';
 
 const PROXY_SCRIPT = join(import.meta.dirname, '..', 'processes', 'naive-pipe-proxy.ts');
 
@@ -17,25 +17,13 @@ export const naivePipe: Contender = {
   udpNotApplicable: 'a TCP stream proxy (net.Server)',
   unavailableReason: async () => null,
 
-  async start(listenPort: number, targetPort: number): Promise<RunningContender> {
-    const proc = new ManagedProcess({
+  start: (listenPort: number, targetPort: number): Promise<RunningContender> =>
+    spawnContender({
+      contender: 'naive-pipe',
       name: 'naive-pipe',
       command: NODE_BIN,
       args: [PROXY_SCRIPT, String(listenPort), String(targetPort)],
-    });
-    try {
-      await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
-    } catch (err) {
-      proc.kill();
-      throw new BenchError('contender_start_failed', {
-        contender: 'naive-pipe',
-        reason: `${(err as Error).message}\n${proc.describe()}`,
-      });
-    }
-    return {
-      pid: proc.pid,
+      ready: listeningLine,
       connectPort: listenPort,
-      stop: async () => void (await proc.stop('SIGTERM', 5000)),
-    };
-  },
+    }),
 };

@@ -7,15 +7,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { openFileLimit } from '../fd-budget.ts';
-import { ManagedProcess } from '../managed-process.ts';
-import { waitForListening } from '../ports.ts';
+import { waitForSocket } from '../ports.ts';
 import { makeTempDir } from '../temp-dir.ts';
-import { findExecutable } from '../tools.ts';
+import { installHint, missingTool, requireTool } from '../tools.ts';
+import { spawnContender } from './spawn-contender.ts';
 
 const WORKERS = 2;
-export const NGINX_INSTALL = 'apt-get install -y nginx libnginx-mod-stream';
+/** The Debian packages of nginx and its stream module (scripts/system-deps.sh installs both). */
+const NGINX_PACKAGES = 'nginx libnginx-mod-stream';
 /** Where Debian's libnginx-mod-stream (and most distributions) put the dynamic module. */
 const MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/lib64/nginx/modules', '/usr/share/nginx/modules'];
 const MODULE_FILE = 'ngx_stream_module.so';
@@ -36,7 +37,7 @@ function streamModule(binary: string): StreamModule | string {
     const file = join(dir, MODULE_FILE);
     if (existsSync(file)) return { load: file };
   }
-  return `nginx has no stream module (${NGINX_INSTALL})`;
+  return `nginx has no stream module (${installHint(NGINX_PACKAGES)})`;
 }
 
 export interface NginxConfigOptions {
@@ -92,18 +93,17 @@ export const nginx: Contender = {
   description: `nginx stream module, daemon off, worker_processes ${WORKERS}, proxy_pass (TCP; UDP with reuseport)`,
 
   async unavailableReason(): Promise<string | null> {
-    const binary = findExecutable('nginx');
-    if (binary === null) return `nginx is not installed (${NGINX_INSTALL})`;
-    const module = streamModule(binary);
+    const missing = missingTool('nginx', NGINX_PACKAGES);
+    if (missing !== null) return missing;
+    const module = streamModule(requireTool('nginx', NGINX_PACKAGES));
     return typeof module === 'string' ? module : null;
   },
 
   async start(listenPort: number, targetPort: number, options: StartOptions = {}): Promise<RunningContender> {
-    const binary = findExecutable('nginx');
-    if (binary === null) throw new BenchError('tool_missing', { tool: 'nginx', install: NGINX_INSTALL });
+    const binary = requireTool('nginx', NGINX_PACKAGES);
     const module = streamModule(binary);
     if (typeof module === 'string') {
-      throw new BenchError('contender_start_failed', { contender: 'nginx', reason: module });
+      throw BENCH_ERRORS.error('contender_start_failed', { contender: 'nginx', reason: module });
     }
     const dir = makeTempDir('nginx');
     mkdirSync(join(dir.path, 'logs'));
@@ -120,33 +120,16 @@ export const nginx: Contender = {
         fileLimit: limit === null || !Number.isFinite(limit.hard) ? 20_000 : limit.hard,
       }),
     );
-    const proc = new ManagedProcess({
+    // SIGTERM is nginx's fast shutdown: workers close their connections and exit.
+    return spawnContender({
+      contender: 'nginx',
       name: 'nginx',
       command: binary,
       // -e: the error log before the config is read, which would otherwise be /var/log/nginx.
       args: ['-p', dir.path, '-c', configFile, '-e', 'stderr'],
-    });
-    try {
-      await waitForListening(listenPort, 'nginx', 15_000, () => proc.running);
-    } catch (err) {
-      proc.kill();
-      dir.remove();
-      throw new BenchError('contender_start_failed', {
-        contender: 'nginx',
-        reason: `${(err as Error).message}\n${proc.describe()}`,
-      });
-    }
-    let stopped = false;
-    return {
-      pid: proc.pid,
+      ready: (proc) => waitForSocket('tcp', listenPort, 'nginx', 15_000, () => proc.running),
       connectPort: listenPort,
-      stop: async () => {
-        if (stopped) return;
-        stopped = true;
-        // SIGTERM is nginx's fast shutdown: workers close their connections and exit.
-        await proc.stop('SIGTERM', 5000);
-        dir.remove();
-      },
-    };
+      dir,
+    });
   },
 };

@@ -63,12 +63,21 @@ describe('sluice edge config', () => {
 
   it('has no limits unless asked, then caps the rule or its owner', () => {
     expect(edgeConfigToml(1, 9000, 9001)).not.toContain('limits');
-    const rule = edgeConfigToml(2, 9000, 9001, { bitsPerSecond: 1e9, scope: 'rule' });
+    const rule = edgeConfigToml(2, 9000, 9001, { cap: { bitsPerSecond: 1e9, scope: 'rule' } });
     expect(rule).toContain('shards = 2\n');
     expect(rule).toContain('targets = ["127.0.0.1:9001"]\nlimits = { bandwidth = "1Gbit" }\n');
     expect(rule).not.toContain('owner');
-    const owner = edgeConfigToml(1, 9000, 9001, { bitsPerSecond: 10e6, scope: 'owner' });
+    const owner = edgeConfigToml(1, 9000, 9001, { cap: { bitsPerSecond: 10e6, scope: 'owner' } });
     expect(owner).toContain('owner = "bench"\n\n[owners.bench]\nlimits = { bandwidth = "10Mbit" }\n');
     expect(owner.match(/limits/g)).toHaveLength(1);
+  });
+
+  it('adds a UDP rule on the same ports only when asked, after any owner table', () => {
+    expect(edgeConfigToml(1, 9000, 9001)).not.toContain('udp');
+    const udp = edgeConfigToml(2, 9000, 9001, { udp: true, cap: { bitsPerSecond: 1e9, scope: 'owner' } });
+    expect(udp.match(/\[\[rules\]\]/g)).toHaveLength(2);
+    expect(udp).toMatch(
+      /\[owners\.bench\][^[]*\n\n\[\[rules\]\]\nname = "bench-udp"\nprotocol = "udp"\nlisten = "127\.0\.0\.1:9000"\ntargets = \["127\.0\.0\.1:9001"\]\n$/,
+    );
   });
 });

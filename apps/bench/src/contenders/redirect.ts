@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { onCleanup } from '../cleanup.ts';
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
-import { findExecutable } from '../tools.ts';
+import { BENCH_ERRORS } from '../errors.ts';
+import { missingTool, requireTool } from '../tools.ts';
 
 export const REDIRECT_CHAIN = 'SLUICE_BENCH';
 
@@ -27,7 +27,7 @@ function iptables(binary: string, args: readonly string[]): IptablesResult {
 function mustIptables(binary: string, args: readonly string[]): void {
   const result = iptables(binary, args);
   if (!result.ok) {
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'redirect',
       reason: `iptables -t nat ${args.join(' ')}: ${result.stderr || 'failed'}`,
     });
@@ -61,17 +61,16 @@ export const redirect: Contender = {
   description: `iptables -t nat REDIRECT in chain ${REDIRECT_CHAIN}, jumped to from OUTPUT for -p tcp (and udp) -d 127.0.0.1 --dport L`,
 
   async unavailableReason(): Promise<string | null> {
-    const binary = findExecutable('iptables');
-    if (binary === null) return 'iptables is not installed (apt-get install iptables)';
+    const missing = missingTool('iptables', 'iptables');
+    if (missing !== null) return missing;
+    const binary = requireTool('iptables', 'iptables');
     const probe = iptables(binary, ['-S', 'OUTPUT']);
     if (!probe.ok) return `iptables -t nat is not usable here (needs root / CAP_NET_ADMIN): ${probe.stderr}`;
     return null;
   },
 
   async start(listenPort: number, targetPort: number, options: StartOptions = {}): Promise<RunningContender> {
-    const binary = findExecutable('iptables');
-    if (binary === null)
-      throw new BenchError('tool_missing', { tool: 'iptables', install: 'apt-get install iptables' });
+    const binary = requireTool('iptables', 'iptables');
     removeRedirectChain(binary);
     const unregister = onCleanup(() => removeRedirectChain(binary));
     const protocols = options.udp ? ['tcp', 'udp'] : ['tcp'];

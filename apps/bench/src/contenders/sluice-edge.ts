@@ -6,10 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BandwidthCap, Contender, RunningContender, StartOptions } from '../contender.ts';
-import { BenchError } from '../errors.ts';
-import { ManagedProcess } from '../managed-process.ts';
+import { parseLogLine } from '../log-line.ts';
+import type { ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { makeTempDir } from '../temp-dir.ts';
+import { spawnContender } from './spawn-contender.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 /** The edge drains for this long on SIGTERM; the bench has closed its connections by then. */
@@ -32,16 +33,21 @@ export function bandwidthText(bitsPerSecond: number): string {
   return `${bitsPerSecond}bit`;
 }
 
-/**
- * The standalone TOML for one rule 127.0.0.1:listen -> 127.0.0.1:target, with a bandwidth cap
- * on the rule or on its owner when `cap` is given (the default burst, one second of rate).
- */
+export interface EdgeRuleOptions {
+  /** A bandwidth cap on the TCP rule or on its owner (the default burst, one second of rate). */
+  readonly cap?: BandwidthCap;
+  /** A `protocol = "udp"` rule on the same ports beside the TCP one (iperf3 -u keeps its control on TCP). */
+  readonly udp?: boolean;
+}
+
+/** The standalone TOML for a TCP rule 127.0.0.1:listen -> 127.0.0.1:target, and a UDP one when asked. */
 export function edgeConfigToml(
   shards: number,
   listenPort: number,
   targetPort: number,
-  cap?: BandwidthCap,
+  options: EdgeRuleOptions = {},
 ): string {
+  const { cap, udp = false } = options;
   const lines = [
     'name = "sluice-bench"',
     `shards = ${shards}`,
@@ -57,22 +63,18 @@ export function edgeConfigToml(
     if (cap.scope === 'rule') lines.push(limits);
     else lines.push(`owner = "${BENCH_OWNER}"`, '', `[owners.${BENCH_OWNER}]`, limits);
   }
-  return [...lines, ''].join('\n');
-}
-
-interface LogLine {
-  readonly msg?: unknown;
-  readonly failed?: unknown;
-  readonly [field: string]: unknown;
-}
-
-function parseLogLine(line: string): LogLine | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as LogLine) : null;
-  } catch {
-    return null;
+  if (udp) {
+    // After the owners table, a rule must open its own [[rules]] entry again.
+    lines.push(
+      '',
+      '[[rules]]',
+      'name = "bench-udp"',
+      'protocol = "udp"',
+      `listen = "127.0.0.1:${listenPort}"`,
+      `targets = ["127.0.0.1:${targetPort}"]`,
+    );
   }
+  return [...lines, ''].join('\n');
 }
 
 type RelayPath = 'js' | 'splice';
@@ -91,7 +93,6 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
     label,
     relay: 'user-space',
     description: `sluice-edge standalone, ${path === 'js' ? 'JS relay path (SLUICE_NO_SPLICE=1)' : 'splice(2) path'}, shards = ${shards}`,
-    udpNotApplicable: 'sluice does not relay UDP yet (a rule with protocol = "udp" is refused at load)',
     capsBandwidth: true,
     unavailableReason: async () => null,
 
@@ -102,52 +103,43 @@ function sluiceEdge(id: string, path: RelayPath, shards: number, label: string):
     ): Promise<RunningContender> {
       const dir = makeTempDir(id);
       const configFile = join(dir.path, 'edge.toml');
-      writeFileSync(configFile, edgeConfigToml(shards, listenPort, targetPort, options.bandwidthCap));
-      const proc = new ManagedProcess({
+      writeFileSync(
+        configFile,
+        edgeConfigToml(shards, listenPort, targetPort, {
+          ...(options.bandwidthCap === undefined ? {} : { cap: options.bandwidthCap }),
+          udp: options.udp ?? false,
+        }),
+      );
+      return spawnContender({
+        contender: id,
         name: id,
         command: NODE_BIN,
         args: [EDGE_MAIN, '--config', configFile],
         cwd: REPO_ROOT,
         env: edgeEnv(path),
-      });
-      const fail = (reason: string): never => {
-        proc.kill();
-        dir.remove();
-        throw new BenchError('contender_start_failed', {
-          contender: id,
-          reason: `${reason}\n${proc.describe()}`,
-        });
-      };
-      let readyLine: string;
-      try {
-        readyLine = await proc.waitForLine(
-          (line) => parseLogLine(line)?.msg === 'edge ready',
-          READY_TIMEOUT_MS,
-          '"edge ready"',
-        );
-      } catch (err) {
-        return fail((err as Error).message);
-      }
-      const ready = parseLogLine(readyLine);
-      if (ready?.failed !== 0) return fail(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
-      if (ready.relay !== path) {
-        return fail(
-          `"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`,
-        );
-      }
-      let stopped = false;
-      return {
-        pid: proc.pid,
+        ready: (proc) => edgeReady(proc, path),
         connectPort: listenPort,
-        stop: async () => {
-          if (stopped) return;
-          stopped = true;
-          await proc.stop('SIGTERM', (DRAIN_SECS + 5) * 1000);
-          dir.remove();
-        },
-      };
+        graceMs: (DRAIN_SECS + 5) * 1000,
+        dir,
+      });
     },
   };
+}
+
+/** Resolves once the edge logs "edge ready" with no failed rule, on the relay path asked for. */
+async function edgeReady(proc: ManagedProcess, path: RelayPath): Promise<void> {
+  const line = await proc.waitForLine(
+    (text) => parseLogLine(text)?.msg === 'edge ready',
+    READY_TIMEOUT_MS,
+    '"edge ready"',
+  );
+  const ready = parseLogLine(line);
+  if (ready?.failed !== 0) throw new Error(`"edge ready" reports failed = ${String(ready?.failed)} rule(s)`);
+  if (ready.relay !== path) {
+    throw new Error(
+      `"edge ready" reports relay = ${String(ready.relay)} (${String(ready.splice)}), wanted ${path}`,
+    );
+  }
 }
 
 const CORES = availableParallelism();

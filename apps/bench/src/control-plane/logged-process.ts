@@ -1,70 +1,35 @@
 // A child process whose pino JSON log lines (stderr for sluice-server, stdout for sluice-edge)
-// are parsed and kept as they arrive, with a wait for the first line that matches. The process
+// are parsed and kept as they arrive, with a wait for the first line that matches (a LineWatch). The process
 // itself (spawn, stop, SIGKILL in the cleanups) is a ManagedProcess.
 
 import { createInterface } from 'node:readline';
-import { BenchError } from '../errors.ts';
+import { LineWatch } from '../line-watch.ts';
+import { type LogLine, parseLogLine } from '../log-line.ts';
 import { describeExit, ManagedProcess, type ManagedProcessOptions } from '../managed-process.ts';
-
-/** One pino line: `msg`, `time` (ms since the epoch, this machine's clock) and its fields. */
-export interface LogLine {
-  readonly msg: string;
-  readonly time: number;
-  readonly [field: string]: unknown;
-}
-
-interface LogWaiter {
-  readonly predicate: (line: LogLine) => boolean;
-  readonly resolve: (line: LogLine) => void;
-  readonly reject: (err: Error) => void;
-}
-
-/** A parsed log line, or null for a line that is not a pino JSON object. */
-export function parseLogLine(text: string): LogLine | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-  const record = parsed as Record<string, unknown>;
-  if (typeof record.msg !== 'string' || typeof record.time !== 'number') return null;
-  return record as LogLine;
-}
 
 export class LoggedProcess {
   readonly process: ManagedProcess;
-  readonly logs: LogLine[] = [];
-  readonly #waiters = new Set<LogWaiter>();
+  readonly #watch: LineWatch<LogLine>;
 
   constructor(options: ManagedProcessOptions & { readonly logStream: 'stdout' | 'stderr' }) {
     this.process = new ManagedProcess(options);
+    this.#watch = new LineWatch(options.name);
     const stream = options.logStream === 'stdout' ? this.process.child.stdout! : this.process.child.stderr!;
     const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
     lines.on('line', (text) => {
       const line = parseLogLine(text);
-      if (line === null) return;
-      this.logs.push(line);
-      for (const waiter of this.#waiters) {
-        if (waiter.predicate(line)) {
-          this.#waiters.delete(waiter);
-          waiter.resolve(line);
-        }
-      }
+      if (line !== null) this.#watch.push(line);
     });
-    void this.process.exited.then((status) => {
-      for (const waiter of this.#waiters) {
-        waiter.reject(
-          new Error(`${this.process.name} exited (${describeExit(status)})\n${this.process.describe()}`),
-        );
-      }
-      this.#waiters.clear();
-    });
+    void this.process.exited.then((status) => this.#watch.end(describeExit(status)));
   }
 
   get pid(): number {
     return this.process.pid;
+  }
+
+  /** Every log line so far. */
+  get logs(): readonly LogLine[] {
+    return this.#watch.lines;
   }
 
   /** Lines with this `msg` (and matching `where`), from index `from` of the log on. */
@@ -79,33 +44,11 @@ export class LoggedProcess {
     timeoutMs = 30_000,
     from = 0,
   ): Promise<LogLine> {
-    const predicate = (line: LogLine): boolean => line.msg === msg && where(line);
-    const seen = this.logs.slice(from).find(predicate);
-    if (seen !== undefined) return Promise.resolve(seen);
-    if (this.process.exitStatus !== null) {
-      return Promise.reject(
-        new Error(`${this.process.name} exited (${describeExit(this.process.exitStatus)}) before "${msg}"`),
-      );
-    }
-    return new Promise<LogLine>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(
-          new BenchError('timeout', { ms: timeoutMs, what: `log line "${msg}" from ${this.process.name}` }),
-        );
-      }, timeoutMs);
-      const waiter: LogWaiter = {
-        predicate,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
-      this.#waiters.add(waiter);
-    });
+    return this.#watch.waitFor(
+      (line) => line.msg === msg && where(line),
+      timeoutMs,
+      `log line "${msg}"`,
+      from,
+    );
   }
 }

@@ -2,6 +2,7 @@
 // rules listen on.
 
 import { readFileSync } from 'node:fs';
+import { listeningTcpPorts } from '../ports.ts';
 
 export interface ControlPlanePlan {
   readonly quick: boolean;
@@ -55,26 +56,6 @@ export function ephemeralLow(): number {
     // Not Linux: the IANA range's start.
   }
   return 49152;
-}
-
-/** Every TCP port some socket of this network namespace listens on now. */
-export function listeningTcpPorts(): Set<number> {
-  const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let table: string;
-    try {
-      table = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of table.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      const local = fields[1];
-      if (local === undefined || fields[3] !== '0A') continue;
-      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
-    }
-  }
-  return ports;
 }
 
 /**

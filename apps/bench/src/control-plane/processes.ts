@@ -3,7 +3,7 @@
 // managed sluice-edge processes (`enroll`, then `--bundle FILE --shards N --metrics ...`).
 
 import { join } from 'node:path';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { describeExit, ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { LoggedProcess } from './logged-process.ts';
@@ -22,7 +22,7 @@ function childEnv(): NodeJS.ProcessEnv {
 function portOf(address: unknown, what: string): number {
   const port = typeof address === 'string' ? Number(address.slice(address.lastIndexOf(':') + 1)) : Number.NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'sluice-server',
       reason: `no ${what} port in its ready line (${String(address)})`,
     });
@@ -76,7 +76,7 @@ export async function startServer(dataDir: string): Promise<RunningServer> {
     };
   } catch (err) {
     proc.process.kill();
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'sluice-server',
       reason: `${err instanceof Error ? err.message : String(err)}\n${proc.process.describe()}`,
     });
@@ -94,7 +94,7 @@ export async function enrollRealEdge(uri: string, bundleFile: string): Promise<v
   });
   const status = await enroll.waitForExit(30_000);
   if (status.code !== 0) {
-    throw new BenchError('contender_start_failed', {
+    throw BENCH_ERRORS.error('contender_start_failed', {
       contender: 'sluice-edge enroll',
       reason: `${describeExit(status)}\n${enroll.describe()}`,
     });

@@ -13,7 +13,7 @@
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { freePorts } from '../ports.ts';
 import { treePssKiB } from '../rss.ts';
 import { makeTempDir } from '../temp-dir.ts';
@@ -105,7 +105,7 @@ async function waitUntil(
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
-    if (performance.now() > deadline) throw new BenchError('timeout', { ms: timeoutMs, what });
+    if (performance.now() > deadline) throw BENCH_ERRORS.error('timeout', { ms: timeoutMs, what });
     await sleep(intervalMs);
   }
 }
@@ -227,7 +227,7 @@ async function replay(
       if (!edge.process.running)
         throw new Error(`the edge exited during the replay\n${edge.process.describe()}`);
       if (performance.now() > deadline) {
-        throw new BenchError('timeout', {
+        throw BENCH_ERRORS.error('timeout', {
           ms: 180_000,
           what: `${plan.pushes} rules active on the restarted edge`,
         });

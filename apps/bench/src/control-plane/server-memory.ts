@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEnrollUri } from '@sluice/protocol';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { treePssKiB } from '../rss.ts';
 import { median } from '../stats.ts';
 import { makeTempDir } from '../temp-dir.ts';
@@ -147,7 +147,7 @@ export async function runServerMemory(
     const deadline = performance.now() + 30_000;
     while ((await connectedNow()) < plan.edges) {
       if (performance.now() > deadline) {
-        throw new BenchError('timeout', {
+        throw BENCH_ERRORS.error('timeout', {
           ms: 30_000,
           what: `${plan.edges} edges connected in GET /v1/edges`,
         });

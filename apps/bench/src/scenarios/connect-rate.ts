@@ -3,19 +3,11 @@
 // close, over and over for the measured window. Figures: whole connections per second and the
 // p50 / p99 / p99.9 of one connect-round-trip-close cycle.
 
-import type { Contender } from '../contender.ts';
-import { freePorts } from '../ports.ts';
-import { LoadPool } from './load-pool.ts';
-import { type MatrixResult, runMatrix } from './matrix.ts';
-import { startNodeTarget } from './node-target.ts';
-import { type ScenarioContext, withContender } from './scenario.ts';
-import {
-  type CountedDetail,
-  countedMeasurement,
-  describeLatency,
-  LATENCY_METRICS,
-  type LatencyMetric,
-} from './small-messages.ts';
+import { matrixNotes, table } from './markdown-table.ts';
+import { matrixFailed } from './matrix.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
+import { type CountedMatrixReport, latencyRows, runCountedMatrix } from './small-messages.ts';
 
 /** Bytes sent and echoed once per connection. */
 export const CONNECT_PAYLOAD_BYTES = 64;
@@ -28,11 +20,7 @@ export interface ConnectRateOptions {
 }
 
 /** Point: concurrent loops. Metrics: `perSecond` (connections), and cycle latency `p50Us`.. */
-export interface ConnectRateReport extends MatrixResult<number, LatencyMetric, CountedDetail> {
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  readonly repeats: number;
-  readonly workers: number;
+export interface ConnectRateReport extends CountedMatrixReport<number> {
   readonly payloadBytes: number;
 }
 
@@ -40,46 +28,59 @@ export async function runConnectRate(
   ctx: ScenarioContext,
   options: ConnectRateOptions,
 ): Promise<ConnectRateReport> {
-  const pool = new LoadPool();
-  try {
-    const run = async (contender: Contender, loops: number) => {
-      const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
-      const target = await startNodeTarget('echo', targetPort);
-      try {
-        const load = await withContender(contender, listenPort, targetPort, (running) =>
-          pool.counted(
-            'connect',
-            running.connectPort,
-            loops,
-            CONNECT_PAYLOAD_BYTES,
-            options.warmupSeconds * 1000,
-            options.seconds * 1000,
-          ),
-        );
-        return countedMeasurement('connect-rate', contender.id, load);
-      } finally {
-        await target.stop('SIGTERM', 3000);
-      }
-    };
-    const result = await runMatrix(ctx, {
-      scenario: 'connect-rate',
-      metrics: LATENCY_METRICS,
-      points: [options.loops],
-      pointLabel: (loops) => `${loops} loops`,
-      repeats: options.repeats,
-      secondsPerRun: options.seconds + options.warmupSeconds,
-      run,
-      describe: (m) => describeLatency(m, 'connections'),
-    });
-    return {
-      ...result,
-      seconds: options.seconds,
-      warmupSeconds: options.warmupSeconds,
-      repeats: options.repeats,
-      workers: pool.workers,
-      payloadBytes: CONNECT_PAYLOAD_BYTES,
-    };
-  } finally {
-    await pool.close();
-  }
+  const report = await runCountedMatrix(ctx, {
+    scenario: 'connect-rate',
+    mode: 'connect',
+    points: [options.loops],
+    pointLabel: (loops) => `${loops} loops`,
+    load: (loops) => ({ connections: loops, bytes: CONNECT_PAYLOAD_BYTES }),
+    unit: 'connections',
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    repeats: options.repeats,
+  });
+  return { ...report, payloadBytes: CONNECT_PAYLOAD_BYTES };
 }
+
+function connectRateMarkdown(c: ConnectRateReport, notes: string[]): string[] {
+  matrixNotes('connect-rate', c.rows, c.notApplicable, notes);
+  const loops = c.points.join(', ');
+  return [
+    `### Connection setup: connect, ${c.payloadBytes} B round trip, close; ${loops} loops over ${c.workers} piscina workers, ${c.seconds} s, median of ${c.repeats}`,
+    '',
+    ...table(
+      ['contender', 'connections/s', 'p50 µs', 'p99 µs', 'p99.9 µs', '× direct', '× REDIRECT'],
+      latencyRows(c.rows, false),
+    ),
+  ];
+}
+
+export interface ConnectRatePlan {
+  /** Concurrent connect loops, spread over the load generator's workers. */
+  readonly connectLoops: number;
+}
+
+const CONNECT_RATE_PLAN: PlanParts<ConnectRatePlan> = {
+  full: { connectLoops: 16 },
+  quick: { connectLoops: 16 },
+};
+
+export const connectRateScenario = defineScenario({
+  id: 'connect-rate',
+  reportKey: 'connectRate',
+  plan: CONNECT_RATE_PLAN,
+  usesIperf3: false,
+  appliesTo: () => true,
+  pointsPerRepeat: () => 1,
+  secondsPerRun: (plan) => plan.seconds + plan.warmupSeconds,
+  run: (ctx, plan) =>
+    runConnectRate(ctx, {
+      seconds: plan.seconds,
+      warmupSeconds: plan.warmupSeconds,
+      repeats: plan.repeats,
+      loops: plan.connectLoops,
+    }),
+  markdown: connectRateMarkdown,
+  charts: () => [],
+  failed: matrixFailed,
+});

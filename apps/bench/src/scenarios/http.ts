@@ -3,13 +3,14 @@
 // Figures: requests per second, and p50 / p99 / p99.9 latency.
 
 import type { Contender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import type { HttpResult } from '../processes/load-messages.ts';
-import { freePorts } from '../ports.ts';
 import { LoadPool } from './load-pool.ts';
-import { type MatrixResult, runMatrix } from './matrix.ts';
-import { startNodeTarget } from './node-target.ts';
-import { type ScenarioContext, withContender } from './scenario.ts';
+import { cell, DASH, failedCell, matrixNotes, ratioCells, table } from './markdown-table.ts';
+import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
+import { throughNodeTarget } from './node-target.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 
 export const HTTP_METRICS = ['requestsPerSecond', 'p50Ms', 'p99Ms', 'p999Ms'] as const;
 export type HttpMetric = (typeof HTTP_METRICS)[number];
@@ -35,7 +36,7 @@ export function httpMeasurement(
 ): { metrics: Record<HttpMetric, number>; detail: HttpResult } {
   const failed = r.errors + r.timeouts + r.non2xx;
   if (r.requests === 0 || failed > r.requests) {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario: 'http',
       contender,
       reason: `${r.requests} requests answered, ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`,
@@ -56,21 +57,15 @@ export async function runHttp(ctx: ScenarioContext, options: HttpOptions): Promi
   const pool = new LoadPool(1);
   try {
     const run = async (contender: Contender, connections: number) => {
-      const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
-      const target = await startNodeTarget('http', targetPort);
-      try {
-        const result = await withContender(contender, listenPort, targetPort, (running) =>
-          pool.http({
-            url: `http://127.0.0.1:${running.connectPort}/`,
-            connections,
-            warmupSeconds: options.warmupSeconds,
-            seconds: options.seconds,
-          }),
-        );
-        return httpMeasurement(contender.id, result);
-      } finally {
-        await target.stop('SIGTERM', 3000);
-      }
+      const result = await throughNodeTarget('http', contender, (port) =>
+        pool.http({
+          url: `http://127.0.0.1:${port}/`,
+          connections,
+          warmupSeconds: options.warmupSeconds,
+          seconds: options.seconds,
+        }),
+      );
+      return httpMeasurement(contender.id, result);
     };
     const result = await runMatrix(ctx, {
       scenario: 'http',
@@ -93,3 +88,58 @@ export async function runHttp(ctx: ScenarioContext, options: HttpOptions): Promi
     await pool.close();
   }
 }
+
+function httpMarkdown(h: HttpReport, notes: string[]): string[] {
+  const rows = h.rows.map((r) =>
+    r.summary.requestsPerSecond === null
+      ? [r.label, r.pointLabel, failedCell(r), DASH, DASH, DASH, DASH, DASH]
+      : [
+          r.label,
+          String(r.point),
+          cell(r.summary.requestsPerSecond, 0),
+          cell(r.summary.p50Ms, 0),
+          cell(r.summary.p99Ms, 0),
+          cell(r.summary.p999Ms, 0),
+          ...ratioCells(r, 'requestsPerSecond'),
+        ],
+  );
+  matrixNotes('http', h.rows, h.notApplicable, notes);
+  return [
+    `### HTTP: autocannon against node:http, keep-alive, ${h.seconds} s, median of ${h.repeats}`,
+    '',
+    ...table(
+      ['contender', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', '× direct', '× REDIRECT'],
+      rows,
+    ),
+  ];
+}
+
+export interface HttpPlan {
+  /** autocannon connections per point. */
+  readonly httpConnections: readonly number[];
+}
+
+const HTTP_PLAN: PlanParts<HttpPlan> = {
+  full: { httpConnections: [10, 100] },
+  quick: { httpConnections: [100] },
+};
+
+export const httpScenario = defineScenario({
+  id: 'http',
+  reportKey: 'http',
+  plan: HTTP_PLAN,
+  usesIperf3: false,
+  appliesTo: () => true,
+  pointsPerRepeat: (plan) => plan.httpConnections.length,
+  secondsPerRun: (plan) => plan.seconds + plan.warmupSeconds,
+  run: (ctx, plan) =>
+    runHttp(ctx, {
+      seconds: plan.seconds,
+      warmupSeconds: plan.warmupSeconds,
+      repeats: plan.repeats,
+      connections: plan.httpConnections,
+    }),
+  markdown: httpMarkdown,
+  charts: () => [],
+  failed: matrixFailed,
+});

@@ -14,16 +14,20 @@
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Chart, spread } from '../charts/chart-specs.ts';
+import { type MemoryPoint, memoryChart } from '../charts/memory-chart.ts';
 import type { Contender, RunningContender } from '../contender.ts';
-import { BenchError, errorData, type RunError } from '../errors.ts';
+import { BENCH_ERRORS, errorData, type RunError } from '../errors.ts';
 import { type OpenFileLimit, openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
 import { IpcPeer } from '../ipc-peer.ts';
 import { freePorts } from '../ports.ts';
 import { NODE_BIN } from '../repo-paths.ts';
 import { type TreePss, treePssKiB } from '../rss.ts';
 import { ratio, type Summary, summarize } from '../stats.ts';
+import { cell, DASH, firstLine, fixed, table } from './markdown-table.ts';
 import type { NotApplicable } from './matrix.ts';
 import { type ScenarioContext, withContender } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 
 const HOLDER_SCRIPT = join(import.meta.dirname, '..', 'processes', 'idle-holder.ts');
 const CLIENT_SCRIPT = join(import.meta.dirname, '..', 'processes', 'idle-client.ts');
@@ -156,7 +160,7 @@ async function waitForCounts(
     if (held === want && open === want) return;
     await sleep(100);
   }
-  throw new BenchError('idle_connections_failed', {
+  throw BENCH_ERRORS.error('idle_connections_failed', {
     contender,
     reason: `wanted ${want} established end to end; the client has ${open} open, the target holds ${held}`,
   });
@@ -170,7 +174,7 @@ async function openThrough(client: IpcPeer, port: number, count: number, contend
     concurrency: CONNECT_CONCURRENCY,
   });
   if (opened.failed > 0) {
-    throw new BenchError('idle_connections_failed', {
+    throw BENCH_ERRORS.error('idle_connections_failed', {
       contender,
       reason: `${opened.failed} of ${count} connects failed (first: ${opened.firstError})`,
     });
@@ -180,7 +184,7 @@ async function openThrough(client: IpcPeer, port: number, count: number, contend
 function readMemory(running: RunningContender, contender: string): TreePss {
   const memory = running.pid === null ? null : treePssKiB(running.pid);
   if (memory === null)
-    throw new BenchError('idle_connections_failed', { contender, reason: 'the relay process is gone' });
+    throw BENCH_ERRORS.error('idle_connections_failed', { contender, reason: 'the relay process is gone' });
   return memory;
 }
 
@@ -351,3 +355,85 @@ function closestTo<T extends { reading: IdleReading }>(list: readonly T[], value
   }
   return best;
 }
+
+function idleMemoryMarkdown(m: IdleMemoryReport, notes: string[]): string[] {
+  const counts = m.byCount.map((b) => b.count);
+  const header = [
+    'contender',
+    ...counts.map((c) => (c.capped === null ? `${c.connections}` : `${c.connections} (of ${c.requested})`)),
+    `× HAProxy (${m.connections})`,
+  ];
+  const ids = m.byCount[0]?.rows.map((r) => ({ id: r.contender, label: r.label })) ?? [];
+  const rows = ids.map((c) => {
+    const cells = m.byCount.map((b) => {
+      const row = b.rows.find((r) => r.contender === c.id);
+      if (row === undefined) return DASH;
+      return row.summary === null ? `failed (${row.error?.code ?? '?'})` : cell(row.summary, 2);
+    });
+    return [c.label, ...cells, fixed(m.rows.find((r) => r.contender === c.id)?.vsHaproxy, 2)];
+  });
+  for (const count of counts) if (count.capped !== null) notes.push(`idle-memory: capped: ${count.capped}`);
+  for (const b of m.byCount) {
+    for (const row of b.rows) {
+      for (const e of row.runErrors) {
+        if (b === m.byCount[0])
+          notes.push(`idle-memory, ${row.contender}: ${e.code}: ${firstLine(e.message)}`);
+      }
+    }
+  }
+  for (const n of m.notMeasured) notes.push(`idle-memory, ${n.contender}: not measured (${n.reason})`);
+  return [
+    `### Idle connections: KiB per connection (PSS of the relay and its children), opened end to end, median of ${m.repeats}`,
+    '',
+    ...table(header, rows),
+  ];
+}
+
+/** KiB per idle connection against the count held. */
+function idleMemoryCharts(m: IdleMemoryReport, where: string): Chart[] {
+  const points: MemoryPoint[] = m.byCount.flatMap(({ count, rows }) =>
+    rows.flatMap((row) => {
+      if (row.perConnectionKiB === null) return [];
+      const s = row.summary === null ? { low: null, high: null } : spread(row.summary);
+      return [
+        {
+          contender: row.contender,
+          label: row.label,
+          connections: count.connections,
+          perConnectionKiB: row.perConnectionKiB,
+          lowKiB: s.low,
+          highKiB: s.high,
+        },
+      ];
+    }),
+  );
+  if (points.length === 0) return [];
+  const how = `PSS of the relay and its children: growth over the idle connections held end to end, median of ${m.repeats}`;
+  return [memoryChart(points, [how, where])];
+}
+
+export interface IdleMemoryPlan {
+  /** Connection counts, measured in ascending order in one relay process. */
+  readonly idleConnections: readonly number[];
+}
+
+const IDLE_MEMORY_PLAN: PlanParts<IdleMemoryPlan> = {
+  full: { idleConnections: [1000, 4000, 10_000] },
+  quick: { idleConnections: [1000, 4000] },
+};
+
+export const idleMemoryScenario = defineScenario({
+  id: 'idle-memory',
+  reportKey: 'idleMemory',
+  plan: IDLE_MEMORY_PLAN,
+  usesIperf3: false,
+  appliesTo: (contender) => idleNotMeasured(contender) === null,
+  // One relay process per run, every count measured in it.
+  pointsPerRepeat: () => 1,
+  // Per count: open, then two readings a second apart; plus warm-up and settling.
+  secondsPerRun: (plan) => 2 + plan.idleConnections.length * 3,
+  run: (ctx, plan) => runIdleMemory(ctx, { connections: plan.idleConnections, repeats: plan.repeats }),
+  markdown: idleMemoryMarkdown,
+  charts: idleMemoryCharts,
+  failed: (m) => m.byCount.some((b) => b.rows.some((r) => r.runErrors.length > 0)),
+});

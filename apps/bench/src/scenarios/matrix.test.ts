@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Contender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { type MatrixRun, matrixRows, runMatrix } from './matrix.ts';
 
 type M = 'rate' | 'p99';
@@ -93,7 +93,7 @@ describe('runMatrix', () => {
         run: async (c, point, repeat) => {
           order.push(`${repeat}:${point}:${c.id}`);
           if (c.id === 'broken')
-            throw new BenchError('contender_start_failed', { contender: c.id, reason: 'x' });
+            throw BENCH_ERRORS.error('contender_start_failed', { contender: c.id, reason: 'x' });
           return { metrics: { rate: point * 10 }, detail: null };
         },
         describe: (m) => String(m.rate),

@@ -8,7 +8,7 @@
 import type { Contender } from '../contender.ts';
 import { errorData, type RunError } from '../errors.ts';
 import { ratio, type Summary, summarize } from '../stats.ts';
-import type { ScenarioContext, ScenarioId } from './scenario.ts';
+import type { ScenarioContext } from './scenario.ts';
 
 /** One measured run: its metrics, or the error that ended it. */
 export interface MatrixRun<K extends string, D = unknown> {
@@ -53,7 +53,7 @@ export interface Measured<K extends string, D> {
 }
 
 export interface MatrixSpec<P, K extends string, D> {
-  readonly scenario: ScenarioId;
+  readonly scenario: string;
   readonly metrics: readonly K[];
   readonly points: readonly P[];
   readonly pointLabel: (point: P) => string;
@@ -167,4 +167,9 @@ export async function runMatrix<P, K extends string, D>(
     rows: matrixRows(applicable, spec.metrics, spec.points, spec.pointLabel, runs, key),
     notApplicable,
   };
+}
+
+/** Whether any measured run of a matrix scenario failed. */
+export function matrixFailed(result: Pick<MatrixResult<unknown, string>, 'rows'>): boolean {
+  return result.rows.some((row) => row.runs.some((run) => run.error !== null));
 }

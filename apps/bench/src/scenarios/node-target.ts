@@ -2,9 +2,12 @@
 // processes/http-server.ts), started fresh for every run like the contender in front of it.
 
 import { join } from 'node:path';
-import { BenchError } from '../errors.ts';
-import { ManagedProcess } from '../managed-process.ts';
+import type { Contender } from '../contender.ts';
+import { BENCH_ERRORS } from '../errors.ts';
+import { listeningLine, type ManagedProcess, spawnReady } from '../managed-process.ts';
+import { freePorts } from '../ports.ts';
 import { NODE_BIN } from '../repo-paths.ts';
+import { withContender } from './scenario.ts';
 
 export type NodeTargetKind = 'echo' | 'http';
 
@@ -13,20 +16,30 @@ const SCRIPTS: Record<NodeTargetKind, string> = {
   http: join(import.meta.dirname, '..', 'processes', 'http-server.ts'),
 };
 
-export async function startNodeTarget(kind: NodeTargetKind, port: number): Promise<ManagedProcess> {
-  const proc = new ManagedProcess({
+function startNodeTarget(kind: NodeTargetKind, port: number): Promise<ManagedProcess> {
+  return spawnReady({
     name: `${kind} target`,
     command: NODE_BIN,
     args: [SCRIPTS[kind], String(port)],
+    ready: listeningLine,
+    failure: (reason) => BENCH_ERRORS.error('target_failed', { target: kind, reason }),
   });
+}
+
+/**
+ * One run of a load against `contender` in front of a fresh `kind` target: both started on free
+ * ports, `body` given the port to load, both stopped afterwards whatever happens.
+ */
+export async function throughNodeTarget<T>(
+  kind: NodeTargetKind,
+  contender: Contender,
+  body: (connectPort: number) => Promise<T>,
+): Promise<T> {
+  const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
+  const target = await startNodeTarget(kind, targetPort);
   try {
-    await proc.waitForLine((line) => line === 'listening', 15_000, 'the "listening" line');
-  } catch (err) {
-    proc.kill();
-    throw new BenchError('target_failed', {
-      target: kind,
-      reason: `${(err as Error).message}\n${proc.describe()}`,
-    });
+    return await withContender(contender, listenPort, targetPort, (running) => body(running.connectPort));
+  } finally {
+    await target.stop('SIGTERM', 3000);
   }
-  return proc;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENDERS } from '../contenders/index.ts';
 import { estimateSeconds, FULL_PLAN, QUICK_PLAN, runsPerContender } from './plan.ts';
-import { SCENARIO_IDS } from './scenario.ts';
+import { SCENARIO_IDS, scenarioById } from './registry.ts';
 
 const G = 1e9;
 
@@ -43,22 +43,28 @@ describe('the quick plan', () => {
   });
 
   it('keeps a quick qos-cap run, every sluice contender, under a minute', () => {
-    const qos = CONTENDERS.filter((c) => c.capsBandwidth === true).length;
-    const seconds = estimateSeconds(QUICK_PLAN, ['qos-cap'], { all: 0, udp: 0, idle: 0, qos });
+    const seconds = estimateSeconds(QUICK_PLAN, ['qos-cap'], CONTENDERS);
     expect(seconds).toBeLessThan(60);
   });
 
-  it('fits the whole quick suite, every contender, in about six and a half minutes on two cores', () => {
-    const counts = {
-      all: CONTENDERS.length,
-      udp: CONTENDERS.filter((c) => c.udpNotApplicable === undefined).length,
-      idle: CONTENDERS.filter((c) => c.relay === 'user-space' && c.idleMemoryNote === undefined).length,
-      qos: CONTENDERS.filter((c) => c.capsBandwidth === true).length,
-    };
-    expect(counts).toEqual({ all: 11, udp: 4, idle: 8, qos: 4 });
-    const quick = estimateSeconds(QUICK_PLAN, SCENARIO_IDS, counts);
-    // 360 s before qos-cap, which adds about 30 s (the sluice contenders alone, one cap).
-    expect(quick).toBeLessThan(390);
-    expect(estimateSeconds(FULL_PLAN, SCENARIO_IDS, counts)).toBeGreaterThan(10 * quick);
+  it('fits the whole quick suite, every contender, in about seven minutes on two cores', () => {
+    const applies = (id: 'sweep' | 'udp' | 'idle-memory' | 'qos-cap'): number =>
+      CONTENDERS.filter((c) => scenarioById(id).appliesTo(c)).length;
+    expect([
+      CONTENDERS.length,
+      applies('sweep'),
+      applies('udp'),
+      applies('idle-memory'),
+      applies('qos-cap'),
+    ]).toEqual([11, 11, 8, 8, 4]);
+    const quick = estimateSeconds(QUICK_PLAN, SCENARIO_IDS, CONTENDERS);
+    // 360 s before qos-cap, which adds about 30 s (the sluice contenders alone, one cap), and
+    // the four sluice contenders in udp about 20 s more.
+    expect(quick).toBeLessThan(420);
+    expect(estimateSeconds(FULL_PLAN, SCENARIO_IDS, CONTENDERS)).toBeGreaterThan(10 * quick);
+    // The single flow is the sweep's unlimited point: with the sweep it adds nothing.
+    expect(estimateSeconds(QUICK_PLAN, ['throughput', 'sweep'], CONTENDERS)).toBe(
+      estimateSeconds(QUICK_PLAN, ['sweep'], CONTENDERS),
+    );
   });
 });

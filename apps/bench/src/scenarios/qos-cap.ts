@@ -12,12 +12,16 @@
 // total over the rest is the measured rate.
 
 import { formatBitrate, type Iperf3Result, type Iperf3TcpResult, runIperf3 } from '@sluice/iperf3';
+import { type Chart, spread } from '../charts/chart-specs.ts';
+import { QOS_ACCURACY, QOS_CPU, type QosCapChartPoint, qosChart } from '../charts/qos-chart.ts';
 import type { BandwidthCap, Contender } from '../contender.ts';
 import { type CpuSample, type CpuWindow, cpuWindow, sampleTreeCpu } from '../cpu.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { withIperf3Target } from './iperf3-through.ts';
-import { type MatrixResult, type Measured, runMatrix } from './matrix.ts';
+import { cell, DASH, failedCell, matrixNotes, table } from './markdown-table.ts';
+import { type MatrixResult, type Measured, matrixFailed, runMatrix } from './matrix.ts';
 import { type ScenarioContext, withContender } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 
 export const QOS_CAP_METRICS = ['bitsPerSecond', 'ofCap', 'cpuPercent', 'cpuSecondsPerGbit'] as const;
 export type QosCapMetric = (typeof QOS_CAP_METRICS)[number];
@@ -86,7 +90,7 @@ export function qosCapPoints(caps: readonly number[], streams: number): QosCapPo
 }
 
 /** `1 flow, rule cap`, `8 flows, owner cap`. */
-export function qosCapFlowsLabel(point: Pick<QosCapPoint, 'scope' | 'streams'>): string {
+function qosCapFlowsLabel(point: Pick<QosCapPoint, 'scope' | 'streams'>): string {
   return `${point.streams === 1 ? '1 flow' : `${point.streams} flows`}, ${point.scope} cap`;
 }
 
@@ -173,7 +177,7 @@ async function qosCapRun(
       targetPort,
       async (running) => {
         if (running.pid === null) {
-          throw new BenchError('load_failed', {
+          throw BENCH_ERRORS.error('load_failed', {
             scenario: 'qos-cap',
             contender: contender.id,
             reason: 'no relay process to measure',
@@ -201,7 +205,7 @@ async function qosCapRun(
         }
         const clientSeconds = (performance.now() - started) / 1000;
         if (result.protocol !== 'tcp') {
-          throw new BenchError('load_failed', {
+          throw BENCH_ERRORS.error('load_failed', {
             scenario: 'qos-cap',
             contender: contender.id,
             reason: 'not a TCP report',
@@ -247,3 +251,143 @@ export async function runQosCap(ctx: ScenarioContext, options: QosCapOptions): P
     target: QOS_CAP_TARGET,
   };
 }
+
+function qosCapMarkdown(q: QosCapReport, notes: string[]): string[] {
+  const rows = q.rows.map((r) => {
+    const lead = [
+      r.label,
+      `${(r.point.capBitsPerSecond / 1e6).toFixed(0)}`,
+      String(r.point.streams),
+      r.point.scope,
+    ];
+    if (r.summary.ofCap === null) return [...lead, failedCell(r), DASH, DASH, DASH];
+    return [
+      ...lead,
+      cell(r.summary.bitsPerSecond, 2, 1e6),
+      cell(r.summary.ofCap, 4),
+      cell(r.summary.cpuPercent, 1),
+      cell(r.summary.cpuSecondsPerGbit, 3),
+    ];
+  });
+  matrixNotes('qos-cap', q.rows, q.notApplicable, notes);
+  const pct = `${(q.target * 100).toFixed(0)} %`;
+  for (const r of q.rows) {
+    const median = r.summary.ofCap?.median;
+    if (median !== undefined && Math.abs(median - 1) > q.target) {
+      notes.push(
+        `qos-cap, ${r.contender}, ${r.pointLabel}: measured / cap ${median.toFixed(4)}, outside the ±${pct} target`,
+      );
+    }
+  }
+  const planned = q.omitSeconds + q.seconds;
+  for (const r of q.rows) {
+    // Older reports (and hand-made ones) may lack the client's time.
+    const slowest = Math.max(...r.runs.map((run) => run.detail?.clientSeconds ?? 0));
+    if (slowest > planned + QOS_SLOW_END_SECONDS) {
+      notes.push(
+        `qos-cap, ${r.contender}, ${r.pointLabel}: iperf3 took up to ${slowest.toFixed(0)} s for a ${planned} s test: its control connection crosses the same cap and its end message waited behind the bytes the flows still had queued (the figure stands: the receiver measures until that message arrives)`,
+      );
+    }
+  }
+  if (q.rows.length > 0) {
+    notes.push(
+      'qos-cap: measured / cap instead of × direct and × REDIRECT: a capped flow is meant to run at its cap, not at line rate, and neither baseline has a cap, so the ratio to the cap is the figure',
+    );
+  }
+  const flows = q.streams === 1 ? '1 flow' : `${q.streams} flows (iperf3 -P ${q.streams})`;
+  return [
+    `### Bandwidth caps: measured rate / cap, iperf3 unlimited through a capped rule, ${q.seconds} s after ${q.omitSeconds} s omitted, median of ${q.repeats}`,
+    '',
+    `Each cap on 1 flow with the cap on the rule (\`limits = { bandwidth = CAP }\`), and on ${flows} sharing the cap of the rule's owner (\`[owners.bench] limits\`, none on the rule), summed. A cap's bucket starts full (the default burst, ${q.burstSeconds} s of rate) and the unlimited sender empties it at once, so iperf3 --omit leaves the first ${q.omitSeconds} s out of the figure, which the burst would otherwise inflate. Target: measured / cap within ±${pct}. CPU: the edge process's user + system time (all threads, so every shard) over the measured interval; CPU s per Gbit is that over the gigabits carried.`,
+    '',
+    ...table(
+      [
+        'contender',
+        'cap Mbit/s',
+        'flows',
+        'cap on',
+        'received Mbit/s',
+        'measured / cap',
+        'edge CPU % of a core',
+        'CPU s per Gbit',
+      ],
+      rows,
+    ),
+  ];
+}
+
+function qosPoints(q: QosCapReport, metric: QosCapMetric): QosCapChartPoint[] {
+  return q.rows.flatMap((row) => {
+    const summary = row.summary[metric];
+    // A log axis has no zero (an idle edge can read 0 ticks at a low cap).
+    if (summary === null || !(summary.median > 0)) return [];
+    return [
+      {
+        contender: row.contender,
+        label: row.label,
+        cap: formatBitrate(row.point.capBitsPerSecond),
+        panel: qosCapFlowsLabel(row.point),
+        value: summary.median,
+        ...spread(summary),
+      },
+    ];
+  });
+}
+
+/** Measured / cap, and CPU seconds per capped gigabit, against the cap. */
+function qosCapCharts(q: QosCapReport, where: string): Chart[] {
+  const caps = [...q.caps].sort((a, b) => a - b).map(formatBitrate);
+  const panels = [
+    qosCapFlowsLabel({ streams: 1, scope: 'rule' }),
+    qosCapFlowsLabel({ streams: q.streams, scope: 'owner' }),
+  ];
+  const how = `iperf3 unlimited through a capped sluice rule, ${q.seconds} s after ${q.omitSeconds} s omitted (the initial burst), median of ${q.repeats} (whiskers: min–max)`;
+  const charts: Chart[] = [];
+  const accuracy = qosPoints(q, 'ofCap');
+  if (accuracy.length > 0) charts.push(qosChart(QOS_ACCURACY, accuracy, caps, panels, [how, where]));
+  const cpu = qosPoints(q, 'cpuSecondsPerGbit');
+  if (cpu.length > 0) {
+    const cpuHow = "the edge process's user + system CPU time (every thread) over the measured interval";
+    charts.push(qosChart(QOS_CPU, cpu, caps, panels, [how, cpuHow, where]));
+  }
+  return charts;
+}
+
+export interface QosCapPlan {
+  /** Bandwidth caps, bits per second; each is measured on one flow and on `qosStreams`. */
+  readonly qosCaps: readonly number[];
+  /** iperf3 -P for the owner cap shared by several flows. */
+  readonly qosStreams: number;
+  /**
+   * iperf3 --omit, seconds left out before the measured `seconds`: a cap's bucket starts full
+   * (the default burst is one second of rate), which would inflate the figure.
+   */
+  readonly qosOmitSeconds: number;
+}
+
+const QOS_CAP_PLAN: PlanParts<QosCapPlan> = {
+  full: { qosCaps: [10e6, 100e6, 1e9], qosStreams: 8, qosOmitSeconds: 2 },
+  quick: { qosCaps: [1e9], qosStreams: 8, qosOmitSeconds: 1 },
+};
+
+export const qosCapScenario = defineScenario({
+  id: 'qos-cap',
+  reportKey: 'qosCap',
+  plan: QOS_CAP_PLAN,
+  usesIperf3: true,
+  appliesTo: (contender) => qosCapNotApplicable(contender) === null,
+  // Each cap on one flow (rule cap) and on several (owner cap).
+  pointsPerRepeat: (plan) => plan.qosCaps.length * 2,
+  secondsPerRun: (plan) => plan.seconds + plan.qosOmitSeconds,
+  run: (ctx, plan) =>
+    runQosCap(ctx, {
+      seconds: plan.seconds,
+      repeats: plan.repeats,
+      caps: plan.qosCaps,
+      streams: plan.qosStreams,
+      omitSeconds: plan.qosOmitSeconds,
+    }),
+  markdown: qosCapMarkdown,
+  charts: qosCapCharts,
+  failed: matrixFailed,
+});

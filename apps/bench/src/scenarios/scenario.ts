@@ -1,28 +1,13 @@
 // What every scenario gets, and what every scenario shares: a contender started fresh for one
-// run and stopped afterwards whatever happens.
+// run and stopped afterwards whatever happens. What a scenario is: scenario-definition.ts; the
+// list of them: registry.ts.
 
 import type { Contender, RunningContender, StartOptions } from '../contender.ts';
 
-/**
- * Every scenario, in the order a full run takes them. `throughput` is the unlimited single flow
- * on its own; when `sweep` runs too, its unlimited point is that figure and nothing runs twice.
- */
-export const SCENARIO_IDS = [
-  'throughput',
-  'sweep',
-  'parallel',
-  'udp',
-  'small-messages',
-  'http',
-  'connect-rate',
-  'idle-memory',
-  'qos-cap',
-] as const;
-export type ScenarioId = (typeof SCENARIO_IDS)[number];
-
 /** One measured step of a scenario, announced before it starts (for progress displays). */
 export interface ScenarioStep {
-  readonly scenario: ScenarioId;
+  /** The scenario's id (`sweep`). */
+  readonly scenario: string;
   /** 1-based; `total` counts every step the scenario plans, skipped ones included. */
   readonly index: number;
   readonly total: number;

@@ -29,43 +29,38 @@ describe('scenario smoke runs (1 s each)', () => {
     if (findIperf3() === null) throw new Error('iperf3 is not installed: apt-get install -y iperf3');
   });
 
-  it(
-    'sweep: a bitrate and unlimited, with the throughput view',
-    async () => {
-      const sweep = await runSweep(ctx, { ...quick, bitrates: [200e6, 0] });
-      expect(sweep.rows).toHaveLength(4);
-      expect(sweep.rows.every((r) => r.runs[0]?.error === null)).toBe(true);
-      const at200 = sweep.rows.find((r) => r.contender === 'naive-pipe' && r.point === 200e6);
-      expect(at200?.summary.bitsPerSecond?.median).toBeGreaterThan(100e6);
-      expect(at200?.vsDirect.bitsPerSecond).not.toBeNull();
-      expect(throughputFromSweep(sweep)?.rows.map((r) => r.contender)).toEqual(['direct', 'naive-pipe']);
-    },
-    30_000,
-  );
+  it('sweep: a bitrate and unlimited, with the throughput view', async () => {
+    const sweep = await runSweep(ctx, { ...quick, bitrates: [200e6, 0] });
+    expect(sweep.rows).toHaveLength(4);
+    expect(sweep.rows.every((r) => r.runs[0]?.error === null)).toBe(true);
+    const at200 = sweep.rows.find((r) => r.contender === 'naive-pipe' && r.point === 200e6);
+    expect(at200?.summary.bitsPerSecond?.median).toBeGreaterThan(100e6);
+    expect(at200?.vsDirect.bitsPerSecond).not.toBeNull();
+    expect(throughputFromSweep(sweep)?.rows.map((r) => r.contender)).toEqual(['direct', 'naive-pipe']);
+  }, 30_000);
 
-  it(
-    'parallel: -P 2',
-    async () => {
-      const report = await runParallel(ctx, { ...quick, streams: 2 });
-      expect(report.rows.map((r) => r.runs[0]?.detail?.streams)).toEqual([2, 2]);
-    },
-    30_000,
-  );
+  it('parallel: -P 2', async () => {
+    const report = await runParallel(ctx, { ...quick, streams: 2 });
+    expect(report.rows.map((r) => r.runs[0]?.detail?.streams)).toEqual([2, 2]);
+  }, 30_000);
 
-  it(
-    'udp: direct measured, the TCP-only relay not applicable',
-    async () => {
-      const report = await runUdp(ctx, { ...quick, bitrates: [10e6], length: 1400 });
-      expect(report.notApplicable).toEqual([
-        { contender: 'naive-pipe', label: naivePipe.label, reason: naivePipe.udpNotApplicable },
-      ]);
-      const row = report.rows[0];
-      expect(row?.contender).toBe('direct');
-      expect(row?.summary.bitsPerSecond?.median).toBeGreaterThan(5e6);
-      expect(row?.summary.lostPercent?.median).toBeGreaterThanOrEqual(0);
-    },
-    30_000,
-  );
+  it('udp: direct and the sluice edge measured, with loss; the TCP-only relay not applicable', async () => {
+    const report = await runUdp(
+      { ...ctx, contenders: [direct, naivePipe, sluiceJs1] },
+      { ...quick, bitrates: [10e6], length: 1400 },
+    );
+    expect(report.notApplicable).toEqual([
+      { contender: 'naive-pipe', label: naivePipe.label, reason: naivePipe.udpNotApplicable },
+    ]);
+    expect(report.rows.map((r) => r.contender)).toEqual(['direct', 'sluice-js-1']);
+    for (const row of report.rows) {
+      expect(row.runs[0]?.error).toBeNull();
+      expect(row.summary.bitsPerSecond?.median).toBeGreaterThan(5e6);
+      // Most datagrams arrive at 10 Mbit/s; the loss is the receiver's own count.
+      expect(row.summary.lostPercent?.median).toBeLessThan(50);
+      expect(row.runs[0]?.detail?.lostPercent).toBe(row.summary.lostPercent?.median);
+    }
+  }, 60_000);
 
   it('small-messages: echo round trips from the piscina workers, with percentiles', async () => {
     const report = await runSmallMessages(ctx, {
@@ -111,34 +106,30 @@ describe('scenario smoke runs (1 s each)', () => {
     expect(report.connections).toBe(50);
   }, 60_000);
 
-  it(
-    'qos-cap: one cap on one flow (rule) and two (owner) through the edge; direct not applicable',
-    async () => {
-      const report = await runQosCap(
-        { ...ctx, contenders: [direct, sluiceJs1] },
-        { ...quick, caps: [100e6], streams: 2, omitSeconds: 1 },
-      );
-      expect(report.notApplicable.map((n) => n.contender)).toEqual(['direct']);
-      expect(report.rows.map((r) => [r.contender, r.point.scope, r.point.streams])).toEqual([
-        ['sluice-js-1', 'rule', 1],
-        ['sluice-js-1', 'owner', 2],
-      ]);
-      for (const row of report.rows) {
-        const run = row.runs[0];
-        expect(run?.error).toBeNull();
-        expect(run?.detail?.iperf3.streams).toBe(row.point.streams);
-        expect(run?.detail?.iperf3.omitSeconds).toBe(1);
-        expect(run?.detail?.clientSeconds).toBeGreaterThan(1);
-        expect(Object.keys(row.summary).sort()).toEqual([...QOS_CAP_METRICS].sort());
-        // Not an accuracy check: a second is too short to hold a cap to 2 %.
-        const ofCap = row.summary.ofCap?.median;
-        expect(Number.isFinite(ofCap)).toBe(true);
-        expect(ofCap).toBeGreaterThan(0);
-        expect(row.summary.cpuPercent?.median).toBeGreaterThanOrEqual(0);
-        expect(row.vsDirect.ofCap).toBeNull();
-      }
-      expect([report.omitSeconds, report.burstSeconds, report.target]).toEqual([1, 1, 0.02]);
-    },
-    60_000,
-  );
+  it('qos-cap: one cap on one flow (rule) and two (owner) through the edge; direct not applicable', async () => {
+    const report = await runQosCap(
+      { ...ctx, contenders: [direct, sluiceJs1] },
+      { ...quick, caps: [100e6], streams: 2, omitSeconds: 1 },
+    );
+    expect(report.notApplicable.map((n) => n.contender)).toEqual(['direct']);
+    expect(report.rows.map((r) => [r.contender, r.point.scope, r.point.streams])).toEqual([
+      ['sluice-js-1', 'rule', 1],
+      ['sluice-js-1', 'owner', 2],
+    ]);
+    for (const row of report.rows) {
+      const run = row.runs[0];
+      expect(run?.error).toBeNull();
+      expect(run?.detail?.iperf3.streams).toBe(row.point.streams);
+      expect(run?.detail?.iperf3.omitSeconds).toBe(1);
+      expect(run?.detail?.clientSeconds).toBeGreaterThan(1);
+      expect(Object.keys(row.summary).sort()).toEqual([...QOS_CAP_METRICS].sort());
+      // Not an accuracy check: a second is too short to hold a cap to 2 %.
+      const ofCap = row.summary.ofCap?.median;
+      expect(Number.isFinite(ofCap)).toBe(true);
+      expect(ofCap).toBeGreaterThan(0);
+      expect(row.summary.cpuPercent?.median).toBeGreaterThanOrEqual(0);
+      expect(row.vsDirect.ofCap).toBeNull();
+    }
+    expect([report.omitSeconds, report.burstSeconds, report.target]).toEqual([1, 1, 0.02]);
+  }, 60_000);
 });

@@ -3,10 +3,14 @@
 // unlimited point; on its own (`--only throughput`) it is a sweep of that one point.
 
 import type { Iperf3TcpResult } from '@sluice/iperf3';
+import type { Chart } from '../charts/chart-specs.ts';
+import { type ThroughputPoint, throughputChart, throughputChartLine } from '../charts/throughput-chart.ts';
 import type { Contender } from '../contender.ts';
 import type { RunError } from '../errors.ts';
 import { ratio, type Summary, summarize } from '../stats.ts';
+import { DASH, firstLine, fixed, table } from './markdown-table.ts';
 import type { ScenarioContext } from './scenario.ts';
+import { defineScenario } from './scenario-definition.ts';
 import { runSweep, type SweepReport } from './sweep.ts';
 
 export interface ThroughputOptions {
@@ -97,3 +101,61 @@ export async function runThroughput(
   const sweep = await runSweep(ctx, { ...options, bitrates: [0] }, 'throughput');
   return { throughput: throughputFromSweep(sweep)!, sweep };
 }
+
+const gbits = (bitsPerSecond: number | null | undefined): string =>
+  fixed(bitsPerSecond === null || bitsPerSecond === undefined ? null : bitsPerSecond / 1e9, 2);
+
+function throughputMarkdown(t: ThroughputReport, notes: string[]): string[] {
+  const rows = t.rows.map((row) => {
+    const ok = row.runs.filter((r) => r.error === null).length;
+    for (const run of row.runs) {
+      if (run.error !== null) {
+        notes.push(
+          `throughput, ${row.contender}, run ${run.repeat}: ${run.error.code}: ${firstLine(run.error.message)}`,
+        );
+      }
+    }
+    if (row.summary === null) {
+      const code = row.runs.find((r) => r.error !== null)?.error?.code ?? 'no runs';
+      return [row.label, `failed (${code})`, DASH, DASH, DASH];
+    }
+    const partial = ok < row.runs.length ? ` (${ok}/${row.runs.length} runs)` : '';
+    return [
+      row.label,
+      `${gbits(row.summary.median)}${partial}`,
+      `${gbits(row.summary.min)} ${DASH} ${gbits(row.summary.max)}`,
+      fixed(row.vsDirect, 2),
+      fixed(row.vsRedirect, 2),
+    ];
+  });
+  return [
+    `### Single TCP flow: iperf3, ${t.seconds} s, median of ${t.repeats}`,
+    '',
+    ...table(['contender', 'Gbit/s', 'min – max', '× direct', '× REDIRECT'], rows),
+  ];
+}
+
+/** One bar per contender; the sweep's chart (same id) replaces it when the sweep measured several loads. */
+function throughputCharts(t: ThroughputReport, where: string): Chart[] {
+  const points: ThroughputPoint[] = t.rows.flatMap((row) =>
+    row.summary === null
+      ? []
+      : [{ contender: row.contender, label: row.label, offeredBitsPerSecond: null, summary: row.summary }],
+  );
+  return points.length === 0 ? [] : [throughputChart(points, [throughputChartLine(t), where])];
+}
+
+export const throughputScenario = defineScenario({
+  id: 'throughput',
+  reportKey: 'throughput',
+  plan: { full: {}, quick: {} },
+  usesIperf3: true,
+  appliesTo: () => true,
+  pointsPerRepeat: () => 1,
+  secondsPerRun: (plan) => plan.seconds,
+  run: async (ctx, plan) => (await runThroughput(ctx, plan)).throughput,
+  coveredBy: { scenario: 'sweep', derive: (sweep: SweepReport) => throughputFromSweep(sweep) },
+  markdown: throughputMarkdown,
+  charts: throughputCharts,
+  failed: (t) => t.rows.some((row) => row.runs.some((run) => run.error !== null)),
+});

@@ -4,10 +4,12 @@
 
 import { formatBitrate, type Iperf3UdpResult } from '@sluice/iperf3';
 import type { Contender } from '../contender.ts';
-import { BenchError } from '../errors.ts';
+import { BENCH_ERRORS } from '../errors.ts';
 import { iperf3Through } from './iperf3-through.ts';
-import { type MatrixResult, runMatrix } from './matrix.ts';
+import { cell, DASH, failedCell, matrixNotes, ratioCells, table } from './markdown-table.ts';
+import { type MatrixResult, matrixFailed, runMatrix } from './matrix.ts';
 import type { ScenarioContext } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 
 export const UDP_METRICS = ['bitsPerSecond', 'lostPercent', 'jitterMs'] as const;
 export type UdpMetric = (typeof UDP_METRICS)[number];
@@ -42,7 +44,7 @@ async function udpRun(contender: Contender, options: UdpOptions, bitrate: number
     length: options.length,
   });
   if (result.protocol !== 'udp') {
-    throw new BenchError('load_failed', {
+    throw BENCH_ERRORS.error('load_failed', {
       scenario: 'udp',
       contender: contender.id,
       reason: 'not a UDP report',
@@ -73,3 +75,59 @@ export async function runUdp(ctx: ScenarioContext, options: UdpOptions): Promise
   });
   return { ...result, seconds: options.seconds, repeats: options.repeats, length: options.length };
 }
+
+function udpMarkdown(u: UdpReport, notes: string[]): string[] {
+  const rows = u.rows.map((r) =>
+    r.summary.bitsPerSecond === null
+      ? [r.label, r.pointLabel, failedCell(r), DASH, DASH, DASH, DASH]
+      : [
+          r.label,
+          r.pointLabel,
+          cell(r.summary.bitsPerSecond, 0, 1e6),
+          cell(r.summary.lostPercent, 2),
+          cell(r.summary.jitterMs, 3),
+          ...ratioCells(r, 'bitsPerSecond'),
+        ],
+  );
+  matrixNotes('udp', u.rows, u.notApplicable, notes);
+  return [
+    `### UDP: iperf3 -u, ${u.length}-byte datagrams, ${u.seconds} s, median of ${u.repeats}`,
+    '',
+    ...table(
+      ['contender', 'offered', 'received Mbit/s', 'lost %', 'jitter ms', '× direct', '× REDIRECT'],
+      rows,
+    ),
+  ];
+}
+
+export interface UdpPlan {
+  /** Offered loads, bits per second. */
+  readonly udpBitrates: readonly number[];
+  /** The datagram payload, bytes (iperf3 -l). */
+  readonly udpLength: number;
+}
+
+const UDP_PLAN: PlanParts<UdpPlan> = {
+  full: { udpBitrates: [100e6, 1e9, 5e9], udpLength: 1400 },
+  quick: { udpBitrates: [100e6, 1e9], udpLength: 1400 },
+};
+
+export const udpScenario = defineScenario({
+  id: 'udp',
+  reportKey: 'udp',
+  plan: UDP_PLAN,
+  usesIperf3: true,
+  appliesTo: (contender) => udpNotApplicable(contender) === null,
+  pointsPerRepeat: (plan) => plan.udpBitrates.length,
+  secondsPerRun: (plan) => plan.seconds,
+  run: (ctx, plan) =>
+    runUdp(ctx, {
+      seconds: plan.seconds,
+      repeats: plan.repeats,
+      bitrates: plan.udpBitrates,
+      length: plan.udpLength,
+    }),
+  markdown: udpMarkdown,
+  charts: () => [],
+  failed: matrixFailed,
+});

@@ -1,5 +1,7 @@
 import type { Iperf3TcpResult, Iperf3UdpResult } from '@sluice/iperf3';
 import { describe, expect, it } from 'vitest';
+import { scenarioTables } from '../report-markdown.ts';
+import { cell } from './markdown-table.ts';
 import { type MatrixRow, type MatrixRun, matrixRows } from './matrix.ts';
 import {
   QOS_CAP_METRICS,
@@ -9,18 +11,10 @@ import {
   qosCapPointLabel,
   qosCapPoints,
 } from './qos-cap.ts';
-import { cell, scenarioTables } from './tables.ts';
+import { noScenarioReports } from './registry.ts';
 import type { UdpMetric, UdpReport } from './udp.ts';
 
-const none = {
-  sweep: null,
-  parallel: null,
-  udp: null,
-  smallMessages: null,
-  http: null,
-  connectRate: null,
-  idleMemory: null,
-};
+const none = noScenarioReports();
 
 function udpRow(contender: string, mbits: number | null): MatrixRow<number, UdpMetric, Iperf3UdpResult> {
   const summary = (v: number) => ({ n: 1, median: v, min: v, max: v });
@@ -70,9 +64,9 @@ describe('scenarioTables', () => {
       points: [1e8],
       rows: [udpRow('direct', 100), udpRow('socat', null)],
       notApplicable: [
-        { contender: 'sluice-js-1', label: 'a', reason: 'sluice does not relay UDP yet' },
+        { contender: 'c-splice', label: 'a', reason: 'a TCP splice(2) relay' },
         { contender: 'haproxy', label: 'b', reason: 'HAProxy does not relay UDP' },
-        { contender: 'sluice-js-N', label: 'c', reason: 'sluice does not relay UDP yet' },
+        { contender: 'naive-pipe', label: 'c', reason: 'a TCP splice(2) relay' },
       ],
     };
     const { lines, notes } = scenarioTables({ ...none, udp });
@@ -80,7 +74,7 @@ describe('scenarioTables', () => {
     expect(lines).toContain('| socat | 100M | failed (iperf3_client_failed) | – | – | – | – |');
     expect(notes).toEqual([
       'udp, socat, 100M, run 1: iperf3_client_failed: iperf3 client failed: x',
-      'udp: not applicable to sluice-js-1, sluice-js-N (sluice does not relay UDP yet); haproxy (HAProxy does not relay UDP)',
+      'udp: not applicable to c-splice, naive-pipe (a TCP splice(2) relay); haproxy (HAProxy does not relay UDP)',
     ]);
   });
 
