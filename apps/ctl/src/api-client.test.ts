@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SluiceError } from '@sluice/errors';
 import { describe, expect, it } from 'vitest';
 import { ApiClient, describeNetworkError } from './api-client.ts';
-import { CtlError } from './errors.ts';
 
 function client(server: string): ApiClient {
   return new ApiClient({ server: new URL(server), token: 't', timeoutMs: 2000 });
@@ -63,16 +63,16 @@ describe('ApiClient against a plain HTTP server', () => {
       const error = await client(`https://127.0.0.1:${port}`)
         .request('GET', '/v1/edges')
         .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(CtlError);
-      expect((error as CtlError).code).toBe('server_unreachable');
-      expect((error as CtlError).message).toMatch(
+      expect(error).toBeInstanceOf(SluiceError);
+      expect((error as SluiceError).code).toBe('server_unreachable');
+      expect((error as SluiceError).message).toMatch(
         new RegExp(`^cannot reach the sluice server at https://127\\.0\\.0\\.1:${port}/: TLS failed: `),
       );
       const plain = await client(`http://127.0.0.1:${port}`)
         .request('GET', '/v1/edges')
         .catch((caught: unknown) => caught);
-      expect((plain as CtlError).code).toBe('bad_response');
-      expect((plain as CtlError).message).toBe(
+      expect((plain as SluiceError).code).toBe('bad_response');
+      expect((plain as SluiceError).message).toBe(
         `the sluice server at http://127.0.0.1:${port}/ answered GET /v1/edges with a body that is not JSON`,
       );
       const events = client(`http://127.0.0.1:${port}`).events(
@@ -80,8 +80,8 @@ describe('ApiClient against a plain HTTP server', () => {
         new AbortController().signal,
       );
       const stream = await events.next().catch((caught: unknown) => caught);
-      expect((stream as CtlError).code).toBe('bad_response');
-      expect((stream as CtlError).message).toMatch(/with no content type, not text\/event-stream$/);
+      expect((stream as SluiceError).code).toBe('bad_response');
+      expect((stream as SluiceError).message).toMatch(/with no content type, not text\/event-stream$/);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
