@@ -88,3 +88,55 @@ describe('ApiClient against a plain HTTP server', () => {
     }
   });
 });
+
+describe('ApiClient requests', () => {
+  it('sends the token as a bearer, bodies as JSON, and asks for text/event-stream on a stream', async () => {
+    const seen: { method?: string; url?: string; headers: Record<string, unknown>; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        seen.push({ method: request.method, url: request.url, headers: request.headers, body });
+        if (request.headers.accept === 'text/event-stream') {
+          response.writeHead(200, { 'content-type': 'text/event-stream' }).end();
+        } else {
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const api = client(`http://127.0.0.1:${port}/prefix`);
+      await api.request('POST', '/v1/rules', { edge: 'edge-01' });
+      const stream = await api
+        .events('/v1/stats/stream?rule=r1', new AbortController().signal)
+        .next()
+        .catch((caught: unknown) => caught);
+      expect((stream as SluiceError).code).toBe('stream_closed');
+      expect(seen).toMatchObject([
+        {
+          method: 'POST',
+          url: '/prefix/v1/rules',
+          headers: {
+            authorization: 'Bearer t',
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
+          body: '{"edge":"edge-01"}',
+        },
+        {
+          method: 'GET',
+          url: '/prefix/v1/stats/stream?rule=r1',
+          headers: { authorization: 'Bearer t', accept: 'text/event-stream' },
+          body: '',
+        },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
