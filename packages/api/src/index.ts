@@ -38,6 +38,7 @@ export { openApiDocument, openApiPath } from './openapi.ts';
 export {
   API_ROUTES,
   type ApiRoute,
+  type Health,
   type HttpMethod,
   healthSchema,
   type RouteAccess,

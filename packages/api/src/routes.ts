@@ -56,6 +56,7 @@ const json = (schema: z.ZodType, description: string): RouteResponse => ({
 
 /** `GET /healthz`'s answer. */
 export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
+export type Health = z.infer<typeof healthSchema>;
 
 /** The OpenAPI document itself: a JSON object. */
 const openApiSchema = z.record(z.string(), z.unknown()).meta({ description: 'an OpenAPI 3.1 document' });
