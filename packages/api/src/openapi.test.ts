@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
 import { API_ERRORS } from './api-errors.ts';
 import { openApiDocument, openApiPath } from './openapi.ts';
@@ -36,6 +37,11 @@ describe('docs/openapi.json', () => {
 });
 
 describe('openApiDocument', () => {
+  it('is a valid OpenAPI 3.1 document, by an OpenAPI validator', async () => {
+    // The validator dereferences in place; it gets a copy.
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
+  });
+
   it('is OpenAPI 3.1 whose every reference resolves to a component', () => {
     expect(document.openapi).toBe('3.1.0');
     const schemas = (document.components as { schemas: Record<string, unknown> }).schemas;
