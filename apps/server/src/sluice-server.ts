@@ -17,9 +17,9 @@ import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
-import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
+import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 
 export interface SluiceServerOptions {
   readonly dataDir: string;
