@@ -193,9 +193,10 @@ describe('foldStatsReports', () => {
       bootId: 'boot-a',
       now: 2000,
       known: new Map([['r_1', null]]),
-      reports: [report({ bytesIn: 100 }), report({ bytesIn: 250 })],
+      // The second went back from the first: a reset within the boot, so all of it is new.
+      reports: [report({ bytesIn: 500 }), report({ bytesIn: 300 })],
     });
-    expect(folded.map((state) => state.stats.bytesIn)).toEqual([100, 250]);
+    expect(folded.map((state) => state.stats.bytesIn)).toEqual([500, 800]);
   });
 
   it('answers nothing when no rule is known', () => {

@@ -9,7 +9,7 @@ import type { RuleStats } from '@sluice/protocol';
 import type { RuleStatsRecord } from './records.ts';
 
 /** The cumulative counters of a report, the ones folded by delta. */
-export const CUMULATIVE_COUNTERS = [
+const CUMULATIVE_COUNTERS = [
   'bytesIn',
   'bytesOut',
   'connectionsTotal',
@@ -17,8 +17,8 @@ export const CUMULATIVE_COUNTERS = [
   'connectErrors',
 ] as const;
 
-export type CumulativeCounter = (typeof CUMULATIVE_COUNTERS)[number];
-export type CounterValues = Readonly<Record<CumulativeCounter, number>>;
+type CumulativeCounter = (typeof CUMULATIVE_COUNTERS)[number];
+type CounterValues = Readonly<Record<CumulativeCounter, number>>;
 
 /** What is stored per rule: the totals, and the report of `bootId` the next delta is taken against. */
 export interface RuleStatsState {
@@ -47,6 +47,7 @@ function delta(
 ): number {
   if (previous === null || previous.bootId !== bootId) return value;
   const before = previous.last[key];
+  // A counter below its baseline was reset (the rule rebound): what it holds is all new.
   return value >= before ? value - before : value;
 }
 

@@ -9,13 +9,11 @@ import { migrate } from '../migrations.ts';
 import type { Row } from './sqlite-row.ts';
 
 export class SqliteConnection {
-  readonly file: string;
   readonly now: () => number;
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
 
   constructor(file: string, now: () => number) {
-    this.file = file;
     this.now = now;
     try {
       // SQLite makes the file (and its -wal and -shm, which copy its mode) with the umask's
