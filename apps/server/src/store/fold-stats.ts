@@ -9,13 +9,7 @@ import type { RuleStats } from '@sluice/protocol';
 import type { RuleStatsRecord } from './records.ts';
 
 /** The cumulative counters of a report, the ones folded by delta. */
-const CUMULATIVE_COUNTERS = [
-  'bytesIn',
-  'bytesOut',
-  'connectionsTotal',
-  'rejected',
-  'connectErrors',
-] as const;
+const CUMULATIVE_COUNTERS = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejected', 'connectErrors'] as const;
 
 type CumulativeCounter = (typeof CUMULATIVE_COUNTERS)[number];
 type CounterValues = Readonly<Record<CumulativeCounter, number>>;
