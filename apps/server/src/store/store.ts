@@ -5,9 +5,9 @@
 // method answers a Promise even where SQLite does its work synchronously.
 //
 // Each method is atomic on its own. Work that must be all or nothing across several calls runs
-// in `transaction`, through the `tx` it is handed: calls made on the store itself meanwhile wait
-// until the transaction ends (so a transaction must never call the store itself: it would wait
-// for its own end).
+// in `transaction`, through the `tx` it is handed and nothing else: other callers' writes never
+// join it. (SQLite has one connection, so there the store's own methods wait until the
+// transaction ends; a transaction that called them would wait for itself.)
 
 import type { RuleStats } from '@sluice/protocol';
 import type {
