@@ -244,6 +244,18 @@ describe('transactions', () => {
     await store.close();
   });
 
+  it('refuse the store itself inside a transaction, which would wait for its own end', async () => {
+    const store = new SqliteStore(file);
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.audit.add({ user: null, action: 'inside', target: null, outcome: 'ok', from: null });
+        await store.audit.add({ user: null, action: 'outside', target: null, outcome: 'ok', from: null });
+      }),
+    ).rejects.toThrow(/use its tx/);
+    expect(await store.audit.list(10)).toEqual([]);
+    await store.close();
+  });
+
   it('a store method that is atomic on its own is undone with the transaction it runs in', async () => {
     const store = new SqliteStore(file);
     await expect(

@@ -3,6 +3,7 @@
 // no other caller's statement lands inside it. Opening migrates the file and fails with
 // store_unusable or schema_too_new.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   AuditStore,
   EdgeStore,
@@ -44,12 +45,23 @@ export class SqliteStore implements Store {
   readonly audit: AuditStore;
   private readonly connection: SqliteConnection;
   private readonly queue = new SerialQueue();
+  /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
+  private readonly inTransaction = new AsyncLocalStorage<true>();
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file;
     this.connection = new SqliteConnection(file, options.now ?? Date.now);
     const connection = this.connection;
-    const own = aggregates({ use: (work) => this.queue.run(() => work(connection)) });
+    const own = aggregates({
+      use: (work) => {
+        if (this.inTransaction.getStore() === true) {
+          return Promise.reject(
+            new Error('a store transaction called the store itself; inside a transaction use its tx'),
+          );
+        }
+        return this.queue.run(() => work(connection));
+      },
+    });
     this.users = own.users;
     this.edges = own.edges;
     this.rules = own.rules;
@@ -69,7 +81,7 @@ export class SqliteStore implements Store {
       });
       connection.begin();
       try {
-        const result = await fn(tx);
+        const result = await this.inTransaction.run(true, () => fn(tx));
         connection.commit();
         return result;
       } catch (error) {
