@@ -52,14 +52,17 @@ export class RuleService {
     this.logger = options.logger.child({ area: 'rules' });
   }
 
-  /** name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`). */
-  async checkConflicts(
-    store: StoreAggregates,
+  /**
+   * name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`).
+   * Runs in the transaction `tx` that then writes the rule, so the check still holds at the write.
+   */
+  private async checkConflicts(
+    tx: StoreAggregates,
     edge: EdgeRecord,
     body: Record<string, unknown>,
     exceptId?: string,
   ): Promise<void> {
-    for (const other of await store.rules.list({ edgeId: edge.id })) {
+    for (const other of await tx.rules.list({ edgeId: edge.id })) {
       if (other.id === exceptId) continue;
       // The same checks as between the [[rules]] of one file, with the new rule second so
       // every issue lands on it.
