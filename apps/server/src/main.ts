@@ -142,12 +142,12 @@ users
   .description('make a user and print its first token')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
   .option('--role <role>', 'user (its own rules only) or admin', 'user')
-  .action((name: string, options: { dataDir: string; role: string }) => {
+  .action(async (name: string, options: { dataDir: string; role: string }) => {
     try {
       if (options.role !== 'user' && options.role !== 'admin') {
         throw new ServerError('usage', `--role: "${options.role}" is not "user" or "admin"`);
       }
-      const token = addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
+      const token = await addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
       process.stdout.write(`token: ${token}\n`);
     } catch (error) {
       fail(error);
@@ -158,9 +158,10 @@ users
   .command('token <name>')
   .description('make another token for a user and print it')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
-  .action((name: string, options: { dataDir: string }) => {
+  .action(async (name: string, options: { dataDir: string }) => {
     try {
-      process.stdout.write(`token: ${addToken(openDataDir(options.dataDir, { create: false }), name)}\n`);
+      const token = await addToken(openDataDir(options.dataDir, { create: false }), name);
+      process.stdout.write(`token: ${token}\n`);
     } catch (error) {
       fail(error);
     }

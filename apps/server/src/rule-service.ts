@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { type ControlPushOutcome, type ControlServer, toPushedRule } from './control/control-server.ts';
 import { ServerError } from './errors.ts';
 import type { EdgeRecord, RuleRecord } from './store/records.ts';
-import type { Store } from './store/store.ts';
+import type { Store, StoreAggregates } from './store/store.ts';
 
 export interface RuleServiceOptions {
   readonly store: Store;
@@ -52,9 +52,17 @@ export class RuleService {
     this.logger = options.logger.child({ area: 'rules' });
   }
 
-  /** name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`). */
-  checkConflicts(edge: EdgeRecord, body: Record<string, unknown>, exceptId?: string): void {
-    for (const other of this.store.listRules({ edgeId: edge.id })) {
+  /**
+   * name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`).
+   * Runs in the transaction `tx` that then writes the rule, so the check still holds at the write.
+   */
+  private async checkConflicts(
+    tx: StoreAggregates,
+    edge: EdgeRecord,
+    body: Record<string, unknown>,
+    exceptId?: string,
+  ): Promise<void> {
+    for (const other of await tx.rules.list({ edgeId: edge.id })) {
       if (other.id === exceptId) continue;
       // The same checks as between the [[rules]] of one file, with the new rule second so
       // every issue lands on it.
@@ -90,32 +98,38 @@ export class RuleService {
   /** Stores a new rule, pushes it and answers it active, or throws (and stores nothing). */
   async create(edge: EdgeRecord, owner: string, body: Record<string, unknown>): Promise<RuleRecord> {
     this.checkPushable(edge);
-    this.checkConflicts(edge, body);
-    this.checkConnected(edge);
-    const rule = this.store.insertRule({ edgeId: edge.id, owner, name: String(body.name), body });
+    // The check and the insert are one transaction: a concurrent push cannot slip in between.
+    const rule = await this.store.transaction(async (tx) => {
+      await this.checkConflicts(tx, edge, body);
+      this.checkConnected(edge);
+      return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
+    });
     const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(rule)], remove: [] });
-    if (outcome.kind === 'offline') this.store.deleteRule(rule.id);
+    if (outcome.kind === 'offline') await this.store.rules.delete(rule.id);
     const result = this.resultFor(rule, outcome);
-    if (result.state === 'active') return this.store.getRule(rule.id)!;
+    if (result.state === 'active') return (await this.store.rules.get(rule.id))!;
     // The edge runs nothing of it: a failed push leaves no rule behind.
-    this.store.deleteRule(rule.id);
+    await this.store.rules.delete(rule.id);
     throw activationFailed(rule, result);
   }
 
   /** Replaces a rule's table at the next revision; on failure the previous table is restored. */
   async update(rule: RuleRecord, body: Record<string, unknown>): Promise<RuleRecord> {
-    const edge = this.store.getEdge(rule.edgeId)!;
+    const edge = (await this.store.edges.get(rule.edgeId))!;
     this.checkPushable(edge);
-    this.checkConflicts(edge, body, rule.id);
-    this.checkConnected(edge);
-    const revised = this.store.reviseRule(rule.id, { name: String(body.name), body });
+    const revised = await this.store.transaction(async (tx) => {
+      await this.checkConflicts(tx, edge, body, rule.id);
+      this.checkConnected(edge);
+      return tx.rules.revise(rule.id, { name: String(body.name), body });
+    });
     const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(revised)], remove: [] });
-    if (outcome.kind === 'offline') this.store.reviseRule(rule.id, { name: rule.name, body: rule.body });
+    if (outcome.kind === 'offline')
+      await this.store.rules.revise(rule.id, { name: rule.name, body: rule.body });
     const result = this.resultFor(revised, outcome);
-    if (result.state === 'active') return this.store.getRule(rule.id)!;
+    if (result.state === 'active') return (await this.store.rules.get(rule.id))!;
     // Put the previous table back. Revisions only grow, so it goes out as the next one; the edge
     // may have dropped the old rule when the new one failed, and this brings it back.
-    const restored = this.store.reviseRule(rule.id, { name: rule.name, body: rule.body });
+    const restored = await this.store.rules.revise(rule.id, { name: rule.name, body: rule.body });
     void this.control.push(edge.id, { upsert: [toPushedRule(restored)], remove: [] }).then((again) => {
       if (again.kind !== 'acked')
         this.logger.warn({ ruleId: rule.id, outcome: again.kind }, 'restored rule not acked');
@@ -129,7 +143,7 @@ export class RuleService {
    * its next connect. An offline edge is not waited for.
    */
   async remove(rule: RuleRecord): Promise<RuleRecord> {
-    const removed = this.store.tombstoneRule(rule.id)!;
+    const removed = (await this.store.rules.tombstone(rule.id))!;
     const outcome = await this.control.push(rule.edgeId, { upsert: [], remove: [rule.id] });
     if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
       throw new ServerError(

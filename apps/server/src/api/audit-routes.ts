@@ -11,9 +11,10 @@ export function auditRoutes(app: FastifyInstance, context: ApiContext): void {
   app.get('/v1/audit', { config: { admin: true, action: 'audit.read' } }, async (request) => {
     const query = parseInput(auditQuery, request.query, 'query');
     return {
-      entries: context.store
-        .listAudit(query.limit)
-        .map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
+      entries: (await context.store.audit.list(query.limit)).map((entry) => ({
+        ...entry,
+        at: new Date(entry.at).toISOString(),
+      })),
     };
   });
 }

@@ -22,7 +22,7 @@ export function authHook(context: ApiContext): (request: FastifyRequest) => Prom
           : 'the Authorization header is not "Bearer TOKEN"',
       );
     }
-    const user = context.store.authenticate(token);
+    const user = await context.store.users.authenticate(token);
     if (user === null) {
       context.metrics?.authFailures.inc({ reason: 'unknown_token' });
       throw new ServerError('unauthorized', 'unknown or revoked token');

@@ -12,8 +12,12 @@ import { edgeView } from './views.ts';
 const renameBody = z.object({ name: edgeNameSchema }).strict();
 
 /** The edge `:edge` names, recorded as the audit target; not_found otherwise. */
-export function findEdgeOr404(context: ApiContext, idOrName: string, request?: FastifyRequest): EdgeRecord {
-  const edge = context.store.findEdge(idOrName);
+export async function findEdgeOr404(
+  context: ApiContext,
+  idOrName: string,
+  request?: FastifyRequest,
+): Promise<EdgeRecord> {
+  const edge = await context.store.edges.find(idOrName);
   if (edge === null)
     throw new ServerError('not_found', `no edge with id or name ${JSON.stringify(idOrName)}`);
   if (request !== undefined) request.auditTarget = edge.id;
@@ -24,19 +28,19 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, control } = context;
   const view = (edge: EdgeRecord) => edgeView(edge, control.isConnected(edge.id));
 
-  app.get('/v1/edges', async () => ({ edges: store.listEdges().map(view) }));
+  app.get('/v1/edges', async () => ({ edges: (await store.edges.list()).map(view) }));
 
   app.get<{ Params: { edge: string } }>('/v1/edges/:edge', async (request) =>
-    view(findEdgeOr404(context, request.params.edge)),
+    view(await findEdgeOr404(context, request.params.edge)),
   );
 
   app.patch<{ Params: { edge: string } }>(
     '/v1/edges/:edge',
     { config: { action: 'edge.rename', admin: true } },
     async (request) => {
-      const edge = findEdgeOr404(context, request.params.edge, request);
+      const edge = await findEdgeOr404(context, request.params.edge, request);
       const body = parseInput(renameBody, request.body);
-      const renamed = store.renameEdge(edge.id, body.name);
+      const renamed = await store.edges.rename(edge.id, body.name);
       if (renamed === null)
         throw new ServerError(
           'name_taken',
@@ -50,8 +54,8 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     '/v1/edges/:edge/revoke',
     { config: { action: 'edge.revoke', admin: true } },
     async (request) => {
-      const edge = findEdgeOr404(context, request.params.edge, request);
-      const revoked = store.revokeEdge(edge.id)!;
+      const edge = await findEdgeOr404(context, request.params.edge, request);
+      const revoked = (await store.edges.revoke(edge.id))!;
       control.disconnect(edge.id, 'revoked');
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge revoked');
       return view(revoked);
@@ -62,9 +66,9 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     '/v1/edges/:edge',
     { config: { action: 'edge.delete', admin: true } },
     async (request, reply) => {
-      const edge = findEdgeOr404(context, request.params.edge, request);
+      const edge = await findEdgeOr404(context, request.params.edge, request);
       control.disconnect(edge.id, 'deleted');
-      store.deleteEdge(edge.id);
+      await store.edges.delete(edge.id);
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge deleted with its rules');
       return reply.code(204).send();
     },

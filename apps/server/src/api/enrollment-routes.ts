@@ -38,7 +38,7 @@ export function enrollmentRoutes(app: FastifyInstance, context: ApiContext): voi
     async (request, reply) => {
       const body = parseInput(enrollmentBody, request.body);
       const ttlMs = body.ttl ?? parseDuration(DEFAULT_TTL);
-      const { edge, code, enrollment } = context.store.createEnrollment(
+      const { edge, code, enrollment } = await context.store.edges.createEnrollment(
         body.edge,
         ttlMs,
         userOf(request).name,

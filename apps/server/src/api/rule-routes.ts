@@ -33,8 +33,8 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, rules } = context;
 
   /** The rule `:id` the request's user may act on: not_found, else forbidden. */
-  const ruleFor = (request: FastifyRequest<{ Params: { id: string } }>): RuleRecord => {
-    const rule = store.getRule(request.params.id);
+  const ruleFor = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<RuleRecord> => {
+    const rule = await store.rules.get(request.params.id);
     if (rule === null)
       throw new ServerError('not_found', `no rule with id ${JSON.stringify(request.params.id)}`);
     request.auditTarget = rule.id;
@@ -60,7 +60,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     }
     const owner = body.owner ?? fromTable ?? user.name;
     const table = validateRuleBody(body.rule, owner);
-    const edge = findEdgeOr404(context, body.edge, request);
+    const edge = await findEdgeOr404(context, body.edge, request);
     if (owner !== user.name && user.role !== 'admin') {
       throw new ServerError(
         'forbidden',
@@ -76,18 +76,18 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
   app.get('/v1/rules', async (request) => {
     const user = userOf(request);
     const query = parseInput(listQuery, request.query, 'query');
-    const edgeId = query.edge === undefined ? undefined : findEdgeOr404(context, query.edge).id;
+    const edgeId = query.edge === undefined ? undefined : (await findEdgeOr404(context, query.edge)).id;
     const owner = user.role === 'admin' ? undefined : user.name;
-    return { rules: store.listRules({ edgeId, owner }).map(ruleView) };
+    return { rules: (await store.rules.list({ edgeId, owner })).map(ruleView) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/rules/:id', async (request) => ruleView(ruleFor(request)));
+  app.get<{ Params: { id: string } }>('/v1/rules/:id', async (request) => ruleView(await ruleFor(request)));
 
   app.put<{ Params: { id: string } }>(
     '/v1/rules/:id',
     { config: { action: 'rule.update' } },
     async (request) => {
-      const rule = ruleFor(request);
+      const rule = await ruleFor(request);
       if (rule.state === 'removed') throw new ServerError('not_found', `rule ${rule.id} is removed`);
       const body = parseInput(updateBody, request.body);
       const fromTable = tableOwner(body.rule);
@@ -108,7 +108,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     '/v1/rules/:id',
     { config: { action: 'rule.remove' } },
     async (request) => {
-      const rule = ruleFor(request);
+      const rule = await ruleFor(request);
       if (rule.state === 'removed') return ruleView(rule);
       const removed = await rules.remove(rule);
       context.logger.info({ ruleId: rule.id }, 'rule removed');
@@ -117,7 +117,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
   );
 
   app.get<{ Params: { id: string } }>('/v1/rules/:id/stats', async (request) => {
-    const rule = ruleFor(request);
-    return statsView(rule.id, store.getStats(rule.id));
+    const rule = await ruleFor(request);
+    return statsView(rule.id, await store.stats.get(rule.id));
   });
 }
