@@ -9,15 +9,18 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { type AddressInfo, createServer } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import { enrollAndConnect, startTestServer, type TestServer } from '@sluice/server/test-harness';
+import {
+  type AckPolicy,
+  enrollAndConnect,
+  type FakeEdge,
+  startTestServer,
+  type TestServer,
+} from '@sluice/server/test-harness';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 }); // a test spawns up to four node processes
-
-type AckPolicy = NonNullable<Parameters<typeof enrollAndConnect>[2]>;
-type FakeEdge = Awaited<ReturnType<typeof enrollAndConnect>>['edge'];
 
 interface Run {
   readonly code: number | null;
@@ -128,10 +131,10 @@ async function report(
 
 beforeAll(async () => {
   test = await startTestServer();
-  url = `http://127.0.0.1:${test.server.addresses.api.port}`;
+  url = test.apiUrl;
   admin = test.adminToken;
   const { store } = test.server;
-  alice = (await store.createToken((await store.createUser('alice', 'user')).id)).token;
+  alice = (await store.users.createToken((await store.users.create('alice', 'user')).id)).token;
   ({ edge: edge01, edgeId: edge01Id } = await enrollAndConnect(test, 'edge-01', EDGE_ACKS));
   // edge-02 has a rule and has gone offline; edge-03 was never connected and is revoked.
   const edge02 = await enrollAndConnect(test, 'edge-02', EDGE_ACKS);
@@ -632,7 +635,7 @@ describe('rule-stats', () => {
 describe('a server that fails and stops', () => {
   it('passes on internal (20) when its database is damaged, and stream_closed (7) when it stops', async () => {
     const own = await startTestServer();
-    const ownUrl = `http://127.0.0.1:${own.server.addresses.api.port}`;
+    const ownUrl = own.apiUrl;
     const { edge } = await enrollAndConnect(own, 'edge-01', EDGE_ACKS);
     try {
       const id = await pushRule(own, 'watch-c', 9604);

@@ -4,10 +4,11 @@
 // the change stays pending and the edge gets it with the full push when it reconnects.
 
 import { findRuleConflicts, ruleSchema, validate } from '@sluice/config';
+import type { SluiceError } from '@sluice/errors';
 import type { RuleResult } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { type ControlPushOutcome, type ControlServer, toPushedRule } from './control/control-server.ts';
-import { ServerError } from './errors.ts';
+import { apiError } from './errors.ts';
 import type { EdgeRecord, RuleRecord } from './store/records.ts';
 import type { Store, StoreAggregates } from './store/store.ts';
 
@@ -24,15 +25,12 @@ export interface RuleServiceOptions {
  */
 export function validateRuleBody(raw: unknown, owner: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ServerError('bad_request', 'rule: expected a table (JSON object)');
+    throw apiError('bad_request', 'rule: expected a table (JSON object)');
   }
   const body = { ...(raw as Record<string, unknown>), owner };
   const result = validate(ruleSchema, body, ['rule']);
   if (!result.ok) {
-    throw new ServerError(
-      'bad_request',
-      result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
-    );
+    throw apiError('bad_request', result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '));
   }
   return body;
 }
@@ -68,12 +66,12 @@ export class RuleService {
       // every issue lands on it.
       for (const issue of findRuleConflicts([other.body, body])) {
         if (issue.path[2] === 'name') {
-          throw new ServerError(
+          throw apiError(
             'name_taken',
             `rule.name: ${JSON.stringify(body.name)} is already used on edge ${edge.name} by ${describe(other)}`,
           );
         }
-        throw new ServerError(
+        throw apiError(
           'port_in_use',
           `rule.listen: ${String(body.listen)} overlaps ${String(other.body.listen)} of ${describe(other)} on edge ${edge.name}`,
         );
@@ -82,13 +80,12 @@ export class RuleService {
   }
 
   private checkPushable(edge: EdgeRecord): void {
-    if (edge.revokedAt !== null)
-      throw new ServerError('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
+    if (edge.revokedAt !== null) throw apiError('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
   }
 
   private checkConnected(edge: EdgeRecord): void {
     if (!this.control.isConnected(edge.id)) {
-      throw new ServerError(
+      throw apiError(
         'client_not_connected',
         `edge ${edge.name} (${edge.id}) has no control session now; nothing was changed`,
       );
@@ -146,7 +143,7 @@ export class RuleService {
     const removed = (await this.store.rules.tombstone(rule.id))!;
     const outcome = await this.control.push(rule.edgeId, { upsert: [], remove: [rule.id] });
     if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
-      throw new ServerError(
+      throw apiError(
         'ack_timeout',
         `edge ${rule.edgeName} did not ack the removal of ${describe(rule)} within ${this.control.ackTimeoutMs} ms; it is removed here and the edge drops it when it reconnects`,
       );
@@ -171,17 +168,17 @@ export class RuleService {
         );
       case 'offline':
         // The session went between the check and the push: the caller undoes its change.
-        throw new ServerError(
+        throw apiError(
           'client_not_connected',
           `edge ${rule.edgeName} has no control session now; nothing was changed`,
         );
       case 'timeout':
-        throw new ServerError(
+        throw apiError(
           'ack_timeout',
           `edge ${rule.edgeName} did not ack ${describe(rule)} revision ${rule.revision} within ${this.control.ackTimeoutMs} ms; it stays pending and is pushed again when the edge reconnects`,
         );
       case 'closed':
-        throw new ServerError(
+        throw apiError(
           'ack_timeout',
           `edge ${rule.edgeName} disconnected before acking ${describe(rule)} revision ${rule.revision}; it stays pending and is pushed again when the edge reconnects`,
         );
@@ -189,9 +186,9 @@ export class RuleService {
   }
 }
 
-function activationFailed(rule: RuleRecord, result: RuleResult): ServerError {
+function activationFailed(rule: RuleRecord, result: RuleResult): SluiceError {
   const code = result.code ?? 'failed';
-  return new ServerError(
+  return apiError(
     'activation_failed',
     `${code}: edge ${rule.edgeName} could not activate ${describe(rule)}: ${result.message ?? 'no reason given'}`,
   );

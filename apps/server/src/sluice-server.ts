@@ -12,7 +12,7 @@ import { ControlServer } from './control/control-server.ts';
 import type { SessionTimings } from './control/edge-session.ts';
 import { StatsHub } from './control/stats-hub.ts';
 import { type DataDir, openDataDir } from './data-dir.ts';
-import { ServerError } from './errors.ts';
+import { serverError } from './errors.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
@@ -143,7 +143,7 @@ export class SluiceServer {
       try {
         await api.listen({ host: config.api.host, port: config.api.port });
       } catch (error) {
-        throw new ServerError(
+        throw serverError(
           'listen_failed',
           `cannot listen for the API on ${config.api.host}:${config.api.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
         );

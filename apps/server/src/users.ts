@@ -3,7 +3,7 @@
 // token; these open the database beside a running server (SQLite serializes the writes).
 
 import type { DataDir } from './data-dir.ts';
-import { ServerError } from './errors.ts';
+import { apiError, serverError } from './errors.ts';
 import type { Role } from './store/records.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 
@@ -12,7 +12,7 @@ const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function checkName(name: string): void {
   if (!USER_NAME.test(name)) {
-    throw new ServerError(
+    throw serverError(
       'usage',
       `user name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`,
     );
@@ -26,7 +26,7 @@ export async function addUser(dir: DataDir, name: string, role: Role): Promise<s
   try {
     return await store.transaction(async (tx) => {
       if ((await tx.users.getByName(name)) !== null)
-        throw new ServerError(
+        throw apiError(
           'name_taken',
           `user ${name} already exists in ${dir.dbFile}; use "user token ${name}" for another token`,
         );
@@ -45,7 +45,7 @@ export async function addToken(dir: DataDir, name: string): Promise<string> {
   try {
     return await store.transaction(async (tx) => {
       const user = await tx.users.getByName(name);
-      if (user === null) throw new ServerError('not_found', `no user ${name} in ${dir.dbFile}`);
+      if (user === null) throw apiError('not_found', `no user ${name} in ${dir.dbFile}`);
       await tx.audit.add({ user: null, action: 'user.token', target: name, outcome: 'ok', from: 'cli' });
       return (await tx.users.createToken(user.id, 'cli')).token;
     });

@@ -1,7 +1,21 @@
 import { readFileSync } from 'node:fs';
+import {
+  API_ERRORS,
+  API_ROUTES,
+  type ApiErrorCode,
+  apiErrorBodySchema,
+  auditListSchema,
+  edgeListSchema,
+  edgeSchema,
+  enrollmentSchema,
+  openApiDocument,
+  ruleListSchema,
+  ruleSchema,
+  ruleStatsSchema,
+} from '@sluice/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ACK_ALL_ACTIVE, type FakeEdge } from '../control/fake-edge.ts';
-import { SERVER_ERRORS } from '../errors.ts';
 import { enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 
 const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };
@@ -36,7 +50,7 @@ describe('errors', () => {
     const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
     expect(rows.length).toBeGreaterThanOrEqual(11);
     for (const [code, status] of rows) {
-      expect(SERVER_ERRORS[code as keyof typeof SERVER_ERRORS]?.status, String(code)).toBe(status);
+      expect(API_ERRORS.table[code as ApiErrorCode]?.status, String(code)).toBe(status);
     }
   });
 });
@@ -345,5 +359,48 @@ describe('internal errors', () => {
       body: { error: { code: 'internal', message: 'internal error; the server log has the details' } },
     });
     await other.stop();
+  });
+});
+
+describe('the contract of @sluice/api', () => {
+  it('serves its OpenAPI document without a token', async () => {
+    const response = await test.request('GET', '/v1/openapi.json', undefined, null);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(openApiDocument());
+  });
+
+  it('has every route of the route table', () => {
+    for (const route of API_ROUTES) {
+      expect(
+        test.server.api.hasRoute({ method: route.method, url: route.path }),
+        `${route.method} ${route.path}`,
+      ).toBe(true);
+    }
+  });
+
+  it('answers bodies that the response schemas accept', async () => {
+    const rule = await test.request(
+      'POST',
+      '/v1/rules',
+      { edge: 'edge-01', rule: { ...RULE, name: 'contract', listen: '127.0.0.1:18400' } },
+      alice,
+    );
+    expect(rule.status).toBe(201);
+    const answers = [
+      [ruleSchema, rule.body],
+      [ruleSchema, (await test.request('GET', `/v1/rules/${rule.body.id}`)).body],
+      [ruleListSchema, (await test.request('GET', '/v1/rules')).body],
+      [ruleStatsSchema, (await test.request('GET', `/v1/rules/${rule.body.id}/stats`)).body],
+      [edgeListSchema, (await test.request('GET', '/v1/edges')).body],
+      [edgeSchema, (await test.request('GET', '/v1/edges/edge-01')).body],
+      [enrollmentSchema, (await test.request('POST', '/v1/enrollments', { edge: 'edge-05' })).body],
+      [auditListSchema, (await test.request('GET', '/v1/audit')).body],
+      [apiErrorBodySchema, (await test.request('GET', '/v1/rules/r_000000000000')).body],
+      [ruleSchema, (await test.request('DELETE', `/v1/rules/${rule.body.id}`)).body],
+    ] as const;
+    for (const [schema, body] of answers) {
+      // Strict: a key the contract does not name would fail here, not reach a client by surprise.
+      expect(z.strictObject(schema.shape).parse(body)).toEqual(body);
+    }
   });
 });

@@ -2,15 +2,13 @@
 // report. A `user` token gets only its own rules' events.
 
 import type { ServerResponse } from 'node:http';
+import { statsStreamQuerySchema } from '@sluice/api';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 import { type ApiContext, userOf } from './api-context.ts';
 import { parseInput } from './parse-body.ts';
 import { mayTouch } from './rule-routes.ts';
 import { statsView } from './views.ts';
-
-const streamQuery = z.object({ rule: z.string().min(1).optional() }).strict();
 
 // Proxies and load balancers drop a connection that stays silent; a comment line is ignored
 // by every SSE client.
@@ -25,12 +23,11 @@ export function statsStreamRoutes(app: FastifyInstance, context: ApiContext): vo
 
   app.get('/v1/stats/stream', async (request, reply) => {
     const user = userOf(request);
-    const query = parseInput(streamQuery, request.query, 'query');
+    const query = parseInput(statsStreamQuerySchema, request.query, 'query');
     if (query.rule !== undefined) {
       const rule = await context.store.rules.get(query.rule);
-      if (rule === null) throw new ServerError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
-      if (!mayTouch(user, rule))
-        throw new ServerError('forbidden', `rule ${rule.id} belongs to ${rule.owner}`);
+      if (rule === null) throw apiError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
+      if (!mayTouch(user, rule)) throw apiError('forbidden', `rule ${rule.id} belongs to ${rule.owner}`);
     }
     reply.hijack();
     const raw = reply.raw;

@@ -5,22 +5,19 @@
 
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
 import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
 import type { Logger } from 'pino';
-import { ServerError } from '../errors.ts';
+import { serverError } from '../errors.ts';
 import type { RuleRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import {
-  type AckMessage,
   DEFAULT_TIMINGS,
   EdgeSession,
-  type EnrollMessage,
-  type HelloMessage,
   type PushOutcome,
   type PushRequest,
   type SessionHandlers,
   type SessionTimings,
-  type StatsMessage,
 } from './edge-session.ts';
 import type { StatsHub } from './stats-hub.ts';
 
@@ -95,7 +92,7 @@ export class ControlServer {
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
-          new ServerError(
+          serverError(
             'listen_failed',
             `cannot listen for edges on ${host}:${port}: ${error.code ?? error.message}`,
           ),

@@ -4,6 +4,7 @@
 // ends this session and no other.
 
 import type { TLSSocket } from 'node:tls';
+import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
 import {
   type EdgeMessage,
   edgeMessageSchema,
@@ -15,11 +16,6 @@ import {
   type ServerMessage,
 } from '@sluice/protocol';
 import type { Logger } from 'pino';
-
-export type HelloMessage = Extract<EdgeMessage, { type: 'hello' }>;
-export type EnrollMessage = Extract<EdgeMessage, { type: 'enroll' }>;
-export type AckMessage = Extract<EdgeMessage, { type: 'ack' }>;
-export type StatsMessage = Extract<EdgeMessage, { type: 'stats' }>;
 
 export interface PushRequest {
   readonly full: boolean;

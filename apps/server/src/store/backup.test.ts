@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../data-dir.ts';
-import { ServerError } from '../errors.ts';
 import { tempDir } from '../test-harness.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
@@ -28,7 +28,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof ServerError) return error.code;
+    if (error instanceof SluiceError) return error.code;
     throw error;
   }
   return undefined;

@@ -1,8 +1,8 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerError } from '../errors.ts';
 import { tempDir } from '../test-harness.ts';
 import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
@@ -22,7 +22,7 @@ function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (error) {
-    if (error instanceof ServerError) return error.code;
+    if (error instanceof SluiceError) return error.code;
     throw error;
   }
   return undefined;

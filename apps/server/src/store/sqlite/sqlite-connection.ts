@@ -4,7 +4,7 @@
 
 import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { ServerError } from '../../errors.ts';
+import { serverError } from '../../errors.ts';
 import { migrate } from '../migrations.ts';
 import type { Row } from './sqlite-row.ts';
 
@@ -24,7 +24,7 @@ export class SqliteConnection {
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec('PRAGMA synchronous = NORMAL');
     } catch (error) {
-      throw new ServerError('store_unusable', `${file}: ${(error as Error).message}`);
+      throw serverError('store_unusable', `${file}: ${(error as Error).message}`);
     }
     try {
       migrate(this.db, file);
