@@ -9,16 +9,14 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { type AddressInfo, createServer } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import {
-  type AckPolicy,
-  enrollAndConnect,
-  type FakeEdge,
-  startTestServer,
-  type TestServer,
-} from '@sluice/server/test-harness';
+import { enrollAndConnect, startTestServer, type TestServer } from '@sluice/server/test-harness';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+// The fake edge's types, as the harness hands them out.
+type AckPolicy = NonNullable<Parameters<typeof enrollAndConnect>[2]>;
+type FakeEdge = Awaited<ReturnType<typeof enrollAndConnect>>['edge'];
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 }); // a test spawns up to four node processes
 

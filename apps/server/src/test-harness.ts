@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AckPolicy, FakeEdge, enrollEdge } from './control/fake-edge.ts';
 import type { SessionTimings } from './control/edge-session.ts';
-import { type AckPolicy, enrollEdge, FakeEdge } from './control/fake-edge.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
@@ -85,8 +85,6 @@ export async function startTestServer(
     },
   };
 }
-
-export { ACK_ALL_ACTIVE, type AckPolicy, type FakeEdge } from './control/fake-edge.ts';
 
 export interface ConnectedEdge {
   readonly edge: FakeEdge;

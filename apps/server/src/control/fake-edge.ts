@@ -4,7 +4,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
-import type { PushMessage, ServerMessageOf } from '@sluice/api';
 import {
   checkPin,
   type EdgeMessage,
@@ -15,6 +14,8 @@ import {
   type ServerMessage,
   serverMessageSchema,
 } from '@sluice/protocol';
+
+export type PushMessage = Extract<ServerMessage, { type: 'push' }>;
 
 /** What the fake edge answers a push with: results to ack, or null to stay silent. */
 export type AckPolicy = (push: PushMessage) => RuleResult[] | null;
@@ -104,12 +105,16 @@ export class FakeEdge {
   }
 
   /** The next server message not yet taken (of `type`, skipping others), within `timeoutMs`. */
-  async next<T extends ServerMessage['type']>(type?: T, timeoutMs = 3000): Promise<ServerMessageOf<T>> {
+  async next<T extends ServerMessage['type']>(
+    type?: T,
+    timeoutMs = 3000,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       while (this.cursor < this.received.length) {
         const message = this.received[this.cursor++]!;
-        if (type === undefined || message.type === type) return message as ServerMessageOf<T>;
+        if (type === undefined || message.type === type)
+          return message as Extract<ServerMessage, { type: T }>;
       }
       if (this._closed) throw new Error(`connection closed while waiting for ${type ?? 'a message'}`);
       const left = deadline - Date.now();
@@ -138,7 +143,7 @@ export class FakeEdge {
 export async function enrollEdge(
   options: { port: number; pin: string },
   code: string,
-): Promise<ServerMessageOf<'enrolled' | 'refused'>> {
+): Promise<Extract<ServerMessage, { type: 'enrolled' | 'refused' }>> {
   const edge = await FakeEdge.connect(options);
   edge.send({ type: 'enroll', version: PROTOCOL_VERSION, code, hostname: 'fake-edge' });
   const reply = await edge.next();
