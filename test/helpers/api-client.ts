@@ -1,60 +1,12 @@
 // The operator HTTP API of sluice-server (docs/server-api.md) through fetch: raw requests that
 // answer status and parsed body (tests look at error codes), typed shortcuts for the calls the
-// control-plane tests make, and polls on the state the API shows.
+// control-plane tests make (typed by @sluice/api), and polls on the state the API shows.
 
+import type { ApiErrorBody, Edge, Enrollment, Rule, RuleState, RuleStats } from '@sluice/api';
 import { pollUntil } from './poll.ts';
 
-export interface ApiErrorBody {
-  readonly error: { readonly code: string; readonly message: string };
-}
-
-export interface Edge {
-  readonly id: string;
-  readonly name: string;
-  readonly connected: boolean;
-  readonly revoked: boolean;
-  readonly version: number | null;
-  readonly lastSeenAt: string | null;
-  readonly enrolledAt: string | null;
-  readonly rules: number;
-}
-
-export type RuleState = 'pending' | 'active' | 'failed' | 'removed';
-
-export interface Rule {
-  readonly id: string;
-  readonly edge: { readonly id: string; readonly name: string };
-  readonly owner: string;
-  readonly name: string;
-  readonly revision: number;
-  readonly state: RuleState;
-  readonly reason: string | null;
-  readonly message: string | null;
-  readonly rule: Record<string, unknown>;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export interface RuleStats {
-  readonly rule: string;
-  readonly at: string | null;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly connectionsTotal: number;
-  readonly activeConnections: number;
-  readonly rejected: number;
-  readonly connectErrors: number;
-  readonly bytesInPerSec: number;
-  readonly bytesOutPerSec: number;
-}
-
-export interface Enrollment {
-  readonly edge: { readonly id: string; readonly name: string };
-  readonly code: string;
-  readonly uri: string;
-  readonly command: string;
-  readonly expiresAt: string;
-}
+// The API's shapes are @sluice/api's; the tests name them through this helper.
+export type { ApiErrorBody, Edge, Enrollment, Rule, RuleState, RuleStats };
 
 export interface ApiResponse<T = unknown> {
   readonly status: number;

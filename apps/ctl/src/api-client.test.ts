@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SluiceError } from '@sluice/errors';
 import { describe, expect, it } from 'vitest';
 import { ApiClient, describeNetworkError } from './api-client.ts';
-import { CtlError } from './errors.ts';
 
 function client(server: string): ApiClient {
   return new ApiClient({ server: new URL(server), token: 't', timeoutMs: 2000 });
@@ -63,16 +63,16 @@ describe('ApiClient against a plain HTTP server', () => {
       const error = await client(`https://127.0.0.1:${port}`)
         .request('GET', '/v1/edges')
         .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(CtlError);
-      expect((error as CtlError).code).toBe('server_unreachable');
-      expect((error as CtlError).message).toMatch(
+      expect(error).toBeInstanceOf(SluiceError);
+      expect((error as SluiceError).code).toBe('server_unreachable');
+      expect((error as SluiceError).message).toMatch(
         new RegExp(`^cannot reach the sluice server at https://127\\.0\\.0\\.1:${port}/: TLS failed: `),
       );
       const plain = await client(`http://127.0.0.1:${port}`)
         .request('GET', '/v1/edges')
         .catch((caught: unknown) => caught);
-      expect((plain as CtlError).code).toBe('bad_response');
-      expect((plain as CtlError).message).toBe(
+      expect((plain as SluiceError).code).toBe('bad_response');
+      expect((plain as SluiceError).message).toBe(
         `the sluice server at http://127.0.0.1:${port}/ answered GET /v1/edges with a body that is not JSON`,
       );
       const events = client(`http://127.0.0.1:${port}`).events(
@@ -80,8 +80,60 @@ describe('ApiClient against a plain HTTP server', () => {
         new AbortController().signal,
       );
       const stream = await events.next().catch((caught: unknown) => caught);
-      expect((stream as CtlError).code).toBe('bad_response');
-      expect((stream as CtlError).message).toMatch(/with no content type, not text\/event-stream$/);
+      expect((stream as SluiceError).code).toBe('bad_response');
+      expect((stream as SluiceError).message).toMatch(/with no content type, not text\/event-stream$/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('ApiClient requests', () => {
+  it('sends the token as a bearer, bodies as JSON, and asks for text/event-stream on a stream', async () => {
+    const seen: { method?: string; url?: string; headers: Record<string, unknown>; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        seen.push({ method: request.method, url: request.url, headers: request.headers, body });
+        if (request.headers.accept === 'text/event-stream') {
+          response.writeHead(200, { 'content-type': 'text/event-stream' }).end();
+        } else {
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const api = client(`http://127.0.0.1:${port}/prefix`);
+      await api.request('POST', '/v1/rules', { edge: 'edge-01' });
+      const stream = await api
+        .events('/v1/stats/stream?rule=r1', new AbortController().signal)
+        .next()
+        .catch((caught: unknown) => caught);
+      expect((stream as SluiceError).code).toBe('stream_closed');
+      expect(seen).toMatchObject([
+        {
+          method: 'POST',
+          url: '/prefix/v1/rules',
+          headers: {
+            authorization: 'Bearer t',
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
+          body: '{"edge":"edge-01"}',
+        },
+        {
+          method: 'GET',
+          url: '/prefix/v1/stats/stream?rule=r1',
+          headers: { authorization: 'Bearer t', accept: 'text/event-stream' },
+          body: '',
+        },
+      ]);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,10 +1,11 @@
 // The HTTP client for sluice-server's operator API, on Node's fetch. Every failure becomes a
-// CtlError: the API's own `{ error: { code, message } }` passed on as sent, and the client's
+// SluiceError: the API's own `{ error: { code, message } }` passed on as sent, and the client's
 // codes (server_unreachable, server_timeout, bad_response, stream_closed) naming the server URL.
 
+import { apiErrorBodySchema } from '@sluice/api';
+import type { SluiceError } from '@sluice/errors';
 import type { z } from 'zod';
-import { apiErrorBodySchema } from './api-schemas.ts';
-import { CtlError } from './errors.ts';
+import { apiFailure, ctlError, isReported } from './errors.ts';
 import type { ServerSettings } from './server-settings.ts';
 import { type SseEvent, SseParser } from './sse.ts';
 import { CTL_VERSION } from './version.ts';
@@ -64,7 +65,7 @@ export class ApiClient {
       const parsed = this.#json(text);
       if (!response.ok) throw this.#httpError(what, response, parsed);
       if (parsed === undefined) {
-        throw CtlError.of('bad_response', `${this.#who()} answered ${what} with a body that is not JSON`);
+        throw ctlError('bad_response', `${this.#who()} answered ${what} with a body that is not JSON`);
       }
       return parsed;
     } catch (error) {
@@ -78,7 +79,7 @@ export class ApiClient {
     if (result.success) return result.data;
     const issue = result.error.issues[0];
     const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
-    throw CtlError.of(
+    throw ctlError(
       'bad_response',
       `${this.#who()} answered ${what} with an unexpected body: ${where}${issue?.message ?? 'invalid'}`,
     );
@@ -118,7 +119,7 @@ export class ApiClient {
     const type = response.headers.get('content-type') ?? '';
     if (response.body === null || !type.startsWith('text/event-stream')) {
       await response.body?.cancel();
-      throw CtlError.of(
+      throw ctlError(
         'bad_response',
         `${this.#who()} answered ${what} with ${type === '' ? 'no content type' : type}, not text/event-stream`,
       );
@@ -131,16 +132,16 @@ export class ApiClient {
       }
     } catch (error) {
       if (signal.aborted) return;
-      throw CtlError.of(
+      throw ctlError(
         'stream_closed',
         `the stream from ${this.#who()} broke: ${describeNetworkError(error)}`,
-        { cause: error },
+        error,
       );
     } finally {
       own.abort();
     }
     if (signal.aborted) return;
-    throw CtlError.of('stream_closed', `${this.#who()} ended the stream of ${what}`);
+    throw ctlError('stream_closed', `${this.#who()} ended the stream of ${what}`);
   }
 
   #who(): string {
@@ -178,29 +179,29 @@ export class ApiClient {
     }
   }
 
-  #httpError(what: string, response: Response, body: unknown): CtlError {
+  #httpError(what: string, response: Response, body: unknown): SluiceError {
     const error = apiErrorBodySchema.safeParse(body);
-    if (error.success) return CtlError.fromApi(error.data.error);
+    if (error.success) return apiFailure(error.data.error);
     const status = `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
-    return CtlError.of(
+    return ctlError(
       'bad_response',
       `${this.#who()} answered ${what} with ${status} and no sluice error body; is ${this.server} the sluice API listener?`,
     );
   }
 
-  #failure(error: unknown, what: string): CtlError {
-    if (error instanceof CtlError) return error;
+  #failure(error: unknown, what: string): SluiceError {
+    if (isReported(error)) return error;
     if (isTimeout(error)) {
-      return CtlError.of(
+      return ctlError(
         'server_timeout',
         `${this.#who()} did not answer ${what} within ${this.#settings.timeoutMs / 1000} s`,
-        { cause: error },
+        error,
       );
     }
-    return CtlError.of(
+    return ctlError(
       'server_unreachable',
       `cannot reach the sluice server at ${this.server}: ${describeNetworkError(error)}`,
-      { cause: error },
+      error,
     );
   }
 }

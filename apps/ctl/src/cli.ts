@@ -10,9 +10,9 @@ import { enroll } from './commands/enroll.ts';
 import { listRules } from './commands/list-rules.ts';
 import { pushRule } from './commands/push-rule.ts';
 import { removeRule } from './commands/remove-rule.ts';
-import { ruleStats, watchRuleStats } from './commands/rule-stats.ts';
 import { revoke } from './commands/revoke.ts';
-import { CtlError, errorLine, UNKNOWN_ERROR_EXIT_CODE } from './errors.ts';
+import { ruleStats, watchRuleStats } from './commands/rule-stats.ts';
+import { ctlError, errorLine, isReported, UNKNOWN_ERROR_EXIT_CODE } from './errors.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './format.ts';
 import { buildRuleRequest } from './rule-args.ts';
 import { DEFAULT_TIMEOUT_SECS, type GlobalFlags, resolveServerSettings } from './server-settings.ts';
@@ -31,7 +31,7 @@ interface ProgramFlags extends GlobalFlags {
   readonly format: string;
 }
 
-/** The code for an exception that is neither a CtlError nor commander's: a bug in sluicectl. */
+/** The code for an exception that is neither a reported error nor commander's: a bug in sluicectl. */
 export const UNEXPECTED = 'unexpected';
 
 /** For repeatable flags; no default, so help does not show one. */
@@ -42,7 +42,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 function parseFormat(text: string): OutputFormat {
   const format = OUTPUT_FORMATS.find((candidate) => candidate === text);
   if (format === undefined) {
-    throw CtlError.of(
+    throw ctlError(
       'bad_usage',
       `--format ${JSON.stringify(text)} is not one of ${OUTPUT_FORMATS.join(', ')}`,
     );
@@ -173,8 +173,8 @@ export function buildProgram(io: CliIo): Command {
         return;
       }
       const commands = program.commands.map((command) => command.name()).join(', ');
-      if (name === undefined) throw CtlError.of('bad_usage', `no command given; commands: ${commands}`);
-      throw CtlError.of('bad_usage', `unknown command ${JSON.stringify(name)}; commands: ${commands}`);
+      if (name === undefined) throw ctlError('bad_usage', `no command given; commands: ${commands}`);
+      throw ctlError('bad_usage', `unknown command ${JSON.stringify(name)}; commands: ${commands}`);
     });
 
   return program;
@@ -182,12 +182,12 @@ export function buildProgram(io: CliIo): Command {
 
 /** The CODE and message for any failure, with the exit code from the table. */
 export function describeFailure(error: unknown): { code: string; message: string; exitCode: number } {
-  if (error instanceof CtlError)
-    return { code: error.code, message: error.message, exitCode: error.exitCode };
+  if (isReported(error)) {
+    return { code: error.code, message: error.message, exitCode: error.exitCode ?? UNKNOWN_ERROR_EXIT_CODE };
+  }
   if (error instanceof CommanderError) {
     // Commander's messages read "error: missing required argument 'edge'".
-    const usage = CtlError.of('bad_usage', error.message.replace(/^error: /, ''));
-    return { code: usage.code, message: usage.message, exitCode: usage.exitCode };
+    return describeFailure(ctlError('bad_usage', error.message.replace(/^error: /, '')));
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { code: UNEXPECTED, message, exitCode: UNKNOWN_ERROR_EXIT_CODE };

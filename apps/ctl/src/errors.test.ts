@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { API_ERRORS } from '@sluice/api';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { describeFailure, UNEXPECTED } from './cli.ts';
 import {
+  apiFailure,
   CTL_ERRORS,
-  CtlError,
+  ctlError,
+  EXIT_CODES,
   errorLine,
   exitCodeFor,
-  isCtlErrorCode,
+  isReported,
   UNKNOWN_ERROR_EXIT_CODE,
 } from './errors.ts';
 
@@ -38,7 +41,7 @@ function unquote(cell: string): string {
 
 describe('the error table', () => {
   it('gives every code its own exit code, none of them 0 or the unknown-code 1', () => {
-    const codes = Object.values(CTL_ERRORS).map((entry) => entry.exitCode);
+    const codes = EXIT_CODES.map((entry) => entry.exitCode);
     expect(new Set(codes).size).toBe(codes.length);
     expect(codes).not.toContain(0);
     expect(codes).not.toContain(UNKNOWN_ERROR_EXIT_CODE);
@@ -48,11 +51,10 @@ describe('the error table', () => {
   it('holds every API error code of docs/server-api.md', () => {
     const apiCodes = tableAfter(readDoc('server-api.md'), '## HTTP API').map((row) => unquote(row[0]!));
     expect(apiCodes.length).toBeGreaterThan(10);
-    for (const code of apiCodes) expect(isCtlErrorCode(code), code).toBe(true);
-    const ours = Object.entries(CTL_ERRORS)
-      .filter(([, entry]) => entry.source === 'api')
-      .map(([code]) => code);
-    expect(ours.sort()).toEqual([...apiCodes].sort());
+    for (const code of apiCodes) expect(exitCodeFor(code), code).not.toBe(UNKNOWN_ERROR_EXIT_CODE);
+    expect([...API_ERRORS.codes].sort()).toEqual([...apiCodes].sort());
+    const ours = EXIT_CODES.map((entry) => entry.code);
+    for (const code of API_ERRORS.codes) expect(ours).toContain(code);
   });
 
   it('is the table of docs/ctl.md', () => {
@@ -62,46 +64,54 @@ describe('the error table', () => {
       exitCode: Number(row[1]),
       when: row[2],
     }));
-    const table = Object.entries(CTL_ERRORS).map(([code, entry]) => ({
-      code,
-      exitCode: entry.exitCode,
-      when: entry.when,
-    }));
-    expect(documented).toEqual(table);
+    expect(documented).toEqual(EXIT_CODES);
   });
 });
 
-describe('CtlError', () => {
-  it('takes its exit code from the table', () => {
-    const error = CtlError.of('port_in_use', 'listen 0.0.0.0:8080 overlaps rule web');
-    expect(error.code).toBe('port_in_use');
-    expect(error.exitCode).toBe(14);
-    expect(errorLine(error)).toBe('port_in_use: listen 0.0.0.0:8080 overlaps rule web');
-    expect(error.toData()).toEqual({ code: 'port_in_use', message: 'listen 0.0.0.0:8080 overlaps rule web' });
+describe('errors', () => {
+  it('take their exit code from the table', () => {
+    const error = ctlError('server_timeout', 'no answer in 0.3 s');
+    expect(error.code).toBe('server_timeout');
+    expect(error.exitCode).toBe(5);
+    expect(errorLine(error)).toBe('server_timeout: no answer in 0.3 s');
+    expect(error.toData()).toEqual({ code: 'server_timeout', message: 'no answer in 0.3 s', details: {} });
+    expect(isReported(error)).toBe(true);
+    expect(isReported(new Error('server_timeout'))).toBe(false);
   });
 
-  it.each(Object.entries(CTL_ERRORS))('maps the API code %s to exit %o', (code, entry) => {
-    const error = CtlError.fromApi({ code, message: 'm' });
-    expect(error.exitCode).toBe(entry.exitCode);
-    expect(exitCodeFor(code)).toBe(entry.exitCode);
-  });
+  it.each(EXIT_CODES.map((entry) => [entry.code, entry.exitCode] as const))(
+    'maps the code %s to exit %o',
+    (code, exitCode) => {
+      expect(exitCodeFor(code)).toBe(exitCode);
+    },
+  );
+
+  it.each(API_ERRORS.codes.map((code) => [code, API_ERRORS.table[code].exitCode] as const))(
+    'passes on the API code %s with exit %o',
+    (code, exitCode) => {
+      const error = apiFailure({ code, message: 'm' });
+      expect(isReported(error)).toBe(true);
+      expect([error.code, error.message, error.exitCode]).toEqual([code, 'm', exitCode]);
+    },
+  );
 
   it('keeps an API code it does not know, with exit code 1', () => {
-    const error = CtlError.fromApi({ code: 'quota_exceeded', message: 'too many rules' });
+    const error = apiFailure({ code: 'quota_exceeded', message: 'too many rules' });
     expect(error.code).toBe('quota_exceeded');
-    expect(error.exitCode).toBe(UNKNOWN_ERROR_EXIT_CODE);
+    expect(isReported(error)).toBe(true);
+    expect(describeFailure(error).exitCode).toBe(UNKNOWN_ERROR_EXIT_CODE);
     expect(errorLine(error)).toBe('quota_exceeded: too many rules');
   });
 
   it('does not take inherited properties for codes', () => {
-    expect(isCtlErrorCode('toString')).toBe(false);
+    expect(CTL_ERRORS.isCode('toString')).toBe(false);
     expect(exitCodeFor('constructor')).toBe(UNKNOWN_ERROR_EXIT_CODE);
   });
 });
 
 describe('describeFailure', () => {
-  it('passes a CtlError on', () => {
-    expect(describeFailure(CtlError.of('ack_timeout', 'no ack in 2000 ms'))).toEqual({
+  it('passes an API error on', () => {
+    expect(describeFailure(apiFailure({ code: 'ack_timeout', message: 'no ack in 2000 ms' }))).toEqual({
       code: 'ack_timeout',
       message: 'no ack in 2000 ms',
       exitCode: 18,

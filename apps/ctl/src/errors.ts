@@ -1,105 +1,70 @@
-// sluicectl's error table: every code it can print, the server's API codes (docs/server-api.md)
-// and its own, each with one exit code. A failed command prints `CODE: message` on stderr
-// first and exits with the code's number, so a script can branch on either. CtlError is made
-// from this table; docs/ctl.md lists the same numbers, and a test keeps the two in sync.
+// sluicectl's errors: its own codes in its table, and the server's API codes from @sluice/api's
+// table, each with one exit code. A failed command prints `CODE: message` on stderr first and
+// exits with the code's number, so a script can branch on either. docs/ctl.md lists the same
+// rows, and a test keeps the two in sync.
 
-export const CTL_ERRORS = {
-  // Raised by sluicectl itself.
-  bad_usage: { exitCode: 2, source: 'ctl', when: 'a command, argument or flag is missing or malformed' },
+import { API_ERRORS } from '@sluice/api';
+import { defineErrors, SluiceError } from '@sluice/errors';
+
+export const CTL_ERRORS = defineErrors('ctl', {
+  bad_usage: { message: 'a command, argument or flag is missing or malformed', exitCode: 2 },
   config_missing: {
+    message: 'no server URL or no token (--server / SLUICE_SERVER, --token / SLUICE_TOKEN)',
     exitCode: 3,
-    source: 'ctl',
-    when: 'no server URL or no token (--server / SLUICE_SERVER, --token / SLUICE_TOKEN)',
   },
   server_unreachable: {
+    message: 'the server could not be reached (refused, no route, unknown host, TLS failure)',
     exitCode: 4,
-    source: 'ctl',
-    when: 'the server could not be reached (refused, no route, unknown host, TLS failure)',
   },
-  server_timeout: { exitCode: 5, source: 'ctl', when: 'the server did not answer within --timeout' },
+  server_timeout: { message: 'the server did not answer within --timeout', exitCode: 5 },
   bad_response: {
+    message: 'the server answered something that is not the sluice API (not JSON, wrong shape)',
     exitCode: 6,
-    source: 'ctl',
-    when: 'the server answered something that is not the sluice API (not JSON, wrong shape)',
   },
-  stream_closed: {
-    exitCode: 7,
-    source: 'ctl',
-    when: 'the server ended the stats stream of `rule-stats --watch`',
-  },
-  // Returned by the server's HTTP API as { error: { code, message } }.
-  unauthorized: { exitCode: 10, source: 'api', when: 'no token, or an unknown / revoked token' },
-  forbidden: { exitCode: 11, source: 'api', when: "the token's user may not do this" },
-  bad_request: {
-    exitCode: 12,
-    source: 'api',
-    when: 'the request did not validate; the message names the field',
-  },
-  not_found: { exitCode: 13, source: 'api', when: 'no such edge / rule / route' },
-  port_in_use: { exitCode: 14, source: 'api', when: 'the rule overlaps another rule of the same edge' },
-  name_taken: { exitCode: 15, source: 'api', when: 'an edge or rule name already used on that edge' },
-  client_not_connected: { exitCode: 16, source: 'api', when: 'the edge has no control session now' },
-  activation_failed: { exitCode: 17, source: 'api', when: 'the edge reported the rule failed' },
-  ack_timeout: {
-    exitCode: 18,
-    source: 'api',
-    when: 'the edge did not ack in time; the rule stays pending and is pushed again on reconnect',
-  },
-  edge_revoked: { exitCode: 19, source: 'api', when: 'pushing to a revoked edge' },
-  internal: { exitCode: 20, source: 'api', when: 'a bug in the server' },
-} as const satisfies Record<string, { exitCode: number; source: 'ctl' | 'api'; when: string }>;
+  stream_closed: { message: 'the server ended the stats stream of `rule-stats --watch`', exitCode: 7 },
+});
 
-export type CtlErrorCode = keyof typeof CTL_ERRORS;
+export type CtlErrorCode = (typeof CTL_ERRORS.codes)[number];
 
 /**
- * The exit code for anything outside the table: an API code this sluicectl does not know (a
+ * The exit code for anything outside the tables: an API code this sluicectl does not know (a
  * newer server; the code is still printed as received) or a bug in sluicectl itself.
  */
 export const UNKNOWN_ERROR_EXIT_CODE = 1;
 
-export function isCtlErrorCode(code: string): code is CtlErrorCode {
-  return Object.hasOwn(CTL_ERRORS, code);
+/** An error of sluicectl's own, with the sentence about this case. */
+export function ctlError(code: CtlErrorCode, message: string, cause?: unknown): SluiceError<CtlErrorCode> {
+  return CTL_ERRORS.error(code, {}, { message, ...(cause === undefined ? {} : { cause }) });
+}
+
+/** An error the API answered; its code is kept even when this sluicectl does not know it. */
+export function apiFailure(data: { readonly code: string; readonly message: string }): SluiceError {
+  if (API_ERRORS.isCode(data.code)) return API_ERRORS.error(data.code, {}, { message: data.message });
+  return new SluiceError(API_ERRORS.area, data.code, { message: data.message }, {}, data.message);
+}
+
+/** Whether a caught value is a failure sluicectl reports by its code: its own or the API's. */
+export function isReported(value: unknown): value is SluiceError {
+  return CTL_ERRORS.is(value) || (value instanceof SluiceError && value.area === API_ERRORS.area);
 }
 
 /** The process exit code for an error code, known or not. */
 export function exitCodeFor(code: string): number {
-  return isCtlErrorCode(code) ? CTL_ERRORS[code].exitCode : UNKNOWN_ERROR_EXIT_CODE;
+  if (CTL_ERRORS.isCode(code)) return CTL_ERRORS.table[code].exitCode;
+  if (API_ERRORS.isCode(code)) return API_ERRORS.table[code].exitCode;
+  return UNKNOWN_ERROR_EXIT_CODE;
 }
 
-/** The form an error takes as data: what the API sends, and what sluicectl prints. */
-export interface CtlErrorData {
-  readonly code: string;
-  readonly message: string;
-}
-
-export class CtlError extends Error {
-  /** A code of the table, or an API code this sluicectl does not know, as the server sent it. */
+/** Every code sluicectl may print, its own first, as docs/ctl.md lists them. */
+export const EXIT_CODES: readonly {
   readonly code: string;
   readonly exitCode: number;
-
-  private constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CtlError';
-    this.code = code;
-    this.exitCode = exitCodeFor(code);
-  }
-
-  /** An error of the table. */
-  static of(code: CtlErrorCode, message: string, options?: ErrorOptions): CtlError {
-    return new CtlError(code, message, options);
-  }
-
-  /** An error the API returned; its code is kept even when this sluicectl does not know it. */
-  static fromApi(data: CtlErrorData): CtlError {
-    return new CtlError(data.code, data.message);
-  }
-
-  toData(): CtlErrorData {
-    return { code: this.code, message: this.message };
-  }
-}
+  readonly when: string;
+}[] = [CTL_ERRORS, API_ERRORS].flatMap((errors) =>
+  Object.entries(errors.table).map(([code, row]) => ({ code, exitCode: row.exitCode, when: row.message })),
+);
 
 /** The line printed on stderr, before anything else: `CODE: message`. */
-export function errorLine(error: CtlErrorData): string {
+export function errorLine(error: { readonly code: string; readonly message: string }): string {
   return `${error.code}: ${error.message}`;
 }

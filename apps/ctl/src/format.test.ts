@@ -1,5 +1,5 @@
+import { type Edge, type Rule, type RuleStats, ruleStatsSchema } from '@sluice/api';
 import { describe, expect, it } from 'vitest';
-import { type Edge, type Rule, type RuleStats, ruleStatsSchema } from './api-schemas.ts';
 import {
   formatAge,
   formatBytes,
@@ -23,7 +23,7 @@ const EDGES: Edge[] = [
     name: 'edge-01',
     connected: true,
     revoked: false,
-    version: '0.1.0',
+    version: 1,
     lastSeenAt: '2026-03-01T11:59:58Z',
     enrolledAt: '2026-02-01T08:00:00.123Z',
     rules: 2,
@@ -35,7 +35,7 @@ const EDGES: Edge[] = [
     revoked: true,
     version: null,
     lastSeenAt: null,
-    enrolledAt: Date.parse('2026-02-02T08:00:00Z'),
+    enrolledAt: '2026-02-02T08:00:00.000Z',
     rules: 0,
   },
 ];
@@ -127,7 +127,7 @@ describe('tables', () => {
     expect(formatEdges(EDGES, NOW)).toBe(
       [
         'NAME     ID  STATE      VERSION  RULES  LAST SEEN  ENROLLED',
-        'edge-01  e1  connected  0.1.0    2      2s ago     2026-02-01 08:00:00Z',
+        'edge-01  e1  connected  1        2      2s ago     2026-02-01 08:00:00Z',
         'edge-02  e2  revoked    -        0      never      2026-02-02 08:00:00Z',
         '',
       ].join('\n'),

@@ -3,8 +3,8 @@
 // in binary units (KiB, MiB) and rates in bits per second (kbit/s, Mbit/s), the units a
 // `bandwidth = "100Mbit"` cap is usually written in.
 
+import type { Edge, Enrollment, Rule, RuleStats } from '@sluice/api';
 import Table from 'cli-table3';
-import type { Edge, Enrollment, Rule, RuleStats } from './api-schemas.ts';
 
 export const OUTPUT_FORMATS = ['table', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

@@ -1,14 +1,15 @@
+import type { SluiceError } from '@sluice/errors';
 import { describe, expect, it } from 'vitest';
-import { CtlError } from './errors.ts';
+import { CTL_ERRORS } from './errors.ts';
 import { buildRuleRequest, defaultRuleName, LIMIT_KEYS, type PushRuleArgs } from './rule-args.ts';
 
 const BASE: PushRuleArgs = { edge: 'edge-01', listen: '0.0.0.0:8080', targets: ['10.0.0.5:80'] };
 
-function usageError(args: Partial<PushRuleArgs>): CtlError {
+function usageError(args: Partial<PushRuleArgs>): SluiceError {
   try {
     buildRuleRequest({ ...BASE, ...args });
   } catch (error) {
-    if (error instanceof CtlError) return error;
+    if (CTL_ERRORS.is(error)) return error;
     throw error;
   }
   throw new Error('expected a bad_usage error');

@@ -4,7 +4,9 @@
 // schema as a TOML file and names the key when it refuses one. Keys the operator did not give
 // are left out so the server's defaults apply.
 
-import { CtlError } from './errors.ts';
+import type { PushRuleBody } from '@sluice/api';
+import type { SluiceError } from '@sluice/errors';
+import { ctlError } from './errors.ts';
 
 export const PROTOCOLS = ['tcp', 'udp'] as const;
 export const BALANCES = ['failover', 'round-robin'] as const;
@@ -23,7 +25,7 @@ export const LIMIT_KEYS = {
 
 export type LimitKey = keyof typeof LIMIT_KEYS;
 
-export interface RuleTable {
+export type RuleTable = {
   name: string;
   listen: string;
   targets?: string[];
@@ -32,12 +34,11 @@ export interface RuleTable {
   sni?: Record<string, string>;
   proxy_protocol?: (typeof PROXY_PROTOCOLS)[number];
   limits?: Partial<Record<LimitKey, string | number>>;
-}
+};
 
-export interface RuleRequest {
-  edge: string;
+/** The body of `POST /v1/rules`, with the rule table as sluicectl builds it. */
+export interface RuleRequest extends PushRuleBody {
   rule: RuleTable;
-  owner?: string;
 }
 
 /** What commander hands the push-rule action: positionals and the options as given. */
@@ -59,8 +60,8 @@ const LISTEN_PORTS = /:(\d+(?:-\d+)?)$/;
 const DECIMAL = /^\d+(?:\.\d+)?$/;
 const DIGITS = /^\d+$/;
 
-function badUsage(message: string): CtlError {
-  return CtlError.of('bad_usage', message);
+function badUsage(message: string): SluiceError {
+  return ctlError('bad_usage', message);
 }
 
 function choice<T extends string>(
@@ -154,7 +155,7 @@ export function parseSni(pairs: readonly string[]): RuleTable['sni'] {
   return routes;
 }
 
-/** The `POST /v1/rules` body for `push-rule`. @throws CtlError bad_usage naming the flag. */
+/** The `POST /v1/rules` body for `push-rule`. @throws SluiceError bad_usage naming the flag. */
 export function buildRuleRequest(args: PushRuleArgs): RuleRequest {
   const protocol = choice('--protocol', args.protocol, PROTOCOLS);
   const balance = choice('--balance', args.balance, BALANCES);

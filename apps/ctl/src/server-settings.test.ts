@@ -1,15 +1,16 @@
+import type { SluiceError } from '@sluice/errors';
 import { describe, expect, it } from 'vitest';
-import { CtlError } from './errors.ts';
+import { CTL_ERRORS } from './errors.ts';
 import { resolveServerSettings } from './server-settings.ts';
 
-function failure(run: () => unknown): CtlError {
+function failure(run: () => unknown): SluiceError {
   try {
     run();
   } catch (error) {
-    if (error instanceof CtlError) return error;
+    if (CTL_ERRORS.is(error)) return error;
     throw error;
   }
-  throw new Error('expected a CtlError');
+  throw new Error('expected a sluicectl error');
 }
 
 describe('resolveServerSettings', () => {

@@ -2,7 +2,7 @@
 // SLUICE_TOKEN. There is no default server: talking to the wrong one with an admin token is
 // worse than asking.
 
-import { CtlError } from './errors.ts';
+import { ctlError } from './errors.ts';
 
 export const DEFAULT_TIMEOUT_SECS = 30;
 
@@ -31,7 +31,7 @@ function parseServer(text: string, source: string): URL {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw CtlError.of(
+    throw ctlError(
       'bad_usage',
       `${source} ${JSON.stringify(text)} is not an http:// or https:// URL (e.g. http://127.0.0.1:7080)`,
     );
@@ -43,7 +43,7 @@ export function parseTimeout(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_SECS * 1000;
   const secs = Number(text);
   if (!/^\d+(?:\.\d+)?$/.test(text) || !(secs > 0)) {
-    throw CtlError.of('bad_usage', `--timeout ${JSON.stringify(text)} is not a number of seconds above 0`);
+    throw ctlError('bad_usage', `--timeout ${JSON.stringify(text)} is not a number of seconds above 0`);
   }
   return Math.ceil(secs * 1000);
 }
@@ -56,8 +56,7 @@ export function resolveServerSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv
   const missing: string[] = [];
   if (serverText === undefined) missing.push('no server: pass --server URL or set SLUICE_SERVER');
   if (token === undefined) missing.push('no token: pass --token TOKEN or set SLUICE_TOKEN');
-  if (serverText === undefined || token === undefined)
-    throw CtlError.of('config_missing', missing.join('; '));
+  if (serverText === undefined || token === undefined) throw ctlError('config_missing', missing.join('; '));
   const server = parseServer(serverText, flagServer === undefined ? 'SLUICE_SERVER' : '--server');
   return { server, token, timeoutMs };
 }

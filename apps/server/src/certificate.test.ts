@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkKeyMode, loadOrCreateCertificate } from './certificate.ts';
 import { openDataDir } from './data-dir.ts';
-import { ServerError } from './errors.ts';
 import { tempDir } from './test-harness.ts';
 
 let root: string;
@@ -21,7 +21,7 @@ function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (error) {
-    if (error instanceof ServerError) return error.code;
+    if (error instanceof SluiceError) return error.code;
     throw error;
   }
   return undefined;

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { fingerprint } from '@sluice/protocol';
 import { generate } from 'selfsigned';
 import type { DataDir } from './data-dir.ts';
-import { ServerError } from './errors.ts';
+import { serverError } from './errors.ts';
 
 export interface ServerCertificate {
   readonly key: string;
@@ -51,7 +51,7 @@ function makeCertificate(): { key: string; cert: string } {
 export function checkKeyMode(keyFile: string): void {
   const mode = statSync(keyFile).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new ServerError(
+    throw serverError(
       'key_insecure',
       `${keyFile} has mode ${mode.toString(8).padStart(4, '0')}; it must not be readable by group or others (chmod 600 ${keyFile})`,
     );
@@ -63,7 +63,7 @@ export function loadOrCreateCertificate(dir: DataDir): ServerCertificate {
   const haveCert = existsSync(dir.certFile);
   if (haveKey !== haveCert) {
     const missing = haveKey ? dir.certFile : dir.keyFile;
-    throw new ServerError(
+    throw serverError(
       'certificate_invalid',
       `${missing} is missing while its pair exists; restore it, or remove both to make a new certificate (enrolled edges must then be enrolled again)`,
     );
@@ -86,7 +86,7 @@ export function loadOrCreateCertificate(dir: DataDir): ServerCertificate {
     cert = readFileSync(dir.certFile, 'utf8');
     der = new X509Certificate(cert).raw;
   } catch (error) {
-    throw new ServerError('certificate_invalid', `${dir.certFile}: ${(error as Error).message}`);
+    throw serverError('certificate_invalid', `${dir.certFile}: ${(error as Error).message}`);
   }
   return { key, cert, fingerprint: fingerprint(der), created };
 }

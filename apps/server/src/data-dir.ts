@@ -4,7 +4,8 @@
 
 import { chmodSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ServerError } from './errors.ts';
+import { SluiceError } from '@sluice/errors';
+import { serverError } from './errors.ts';
 
 export const DEFAULT_DATA_DIR = './sluice-data';
 
@@ -34,17 +35,17 @@ export function openDataDir(dir: string, { create }: { create: boolean }): DataD
   const absolute = resolve(dir);
   try {
     if (!existsSync(absolute)) {
-      if (!create) throw new ServerError('data_dir_unusable', `data dir ${absolute} does not exist`);
+      if (!create) throw serverError('data_dir_unusable', `data dir ${absolute} does not exist`);
       mkdirSync(absolute, { recursive: true, mode: 0o700 });
       // mkdir's mode passes through the umask; set it exactly.
       chmodSync(absolute, 0o700);
     }
     if (!statSync(absolute).isDirectory()) {
-      throw new ServerError('data_dir_unusable', `data dir ${absolute} is not a directory`);
+      throw serverError('data_dir_unusable', `data dir ${absolute} is not a directory`);
     }
     return dataDirPaths(realpathSync(absolute));
   } catch (error) {
-    if (error instanceof ServerError) throw error;
-    throw new ServerError('data_dir_unusable', `data dir ${absolute}: ${(error as Error).message}`);
+    if (error instanceof SluiceError) throw error;
+    throw serverError('data_dir_unusable', `data dir ${absolute}: ${(error as Error).message}`);
   }
 }

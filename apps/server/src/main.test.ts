@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { API_ERRORS } from '@sluice/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SERVER_ERRORS } from './errors.ts';
 import { tempDir } from './test-harness.ts';
@@ -86,7 +87,7 @@ describe('sluice-server serve', { timeout: 60_000 }, () => {
     expect(await edges.json()).toEqual({ edges: [] });
 
     const second = await run(['serve', '--data-dir', data, ...EPHEMERAL]);
-    expect(second.code).toBe(SERVER_ERRORS.store_in_use.exitCode);
+    expect(second.code).toBe(SERVER_ERRORS.table.store_in_use.exitCode);
     expect(second.stderr).toMatch(/^store_in_use: data dir .*data is in use by another sluice-server/);
 
     expect(await stop(first)).toBe(0);
@@ -100,13 +101,13 @@ describe('sluice-server serve', { timeout: 60_000 }, () => {
     expect(await stop(await serve(data))).toBe(0);
     chmodSync(join(data, 'server.key'), 0o644);
     const result = await run(['serve', '--data-dir', data, ...EPHEMERAL]);
-    expect(result.code).toBe(SERVER_ERRORS.key_insecure.exitCode);
+    expect(result.code).toBe(SERVER_ERRORS.table.key_insecure.exitCode);
     expect(result.stderr).toMatch(/^key_insecure: .*server\.key has mode 0644/);
   });
 
   it('says which flag is wrong', async () => {
     const result = await run(['serve', '--data-dir', join(root, 'data'), '--api', 'localhost']);
-    expect(result.code).toBe(SERVER_ERRORS.usage.exitCode);
+    expect(result.code).toBe(SERVER_ERRORS.table.usage.exitCode);
     expect(result.stderr).toMatch(/^usage: --api: "localhost" has no port/);
   });
 });
@@ -127,11 +128,11 @@ describe('sluice-server user', { timeout: 60_000 }, () => {
     });
     expect(await rules.json()).toEqual({ rules: [] });
     const again = await run(['user', 'add', 'alice', '--data-dir', data]);
-    expect(again.code).toBe(SERVER_ERRORS.name_taken.exitCode);
+    expect(again.code).toBe(API_ERRORS.table.name_taken.exitCode);
     expect(again.stderr).toMatch(/^name_taken: user alice already exists/);
     expect((await run(['user', 'token', 'alice', '--data-dir', data])).stdout).toMatch(/^token: slt_/);
     expect((await run(['user', 'token', 'bob', '--data-dir', data])).code).toBe(
-      SERVER_ERRORS.not_found.exitCode,
+      API_ERRORS.table.not_found.exitCode,
     );
     await stop(running);
   });
@@ -147,11 +148,11 @@ describe('sluice-server backup and restore', { timeout: 60_000 }, () => {
     expect(backup.stdout).toMatch(/^backup written: .*backup\.db/);
 
     const busy = await run(['restore', '--data-dir', data, '--in', out, '--force']);
-    expect(busy.code).toBe(SERVER_ERRORS.store_in_use.exitCode);
+    expect(busy.code).toBe(SERVER_ERRORS.table.store_in_use.exitCode);
     await stop(running);
 
     const refused = await run(['restore', '--data-dir', data, '--in', out]);
-    expect(refused.code).toBe(SERVER_ERRORS.data_dir_not_empty.exitCode);
+    expect(refused.code).toBe(SERVER_ERRORS.table.data_dir_not_empty.exitCode);
     expect(refused.stderr).toMatch(/^data_dir_not_empty: .*pass --force/);
     const forced = await run(['restore', '--data-dir', data, '--in', out, '--force']);
     expect(forced.code).toBe(0);

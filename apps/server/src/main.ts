@@ -1,10 +1,12 @@
 // sluice-server: the control plane. `serve` runs it; `backup` and `restore` handle its
 // database. Every failure prints `CODE: message` on stderr and exits with the code's number
-// from errors.ts.
+// from errors.ts (or @sluice/api's table for an API code).
 
+import { API_ERRORS } from '@sluice/api';
+import { SluiceError } from '@sluice/errors';
 import { Command } from 'commander';
-import { openDataDir, DEFAULT_DATA_DIR } from './data-dir.ts';
-import { SERVER_ERRORS, ServerError } from './errors.ts';
+import { DEFAULT_DATA_DIR, openDataDir } from './data-dir.ts';
+import { SERVER_ERRORS, serverError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
@@ -14,14 +16,14 @@ import { addToken, addUser } from './users.ts';
 import { versionLine } from './version.ts';
 
 function fail(error: unknown): never {
-  if (error instanceof ServerError) {
+  if (error instanceof SluiceError && error.exitCode !== undefined) {
     process.stderr.write(`${error.code}: ${error.message}\n`);
     process.exit(error.exitCode);
   }
   process.stderr.write(
     `internal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
-  process.exit(SERVER_ERRORS.internal.exitCode);
+  process.exit(API_ERRORS.table.internal.exitCode);
 }
 
 async function serve(options: {
@@ -106,7 +108,7 @@ const program = new Command('sluice-server')
       error.code === 'commander.help'
     )
       process.exit(0);
-    process.exit(SERVER_ERRORS.usage.exitCode);
+    process.exit(SERVER_ERRORS.table.usage.exitCode);
   });
 
 program
@@ -142,12 +144,12 @@ users
   .description('make a user and print its first token')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
   .option('--role <role>', 'user (its own rules only) or admin', 'user')
-  .action((name: string, options: { dataDir: string; role: string }) => {
+  .action(async (name: string, options: { dataDir: string; role: string }) => {
     try {
       if (options.role !== 'user' && options.role !== 'admin') {
-        throw new ServerError('usage', `--role: "${options.role}" is not "user" or "admin"`);
+        throw serverError('usage', `--role: "${options.role}" is not "user" or "admin"`);
       }
-      const token = addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
+      const token = await addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
       process.stdout.write(`token: ${token}\n`);
     } catch (error) {
       fail(error);
@@ -158,9 +160,10 @@ users
   .command('token <name>')
   .description('make another token for a user and print it')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
-  .action((name: string, options: { dataDir: string }) => {
+  .action(async (name: string, options: { dataDir: string }) => {
     try {
-      process.stdout.write(`token: ${addToken(openDataDir(options.dataDir, { create: false }), name)}\n`);
+      const token = await addToken(openDataDir(options.dataDir, { create: false }), name);
+      process.stdout.write(`token: ${token}\n`);
     } catch (error) {
       fail(error);
     }

@@ -3,7 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ServerError } from './errors.ts';
+import { serverError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
 
 export function startMetricsServer(
@@ -33,7 +33,7 @@ export function startMetricsServer(
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
-        new ServerError(
+        serverError(
           'listen_failed',
           `cannot listen for metrics on ${host}:${port}: ${error.code ?? error.message}`,
         ),

@@ -4,7 +4,7 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { RuleState } from './store/records.ts';
-import type { Store } from './store/store.ts';
+import type { LabelledRuleStats, Store } from './store/store.ts';
 
 export interface MetricsSource {
   readonly store: Store;
@@ -49,8 +49,8 @@ export class ServerMetrics {
       name: 'sluice_server_edges',
       help: 'Edges known to the server',
       registers,
-      collect() {
-        this.set(source.store.listEdges().length);
+      async collect() {
+        this.set((await source.store.edges.list()).length);
       },
     });
     new Gauge({
@@ -58,22 +58,22 @@ export class ServerMetrics {
       help: 'Rules by state',
       labelNames: ['state'],
       registers,
-      collect() {
-        const counts = source.store.countRulesByState();
+      async collect() {
+        const counts = await source.store.rules.countByState();
         for (const state of STATES) this.set({ state }, counts[state]);
       },
     });
 
-    type Totals = ReturnType<Store['allStats']>[number];
-    const perRule = (name: string, help: string, value: (stats: Totals) => number): void => {
+    const perRule = (name: string, help: string, value: (stats: LabelledRuleStats) => number): void => {
       new Counter({
         name,
         help,
         labelNames: RULE_LABELS,
         registers,
-        collect() {
+        async collect() {
+          const all = await source.store.stats.all();
           this.reset();
-          for (const stats of source.store.allStats()) {
+          for (const stats of all) {
             this.inc({ client: stats.edgeName, rule: stats.ruleName, owner: stats.owner }, value(stats));
           }
         },
@@ -99,9 +99,10 @@ export class ServerMetrics {
       help: 'Open connections at the last stats report',
       labelNames: RULE_LABELS,
       registers,
-      collect() {
+      async collect() {
+        const all = await source.store.stats.all();
         this.reset();
-        for (const stats of source.store.allStats()) {
+        for (const stats of all) {
           this.set(
             { client: stats.edgeName, rule: stats.ruleName, owner: stats.owner },
             stats.activeConnections,

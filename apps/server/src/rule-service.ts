@@ -4,12 +4,13 @@
 // the change stays pending and the edge gets it with the full push when it reconnects.
 
 import { findRuleConflicts, ruleSchema, validate } from '@sluice/config';
+import type { SluiceError } from '@sluice/errors';
 import type { RuleResult } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { type ControlPushOutcome, type ControlServer, toPushedRule } from './control/control-server.ts';
-import { ServerError } from './errors.ts';
+import { apiError } from './errors.ts';
 import type { EdgeRecord, RuleRecord } from './store/records.ts';
-import type { Store } from './store/store.ts';
+import type { Store, StoreAggregates } from './store/store.ts';
 
 export interface RuleServiceOptions {
   readonly store: Store;
@@ -24,15 +25,12 @@ export interface RuleServiceOptions {
  */
 export function validateRuleBody(raw: unknown, owner: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ServerError('bad_request', 'rule: expected a table (JSON object)');
+    throw apiError('bad_request', 'rule: expected a table (JSON object)');
   }
   const body = { ...(raw as Record<string, unknown>), owner };
   const result = validate(ruleSchema, body, ['rule']);
   if (!result.ok) {
-    throw new ServerError(
-      'bad_request',
-      result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
-    );
+    throw apiError('bad_request', result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '));
   }
   return body;
 }
@@ -52,20 +50,28 @@ export class RuleService {
     this.logger = options.logger.child({ area: 'rules' });
   }
 
-  /** name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`). */
-  checkConflicts(edge: EdgeRecord, body: Record<string, unknown>, exceptId?: string): void {
-    for (const other of this.store.listRules({ edgeId: edge.id })) {
+  /**
+   * name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`).
+   * Runs in the transaction `tx` that then writes the rule, so the check still holds at the write.
+   */
+  private async checkConflicts(
+    tx: StoreAggregates,
+    edge: EdgeRecord,
+    body: Record<string, unknown>,
+    exceptId?: string,
+  ): Promise<void> {
+    for (const other of await tx.rules.list({ edgeId: edge.id })) {
       if (other.id === exceptId) continue;
       // The same checks as between the [[rules]] of one file, with the new rule second so
       // every issue lands on it.
       for (const issue of findRuleConflicts([other.body, body])) {
         if (issue.path[2] === 'name') {
-          throw new ServerError(
+          throw apiError(
             'name_taken',
             `rule.name: ${JSON.stringify(body.name)} is already used on edge ${edge.name} by ${describe(other)}`,
           );
         }
-        throw new ServerError(
+        throw apiError(
           'port_in_use',
           `rule.listen: ${String(body.listen)} overlaps ${String(other.body.listen)} of ${describe(other)} on edge ${edge.name}`,
         );
@@ -74,13 +80,12 @@ export class RuleService {
   }
 
   private checkPushable(edge: EdgeRecord): void {
-    if (edge.revokedAt !== null)
-      throw new ServerError('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
+    if (edge.revokedAt !== null) throw apiError('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
   }
 
   private checkConnected(edge: EdgeRecord): void {
     if (!this.control.isConnected(edge.id)) {
-      throw new ServerError(
+      throw apiError(
         'client_not_connected',
         `edge ${edge.name} (${edge.id}) has no control session now; nothing was changed`,
       );
@@ -90,32 +95,38 @@ export class RuleService {
   /** Stores a new rule, pushes it and answers it active, or throws (and stores nothing). */
   async create(edge: EdgeRecord, owner: string, body: Record<string, unknown>): Promise<RuleRecord> {
     this.checkPushable(edge);
-    this.checkConflicts(edge, body);
-    this.checkConnected(edge);
-    const rule = this.store.insertRule({ edgeId: edge.id, owner, name: String(body.name), body });
+    // The check and the insert are one transaction: a concurrent push cannot slip in between.
+    const rule = await this.store.transaction(async (tx) => {
+      await this.checkConflicts(tx, edge, body);
+      this.checkConnected(edge);
+      return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
+    });
     const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(rule)], remove: [] });
-    if (outcome.kind === 'offline') this.store.deleteRule(rule.id);
+    if (outcome.kind === 'offline') await this.store.rules.delete(rule.id);
     const result = this.resultFor(rule, outcome);
-    if (result.state === 'active') return this.store.getRule(rule.id)!;
+    if (result.state === 'active') return (await this.store.rules.get(rule.id))!;
     // The edge runs nothing of it: a failed push leaves no rule behind.
-    this.store.deleteRule(rule.id);
+    await this.store.rules.delete(rule.id);
     throw activationFailed(rule, result);
   }
 
   /** Replaces a rule's table at the next revision; on failure the previous table is restored. */
   async update(rule: RuleRecord, body: Record<string, unknown>): Promise<RuleRecord> {
-    const edge = this.store.getEdge(rule.edgeId)!;
+    const edge = (await this.store.edges.get(rule.edgeId))!;
     this.checkPushable(edge);
-    this.checkConflicts(edge, body, rule.id);
-    this.checkConnected(edge);
-    const revised = this.store.reviseRule(rule.id, { name: String(body.name), body });
+    const revised = await this.store.transaction(async (tx) => {
+      await this.checkConflicts(tx, edge, body, rule.id);
+      this.checkConnected(edge);
+      return tx.rules.revise(rule.id, { name: String(body.name), body });
+    });
     const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(revised)], remove: [] });
-    if (outcome.kind === 'offline') this.store.reviseRule(rule.id, { name: rule.name, body: rule.body });
+    if (outcome.kind === 'offline')
+      await this.store.rules.revise(rule.id, { name: rule.name, body: rule.body });
     const result = this.resultFor(revised, outcome);
-    if (result.state === 'active') return this.store.getRule(rule.id)!;
+    if (result.state === 'active') return (await this.store.rules.get(rule.id))!;
     // Put the previous table back. Revisions only grow, so it goes out as the next one; the edge
     // may have dropped the old rule when the new one failed, and this brings it back.
-    const restored = this.store.reviseRule(rule.id, { name: rule.name, body: rule.body });
+    const restored = await this.store.rules.revise(rule.id, { name: rule.name, body: rule.body });
     void this.control.push(edge.id, { upsert: [toPushedRule(restored)], remove: [] }).then((again) => {
       if (again.kind !== 'acked')
         this.logger.warn({ ruleId: rule.id, outcome: again.kind }, 'restored rule not acked');
@@ -129,10 +140,10 @@ export class RuleService {
    * its next connect. An offline edge is not waited for.
    */
   async remove(rule: RuleRecord): Promise<RuleRecord> {
-    const removed = this.store.tombstoneRule(rule.id)!;
+    const removed = (await this.store.rules.tombstone(rule.id))!;
     const outcome = await this.control.push(rule.edgeId, { upsert: [], remove: [rule.id] });
     if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
-      throw new ServerError(
+      throw apiError(
         'ack_timeout',
         `edge ${rule.edgeName} did not ack the removal of ${describe(rule)} within ${this.control.ackTimeoutMs} ms; it is removed here and the edge drops it when it reconnects`,
       );
@@ -157,17 +168,17 @@ export class RuleService {
         );
       case 'offline':
         // The session went between the check and the push: the caller undoes its change.
-        throw new ServerError(
+        throw apiError(
           'client_not_connected',
           `edge ${rule.edgeName} has no control session now; nothing was changed`,
         );
       case 'timeout':
-        throw new ServerError(
+        throw apiError(
           'ack_timeout',
           `edge ${rule.edgeName} did not ack ${describe(rule)} revision ${rule.revision} within ${this.control.ackTimeoutMs} ms; it stays pending and is pushed again when the edge reconnects`,
         );
       case 'closed':
-        throw new ServerError(
+        throw apiError(
           'ack_timeout',
           `edge ${rule.edgeName} disconnected before acking ${describe(rule)} revision ${rule.revision}; it stays pending and is pushed again when the edge reconnects`,
         );
@@ -175,9 +186,9 @@ export class RuleService {
   }
 }
 
-function activationFailed(rule: RuleRecord, result: RuleResult): ServerError {
+function activationFailed(rule: RuleRecord, result: RuleResult): SluiceError {
   const code = result.code ?? 'failed';
-  return new ServerError(
+  return apiError(
     'activation_failed',
     `${code}: edge ${rule.edgeName} could not activate ${describe(rule)}: ${result.message ?? 'no reason given'}`,
   );

@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerError } from './errors.ts';
 import { loadServerConfig } from './server-config.ts';
 import { tempDir } from './test-harness.ts';
 
@@ -15,11 +15,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function error(fn: () => unknown): ServerError {
+function error(fn: () => unknown): SluiceError {
   try {
     fn();
   } catch (caught) {
-    if (caught instanceof ServerError) return caught;
+    if (caught instanceof SluiceError) return caught;
     throw caught;
   }
   throw new Error('no error');

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseListen, validate } from '@sluice/config';
 import { parse, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { ServerError } from './errors.ts';
+import { serverError } from './errors.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -76,24 +76,21 @@ function readFile(file: string): z.output<typeof fileSchema> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ServerError(
-      'config_invalid',
-      `${file}: cannot read the config file: ${(error as Error).message}`,
-    );
+    throw serverError('config_invalid', `${file}: cannot read the config file: ${(error as Error).message}`);
   }
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (error) {
     const where = error instanceof TomlError ? `${file}:${error.line}:${error.column}` : file;
-    throw new ServerError(
+    throw serverError(
       'config_invalid',
       `${where}: not valid TOML: ${(error as Error).message.split('\n', 1)[0]}`,
     );
   }
   const result = validate(fileSchema, raw);
   if (!result.ok) {
-    throw new ServerError(
+    throw serverError(
       'config_invalid',
       result.issues.map((issue) => `${file}: ${issue.path}: ${issue.message}`).join('\n'),
     );
@@ -106,7 +103,7 @@ function flag(name: string, text: string | undefined): HostPort | undefined {
   try {
     return parseHostPort(text);
   } catch (error) {
-    throw new ServerError('usage', `--${name}: ${(error as Error).message}`);
+    throw serverError('usage', `--${name}: ${(error as Error).message}`);
   }
 }
 

@@ -12,13 +12,14 @@ import { ControlServer } from './control/control-server.ts';
 import type { SessionTimings } from './control/edge-session.ts';
 import { StatsHub } from './control/stats-hub.ts';
 import { type DataDir, openDataDir } from './data-dir.ts';
-import { ServerError } from './errors.ts';
+import { serverError } from './errors.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
+import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import type { Store } from './store/store.ts';
 import { acquireStoreLock, type StoreLock } from './store-lock.ts';
-import { Store } from './store/store.ts';
 
 export interface SluiceServerOptions {
   readonly dataDir: string;
@@ -95,12 +96,14 @@ export class SluiceServer {
           { cert: dataDir.certFile, fingerprint: certificate.fingerprint },
           'made a self-signed certificate',
         );
-      const store = new Store(dataDir.dbFile);
+      const store: Store = new SqliteStore(dataDir.dbFile);
       cleanup.unshift(() => store.close());
       let adminToken: string | null = null;
-      if (store.countUsers() === 0) {
-        adminToken = store.transaction(
-          () => store.createToken(store.createUser(ADMIN_USER, 'admin').id, 'first start').token,
+      if ((await store.users.count()) === 0) {
+        adminToken = await store.transaction(
+          async (tx) =>
+            (await tx.users.createToken((await tx.users.create(ADMIN_USER, 'admin')).id, 'first start'))
+              .token,
         );
       }
       const statsHub = new StatsHub();
@@ -140,7 +143,7 @@ export class SluiceServer {
       try {
         await api.listen({ host: config.api.host, port: config.api.port });
       } catch (error) {
-        throw new ServerError(
+        throw serverError(
           'listen_failed',
           `cannot listen for the API on ${config.api.host}:${config.api.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
         );
@@ -180,7 +183,7 @@ export class SluiceServer {
       await metricsClosed;
       await this.api.close();
       await this.control.close();
-      this.store.close();
+      await this.store.close();
       await this.lock.release();
       this.logger.info('sluice-server stopped');
     })();

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerError } from './errors.ts';
 import { acquireStoreLock } from './store-lock.ts';
 import { tempDir } from './test-harness.ts';
 
@@ -20,7 +20,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof ServerError) return error.code;
+    if (error instanceof SluiceError) return error.code;
     throw error;
   }
   return undefined;

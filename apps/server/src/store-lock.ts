@@ -11,7 +11,7 @@
 
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { ServerError } from './errors.ts';
+import { serverError } from './errors.ts';
 
 export interface StoreLock {
   readonly name: string;
@@ -30,14 +30,14 @@ export function acquireStoreLock(dataDirRealpath: string): Promise<StoreLock> {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         reject(
-          new ServerError(
+          serverError(
             'store_in_use',
             `data dir ${dataDirRealpath} is in use by another sluice-server (stop it first; backup works while it runs)`,
           ),
         );
       } else {
         reject(
-          new ServerError(
+          serverError(
             'store_in_use',
             `cannot take the lock of data dir ${dataDirRealpath}: ${error.message}`,
           ),

@@ -1,5 +1,7 @@
 // For tests: a real sluice-server in a temp data dir on ephemeral loopback ports, requests
-// through fastify's inject, and enrolled fake edges over real TLS.
+// through fastify's inject or over its real API listener (`apiUrl`, for clients in other
+// processes such as sluicectl), and enrolled fake edges over real TLS. Other packages import it
+// as `@sluice/server/test-harness`.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,8 @@ export interface TestServer {
   readonly dir: string;
   readonly adminToken: string;
   readonly controlPort: number;
+  /** The API listener, `http://127.0.0.1:PORT`. */
+  readonly apiUrl: string;
   request(
     method: string,
     url: string,
@@ -60,6 +64,7 @@ export async function startTestServer(
     dir,
     adminToken,
     controlPort: server.addresses.control.port,
+    apiUrl: `http://127.0.0.1:${server.addresses.api.port}`,
     async request(method, url, body, token = adminToken) {
       const headers: Record<string, string> = {};
       if (token !== null) headers.authorization = `Bearer ${token}`;

@@ -3,16 +3,16 @@
 // token; these open the database beside a running server (SQLite serializes the writes).
 
 import type { DataDir } from './data-dir.ts';
-import { ServerError } from './errors.ts';
+import { apiError, serverError } from './errors.ts';
 import type { Role } from './store/records.ts';
-import { Store } from './store/store.ts';
+import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 
 // The same rule as a rule's `owner` key (a user's rules carry the user's name as their owner).
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function checkName(name: string): void {
   if (!USER_NAME.test(name)) {
-    throw new ServerError(
+    throw serverError(
       'usage',
       `user name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`,
     );
@@ -20,36 +20,36 @@ function checkName(name: string): void {
 }
 
 /** Makes a user and its first token; answers the token, which is shown once. */
-export function addUser(dir: DataDir, name: string, role: Role): string {
+export async function addUser(dir: DataDir, name: string, role: Role): Promise<string> {
   checkName(name);
-  const store = new Store(dir.dbFile);
+  const store = new SqliteStore(dir.dbFile);
   try {
-    return store.transaction(() => {
-      if (store.getUserByName(name) !== null)
-        throw new ServerError(
+    return await store.transaction(async (tx) => {
+      if ((await tx.users.getByName(name)) !== null)
+        throw apiError(
           'name_taken',
           `user ${name} already exists in ${dir.dbFile}; use "user token ${name}" for another token`,
         );
-      const user = store.createUser(name, role);
-      store.audit({ user: null, action: 'user.add', target: name, outcome: 'ok', from: 'cli' });
-      return store.createToken(user.id, 'cli').token;
+      const user = await tx.users.create(name, role);
+      await tx.audit.add({ user: null, action: 'user.add', target: name, outcome: 'ok', from: 'cli' });
+      return (await tx.users.createToken(user.id, 'cli')).token;
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** Another token for an existing user. */
-export function addToken(dir: DataDir, name: string): string {
-  const store = new Store(dir.dbFile);
+export async function addToken(dir: DataDir, name: string): Promise<string> {
+  const store = new SqliteStore(dir.dbFile);
   try {
-    return store.transaction(() => {
-      const user = store.getUserByName(name);
-      if (user === null) throw new ServerError('not_found', `no user ${name} in ${dir.dbFile}`);
-      store.audit({ user: null, action: 'user.token', target: name, outcome: 'ok', from: 'cli' });
-      return store.createToken(user.id, 'cli').token;
+    return await store.transaction(async (tx) => {
+      const user = await tx.users.getByName(name);
+      if (user === null) throw apiError('not_found', `no user ${name} in ${dir.dbFile}`);
+      await tx.audit.add({ user: null, action: 'user.token', target: name, outcome: 'ok', from: 'cli' });
+      return (await tx.users.createToken(user.id, 'cli')).token;
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }

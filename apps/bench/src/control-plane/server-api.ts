@@ -1,36 +1,12 @@
 // The few calls of sluice-server's operator API (docs/server-api.md) the control-plane bench
-// makes, through fetch (keep-alive, as an operator's script would).
+// makes, through fetch (keep-alive, as an operator's script would), typed by @sluice/api.
+
+import type { Edge, EdgeList, Enrollment, Rule, RuleList, RuleStats } from '@sluice/api';
 
 export interface ApiResponse<T = unknown> {
   readonly status: number;
   readonly body: T;
   readonly text: string;
-}
-
-export interface Enrollment {
-  readonly edge: { readonly id: string; readonly name: string };
-  readonly code: string;
-  readonly uri: string;
-}
-
-export interface ApiEdge {
-  readonly id: string;
-  readonly name: string;
-  readonly connected: boolean;
-  readonly rules: number;
-}
-
-export interface ApiRule {
-  readonly id: string;
-  readonly name: string;
-  readonly state: 'pending' | 'active' | 'failed' | 'removed';
-  readonly reason: string | null;
-}
-
-export interface ApiRuleStats {
-  readonly rule: string;
-  readonly at: string | null;
-  readonly bytesIn: number;
 }
 
 export class ServerApi {
@@ -71,26 +47,26 @@ export class ServerApi {
     return this.#ok<Enrollment>('POST', '/v1/enrollments', 201, { edge });
   }
 
-  edge(name: string): Promise<ApiEdge> {
-    return this.#ok<ApiEdge>('GET', `/v1/edges/${encodeURIComponent(name)}`, 200);
+  edge(name: string): Promise<Edge> {
+    return this.#ok<Edge>('GET', `/v1/edges/${encodeURIComponent(name)}`, 200);
   }
 
-  async edges(): Promise<ApiEdge[]> {
-    return (await this.#ok<{ edges: ApiEdge[] }>('GET', '/v1/edges', 200)).edges;
+  async edges(): Promise<Edge[]> {
+    return (await this.#ok<EdgeList>('GET', '/v1/edges', 200)).edges;
   }
 
-  async rules(edge?: string): Promise<ApiRule[]> {
+  async rules(edge?: string): Promise<Rule[]> {
     const query = edge === undefined ? '' : `?edge=${encodeURIComponent(edge)}`;
-    return (await this.#ok<{ rules: ApiRule[] }>('GET', `/v1/rules${query}`, 200)).rules;
+    return (await this.#ok<RuleList>('GET', `/v1/rules${query}`, 200)).rules;
   }
 
-  ruleStats(id: string): Promise<ApiRuleStats> {
-    return this.#ok<ApiRuleStats>('GET', `/v1/rules/${encodeURIComponent(id)}/stats`, 200);
+  ruleStats(id: string): Promise<RuleStats> {
+    return this.#ok<RuleStats>('GET', `/v1/rules/${encodeURIComponent(id)}/stats`, 200);
   }
 
   /** POST /v1/rules, whatever it answers (201 once the edge acked it active). */
-  pushRule(edge: string, rule: Record<string, unknown>): Promise<ApiResponse<ApiRule>> {
-    return this.request<ApiRule>('POST', '/v1/rules', { edge, rule });
+  pushRule(edge: string, rule: Record<string, unknown>): Promise<ApiResponse<Rule>> {
+    return this.request<Rule>('POST', '/v1/rules', { edge, rule });
   }
 }
 

@@ -1,6 +1,6 @@
 // `sluicectl edges`: every enrolled edge, whether it is connected, and how many rules it has.
 
-import { edgeListSchema } from '../api-schemas.ts';
+import { edgeListSchema } from '@sluice/api';
 import { formatEdges, formatJson } from '../format.ts';
 import type { CommandContext } from './context.ts';
 

@@ -1,7 +1,7 @@
 // `sluicectl enroll EDGE [--ttl 10m]`: a one-time enrollment code, its URI and the command to
 // run on the edge. The server parses the ttl (30s, 10m, 2h; 1 min .. 7 days).
 
-import { enrollmentSchema } from '../api-schemas.ts';
+import { enrollmentSchema } from '@sluice/api';
 import { formatEnrollment, formatJson } from '../format.ts';
 import type { CommandContext } from './context.ts';
 

@@ -1,6 +1,6 @@
 // `sluicectl list-rules [--edge EDGE]`: rules with their state (a `user` token sees its own).
 
-import { ruleListSchema } from '../api-schemas.ts';
+import { ruleListSchema } from '@sluice/api';
 import { formatJson, formatRules } from '../format.ts';
 import type { CommandContext } from './context.ts';
 

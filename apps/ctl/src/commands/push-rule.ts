@@ -1,7 +1,7 @@
 // `sluicectl push-rule EDGE LISTEN TARGET... [flags]`: sends the rule and waits for the edge's
 // ack, so success means the edge is forwarding.
 
-import { ruleSchema } from '../api-schemas.ts';
+import { ruleSchema } from '@sluice/api';
 import { formatJson, formatRule } from '../format.ts';
 import type { RuleRequest } from '../rule-args.ts';
 import type { CommandContext } from './context.ts';

@@ -1,7 +1,7 @@
 // `sluicectl remove-rule ID`: the edge drains the rule's connections; an offline edge drops it
 // on reconnect.
 
-import { ruleSchema } from '../api-schemas.ts';
+import { ruleSchema } from '@sluice/api';
 import { formatJson, formatRule } from '../format.ts';
 import type { CommandContext } from './context.ts';
 

@@ -1,6 +1,6 @@
 // `sluicectl revoke EDGE`: closes the edge's session; it can no longer connect.
 
-import { edgeSchema } from '../api-schemas.ts';
+import { edgeSchema } from '@sluice/api';
 import { formatEdgeChange, formatJson } from '../format.ts';
 import type { CommandContext } from './context.ts';
 

@@ -2,8 +2,8 @@
 // current figures as one line, then a line per `event: stats` of `GET /v1/stats/stream?rule=ID`
 // until `signal` aborts (Ctrl-C); with --format json each line is the event's JSON object.
 
-import { type RuleStats, ruleStatsSchema } from '../api-schemas.ts';
-import { CtlError } from '../errors.ts';
+import { type RuleStats, ruleStatsSchema } from '@sluice/api';
+import { ctlError } from '../errors.ts';
 import { formatJson, formatStats, formatStatsLine } from '../format.ts';
 import type { CommandContext } from './context.ts';
 
@@ -31,7 +31,7 @@ export async function watchRuleStats(ctx: CommandContext, id: string, signal: Ab
     try {
       data = JSON.parse(event.data);
     } catch {
-      throw CtlError.of('bad_response', `${ctx.client.server} sent a stats event that is not JSON`);
+      throw ctlError('bad_response', `${ctx.client.server} sent a stats event that is not JSON`);
     }
     const stats = ctx.client.parse(ruleStatsSchema, data, `GET ${stream}`);
     // The server filters by ?rule=; this guards against one that sends every rule's events.

@@ -1,7 +1,21 @@
 import { readFileSync } from 'node:fs';
+import {
+  API_ERRORS,
+  API_ROUTES,
+  type ApiErrorCode,
+  apiErrorBodySchema,
+  auditListSchema,
+  edgeListSchema,
+  edgeSchema,
+  enrollmentSchema,
+  openApiDocument,
+  ruleListSchema,
+  ruleSchema,
+  ruleStatsSchema,
+} from '@sluice/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ACK_ALL_ACTIVE, type FakeEdge } from '../control/fake-edge.ts';
-import { SERVER_ERRORS } from '../errors.ts';
 import { enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 
 const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };
@@ -16,8 +30,8 @@ beforeAll(async () => {
   test = await startTestServer();
   ({ edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE));
   const { store } = test.server;
-  alice = store.createToken(store.createUser('alice', 'user').id).token;
-  bob = store.createToken(store.createUser('bob', 'user').id).token;
+  alice = (await store.users.createToken((await store.users.create('alice', 'user')).id)).token;
+  bob = (await store.users.createToken((await store.users.create('bob', 'user')).id)).token;
 });
 afterAll(async () => {
   await edge.close();
@@ -25,9 +39,9 @@ afterAll(async () => {
 });
 
 /** Everything the store holds that a failed request must not have changed. */
-function snapshot() {
+async function snapshot() {
   const { store } = test.server;
-  return { edges: store.listEdges(), rules: store.edgeRules(edgeId) };
+  return { edges: await store.edges.list(), rules: await store.rules.ofEdge(edgeId) };
 }
 
 describe('errors', () => {
@@ -36,7 +50,7 @@ describe('errors', () => {
     const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
     expect(rows.length).toBeGreaterThanOrEqual(11);
     for (const [code, status] of rows) {
-      expect(SERVER_ERRORS[code as keyof typeof SERVER_ERRORS]?.status, String(code)).toBe(status);
+      expect(API_ERRORS.table[code as ApiErrorCode]?.status, String(code)).toBe(status);
     }
   });
 });
@@ -60,10 +74,10 @@ describe('auth', () => {
     expect(malformed.statusCode).toBe(401);
     expect((await test.request('GET', '/v1/edges', undefined, 'slt_nope')).status).toBe(401);
     const { store } = test.server;
-    const carol = store.createUser('carol', 'user');
-    const { id, token } = store.createToken(carol.id);
+    const carol = await store.users.create('carol', 'user');
+    const { id, token } = await store.users.createToken(carol.id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).status).toBe(200);
-    store.revokeToken(id);
+    await store.users.revokeToken(id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).body.error.code).toBe('unauthorized');
     const metrics = await test.server.metrics.registry.getSingleMetricAsString(
       'sluice_server_auth_failures_total',
@@ -85,7 +99,7 @@ describe('auth', () => {
   });
 
   it('admin routes are 403 forbidden to a user', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     for (const [method, url, body] of [
       ['POST', '/v1/enrollments', { edge: 'edge-09' }],
       ['PATCH', `/v1/edges/${edgeId}`, { name: 'renamed' }],
@@ -97,7 +111,7 @@ describe('auth', () => {
       expect(response.status, `${method} ${url}`).toBe(403);
       expect(response.body.error.code).toBe('forbidden');
     }
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 });
 
@@ -124,12 +138,12 @@ describe('bad requests store nothing', () => {
     ],
     ['a rule that is not a table', { edge: 'edge-01', rule: 'web' }, /^rule: /],
   ])('POST /v1/rules with %s is 400 bad_request naming the field', async (_what, body, message) => {
-    const before = snapshot();
+    const before = await snapshot();
     const response = await test.request('POST', '/v1/rules', body);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('bad_request');
     expect(response.body.error.message).toMatch(message);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it.each([
@@ -140,11 +154,11 @@ describe('bad requests store nothing', () => {
     [{ edge: 'edge-05', ttl: '8d' }, /^ttl: "8d" is outside/],
     [{}, /^edge: required key is missing/],
   ])('POST /v1/enrollments %j is 400 and makes no edge', async (body, message) => {
-    const before = snapshot();
+    const before = await snapshot();
     const response = await test.request('POST', '/v1/enrollments', body);
     expect(response).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
     expect(response.body.error.message).toMatch(message);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('validates queries and rename bodies too', async () => {
@@ -179,7 +193,7 @@ describe('rules', () => {
   });
 
   it('409 port_in_use for an overlapping listen and name_taken for a used name; nothing stored', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const overlap = await test.request('POST', '/v1/rules', {
       edge: edgeId,
       rule: { ...RULE, name: 'other', listen: '0.0.0.0:18080' },
@@ -198,14 +212,14 @@ describe('rules', () => {
     });
     expect(name.status).toBe(409);
     expect(name.body.error.code).toBe('name_taken');
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('a user sees only its own rules and gets 403 on another owner rule', async () => {
     expect((await test.request('GET', '/v1/rules', undefined, alice)).body.rules).toHaveLength(1);
     expect((await test.request('GET', '/v1/rules', undefined, bob)).body.rules).toHaveLength(0);
     expect((await test.request('GET', '/v1/rules?edge=edge-01')).body.rules).toHaveLength(1);
-    const before = snapshot();
+    const before = await snapshot();
     for (const [method, url, body] of [
       ['GET', `/v1/rules/${ruleId}`, undefined],
       ['GET', `/v1/rules/${ruleId}/stats`, undefined],
@@ -224,7 +238,7 @@ describe('rules', () => {
       bob,
     );
     expect(forOther.body.error.code).toBe('forbidden');
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('an admin may push for another owner and reads every rule', async () => {
@@ -252,7 +266,7 @@ describe('rules', () => {
   });
 
   it('404 not_found for unknown edges, rules and routes', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     expect((await test.request('POST', '/v1/rules', { edge: 'nope', rule: RULE })).body.error.code).toBe(
       'not_found',
     );
@@ -266,7 +280,7 @@ describe('rules', () => {
       status: 404,
       body: { error: { code: 'not_found', message: 'no route GET /v1/nothing' } },
     });
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('a user removes its own rule', async () => {
@@ -302,10 +316,10 @@ describe('edges', () => {
     const made = await test.request('POST', '/v1/enrollments', { edge: 'edge-04' });
     const revoked = await test.request('POST', '/v1/edges/edge-04/revoke');
     expect(revoked.body.revoked).toBe(true);
-    const before = snapshot();
+    const before = await snapshot();
     const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-04', rule: RULE });
     expect(pushed).toMatchObject({ status: 409, body: { error: { code: 'edge_revoked' } } });
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     const deleted = await test.request('DELETE', `/v1/edges/${made.body.edge.id}`);
     expect(deleted).toEqual({ status: 204, body: null });
     expect((await test.request('GET', '/v1/edges/edge-04')).status).toBe(404);
@@ -338,12 +352,55 @@ describe('edges', () => {
 describe('internal errors', () => {
   it('are 500 internal without details', async () => {
     const other = await startTestServer();
-    other.server.store.close();
+    await other.server.store.close();
     const response = await other.request('GET', '/v1/edges');
     expect(response).toEqual({
       status: 500,
       body: { error: { code: 'internal', message: 'internal error; the server log has the details' } },
     });
     await other.stop();
+  });
+});
+
+describe('the contract of @sluice/api', () => {
+  it('serves its OpenAPI document without a token', async () => {
+    const response = await test.request('GET', '/v1/openapi.json', undefined, null);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(openApiDocument());
+  });
+
+  it('has every route of the route table', () => {
+    for (const route of API_ROUTES) {
+      expect(
+        test.server.api.hasRoute({ method: route.method, url: route.path }),
+        `${route.method} ${route.path}`,
+      ).toBe(true);
+    }
+  });
+
+  it('answers bodies that the response schemas accept', async () => {
+    const rule = await test.request(
+      'POST',
+      '/v1/rules',
+      { edge: 'edge-01', rule: { ...RULE, name: 'contract', listen: '127.0.0.1:18400' } },
+      alice,
+    );
+    expect(rule.status).toBe(201);
+    const answers = [
+      [ruleSchema, rule.body],
+      [ruleSchema, (await test.request('GET', `/v1/rules/${rule.body.id}`)).body],
+      [ruleListSchema, (await test.request('GET', '/v1/rules')).body],
+      [ruleStatsSchema, (await test.request('GET', `/v1/rules/${rule.body.id}/stats`)).body],
+      [edgeListSchema, (await test.request('GET', '/v1/edges')).body],
+      [edgeSchema, (await test.request('GET', '/v1/edges/edge-01')).body],
+      [enrollmentSchema, (await test.request('POST', '/v1/enrollments', { edge: 'edge-05' })).body],
+      [auditListSchema, (await test.request('GET', '/v1/audit')).body],
+      [apiErrorBodySchema, (await test.request('GET', '/v1/rules/r_000000000000')).body],
+      [ruleSchema, (await test.request('DELETE', `/v1/rules/${rule.body.id}`)).body],
+    ] as const;
+    for (const [schema, body] of answers) {
+      // Strict: a key the contract does not name would fail here, not reach a client by surprise.
+      expect(z.strictObject(schema.shape).parse(body)).toEqual(body);
+    }
   });
 });

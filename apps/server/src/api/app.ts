@@ -1,16 +1,26 @@
 // The operator HTTP API (fastify): hooks for auth, audit and metrics, one error shape for
-// everything (`{ error: { code, message } }` with codes from errors.ts), and the routes.
+// everything (`{ error: { code, message } }` with the codes of @sluice/api's table), and the
+// routes, each of which must be in @sluice/api's route table.
 
+import {
+  API_ERRORS,
+  API_ROUTES,
+  type ApiErrorCode,
+  apiErrorBody,
+  type Health,
+  openApiDocument,
+} from '@sluice/api';
+import type { SluiceError } from '@sluice/errors';
 import Fastify, {
-  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  LogController,
 } from 'fastify';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 import type { ApiContext } from './api-context.ts';
-import { auditHook } from './audit-trail.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { auditHook } from './audit-trail.ts';
 import { authHook } from './auth.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
@@ -25,12 +35,13 @@ const BODY_ERRORS: Readonly<Record<string, string>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body: larger than the 1 MiB limit',
 };
 
-function toServerError(error: FastifyError | Error): ServerError {
-  if (error instanceof ServerError) return error;
+/** The API error a failure is answered with; anything not of the API's table is internal. */
+function toApiError(error: FastifyError | Error): SluiceError<ApiErrorCode> {
+  if (API_ERRORS.is(error)) return error;
   const fastifyError = error as FastifyError;
   const known = fastifyError.code === undefined ? undefined : BODY_ERRORS[fastifyError.code];
   if (known !== undefined) {
-    return new ServerError(
+    return apiError(
       'bad_request',
       fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `${known}: ${error.message}` : known,
     );
@@ -40,9 +51,21 @@ function toServerError(error: FastifyError | Error): ServerError {
     fastifyError.statusCode >= 400 &&
     fastifyError.statusCode < 500
   ) {
-    return new ServerError('bad_request', error.message);
+    return apiError('bad_request', error.message);
   }
-  return new ServerError('internal', 'internal error; the server log has the details');
+  return apiError('internal', 'internal error; the server log has the details');
+}
+
+/** Refuses, at start-up, a route that the API's contract does not list. */
+function checkInContract(route: { method: string | string[]; url: string }): void {
+  for (const method of [route.method].flat()) {
+    if (method === 'HEAD') continue;
+    if (!API_ROUTES.some((known) => known.method === method && known.path === route.url)) {
+      throw new Error(
+        `${method} ${route.url} is not in @sluice/api's route table (packages/api/src/routes.ts)`,
+      );
+    }
+  }
 }
 
 export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
@@ -54,6 +77,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
     // SSE streams would hold close() open forever.
     forceCloseConnections: true,
   });
+  app.addHook('onRoute', checkInContract);
   app.decorateRequest('user', null);
   app.decorateRequest('errorCode', null);
   app.decorateRequest('auditTarget', null);
@@ -78,18 +102,21 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const serverError = toServerError(error);
-    if (serverError.code === 'internal') request.log.error({ err: error }, 'internal error');
-    request.errorCode = serverError.code;
-    return reply.code(serverError.status).send(serverError.toBody());
+    const answer = toApiError(error);
+    if (answer.code === 'internal') request.log.error({ err: error }, 'internal error');
+    request.errorCode = answer.code;
+    return reply.code(API_ERRORS.table[answer.code].status).send(apiErrorBody(answer.code, answer.message));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new ServerError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
-    request.errorCode = error.code;
-    return reply.code(error.status).send(error.toBody());
+    const message = `no route ${request.method} ${request.url.split('?')[0]}`;
+    request.errorCode = 'not_found';
+    return reply.code(API_ERRORS.table.not_found.status).send(apiErrorBody('not_found', message));
   });
 
-  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }) satisfies Health);
+  // The contract itself, for clients that generate code from it; it holds nothing secret.
+  const openApi = openApiDocument();
+  app.get('/v1/openapi.json', { config: { public: true } }, async () => openApi);
   enrollmentRoutes(app, context);
   edgeRoutes(app, context);
   ruleRoutes(app, context);

@@ -14,7 +14,7 @@ export function auditHook(context: ApiContext) {
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const route = request.routeOptions.url ?? request.url;
     try {
-      context.store.audit({
+      await context.store.audit.add({
         user: request.user?.name ?? null,
         action: request.routeOptions.config.action ?? `${request.method} ${route}`,
         target: request.auditTarget ?? params.id ?? params.edge ?? null,

@@ -2,7 +2,7 @@
 // public ones needs `Authorization: Bearer TOKEN` of a live token, and admin routes an admin's.
 
 import type { FastifyRequest } from 'fastify';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 import type { ApiContext } from './api-context.ts';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -15,21 +15,21 @@ export function authHook(context: ApiContext): (request: FastifyRequest) => Prom
     const token = header === undefined ? null : (BEARER.exec(header)?.[1] ?? null);
     if (token === null) {
       context.metrics?.authFailures.inc({ reason: 'missing_token' });
-      throw new ServerError(
+      throw apiError(
         'unauthorized',
         header === undefined
           ? 'no token: send Authorization: Bearer TOKEN'
           : 'the Authorization header is not "Bearer TOKEN"',
       );
     }
-    const user = context.store.authenticate(token);
+    const user = await context.store.users.authenticate(token);
     if (user === null) {
       context.metrics?.authFailures.inc({ reason: 'unknown_token' });
-      throw new ServerError('unauthorized', 'unknown or revoked token');
+      throw apiError('unauthorized', 'unknown or revoked token');
     }
     request.user = user;
     if (config.admin === true && user.role !== 'admin') {
-      throw new ServerError(
+      throw apiError(
         'forbidden',
         `${config.action ?? request.url} needs an admin token; ${user.name} has role ${user.role}`,
       );

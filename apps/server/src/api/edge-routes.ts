@@ -1,70 +1,78 @@
 // /v1/edges: list, show, rename, revoke, delete. `:edge` is an id or a name.
 
+import {
+  type Edge,
+  type EdgeList,
+  type EdgeParams,
+  edgeParamsSchema,
+  renameEdgeBodySchema,
+} from '@sluice/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 import type { EdgeRecord } from '../store/records.ts';
 import type { ApiContext } from './api-context.ts';
-import { edgeNameSchema } from './edge-name.ts';
 import { parseInput } from './parse-body.ts';
 import { edgeView } from './views.ts';
 
-const renameBody = z.object({ name: edgeNameSchema }).strict();
+/** The `:edge` of a request's path. */
+function edgeParam(request: FastifyRequest<{ Params: EdgeParams }>): string {
+  return parseInput(edgeParamsSchema, request.params, 'params').edge;
+}
 
 /** The edge `:edge` names, recorded as the audit target; not_found otherwise. */
-export function findEdgeOr404(context: ApiContext, idOrName: string, request?: FastifyRequest): EdgeRecord {
-  const edge = context.store.findEdge(idOrName);
-  if (edge === null)
-    throw new ServerError('not_found', `no edge with id or name ${JSON.stringify(idOrName)}`);
+export async function findEdgeOr404(
+  context: ApiContext,
+  idOrName: string,
+  request?: FastifyRequest,
+): Promise<EdgeRecord> {
+  const edge = await context.store.edges.find(idOrName);
+  if (edge === null) throw apiError('not_found', `no edge with id or name ${JSON.stringify(idOrName)}`);
   if (request !== undefined) request.auditTarget = edge.id;
   return edge;
 }
 
 export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, control } = context;
-  const view = (edge: EdgeRecord) => edgeView(edge, control.isConnected(edge.id));
+  const view = (edge: EdgeRecord): Edge => edgeView(edge, control.isConnected(edge.id));
 
-  app.get('/v1/edges', async () => ({ edges: store.listEdges().map(view) }));
+  app.get('/v1/edges', async () => ({ edges: (await store.edges.list()).map(view) }) satisfies EdgeList);
 
-  app.get<{ Params: { edge: string } }>('/v1/edges/:edge', async (request) =>
-    view(findEdgeOr404(context, request.params.edge)),
+  app.get<{ Params: EdgeParams }>('/v1/edges/:edge', async (request) =>
+    view(await findEdgeOr404(context, edgeParam(request))),
   );
 
-  app.patch<{ Params: { edge: string } }>(
+  app.patch<{ Params: EdgeParams }>(
     '/v1/edges/:edge',
     { config: { action: 'edge.rename', admin: true } },
     async (request) => {
-      const edge = findEdgeOr404(context, request.params.edge, request);
-      const body = parseInput(renameBody, request.body);
-      const renamed = store.renameEdge(edge.id, body.name);
+      const edge = await findEdgeOr404(context, edgeParam(request), request);
+      const body = parseInput(renameEdgeBodySchema, request.body);
+      const renamed = await store.edges.rename(edge.id, body.name);
       if (renamed === null)
-        throw new ServerError(
-          'name_taken',
-          `name: another edge is already named ${JSON.stringify(body.name)}`,
-        );
+        throw apiError('name_taken', `name: another edge is already named ${JSON.stringify(body.name)}`);
       return view(renamed);
     },
   );
 
-  app.post<{ Params: { edge: string } }>(
+  app.post<{ Params: EdgeParams }>(
     '/v1/edges/:edge/revoke',
     { config: { action: 'edge.revoke', admin: true } },
     async (request) => {
-      const edge = findEdgeOr404(context, request.params.edge, request);
-      const revoked = store.revokeEdge(edge.id)!;
+      const edge = await findEdgeOr404(context, edgeParam(request), request);
+      const revoked = (await store.edges.revoke(edge.id))!;
       control.disconnect(edge.id, 'revoked');
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge revoked');
       return view(revoked);
     },
   );
 
-  app.delete<{ Params: { edge: string } }>(
+  app.delete<{ Params: EdgeParams }>(
     '/v1/edges/:edge',
     { config: { action: 'edge.delete', admin: true } },
     async (request, reply) => {
-      const edge = findEdgeOr404(context, request.params.edge, request);
+      const edge = await findEdgeOr404(context, edgeParam(request), request);
       control.disconnect(edge.id, 'deleted');
-      store.deleteEdge(edge.id);
+      await store.edges.delete(edge.id);
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge deleted with its rules');
       return reply.code(204).send();
     },

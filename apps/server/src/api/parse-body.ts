@@ -3,12 +3,12 @@
 
 import { validate } from '@sluice/config';
 import type { z } from 'zod';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
   const result = validate(schema, input);
   if (result.ok) return result.value;
-  throw new ServerError(
+  throw apiError(
     'bad_request',
     result.issues.map((issue) => `${issue.path === '' ? what : issue.path}: ${issue.message}`).join('; '),
   );

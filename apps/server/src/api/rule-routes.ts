@@ -1,9 +1,17 @@
 // /v1/rules: push, list, show, update, remove, and a rule's stats. A `user` token sees and
 // touches only the rules it owns; an admin's sees all and may push for another owner.
 
+import {
+  listRulesQuerySchema,
+  pushRuleBodySchema,
+  type RuleList,
+  type RuleParams,
+  type RuleTable,
+  ruleParamsSchema,
+  updateRuleBodySchema,
+} from '@sluice/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 import { validateRuleBody } from '../rule-service.ts';
 import type { RuleRecord, UserRecord } from '../store/records.ts';
 import { type ApiContext, userOf } from './api-context.ts';
@@ -11,18 +19,9 @@ import { findEdgeOr404 } from './edge-routes.ts';
 import { parseInput } from './parse-body.ts';
 import { ruleView, statsView } from './views.ts';
 
-const ownerSchema = z.string().min(1).max(64);
-const pushBody = z
-  .object({ edge: z.string().min(1), rule: z.unknown(), owner: ownerSchema.optional() })
-  .strict();
-const updateBody = z.object({ rule: z.unknown() }).strict();
-const listQuery = z.object({ edge: z.string().min(1).optional() }).strict();
-
 /** The owner a rule table names, if any. */
-function tableOwner(rule: unknown): string | undefined {
-  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return undefined;
-  const owner = (rule as Record<string, unknown>).owner;
-  return typeof owner === 'string' ? owner : undefined;
+function tableOwner(rule: RuleTable): string | undefined {
+  return typeof rule.owner === 'string' ? rule.owner : undefined;
 }
 
 export function mayTouch(user: UserRecord, rule: RuleRecord): boolean {
@@ -33,14 +32,14 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, rules } = context;
 
   /** The rule `:id` the request's user may act on: not_found, else forbidden. */
-  const ruleFor = (request: FastifyRequest<{ Params: { id: string } }>): RuleRecord => {
-    const rule = store.getRule(request.params.id);
-    if (rule === null)
-      throw new ServerError('not_found', `no rule with id ${JSON.stringify(request.params.id)}`);
+  const ruleFor = async (request: FastifyRequest<{ Params: RuleParams }>): Promise<RuleRecord> => {
+    const { id } = parseInput(ruleParamsSchema, request.params, 'params');
+    const rule = await store.rules.get(id);
+    if (rule === null) throw apiError('not_found', `no rule with id ${JSON.stringify(id)}`);
     request.auditTarget = rule.id;
     const user = userOf(request);
     if (!mayTouch(user, rule)) {
-      throw new ServerError(
+      throw apiError(
         'forbidden',
         `rule ${rule.id} belongs to ${rule.owner}; ${user.name} may touch only its own rules`,
       );
@@ -50,19 +49,19 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
 
   app.post('/v1/rules', { config: { action: 'rule.push' } }, async (request, reply) => {
     const user = userOf(request);
-    const body = parseInput(pushBody, request.body);
+    const body = parseInput(pushRuleBodySchema, request.body);
     const fromTable = tableOwner(body.rule);
     if (body.owner !== undefined && fromTable !== undefined && body.owner !== fromTable) {
-      throw new ServerError(
+      throw apiError(
         'bad_request',
         `rule.owner: ${JSON.stringify(fromTable)} differs from owner ${JSON.stringify(body.owner)}; give one`,
       );
     }
     const owner = body.owner ?? fromTable ?? user.name;
     const table = validateRuleBody(body.rule, owner);
-    const edge = findEdgeOr404(context, body.edge, request);
+    const edge = await findEdgeOr404(context, body.edge, request);
     if (owner !== user.name && user.role !== 'admin') {
-      throw new ServerError(
+      throw apiError(
         'forbidden',
         `owner: only an admin may push a rule for another owner (${owner}); ${user.name} is a user`,
       );
@@ -75,40 +74,36 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
 
   app.get('/v1/rules', async (request) => {
     const user = userOf(request);
-    const query = parseInput(listQuery, request.query, 'query');
-    const edgeId = query.edge === undefined ? undefined : findEdgeOr404(context, query.edge).id;
+    const query = parseInput(listRulesQuerySchema, request.query, 'query');
+    const edgeId = query.edge === undefined ? undefined : (await findEdgeOr404(context, query.edge)).id;
     const owner = user.role === 'admin' ? undefined : user.name;
-    return { rules: store.listRules({ edgeId, owner }).map(ruleView) };
+    return { rules: (await store.rules.list({ edgeId, owner })).map(ruleView) } satisfies RuleList;
   });
 
-  app.get<{ Params: { id: string } }>('/v1/rules/:id', async (request) => ruleView(ruleFor(request)));
+  app.get<{ Params: RuleParams }>('/v1/rules/:id', async (request) => ruleView(await ruleFor(request)));
 
-  app.put<{ Params: { id: string } }>(
-    '/v1/rules/:id',
-    { config: { action: 'rule.update' } },
-    async (request) => {
-      const rule = ruleFor(request);
-      if (rule.state === 'removed') throw new ServerError('not_found', `rule ${rule.id} is removed`);
-      const body = parseInput(updateBody, request.body);
-      const fromTable = tableOwner(body.rule);
-      if (fromTable !== undefined && fromTable !== rule.owner) {
-        throw new ServerError(
-          'bad_request',
-          `rule.owner: the rule belongs to ${rule.owner}; an update cannot change its owner`,
-        );
-      }
-      const table = validateRuleBody(body.rule, rule.owner);
-      const updated = await rules.update(rule, table);
-      context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');
-      return ruleView(updated);
-    },
-  );
+  app.put<{ Params: RuleParams }>('/v1/rules/:id', { config: { action: 'rule.update' } }, async (request) => {
+    const rule = await ruleFor(request);
+    if (rule.state === 'removed') throw apiError('not_found', `rule ${rule.id} is removed`);
+    const body = parseInput(updateRuleBodySchema, request.body);
+    const fromTable = tableOwner(body.rule);
+    if (fromTable !== undefined && fromTable !== rule.owner) {
+      throw apiError(
+        'bad_request',
+        `rule.owner: the rule belongs to ${rule.owner}; an update cannot change its owner`,
+      );
+    }
+    const table = validateRuleBody(body.rule, rule.owner);
+    const updated = await rules.update(rule, table);
+    context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');
+    return ruleView(updated);
+  });
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: RuleParams }>(
     '/v1/rules/:id',
     { config: { action: 'rule.remove' } },
     async (request) => {
-      const rule = ruleFor(request);
+      const rule = await ruleFor(request);
       if (rule.state === 'removed') return ruleView(rule);
       const removed = await rules.remove(rule);
       context.logger.info({ ruleId: rule.id }, 'rule removed');
@@ -116,8 +111,8 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/rules/:id/stats', async (request) => {
-    const rule = ruleFor(request);
-    return statsView(rule.id, store.getStats(rule.id));
+  app.get<{ Params: RuleParams }>('/v1/rules/:id/stats', async (request) => {
+    const rule = await ruleFor(request);
+    return statsView(rule.id, await store.stats.get(rule.id));
   });
 }

@@ -2,15 +2,13 @@
 // report. A `user` token gets only its own rules' events.
 
 import type { ServerResponse } from 'node:http';
+import { statsStreamQuerySchema } from '@sluice/api';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { ServerError } from '../errors.ts';
+import { apiError } from '../errors.ts';
 import { type ApiContext, userOf } from './api-context.ts';
 import { parseInput } from './parse-body.ts';
 import { mayTouch } from './rule-routes.ts';
 import { statsView } from './views.ts';
-
-const streamQuery = z.object({ rule: z.string().min(1).optional() }).strict();
 
 // Proxies and load balancers drop a connection that stays silent; a comment line is ignored
 // by every SSE client.
@@ -25,12 +23,11 @@ export function statsStreamRoutes(app: FastifyInstance, context: ApiContext): vo
 
   app.get('/v1/stats/stream', async (request, reply) => {
     const user = userOf(request);
-    const query = parseInput(streamQuery, request.query, 'query');
+    const query = parseInput(statsStreamQuerySchema, request.query, 'query');
     if (query.rule !== undefined) {
-      const rule = context.store.getRule(query.rule);
-      if (rule === null) throw new ServerError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
-      if (!mayTouch(user, rule))
-        throw new ServerError('forbidden', `rule ${rule.id} belongs to ${rule.owner}`);
+      const rule = await context.store.rules.get(query.rule);
+      if (rule === null) throw apiError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
+      if (!mayTouch(user, rule)) throw apiError('forbidden', `rule ${rule.id} belongs to ${rule.owner}`);
     }
     reply.hijack();
     const raw = reply.raw;
@@ -42,22 +39,28 @@ export function statsStreamRoutes(app: FastifyInstance, context: ApiContext): vo
     });
     raw.write(': sluice stats\n\n');
     streams.add(raw);
-    // Which rules this user may see, remembered per stream (a rule's owner never changes).
-    const visible = new Map<string, boolean>();
-    const maysee = (ruleId: string): boolean => {
-      if (user.role === 'admin') return true;
+    // Which rules this user may see, remembered per stream (a rule's owner never changes). The
+    // answer is kept as a promise, so the events of one rule still go out in order while the
+    // first of them waits for the store.
+    const visible = new Map<string, Promise<boolean>>();
+    const maysee = (ruleId: string): Promise<boolean> => {
+      if (user.role === 'admin') return Promise.resolve(true);
       let may = visible.get(ruleId);
       if (may === undefined) {
-        const rule = context.store.getRule(ruleId);
-        may = rule !== null && mayTouch(user, rule);
+        may = context.store.rules.get(ruleId).then((rule) => rule !== null && mayTouch(user, rule));
         visible.set(ruleId, may);
       }
       return may;
     };
     const unsubscribe = context.statsHub.subscribe((stats) => {
       if (query.rule !== undefined && stats.ruleId !== query.rule) return;
-      if (!maysee(stats.ruleId)) return;
-      raw.write(`event: stats\ndata: ${JSON.stringify(statsView(stats.ruleId, stats))}\n\n`);
+      maysee(stats.ruleId).then(
+        (may) => {
+          if (may && !raw.destroyed)
+            raw.write(`event: stats\ndata: ${JSON.stringify(statsView(stats.ruleId, stats))}\n\n`);
+        },
+        (error: unknown) => request.log.error({ err: error }, 'stats stream: cannot look up a rule'),
+      );
     });
     const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
     raw.on('close', () => {

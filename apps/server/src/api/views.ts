@@ -1,25 +1,23 @@
-// The API's JSON shapes (docs/server-api.md), made from store records. Times are ISO 8601.
+// The API's JSON shapes (docs/server-api.md, @sluice/api's schemas), made from store records.
+// Times are ISO 8601.
 
+import { type Edge, isoTime, isoTimeOrNull, type Rule, type RuleStats } from '@sluice/api';
 import type { EdgeRecord, RuleRecord, RuleStatsRecord } from '../store/records.ts';
 
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-export function edgeView(edge: EdgeRecord, connected: boolean) {
+export function edgeView(edge: EdgeRecord, connected: boolean): Edge {
   return {
     id: edge.id,
     name: edge.name,
     connected,
     revoked: edge.revokedAt !== null,
     version: edge.version,
-    lastSeenAt: iso(edge.lastSeenAt),
-    enrolledAt: iso(edge.enrolledAt),
+    lastSeenAt: isoTimeOrNull(edge.lastSeenAt),
+    enrolledAt: isoTimeOrNull(edge.enrolledAt),
     rules: edge.rules,
   };
 }
 
-export function ruleView(rule: RuleRecord) {
+export function ruleView(rule: RuleRecord): Rule {
   return {
     id: rule.id,
     edge: { id: rule.edgeId, name: rule.edgeName },
@@ -30,16 +28,16 @@ export function ruleView(rule: RuleRecord) {
     reason: rule.reason,
     message: rule.message,
     rule: rule.body,
-    createdAt: iso(rule.createdAt),
-    updatedAt: iso(rule.updatedAt),
+    createdAt: isoTime(rule.createdAt),
+    updatedAt: isoTime(rule.updatedAt),
   };
 }
 
 /** A rule's stats; a rule no report has mentioned yet has zeros and `at: null`. */
-export function statsView(ruleId: string, stats: RuleStatsRecord | null) {
+export function statsView(ruleId: string, stats: RuleStatsRecord | null): RuleStats {
   return {
     rule: ruleId,
-    at: iso(stats?.at ?? null),
+    at: isoTimeOrNull(stats?.at ?? null),
     bytesIn: stats?.bytesIn ?? 0,
     bytesOut: stats?.bytesOut ?? 0,
     connectionsTotal: stats?.connectionsTotal ?? 0,

@@ -6,9 +6,9 @@ import { ACK_ALL_ACTIVE, FakeEdge, enrollEdge } from './fake-edge.ts';
 
 const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };
 
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -54,7 +54,7 @@ describe('enrollment', () => {
       code: 'code_superseded',
     });
     // Expiry is the store's clock (store.test.ts moves it); here a code is made already past it.
-    const expired = test.server.store.createEnrollment('edge-03', -1, 'admin');
+    const expired = await test.server.store.edges.createEnrollment('edge-03', -1, 'admin');
     expect(await enrollEdge({ port: test.controlPort, pin }, expired.code)).toMatchObject({
       type: 'refused',
       code: 'code_expired',
@@ -166,7 +166,7 @@ describe('push and ack', () => {
     await again.next('welcome');
     const full = await again.next('push');
     expect(full).toMatchObject({ full: true, upsert: [{ id: rule.id, revision: 1 }] });
-    await until(() => test.server.store.getRule(rule.id)?.state === 'active');
+    await until(async () => (await test.server.store.rules.get(rule.id))?.state === 'active');
     await again.close();
   });
 
@@ -175,7 +175,7 @@ describe('push and ack', () => {
     const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
     expect(pushed.status).toBe(422);
     expect(pushed.body.error.code).toBe('client_not_connected');
-    expect(test.server.store.listRules()).toEqual([]);
+    expect(await test.server.store.rules.list()).toEqual([]);
   });
 
   it('updates in place at the next revision and removes with the edge acking', async () => {
@@ -196,7 +196,7 @@ describe('push and ack', () => {
     const last = edge.received.filter((m) => m.type === 'push').at(-1);
     expect(last).toMatchObject({ upsert: [], remove: [pushed.body.id] });
     // The edge confirmed: the tombstone is gone.
-    expect(test.server.store.getRule(pushed.body.id)).toBeNull();
+    expect(await test.server.store.rules.get(pushed.body.id)).toBeNull();
     await edge.close();
   });
 
@@ -220,8 +220,8 @@ describe('push and ack', () => {
     });
     expect(updated.status).toBe(422);
     expect(updated.body.error.code).toBe('activation_failed');
-    await until(() => test.server.store.getRule(pushed.body.id)?.state === 'active');
-    const rule = test.server.store.getRule(pushed.body.id)!;
+    await until(async () => (await test.server.store.rules.get(pushed.body.id))?.state === 'active');
+    const rule = (await test.server.store.rules.get(pushed.body.id))!;
     expect(rule.body.listen).toBe(RULE.listen);
     expect(rule.revision).toBe(3);
     await edge.close();
@@ -239,7 +239,7 @@ describe('push and ack', () => {
     const again = await connectWith(test, edgeId, secret, ACK_ALL_ACTIVE);
     const full = again.received.find((m) => m.type === 'push');
     expect(full).toMatchObject({ full: true, upsert: [] });
-    await until(() => test.server.store.getRule(pushed.body.id) === null);
+    await until(async () => (await test.server.store.rules.get(pushed.body.id)) === null);
     await again.close();
   });
 });
@@ -269,15 +269,15 @@ describe('stats', () => {
     const stats = async () => (await test.request('GET', `/v1/rules/${ruleId}/stats`)).body;
     const bootA = randomUUID();
     report(edge, bootA, 1, 100, 1);
-    await until(() => test.server.store.getStats(ruleId)?.bytesIn === 100);
+    await until(async () => (await test.server.store.stats.get(ruleId))?.bytesIn === 100);
     report(edge, bootA, 2, 250, 3);
-    await until(() => test.server.store.getStats(ruleId)?.bytesIn === 250);
+    await until(async () => (await test.server.store.stats.get(ruleId))?.bytesIn === 250);
     await edge.close();
     // The edge restarted: its counters begin again at zero under a new bootId.
     const bootB = randomUUID();
     const restarted = await connectWith(test, edgeId, secret, ACK_ALL_ACTIVE, bootB);
     report(restarted, bootB, 1, 40, 1);
-    await until(() => test.server.store.getStats(ruleId)?.bytesIn === 290);
+    await until(async () => (await test.server.store.stats.get(ruleId))?.bytesIn === 290);
     expect(await stats()).toMatchObject({
       rule: ruleId,
       bytesIn: 290,

@@ -5,22 +5,19 @@
 
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
 import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
 import type { Logger } from 'pino';
-import { ServerError } from '../errors.ts';
+import { serverError } from '../errors.ts';
 import type { RuleRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import {
-  type AckMessage,
   DEFAULT_TIMINGS,
   EdgeSession,
-  type EnrollMessage,
-  type HelloMessage,
   type PushOutcome,
   type PushRequest,
   type SessionHandlers,
   type SessionTimings,
-  type StatsMessage,
 } from './edge-session.ts';
 import type { StatsHub } from './stats-hub.ts';
 
@@ -95,7 +92,7 @@ export class ControlServer {
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
-          new ServerError(
+          serverError(
             'listen_failed',
             `cannot listen for edges on ${host}:${port}: ${error.code ?? error.message}`,
           ),
@@ -139,10 +136,10 @@ export class ControlServer {
   }
 
   /** Sends an edge every rule it should run; what it runs beyond them it removes. */
-  pushFull(edgeId: string): void {
+  async pushFull(edgeId: string): Promise<void> {
     const session = this.sessions.get(edgeId);
     if (session === undefined) return;
-    const rules = this.options.store.edgeRules(edgeId).filter((rule) => rule.state !== 'removed');
+    const rules = (await this.options.store.rules.ofEdge(edgeId)).filter((rule) => rule.state !== 'removed');
     session
       .push({ full: true, upsert: rules.map(toPushedRule), remove: [] }, this.ackTimeoutMs)
       .then((outcome) => {
@@ -155,13 +152,13 @@ export class ControlServer {
       });
   }
 
-  private refuse(
+  private async refuse(
     session: EdgeSession,
     code: string,
     message: string,
     audit: { action: string; user: string | null; target: string | null },
-  ): void {
-    this.options.store.audit({ ...audit, outcome: code, from: session.remote });
+  ): Promise<void> {
+    await this.options.store.audit.add({ ...audit, outcome: code, from: session.remote });
     this.logger.info(
       { remote: session.remote, code, target: audit.target },
       `${audit.action} refused: ${message}`,
@@ -169,21 +166,21 @@ export class ControlServer {
     session.finish({ type: 'refused', code, message });
   }
 
-  private onEnroll(session: EdgeSession, message: EnrollMessage): void {
+  private async onEnroll(session: EdgeSession, message: EnrollMessage): Promise<void> {
     const audit = { action: 'edge.enroll', user: null, target: null };
     if (message.version !== PROTOCOL_VERSION) {
-      this.refuse(session, 'version_unsupported', versionMessage(message.version), audit);
+      await this.refuse(session, 'version_unsupported', versionMessage(message.version), audit);
       return;
     }
-    const redemption = this.options.store.redeemEnrollment(message.code);
+    const redemption = await this.options.store.edges.redeemEnrollment(message.code);
     if (!redemption.ok) {
-      this.refuse(session, redemption.code, redemption.message, audit);
+      await this.refuse(session, redemption.code, redemption.message, audit);
       return;
     }
     const { edge, secret } = redemption;
     // A new secret replaces the old: a session still using the old one ends.
     this.disconnect(edge.id, 'enrolled_again');
-    this.options.store.audit({
+    await this.options.store.audit.add({
       ...audit,
       user: edge.name,
       target: edge.id,
@@ -197,29 +194,32 @@ export class ControlServer {
     session.finish({ type: 'enrolled', edgeId: edge.id, name: edge.name, secret });
   }
 
-  private onHello(session: EdgeSession, message: HelloMessage): void {
+  private async onHello(session: EdgeSession, message: HelloMessage): Promise<void> {
     const { store } = this.options;
     const audit = { action: 'edge.hello', user: null, target: message.edgeId };
-    const fail = (reason: AuthFailureReason, text: string): void => {
+    const fail = (reason: AuthFailureReason, text: string): Promise<void> => {
       this.options.onAuthFailure?.(reason);
-      this.refuse(session, reason, text, audit);
+      return this.refuse(session, reason, text, audit);
     };
     if (message.version !== PROTOCOL_VERSION) {
-      fail('version_unsupported', versionMessage(message.version));
+      await fail('version_unsupported', versionMessage(message.version));
       return;
     }
-    const edge = store.getEdge(message.edgeId);
+    const edge = await store.edges.get(message.edgeId);
     if (edge === null) {
-      fail('edge_unknown', `no edge with id ${message.edgeId}; enroll it again`);
+      await fail('edge_unknown', `no edge with id ${message.edgeId}; enroll it again`);
       return;
     }
     // The secret first: only an edge that proves who it is learns that it is revoked.
-    if (!store.edgeSecretMatches(edge.id, message.secret)) {
-      fail('secret_invalid', `the secret of edge ${edge.name} (${edge.id}) does not match; enroll it again`);
+    if (!(await store.edges.secretMatches(edge.id, message.secret))) {
+      await fail(
+        'secret_invalid',
+        `the secret of edge ${edge.name} (${edge.id}) does not match; enroll it again`,
+      );
       return;
     }
     if (edge.revokedAt !== null) {
-      fail('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
+      await fail('edge_revoked', `edge ${edge.name} (${edge.id}) is revoked`);
       return;
     }
 
@@ -227,7 +227,7 @@ export class ControlServer {
     if (previous !== undefined) previous.close('replaced', 'the edge connected again');
     session.accept(edge.id, message.bootId);
     this.sessions.set(edge.id, session);
-    store.edgeSeen(edge.id, message.version);
+    await store.edges.seen(edge.id, message.version);
     this.logger.info(
       {
         edgeId: edge.id,
@@ -244,19 +244,18 @@ export class ControlServer {
       name: edge.name,
       statsIntervalMs: this.options.statsIntervalMs,
     });
-    this.pushFull(edge.id);
+    await this.pushFull(edge.id);
   }
 
-  private onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): void {
+  private async onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): Promise<void> {
     const edgeId = session.edgeId;
     if (edgeId === null) return;
-    const { store } = this.options;
-    store.transaction(() => {
+    await this.options.store.transaction(async (tx) => {
       for (const result of ack.results) {
         if (result.state === 'active') {
-          store.setRuleState(edgeId, result.ruleId, result.revision, 'active');
+          await tx.rules.setState(edgeId, result.ruleId, result.revision, 'active');
         } else if (result.state === 'failed') {
-          store.setRuleState(
+          await tx.rules.setState(
             edgeId,
             result.ruleId,
             result.revision,
@@ -265,13 +264,13 @@ export class ControlServer {
             result.message ?? null,
           );
         } else {
-          store.purgeTombstones(edgeId, [result.ruleId]);
+          await tx.rules.purgeTombstones(edgeId, [result.ruleId]);
         }
       }
       // The edge has applied the push: a full one leaves it running exactly the live set, and
       // a removal is done whatever the result says.
-      if (push?.full === true) store.purgeTombstones(edgeId);
-      else if (push !== undefined) store.purgeTombstones(edgeId, push.remove);
+      if (push?.full === true) await tx.rules.purgeTombstones(edgeId);
+      else if (push !== undefined) await tx.rules.purgeTombstones(edgeId, push.remove);
     });
     const failed = ack.results.filter((result) => result.state === 'failed');
     this.logger.info(
@@ -286,12 +285,13 @@ export class ControlServer {
     );
   }
 
-  private onStats(session: EdgeSession, stats: StatsMessage): void {
+  private async onStats(session: EdgeSession, stats: StatsMessage): Promise<void> {
     const edgeId = session.edgeId;
     if (edgeId === null) return;
     const { store, statsHub } = this.options;
-    store.edgeSeen(edgeId, null);
-    for (const record of store.recordStats(edgeId, stats.bootId, stats.rules)) statsHub.publish(record);
+    await store.edges.seen(edgeId, null);
+    for (const record of await store.stats.record(edgeId, stats.bootId, stats.rules))
+      statsHub.publish(record);
   }
 
   private onClose(session: EdgeSession, _reason: string): void {
@@ -299,8 +299,11 @@ export class ControlServer {
     const edgeId = session.edgeId;
     if (edgeId === null || this.sessions.get(edgeId) !== session) return;
     this.sessions.delete(edgeId);
-    // The edge may be gone from the store (deleted); nothing to record then.
-    if (this.options.store.getEdge(edgeId) !== null) this.options.store.edgeSeen(edgeId, null);
+    // Asked now, so it lands before a store that closes with the server; on an edge that was
+    // deleted it changes nothing.
+    this.options.store.edges.seen(edgeId, null).catch((error: unknown) => {
+      this.logger.warn({ err: error, edgeId }, 'cannot record when the edge was last seen');
+    });
   }
 }
 

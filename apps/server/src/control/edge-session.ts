@@ -4,6 +4,7 @@
 // ends this session and no other.
 
 import type { TLSSocket } from 'node:tls';
+import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
 import {
   type EdgeMessage,
   edgeMessageSchema,
@@ -16,11 +17,6 @@ import {
 } from '@sluice/protocol';
 import type { Logger } from 'pino';
 
-export type HelloMessage = Extract<EdgeMessage, { type: 'hello' }>;
-export type EnrollMessage = Extract<EdgeMessage, { type: 'enroll' }>;
-export type AckMessage = Extract<EdgeMessage, { type: 'ack' }>;
-export type StatsMessage = Extract<EdgeMessage, { type: 'stats' }>;
-
 export interface PushRequest {
   readonly full: boolean;
   readonly upsert: readonly PushedRule[];
@@ -32,12 +28,16 @@ export type PushOutcome =
   | { readonly kind: 'timeout'; readonly pushId: number }
   | { readonly kind: 'closed'; readonly pushId: number };
 
+/**
+ * What the messages mean. The handlers of frames may be asynchronous (they use the store): a
+ * session handles its frames one at a time, in order, each once the one before has finished.
+ */
 export interface SessionHandlers {
   /** The first frame: an enrollment or a hello. The handler answers and, for hello, calls accept(). */
-  onFirst(session: EdgeSession, message: EnrollMessage | HelloMessage): void;
+  onFirst(session: EdgeSession, message: EnrollMessage | HelloMessage): Promise<void>;
   /** Every ack, in time or late, with the push it answers when the session still knows it. */
-  onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): void;
-  onStats(session: EdgeSession, stats: StatsMessage): void;
+  onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): Promise<void>;
+  onStats(session: EdgeSession, stats: StatsMessage): Promise<void>;
   onClose(session: EdgeSession, reason: string): void;
 }
 
@@ -72,6 +72,8 @@ export class EdgeSession {
   private _edgeId: string | null = null;
   private _bootId: string | null = null;
   private readonly reader = new FrameReader();
+  /** The handling of the frames received so far; the next frame is handled after it. */
+  private handling: Promise<void> = Promise.resolve();
   private readonly handlers: SessionHandlers;
   private readonly logger: Logger;
   private readonly timings: SessionTimings;
@@ -200,9 +202,15 @@ export class EdgeSession {
       frames = this.reader.push(chunk);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
-      this.close('protocol_error', error.message);
+      // After the frames before it, as when they were handled at once.
+      const { message } = error;
+      this.handling = this.handling.then(() => this.close('protocol_error', message));
       return;
     }
+    this.handling = this.handling.then(() => this.handleFrames(frames));
+  }
+
+  private async handleFrames(frames: unknown[]): Promise<void> {
     for (const frame of frames) {
       if (this.closed) return;
       const parsed = edgeMessageSchema.safeParse(frame);
@@ -215,11 +223,18 @@ export class EdgeSession {
         );
         return;
       }
-      this.onMessage(parsed.data);
+      try {
+        await this.onMessage(parsed.data);
+      } catch (error) {
+        // A failing handler (the store) must not leave the frames after it unhandled.
+        this.logger.error({ err: error, edgeId: this._edgeId }, 'control message handling failed');
+        this.close('internal_error', (error as Error).message);
+        return;
+      }
     }
   }
 
-  private onMessage(message: EdgeMessage): void {
+  private async onMessage(message: EdgeMessage): Promise<void> {
     if (this.phase === 'new') {
       if (message.type !== 'enroll' && message.type !== 'hello') {
         this.close('protocol_error', `first frame is "${message.type}", not "enroll" or "hello"`);
@@ -227,7 +242,7 @@ export class EdgeSession {
       }
       clearTimeout(this.firstFrameTimer);
       this.phase = message.type === 'enroll' ? 'enrolling' : 'greeting';
-      this.handlers.onFirst(this, message);
+      await this.handlers.onFirst(this, message);
       return;
     }
     if (this.phase !== 'established') {
@@ -239,7 +254,7 @@ export class EdgeSession {
         const push = this.sent.get(message.pushId);
         this.sent.delete(message.pushId);
         // The store learns the results first, so whoever waits reads the new state.
-        this.handlers.onAck(this, message, push);
+        await this.handlers.onAck(this, message, push);
         const waiter = this.waiters.get(message.pushId);
         if (waiter !== undefined) {
           this.waiters.delete(message.pushId);
@@ -249,7 +264,7 @@ export class EdgeSession {
         return;
       }
       case 'stats':
-        this.handlers.onStats(this, message);
+        await this.handlers.onStats(this, message);
         return;
       case 'ping':
         this.send({ type: 'pong' });

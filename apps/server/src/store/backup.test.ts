@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../data-dir.ts';
-import { ServerError } from '../errors.ts';
 import { tempDir } from '../test-harness.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
-import { Store } from './store.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 let root: string;
 
@@ -28,7 +28,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof ServerError) return error.code;
+    if (error instanceof SluiceError) return error.code;
     throw error;
   }
   return undefined;
@@ -37,11 +37,11 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 describe('backup and restore', () => {
   it('copies a database that is open and being written, and restores it into another data dir', async () => {
     const source = dataDir('a');
-    const store = new Store(source.dbFile);
-    store.createEnrollment('edge-01', 60_000, 'admin');
+    const store = new SqliteStore(source.dbFile);
+    await store.edges.createEnrollment('edge-01', 60_000, 'admin');
     // Writes meanwhile: the backup is one consistent moment, whatever it catches.
     const writer = setInterval(
-      () => store.audit({ user: 'a', action: 'tick', target: null, outcome: 'ok', from: null }),
+      () => void store.audit.add({ user: 'a', action: 'tick', target: null, outcome: 'ok', from: null }),
       1,
     );
     const out = join(root, 'backup.db');
@@ -49,40 +49,40 @@ describe('backup and restore', () => {
     clearInterval(writer);
     expect(result.schemaVersion).toBe(SCHEMA_VERSION);
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    store.close();
+    await store.close();
 
     const target = dataDir('b');
     expect((await restoreDatabase(target, out, { force: false })).schemaVersion).toBe(SCHEMA_VERSION);
-    const restored = new Store(target.dbFile);
-    expect(restored.listEdges().map((e) => e.name)).toEqual(['edge-01']);
-    restored.close();
+    const restored = new SqliteStore(target.dbFile);
+    expect((await restored.edges.list()).map((e) => e.name)).toEqual(['edge-01']);
+    await restored.close();
   });
 
   it('refuses a data dir that holds a database unless forced, and then replaces it', async () => {
     const source = dataDir('a');
-    const store = new Store(source.dbFile);
-    store.createEnrollment('edge-01', 60_000, null);
-    store.close();
+    const store = new SqliteStore(source.dbFile);
+    await store.edges.createEnrollment('edge-01', 60_000, null);
+    await store.close();
     const out = join(root, 'backup.db');
     await backupDatabase(source, out);
 
     const target = dataDir('b');
-    const other = new Store(target.dbFile);
-    other.createEnrollment('edge-99', 60_000, null);
-    other.close();
+    const other = new SqliteStore(target.dbFile);
+    await other.edges.createEnrollment('edge-99', 60_000, null);
+    await other.close();
     expect(await codeOf(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
-    const untouched = new Store(target.dbFile);
-    expect(untouched.listEdges().map((e) => e.name)).toEqual(['edge-99']);
-    untouched.close();
+    const untouched = new SqliteStore(target.dbFile);
+    expect((await untouched.edges.list()).map((e) => e.name)).toEqual(['edge-99']);
+    await untouched.close();
     await restoreDatabase(target, out, { force: true });
-    const replaced = new Store(target.dbFile);
-    expect(replaced.listEdges().map((e) => e.name)).toEqual(['edge-01']);
-    replaced.close();
+    const replaced = new SqliteStore(target.dbFile);
+    expect((await replaced.edges.list()).map((e) => e.name)).toEqual(['edge-01']);
+    await replaced.close();
   });
 
   it('refuses a backup with a newer schema, and a file that is no database', async () => {
     const source = dataDir('a');
-    new Store(source.dbFile).close();
+    await new SqliteStore(source.dbFile).close();
     const db = new DatabaseSync(source.dbFile);
     db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
       SCHEMA_VERSION + 1,

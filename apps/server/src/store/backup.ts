@@ -10,16 +10,16 @@
 import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { backup, DatabaseSync } from 'node:sqlite';
 import type { DataDir } from '../data-dir.ts';
-import { ServerError } from '../errors.ts';
+import { serverError } from '../errors.ts';
 import { SCHEMA_VERSION, schemaVersion } from './migrations.ts';
-import { Store } from './store.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 function openReadOnly(file: string, code: 'backup_failed' | 'restore_failed'): DatabaseSync {
-  if (!existsSync(file)) throw new ServerError(code, `${file} does not exist`);
+  if (!existsSync(file)) throw serverError(code, `${file} does not exist`);
   try {
     return new DatabaseSync(file, { readOnly: true, timeout: 5000 });
   } catch (error) {
-    throw new ServerError(code, `${file}: cannot open as a database: ${(error as Error).message}`);
+    throw serverError(code, `${file}: cannot open as a database: ${(error as Error).message}`);
   }
 }
 
@@ -38,10 +38,7 @@ export async function backupDatabase(
     return { pages, schemaVersion: version };
   } catch (error) {
     rmSync(partial, { force: true });
-    throw new ServerError(
-      'backup_failed',
-      `cannot back up ${dir.dbFile} to ${out}: ${(error as Error).message}`,
-    );
+    throw serverError('backup_failed', `cannot back up ${dir.dbFile} to ${out}: ${(error as Error).message}`);
   } finally {
     source.close();
   }
@@ -69,21 +66,21 @@ export async function restoreDatabase(
       const check = source.prepare('PRAGMA quick_check').get();
       if (check?.quick_check !== 'ok') throw new Error(`integrity check says ${String(check?.quick_check)}`);
     } catch (error) {
-      throw new ServerError(
+      throw serverError(
         'restore_failed',
         `${input} is not a usable sluice database: ${(error as Error).message}`,
       );
     }
     if (version === 0)
-      throw new ServerError('restore_failed', `${input} is not a sluice-server database (no schema_version)`);
+      throw serverError('restore_failed', `${input} is not a sluice-server database (no schema_version)`);
     if (version > SCHEMA_VERSION) {
-      throw new ServerError(
+      throw serverError(
         'schema_too_new',
         `${input} has schema version ${version}, newer than this sluice-server knows (${SCHEMA_VERSION}); restore it with a newer sluice-server`,
       );
     }
     if (existsSync(dir.dbFile) && !force) {
-      throw new ServerError(
+      throw serverError(
         'data_dir_not_empty',
         `${dir.path} already holds a database (${dir.dbFile}); pass --force to replace it`,
       );
@@ -93,10 +90,7 @@ export async function restoreDatabase(
       await backup(source, staging);
     } catch (error) {
       removeDatabase(staging);
-      throw new ServerError(
-        'restore_failed',
-        `cannot copy ${input} to ${staging}: ${(error as Error).message}`,
-      );
+      throw serverError('restore_failed', `cannot copy ${input} to ${staging}: ${(error as Error).message}`);
     }
   } finally {
     source.close();
@@ -106,6 +100,6 @@ export async function restoreDatabase(
   renameSync(staging, dir.dbFile);
   // Bring an older backup up to this server's schema now, so a problem shows here and not at
   // the next start.
-  new Store(dir.dbFile).close();
+  await new SqliteStore(dir.dbFile).close();
   return { schemaVersion: version };
 }

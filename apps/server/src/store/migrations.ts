@@ -6,7 +6,7 @@
 // Never edit a migration that has shipped; add the next one.
 
 import type { DatabaseSync } from 'node:sqlite';
-import { ServerError } from '../errors.ts';
+import { serverError } from '../errors.ts';
 
 export interface Migration {
   readonly version: number;
@@ -126,7 +126,7 @@ export function migrate(
   const latest = migrations.at(-1)?.version ?? 0;
   const current = schemaVersion(db);
   if (current > latest) {
-    throw new ServerError(
+    throw serverError(
       'schema_too_new',
       `${file} has schema version ${current}, newer than this sluice-server knows (${latest}); run a newer sluice-server`,
     );
@@ -148,7 +148,7 @@ export function migrate(
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
-      throw new ServerError(
+      throw serverError(
         'store_unusable',
         `${file}: migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`,
       );

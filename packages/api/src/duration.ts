@@ -9,11 +9,3 @@ export function parseDuration(text: string): number {
     throw new RangeError(`${JSON.stringify(text)} is not a duration; use e.g. "30s", "10m", "2h" or "7d"`);
   return Number(match[1]) * UNITS[match[2]!]!;
 }
-
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm'] as const) {
-    const size = UNITS[unit]!;
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${Math.round(ms / 1000)}s`;
-}

@@ -1,0 +1,98 @@
+// How an edge's stats reports become per-rule totals. An edge's counters are cumulative since
+// its process started (`bootId`): within one boot the delta is the difference to the last
+// report; a new boot (an edge restart) starts from zero, so its first report is all delta; a
+// counter that went back within one boot was reset (a rule rebound) and counts from zero. The
+// last report is kept beside the totals, so a server restart loses nothing either. Pure: the
+// backends load the state, fold, and store what comes out, in one transaction.
+
+import type { RuleStats } from '@sluice/protocol';
+import type { RuleStatsRecord } from './records.ts';
+
+/** The cumulative counters of a report, the ones folded by delta. */
+const CUMULATIVE_COUNTERS = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejected', 'connectErrors'] as const;
+
+type CumulativeCounter = (typeof CUMULATIVE_COUNTERS)[number];
+type CounterValues = Readonly<Record<CumulativeCounter, number>>;
+
+/** What is stored per rule: the totals, and the report of `bootId` the next delta is taken against. */
+export interface RuleStatsState {
+  readonly stats: RuleStatsRecord;
+  readonly bootId: string;
+  readonly last: CounterValues;
+}
+
+export interface StatsFold {
+  readonly bootId: string;
+  /** When the report arrived (epoch ms): the totals' time, and the rates' interval end. */
+  readonly now: number;
+  readonly reports: readonly RuleStats[];
+  /**
+   * The live rules of the reporting edge, each with its stored state (null: no report yet).
+   * A report of any other rule (unknown, removed, another edge's) is dropped.
+   */
+  readonly known: ReadonlyMap<string, RuleStatsState | null>;
+}
+
+function delta(
+  previous: RuleStatsState | null,
+  bootId: string,
+  key: CumulativeCounter,
+  value: number,
+): number {
+  if (previous === null || previous.bootId !== bootId) return value;
+  const before = previous.last[key];
+  // A counter below its baseline was reset (the rule rebound): what it holds is all new.
+  return value >= before ? value - before : value;
+}
+
+/** Folds one report of one rule into its state. */
+export function foldRuleStats(
+  previous: RuleStatsState | null,
+  bootId: string,
+  report: RuleStats,
+  now: number,
+): RuleStatsState {
+  const deltas = {} as Record<CumulativeCounter, number>;
+  const last = {} as Record<CumulativeCounter, number>;
+  for (const key of CUMULATIVE_COUNTERS) {
+    deltas[key] = delta(previous, bootId, key, report[key]);
+    last[key] = report[key];
+  }
+  const total = (key: CumulativeCounter): number => (previous?.stats[key] ?? 0) + deltas[key];
+  // The first report has no interval to divide by: its rate is 0, not its totals.
+  const seconds = previous === null ? 0 : (now - previous.stats.at) / 1000;
+  const rate = (bytes: number): number => (seconds > 0 ? bytes / seconds : 0);
+  return {
+    stats: {
+      ruleId: report.ruleId,
+      at: now,
+      bytesIn: total('bytesIn'),
+      bytesOut: total('bytesOut'),
+      connectionsTotal: total('connectionsTotal'),
+      activeConnections: report.activeConnections,
+      rejected: total('rejected'),
+      connectErrors: total('connectErrors'),
+      bytesInPerSec: rate(deltas.bytesIn),
+      bytesOutPerSec: rate(deltas.bytesOut),
+    },
+    bootId,
+    last,
+  };
+}
+
+/**
+ * Folds a stats message of an edge: one new state per report of a known rule, in report order.
+ * A rule reported twice is folded twice, the second time against the first.
+ */
+export function foldStatsReports(fold: StatsFold): RuleStatsState[] {
+  const states = new Map(fold.known);
+  const out: RuleStatsState[] = [];
+  for (const report of fold.reports) {
+    const previous = states.get(report.ruleId);
+    if (previous === undefined) continue;
+    const next = foldRuleStats(previous, fold.bootId, report, fold.now);
+    states.set(report.ruleId, next);
+    out.push(next);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+export {
+  API_ERRORS,
+  type ApiErrorBody,
+  type ApiErrorCode,
+  apiErrorBody,
+  apiErrorBodySchema,
+} from './api-errors.ts';
+export {
+  type AuditEntry,
+  type AuditList,
+  type AuditQuery,
+  auditEntrySchema,
+  auditListSchema,
+  auditQuerySchema,
+} from './audit.ts';
+export { parseDuration } from './duration.ts';
+export { edgeNameSchema } from './edge-name.ts';
+export {
+  type Edge,
+  type EdgeList,
+  type EdgeParams,
+  type EdgeRef,
+  edgeListSchema,
+  edgeParamsSchema,
+  edgeRefSchema,
+  edgeSchema,
+  type RenameEdgeBody,
+  renameEdgeBodySchema,
+} from './edges.ts';
+export {
+  DEFAULT_ENROLLMENT_TTL,
+  type Enrollment,
+  type EnrollmentBody,
+  enrollmentBodySchema,
+  enrollmentSchema,
+} from './enrollments.ts';
+export { openApiDocument, openApiPath } from './openapi.ts';
+export {
+  API_ROUTES,
+  type ApiRoute,
+  type Health,
+  type HttpMethod,
+  healthSchema,
+  type RouteAccess,
+  type RouteResponse,
+} from './routes.ts';
+export {
+  type RuleStats,
+  ruleStatsSchema,
+  type StatsStreamQuery,
+  statsStreamQuerySchema,
+} from './rule-stats.ts';
+export {
+  type ListRulesQuery,
+  listRulesQuerySchema,
+  type PushRuleBody,
+  pushRuleBodySchema,
+  RULE_STATES,
+  type Rule,
+  type RuleList,
+  type RuleParams,
+  type RuleState,
+  type RuleTable,
+  ruleListSchema,
+  ruleParamsSchema,
+  ruleSchema,
+  ruleStateSchema,
+  ruleTableSchema,
+  type UpdateRuleBody,
+  updateRuleBodySchema,
+} from './rules.ts';
+export type {
+  AckMessage,
+  EdgeMessageOf,
+  EnrolledMessage,
+  EnrollMessage,
+  HelloMessage,
+  PushMessage,
+  RefusedMessage,
+  ServerMessageOf,
+  StatsMessage,
+  WelcomeMessage,
+} from './session-messages.ts';
+export { isoTime, isoTimeOrNull, timestampSchema } from './timestamps.ts';

@@ -1,0 +1,243 @@
+// Every route of the operator API, as data: what it takes, what it answers per status, and
+// which error codes it can answer. The server's routes take their schemas from here and the
+// OpenAPI document is made from this table, so neither can leave the other behind.
+
+import { z } from 'zod';
+import type { ApiErrorCode } from './api-errors.ts';
+import { auditListSchema, auditQuerySchema } from './audit.ts';
+import { edgeListSchema, edgeParamsSchema, edgeSchema, renameEdgeBodySchema } from './edges.ts';
+import { enrollmentBodySchema, enrollmentSchema } from './enrollments.ts';
+import { ruleStatsSchema, statsStreamQuerySchema } from './rule-stats.ts';
+import {
+  listRulesQuerySchema,
+  pushRuleBodySchema,
+  ruleListSchema,
+  ruleParamsSchema,
+  ruleSchema,
+  updateRuleBodySchema,
+} from './rules.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who may call a route: anyone, any valid token, or an admin's token. */
+export type RouteAccess = 'public' | 'token' | 'admin';
+
+/** A success answer: a JSON body, no body (204), or a stream of server-sent events. */
+export type RouteResponse =
+  | { readonly kind: 'json'; readonly schema: z.ZodType; readonly description: string }
+  | { readonly kind: 'empty'; readonly description: string }
+  | {
+      readonly kind: 'events';
+      readonly event: string;
+      readonly schema: z.ZodType;
+      readonly description: string;
+    };
+
+export interface ApiRoute {
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** As fastify writes it: `/v1/rules/:id`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly access: RouteAccess;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  readonly responses: Readonly<Record<number, RouteResponse>>;
+  /** The error codes it can answer, besides those every route can (auth, internal). */
+  readonly errors: readonly ApiErrorCode[];
+}
+
+const json = (schema: z.ZodType, description: string): RouteResponse => ({
+  kind: 'json',
+  schema,
+  description,
+});
+
+/** `GET /healthz`'s answer. */
+export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
+export type Health = z.infer<typeof healthSchema>;
+
+/** The OpenAPI document itself: a JSON object. */
+const openApiSchema = z.record(z.string(), z.unknown()).meta({ description: 'an OpenAPI 3.1 document' });
+
+const PUSH_ERRORS = [
+  'bad_request',
+  'forbidden',
+  'not_found',
+  'port_in_use',
+  'name_taken',
+  'edge_revoked',
+  'client_not_connected',
+  'activation_failed',
+  'ack_timeout',
+] as const satisfies readonly ApiErrorCode[];
+
+export const API_ROUTES = [
+  {
+    operationId: 'health',
+    method: 'GET',
+    path: '/healthz',
+    summary: 'Whether the server answers',
+    access: 'public',
+    responses: { 200: json(healthSchema, 'the server is up') },
+    errors: [],
+  },
+  {
+    operationId: 'openapi',
+    method: 'GET',
+    path: '/v1/openapi.json',
+    summary: 'This document',
+    access: 'public',
+    responses: { 200: json(openApiSchema, 'the OpenAPI 3.1 document of this API') },
+    errors: [],
+  },
+  {
+    operationId: 'createEnrollment',
+    method: 'POST',
+    path: '/v1/enrollments',
+    summary: 'Make a one-time enrollment code for an edge name, new or existing',
+    access: 'admin',
+    body: enrollmentBodySchema,
+    responses: { 201: json(enrollmentSchema, 'the code, its URI and the command to run on the edge') },
+    errors: ['bad_request'],
+  },
+  {
+    operationId: 'listEdges',
+    method: 'GET',
+    path: '/v1/edges',
+    summary: 'List enrolled edges',
+    access: 'token',
+    responses: { 200: json(edgeListSchema, 'every edge') },
+    errors: [],
+  },
+  {
+    operationId: 'getEdge',
+    method: 'GET',
+    path: '/v1/edges/:edge',
+    summary: 'Show an edge by id or name',
+    access: 'token',
+    params: edgeParamsSchema,
+    responses: { 200: json(edgeSchema, 'the edge') },
+    errors: ['not_found'],
+  },
+  {
+    operationId: 'renameEdge',
+    method: 'PATCH',
+    path: '/v1/edges/:edge',
+    summary: 'Rename an edge',
+    access: 'admin',
+    params: edgeParamsSchema,
+    body: renameEdgeBodySchema,
+    responses: { 200: json(edgeSchema, 'the renamed edge') },
+    errors: ['bad_request', 'not_found', 'name_taken'],
+  },
+  {
+    operationId: 'revokeEdge',
+    method: 'POST',
+    path: '/v1/edges/:edge/revoke',
+    summary: 'Revoke an edge: its session is closed and it can no longer connect',
+    access: 'admin',
+    params: edgeParamsSchema,
+    responses: { 200: json(edgeSchema, 'the revoked edge') },
+    errors: ['not_found'],
+  },
+  {
+    operationId: 'deleteEdge',
+    method: 'DELETE',
+    path: '/v1/edges/:edge',
+    summary: 'Delete an edge with its rules',
+    access: 'admin',
+    params: edgeParamsSchema,
+    responses: { 204: { kind: 'empty', description: 'deleted' } },
+    errors: ['not_found'],
+  },
+  {
+    operationId: 'pushRule',
+    method: 'POST',
+    path: '/v1/rules',
+    summary: "Push a rule to an edge and wait for the edge's ack",
+    access: 'token',
+    body: pushRuleBodySchema,
+    responses: { 201: json(ruleSchema, 'the rule, active on the edge') },
+    errors: PUSH_ERRORS,
+  },
+  {
+    operationId: 'listRules',
+    method: 'GET',
+    path: '/v1/rules',
+    summary: "List rules (a user token sees only its user's)",
+    access: 'token',
+    query: listRulesQuerySchema,
+    responses: { 200: json(ruleListSchema, 'the rules') },
+    errors: ['bad_request', 'not_found'],
+  },
+  {
+    operationId: 'getRule',
+    method: 'GET',
+    path: '/v1/rules/:id',
+    summary: 'Show a rule',
+    access: 'token',
+    params: ruleParamsSchema,
+    responses: { 200: json(ruleSchema, 'the rule') },
+    errors: ['forbidden', 'not_found'],
+  },
+  {
+    operationId: 'updateRule',
+    method: 'PUT',
+    path: '/v1/rules/:id',
+    summary: "Replace a rule's table at the next revision and wait for the edge's ack",
+    access: 'token',
+    params: ruleParamsSchema,
+    body: updateRuleBodySchema,
+    responses: { 200: json(ruleSchema, 'the rule, active at its new revision') },
+    errors: PUSH_ERRORS,
+  },
+  {
+    operationId: 'removeRule',
+    method: 'DELETE',
+    path: '/v1/rules/:id',
+    summary: 'Remove a rule; the edge drains its connections',
+    access: 'token',
+    params: ruleParamsSchema,
+    responses: { 200: json(ruleSchema, 'the rule, removed') },
+    errors: ['forbidden', 'not_found', 'ack_timeout'],
+  },
+  {
+    operationId: 'getRuleStats',
+    method: 'GET',
+    path: '/v1/rules/:id/stats',
+    summary: "A rule's traffic totals and rates",
+    access: 'token',
+    params: ruleParamsSchema,
+    responses: { 200: json(ruleStatsSchema, "the rule's stats") },
+    errors: ['forbidden', 'not_found'],
+  },
+  {
+    operationId: 'streamStats',
+    method: 'GET',
+    path: '/v1/stats/stream',
+    summary: 'Server-sent events: one `stats` event per rule per stats report',
+    access: 'token',
+    query: statsStreamQuerySchema,
+    responses: {
+      200: {
+        kind: 'events',
+        event: 'stats',
+        schema: ruleStatsSchema,
+        description: 'text/event-stream; each `event: stats` has a RuleStats object as its data',
+      },
+    },
+    errors: ['bad_request', 'forbidden', 'not_found'],
+  },
+  {
+    operationId: 'listAudit',
+    method: 'GET',
+    path: '/v1/audit',
+    summary: 'The audit trail, newest first',
+    access: 'admin',
+    query: auditQuerySchema,
+    responses: { 200: json(auditListSchema, 'the newest entries') },
+    errors: ['bad_request'],
+  },
+] as const satisfies readonly ApiRoute[];
