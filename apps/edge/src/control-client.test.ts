@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
 import { ControlClient, type ControlClientEvents, type ControlHandler } from './control-client.ts';
-import { FakeControlServer, makeCertificate, type TestCertificate, tcpRule } from './fake-control-server.fixture.ts';
+import { FakeControlServer, makeCertificate, type TestCertificate, tcpRule } from '@sluice/test-kit';
 import type { PushMessage } from './managed-rules.ts';
 
 let certificate: TestCertificate;

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
 import { EdgeError } from './errors.ts';
-import { FakeControlServer, makeCertificate, type TestCertificate } from './fake-control-server.fixture.ts';
+import { FakeControlServer, makeCertificate, type TestCertificate } from '@sluice/test-kit';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;

@@ -1,10 +1,8 @@
 // For tests: a real sluice-server in a temp data dir on ephemeral loopback ports, requests
 // through fastify's inject, and enrolled fake edges over real TLS.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AckPolicy, FakeEdge, enrollEdge } from './control/fake-edge.ts';
+import { type AckPolicy, enrollEdge, FakeEdge, removeDir, tempDir } from '@sluice/test-kit';
 import type { SessionTimings } from './control/edge-session.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
@@ -27,9 +25,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export function tempDir(prefix = 'sluice-server-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir };
 
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   const any = { host: '127.0.0.1', port: 0 };
@@ -47,7 +43,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
 export async function startTestServer(
   options: { config?: Partial<ServerConfig>; timings?: SessionTimings; dir?: string } = {},
 ): Promise<TestServer> {
-  const dir = options.dir ?? tempDir();
+  const dir = options.dir ?? tempDir('sluice-server-');
   const server = await SluiceServer.start({
     dataDir: join(dir, 'data'),
     config: testConfig(options.config),
@@ -76,7 +72,7 @@ export async function startTestServer(
     },
     async stop() {
       await server.stop();
-      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) removeDir(dir);
     },
   };
 }

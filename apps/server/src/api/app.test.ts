@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACK_ALL_ACTIVE, type FakeEdge } from '../control/fake-edge.ts';
+import { ACK_ALL_ACTIVE, type FakeEdge } from '@sluice/test-kit';
 import { SERVER_ERRORS } from '../errors.ts';
 import { enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PROTOCOL_VERSION } from '@sluice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectWith, enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
-import { ACK_ALL_ACTIVE, FakeEdge, enrollEdge } from './fake-edge.ts';
+import { ACK_ALL_ACTIVE, FakeEdge, enrollEdge } from '@sluice/test-kit';
 
 const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };
 

@@ -8,10 +8,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort, pollUntil, removeDir, tempDir } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyEndpoint } from './address.ts';
 import { type ProxyParse, parseProxyHeader } from './decode.ts';
@@ -33,16 +33,6 @@ function findHaproxy(): string {
     'haproxy is not installed, and the PROXY protocol interop tests need it: apt-get install haproxy ' +
       '(scripts/system-deps.sh test installs it when run as root)',
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** What the target behind HAProxy saw: its parse of the header, the header bytes and the payload line. */
@@ -104,25 +94,34 @@ function haproxyOutput(): string {
   return `haproxy output:\n${haproxyLog || '(none)'}`;
 }
 
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` now. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = connect({ host: '127.0.0.1', port });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
 /** Waits until HAProxy accepts on `listenPort`, failing early if it exited. */
 async function waitForListening(listenPort: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (haproxy?.exitCode !== null)
-      throw new Error(`haproxy exited (${haproxy?.exitCode}). ${haproxyOutput()}`);
-    const connected = await new Promise<boolean>((resolve) => {
-      const probe = connect({ host: '127.0.0.1', port: listenPort });
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (connected) return;
-    if (Date.now() > deadline)
-      throw new Error(`haproxy is not listening on ${listenPort}. ${haproxyOutput()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  let outcome: string;
+  try {
+    // An exited HAProxy ends the wait at once: the probe answers why instead of false.
+    outcome = await pollUntil(
+      async () =>
+        haproxy?.exitCode !== null
+          ? `haproxy exited (${haproxy?.exitCode})`
+          : (await accepts(listenPort)) && 'listening',
+      { timeoutMs: 15_000, what: `haproxy to listen on ${listenPort}` },
+    );
+  } catch (err) {
+    outcome = (err as Error).message;
   }
+  if (outcome !== 'listening') throw new Error(`${outcome}. ${haproxyOutput()}`);
 }
 
 beforeAll(async () => {
@@ -133,7 +132,7 @@ beforeAll(async () => {
   port.sendV1 = await freePort();
   port.sendV2 = await freePort();
   port.accept = await freePort();
-  configDir = mkdtempSync(join(tmpdir(), 'sluice-haproxy-pp-'));
+  configDir = tempDir('sluice-haproxy-pp-');
   const config = join(configDir, 'haproxy.cfg');
   writeFileSync(
     config,
@@ -193,7 +192,7 @@ afterAll(async () => {
     clearTimeout(timer);
   }
   if (target !== undefined) await new Promise((resolve) => target.close(resolve));
-  if (configDir !== '') rmSync(configDir, { recursive: true, force: true });
+  if (configDir !== '') removeDir(configDir);
 }, 15_000);
 
 describe('HAProxy sends, parseProxyHeader reads', () => {
