@@ -6,6 +6,7 @@
 
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiClient, apiError, type RuleStats, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
@@ -17,9 +18,7 @@ import {
   pauseProcess,
   startManagedEdge,
 } from './helpers/managed-edge-process.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
 import type { Program } from './helpers/programs.ts';
-import { freePorts } from './helpers/ports.ts';
 import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 

@@ -12,13 +12,12 @@
 
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { encodeProxyHeader } from '@sluice/core/proxy-protocol';
+import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeProxyHeader } from '../packages/core/src/proxy-protocol/index.ts';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { startHaproxy } from './helpers/haproxy.ts';
 import { type CertSet, makeCertificates, reversed, sClient, startTlsBackend } from './helpers/openssl.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { startProxyEchoTarget, startProxyTlsTarget } from './helpers/proxy-target.ts';
 import { launchRawEdge, type RawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';

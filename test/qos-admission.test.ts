@@ -8,12 +8,11 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { type Admitted, type EchoAttempt, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';

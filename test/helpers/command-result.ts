@@ -3,8 +3,8 @@
 
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
-import { withTimeout } from './poll.ts';
 
 export interface CommandResult {
   readonly code: number | null;
