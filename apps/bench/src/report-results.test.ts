@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reportCharts } from './charts/report-charts.ts';
 import { BenchError } from './errors.ts';
-import { sampleReport } from './report-fixture.ts';
+import { sampleReport } from './report.fixture.ts';
 import { chartsSection, writeReportFiles } from './report-files.ts';
 import { parseResultsArgs, renderResults } from './report-results.ts';
 

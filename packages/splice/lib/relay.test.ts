@@ -16,7 +16,7 @@ import {
   receivePayload,
   SpliceFront,
   sendPayload,
-} from './relay-harness.ts';
+} from './relay-harness.fixture.ts';
 
 const MiB = 1 << 20;
 // A counters buffer shaped like core's (header words, then rows of 32 words); each test takes
