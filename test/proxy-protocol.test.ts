@@ -259,6 +259,8 @@ describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
       { address: '2001:db8::7', port: 50000 },
       { address: '2001:db8::1', port: 443 },
     );
+    // The pauses make each write a read of its own on the edge; nothing tells the client that the
+    // edge has read a piece, so a short wait is the only way to cut the header on the wire.
     viaV2.write(v2.subarray(0, 5));
     await new Promise((resolve) => setTimeout(resolve, 50));
     viaV2.write(v2.subarray(5, 30));
