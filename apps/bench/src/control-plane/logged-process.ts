@@ -3,6 +3,7 @@
 // itself (spawn, stop, SIGKILL in the cleanups) is a ManagedProcess.
 
 import { createInterface } from 'node:readline';
+import { parseLogLine as parseJsonLogLine } from '@sluice/test-kit';
 import { BenchError } from '../errors.ts';
 import { describeExit, ManagedProcess, type ManagedProcessOptions } from '../managed-process.ts';
 
@@ -19,18 +20,11 @@ interface LogWaiter {
   readonly reject: (err: Error) => void;
 }
 
-/** A parsed log line, or null for a line that is not a pino JSON object. */
+/** A parsed log line, or null for a line that is not a pino JSON object with `msg` and `time`. */
 export function parseLogLine(text: string): LogLine | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-  const record = parsed as Record<string, unknown>;
-  if (typeof record.msg !== 'string' || typeof record.time !== 'number') return null;
-  return record as LogLine;
+  const line = parseJsonLogLine(text);
+  if (line === null || line.msg === '' || typeof line.time !== 'number') return null;
+  return { ...line, time: line.time };
 }
 
 export class LoggedProcess {
