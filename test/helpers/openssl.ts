@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, pollUntil, removeDir, tempDir, withTimeout } from '@sluice/test-kit';
-import { type Program, requireProgram, startProgram } from './programs.ts';
+import { freePort, pollUntil, removeDir, requireProgram, tempDir, withTimeout } from '@sluice/test-kit';
+import { type Program, startProgram } from './programs.ts';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
 // What tests and the bench share. Production code never imports this package (biome's
 // noRestrictedImports forbids it outside tests, fixtures and apps/bench).
 
+export { type CommandResult, commandResult } from './command-result.ts';
 export {
   type DnsQuestion,
   type DnsResponder,
@@ -28,4 +29,5 @@ export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
+export { requireProgram } from './require-program.ts';
 export { removeDir, tempDir } from './temp-dir.ts';

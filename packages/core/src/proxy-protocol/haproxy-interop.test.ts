@@ -8,32 +8,14 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server } from 'node:net';
-import { delimiter, join } from 'node:path';
-import { freePort, pollUntil, removeDir, tempDir } from '@sluice/test-kit';
+import { join } from 'node:path';
+import { freePort, pollUntil, removeDir, requireProgram, tempDir } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyEndpoint } from './address.ts';
 import { type ProxyParse, parseProxyHeader } from './decode.ts';
 import { encodeProxyHeader } from './encode.ts';
-
-/** HAProxy lives in sbin, which a non-login shell may not have on PATH. */
-function findHaproxy(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const dir of dirs.filter((d) => d !== '')) {
-    const candidate = join(dir, 'haproxy');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; the next directory.
-    }
-  }
-  throw new Error(
-    'haproxy is not installed, and the PROXY protocol interop tests need it: apt-get install haproxy ' +
-      '(scripts/system-deps.sh test installs it when run as root)',
-  );
-}
 
 /** What the target behind HAProxy saw: its parse of the header, the header bytes and the payload line. */
 interface TargetReport {
@@ -125,7 +107,7 @@ async function waitForListening(listenPort: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const binary = findHaproxy();
+  const binary = requireProgram('haproxy');
   target = startTarget();
   await once(target, 'listening');
   const targetPort = (target.address() as AddressInfo).port;
