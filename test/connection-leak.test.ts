@@ -2,12 +2,11 @@
 // in three ways (FIN, close, reset): the edge's descriptor count returns to its baseline.
 
 import type { Socket } from 'node:net';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
 import { fdCount } from './helpers/proc-stats.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';

@@ -6,6 +6,7 @@
 
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiClient, apiError, type RuleStats, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
@@ -17,9 +18,7 @@ import {
   pauseProcess,
   startManagedEdge,
 } from './helpers/managed-edge-process.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
 import type { Program } from './helpers/programs.ts';
-import { freePorts } from './helpers/ports.ts';
 import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 
@@ -147,15 +146,19 @@ describe('control plane restarts', () => {
     await edgeA.process.waitForMsg('control disconnected', {}, 10_000, markA);
     await edgeB.process.waitForMsg('control disconnected', {}, 10_000, markB);
 
-    // The data plane does not notice: new connections and open ones, for a while.
-    const until = Date.now() + 2_000;
-    for (let i = 0; Date.now() < until; i++) {
+    // The data plane does not notice: new connections and open ones, for as long as both edges
+    // take to fail two reconnects on their backoff (a second or more), not for a fixed time.
+    const retriedTwice = (edge: ManagedEdgeHandle, from: number): boolean =>
+      edge.process.logs.slice(from).filter((log) => log.msg === 'control connect failed').length >= 2;
+    const deadline = Date.now() + 30_000;
+    for (let i = 0; !(retriedTwice(edgeA, markA) && retriedTwice(edgeB, markB)); i++) {
+      if (Date.now() > deadline) throw new Error('the edges did not retry twice within 30 s');
       await trafficA.roundTrip(`while the server is away ${i}`);
       await trafficB.roundTrip(`while the server is away ${i}`);
       await trafficA.on(openA, `open A ${i}`);
       await trafficB.on(openB, `open B ${i}`);
       await echoRoundTrip(portA2!, `api-a ${i}`);
-      await sleep(100);
+      await sleep(100); // pacing between rounds of traffic, not a wait for an event
     }
     expect(edgeA.process.exitStatus).toBeNull();
     expect(edgeB.process.exitStatus).toBeNull();
@@ -240,7 +243,12 @@ describe('control plane restarts', () => {
     const [slowPort] = await freePorts(1);
     pauseProcess(edgeA.process);
     const stalled = api.pushRule('edge-a', tcpRule('slow', slowPort!, target.port));
-    await sleep(300);
+    // The server stores the rule pending and writes its push in one go: once the API lists it,
+    // the push is on its way to the stalled edge.
+    await pollUntil(async () => (await api.rules('edge-a')).some((rule) => rule.name === 'slow'), {
+      timeoutMs: 10_000,
+      what: 'the server to store the rule and push it',
+    });
     await edgeA.process.kill();
     expect(edgeA.process.exitStatus).toEqual({ code: null, signal: 'SIGKILL' });
     const unacked = await stalled;

@@ -5,6 +5,7 @@
 // not, malformed requests are refused, and a revoked edge is cut off and exits 5.
 
 import { statSync } from 'node:fs';
+import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ApiResponse,
@@ -25,8 +26,6 @@ import {
   startManagedEdge,
 } from './helpers/managed-edge-process.ts';
 import { findSamples, MetricsClient } from './helpers/metrics.ts';
-import { pollUntil } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { connectError, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 

@@ -4,11 +4,10 @@
 // address of a name is tried in turn, and a name that does not resolve resets the client and
 // counts an unreachable connect error. DNS has nothing to do with the relay path: one is enough.
 
+import { freePort, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { findSamples, type RuleMetrics } from './helpers/metrics.ts';
-import { pollUntil } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import {

@@ -9,13 +9,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { freePort } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { addEdge, type ControlPlane, enrollmentViaCtl, startControlPlane } from './helpers/control-plane.ts';
 import { runEdgeCommand } from './helpers/edge-process.ts';
 import { enrollCommand, enrollEdge, startManagedEdge } from './helpers/managed-edge-process.ts';
 import { findSamples, MetricsClient } from './helpers/metrics.ts';
-import { freePort } from './helpers/ports.ts';
 
 afterEach(runCleanup);
 

@@ -3,13 +3,12 @@
 // half_close_timeout_secs, on both of the edge's sockets.
 
 import type { Socket } from 'node:net';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
 import { closed, connectTcp, ended } from './helpers/tcp-client.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';

@@ -10,12 +10,11 @@
 // bench measures); it is here to show the same accounting holds there too.
 
 import type { Socket } from 'node:net';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { type FdKinds, fdCount, fdKinds, openFilesLimit } from './helpers/proc-stats.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
 import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';

@@ -6,17 +6,18 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   FakeControlServer,
   type FakeSession,
+  freePort,
+  freePorts,
   makeCertificate,
   tcpRule,
-} from '../apps/edge/src/fake-control-server.fixture.ts';
+} from '@sluice/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { EDGE_MAIN, EdgeProcess, REPO_ROOT, runEdgeCommand } from './helpers/edge-process.ts';
 import { MetricsClient } from './helpers/metrics.ts';
-import { freePort, freePorts } from './helpers/ports.ts';
 import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';

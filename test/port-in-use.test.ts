@@ -1,11 +1,11 @@
 // A port held by another process, with or without SO_REUSEPORT, makes its rule
 // Failed(port_in_use), released on every shard, while the other rules of the file serve.
 
+import { freePorts } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { FOREIGN_GREETING, holdPort } from './helpers/foreign-listener.ts';
-import { freePorts } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectTcp, echoRoundTrip, readExactly } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';

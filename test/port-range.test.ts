@@ -3,14 +3,14 @@
 
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { freePortBlock, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { holdPort } from './helpers/foreign-listener.ts';
-import { freePortBlock, launchRawEdge } from './helpers/raw-edge.ts';
+import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectError, connectTcp, readExactly } from './helpers/tcp-client.ts';
 import { startUdpEcho, udpClient } from './helpers/udp.ts';
-import { pollUntil } from './helpers/poll.ts';
 
 afterEach(runCleanup);
 

@@ -6,13 +6,12 @@
 // over at least 2 s; every byte arrives intact; the throttled time is counted per direction.
 // An owner's cap holds the sum of its rules' flows the same way.
 
+import { freePort, freePorts, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ByteMeter, CAP_SLACK_BYTES, type Cap, checkCap } from './helpers/byte-meter.ts';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { PayloadSink, sendPayload, YIELD_EACH_CHUNK } from './helpers/payload.ts';
-import { withTimeout } from './helpers/poll.ts';
-import { freePort, freePorts } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';

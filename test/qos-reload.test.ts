@@ -4,6 +4,7 @@
 // nothing: the open connections keep relaying, only new ones are refused until enough close.
 
 import { performance } from 'node:perf_hooks';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ByteMeter,
@@ -18,8 +19,6 @@ import type { EdgeConfig, RuleConfig } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import type { EdgeProcess } from './helpers/edge-process.ts';
 import { MIB, PayloadSink, sendPayload, YIELD_EACH_CHUNK } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectTcp, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';

@@ -1,14 +1,13 @@
 // Bytes arrive intact: many connections at once, both directions at once, hashed on both ends;
 // then the rule's byte counters equal exactly what was sent, and they move while a flow runs.
 
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { EDGE_NAME } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { findSamples } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setImmediate as nextTick } from 'node:timers/promises';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
@@ -24,8 +25,6 @@ import {
   payloadDigest,
   sendPayload,
 } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
 import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';

@@ -2,13 +2,12 @@
 // stops accepting while its open connection drains, a new rule binds; an invalid file is
 // rejected and changes nothing.
 
+import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import type { EdgeConfig } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';

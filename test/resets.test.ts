@@ -5,14 +5,13 @@
 // holds no descriptor more than before.
 
 import type { Socket } from 'node:net';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
 import { connectTcp } from './helpers/tcp-client.ts';

@@ -6,12 +6,12 @@
 
 import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePorts } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, apiError, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
 import { addEdge, startControlPlane } from './helpers/control-plane.ts';
 import { edgeRuleStates } from './helpers/managed-edge-process.ts';
-import { freePorts } from './helpers/ports.ts';
 import { runServerCommand, startServer } from './helpers/server-process.ts';
 import { connectError, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';

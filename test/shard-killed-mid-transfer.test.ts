@@ -12,14 +12,13 @@
 // pipes would stay open in the process.
 
 import type { Socket } from 'node:net';
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { closed, connectTcp } from './helpers/tcp-client.ts';

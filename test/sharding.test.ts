@@ -1,13 +1,12 @@
 // Connections land on more than one shard: each shard binds the rule with SO_REUSEPORT and the
 // kernel spreads new connections over them.
 
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { EDGE_NAME } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { findSamples } from './helpers/metrics.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';

@@ -2,12 +2,11 @@
 // drain time, then exits 0; a connection still open at drain_timeout_secs is closed and the
 // process exits 0; a second SIGINT exits at once.
 
+import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
-import { pollUntil, withTimeout } from './helpers/poll.ts';
-import { freePort } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { closed, connectError, connectTcp, echoOnce } from './helpers/tcp-client.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';

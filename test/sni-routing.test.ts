@@ -7,6 +7,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
+import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { findSamples } from './helpers/metrics.ts';
@@ -18,8 +19,6 @@ import {
   startTlsBackend,
   type TlsBackend,
 } from './helpers/openssl.ts';
-import { pollUntil } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { launchRawEdge, type RawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';

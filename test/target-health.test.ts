@@ -5,11 +5,10 @@
 // rotates over the healthy targets only. Shown in sluice_target_up{target}, JSON targets[].up,
 // sluice_rule_failovers_total and connect_errors.
 
+import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { findSamples, type MetricsClient, type RuleMetrics } from './helpers/metrics.ts';
-import { pollUntil } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { endedBeforeTarget, reachedTag, startTaggedTarget } from './helpers/tagged-target.ts';

@@ -1,14 +1,13 @@
 // Target selection: failover walks past a dead target (counted as refused) and past one whose
 // connect times out (counted as timeout); round-robin gives every live target connections.
 
+import { freePort, freePorts, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { EDGE_NAME } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { fillAcceptQueue, neverAcceptingListener } from './helpers/foreign-listener.ts';
 import { findSamples } from './helpers/metrics.ts';
-import { pollUntil } from './helpers/poll.ts';
-import { freePort, freePorts } from './helpers/ports.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';

@@ -4,15 +4,14 @@
 // budget. UDP does not depend on the TCP relay path, so it runs on the default one.
 
 import { createSocket } from 'node:dgram';
+import { parseProxyHeader } from '@sluice/core/proxy-protocol';
+import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import type { RuleMetrics } from './helpers/metrics.ts';
-import { pollUntil } from './helpers/poll.ts';
-import { freePorts } from './helpers/ports.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startUdpEcho, udpClient } from './helpers/udp.ts';
-import { parseProxyHeader } from '../packages/core/src/proxy-protocol/index.ts';
 
 afterEach(runCleanup);
 

@@ -3,6 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { limitsSchema } from '@sluice/config';
 
 /** A `limits` table (DESIGN.md "QoS"), for a rule or an owner; keys in camelCase. */
 export interface LimitsConfig {
@@ -44,7 +45,10 @@ export const EDGE_NAME = 'e2e-edge';
 
 const str = (value: string): string => JSON.stringify(value);
 
-const LIMIT_KEYS: ReadonlyArray<readonly [keyof LimitsConfig, string]> = [
+/** A `[rules.limits]` key as config's schema spells it: a key renamed there fails to compile here. */
+type TomlLimitKey = keyof (typeof limitsSchema)['in']['shape'];
+
+const LIMIT_KEYS: ReadonlyArray<readonly [keyof LimitsConfig, TomlLimitKey]> = [
   ['bandwidth', 'bandwidth'],
   ['bandwidthIn', 'bandwidth_in'],
   ['bandwidthOut', 'bandwidth_out'],

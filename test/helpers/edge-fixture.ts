@@ -1,10 +1,10 @@
 // The usual start of a test: a scratch dir, a free metrics port, the config written to a file,
 // the edge started and ready, and a metrics client pointed at it.
 
+import { freePort } from '@sluice/test-kit';
 import { type EdgeConfig, writeConfig } from './edge-config.ts';
 import { type EdgeProcess, startEdge } from './edge-process.ts';
 import { MetricsClient } from './metrics.ts';
-import { freePort } from './ports.ts';
 import type { RelayPath } from './relay-paths.ts';
 import { makeTempDir } from './temp-dir.ts';
 

@@ -3,7 +3,7 @@
 // splice addon's pipe pools are allowed to keep, and tests bound that from how many pipes they
 // could have had in use at once.
 
-import { pollUntil } from './poll.ts';
+import { pollUntil } from '@sluice/test-kit';
 import { type FdKinds, fdKinds } from './proc-stats.ts';
 
 /** Empty pipes one shard's splice pool keeps for reuse (PipePool::kMaxPooled, packages/splice/src/pipe-pool.h). */

@@ -4,8 +4,8 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
-import { withTimeout } from './poll.ts';
 import { connectTcp } from './tcp-client.ts';
 
 export interface ForeignListener {

@@ -5,8 +5,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil } from './poll.ts';
-import { type Program, requireProgram, startProgram } from './programs.ts';
+import { pollUntil, requireProgram } from '@sluice/test-kit';
+import { type Program, startProgram } from './programs.ts';
 import { connectError } from './tcp-client.ts';
 import { makeTempDir } from './temp-dir.ts';
 

@@ -5,10 +5,10 @@
 
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { freePort } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, EDGE_MAIN, EdgeProcess, REPO_ROOT, runEdgeCommand } from './edge-process.ts';
 import { MetricsClient } from './metrics.ts';
-import { freePort } from './ports.ts';
 
 /** `sluice-edge enroll URI --bundle FILE`, whatever it answers. */
 export function enrollCommand(uri: string, bundleFile: string): Promise<CommandResult> {

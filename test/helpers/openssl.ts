@@ -4,13 +4,11 @@
 // A backend is told apart by its certificate: every one gets its own CN.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pollUntil, withTimeout } from './poll.ts';
-import { freePort } from './ports.ts';
-import { type Program, requireProgram, startProgram } from './programs.ts';
+import { freePort, pollUntil, removeDir, requireProgram, tempDir, withTimeout } from '@sluice/test-kit';
+import { type Program, startProgram } from './programs.ts';
 
 const run = promisify(execFile);
 
@@ -36,7 +34,7 @@ export interface CertSet {
 /** One self-signed RSA certificate per CN, valid for a day, in a directory of their own. */
 export async function makeCertificates(cns: readonly string[]): Promise<CertSet> {
   const openssl = opensslBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-certs-'));
+  const dir = tempDir('sluice-e2e-certs-');
   const certs: Record<string, TlsCert> = {};
   try {
     await Promise.all(
@@ -56,10 +54,10 @@ export async function makeCertificates(cns: readonly string[]): Promise<CertSet>
       }),
     );
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
     throw err;
   }
-  return { certs, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { certs, remove: () => removeDir(dir) };
 }
 
 export interface TlsBackend {

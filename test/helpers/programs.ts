@@ -1,30 +1,9 @@
 // Real peers the end-to-end tests drive (openssl, haproxy) and the child processes they run as:
-// found on PATH or in the sbin directories, started with their output kept for failure
-// messages, and SIGKILLed by the test's cleanup. A missing program fails the test with the
-// command that installs it; these tests are never skipped for want of one.
+// found by the kit's requireProgram (a missing one fails the test with the command that installs
+// it), started with their output kept for failure messages, and SIGKILLed by the test's cleanup.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { deferCleanup } from './cleanup.ts';
-
-/** Where `name` lives (sbin too: a non-login shell may not have it on PATH), or an error naming apt-get. */
-export function requireProgram(name: string, debianPackage = name): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const dir of dirs.filter((d) => d !== '')) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; the next directory.
-    }
-  }
-  throw new Error(
-    `${name} is not installed, and these end-to-end tests need it: apt-get install -y ${debianPackage} ` +
-      '(scripts/system-deps.sh test installs it when run as root)',
-  );
-}
 
 export interface Program {
   readonly child: ChildProcess;

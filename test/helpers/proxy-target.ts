@@ -6,9 +6,9 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { type ProxyParse, parseProxyHeader } from '../../packages/core/src/proxy-protocol/index.ts';
+import { parseProxyHeader, type ProxyParse } from '@sluice/core/proxy-protocol';
+import { pollUntil } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
-import { pollUntil } from './poll.ts';
 
 export interface ProxiedConnection {
   /** The decoder's verdict on the first bytes; null while they are still incomplete. */

@@ -6,12 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { freePorts, killOnExit, type LogLine, LogProcess, pollUntil } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, commandResult } from './command-result.ts';
-import { type EdgeLog, LIVE_CHILDREN, parseLine, REPO_ROOT } from './edge-process.ts';
-import { pollUntil, withTimeout } from './poll.ts';
-import { freePorts } from './ports.ts';
+import { REPO_ROOT } from './edge-process.ts';
 
 export const SERVER_MAIN = join(REPO_ROOT, 'apps', 'server', 'src', 'main.ts');
 
@@ -22,13 +20,9 @@ export interface ServerPorts {
 }
 
 /** A server log line: the same shape as an edge's. */
-export type ServerLog = EdgeLog;
+export type ServerLog = LogLine;
 
-export interface ExitStatus {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
+export type { ExitStatus } from '@sluice/test-kit';
 
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
@@ -36,40 +30,19 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export class ServerProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
+/** The server's pino JSON lines come on stderr; stdout (the admin token) is kept as text. */
+export class ServerProcess extends LogProcess {
   readonly dataDir: string;
   readonly ports: ServerPorts;
-  readonly logs: ServerLog[] = [];
-  stdout = '';
-  exitStatus: ExitStatus | null = null;
-  readonly exited: Promise<ExitStatus>;
 
   constructor(child: ChildProcess, dataDir: string, ports: ServerPorts) {
-    if (child.pid === undefined) throw new Error(`could not start ${SERVER_MAIN}`);
-    this.child = child;
-    this.pid = child.pid;
+    super(child, { name: 'server', logStream: 'stderr' });
     this.dataDir = dataDir;
     this.ports = ports;
-    LIVE_CHILDREN.add(child);
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      this.stdout += text;
-    });
-    const lines = createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY });
-    lines.on('line', (line) => {
-      if (line.trim() !== '') this.logs.push(parseLine(line));
-    });
-    const stderrDone = new Promise<void>((done) => lines.once('close', () => done()));
-    this.exited = new Promise<ExitStatus>((done) => {
-      child.once('exit', (code, signal) => {
-        LIVE_CHILDREN.delete(child);
-        void stderrDone.then(() => {
-          this.exitStatus = { code, signal };
-          done({ code, signal });
-        });
-      });
-    });
+  }
+
+  get stdout(): string {
+    return this.otherOutput;
   }
 
   get apiUrl(): string {
@@ -81,52 +54,7 @@ export class ServerProcess {
     return /^admin token: (\S+)$/m.exec(this.stdout)?.[1] ?? null;
   }
 
-  find(msg: string, fields: Record<string, unknown> = {}, from = 0): ServerLog | undefined {
-    return this.logs
-      .slice(from)
-      .find((log) => log.msg === msg && Object.entries(fields).every(([key, value]) => log[key] === value));
-  }
-
-  /** Polls the log for a line with this `msg` and these fields (===). */
-  waitForMsg(
-    msg: string,
-    fields: Record<string, unknown> = {},
-    timeoutMs = 10_000,
-    from = 0,
-  ): Promise<ServerLog> {
-    return pollUntil(
-      () => {
-        const found = this.find(msg, fields, from);
-        if (found !== undefined) return found;
-        if (this.exitStatus !== null) throw new Error(`server exited (${JSON.stringify(this.exitStatus)})`);
-        return undefined;
-      },
-      { timeoutMs, what: `server log ${msg} ${JSON.stringify(fields)}` },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.describe()}`);
-    });
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    if (this.exitStatus !== null) throw new Error(`server already exited; cannot send ${signal}`);
-    this.child.kill(signal);
-  }
-
-  /** SIGKILL (as a crash would) and wait for the exit. */
-  async kill(): Promise<ExitStatus> {
-    if (this.exitStatus === null && this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-    }
-    return this.exited;
-  }
-
-  waitForExit(timeoutMs: number): Promise<ExitStatus> {
-    return withTimeout(this.exited, timeoutMs, `server pid ${this.pid} to exit`).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.describe()}`);
-    });
-  }
-
-  describe(lastLines = 40): string {
+  override describe(lastLines = 40): string {
     const tail = this.logs.slice(-lastLines).map((log) => `  ${log.raw}`);
     return `server pid ${this.pid} (data dir ${this.dataDir}) log tail:\n${tail.join('\n')}\nstdout:\n${this.stdout.slice(-2000)}`;
   }
@@ -208,6 +136,6 @@ export function runServerCommand(args: readonly string[], timeoutMs = 20_000): P
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  LIVE_CHILDREN.add(child);
-  return commandResult(child, `sluice-server ${args.join(' ')}`, timeoutMs, () => LIVE_CHILDREN.delete(child));
+  killOnExit(child);
+  return commandResult(child, `sluice-server ${args.join(' ')}`, timeoutMs);
 }

@@ -3,13 +3,8 @@
 // tag before echoing, and a client that reads that greeting through the edge.
 
 import net from 'node:net';
-import {
-  type DnsResponder,
-  type DnsZoneEntry,
-  startDnsResponder,
-} from '../../packages/core/src/dns-responder.fixture.ts';
+import { type DnsResponder, type DnsZoneEntry, startDnsResponder, withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
-import { withTimeout } from './poll.ts';
 import { connectTcp } from './tcp-client.ts';
 
 export type { DnsResponder };

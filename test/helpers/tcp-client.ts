@@ -2,8 +2,8 @@
 // check that a port refuses connections.
 
 import net from 'node:net';
+import { withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
-import { withTimeout } from './poll.ts';
 
 const OPEN_CLIENTS = new Set<net.Socket>();
 let cleanupRegistered = false;

@@ -1,12 +1,10 @@
 // A scratch directory per test (config files), removed by the test's cleanup.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { removeDir, tempDir } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 
 export function makeTempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
-  deferCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('sluice-e2e-');
+  deferCleanup(() => removeDir(dir));
   return dir;
 }

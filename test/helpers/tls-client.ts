@@ -7,8 +7,8 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
+import { withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
-import { withTimeout } from './poll.ts';
 
 export interface TlsClientOptions {
   /** Sent as SNI; left out, no SNI is sent (the host is an IP address). */

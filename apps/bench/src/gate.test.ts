@@ -12,7 +12,7 @@ import {
 } from './gate.ts';
 import { calibrate, marginFor } from './gate-calibrate.ts';
 import { reportLookup, runLookup, unknownMetrics } from './gate-metrics.ts';
-import { sampleReport as report } from './report-fixture.ts';
+import { sampleReport as report } from './report.fixture.ts';
 
 const SPLICE: GateSpec = {
   id: 'splice_vs_c_splice',

@@ -3,31 +3,11 @@
 // is a LISTEN socket on the port in /proc/net/tcp (for UDP, a bound socket in /proc/net/udp).
 
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_ERRORS } from './errors.ts';
 
 /** `count` distinct loopback ports the kernel had free a moment ago. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
-      });
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
-      ports.push(address.port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
+export { freePorts } from '@sluice/test-kit';
 
 const TCP_LISTEN = '0A';
 /** A bound, unconnected UDP socket shows as state 07 (TCP_CLOSE) in /proc/net/udp. */

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createProgress, fitStatus, scenarioLine } from './progress.ts';
 import type { ScenarioStep } from './scenarios/scenario.ts';
 
@@ -48,13 +48,18 @@ describe('progress', () => {
     );
   });
 
-  it('on a terminal: bars for the scenarios and the current steps, log lines above them', async () => {
+  it('on a terminal: bars for the scenarios and the current steps, log lines above them', () => {
+    // The bars redraw on cli-progress's own timer (4 fps); a fake clock runs it past one redraw.
+    vi.useFakeTimers();
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const out = sink(true);
     const progress = createProgress({ stream: out.stream, prefix: 'sluice-bench: ', scenarios: 2 });
     progress.onStep(step('sweep', 1, 4, 'direct · 1G'));
     progress.log('sweep direct · 1G: 1.00 Gbit/s');
     progress.onStep(step('sweep', 2, 4, 'c-splice · 1G'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    vi.advanceTimersByTime(300);
     progress.log('just before the bars stop');
     progress.stop();
     progress.log('after the bars');

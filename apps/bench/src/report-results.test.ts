@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reportCharts } from './charts/report-charts.ts';
+import { sampleReport } from './report.fixture.ts';
 import { chartsSection, writeReportFiles } from './report-files.ts';
-import { sampleReport } from './report-fixture.ts';
 import { parseResultsArgs, renderResults } from './report-results.ts';
 
 describe('renderResults (benchmarks/RESULTS.md)', () => {

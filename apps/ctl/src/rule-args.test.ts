@@ -1,7 +1,14 @@
+import { limitsSchema } from '@sluice/config';
 import type { SluiceError } from '@sluice/errors';
 import { describe, expect, it } from 'vitest';
 import { CTL_ERRORS } from './errors.ts';
-import { buildRuleRequest, defaultRuleName, LIMIT_KEYS, type PushRuleArgs } from './rule-args.ts';
+import {
+  buildRuleRequest,
+  defaultRuleName,
+  LIMIT_KEYS,
+  type LimitKey,
+  type PushRuleArgs,
+} from './rule-args.ts';
 
 const BASE: PushRuleArgs = { edge: 'edge-01', listen: '0.0.0.0:8080', targets: ['10.0.0.5:80'] };
 
@@ -163,18 +170,18 @@ describe('buildRuleRequest', () => {
     );
   });
 
-  it('knows every [rules.limits] key', () => {
-    expect(Object.keys(LIMIT_KEYS).sort()).toEqual(
-      [
-        'bandwidth',
-        'bandwidth_in',
-        'bandwidth_out',
-        'burst',
-        'max_connections',
-        'new_connections_burst',
-        'new_connections_per_sec',
-      ].sort(),
-    );
+  it("knows every [rules.limits] key of config's schema, each with the kind of value it takes", () => {
+    const shape = limitsSchema.in.shape;
+    expect(Object.keys(LIMIT_KEYS).sort()).toEqual(Object.keys(shape).sort());
+    const accepts = (key: LimitKey, value: unknown): boolean => shape[key].safeParse(value).success;
+    for (const [key, kind] of Object.entries(LIMIT_KEYS) as [LimitKey, string][]) {
+      if (kind === 'bandwidth') expect(accepts(key, '10Mbit'), key).toBe(true);
+      else
+        expect({ fraction: accepts(key, 0.5), whole: accepts(key, 2) }, key).toEqual({
+          fraction: kind === 'positive',
+          whole: true,
+        });
+    }
   });
 });
 

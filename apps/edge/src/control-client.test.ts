@@ -7,19 +7,13 @@ import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/proto
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
+import { FakeControlServer, type FakeSession, makeCertificate, type TestCertificate, tcpRule } from '@sluice/test-kit';
 import {
   ControlClient,
   type ControlClientEvents,
   type ControlHandler,
   type PushMessage,
 } from './control-client.ts';
-import {
-  FakeControlServer,
-  type FakeSession,
-  makeCertificate,
-  type TestCertificate,
-  tcpRule,
-} from './fake-control-server.fixture.ts';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;

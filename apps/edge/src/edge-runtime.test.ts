@@ -13,7 +13,7 @@ import { loadStandaloneConfig } from '@sluice/config';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeRuntime } from './edge-runtime.ts';
-import { FakeControlServer, makeCertificate, tcpRule } from './fake-control-server.fixture.ts';
+import { FakeControlServer, freePort, makeCertificate, tcpRule } from '@sluice/test-kit';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { ServerRuleSource } from './server-rule-source.ts';
 
@@ -36,14 +36,6 @@ function logger(logs: Log[]): pino.Logger {
     },
   });
   return pino({ level: 'info' }, sink);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function echoTarget(): Promise<number> {

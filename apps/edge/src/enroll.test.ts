@@ -7,8 +7,8 @@ import { formatEnrollUri, PROTOCOL_VERSION } from '@sluice/protocol';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
+import { FakeControlServer, makeCertificate, type TestCertificate } from '@sluice/test-kit';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
-import { FakeControlServer, makeCertificate, type TestCertificate } from './fake-control-server.fixture.ts';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;

@@ -4,7 +4,7 @@
 // table (@sluice/config's CONFIG_ERRORS). docs/edge.md lists these codes and exit codes (a test
 // checks it), and docs/errors.md is generated from EDGE_ERRORS.table.
 
-import { defineErrors, type ErrorDetails, type SluiceError } from '@sluice/errors';
+import { defineErrors, type SluiceError } from '@sluice/errors';
 
 export const EDGE_ERRORS = defineErrors('edge', {
   usage: { message: '{reason}', exitCode: 2 },
@@ -49,17 +49,6 @@ export type EdgeErrorCode = (typeof EDGE_ERRORS.codes)[number];
 
 /** An error raised from the table above (`EDGE_ERRORS.error(code, details)`). */
 export type EdgeError = SluiceError<EdgeErrorCode>;
-
-/**
- * `new EdgeError(code, details)` for pinned-connect.ts only, which another branch moves out of
- * apps/edge; everything else raises with EDGE_ERRORS.error. Remove once that move is merged.
- */
-export const EdgeError = function EdgeError(code: EdgeErrorCode, details?: ErrorDetails): EdgeError {
-  return EDGE_ERRORS.error(code, details);
-} as unknown as new (
-  code: EdgeErrorCode,
-  details?: ErrorDetails,
-) => EdgeError;
 
 const ENROLL_REFUSALS = new Set<string>(['code_unknown', 'code_used', 'code_expired', 'code_superseded']);
 

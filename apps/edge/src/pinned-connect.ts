@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { checkPin, fingerprint } from '@sluice/protocol';
-import { EdgeError } from './errors.ts';
+import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 
 export interface PinnedTarget {
   readonly host: string;
@@ -33,18 +33,18 @@ export function connectPinned(target: PinnedTarget, timeoutMs: number): Promise<
       socket.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new EdgeError('timeout', { server, ms: timeoutMs })), timeoutMs);
+    const timer = setTimeout(() => fail(EDGE_ERRORS.error('timeout', { server, ms: timeoutMs })), timeoutMs);
     const onError = (err: NodeJS.ErrnoException): void => {
-      fail(new EdgeError('server_unreachable', { server, reason: err.code ? `${err.code} (${err.message})` : err.message }));
+      fail(EDGE_ERRORS.error('server_unreachable', { server, reason: err.code ? `${err.code} (${err.message})` : err.message }));
     };
-    const onClose = (): void => fail(new EdgeError('server_closed', { server }));
+    const onClose = (): void => fail(EDGE_ERRORS.error('server_closed', { server }));
     socket.once('error', onError);
     socket.once('close', onClose);
     socket.once('secureConnect', () => {
       const mismatch = checkPin(socket, target.pin);
       if (mismatch !== null) {
         const raw = socket.getPeerCertificate()?.raw;
-        fail(new EdgeError('pin_mismatch', { server, seen: raw ? fingerprint(raw) : 'none (no certificate)', pin: target.pin }));
+        fail(EDGE_ERRORS.error('pin_mismatch', { server, seen: raw ? fingerprint(raw) : 'none (no certificate)', pin: target.pin }));
         return;
       }
       clearTimeout(timer);

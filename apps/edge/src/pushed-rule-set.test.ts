@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { RuleResult } from '@sluice/protocol';
 import { ShardSupervisor } from '@sluice/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tcpRule } from './fake-control-server.fixture.ts';
+import { freePort, tcpRule } from '@sluice/test-kit';
 import type { PushMessage } from './control-client.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 
@@ -44,15 +44,6 @@ async function echoServer(): Promise<number> {
   closers.push(async () => {
     for (const socket of sockets) socket.destroy();
   });
-  return port;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
   return port;
 }
 

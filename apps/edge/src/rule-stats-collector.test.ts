@@ -6,7 +6,7 @@ import net from 'node:net';
 import { ShardSupervisor } from '@sluice/core';
 import type { RuleStats } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tcpRule } from './fake-control-server.fixture.ts';
+import { freePort, tcpRule } from '@sluice/test-kit';
 import type { PushMessage } from './control-client.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 import { RuleStatsCollector } from './rule-stats-collector.ts';
@@ -29,14 +29,6 @@ afterAll(async () => {
   await supervisor.stop();
   await new Promise((resolve) => target.close(resolve));
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The socket closed, with or without an error (events.once would reject on a reset). */
 function closed(socket: net.Socket): Promise<void> {

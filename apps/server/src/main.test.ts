@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_ERRORS } from '@sluice/api';
+import { pollUntil } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SERVER_ERRORS } from './errors.ts';
 import { tempDir } from './test-harness.ts';
@@ -76,7 +77,7 @@ describe('sluice-server serve', { timeout: 60_000 }, () => {
     const data = join(root, 'data');
     const first = await serve(data);
     // stdout and stderr are two pipes: the token may arrive after the ready line.
-    while (!first.stdout().includes('\n')) await new Promise((resolve) => setTimeout(resolve, 20));
+    await pollUntil(() => first.stdout().includes('\n'), { timeoutMs: 30_000, what: 'the admin token line' });
     const token = /^admin token: (slt_\S+)$/m.exec(first.stdout())?.[1];
     expect(token).toBeDefined();
     expect(statSync(data).mode & 0o777).toBe(0o700);

@@ -3,10 +3,8 @@
 // processes such as sluicectl), and enrolled fake edges over real TLS. Other packages import it
 // as `@sluice/server/test-harness`.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AckPolicy, FakeEdge, enrollEdge } from './control/fake-edge.ts';
+import { type AckPolicy, enrollEdge, FakeEdge, removeDir, tempDir } from '@sluice/test-kit';
 import type { SessionTimings } from './control/edge-session.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
@@ -31,9 +29,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export function tempDir(prefix = 'sluice-server-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir };
 
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   const any = { host: '127.0.0.1', port: 0 };
@@ -51,7 +47,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
 export async function startTestServer(
   options: { config?: Partial<ServerConfig>; timings?: SessionTimings; dir?: string } = {},
 ): Promise<TestServer> {
-  const dir = options.dir ?? tempDir();
+  const dir = options.dir ?? tempDir('sluice-server-');
   const server = await SluiceServer.start({
     dataDir: join(dir, 'data'),
     config: testConfig(options.config),
@@ -81,7 +77,7 @@ export async function startTestServer(
     },
     async stop() {
       await server.stop();
-      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) removeDir(dir);
     },
   };
 }

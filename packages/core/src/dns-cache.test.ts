@@ -1,7 +1,7 @@
 import type { LookupAddress, RecordWithTtl } from 'node:dns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DnsCache, DnsError, type DnsResolver } from './dns-cache.ts';
-import { type DnsResponder, startDnsResponder } from './dns-responder.fixture.ts';
+import { type DnsResponder, startDnsResponder } from '@sluice/test-kit';
 
 /** What a fake family answers: records, or the errno c-ares would reject with. */
 type FamilyAnswer = readonly RecordWithTtl[] | string;

@@ -3,6 +3,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { createHash, randomBytes } from 'node:crypto';
 import type { LimitsSpec } from '@sluice/config';
 import { NO_LIMITS, QosTable } from '@sluice/qos';
+import { pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIELD } from './counters-layout.ts';
 import { Counters } from './counters.ts';
@@ -72,13 +73,8 @@ function readAll(socket: Socket): Promise<Buffer> {
   });
 }
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (check: () => boolean, timeoutMs = 5_000): Promise<unknown> =>
+  pollUntil(check, { timeoutMs, intervalMs: 10, what: check.toString() });
 
 describe('jsRelay', () => {
   it('delivers an answer the target sends after the client FIN, and counts both directions', async () => {
@@ -136,7 +132,9 @@ describe('jsRelay', () => {
     client.pause();
     await until(() => state.edgeSides.length === 1);
     const { client: edgeClient, upstream } = state.edgeSides[0]!;
-    // Let the kernel buffers fill up, then watch what the relay itself holds.
+    // Let the kernel buffers fill up, then watch what the relay itself holds. The watch is
+    // sampling over real time, not a wait for an event: what must not happen (the relay's
+    // buffer growing past one chunk) has no event to wait on, and the sockets keep real time.
     await until(() => upstream.isPaused());
     let maxBuffered = 0;
     for (let i = 0; i < 50; i++) {

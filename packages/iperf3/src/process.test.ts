@@ -1,20 +1,11 @@
 // The wrapper against the real iperf3 binary on loopback: short runs (1 s), ports from the kernel.
 
-import { createServer } from 'node:net';
+import { freePort } from '@sluice/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findIperf3 } from './binary.ts';
 import { runIperf3, runIperf3Udp } from './client.ts';
 import { IPERF3_ERRORS, type Iperf3Error } from './errors.ts';
 import { startIperf3Server } from './server.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<Iperf3Error> {
   try {
@@ -41,7 +32,9 @@ describe('iperf3 processes', () => {
       expect(tcp.receivedBitsPerSecond).toBeGreaterThan(50e6);
       const udp = await runIperf3Udp({ port, seconds: 1, bitrate: '50M', length: 1400 });
       expect(udp.totalPackets).toBeGreaterThan(0);
-      expect(udp.lostPercent).toBeGreaterThanOrEqual(0);
+      // Loss on loopback at 50 Mbit/s varies, but it is always lost over total, as iperf3 computes it.
+      expect(udp.lostPackets).toBeLessThanOrEqual(udp.totalPackets);
+      expect(udp.lostPercent).toBeCloseTo((100 * udp.lostPackets) / udp.totalPackets, 6);
     } finally {
       await server.stop();
     }

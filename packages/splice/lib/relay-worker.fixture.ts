@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadSplice, spliceStatus } from './index.ts';
-import { SpliceFront } from './relay-harness.ts';
+import { SpliceFront } from './relay-harness.fixture.ts';
 
 export interface WorkerInput {
   readonly targetPort: number;

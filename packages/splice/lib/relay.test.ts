@@ -16,7 +16,7 @@ import {
   receivePayload,
   SpliceFront,
   sendPayload,
-} from './relay-harness.ts';
+} from './relay-harness.fixture.ts';
 
 const MiB = 1 << 20;
 // A counters buffer shaped like core's (header words, then rows of 32 words); each test takes
@@ -293,7 +293,9 @@ describe('splice relay', () => {
         got[i]! += chunk.length;
       });
     }
-    // Both targets send far more than the cap lets through in the window watched.
+    // Both targets send far more than the cap lets through in the window watched. The window is
+    // wall-clock time on purpose: the native relay refills its buckets from the monotonic clock,
+    // and the rate over real time is the behaviour under test.
     for (const { upstream } of pairs) void sendPayload(upstream, 64 * MiB, false).catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the burst
     const start = [...got];

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SpliceCloseResult, SpliceStats } from './native.ts';
-import { closeServer, listen, openFdCount, receivePayload, sendPayload } from './relay-harness.ts';
+import { closeServer, listen, openFdCount, receivePayload, sendPayload } from './relay-harness.fixture.ts';
 import type { WorkerInput } from './relay-worker.fixture.ts';
 
 const MiB = 1 << 20;

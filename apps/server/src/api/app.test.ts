@@ -14,8 +14,8 @@ import {
   ruleStatsSchema,
 } from '@sluice/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACK_ALL_ACTIVE, type FakeEdge } from '@sluice/test-kit';
 import { z } from 'zod';
-import { ACK_ALL_ACTIVE, type FakeEdge } from '../control/fake-edge.ts';
 import { enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 
 const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };

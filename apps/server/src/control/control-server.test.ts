@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { PROTOCOL_VERSION } from '@sluice/protocol';
+import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectWith, enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
-import { ACK_ALL_ACTIVE, FakeEdge, enrollEdge } from './fake-edge.ts';
 
 const RULE = { name: 'web', listen: '127.0.0.1:18080', targets: ['127.0.0.1:18081'] };
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<unknown> =>
+  pollUntil(check, { timeoutMs, intervalMs: 10, what: check.toString() });
 
 let test: TestServer;
 let pin: string;

@@ -8,42 +8,14 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { freePort, pollUntil, removeDir, requireProgram, tempDir } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyEndpoint } from './address.ts';
 import { type ProxyParse, parseProxyHeader } from './decode.ts';
 import { encodeProxyHeader } from './encode.ts';
-
-/** HAProxy lives in sbin, which a non-login shell may not have on PATH. */
-function findHaproxy(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const dir of dirs.filter((d) => d !== '')) {
-    const candidate = join(dir, 'haproxy');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; the next directory.
-    }
-  }
-  throw new Error(
-    'haproxy is not installed, and the PROXY protocol interop tests need it: apt-get install haproxy ' +
-      '(scripts/system-deps.sh test installs it when run as root)',
-  );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** What the target behind HAProxy saw: its parse of the header, the header bytes and the payload line. */
 interface TargetReport {
@@ -104,36 +76,45 @@ function haproxyOutput(): string {
   return `haproxy output:\n${haproxyLog || '(none)'}`;
 }
 
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` now. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = connect({ host: '127.0.0.1', port });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
 /** Waits until HAProxy accepts on `listenPort`, failing early if it exited. */
 async function waitForListening(listenPort: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (haproxy?.exitCode !== null)
-      throw new Error(`haproxy exited (${haproxy?.exitCode}). ${haproxyOutput()}`);
-    const connected = await new Promise<boolean>((resolve) => {
-      const probe = connect({ host: '127.0.0.1', port: listenPort });
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (connected) return;
-    if (Date.now() > deadline)
-      throw new Error(`haproxy is not listening on ${listenPort}. ${haproxyOutput()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  let outcome: string;
+  try {
+    // An exited HAProxy ends the wait at once: the probe answers why instead of false.
+    outcome = await pollUntil(
+      async () =>
+        haproxy?.exitCode !== null
+          ? `haproxy exited (${haproxy?.exitCode})`
+          : (await accepts(listenPort)) && 'listening',
+      { timeoutMs: 15_000, what: `haproxy to listen on ${listenPort}` },
+    );
+  } catch (err) {
+    outcome = (err as Error).message;
   }
+  if (outcome !== 'listening') throw new Error(`${outcome}. ${haproxyOutput()}`);
 }
 
 beforeAll(async () => {
-  const binary = findHaproxy();
+  const binary = requireProgram('haproxy');
   target = startTarget();
   await once(target, 'listening');
   const targetPort = (target.address() as AddressInfo).port;
   port.sendV1 = await freePort();
   port.sendV2 = await freePort();
   port.accept = await freePort();
-  configDir = mkdtempSync(join(tmpdir(), 'sluice-haproxy-pp-'));
+  configDir = tempDir('sluice-haproxy-pp-');
   const config = join(configDir, 'haproxy.cfg');
   writeFileSync(
     config,
@@ -193,7 +174,7 @@ afterAll(async () => {
     clearTimeout(timer);
   }
   if (target !== undefined) await new Promise((resolve) => target.close(resolve));
-  if (configDir !== '') rmSync(configDir, { recursive: true, force: true });
+  if (configDir !== '') removeDir(configDir);
 }, 15_000);
 
 describe('HAProxy sends, parseProxyHeader reads', () => {

@@ -1,13 +1,12 @@
-// A stand-in for sluice-server's control listener, for tests: a real TLS server on 127.0.0.1 with
+// A stand-in for sluice-server's control listener, for the edge's tests: a real TLS server on 127.0.0.1 with
 // a self-signed certificate made by openssl, speaking packages/protocol. It records every byte
 // each connection sent (so a test can check that a wrong pin sent nothing), answers enroll and
 // hello as told, and lets a test push rules, read acks and stats, and drop sessions.
 
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import {
@@ -20,6 +19,7 @@ import {
   type PushedRule,
   type ServerMessage,
 } from '@sluice/protocol';
+import { removeDir, tempDir } from './temp-dir.ts';
 
 export interface TestCertificate {
   readonly key: string;
@@ -30,21 +30,39 @@ export interface TestCertificate {
 
 /** A fresh self-signed EC certificate for CN=localhost (openssl req -x509). */
 export function makeCertificate(): TestCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-cert-'));
+  const dir = tempDir('sluice-cert-');
   try {
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
       ],
       { stdio: 'pipe' },
     );
     const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert, pin: fingerprint(new X509Certificate(cert).raw) };
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert,
+      pin: fingerprint(new X509Certificate(cert).raw),
+    };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }
 
@@ -109,15 +127,23 @@ export class FakeSession {
     predicate: (message: Extract<EdgeMessage, { type: T }>) => boolean = () => true,
     timeoutMs = 10_000,
   ): Promise<Extract<EdgeMessage, { type: T }>> {
-    const match = (m: EdgeMessage): boolean => m.type === type && predicate(m as Extract<EdgeMessage, { type: T }>);
+    const match = (m: EdgeMessage): boolean =>
+      m.type === type && predicate(m as Extract<EdgeMessage, { type: T }>);
     const seen = this.messages.find(match);
     if (seen) return Promise.resolve(seen as Extract<EdgeMessage, { type: T }>);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { predicate: match, resolve: (m) => resolve(m as Extract<EdgeMessage, { type: T }>) };
+      const waiter: Waiter = {
+        predicate: match,
+        resolve: (m) => resolve(m as Extract<EdgeMessage, { type: T }>),
+      };
       this.waiters.add(waiter);
       setTimeout(() => {
         if (!this.waiters.delete(waiter)) return;
-        reject(new Error(`no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`));
+        reject(
+          new Error(
+            `no ${type} message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`,
+          ),
+        );
       }, timeoutMs).unref();
     });
   }
@@ -261,7 +287,10 @@ export class FakeControlServer {
     const ready = this.sessions[index];
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no connection #${index} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no connection #${index} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       timer.unref();
       const check = (): void => {
         const session = this.sessions[index];

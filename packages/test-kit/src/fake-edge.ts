@@ -1,6 +1,7 @@
-// A minimal edge for tests: a real TLS connection to the control listener, pinned like the
-// real edge, speaking the protocol with @sluice/protocol's framing and schemas. It acks pushes
-// the way a test tells it to (or not at all), and lets a test read every server message.
+// A minimal edge for sluice-server's tests and the control-plane bench: a real TLS connection to
+// the control listener, pinned like the real edge, speaking the protocol with @sluice/protocol's
+// framing and schemas. It answers pings, acks pushes the way its user tells it to (or not at all),
+// and lets its user read every server message.
 
 import { randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
@@ -33,6 +34,9 @@ export interface FakeEdgeOptions {
   readonly ack?: AckPolicy | null;
 }
 
+/** Anything the edge may send, valid or not (tests send malformed messages on purpose). */
+export type OutgoingMessage = EdgeMessage | Record<string, unknown>;
+
 export class FakeEdge {
   readonly socket: TLSSocket;
   /** Every server message, in order. */
@@ -42,31 +46,36 @@ export class FakeEdge {
   private readonly waiting: Array<() => void> = [];
   private cursor = 0;
   private _closed = false;
+  /** Why the connection ended: `closed`, or the socket or protocol error that ended it. */
+  endReason: string | null = null;
   readonly closed: Promise<void>;
 
   private constructor(socket: TLSSocket, ack: AckPolicy | null) {
     this.socket = socket;
     this.ack = ack;
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.reader.push(chunk)) {
-        const message = serverMessageSchema.parse(frame);
-        this.received.push(message);
-        if (message.type === 'ping') this.send({ type: 'pong' });
-        if (message.type === 'push' && this.ack !== null) {
-          const results = this.ack(message);
-          if (results !== null) this.send({ type: 'ack', pushId: message.pushId, results });
-        }
+      try {
+        for (const frame of this.reader.push(chunk)) this.onMessage(serverMessageSchema.parse(frame));
+      } catch (err) {
+        // A frame the protocol does not allow ends the session, as it would on a real edge.
+        this.end(`protocol_error: ${(err as Error).message}`);
       }
       this.wake();
     });
-    socket.on('error', () => {});
+    socket.on('error', (err) => this.end(`socket_error: ${err.message}`));
     this.closed = new Promise((resolve) =>
       socket.on('close', () => {
+        this.endReason ??= 'closed';
         this._closed = true;
         this.wake();
         resolve();
       }),
     );
+  }
+
+  /** A fake edge on a TLS socket its caller connected (and checked the pin of) itself. */
+  static over(socket: TLSSocket, ack: AckPolicy | null = null): FakeEdge {
+    return new FakeEdge(socket, ack);
   }
 
   static connect(options: FakeEdgeOptions): Promise<FakeEdge> {
@@ -92,8 +101,8 @@ export class FakeEdge {
     return this._closed;
   }
 
-  send(message: EdgeMessage | Record<string, unknown>): void {
-    this.socket.write(encodeFrame(message));
+  send(message: OutgoingMessage): void {
+    if (!this.socket.destroyed) this.socket.write(encodeFrame(message));
   }
 
   sendRaw(bytes: Buffer): void {
@@ -116,7 +125,9 @@ export class FakeEdge {
         if (type === undefined || message.type === type)
           return message as Extract<ServerMessage, { type: T }>;
       }
-      if (this._closed) throw new Error(`connection closed while waiting for ${type ?? 'a message'}`);
+      if (this._closed) {
+        throw new Error(`connection ${this.endReason ?? 'closed'} while waiting for ${type ?? 'a message'}`);
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${type ?? 'message'} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
@@ -132,6 +143,20 @@ export class FakeEdge {
   close(): Promise<void> {
     this.socket.destroy();
     return this.closed;
+  }
+
+  private onMessage(message: ServerMessage): void {
+    this.received.push(message);
+    if (message.type === 'ping') this.send({ type: 'pong' });
+    if (message.type === 'push' && this.ack !== null) {
+      const results = this.ack(message);
+      if (results !== null) this.send({ type: 'ack', pushId: message.pushId, results });
+    }
+  }
+
+  private end(reason: string): void {
+    this.endReason ??= reason;
+    this.socket.destroy();
   }
 
   private wake(): void {

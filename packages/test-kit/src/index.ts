@@ -1,0 +1,33 @@
+// What tests and the bench share. Production code never imports this package (biome's
+// noRestrictedImports forbids it outside tests, fixtures and apps/bench).
+
+export { type CommandResult, commandResult } from './command-result.ts';
+export {
+  type DnsQuestion,
+  type DnsResponder,
+  type DnsZoneEntry,
+  startDnsResponder,
+} from './dns-responder.ts';
+export {
+  FakeControlServer,
+  type FakeControlServerOptions,
+  FakeSession,
+  makeCertificate,
+  type TestCertificate,
+  tcpRule,
+} from './fake-control-server.ts';
+export {
+  ACK_ALL_ACTIVE,
+  type AckPolicy,
+  enrollEdge,
+  FakeEdge,
+  type FakeEdgeOptions,
+  type OutgoingMessage,
+  type PushMessage,
+} from './fake-edge.ts';
+export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
+export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
+export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
+export { freePort, freePortBlock, freePorts } from './ports.ts';
+export { requireProgram } from './require-program.ts';
+export { removeDir, tempDir } from './temp-dir.ts';
