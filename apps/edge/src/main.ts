@@ -2,7 +2,7 @@
 // `enroll`), and their checks.
 
 import { Command } from 'commander';
-import { ConfigError, loadStandaloneConfig, parseListen } from '@sluice/config';
+import { CONFIG_ERRORS, loadStandaloneConfig, parseListen } from '@sluice/config';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
 import { EdgeError } from './errors.ts';
@@ -126,7 +126,7 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof EdgeError) {
+  if (CONFIG_ERRORS.is(err) || err instanceof EdgeError) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exit(err.exitCode);
   }

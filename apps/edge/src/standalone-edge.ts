@@ -3,7 +3,7 @@
 
 import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
+import { CONFIG_ERRORS, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
 import { type ApplyResult, ShardSupervisor } from '@sluice/core';
 import type { Logger } from './logger.ts';
 import { EdgeMetrics } from './metrics.ts';
@@ -80,7 +80,7 @@ export class StandaloneEdge {
       try {
         next = await loadStandaloneConfig(this.config.file);
       } catch (err) {
-        const data = err instanceof ConfigError ? err.toData() : { code: 'reload_failed', message: String(err) };
+        const data = CONFIG_ERRORS.is(err) ? err.toData() : { code: 'reload_failed', message: String(err) };
         this.log.error({ err: data, file: this.config.file }, 'reload rejected');
         return;
       }

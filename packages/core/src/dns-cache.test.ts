@@ -1,6 +1,6 @@
 import type { LookupAddress, RecordWithTtl } from 'node:dns';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DnsCache, DnsError, type DnsResolver } from './dns-cache.ts';
+import { DNS_ERRORS, DnsCache, type DnsError, type DnsResolver } from './dns-cache.ts';
 import { type DnsResponder, startDnsResponder } from './dns-responder.fixture.ts';
 
 /** What a fake family answers: records, or the errno c-ares would reject with. */
@@ -68,7 +68,7 @@ async function rejection(promise: Promise<unknown>): Promise<DnsError> {
   try {
     await promise;
   } catch (err) {
-    expect(err).toBeInstanceOf(DnsError);
+    expect(DNS_ERRORS.is(err)).toBe(true);
     return err as DnsError;
   }
   throw new Error('expected a rejection');
