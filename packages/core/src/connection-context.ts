@@ -31,6 +31,6 @@ export interface ConnectionContext {
   /** A relayed connection ended in an error (counted and logged), not a clean close. */
   relayFailed(reason: RelayErrorReason, errno: string): void;
   /** The splice path could not take a pair (errno); the JS relay carries it instead. */
-  spliceRefused(errno: string): void;
+  readonly spliceRefused: (errno: string) => void;
   connectionClosed(connection: RuleConnection): void;
 }

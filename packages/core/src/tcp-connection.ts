@@ -254,17 +254,13 @@ export class TcpConnection implements RuleConnection {
       qosOwner: this.qosOwner,
       halfCloseTimeoutMs: this.context.rule.halfCloseTimeoutMs,
       onClose: this.finish,
-      onSpliceRefused: this.onSpliceRefused,
+      onSpliceRefused: this.context.spliceRefused,
     });
   }
 
   private readonly onClientGoneEarly = (): void => {
     this.pending?.abort();
     this.finish();
-  };
-
-  private readonly onSpliceRefused = (errno: string): void => {
-    this.context.spliceRefused(errno);
   };
 
   private readonly finish = (failure: RelayFailure | null = null): void => {

@@ -130,12 +130,13 @@ export class TcpRule implements ShardRule, ConnectionContext {
     });
   }
 
-  spliceRefused(errno: string): void {
+  // A property, not a method: every connection hands this same function to its relay.
+  readonly spliceRefused = (errno: string): void => {
     this.burst.note(`splice ${errno}`, 'warn', 'splice refused a connection; the JS relay carries it', {
       rule: this.rule.name,
       errno,
     });
-  }
+  };
 
   connectionClosed(connection: RuleConnection): void {
     this.connections.delete(connection);

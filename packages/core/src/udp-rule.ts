@@ -14,11 +14,12 @@
 
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { RuleSpec } from '@sluice/config';
-import { connectErrorField, FIELD, rejectField } from '@sluice/counters';
+import { formatListen, type RuleSpec } from '@sluice/config';
+import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
+import { BurstLog } from './burst-log.ts';
 import type { DnsCache } from './dns-cache.ts';
-import { connectErrorReason } from './errno-reasons.ts';
+import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
 import { listenPorts, targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
@@ -90,6 +91,7 @@ export class UdpRule implements ShardRule {
   private qosOwner: number;
   private readonly targets: RuleTargets;
   private readonly dns: DnsCache;
+  private readonly burst: BurstLog;
   private sockets: DgramSocket[] = [];
   private readonly flows = new Map<string, UdpFlow>();
   private sweep: NodeJS.Timeout | null = null;
@@ -99,6 +101,7 @@ export class UdpRule implements ShardRule {
     this.accounts = accounts;
     this.qosOwner = accounts.qosOwner;
     this.dns = services.dns;
+    this.burst = new BurstLog(services.log);
     this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, udpProbe);
   }
 
@@ -145,6 +148,7 @@ export class UdpRule implements ShardRule {
 
   closeConnections(): void {
     for (const flow of [...this.flows.values()]) this.endFlow(flow);
+    this.burst.stop();
   }
 
   private bindPort(port: number): Promise<CoreErrorData | null> {
@@ -253,6 +257,19 @@ export class UdpRule implements ShardRule {
 
   private onTargetError(flow: UdpFlow, upstream: DgramSocket, err: NodeJS.ErrnoException): void {
     if (flow.ended || flow.upstream !== upstream) return;
+    const exhausted = acceptErrorReason(err.code);
+    if (exhausted !== null) {
+      // No descriptor (or memory) for the upstream socket: this host's trouble, not the target's.
+      this.accounts.counters.add(this.accounts.row, acceptErrorField(exhausted), 1);
+      this.burst.note(`accept ${err.code}`, 'warn', 'accept failed', {
+        rule: this.rule.name,
+        listen: formatListen(this.rule.listen),
+        reason: exhausted,
+        errno: err.code,
+      });
+      this.endFlow(flow);
+      return;
+    }
     this.accounts.counters.add(this.accounts.row, connectErrorField(connectErrorReason(err.code)), 1);
     this.targetFailed(flow);
   }
