@@ -5,7 +5,7 @@
 import type { LogFn } from './log-fn.ts';
 
 /** How long a burst lasts: like events within this long of its first line are summed. */
-export const BURST_WINDOW_MS = 10_000;
+const BURST_WINDOW_MS = 10_000;
 
 interface Burst {
   repeated: number;

@@ -47,10 +47,6 @@ export class TcpRule implements ShardRule, ConnectionContext {
     this.sni = rule.sni === null ? null : new SniRouter(rule.sni);
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   /** Binds every port of the listen, or none: the first port that fails is named and the rest closed. */
   async bind(): Promise<CoreErrorData | null> {
     for (const port of listenPorts(this.rule.listen)) {

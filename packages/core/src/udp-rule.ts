@@ -105,10 +105,6 @@ export class UdpRule implements ShardRule {
     this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, udpProbe);
   }
 
-  get connectionCount(): number {
-    return this.flows.size;
-  }
-
   /** Binds every port of the listen, or none: the first port that fails is named. */
   async bind(): Promise<CoreErrorData | null> {
     for (const port of listenPorts(this.rule.listen)) {
