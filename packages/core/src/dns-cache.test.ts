@@ -1,6 +1,7 @@
 import type { LookupAddress, RecordWithTtl } from 'node:dns';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DNS_ERRORS, DnsCache, type DnsError, type DnsResolver } from './dns-cache.ts';
+import { DnsCache, type DnsResolver } from './dns-cache.ts';
+import { DNS_ERRORS, type DnsError } from './dns-errors.ts';
 import { type DnsResponder, startDnsResponder } from './dns-responder.fixture.ts';
 
 /** What a fake family answers: records, or the errno c-ares would reject with. */

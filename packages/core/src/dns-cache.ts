@@ -7,19 +7,7 @@
 
 import { promises as dns, type LookupAddress, type RecordWithTtl } from 'node:dns';
 import { isIP } from 'node:net';
-import { defineErrors, type SluiceError } from '@sluice/errors';
-
-/** The DNS area's error table: what a connection to a DNS-named target can fail with. */
-export const DNS_ERRORS = defineErrors('dns', {
-  dns_not_found: { message: 'target {host}: the name has no IPv4 or IPv6 address' },
-  dns_timeout: { message: 'target {host}: no answer from the DNS server in time' },
-  dns_failed: { message: 'target {host}: resolving the name failed ({reason})' },
-});
-
-export type DnsErrorCode = (typeof DNS_ERRORS.codes)[number];
-
-/** What a resolve rejects with; `toData()` is what crosses a thread. */
-export type DnsError = SluiceError<DnsErrorCode>;
+import { DNS_ERRORS, type DnsError } from './dns-errors.ts';
 
 /** The part of dns.promises.Resolver the cache uses; tests pass their own. */
 export interface DnsResolver {

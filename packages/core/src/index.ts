@@ -10,7 +10,7 @@ export {
   rejectField,
   relayErrorField,
 } from '@sluice/counters';
-export { DNS_ERRORS } from './dns-cache.ts';
+export { DNS_ERRORS } from './dns-errors.ts';
 export { CORE_ERRORS, type CoreErrorCode, type CoreErrorData } from './errors.ts';
 export type { LogFn } from './log-fn.ts';
 export { PROXY_HEADER_ERRORS } from './proxy-protocol/index.ts';
