@@ -10,7 +10,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
-import { pollUntil } from './helpers/poll.ts';
+import { pollUntil } from '@sluice/test-kit';
 
 const REPO = join(import.meta.dirname, '..');
 const SECTIONS = ['Five minutes with the edge', 'The control plane in five minutes'] as const;

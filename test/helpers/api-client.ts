@@ -3,7 +3,7 @@
 // control-plane tests make (typed by @sluice/api), and polls on the state the API shows.
 
 import type { ApiErrorBody, Edge, Enrollment, Rule, RuleState, RuleStats } from '@sluice/api';
-import { pollUntil } from './poll.ts';
+import { pollUntil } from '@sluice/test-kit';
 
 // The API's shapes are @sluice/api's; the tests name them through this helper.
 export type { ApiErrorBody, Edge, Enrollment, Rule, RuleState, RuleStats };

@@ -2,7 +2,7 @@
 // again on SIGHUP. A file that does not validate is rejected and nothing changes; `shards`,
 // `metrics` and `name` keep their running values until a restart.
 
-import { ConfigError, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
+import { CONFIG_ERRORS, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
 import type { ApplyResult } from '@sluice/core';
 import type { EdgeSettings } from './edge-runtime.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
@@ -54,7 +54,7 @@ export class FileRuleSource implements RuleSource {
       next = await loadStandaloneConfig(this.config.file);
     } catch (err) {
       const data =
-        err instanceof ConfigError ? err.toData() : { code: 'reload_failed', message: String(err) };
+        CONFIG_ERRORS.is(err) ? err.toData() : { code: 'reload_failed', message: String(err) };
       log.error({ err: data, file: this.config.file }, 'reload rejected');
       return;
     }

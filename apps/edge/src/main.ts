@@ -2,7 +2,7 @@
 // `enroll`), and their checks.
 
 import { Command } from 'commander';
-import { ConfigError, loadStandaloneConfig, parseListen } from '@sluice/config';
+import { CONFIG_ERRORS, loadStandaloneConfig, parseListen } from '@sluice/config';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
@@ -137,11 +137,7 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    process.exit(err.exitCode);
-  }
-  if (EDGE_ERRORS.is(err)) {
+  if (CONFIG_ERRORS.is(err) || EDGE_ERRORS.is(err)) {
     process.stderr.write(`${err.code}: ${err.message}\n`);
     process.exit(err.exitCode ?? 1);
   }

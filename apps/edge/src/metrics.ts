@@ -2,7 +2,17 @@
 // buffer at scrape time (no message per connection), and the same numbers as JSON.
 
 import type { ShardSupervisor } from '@sluice/core';
-import { CONNECT_ERROR_REASONS, connectErrorField, FIELD, REJECT_REASONS, rejectField } from '@sluice/core';
+import {
+  ACCEPT_ERROR_REASONS,
+  acceptErrorField,
+  CONNECT_ERROR_REASONS,
+  connectErrorField,
+  FIELD,
+  REJECT_REASONS,
+  RELAY_ERROR_REASONS,
+  rejectField,
+  relayErrorField,
+} from '@sluice/core';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 const RULE_LABELS = ['client', 'rule', 'owner'] as const;
@@ -22,6 +32,8 @@ export interface RuleJson {
   connections_total: number;
   connect_errors: Record<string, number>;
   rejected: Record<string, number>;
+  accept_errors: Record<string, number>;
+  relay_errors: Record<string, number>;
   throttled_seconds: { in: number; out: number };
   failovers: number;
   targets: { target: string; up: boolean }[];
@@ -72,6 +84,18 @@ export class EdgeMetrics {
       connectErrorField,
     );
     this.reasonCounter('sluice_rule_rejected_total', 'Connections closed at accept, by reason.', REJECT_REASONS, rejectField);
+    this.reasonCounter(
+      'sluice_rule_accept_errors_total',
+      'Connections this host could not take in (out of descriptors or memory), by reason.',
+      ACCEPT_ERROR_REASONS,
+      acceptErrorField,
+    );
+    this.reasonCounter(
+      'sluice_rule_relay_errors_total',
+      'Relayed connections that ended in a reset or error rather than a clean close, by reason.',
+      RELAY_ERROR_REASONS,
+      relayErrorField,
+    );
     this.ruleCounter(
       'sluice_rule_failovers_total',
       'Connections that had to move past their first-choice target.',
@@ -113,6 +137,8 @@ export class EdgeMetrics {
         connections_total: sum(FIELD.TOTAL),
         connect_errors: Object.fromEntries(CONNECT_ERROR_REASONS.map((r) => [r, sum(connectErrorField(r))])),
         rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, sum(rejectField(r))])),
+        accept_errors: Object.fromEntries(ACCEPT_ERROR_REASONS.map((r) => [r, sum(acceptErrorField(r))])),
+        relay_errors: Object.fromEntries(RELAY_ERROR_REASONS.map((r) => [r, sum(relayErrorField(r))])),
         throttled_seconds: { in: sum(FIELD.THROTTLED_NS_IN) / 1e9, out: sum(FIELD.THROTTLED_NS_OUT) / 1e9 },
         failovers: sum(FIELD.FAILOVERS),
         targets: rule.targets.map((target, i) => ({
@@ -239,7 +265,7 @@ export class EdgeMetrics {
       collect() {
         this.reset();
         for (const rule of metrics.supervisor.snapshot()) {
-          if (rule.slot === null || rule.protocol !== 'tcp') continue;
+          if (rule.slot === null) continue;
           const labels = { client: metrics.client, rule: rule.name, owner: rule.owner };
           const down = metrics.targetsDown(rule.slot);
           rule.targets.forEach((target, i) => {

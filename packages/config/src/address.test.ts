@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { dnsNameProblem, formatListen, parseListen, parseTarget, targetFitProblem } from './address.ts';
+import {
+  dnsNameProblem,
+  formatHostPort,
+  formatListen,
+  formatTarget,
+  parseListen,
+  parseTarget,
+  targetFitProblem,
+} from './address.ts';
 
 describe('parseListen', () => {
   it.each([
@@ -102,5 +110,20 @@ describe('formatListen', () => {
   it('brackets IPv6 and shows ranges', () => {
     expect(formatListen(parseListen('[::1]:80'))).toBe('[::1]:80');
     expect(formatListen(parseListen('0.0.0.0:80-90'))).toBe('0.0.0.0:80-90');
+  });
+});
+
+describe('formatTarget', () => {
+  it('writes a target back as it was given, IPv6 in brackets', () => {
+    for (const text of ['10.0.0.1:80', '[::1]:8443', 'db.internal:5432-5440', 'backend', '[fe80::1]']) {
+      expect(formatTarget(parseTarget(text))).toBe(text);
+    }
+  });
+});
+
+describe('formatHostPort', () => {
+  it('names one port of an address, IPv6 in brackets', () => {
+    expect(formatHostPort('::1', 80)).toBe('[::1]:80');
+    expect(formatHostPort('127.0.0.1', 9000)).toBe('127.0.0.1:9000');
   });
 });

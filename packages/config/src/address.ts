@@ -161,7 +161,22 @@ export function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** One address and port, as a bind error names the port of a range that failed. */
+export function formatHostPort(host: string, port: number): string {
+  return `${formatHost(host)}:${port}`;
+}
+
+/** The listen as written: `host:port` or `host:lo-hi` (the `listen` of logs and metrics). */
 export function formatListen(listen: ListenSpec): string {
   const ports = listen.portLo === listen.portHi ? `${listen.portLo}` : `${listen.portLo}-${listen.portHi}`;
   return `${formatHost(listen.host)}:${ports}`;
+}
+
+/** The target as written: `host:port`, `host:lo-hi` or a bare host (the `target` label). */
+export function formatTarget(target: TargetSpec): string {
+  const host = formatHost(target.host);
+  if (target.portLo === null) return host;
+  return target.portHi === null || target.portHi === target.portLo
+    ? `${host}:${target.portLo}`
+    : `${host}:${target.portLo}-${target.portHi}`;
 }

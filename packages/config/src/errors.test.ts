@@ -1,34 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_ERRORS, ConfigError } from './errors.ts';
+import { CONFIG_ERRORS, configError } from './errors.ts';
 
 describe('CONFIG_ERRORS', () => {
   it('has stable snake_case codes that all exit with 2', () => {
-    expect(Object.keys(CONFIG_ERRORS).sort()).toEqual([
-      'config_invalid',
-      'config_syntax',
-      'config_unreadable',
-    ]);
-    for (const [code, entry] of Object.entries(CONFIG_ERRORS)) {
+    expect([...CONFIG_ERRORS.codes].sort()).toEqual(['config_invalid', 'config_syntax', 'config_unreadable']);
+    for (const [code, entry] of Object.entries(CONFIG_ERRORS.table)) {
       expect(code).toMatch(/^[a-z]+(_[a-z]+)*$/);
       expect(entry.exitCode).toBe(2);
     }
   });
 });
 
-describe('ConfigError', () => {
+describe('configError', () => {
   const issues = [
     { path: 'rules[1].listen', message: 'port 70000 is out of range 1-65535' },
     { path: 'owners.team-a.limits.max_connections', message: 'must be at least 1, found 0' },
   ];
 
   it('writes one FILE: PATH: REASON line per issue', () => {
-    const error = new ConfigError('config_invalid', '/x/edge.toml', issues);
+    const error = configError('config_invalid', '/x/edge.toml', issues);
     expect(error).toBeInstanceOf(Error);
-    expect(error.name).toBe('ConfigError');
+    expect(CONFIG_ERRORS.is(error)).toBe(true);
     expect(error.code).toBe('config_invalid');
-    expect(error.file).toBe('/x/edge.toml');
+    expect(error.details.file).toBe('/x/edge.toml');
     expect(error.exitCode).toBe(2);
-    expect(error.issues).toEqual(issues);
+    expect(error.details.issues).toEqual(issues);
     expect(error.message).toBe(
       '/x/edge.toml: rules[1].listen: port 70000 is out of range 1-65535\n' +
         '/x/edge.toml: owners.team-a.limits.max_connections: must be at least 1, found 0',
@@ -36,12 +32,12 @@ describe('ConfigError', () => {
   });
 
   it('names the whole document when an issue has no path', () => {
-    const error = new ConfigError('config_invalid', '/x/edge.toml', [{ path: '', message: 'is empty' }]);
+    const error = configError('config_invalid', '/x/edge.toml', [{ path: '', message: 'is empty' }]);
     expect(error.message).toBe('/x/edge.toml: (document): is empty');
   });
 
   it('puts line and column in syntax errors', () => {
-    const error = new ConfigError('config_syntax', '/x/edge.toml', [{ path: '', message: 'invalid value' }], {
+    const error = configError('config_syntax', '/x/edge.toml', [{ path: '', message: 'invalid value' }], {
       line: 3,
       column: 7,
       excerpt: '3:  a = \n          ^\n',
@@ -51,7 +47,7 @@ describe('ConfigError', () => {
   });
 
   it('crosses threads as plain data', () => {
-    const error = new ConfigError('config_unreadable', '/x/edge.toml', [
+    const error = configError('config_unreadable', '/x/edge.toml', [
       { path: '', message: 'no such file (ENOENT)' },
     ]);
     const data = error.toData();

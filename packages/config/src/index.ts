@@ -1,13 +1,23 @@
 // The public surface of @sluice/config: the frozen config model, its loader, and the pieces
 // the control plane reuses to validate pushed rules the same way.
 
-export { formatHost, formatListen, parseListen, parseTarget, targetFitProblem } from './address.ts';
+export {
+  formatHost,
+  formatHostPort,
+  formatListen,
+  formatTarget,
+  parseListen,
+  parseTarget,
+  targetFitProblem,
+} from './address.ts';
 export {
   CONFIG_ERRORS,
-  ConfigError,
+  type ConfigError,
   type ConfigErrorCode,
   type ConfigErrorData,
+  type ConfigErrorDetails,
   type ConfigIssue,
+  configError,
 } from './errors.ts';
 export { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
 export { findRuleConflicts, listensOverlap } from './rule-conflicts.ts';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigIssue } from './errors.ts';
+import { CONFIG_ERRORS, type ConfigError, type ConfigIssue } from './errors.ts';
 import { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
 
 const FILE = '/x/edge.toml';
@@ -26,14 +26,14 @@ function failure(toml: string): ConfigError {
   try {
     parseStandaloneConfig(toml, FILE);
   } catch (error) {
-    if (error instanceof ConfigError) return error;
+    if (CONFIG_ERRORS.is(error)) return error as ConfigError;
     throw error;
   }
   throw new Error('the config was accepted');
 }
 
 function issuesOf(toml: string): readonly ConfigIssue[] {
-  return failure(toml).issues;
+  return failure(toml).details.issues;
 }
 
 describe('parseStandaloneConfig: bad configs', () => {
@@ -396,7 +396,7 @@ describe('parseStandaloneConfig: bad configs', () => {
     const error = failure(toml);
     expect(error.code).toBe('config_invalid');
     expect(error.exitCode).toBe(2);
-    expect(error.issues).toEqual([{ path, message: expect.stringContaining(reason) }]);
+    expect(error.details.issues).toEqual([{ path, message: expect.stringContaining(reason) }]);
   });
 
   it('prints FILE: PATH: REASON', () => {
@@ -540,7 +540,7 @@ describe('parseStandaloneConfig: TOML syntax errors', () => {
     const error = failure('name = "edge"\n\n[[rules]]\nname = "web"\nlisten = \n');
     expect(error.code).toBe('config_syntax');
     expect(error.exitCode).toBe(2);
-    expect(error.position).toMatchObject({ line: 5, column: 10 });
+    expect(error.details).toMatchObject({ line: 5, column: 10 });
     expect(error.message).toMatch(/^\/x\/edge\.toml:5:10: not valid TOML: /);
     expect(error.message).not.toContain('\n');
     expect(error.toData()).toMatchObject({
@@ -552,7 +552,7 @@ describe('parseStandaloneConfig: TOML syntax errors', () => {
   it('treats a key given twice as a syntax error', () => {
     const error = failure(`${rule()}name = "again"\n`);
     expect(error.code).toBe('config_syntax');
-    expect(error.position?.line).toBe(5);
+    expect(error.details.line).toBe(5);
   });
 });
 
@@ -586,8 +586,8 @@ describe('loadStandaloneConfig', () => {
   it('reports a missing file as config_unreadable', async () => {
     const file = join(dir, 'missing.toml');
     const error = await loadStandaloneConfig(file).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ code: 'config_unreadable', file, exitCode: 2 });
+    expect(CONFIG_ERRORS.is(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'config_unreadable', details: { file }, exitCode: 2 });
     expect((error as ConfigError).message).toBe(
       `${file}: cannot read the config file: no such file (ENOENT)`,
     );
@@ -617,7 +617,7 @@ describe('loadStandaloneConfig', () => {
     await writeFile(file, rule({ listen: '"127.0.0.1:70000"' }));
     await expect(loadStandaloneConfig(file)).rejects.toMatchObject({
       code: 'config_invalid',
-      file,
+      details: { file },
       message: `${file}: rules[0].listen: port 70000 is out of range 1-65535`,
     });
   });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import { ConfigError } from './errors.ts';
+import { type ConfigError, configError } from './errors.ts';
 import { findRuleConflicts } from './rule-conflicts.ts';
 import { standaloneConfigSchema } from './schema.ts';
 import type { StandaloneConfig } from './types.ts';
@@ -25,7 +25,7 @@ const TOML_PREFIX = 'Invalid TOML document: ';
 function syntaxError(file: string, error: TomlError): ConfigError {
   const firstLine = error.message.split('\n', 1)[0] ?? error.message;
   const reason = firstLine.startsWith(TOML_PREFIX) ? firstLine.slice(TOML_PREFIX.length) : firstLine;
-  return new ConfigError('config_syntax', file, [{ path: '', message: reason }], {
+  return configError('config_syntax', file, [{ path: '', message: reason }], {
     line: error.line,
     column: error.column,
     excerpt: error.codeblock,
@@ -72,7 +72,7 @@ export function parseStandaloneConfig(text: string, file: string): StandaloneCon
     ...findRuleConflicts(document.rules),
   ]);
   if (issues.length > 0 || !result.success) {
-    throw new ConfigError('config_invalid', absolute, issues.map(toConfigIssue));
+    throw configError('config_invalid', absolute, issues.map(toConfigIssue));
   }
   return deepFreeze({ file: absolute, ...result.data });
 }
@@ -106,13 +106,13 @@ export async function loadStandaloneConfig(file: string): Promise<StandaloneConf
   try {
     bytes = await readFile(absolute);
   } catch (error) {
-    throw new ConfigError('config_unreadable', absolute, [{ path: '', message: readFailure(error) }]);
+    throw configError('config_unreadable', absolute, [{ path: '', message: readFailure(error) }]);
   }
   let text: string;
   try {
     text = UTF8.decode(bytes);
   } catch {
-    throw new ConfigError('config_unreadable', absolute, [{ path: '', message: 'it is not UTF-8 text' }]);
+    throw configError('config_unreadable', absolute, [{ path: '', message: 'it is not UTF-8 text' }]);
   }
   return parseStandaloneConfig(text, absolute);
 }

@@ -5,45 +5,9 @@
 // not exist is remembered for 5 s, and concurrent resolves of one name share one query, so a
 // burst of connections costs the resolver one question per name.
 
-import { type LookupAddress, promises as dns, type RecordWithTtl } from 'node:dns';
+import { promises as dns, type LookupAddress, type RecordWithTtl } from 'node:dns';
 import { isIP } from 'node:net';
-
-/** The DNS area's error table: what a connection to a DNS-named target can fail with. */
-export const DNS_ERRORS = {
-  dns_not_found: { message: 'target {host}: the name has no IPv4 or IPv6 address', kind: 'dns' },
-  dns_timeout: { message: 'target {host}: no answer from the DNS server in time', kind: 'dns' },
-  dns_failed: { message: 'target {host}: resolving the name failed ({reason})', kind: 'dns' },
-} as const;
-
-export type DnsErrorCode = keyof typeof DNS_ERRORS;
-export type DnsErrorDetails = Readonly<Record<string, string | number>>;
-
-/** The form a DnsError takes when it crosses a thread boundary. */
-export interface DnsErrorData {
-  readonly code: DnsErrorCode;
-  readonly message: string;
-  readonly details: DnsErrorDetails;
-}
-
-export class DnsError extends Error {
-  readonly code: DnsErrorCode;
-  readonly details: DnsErrorDetails;
-
-  constructor(code: DnsErrorCode, details: DnsErrorDetails) {
-    super(
-      DNS_ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) =>
-        key in details ? String(details[key]) : `{${key}}`,
-      ),
-    );
-    this.name = 'DnsError';
-    this.code = code;
-    this.details = details;
-  }
-
-  toData(): DnsErrorData {
-    return { code: this.code, message: this.message, details: this.details };
-  }
-}
+import { DNS_ERRORS, type DnsError } from './dns-errors.ts';
 
 /** The part of dns.promises.Resolver the cache uses; tests pass their own. */
 export interface DnsResolver {
@@ -243,9 +207,9 @@ export class DnsCache {
       };
     }
     const code = failed[0];
-    if (code === undefined) return { error: new DnsError('dns_not_found', { host }), noAddress: true };
-    if (code === 'ETIMEOUT') return { error: new DnsError('dns_timeout', { host }), noAddress: false };
-    return { error: new DnsError('dns_failed', { host, reason: code }), noAddress: false };
+    if (code === undefined) return { error: DNS_ERRORS.error('dns_not_found', { host }), noAddress: true };
+    if (code === 'ETIMEOUT') return { error: DNS_ERRORS.error('dns_timeout', { host }), noAddress: false };
+    return { error: DNS_ERRORS.error('dns_failed', { host, reason: code }), noAddress: false };
   }
 
   /**

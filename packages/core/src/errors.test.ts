@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindErrorCode, connectErrorReason, coreError } from './errors.ts';
+import { acceptErrorReason, connectErrorReason, relayErrorReason } from './errno-reasons.ts';
+import { bindErrorCode, CORE_ERRORS } from './errors.ts';
 
 describe('core errors', () => {
   it('maps bind errnos to the reasons operators see', () => {
@@ -17,8 +18,21 @@ describe('core errors', () => {
     expect(connectErrorReason('EWHATEVER')).toBe('other');
   });
 
+  it('tells running out of descriptors or memory apart from a failing target', () => {
+    expect(acceptErrorReason('EMFILE')).toBe('emfile');
+    expect(acceptErrorReason('ENFILE')).toBe('enfile');
+    expect(acceptErrorReason('ENOBUFS')).toBe('enomem');
+    expect(acceptErrorReason('ECONNREFUSED')).toBeNull();
+  });
+
+  it('names the side a relay reset came from', () => {
+    expect(relayErrorReason('client', 'ECONNRESET')).toBe('client_reset');
+    expect(relayErrorReason('upstream', 'EPIPE')).toBe('upstream_reset');
+    expect(relayErrorReason('upstream', 'ETIMEDOUT')).toBe('error');
+  });
+
   it('fills message templates and keeps the details', () => {
-    const error = coreError('bind_failed', { listen: '[::1]:80', detail: 'boom' });
+    const error = CORE_ERRORS.data('bind_failed', { listen: '[::1]:80', detail: 'boom' });
     expect(error).toEqual({
       code: 'bind_failed',
       message: 'could not bind [::1]:80: boom',

@@ -1,30 +1,24 @@
-// The data plane's error table: one stable code per failure an operator can see, with the
-// message template and where it shows. Errors cross threads as plain data (CoreErrorData).
+// The data plane's error table: one stable code per failure an operator can see, with its
+// message template. Errors cross threads as plain data (CoreErrorData, from CORE_ERRORS.data).
 
-export const CORE_ERRORS = {
-  port_in_use: { message: 'address {listen} is already in use by another socket', kind: 'bind' },
-  permission_denied: { message: 'not permitted to bind {listen} (ports below 1024 need CAP_NET_BIND_SERVICE)', kind: 'bind' },
-  address_unavailable: { message: 'address {listen} is not an address of this host', kind: 'bind' },
-  bind_failed: { message: 'could not bind {listen}: {detail}', kind: 'bind' },
-  shard_unavailable: { message: 'shard {shard} did not answer within {ms} ms', kind: 'bind' },
-  rule_capacity_exceeded: { message: 'at most {capacity} rules can be active at once', kind: 'bind' },
-  owner_capacity_exceeded: { message: 'at most {capacity} distinct owners can have rules at once', kind: 'bind' },
-} as const;
+import { formatHostPort } from '@sluice/config';
+import { defineErrors, type SluiceErrorData } from '@sluice/errors';
 
-export type CoreErrorCode = keyof typeof CORE_ERRORS;
+export const CORE_ERRORS = defineErrors('core', {
+  port_in_use: { message: 'address {listen} is already in use by another socket' },
+  permission_denied: {
+    message: 'not permitted to bind {listen} (ports below 1024 need CAP_NET_BIND_SERVICE)',
+  },
+  address_unavailable: { message: 'address {listen} is not an address of this host' },
+  bind_failed: { message: 'could not bind {listen}: {detail}' },
+  shard_unavailable: { message: 'shard {shard} did not answer within {ms} ms' },
+  rule_capacity_exceeded: { message: 'at most {capacity} rules can be active at once' },
+  owner_capacity_exceeded: { message: 'at most {capacity} distinct owners can have rules at once' },
+});
 
-export interface CoreErrorData {
-  readonly code: CoreErrorCode;
-  readonly message: string;
-  readonly details?: Readonly<Record<string, string | number>>;
-}
+export type CoreErrorCode = (typeof CORE_ERRORS.codes)[number];
 
-export function coreError(code: CoreErrorCode, details: Record<string, string | number> = {}): CoreErrorData {
-  const message = CORE_ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) =>
-    key in details ? String(details[key]) : `{${key}}`,
-  );
-  return { code, message, details };
-}
+export type CoreErrorData = SluiceErrorData<CoreErrorCode>;
 
 /** Maps a bind errno to the code an operator sees in Failed(reason). */
 export function bindErrorCode(errno: string | undefined): CoreErrorCode {
@@ -41,39 +35,10 @@ export function bindErrorCode(errno: string | undefined): CoreErrorCode {
   }
 }
 
-/** Why a connect to a target failed; the `reason` label of sluice_rule_connect_errors_total. */
-export const CONNECT_ERROR_REASONS = ['refused', 'timeout', 'unreachable', 'reset', 'other'] as const;
-export type ConnectErrorReason = (typeof CONNECT_ERROR_REASONS)[number];
-
-export function connectErrorReason(errno: string | undefined): ConnectErrorReason {
-  switch (errno) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ETIMEDOUT':
-      return 'timeout';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'unreachable';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'reset';
-    default:
-      return 'other';
-  }
+/** The error for a failed bind of one port: the code from the errno, the port named. */
+export function bindError(err: NodeJS.ErrnoException, host: string, port: number): CoreErrorData {
+  return CORE_ERRORS.data(bindErrorCode(err.code), {
+    listen: formatHostPort(host, port),
+    detail: err.message,
+  });
 }
-
-/** Why a connection was closed at accept; the `reason` label of sluice_rule_rejected_total. */
-export const REJECT_REASONS = [
-  'rule_max_connections',
-  'rule_connection_rate',
-  'owner_max_connections',
-  'owner_connection_rate',
-  'no_target',
-  'sni_miss',
-  'sni_parse_error',
-  'proxy_header_invalid',
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];

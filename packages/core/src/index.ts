@@ -1,11 +1,19 @@
-export { CONNECT_ERROR_REASONS, CORE_ERRORS, type CoreErrorCode, type CoreErrorData, REJECT_REASONS } from './errors.ts';
-export { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
-export { Counters } from './counters.ts';
-export type { RuleState } from './rule-state.ts';
 export {
-  type ApplyResult,
-  type LogFn,
-  type RuleSnapshot,
-  ShardSupervisor,
-  type SupervisorOptions,
-} from './shard-supervisor.ts';
+  ACCEPT_ERROR_REASONS,
+  acceptErrorField,
+  CONNECT_ERROR_REASONS,
+  Counters,
+  connectErrorField,
+  FIELD,
+  REJECT_REASONS,
+  RELAY_ERROR_REASONS,
+  rejectField,
+  relayErrorField,
+} from '@sluice/counters';
+export { DNS_ERRORS } from './dns-errors.ts';
+export { CORE_ERRORS, type CoreErrorCode, type CoreErrorData } from './errors.ts';
+export type { LogFn } from './log-fn.ts';
+export { PROXY_HEADER_ERRORS } from './proxy-protocol/index.ts';
+export type { ApplyResult, RuleSnapshot } from './rule-reconciler.ts';
+export type { RuleState } from './rule-record.ts';
+export { ShardSupervisor, type SupervisorOptions } from './shard-supervisor.ts';

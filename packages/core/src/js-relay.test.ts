@@ -1,13 +1,13 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
 import type { LimitsSpec } from '@sluice/config';
+import { Counters, FIELD } from '@sluice/counters';
 import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIELD } from './counters-layout.ts';
-import { Counters } from './counters.ts';
 import { jsRelay } from './js-relay.ts';
+import type { RelayFailure } from './relay-path.ts';
 
 // Real sockets on loopback: client -> [edge listener + jsRelay] -> target.
 interface Rig {
@@ -17,6 +17,8 @@ interface Rig {
   targetSockets: Socket[];
   edgeSides: { client: Socket; upstream: Socket }[];
   closed: number;
+  /** What each relay reported at close, in order. */
+  failures: (RelayFailure | null)[];
 }
 
 const servers: Server[] = [];
@@ -32,7 +34,15 @@ async function rig(
   const counters = new Counters(Counters.allocate(1, 1));
   const qos = new QosTable(QosTable.allocate(1, 1));
   qos.configure(qos.rule(0), limits);
-  const state: Rig = { counters, qos, edgePort: 0, targetSockets: [], edgeSides: [], closed: 0 };
+  const state: Rig = {
+    counters,
+    qos,
+    edgePort: 0,
+    targetSockets: [],
+    edgeSides: [],
+    closed: 0,
+    failures: [],
+  };
   const target = createServer({ allowHalfOpen: true }, (socket) => {
     state.targetSockets.push(socket);
     onTarget(socket);
@@ -51,9 +61,11 @@ async function rig(
         qosRule: qos.rule(0),
         qosOwner: qos.owner(0),
         halfCloseTimeoutMs,
-        onClose: () => {
+        onClose: (failure) => {
+          state.failures.push(failure);
           state.closed++;
         },
+        onSpliceRefused: () => {},
       });
     });
   });
@@ -86,6 +98,7 @@ describe('jsRelay', () => {
     client.end('hello');
     expect((await answer).toString()).toBe('echo:hello');
     await until(() => state.closed === 1);
+    expect(state.failures).toEqual([null]);
     const row = state.counters.row(0, 0);
     expect(state.counters.read(row, FIELD.BYTES_IN)).toBe(5n);
     expect(state.counters.read(row, FIELD.BYTES_OUT)).toBe(10n);
@@ -113,6 +126,8 @@ describe('jsRelay', () => {
     const [error] = (await once(client, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ECONNRESET');
     await until(() => state.closed === 1);
+    // The relay reports it as the splice path does, so both paths count it alike.
+    expect(state.failures).toEqual([{ reason: 'upstream_reset', errno: 'ECONNRESET' }]);
   });
 
   it('buffers at most a bounded window for a client that does not read', async () => {
@@ -184,7 +199,9 @@ describe('jsRelay', () => {
     // The cap's arithmetic, not a speed: 300 kB minus the 50 kB burst at 1 MB/s is 0.25 s.
     expect(seconds).toBeGreaterThanOrEqual((sent.length - burst) / rate - 0.01);
     expect(state.counters.read(state.counters.row(0, 0), FIELD.BYTES_IN)).toBe(300_000n);
-    expect(state.counters.read(state.counters.row(0, 0), FIELD.THROTTLED_NS_IN)).toBeGreaterThan(100_000_000n);
+    expect(state.counters.read(state.counters.row(0, 0), FIELD.THROTTLED_NS_IN)).toBeGreaterThan(
+      100_000_000n,
+    );
     expect(state.counters.read(state.counters.row(0, 0), FIELD.THROTTLED_NS_OUT)).toBe(0n);
   });
 });

@@ -12,9 +12,10 @@
 // closures: an idle relayed connection should cost as little heap as possible.
 
 import type { Socket } from 'node:net';
+import { FIELD } from '@sluice/counters';
 import { type BandwidthField, monotonicNs, QOS_FIELD } from '@sluice/qos';
-import { FIELD } from './counters-layout.ts';
-import type { RelayContext, RelayHandle, RelayPath } from './relay-path.ts';
+import { relayErrorReason } from './errno-reasons.ts';
+import type { RelayContext, RelayFailure, RelayHandle, RelayPath } from './relay-path.ts';
 
 const PEER = Symbol('sluice.peer');
 const RELAY = Symbol('sluice.relay');
@@ -45,6 +46,8 @@ class JsRelay implements RelayHandle {
   readonly context: RelayContext;
   private openSockets = 2;
   private halfClosed = false;
+  /** The first side that failed, as the splice path reports it. */
+  private failure: RelayFailure | null = null;
 
   constructor(client: RelaySocket, upstream: RelaySocket, context: RelayContext) {
     this.client = client;
@@ -67,9 +70,15 @@ class JsRelay implements RelayHandle {
     this.upstream.setTimeout(this.context.halfCloseTimeoutMs, onTimeout);
   }
 
+  socketFailed(socket: RelaySocket, err: NodeJS.ErrnoException): void {
+    if (this.failure !== null) return;
+    const errno = err.code ?? 'EUNKNOWN';
+    this.failure = { reason: relayErrorReason(socket === this.client ? 'client' : 'upstream', errno), errno };
+  }
+
   socketClosed(): void {
     this.openSockets--;
-    if (this.openSockets === 0) this.context.onClose();
+    if (this.openSockets === 0) this.context.onClose(this.failure);
   }
 }
 
@@ -132,7 +141,8 @@ function onEnd(this: RelaySocket): void {
   this[RELAY].startHalfCloseTimer();
 }
 
-function onError(this: RelaySocket): void {
+function onError(this: RelaySocket, err: NodeJS.ErrnoException): void {
+  this[RELAY].socketFailed(this, err);
   // A reset (or any error) on one side resets the other instead of closing it politely.
   const peer = this[PEER];
   if (!peer.destroyed) peer.resetAndDestroy();

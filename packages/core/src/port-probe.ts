@@ -5,21 +5,16 @@
 // port, and the first port that fails is the one named.
 
 import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
-import { createServer } from 'node:net';
-import { formatHost, type ListenSpec, type Protocol } from '@sluice/config';
-import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
+import { createServer, isIPv6 } from 'node:net';
+import type { ListenSpec, Protocol } from '@sluice/config';
+import { bindError, type CoreErrorData } from './errors.ts';
 import { listenPorts } from './port-map.ts';
-
-export function listenAt(host: string, port: number): string {
-  return `${formatHost(host)}:${port}`;
-}
 
 function probeTcp(host: string, port: number): Promise<CoreErrorData | null> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      resolve(coreError(bindErrorCode(err.code), { listen: listenAt(host, port), detail: err.message }));
+      resolve(bindError(err, host, port));
     });
     server.listen({ host, port, exclusive: true, backlog: 1 }, () => {
       server.close(() => resolve(null));
@@ -32,7 +27,7 @@ function probeUdp(host: string, port: number): Promise<CoreErrorData | null> {
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       socket.close();
-      resolve(coreError(bindErrorCode(err.code), { listen: listenAt(host, port), detail: err.message }));
+      resolve(bindError(err, host, port));
     });
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.close(() => resolve(null));

@@ -2,8 +2,8 @@
 // The JS path (js-relay.ts) is the default; the splice path plugs in here as another RelayPath.
 
 import type { Socket } from 'node:net';
+import type { Counters, RelayErrorReason } from '@sluice/counters';
 import type { QosTable } from '@sluice/qos';
-import type { Counters } from './counters.ts';
 
 /** Where a rule's numbers live: its counter row on this shard and its QoS entities. */
 export interface RuleAccounts {
@@ -17,11 +17,20 @@ export interface RuleAccounts {
   readonly qosOwner: number;
 }
 
+/** Why a relayed connection ended, when one side failed rather than closed. */
+export interface RelayFailure {
+  readonly reason: RelayErrorReason;
+  /** The errno code behind it (ECONNRESET, EPIPE, ETIMEDOUT, ...). */
+  readonly errno: string;
+}
+
 /** Counters and QoS entities of the connection's rule, then what the relay needs to run. */
 export interface RelayContext extends RuleAccounts {
   readonly halfCloseTimeoutMs: number;
-  /** Called once, when both sockets are closed. */
-  readonly onClose: () => void;
+  /** Called once, when both sockets are closed; with the first failure, if a side failed. */
+  readonly onClose: (failure: RelayFailure | null) => void;
+  /** The splice path could not take the pair (errno says why) and handed it to the JS relay. */
+  readonly onSpliceRefused: (errno: string) => void;
 }
 
 export interface RelayHandle {

@@ -2,16 +2,16 @@
 // switched off with SLUICE_NO_SPLICE=1), the JS relay otherwise. The reason travels to the
 // supervisor for the start-up log, sluice_splice_enabled and the JSON metrics.
 
+import { FIELD } from '@sluice/counters';
 import { BUCKET, QOS_FIELD } from '@sluice/qos';
-import { loadSplice, spliceStatus } from '@sluice/splice';
-import { FIELD } from './counters-layout.ts';
+import { loadSplice, type SpliceStatus, spliceStatus } from '@sluice/splice';
 import { jsRelay } from './js-relay.ts';
 import type { RelayPath } from './relay-path.ts';
 import { createSpliceRelay } from './splice-relay.ts';
 
 export interface RelaySelection {
   readonly path: RelayPath;
-  readonly splice: { readonly enabled: boolean; readonly reason: string };
+  readonly splice: SpliceStatus;
 }
 
 export function selectRelayPath(counters: SharedArrayBuffer, qos: SharedArrayBuffer): RelaySelection {

@@ -2,12 +2,9 @@
 // structured clone drops class identity, so errors travel as CoreErrorData.
 
 import type { RuleSpec } from '@sluice/config';
+import type { SpliceStatus } from '@sluice/splice';
 import type { CoreErrorData } from './errors.ts';
-
-export interface SpliceStatus {
-  readonly enabled: boolean;
-  readonly reason: string;
-}
+import type { LogFn } from './log-fn.ts';
 
 export interface ShardInit {
   readonly shard: number;
@@ -21,8 +18,20 @@ export interface ShardInit {
 // Rules are addressed by counter slot: a slot stays with one rule from bind until release,
 // so a removed rule still draining never collides with a new rule of the same name.
 export type ToShard =
-  | { readonly type: 'bind'; readonly id: number; readonly rule: RuleSpec; readonly slot: number; readonly ownerSlot: number }
-  | { readonly type: 'update'; readonly id: number; readonly rule: RuleSpec; readonly slot: number; readonly ownerSlot: number }
+  | {
+      readonly type: 'bind';
+      readonly id: number;
+      readonly rule: RuleSpec;
+      readonly slot: number;
+      readonly ownerSlot: number;
+    }
+  | {
+      readonly type: 'update';
+      readonly id: number;
+      readonly rule: RuleSpec;
+      readonly slot: number;
+      readonly ownerSlot: number;
+    }
   /** Stop accepting; open connections go on. */
   | { readonly type: 'unbind'; readonly id: number; readonly slot: number }
   /** Close whatever connections remain and forget the rule. */
@@ -32,4 +41,9 @@ export type ToShard =
 export type FromShard =
   | { readonly type: 'ready'; readonly splice: SpliceStatus }
   | { readonly type: 'reply'; readonly id: number; readonly error: CoreErrorData | null }
-  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly msg: string; readonly fields: Record<string, unknown> };
+  | {
+      readonly type: 'log';
+      readonly level: Parameters<LogFn>[0];
+      readonly msg: string;
+      readonly fields: Record<string, unknown>;
+    };

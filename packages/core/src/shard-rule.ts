@@ -1,8 +1,10 @@
-// What a shard does with a rule, whatever its protocol: TCP (rule-runtime.ts) or UDP
-// (udp-relay.ts).
+// What a shard does with a rule, whatever its protocol: TCP (tcp-rule.ts) or UDP (udp-rule.ts),
+// and what the shard lends every rule it runs.
 
 import type { RuleSpec } from '@sluice/config';
+import type { DnsCache } from './dns-cache.ts';
 import type { CoreErrorData } from './errors.ts';
+import type { LogFn } from './log-fn.ts';
 
 export interface ShardRule {
   /** Binds every port of the listen, or none (the error names the port that failed). */
@@ -13,4 +15,10 @@ export interface ShardRule {
   unbind(): void;
   /** Closes whatever connections or flows remain. */
   closeConnections(): void;
+}
+
+/** What a shard lends its rules: one DNS cache for all of them, and its log. */
+export interface ShardServices {
+  readonly dns: DnsCache;
+  readonly log: LogFn;
 }

@@ -2,16 +2,18 @@
 // supervisor asks over its port and answers each request once; it never decides rule state.
 
 import type { MessagePort } from 'node:worker_threads';
+import { formatListen } from '@sluice/config';
+import { Counters } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
-import { Counters } from './counters.ts';
-import { type CoreErrorData, coreError } from './errors.ts';
-import type { RelayPath } from './relay-path.ts';
+import type { SpliceStatus } from '@sluice/splice';
 import { DnsCache } from './dns-cache.ts';
-import { listenLabel, RuleRuntime, type ShardServices } from './rule-runtime.ts';
-import type { ShardRule } from './shard-rule.ts';
-import { UdpRelay } from './udp-relay.ts';
+import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
+import type { RelayPath } from './relay-path.ts';
 import type { RelaySelection } from './relay-select.ts';
-import type { FromShard, ShardInit, SpliceStatus, ToShard } from './shard-messages.ts';
+import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+import type { ShardRule, ShardServices } from './shard-rule.ts';
+import { TcpRule } from './tcp-rule.ts';
+import { UdpRule } from './udp-rule.ts';
 
 export class Shard {
   readonly index: number;
@@ -45,7 +47,7 @@ export class Shard {
     // peers must see a reset, not a clean end that looks like a complete stream. 'exit' runs
     // synchronously before the thread's handles are torn down.
     process.once('exit', () => {
-      for (const runtime of this.rules.values()) runtime.closeConnections();
+      for (const rule of this.rules.values()) rule.closeConnections();
     });
     this.port.on('message', (message: ToShard) => {
       this.handle(message).catch((err: unknown) => {
@@ -66,22 +68,20 @@ export class Shard {
           qosRule: this.qos.rule(message.slot),
           qosOwner: this.qos.owner(message.ownerSlot),
         };
-        const runtime: ShardRule =
+        const rule: ShardRule =
           message.rule.protocol === 'udp'
-            ? new UdpRelay(message.rule, accounts, (host, preferIpv6) => this.services.dns.resolve(host, preferIpv6))
-            : new RuleRuntime(message.rule, this.relayPath, accounts, this.services);
-        const error = await runtime.bind();
-        if (!error) this.rules.set(message.slot, runtime);
+            ? new UdpRule(message.rule, accounts, this.services)
+            : new TcpRule(message.rule, accounts, this.services, this.relayPath);
+        const error = await rule.bind();
+        if (!error) this.rules.set(message.slot, rule);
         this.reply(message.id, error);
         return;
       }
       case 'update': {
-        const runtime = this.rules.get(message.slot);
-        runtime?.update(message.rule, this.qos.owner(message.ownerSlot));
-        this.reply(
-          message.id,
-          runtime ? null : coreError('bind_failed', { listen: listenLabel(message.rule), detail: 'not bound on this shard' }),
-        );
+        const rule = this.rules.get(message.slot);
+        rule?.update(message.rule, this.qos.owner(message.ownerSlot));
+        const notBound = { listen: formatListen(message.rule.listen), detail: 'not bound on this shard' };
+        this.reply(message.id, rule ? null : CORE_ERRORS.data('bind_failed', notBound));
         return;
       }
       case 'unbind': {
@@ -90,10 +90,10 @@ export class Shard {
         return;
       }
       case 'release': {
-        const runtime = this.rules.get(message.slot);
-        if (runtime) {
-          runtime.unbind();
-          runtime.closeConnections();
+        const rule = this.rules.get(message.slot);
+        if (rule) {
+          rule.unbind();
+          rule.closeConnections();
           this.rules.delete(message.slot);
         }
         this.reply(message.id, null);
@@ -120,6 +120,8 @@ export class Shard {
 }
 
 function dnsServers(): { servers?: string[] } {
-  const list = process.env.SLUICE_DNS_SERVERS?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = process.env.SLUICE_DNS_SERVERS?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return list === undefined || list.length === 0 ? {} : { servers: list };
 }

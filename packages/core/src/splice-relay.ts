@@ -5,8 +5,9 @@
 // bytes already buffered in JS) goes to the JS relay instead.
 
 import type { Socket } from 'node:net';
-import type { NativeSplice } from '@sluice/splice';
-import type { RelayPath } from './relay-path.ts';
+import type { NativeSplice, SpliceCloseResult } from '@sluice/splice';
+import { spliceErrnoCode } from '@sluice/splice';
+import type { RelayFailure, RelayPath } from './relay-path.ts';
 
 interface HandleWithFd {
   readonly fd?: number;
@@ -16,6 +17,18 @@ function fdOf(socket: Socket): number {
   // net.Socket keeps its libuv TCP handle in _handle; on Unix it exposes the descriptor.
   const handle = (socket as unknown as { _handle?: HandleWithFd | null })._handle;
   return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+/** The addon's close reason as the relay failure both paths report (null: a clean end). */
+export function spliceFailure(result: SpliceCloseResult): RelayFailure | null {
+  switch (result.reason) {
+    case 'client_reset':
+    case 'upstream_reset':
+    case 'error':
+      return { reason: result.reason, errno: spliceErrnoCode(result.errno) };
+    default:
+      return null;
+  }
 }
 
 export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): RelayPath {
@@ -35,10 +48,17 @@ export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): Re
       clientFd,
       upstreamFd,
       context.row,
-      { halfCloseTimeoutMs: context.halfCloseTimeoutMs, qosOwner: context.qosOwner, qosRule: context.qosRule },
-      () => context.onClose(),
+      {
+        halfCloseTimeoutMs: context.halfCloseTimeoutMs,
+        qosOwner: context.qosOwner,
+        qosRule: context.qosRule,
+      },
+      (result) => context.onClose(spliceFailure(result)),
     );
-    if (id < 0) return fallback(client, upstream, context);
+    if (id < 0) {
+      context.onSpliceRefused(spliceErrnoCode(id));
+      return fallback(client, upstream, context);
+    }
     // The addon holds its own descriptors now; closing ours neither shuts down nor resets the
     // connections (no shutdown(2), no SO_LINGER on these).
     client.destroy();

@@ -132,14 +132,6 @@ describe('TargetHealth', () => {
     expect(afterReturn).toEqual([0, 1, 2]);
   });
 
-  it('counts failovers the caller reports', () => {
-    const { health } = setup(2);
-    expect(health.stats()).toEqual({ failovers: 0 });
-    health.recordFailover();
-    health.recordFailover();
-    expect(health.stats()).toEqual({ failovers: 2 });
-  });
-
   it('rejects an index outside the target list', () => {
     const { health } = setup(2);
     expect(() => health.recordFailure(2)).toThrow(RangeError);

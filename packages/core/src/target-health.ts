@@ -20,11 +20,6 @@ export interface TargetHealthOptions {
   onChange?: (index: number, up: boolean) => void;
 }
 
-export interface TargetHealthStats {
-  /** Connections that had to move past their first choice of target. */
-  readonly failovers: number;
-}
-
 interface TargetState {
   up: boolean;
   /** While up: times of failures since the last success, the oldest first (at most 3). */
@@ -42,7 +37,6 @@ export class TargetHealth {
   private readonly onChange: ((index: number, up: boolean) => void) | null;
   /** Round-robin: the target index the next rotation starts looking at. */
   private cursor = 0;
-  private failovers = 0;
   private probeTimer: NodeJS.Timeout | null = null;
   /** Bumped by stop(), so probes still out when it is called do not count. */
   private probeGeneration = 0;
@@ -115,11 +109,6 @@ export class TargetHealth {
     }
   }
 
-  /** Counts one connection that had to move past its first choice. */
-  recordFailover(): void {
-    this.failovers++;
-  }
-
   isUp(index: number): boolean {
     return this.target(index).up;
   }
@@ -127,10 +116,6 @@ export class TargetHealth {
   /** Up (true) or down per target index, for the `sluice_target_up{target}` gauge. */
   states(): boolean[] {
     return this.targets.map((target) => target.up);
-  }
-
-  stats(): TargetHealthStats {
-    return { failovers: this.failovers };
   }
 
   /**

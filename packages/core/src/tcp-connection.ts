@@ -7,10 +7,11 @@
 
 import type { Socket } from 'node:net';
 import type { TargetSpec } from '@sluice/config';
+import { connectErrorField, FIELD, type RejectReason, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
 import { type PreludeVerdict, readPrelude } from './client-prelude.ts';
-import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
-import type { ConnectErrorReason, RejectReason } from './errors.ts';
+import type { ConnectionContext, RuleConnection } from './connection-context.ts';
+import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { targetPort } from './port-map.ts';
 import {
   encodeProxyHeader,
@@ -19,8 +20,7 @@ import {
   type ProxyParse,
   parseProxyHeader,
 } from './proxy-protocol/index.ts';
-import type { RelayHandle } from './relay-path.ts';
-import type { RuleRuntime } from './rule-runtime.ts';
+import type { RelayFailure, RelayHandle } from './relay-path.ts';
 import { type ClientHelloResult, MAX_CLIENT_HELLO_BYTES, parseClientHello } from './sni/client-hello.ts';
 import { connectTarget, type PendingConnect } from './target-connect.ts';
 
@@ -39,8 +39,8 @@ function helloVerdict(bytes: Buffer): PreludeVerdict<ClientHelloResult> {
   return parsed.kind === 'incomplete' ? { done: false } : { done: true, value: parsed };
 }
 
-export class TcpConnection {
-  private readonly runtime: RuleRuntime;
+export class TcpConnection implements RuleConnection {
+  private readonly context: ConnectionContext;
   /** Dropped once the relay owns the pair, so a spliced connection keeps no socket alive. */
   private client: Socket | null;
   private pending: PendingConnect | null = null;
@@ -51,34 +51,34 @@ export class TcpConnection {
   /** The port of the listen range this connection came in on (targets map by its offset). */
   private readonly listenPort: number;
 
-  constructor(runtime: RuleRuntime, client: Socket) {
-    this.runtime = runtime;
+  constructor(context: ConnectionContext, client: Socket) {
+    this.context = context;
     this.client = client;
-    this.listenPort = client.localPort ?? runtime.rule.listen.portLo;
+    this.listenPort = client.localPort ?? context.rule.listen.portLo;
   }
 
   start(): void {
-    const { counters, row, qos, qosRule } = this.runtime;
+    const { counters, row, qos, qosRule, qosOwner } = this.context.accounts;
     const client = this.client!;
-    const refused = qos.admit(this.runtime.qosOwner, qosRule);
+    const refused = qos.admit(qosOwner, qosRule);
     if (refused !== null) {
       // Over a connection cap or rate: closed at accept, before any target is tried. TCP rules
       // have no flow cap, so max_flows never refuses here.
       counters.add(row, refused === 'rule_max_flows' ? FIELD.FLOWS_DROPPED : rejectField(refused), 1);
       this.finished = true;
-      this.runtime.connectionClosed(this);
+      this.context.connectionClosed(this);
       client.on('error', onPendingClientError);
       client.resetAndDestroy();
       return;
     }
-    this.qosOwner = this.runtime.qosOwner;
+    this.qosOwner = qosOwner;
     counters.add(row, FIELD.TOTAL, 1);
     counters.add(row, FIELD.ACTIVE, 1);
     client.on('error', onPendingClientError);
     client.once('close', this.onClientGoneEarly);
     this.run(client).catch((error: unknown) => {
       // A bug, not a peer's doing: this connection ends, the shard goes on.
-      this.runtime.log('error', 'connection setup failed', { err: String(error) });
+      this.context.log('error', 'connection setup failed', { err: String(error) });
       this.client?.resetAndDestroy();
     });
   }
@@ -92,7 +92,7 @@ export class TcpConnection {
   }
 
   private async run(client: Socket): Promise<void> {
-    const rule = this.runtime.rule;
+    const rule = this.context.rule;
     let buffered: Buffer = EMPTY;
     let source: ProxyEndpoint = { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 };
     const destination: ProxyEndpoint = { address: client.localAddress ?? '', port: this.listenPort };
@@ -107,15 +107,22 @@ export class TcpConnection {
       if (read.value.command === 'proxy' && read.value.source !== null) source = read.value.source;
     }
 
-    let targets = this.runtime.targets;
+    let targets = this.context.targets.list;
     let routed = false;
-    if (this.runtime.sni !== null) {
-      const read = await readPrelude(client, buffered, helloVerdict, MAX_CLIENT_HELLO_BYTES, PRELUDE_TIMEOUT_MS);
+    const sni = this.context.sni;
+    if (sni !== null) {
+      const read = await readPrelude(
+        client,
+        buffered,
+        helloVerdict,
+        MAX_CLIENT_HELLO_BYTES,
+        PRELUDE_TIMEOUT_MS,
+      );
       if (this.finished) return;
       if (read.kind === 'closed') return this.reject(null);
       if (read.kind !== 'done' || read.value.kind !== 'ok') return this.reject('sni_parse_error');
       buffered = read.bytes;
-      const target = this.runtime.sni.route(read.value.serverName);
+      const target = sni.route(read.value.serverName);
       if (target !== null) {
         targets = [target];
         routed = true;
@@ -137,8 +144,9 @@ export class TcpConnection {
 
     // Until the relay takes over, a failing upstream must not be an unhandled 'error'.
     upstream.on('error', onPendingClientError);
-    const readFromClient = rule.acceptProxy || this.runtime.sni !== null;
-    const header = rule.proxyProtocol === 'off' ? EMPTY : encodeProxyHeader(rule.proxyProtocol, source, destination);
+    const readFromClient = rule.acceptProxy || sni !== null;
+    const header =
+      rule.proxyProtocol === 'off' ? EMPTY : encodeProxyHeader(rule.proxyProtocol, source, destination);
     let out: Buffer = header.length === 0 ? buffered : Buffer.concat([header, buffered]);
     let payload = buffered.length;
     while (out.length > 0) {
@@ -163,11 +171,13 @@ export class TcpConnection {
 
   /**
    * Tries the targets in the order target health gives (an SNI route is one target), each
-   * address of a name in turn. Returns the connected socket, or null when every attempt failed.
+   * address of a name in turn. Returns the connected socket, or null when every attempt failed
+   * or this host ran out of descriptors for the upstream socket (not the target's fault).
    */
   private async connectFirst(targets: readonly TargetSpec[], routed: boolean): Promise<Socket | null> {
-    const { rule, health, dns, counters, row } = this.runtime;
-    const order = routed ? [0] : health.order(rule.balance);
+    const { rule, targets: health, dns } = this.context;
+    const { counters, row } = this.context.accounts;
+    const order = routed ? [0] : health.order();
     for (let attempt = 0; attempt < order.length; attempt++) {
       const index = order[attempt]!;
       const target = targets[index]!;
@@ -181,37 +191,42 @@ export class TcpConnection {
       }
       if (this.finished) return null;
       for (const address of addresses) {
-        const { error, socket } = await this.connect(address, port);
+        const { errno, socket } = await this.connect(address, port);
         if (this.finished) {
           socket?.destroy();
           return null;
         }
         if (socket !== null) {
           if (!routed) {
-            health.recordSuccess(index);
-            if (attempt > 0) this.runtime.failover();
+            health.succeeded(index);
+            if (attempt > 0) health.failedOver();
           }
           return socket;
         }
-        counters.add(row, connectErrorField(error!), 1);
+        const exhausted = acceptErrorReason(errno!);
+        if (exhausted !== null) {
+          this.context.acceptFailed(exhausted, errno!);
+          return null;
+        }
+        counters.add(row, connectErrorField(connectErrorReason(errno!)), 1);
       }
-      if (!routed) health.recordFailure(index);
+      if (!routed) health.failed(index);
     }
     return null;
   }
 
-  private connect(host: string, port: number): Promise<{ error: ConnectErrorReason | null; socket: Socket | null }> {
+  private connect(host: string, port: number): Promise<{ errno: string | null; socket: Socket | null }> {
     return new Promise((resolve) => {
-      this.pending = connectTarget(host, port, this.runtime.rule.connectTimeoutMs, (error, socket) => {
+      this.pending = connectTarget(host, port, this.context.rule.connectTimeoutMs, (errno, socket) => {
         this.pending = null;
-        resolve({ error, socket });
+        resolve({ errno, socket });
       });
     });
   }
 
   private countReplayed(bytes: number): void {
     if (bytes === 0) return;
-    const { counters, row, qos, qosRule } = this.runtime;
+    const { counters, row, qos, qosRule } = this.context.accounts;
     counters.add(row, FIELD.BYTES_IN, bytes);
     if (qos.bandwidthCapped(this.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN)) {
       qos.chargeBytes(this.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN, bytes);
@@ -220,7 +235,8 @@ export class TcpConnection {
 
   /** Closes the client before any target; counts why (null: it left on its own, nothing to count). */
   private reject(reason: RejectReason | null): void {
-    if (reason !== null) this.runtime.counters.add(this.runtime.row, rejectField(reason), 1);
+    if (reason !== null)
+      this.context.accounts.counters.add(this.context.accounts.row, rejectField(reason), 1);
     this.client?.resetAndDestroy();
   }
 
@@ -229,14 +245,16 @@ export class TcpConnection {
     this.client = null;
     client.removeListener('error', onPendingClientError);
     client.removeListener('close', this.onClientGoneEarly);
-    this.relay = this.runtime.relayPath(client, upstream, {
-      counters: this.runtime.counters,
-      row: this.runtime.row,
-      qos: this.runtime.qos,
-      qosRule: this.runtime.qosRule,
+    const { counters, row, qos, qosRule } = this.context.accounts;
+    this.relay = this.context.relayPath(client, upstream, {
+      counters,
+      row,
+      qos,
+      qosRule,
       qosOwner: this.qosOwner,
-      halfCloseTimeoutMs: this.runtime.rule.halfCloseTimeoutMs,
+      halfCloseTimeoutMs: this.context.rule.halfCloseTimeoutMs,
       onClose: this.finish,
+      onSpliceRefused: this.context.spliceRefused,
     });
   }
 
@@ -245,14 +263,16 @@ export class TcpConnection {
     this.finish();
   };
 
-  private readonly finish = (): void => {
+  private readonly finish = (failure: RelayFailure | null = null): void => {
     if (this.finished) return;
     this.finished = true;
+    const { counters, row, qos, qosRule } = this.context.accounts;
+    if (failure !== null) this.context.relayFailed(failure.reason, failure.errno);
     // Give the QoS places back before the gauge drops: the supervisor reuses a rule slot (and
     // resets its QoS entity) once the gauge reads zero.
-    this.runtime.qos.release(this.qosOwner, this.runtime.qosRule);
-    this.runtime.counters.add(this.runtime.row, FIELD.ACTIVE, -1);
-    this.runtime.connectionClosed(this);
+    qos.release(this.qosOwner, qosRule);
+    counters.add(row, FIELD.ACTIVE, -1);
+    this.context.connectionClosed(this);
   };
 }
 

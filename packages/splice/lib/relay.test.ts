@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Counters, FIELD } from '@sluice/counters';
 import { NO_LIMITS, QOS_FIELD, QosTable } from '@sluice/qos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSplice, spliceErrnoCode, spliceStatus } from './index.ts';
@@ -19,21 +20,16 @@ import {
 } from './relay-harness.fixture.ts';
 
 const MiB = 1 << 20;
-// A counters buffer shaped like core's (header words, then rows of 32 words); each test takes
-// its own row so totals can be compared exactly.
-const HEADER_WORDS = 4;
-const STRIDE = 32;
-const BYTES_IN = 0;
-const BYTES_OUT = 1;
-const THROTTLED_NS_IN = 4;
-const THROTTLED_NS_OUT = 5;
+// The data plane's counters buffer (packages/counters, the one layout); each test takes its
+// own row so totals can be compared exactly.
+const { BYTES_IN, BYTES_OUT, THROTTLED_NS_IN, THROTTLED_NS_OUT } = FIELD;
 // The QoS table the data plane shares (packages/qos): rule entity 0, owner entity 0.
 const qos = new QosTable(QosTable.allocate(4, 2));
-const counters = new SharedArrayBuffer((HEADER_WORDS + 64 * STRIDE) * BigInt64Array.BYTES_PER_ELEMENT);
-const words = new BigInt64Array(counters);
+const view = new Counters(Counters.allocate(1, 64));
+const counters = view.words.buffer as SharedArrayBuffer;
 let rowsTaken = 0;
-const takeRow = (): number => HEADER_WORDS + rowsTaken++ * STRIDE;
-const counter = (row: number, field: number): bigint => Atomics.load(words, row + field);
+const takeRow = (): number => view.row(rowsTaken++, 0);
+const counter = (row: number, field: number): bigint => view.read(row, field);
 
 const splice = loadSplice() as NativeSplice;
 const servers: Server[] = [];
@@ -79,7 +75,12 @@ beforeAll(() => {
   expect(spliceStatus(), 'the splice binary must be built on Linux').toMatchObject({ enabled: true });
   splice.init(
     counters,
-    { bytesIn: BYTES_IN, bytesOut: BYTES_OUT, throttledNsIn: THROTTLED_NS_IN, throttledNsOut: THROTTLED_NS_OUT },
+    {
+      bytesIn: BYTES_IN,
+      bytesOut: BYTES_OUT,
+      throttledNsIn: THROTTLED_NS_IN,
+      throttledNsOut: THROTTLED_NS_OUT,
+    },
     {
       buffer: qos.buffer,
       bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
@@ -285,7 +286,10 @@ describe('splice relay', () => {
     const owner = qos.owner(1);
     qos.configure(owner, { ...NO_LIMITS, bandwidthOut: { bytesPerSec: rate, burstBytes: 256 * 1024 } });
     const t = await target();
-    const fronts = [await front(t.port, takeRow(), 0, { qosOwner: owner }), await front(t.port, takeRow(), 0, { qosOwner: owner })];
+    const fronts = [
+      await front(t.port, takeRow(), 0, { qosOwner: owner }),
+      await front(t.port, takeRow(), 0, { qosOwner: owner }),
+    ];
     const pairs = [await pair(t.server, fronts[0]!), await pair(t.server, fronts[1]!)];
     const got = [0, 0];
     for (const [i, { client }] of pairs.entries()) {
@@ -416,20 +420,22 @@ describe('splice relay', () => {
 
   it('refuses descriptors it cannot take with -errno and no callback', () => {
     let called = false;
-    const id = splice.relay(1 << 30, 1 << 30, HEADER_WORDS, { halfCloseTimeoutMs: 0 }, () => {
+    const id = splice.relay(1 << 30, 1 << 30, view.row(0, 0), { halfCloseTimeoutMs: 0 }, () => {
       called = true;
     });
     expect(id).toBeLessThan(0);
     expect(spliceErrnoCode(id)).toBe('EBADF');
     expect(called).toBe(false);
-    expect(() => splice.relay(0, 0, words.length, { halfCloseTimeoutMs: 0 }, () => {})).toThrow(RangeError);
+    expect(() => splice.relay(0, 0, view.words.length, { halfCloseTimeoutMs: 0 }, () => {})).toThrow(
+      RangeError,
+    );
   });
 
   it('gives back a descriptor the loop cannot poll, leaking nothing', async () => {
     const devNull = openSync('/dev/null', 'r');
     const before = openFdCount();
     let called = false;
-    const id = splice.relay(devNull, devNull, HEADER_WORDS, { halfCloseTimeoutMs: 0 }, () => {
+    const id = splice.relay(devNull, devNull, view.row(0, 0), { halfCloseTimeoutMs: 0 }, () => {
       called = true;
     });
     expect(spliceErrnoCode(id)).toBe('EPERM'); // epoll refuses /dev/null

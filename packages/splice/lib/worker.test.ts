@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { Counters, FIELD } from '@sluice/counters';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SpliceCloseResult, SpliceStats } from './native.ts';
 import { closeServer, listen, openFdCount, receivePayload, sendPayload } from './relay-harness.fixture.ts';
@@ -90,10 +91,11 @@ describe('splice relay in a worker thread', () => {
     // This thread never loaded the addon: the worker's load is the first in the process.
     expect(addonMapped()).toBe(false);
     const SIZE = 64 * MiB;
-    const counters = new SharedArrayBuffer(64 * BigInt64Array.BYTES_PER_ELEMENT);
-    const words = new BigInt64Array(counters);
+    const view = new Counters(Counters.allocate(1, 2));
+    const counters = view.words.buffer as SharedArrayBuffer;
+    const row = view.row(1, 0);
     const t = await target(true);
-    const shard = start({ targetPort: t.port, counters, row: 8 });
+    const shard = start({ targetPort: t.port, counters, row });
     const ready = await shard.take('ready');
     expect(ready.status).toEqual({ enabled: true, reason: 'loaded build/Release/sluice_splice.node' });
     const accepted = once(t.server, 'connection') as Promise<[Socket]>;
@@ -109,7 +111,10 @@ describe('splice relay in a worker thread', () => {
     expect(clientGot).toEqual({ bytes: SIZE / 2, sha256: upstreamSent });
     const { result } = await shard.take('closed');
     expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: SIZE, bytesOut: SIZE / 2 });
-    expect([Atomics.load(words, 8), Atomics.load(words, 9)]).toEqual([BigInt(SIZE), BigInt(SIZE / 2)]);
+    expect([view.read(row, FIELD.BYTES_IN), view.read(row, FIELD.BYTES_OUT)]).toEqual([
+      BigInt(SIZE),
+      BigInt(SIZE / 2),
+    ]);
     expect(await shard.stats()).toMatchObject({ relays: 0, pipesInUse: 0 });
     await Promise.all([closed(client), closed(upstream)]);
   }, 60_000);

@@ -10,10 +10,11 @@ namespace sluice {
 namespace qos {
 
 // Offsets of a bucket's three words from its first word.
+// Word offsets within a bucket, given by init() from packages/qos's layout (never defaulted here).
 struct BucketLayout {
   uint32_t rate = 0;      // units per 1000 s; 0 = no cap
-  uint32_t limit_ns = 1;  // the burst, as the time the rate takes to earn it
-  uint32_t tat_ns = 2;    // theoretical arrival time, on the uv_hrtime() clock
+  uint32_t limit_ns = 0;  // the burst, as the time the rate takes to earn it
+  uint32_t tat_ns = 0;    // theoretical arrival time, on the uv_hrtime() clock
 };
 
 constexpr __int128 kNsPerRateUnit = 1000000000000;  // ns in 1000 s

@@ -28,20 +28,22 @@ struct ThreadState {
   napi_async_cleanup_hook_handle cleanup = nullptr;
   bool tearing_down = false;
 
-  // init(): the counters words and where the two byte fields sit in a row.
+  // init(): the counters words and where the byte and throttle fields sit in a row. The offsets
+  // come from the one JS layout (packages/counters) through init(); relay() refuses to run
+  // before it, so these zeros are never used as offsets.
   Napi::ObjectReference counters_ref;
   int64_t* counters = nullptr;
   size_t counter_words = 0;
   uint32_t field_in = 0;
-  uint32_t field_out = 1;
-  uint32_t field_throttled[2] = {4, 5};  // ns a direction waited for tokens (in, out)
+  uint32_t field_out = 0;
+  uint32_t field_throttled[2] = {0, 0};  // ns a direction waited for tokens (in, out)
 
   // init(): the QoS buffer (null: no caps on this thread), where each direction's bandwidth
   // bucket sits in an entity, and a bucket's word layout.
   Napi::ObjectReference qos_ref;
   int64_t* qos = nullptr;
   size_t qos_words = 0;
-  uint32_t qos_bandwidth[2] = {0, 3};  // in, out
+  uint32_t qos_bandwidth[2] = {0, 0};  // in, out: from init(), i.e. packages/qos's layout
   qos::BucketLayout bucket;
 
   std::unique_ptr<Napi::AsyncContext> async_context;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProxyHeader } from './decode.ts';
 import { encodeProxyHeader, type ProxyVersion } from './encode.ts';
-import { ProxyHeaderError, type ProxyHeaderErrorCode } from './errors.ts';
+import { PROXY_HEADER_ERRORS, type ProxyHeaderError, type ProxyHeaderErrorCode } from './errors.ts';
 
 const SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
 
@@ -9,7 +9,7 @@ function thrownCode(fn: () => unknown): ProxyHeaderErrorCode | 'none' {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ProxyHeaderError);
+    expect(PROXY_HEADER_ERRORS.is(err)).toBe(true);
     return (err as ProxyHeaderError).code;
   }
   return 'none';

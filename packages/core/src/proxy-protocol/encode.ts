@@ -14,7 +14,7 @@ import {
   mapIPv4,
   type ProxyEndpoint,
 } from './address.ts';
-import { ProxyHeaderError } from './errors.ts';
+import { PROXY_HEADER_ERRORS } from './errors.ts';
 import {
   V2_COMMAND_PROXY,
   V2_FIXED_BYTES,
@@ -43,7 +43,7 @@ export interface EncodeProxyHeaderOptions {
 }
 
 /**
- * The header announcing a connection from `source` to `destination`. Throws ProxyHeaderError
+ * The header announcing a connection from `source` to `destination`. Throws a SluiceError
  * (codes in PROXY_HEADER_ERRORS) for an address that is not an IP literal, a port outside
  * 0..65535, or UDP with v1.
  */
@@ -54,10 +54,11 @@ export function encodeProxyHeader(
   options: EncodeProxyHeaderOptions = {},
 ): Buffer {
   const protocol = options.protocol ?? 'tcp';
-  if (version !== 'v1' && version !== 'v2') throw new ProxyHeaderError('proxy_version_invalid', { version });
+  if (version !== 'v1' && version !== 'v2')
+    throw PROXY_HEADER_ERRORS.error('proxy_version_invalid', { version });
   if (protocol !== 'tcp' && protocol !== 'udp')
-    throw new ProxyHeaderError('proxy_transport_invalid', { protocol });
-  if (version === 'v1' && protocol === 'udp') throw new ProxyHeaderError('proxy_v1_udp');
+    throw PROXY_HEADER_ERRORS.error('proxy_transport_invalid', { protocol });
+  if (version === 'v1' && protocol === 'udp') throw PROXY_HEADER_ERRORS.error('proxy_v1_udp');
   let src = endpointBytes('source', source);
   let dst = endpointBytes('destination', destination);
   // Both IPv4 (mapped ones included) stay IPv4; one IPv6 end takes the other to IPv6.
@@ -89,8 +90,9 @@ export function encodeProxyHeader(
 function endpointBytes(side: 'source' | 'destination', endpoint: ProxyEndpoint): Buffer {
   const { address, port } = endpoint;
   if (!Number.isInteger(port) || port < 0 || port > 0xffff)
-    throw new ProxyHeaderError('proxy_port_invalid', { side, port: String(port) });
+    throw PROXY_HEADER_ERRORS.error('proxy_port_invalid', { side, port: String(port) });
   const bytes = typeof address === 'string' ? addressBytes(address) : null;
-  if (bytes === null) throw new ProxyHeaderError('proxy_address_invalid', { side, address: String(address) });
+  if (bytes === null)
+    throw PROXY_HEADER_ERRORS.error('proxy_address_invalid', { side, address: String(address) });
   return bytes.length === 16 && isMappedIPv4(bytes) ? bytes.subarray(12) : bytes;
 }

@@ -9,9 +9,4 @@ export {
   type ProxyTransport,
   type ProxyVersion,
 } from './encode.ts';
-export {
-  PROXY_HEADER_ERRORS,
-  ProxyHeaderError,
-  type ProxyHeaderErrorCode,
-  type ProxyHeaderErrorData,
-} from './errors.ts';
+export { PROXY_HEADER_ERRORS, type ProxyHeaderError, type ProxyHeaderErrorCode } from './errors.ts';

@@ -6,75 +6,103 @@
 // datagram either way, or when the target answers with an ICMP error. The flow table is capped
 // rule-wide (max_flows, shared across shards through the QoS table): over the cap a new
 // client's datagrams are dropped and counted, and no flow is ever evicted for it.
+//
+// Targets are ordered as TCP's are (rule-targets.ts). UDP has no handshake, so a target proves
+// itself by its first reply (a success for its health) and fails by an ICMP error such as port
+// unreachable (a failure). Until the first reply a flow keeps the datagrams it sent; an ICMP
+// error then moves the flow to the next target in its order, and those datagrams go again.
 
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { RuleSpec } from '@sluice/config';
+import { formatListen, type RuleSpec } from '@sluice/config';
+import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
-import { connectErrorField, FIELD, rejectField } from './counters-layout.ts';
-import { bindErrorCode, type CoreErrorData, coreError } from './errors.ts';
+import { BurstLog } from './burst-log.ts';
+import type { DnsCache } from './dns-cache.ts';
+import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
+import { bindError, type CoreErrorData } from './errors.ts';
 import { listenPorts, targetPort } from './port-map.ts';
-import { listenAt } from './port-probe.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
-import type { ShardRule } from './shard-rule.ts';
-import { TargetPicker } from './target-picker.ts';
+import { RuleTargets } from './rule-targets.ts';
+import type { ShardRule, ShardServices } from './shard-rule.ts';
+import { udpProbe } from './target-probe.ts';
 
-/** Datagrams a new flow holds while its upstream socket connects. */
-const PENDING_DATAGRAMS = 64;
+/**
+ * Datagrams a new flow holds while its upstream socket connects, and keeps until its target
+ * first replies (to send again to the next target after an ICMP error).
+ */
+const HELD_DATAGRAMS = 64;
 /** The idle sweep runs this often at most, and at least every quarter of the idle timeout. */
 const MAX_SWEEP_MS = 1_000;
 const MIN_SWEEP_MS = 20;
 
-export type AddressResolver = (host: string, preferIpv6: boolean) => Promise<string[]>;
-
-/** IP literals only; the DNS cache replaces this where names are allowed. */
-export const literalAddresses: AddressResolver = async (host) => [host];
-
 class UdpFlow {
   readonly key: string;
   readonly listener: DgramSocket;
+  readonly listenPort: number;
   readonly clientAddress: string;
   readonly clientPort: number;
   /** The QoS owner entity the flow was admitted under. */
   readonly qosOwner: number;
+  /** The target indices this flow tries, in order, and which one it is on. */
+  readonly order: number[];
+  attempt = 0;
   upstream: DgramSocket | null = null;
+  /** The upstream socket is connected: datagrams go straight out. */
+  connected = false;
+  /**
+   * Datagrams sent (or waiting to be) that the target has not answered yet; null once it has,
+   * or once it took more than HELD_DATAGRAMS without answering (the flow then stays with it).
+   */
+  held: Buffer[] | null = [];
   /** proxy_protocol = "v2": the header every datagram to the target starts with. */
   proxyHeader: Buffer | null = null;
-  pending: Buffer[] | null = [];
   lastActive: number;
   ended = false;
 
-  constructor(key: string, listener: DgramSocket, client: RemoteInfo, qosOwner: number, now: number) {
+  constructor(
+    key: string,
+    listener: DgramSocket,
+    listenPort: number,
+    client: RemoteInfo,
+    qosOwner: number,
+    order: number[],
+    now: number,
+  ) {
     this.key = key;
     this.listener = listener;
+    this.listenPort = listenPort;
     this.clientAddress = client.address;
     this.clientPort = client.port;
     this.qosOwner = qosOwner;
+    this.order = order;
     this.lastActive = now;
+  }
+
+  get target(): number {
+    return this.order[this.attempt]!;
   }
 }
 
-export class UdpRelay implements ShardRule {
+export class UdpRule implements ShardRule {
   rule: RuleSpec;
   private readonly accounts: RuleAccounts;
   private qosOwner: number;
-  private picker: TargetPicker;
-  private readonly resolve: AddressResolver;
+  private readonly targets: RuleTargets;
+  private readonly dns: DnsCache;
+  private readonly burst: BurstLog;
   private sockets: DgramSocket[] = [];
   private readonly flows = new Map<string, UdpFlow>();
   private sweep: NodeJS.Timeout | null = null;
 
-  constructor(rule: RuleSpec, accounts: RuleAccounts, resolve: AddressResolver = literalAddresses) {
+  constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices) {
     this.rule = rule;
     this.accounts = accounts;
     this.qosOwner = accounts.qosOwner;
-    this.picker = new TargetPicker(rule.targets.length, rule.balance);
-    this.resolve = resolve;
-  }
-
-  get connectionCount(): number {
-    return this.flows.size;
+    this.dns = services.dns;
+    this.burst = new BurstLog(services.log);
+    this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, udpProbe);
   }
 
   /** Binds every port of the listen, or none: the first port that fails is named. */
@@ -94,7 +122,7 @@ export class UdpRelay implements ShardRule {
     const sweepChanged = rule.idleTimeoutMs !== this.rule.idleTimeoutMs;
     this.rule = rule;
     this.qosOwner = qosOwner;
-    this.picker = new TargetPicker(rule.targets.length, rule.balance);
+    this.targets.update(rule);
     if (sweepChanged && this.sweep !== null) {
       clearInterval(this.sweep);
       this.startSweep();
@@ -111,10 +139,12 @@ export class UdpRelay implements ShardRule {
     this.sweep = null;
     for (const socket of this.sockets) socket.close();
     this.sockets = [];
+    this.targets.stop();
   }
 
   closeConnections(): void {
     for (const flow of [...this.flows.values()]) this.endFlow(flow);
+    this.burst.stop();
   }
 
   private bindPort(port: number): Promise<CoreErrorData | null> {
@@ -123,7 +153,7 @@ export class UdpRelay implements ShardRule {
     return new Promise((resolve) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         socket.close();
-        resolve(coreError(bindErrorCode(err.code), { listen: listenAt(host, port), detail: err.message }));
+        resolve(bindError(err, host, port));
       };
       socket.once('error', onError);
       socket.bind({ address: host, port }, () => {
@@ -158,7 +188,7 @@ export class UdpRelay implements ShardRule {
         counters.add(row, refused === 'rule_max_flows' ? FIELD.FLOWS_DROPPED : rejectField(refused), 1);
         return;
       }
-      flow = new UdpFlow(key, listener, client, this.qosOwner, Date.now());
+      flow = new UdpFlow(key, listener, port, client, this.qosOwner, this.targets.order(), Date.now());
       if (this.rule.proxyProtocol === 'v2') {
         flow.proxyHeader = encodeProxyHeader(
           'v2',
@@ -170,7 +200,7 @@ export class UdpRelay implements ShardRule {
       this.flows.set(key, flow);
       counters.add(row, FIELD.TOTAL, 1);
       counters.add(row, FIELD.ACTIVE_FLOWS, 1);
-      this.openUpstream(flow, port);
+      this.openUpstream(flow);
     }
     if (!qos.takeDatagram(flow.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN, message.length)) {
       counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
@@ -180,40 +210,91 @@ export class UdpRelay implements ShardRule {
     counters.add(row, FIELD.PACKETS_IN, 1);
     counters.add(row, FIELD.BYTES_IN, message.length);
     const datagram = flow.proxyHeader === null ? message : Buffer.concat([flow.proxyHeader, message]);
-    if (flow.upstream !== null && flow.pending === null) flow.upstream.send(datagram);
-    else if (flow.pending !== null && flow.pending.length < PENDING_DATAGRAMS) flow.pending.push(datagram);
-    else counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
+    const held = flow.held;
+    if (flow.connected) {
+      flow.upstream!.send(datagram);
+      if (held !== null) {
+        if (held.length < HELD_DATAGRAMS) held.push(datagram);
+        else flow.held = null; // the target takes datagrams without a word: it stays the target
+      }
+    } else if (held !== null && held.length < HELD_DATAGRAMS) {
+      held.push(datagram);
+    } else {
+      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
+    }
   }
 
-  private openUpstream(flow: UdpFlow, listenPort: number): void {
-    const targets = this.rule.targets;
-    const index = this.picker.first();
-    const target = targets[index]!;
-    const port = targetPort(target, this.rule.listen, listenPort);
-    this.resolve(target.host, this.rule.preferIpv6).then(
+  /** Connects the flow to the target its order is at, and sends what it holds. */
+  private openUpstream(flow: UdpFlow): void {
+    const index = flow.target;
+    const target = this.rule.targets[index]!;
+    const port = targetPort(target, this.rule.listen, flow.listenPort);
+    this.dns.resolve(target.host, this.rule.preferIpv6).then(
       (addresses) => {
         if (flow.ended) return;
         const address = addresses[0]!;
         const upstream = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
         flow.upstream = upstream;
-        upstream.on('error', () => this.endFlow(flow)); // ICMP unreachable and the like
+        // ICMP port unreachable and the like: this target failed the flow.
+        upstream.on('error', (err: NodeJS.ErrnoException) => this.onTargetError(flow, upstream, err));
         upstream.on('message', (reply) => this.onTargetDatagram(flow, reply));
         upstream.connect(port, address, () => {
-          if (flow.ended) return;
-          const pending = flow.pending ?? [];
-          flow.pending = null;
-          for (const message of pending) upstream.send(message);
+          if (flow.ended || flow.upstream !== upstream) return;
+          flow.connected = true;
+          for (const datagram of flow.held ?? []) upstream.send(datagram);
         });
       },
       () => {
         this.accounts.counters.add(this.accounts.row, connectErrorField('unreachable'), 1);
-        this.endFlow(flow);
+        this.targetFailed(flow);
       },
     );
   }
 
+  private onTargetError(flow: UdpFlow, upstream: DgramSocket, err: NodeJS.ErrnoException): void {
+    if (flow.ended || flow.upstream !== upstream) return;
+    const exhausted = acceptErrorReason(err.code);
+    if (exhausted !== null) {
+      // No descriptor (or memory) for the upstream socket: this host's trouble, not the target's.
+      this.accounts.counters.add(this.accounts.row, acceptErrorField(exhausted), 1);
+      this.burst.note(`accept ${err.code}`, 'warn', 'accept failed', {
+        rule: this.rule.name,
+        listen: formatListen(this.rule.listen),
+        reason: exhausted,
+        errno: err.code,
+      });
+      this.endFlow(flow);
+      return;
+    }
+    this.accounts.counters.add(this.accounts.row, connectErrorField(connectErrorReason(err.code)), 1);
+    this.targetFailed(flow);
+  }
+
+  /**
+   * The flow's target refused it. Before its first reply the flow moves on to the next target
+   * with what it holds; after it (or with no target left) the flow ends.
+   */
+  private targetFailed(flow: UdpFlow): void {
+    this.targets.failed(flow.target);
+    if (flow.held === null || flow.attempt + 1 >= flow.order.length) {
+      this.endFlow(flow);
+      return;
+    }
+    flow.upstream?.close();
+    flow.upstream = null;
+    flow.connected = false;
+    flow.attempt++;
+    if (flow.attempt === 1) this.targets.failedOver();
+    this.openUpstream(flow);
+  }
+
   private onTargetDatagram(flow: UdpFlow, reply: Buffer): void {
     const { counters, row, qos, qosRule } = this.accounts;
+    if (flow.held !== null) {
+      // The first reply: this target is up, and what the flow held has arrived.
+      flow.held = null;
+      this.targets.succeeded(flow.target);
+    }
     if (!qos.takeDatagram(flow.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_OUT, reply.length)) {
       counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
       return;
@@ -230,7 +311,7 @@ export class UdpRelay implements ShardRule {
     this.flows.delete(flow.key);
     flow.upstream?.close();
     flow.upstream = null;
-    flow.pending = null;
+    flow.held = null;
     const { counters, row, qos, qosRule } = this.accounts;
     qos.release(flow.qosOwner, qosRule);
     counters.add(row, FIELD.ACTIVE_FLOWS, -1);

@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
 import type { RuleSpec } from '@sluice/config';
-import { coreError } from './errors.ts';
-import { ManagedRule } from './rule-state.ts';
+import { describe, expect, it } from 'vitest';
+import { CORE_ERRORS } from './errors.ts';
+import { RuleRecord } from './rule-record.ts';
 
 const spec = { name: 'web' } as RuleSpec;
 
-describe('ManagedRule', () => {
+describe('RuleRecord', () => {
   it('goes pending -> active -> draining -> removed', () => {
-    const rule = new ManagedRule(spec);
+    const rule = new RuleRecord(spec);
     rule.to('active');
     rule.to('draining');
     rule.to('removed');
@@ -15,14 +15,14 @@ describe('ManagedRule', () => {
   });
 
   it('keeps the reason of a failure', () => {
-    const rule = new ManagedRule(spec);
-    rule.to('failed', coreError('port_in_use', { listen: '127.0.0.1:80' }));
+    const rule = new RuleRecord(spec);
+    rule.to('failed', CORE_ERRORS.data('port_in_use', { listen: '127.0.0.1:80' }));
     expect(rule.error?.code).toBe('port_in_use');
     expect(rule.error?.message).toBe('address 127.0.0.1:80 is already in use by another socket');
   });
 
   it('refuses transitions the machine does not have', () => {
-    const rule = new ManagedRule(spec);
+    const rule = new RuleRecord(spec);
     expect(() => rule.to('draining')).toThrow(/pending -> draining/);
     rule.to('failed');
     expect(() => rule.to('active')).toThrow(/failed -> active/);

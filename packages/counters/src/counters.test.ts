@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { connectErrorField, countersByteLength, FIELD, rejectField, STRIDE } from './counters-layout.ts';
+import {
+  ACCEPT_ERROR_REASONS,
+  CONNECT_ERROR_REASONS,
+  REJECT_REASONS,
+  RELAY_ERROR_REASONS,
+} from './counter-reasons.ts';
 import { Counters } from './counters.ts';
-import { CONNECT_ERROR_REASONS, REJECT_REASONS } from './errors.ts';
+import {
+  acceptErrorField,
+  connectErrorField,
+  countersByteLength,
+  FIELD,
+  rejectField,
+  relayErrorField,
+  STRIDE,
+} from './counters-layout.ts';
 
 describe('counters layout', () => {
   it('keeps every reason inside its row', () => {
@@ -9,11 +22,28 @@ describe('counters layout', () => {
       ...Object.values(FIELD),
       ...CONNECT_ERROR_REASONS.map(connectErrorField),
       ...REJECT_REASONS.map(rejectField),
+      ...ACCEPT_ERROR_REASONS.map(acceptErrorField),
+      ...RELAY_ERROR_REASONS.map(relayErrorField),
     ];
     expect(Math.max(...fields)).toBeLessThan(STRIDE);
     // connect-error words must not run into the reject words
     expect(connectErrorField('other')).toBeLessThan(FIELD.REJECTED);
     expect(new Set(CONNECT_ERROR_REASONS.map(connectErrorField)).size).toBe(CONNECT_ERROR_REASONS.length);
+  });
+
+  it('gives every counter a word of its own', () => {
+    // A block's first reason shares its word with the block's FIELD entry; nothing else may.
+    const scalars = Object.entries(FIELD)
+      .filter(([name]) => !['CONNECT_ERRORS', 'REJECTED', 'ACCEPT_ERRORS', 'RELAY_ERRORS'].includes(name))
+      .map(([, word]) => word);
+    const words = [
+      ...scalars,
+      ...CONNECT_ERROR_REASONS.map(connectErrorField),
+      ...REJECT_REASONS.map(rejectField),
+      ...ACCEPT_ERROR_REASONS.map(acceptErrorField),
+      ...RELAY_ERROR_REASONS.map(relayErrorField),
+    ];
+    expect(new Set(words).size).toBe(words.length);
   });
 
   it('sums one field over the shards of a slot and nothing else', () => {

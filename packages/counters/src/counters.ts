@@ -1,10 +1,4 @@
-import {
-  COUNTERS_VERSION,
-  countersByteLength,
-  FIELD,
-  rowIndex,
-  STRIDE,
-} from './counters-layout.ts';
+import { COUNTERS_VERSION, countersByteLength, FIELD, rowIndex, STRIDE } from './counters-layout.ts';
 
 /** A view over the counters buffer; validates the header so both sides agree on the layout. */
 export class Counters {
@@ -15,7 +9,9 @@ export class Counters {
   constructor(buffer: SharedArrayBuffer) {
     this.words = new BigInt64Array(buffer);
     if (this.words[0] !== COUNTERS_VERSION || this.words[3] !== BigInt(STRIDE)) {
-      throw new Error(`counters buffer has layout ${this.words[0]}/${this.words[3]}, expected ${COUNTERS_VERSION}/${STRIDE}`);
+      throw new Error(
+        `counters buffer has layout ${this.words[0]}/${this.words[3]}, expected ${COUNTERS_VERSION}/${STRIDE}`,
+      );
     }
     this.shardCount = Number(this.words[1]);
     this.slotCapacity = Number(this.words[2]);

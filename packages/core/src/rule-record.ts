@@ -1,4 +1,5 @@
-// The rule state machine the supervisor keeps for every rule:
+// The supervisor's record of one rule: its spec, counter slot, state and error, and the state
+// machine it moves through:
 //   pending  -> active | failed        (every shard bound it | one could not: released everywhere)
 //   active   -> draining               (removed, changed listen, or stopping: no new connections)
 //   draining -> removed                (no connection left, or the drain timeout closed them)
@@ -17,7 +18,7 @@ const NEXT: Readonly<Record<RuleState, readonly RuleState[]>> = {
   removed: [],
 };
 
-export class ManagedRule {
+export class RuleRecord {
   spec: RuleSpec;
   /** Counter slot; held from bind until removed. */
   slot: number | null = null;

@@ -1,0 +1,111 @@
+// The reconciler against shards that answer as the test says (the shard side is covered by the
+// e2e tests): Active once every shard bound a rule, Failed(reason) when one could not, and then
+// released everywhere; removal drains; a restarted shard gets the active rules again.
+
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { parseStandaloneConfig, type RuleSpec } from '@sluice/config';
+import { Counters, FIELD } from '@sluice/counters';
+import { QosTable } from '@sluice/qos';
+import { describe, expect, it } from 'vitest';
+import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
+import { RuleReconciler, type RuleShards } from './rule-reconciler.ts';
+import type { ShardRequest } from './shard-pool.ts';
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function rules(...names: string[]): Promise<RuleSpec[]> {
+  let toml = '';
+  for (const name of names) {
+    toml += `[[rules]]\nname = "${name}"\nlisten = "127.0.0.1:${await freePort()}"\ntargets = ["127.0.0.1:9"]\n`;
+  }
+  return [...parseStandaloneConfig(toml, 'rule-reconciler.test.toml').rules];
+}
+
+/** Two shards that record what they are asked; `refuse` names rules shard 1 cannot bind. */
+function fakeShards(refuse: Set<string> = new Set()) {
+  const asked: { shard: number; request: ShardRequest }[] = [];
+  const answer = (shard: number, request: ShardRequest): CoreErrorData | null => {
+    asked.push({ shard, request });
+    if (request.type === 'bind' && shard === 1 && refuse.has(request.rule.name)) {
+      return CORE_ERRORS.data('port_in_use', { listen: 'somewhere' });
+    }
+    return null;
+  };
+  const shards: RuleShards = {
+    running: 2,
+    isRunning: () => true,
+    broadcast: async (request) => [answer(0, request), answer(1, request)],
+    request: async (shard, request) => answer(shard, request),
+  };
+  return { shards, asked };
+}
+
+function reconciler(shards: RuleShards) {
+  const counters = new Counters(Counters.allocate(2, 8));
+  const qos = new QosTable(QosTable.allocate(8, 4, 2));
+  return {
+    counters,
+    reconciler: new RuleReconciler(shards, counters, qos, { log: () => {}, drainTimeoutMs: 1_000 }),
+  };
+}
+
+describe('RuleReconciler', () => {
+  it('makes a rule Active once every shard bound it', async () => {
+    const { shards, asked } = fakeShards();
+    const { reconciler: r } = reconciler(shards);
+    const result = await r.apply(await rules('web'));
+    expect(result).toMatchObject({ added: ['web'], failed: [] });
+    expect(r.snapshot()).toMatchObject([{ name: 'web', state: 'active', slot: 0, error: null }]);
+    expect(asked.map((a) => [a.shard, a.request.type])).toEqual([
+      [0, 'bind'],
+      [1, 'bind'],
+    ]);
+  });
+
+  it('fails a rule one shard could not bind, with that reason, and releases it everywhere', async () => {
+    const { shards, asked } = fakeShards(new Set(['db']));
+    const { reconciler: r } = reconciler(shards);
+    const result = await r.apply(await rules('web', 'db'));
+    expect(result.failed).toEqual([{ name: 'db', error: expect.objectContaining({ code: 'port_in_use' }) }]);
+    expect(r.snapshot().map((rule) => [rule.name, rule.state, rule.slot])).toEqual([
+      ['web', 'active', 0],
+      ['db', 'failed', null],
+    ]);
+    const released = asked.filter((a) => a.request.type === 'release');
+    expect(released.map((a) => a.shard)).toEqual([0, 1]);
+    expect(released[0]!.request).toEqual({ type: 'release', slot: 1 });
+    // Applying again retries it (and here it fails again, the same way).
+    expect((await r.apply(await rules('web', 'db'))).failed).toHaveLength(1);
+  });
+
+  it('drains a removed rule: unbind now, release once its connections are gone', async () => {
+    const { shards, asked } = fakeShards();
+    const { reconciler: r, counters } = reconciler(shards);
+    const [web] = await rules('web');
+    await r.apply([web!]);
+    counters.add(counters.row(0, 1), FIELD.ACTIVE, 1);
+    expect((await r.apply([])).removed).toEqual(['web']);
+    expect(r.snapshot()).toMatchObject([{ name: 'web', state: 'draining' }]);
+    expect(asked.filter((a) => a.request.type === 'release')).toEqual([]);
+    counters.add(counters.row(0, 1), FIELD.ACTIVE, -1);
+    await r.retireAll();
+    expect(r.snapshot()).toEqual([]);
+    expect(asked.filter((a) => a.request.type === 'release').map((a) => a.shard)).toEqual([0, 1]);
+  });
+
+  it('binds the active rules again on a restarted shard, and only there', async () => {
+    const { shards, asked } = fakeShards(new Set(['db']));
+    const { reconciler: r } = reconciler(shards);
+    await r.apply(await rules('web', 'db'));
+    asked.length = 0;
+    await r.rebind(0);
+    expect(asked).toEqual([{ shard: 0, request: expect.objectContaining({ type: 'bind', slot: 0 }) }]);
+  });
+});

@@ -1,0 +1,325 @@
+// Makes the rules the shards run equal the rule set it is given. Each rule has a RuleRecord
+// (rule-record.ts): added rules get a counter slot, are probed for a foreign holder of their
+// port and bound on every shard: Active once all shards bound them, Failed(reason) otherwise,
+// and then released everywhere. Removed rules (and rules whose listen changed) stop accepting
+// at once and drain. Every change, and every rebind after a shard restart, runs through one
+// queue, so a shard never sees two changes interleaved.
+
+import { formatListen, formatTarget, type OwnerSpec, type RuleSpec } from '@sluice/config';
+import { type Counters, FIELD } from '@sluice/counters';
+import { NO_LIMITS, type QosTable } from '@sluice/qos';
+import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
+import type { LogFn } from './log-fn.ts';
+import { probeListen } from './port-probe.ts';
+import { RuleRecord, type RuleState } from './rule-record.ts';
+import type { ShardPool } from './shard-pool.ts';
+import { SlotAllocator } from './slot-allocator.ts';
+
+export interface RuleSnapshot {
+  readonly name: string;
+  readonly owner: string;
+  readonly protocol: string;
+  readonly listen: string;
+  readonly state: RuleState;
+  readonly error: CoreErrorData | null;
+  readonly slot: number | null;
+  /** The targets as written (host:port, or host:lo-hi), in order: the `target` label. */
+  readonly targets: readonly string[];
+}
+
+export interface ApplyResult {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+  readonly unchanged: string[];
+  readonly failed: { name: string; error: CoreErrorData }[];
+}
+
+/** What the reconciler asks of the shards. */
+export type RuleShards = Pick<ShardPool, 'broadcast' | 'request' | 'isRunning' | 'running'>;
+
+export interface RuleReconcilerOptions {
+  readonly log: LogFn;
+  readonly drainTimeoutMs: number;
+}
+
+const DRAIN_POLL_MS = 50;
+/** After the drain, how long closed connections have to report their end before the slot is given up for good. */
+const SETTLE_MS = 2_000;
+
+export class RuleReconciler {
+  /** How long a retired rule's connections may go on; a reload may change it. */
+  drainTimeoutMs: number;
+  private readonly shards: RuleShards;
+  private readonly counters: Counters;
+  private readonly qos: QosTable;
+  private readonly log: LogFn;
+  private readonly slots: SlotAllocator;
+  private readonly rules = new Map<string, RuleRecord>();
+  /** Owner name -> QoS owner slot. Owners are few and keep their slot for the process's life. */
+  private readonly ownerSlots = new Map<string, number>();
+  private readonly draining = new Map<RuleRecord, Promise<void>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(shards: RuleShards, counters: Counters, qos: QosTable, options: RuleReconcilerOptions) {
+    this.shards = shards;
+    this.counters = counters;
+    this.qos = qos;
+    this.log = options.log;
+    this.drainTimeoutMs = options.drainTimeoutMs;
+    this.slots = new SlotAllocator(counters.slotCapacity);
+  }
+
+  /**
+   * Makes the running rule set equal `specs`, with `owners`' caps. Caps change in place: running
+   * connections keep going under the new bandwidth caps, and a lower connection cap only
+   * refuses new connections.
+   */
+  apply(specs: readonly RuleSpec[], owners: Readonly<Record<string, OwnerSpec>> = {}): Promise<ApplyResult> {
+    return this.serialize(async () => {
+      this.configureOwners(specs, owners);
+      return this.applyNow(specs);
+    });
+  }
+
+  /** Connections open now against an owner's cap, over every shard and rule. */
+  ownerConnections(owner: string): number {
+    const slot = this.ownerSlots.get(owner);
+    return slot === undefined ? 0 : this.qos.active(this.qos.owner(slot));
+  }
+
+  snapshot(): RuleSnapshot[] {
+    const all = [...this.rules.values(), ...this.draining.keys()];
+    return all.map((rule) => ({
+      name: rule.spec.name,
+      owner: rule.spec.owner,
+      protocol: rule.spec.protocol,
+      listen: formatListen(rule.spec.listen),
+      state: rule.state,
+      error: rule.error,
+      slot: rule.slot,
+      targets: rule.spec.targets.map(formatTarget),
+    }));
+  }
+
+  /** Stops accepting everywhere at once and lets connections finish up to the drain timeout. */
+  retireAll(): Promise<void> {
+    return this.serialize(async () => {
+      const active = [...this.rules.values()].filter((rule) => rule.state === 'active');
+      this.rules.clear();
+      await Promise.all(active.map((rule) => this.retire(rule)));
+      await Promise.all(this.draining.values());
+    });
+  }
+
+  /**
+   * A shard died with its connections: they no longer hold places under their rule's and
+   * owner's caps (rules from its counter rows, owners from what the QoS table counted per
+   * shard, since a rule may have changed owner since its connections were admitted), and its
+   * gauges no longer count them.
+   */
+  shardExited(shard: number): void {
+    for (const rule of [...this.rules.values(), ...this.draining.keys()]) {
+      if (rule.slot === null) continue;
+      const row = this.counters.row(rule.slot, shard);
+      const open = Number(
+        this.counters.read(row, FIELD.ACTIVE) + this.counters.read(row, FIELD.ACTIVE_FLOWS),
+      );
+      this.qos.forget(this.qos.rule(rule.slot), open);
+    }
+    this.qos.forgetShard(shard);
+    this.counters.clearShardGauges(shard);
+  }
+
+  /** A restarted shard binds every active rule again. */
+  rebind(shard: number): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.shards.isRunning(shard)) return;
+      let rebound = 0;
+      for (const rule of this.rules.values()) {
+        if (rule.state !== 'active') continue;
+        const ownerSlot = this.ownerSlots.get(rule.spec.owner)!;
+        const error = await this.shards.request(shard, {
+          type: 'bind',
+          rule: rule.spec,
+          slot: rule.slot!,
+          ownerSlot,
+        });
+        if (!error) {
+          rebound++;
+          continue;
+        }
+        this.log('error', 'rule could not be rebound on a restarted shard', {
+          rule: rule.spec.name,
+          shard,
+          reason: error.code,
+          detail: error.message,
+        });
+      }
+      this.log('info', 'shard rules rebound', { shard, rules: rebound });
+    });
+  }
+
+  private configureOwners(specs: readonly RuleSpec[], owners: Readonly<Record<string, OwnerSpec>>): void {
+    const names = new Set([...this.ownerSlots.keys(), ...Object.keys(owners), ...specs.map((s) => s.owner)]);
+    for (const name of names) {
+      const slot = this.ownerSlot(name);
+      if (slot !== null) this.qos.configure(this.qos.owner(slot), owners[name]?.limits ?? NO_LIMITS);
+    }
+  }
+
+  /** The owner's QoS slot, taken on first use; null when the table is full. */
+  private ownerSlot(owner: string): number | null {
+    let slot = this.ownerSlots.get(owner);
+    if (slot === undefined) {
+      if (this.ownerSlots.size >= this.qos.ownerCapacity) return null;
+      slot = this.ownerSlots.size;
+      this.ownerSlots.set(owner, slot);
+    }
+    return slot;
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(specs: readonly RuleSpec[]): Promise<ApplyResult> {
+    const result: ApplyResult = { added: [], removed: [], changed: [], unchanged: [], failed: [] };
+    const wanted = new Map(specs.map((spec) => [spec.name, spec]));
+    const toAdd: RuleSpec[] = [];
+
+    for (const [name, rule] of [...this.rules]) {
+      const spec = wanted.get(name);
+      if (!spec) {
+        this.rules.delete(name);
+        if (rule.state === 'active') await this.retire(rule);
+        result.removed.push(name);
+      } else if (
+        rule.state === 'failed' ||
+        needsRebind(rule.spec, spec) ||
+        !this.ownerSlots.has(spec.owner)
+      ) {
+        // A failed rule is retried; a new listen address means new listeners; an owner the
+        // QoS table had no room for fails the rule with that reason.
+        this.rules.delete(name);
+        if (rule.state === 'active') await this.retire(rule);
+        toAdd.push(spec);
+        result.changed.push(name);
+      } else if (sameSpec(rule.spec, spec)) {
+        result.unchanged.push(name);
+      } else {
+        rule.spec = spec;
+        // Connections already open keep counting against the owner they were admitted under.
+        const ownerSlot = this.ownerSlots.get(spec.owner)!;
+        this.qos.configure(this.qos.rule(rule.slot!), spec.limits);
+        await this.shards.broadcast({ type: 'update', rule: spec, slot: rule.slot!, ownerSlot });
+        result.changed.push(name);
+        this.log('info', 'rule updated', { rule: name });
+      }
+    }
+    for (const spec of specs) {
+      if (!this.rules.has(spec.name) && !toAdd.includes(spec)) {
+        toAdd.push(spec);
+        result.added.push(spec.name);
+      }
+    }
+    for (const spec of toAdd) {
+      const rule = await this.activate(spec);
+      if (rule.state === 'failed') result.failed.push({ name: spec.name, error: rule.error! });
+    }
+    return result;
+  }
+
+  private async activate(spec: RuleSpec): Promise<RuleRecord> {
+    const rule = new RuleRecord(spec);
+    this.rules.set(spec.name, rule);
+    const slot = this.slots.take();
+    if (slot === null) {
+      return this.fail(
+        rule,
+        CORE_ERRORS.data('rule_capacity_exceeded', { capacity: this.counters.slotCapacity }),
+      );
+    }
+    this.counters.clearSlot(slot);
+    rule.slot = slot;
+    const ownerSlot = this.ownerSlot(spec.owner);
+    if (ownerSlot === null) {
+      return this.fail(
+        rule,
+        CORE_ERRORS.data('owner_capacity_exceeded', { capacity: this.qos.ownerCapacity }),
+      );
+    }
+    this.qos.reset(this.qos.rule(slot));
+    this.qos.configure(this.qos.rule(slot), spec.limits);
+    const probe = await probeListen(spec.listen, spec.protocol);
+    if (probe) return this.fail(rule, probe);
+    const errors = await this.shards.broadcast({ type: 'bind', rule: spec, slot, ownerSlot });
+    const error = errors.find((e) => e !== null);
+    if (error) {
+      await this.shards.broadcast({ type: 'release', slot });
+      return this.fail(rule, error);
+    }
+    rule.to('active');
+    this.log('info', 'rule active', {
+      rule: spec.name,
+      listen: formatListen(spec.listen),
+      shards: this.shards.running,
+    });
+    return rule;
+  }
+
+  private fail(rule: RuleRecord, error: CoreErrorData): RuleRecord {
+    if (rule.slot !== null) this.slots.give(rule.slot);
+    rule.slot = null;
+    rule.to('failed', error);
+    this.log('warn', 'rule failed', { rule: rule.spec.name, reason: error.code, detail: error.message });
+    return rule;
+  }
+
+  /** Closes the rule's listeners everywhere now; its connections drain in the background. */
+  private async retire(rule: RuleRecord): Promise<void> {
+    rule.to('draining');
+    await this.shards.broadcast({ type: 'unbind', slot: rule.slot! });
+    this.log('info', 'rule draining', { rule: rule.spec.name, connections: this.activeConnections(rule) });
+    const done = this.drain(rule).then(() => {
+      this.draining.delete(rule);
+    });
+    this.draining.set(rule, done);
+  }
+
+  private async drain(rule: RuleRecord): Promise<void> {
+    const slot = rule.slot!;
+    const deadline = Date.now() + this.drainTimeoutMs;
+    while (this.activeConnections(rule) > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
+    const left = this.activeConnections(rule);
+    await this.shards.broadcast({ type: 'release', slot });
+    // Closed connections report their end asynchronously; the slot is reused only once they did.
+    const settle = Date.now() + SETTLE_MS;
+    while (this.activeConnections(rule) > 0 && Date.now() < settle) await delay(DRAIN_POLL_MS);
+    if (this.activeConnections(rule) === 0) this.slots.give(slot);
+    else
+      this.log('error', 'rule slot not reusable: connections did not report closing', {
+        rule: rule.spec.name,
+      });
+    rule.to('removed');
+    this.log('info', 'rule removed', { rule: rule.spec.name, closed_at_drain_timeout: left });
+  }
+
+  private activeConnections(rule: RuleRecord): number {
+    return rule.slot === null ? 0 : Number(this.counters.sum(rule.slot, FIELD.ACTIVE));
+  }
+}
+
+function needsRebind(a: RuleSpec, b: RuleSpec): boolean {
+  return a.protocol !== b.protocol || JSON.stringify(a.listen) !== JSON.stringify(b.listen);
+}
+
+function sameSpec(a: RuleSpec, b: RuleSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,3 @@
+export * from './counter-reasons.ts';
+export { Counters } from './counters.ts';
+export * from './counters-layout.ts';
