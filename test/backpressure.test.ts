@@ -10,8 +10,8 @@ import { launchEdge } from './helpers/edge-fixture.ts';
 import { type Digest, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { rssBytes } from './helpers/proc-stats.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';
+import { connectTcp } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -10,8 +10,8 @@ import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiClient, apiError, type RuleStats, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
-import { startCtl } from './helpers/ctl-process.ts';
 import { addEdge, restartServer, startControlPlane } from './helpers/control-plane.ts';
+import { startCtl } from './helpers/ctl-process.ts';
 import {
   edgeRuleStates,
   type ManagedEdgeHandle,
@@ -19,8 +19,8 @@ import {
   startManagedEdge,
 } from './helpers/managed-edge-process.ts';
 import type { Program } from './helpers/programs.ts';
-import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

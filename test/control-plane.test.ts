@@ -26,8 +26,8 @@ import {
   startManagedEdge,
 } from './helpers/managed-edge-process.ts';
 import { findSamples, MetricsClient } from './helpers/metrics.ts';
-import { connectError, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { connectError, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

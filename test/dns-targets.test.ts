@@ -241,7 +241,12 @@ describe(`DNS-named targets (${relayPath} path)`, () => {
     const listenPort = await freePort();
     const { metrics } = await launchRawEdge(
       relayPath,
-      tcpRule('probed', listenPort, [`${NAME}:${port}`, `127.0.0.1:${live.port}`], 'health_check_interval_secs = 0.2'),
+      tcpRule(
+        'probed',
+        listenPort,
+        [`${NAME}:${port}`, `127.0.0.1:${live.port}`],
+        'health_check_interval_secs = 0.2',
+      ),
       1,
       dnsEnv(dns),
     );

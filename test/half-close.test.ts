@@ -10,8 +10,8 @@ import { launchEdge } from './helpers/edge-fixture.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
-import { closed, connectTcp, ended } from './helpers/tcp-client.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';
+import { closed, connectTcp, ended } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -17,8 +17,8 @@ import { launchEdge } from './helpers/edge-fixture.ts';
 import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
 import { type FdKinds, fdCount, fdKinds, openFilesLimit } from './helpers/proc-stats.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
-import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTargetProcess } from './helpers/target-process.ts';
+import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -12,8 +12,8 @@ import { launchEdge } from './helpers/edge-fixture.ts';
 import type { RuleMetrics } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';
+import { connectTcp } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

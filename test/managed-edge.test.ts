@@ -18,15 +18,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { EDGE_MAIN, EdgeProcess, REPO_ROOT, runEdgeCommand } from './helpers/edge-process.ts';
 import { MetricsClient } from './helpers/metrics.ts';
-import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
 afterEach(runCleanup);
 
 const CERTIFICATE = makeCertificate();
 
-async function fakeServer(options: { statsIntervalMs?: number; maxVersion?: 'TLSv1.2' } = {}): Promise<FakeControlServer> {
+async function fakeServer(
+  options: { statsIntervalMs?: number; maxVersion?: 'TLSv1.2' } = {},
+): Promise<FakeControlServer> {
   const server = await FakeControlServer.start({ certificate: CERTIFICATE, ...options });
   deferCleanup(() => server.close());
   return server;
@@ -68,7 +70,9 @@ describe('managed edge', () => {
     expect(enroll.stdout).toContain(`bundle written to ${bundle} (mode 0600`);
     expect(enroll.stdout).toContain(`sluice-edge --bundle ${bundle}`);
     expect(statSync(bundle).mode & 0o777).toBe(0o600);
-    expect(server.sessions[0]!.messages).toEqual([expect.objectContaining({ type: 'enroll', code: 'one-time-code-42' })]);
+    expect(server.sessions[0]!.messages).toEqual([
+      expect.objectContaining({ type: 'enroll', code: 'one-time-code-42' }),
+    ]);
 
     // run managed: hello with no rules yet, then the server's full push.
     const metricsPort = await freePort();
@@ -76,12 +80,16 @@ describe('managed edge', () => {
     const first = await server.nextSession(1);
     const hello = await first.waitFor('hello');
     expect(hello).toMatchObject({ edgeId: 'edge-1', secret: 's3cret-s3cret', rules: [] });
-    expect(hello.capabilities).toEqual(expect.arrayContaining(['tcp', 'udp', 'sni', 'proxy_protocol', 'qos']));
+    expect(hello.capabilities).toEqual(
+      expect.arrayContaining(['tcp', 'udp', 'sni', 'proxy_protocol', 'qos']),
+    );
     await edge.waitForMsg('control connected', {}, 10_000);
 
     const target = await startEchoTarget();
     const [webPort, apiPort] = await freePorts(2);
-    const ack = await first.push([tcpRule('r-web', 'web', webPort!, target.port, { revision: 4 })], { full: true });
+    const ack = await first.push([tcpRule('r-web', 'web', webPort!, target.port, { revision: 4 })], {
+      full: true,
+    });
     expect(ack.results).toEqual([{ ruleId: 'r-web', revision: 4, state: 'active' }]);
     await edge.waitForMsg('rules applied', { push_id: 1 });
     await echoRoundTrip(webPort!, 'through the managed edge');
@@ -89,9 +97,14 @@ describe('managed edge', () => {
     expect(json.rules.find((r) => r.name === 'web')).toMatchObject({ state: 'active', owner: 'default' });
 
     // stats: cumulative per rule id, every statsIntervalMs.
-    const stats = await first.waitFor('stats', (s) => s.rules.some((r) => r.ruleId === 'r-web' && r.bytesIn >= 24));
+    const stats = await first.waitFor('stats', (s) =>
+      s.rules.some((r) => r.ruleId === 'r-web' && r.bytesIn >= 24),
+    );
     expect(stats.bootId).toBe(hello.bootId);
-    expect(stats.rules.find((r) => r.ruleId === 'r-web')).toMatchObject({ bytesOut: 24, connectionsTotal: 1 });
+    expect(stats.rules.find((r) => r.ruleId === 'r-web')).toMatchObject({
+      bytesOut: 24,
+      connectionsTotal: 1,
+    });
 
     // The server goes away: traffic does not notice, old connections and new ones alike.
     const open = await connectTcp(webPort!);
@@ -115,7 +128,9 @@ describe('managed edge', () => {
     ]);
     await echoRoundTrip(apiPort!, 'api');
     expect(await connectError(webPort!)).toBe('ECONNREFUSED');
-    const statsAgain = await second.waitFor('stats', (s) => s.rules.some((r) => r.ruleId === 'r-api' && r.bytesIn >= 3));
+    const statsAgain = await second.waitFor('stats', (s) =>
+      s.rules.some((r) => r.ruleId === 'r-api' && r.bytesIn >= 3),
+    );
     expect(statsAgain.seq).toBeGreaterThan(stats.seq);
     open.destroy();
 
@@ -191,7 +206,12 @@ describe('managed edge', () => {
     expect(refused.stderr).toMatch(/^code_expired: .*expired at 12:00/);
     expect(existsSync(bundle)).toBe(false);
 
-    const badUri = await runEdgeCommand(['enroll', 'sluice://127.0.0.1:7443/enroll?code=abcdefgh', '--bundle', bundle]);
+    const badUri = await runEdgeCommand([
+      'enroll',
+      'sluice://127.0.0.1:7443/enroll?code=abcdefgh',
+      '--bundle',
+      bundle,
+    ]);
     expect(badUri.code).toBe(2);
     expect(badUri.stderr).toMatch(/^enroll_uri_invalid: .*pin/);
   });

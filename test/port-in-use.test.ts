@@ -7,8 +7,8 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { FOREIGN_GREETING, holdPort } from './helpers/foreign-listener.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectTcp, echoRoundTrip, readExactly } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { connectTcp, echoRoundTrip, readExactly } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

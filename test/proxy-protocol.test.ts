@@ -395,37 +395,34 @@ describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
 
   // A FIN that comes in before the relay is wired (right behind the header and payload) was
   // once lost on the JS path: Node had emitted 'end' on the paused socket with no one listening.
-  it(
-    'peers that send their header, payload and FIN at once get the whole echo and then the FIN',
-    async () => {
-      const target = await startProxyEchoTarget();
-      const [listen] = (await freePorts(1)) as [number];
-      await launchRawEdge(
-        relayPath,
-        `[[rules]]\nname = "lb"\nlisten = "127.0.0.1:${listen}"\ntargets = [${at(target.port)}]\naccept_proxy = true\nproxy_protocol = "v2"\n`,
-      );
-      // Five at once: each must get its whole echo and then the FIN. (On the JS path a FIN
-      // now and then comes in late enough to be seen; five at once all doing so is ~1e-5.)
-      const peers = await Promise.all(
-        Array.from({ length: 5 }, async (_, i) => {
-          const client = await connectFrom(listen);
-          const payload = randomBytes(1000);
-          const received: Buffer[] = [];
-          client.on('data', (chunk: Buffer) => received.push(chunk));
-          const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
-          const header = `PROXY TCP4 198.51.100.7 203.0.113.1 ${40000 + i} 443\r\n`;
-          client.end(Buffer.concat([Buffer.from(header), payload]));
-          return { payload, received, ended };
-        }),
-      );
-      await withTimeout(Promise.all(peers.map((p) => p.ended)), 3_000, 'the FIN back to all five peers');
-      for (const { payload, received } of peers) expect(Buffer.concat(received).equals(payload)).toBe(true);
-      const sources = await Promise.all(peers.map((_, i) => target.header(i)));
-      expect(sources.map((c) => (c.parse?.kind === 'ok' ? c.parse.source?.port : null)).sort()).toEqual([
-        40000, 40001, 40002, 40003, 40004,
-      ]);
-    },
-  );
+  it('peers that send their header, payload and FIN at once get the whole echo and then the FIN', async () => {
+    const target = await startProxyEchoTarget();
+    const [listen] = (await freePorts(1)) as [number];
+    await launchRawEdge(
+      relayPath,
+      `[[rules]]\nname = "lb"\nlisten = "127.0.0.1:${listen}"\ntargets = [${at(target.port)}]\naccept_proxy = true\nproxy_protocol = "v2"\n`,
+    );
+    // Five at once: each must get its whole echo and then the FIN. (On the JS path a FIN
+    // now and then comes in late enough to be seen; five at once all doing so is ~1e-5.)
+    const peers = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => {
+        const client = await connectFrom(listen);
+        const payload = randomBytes(1000);
+        const received: Buffer[] = [];
+        client.on('data', (chunk: Buffer) => received.push(chunk));
+        const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+        const header = `PROXY TCP4 198.51.100.7 203.0.113.1 ${40000 + i} 443\r\n`;
+        client.end(Buffer.concat([Buffer.from(header), payload]));
+        return { payload, received, ended };
+      }),
+    );
+    await withTimeout(Promise.all(peers.map((p) => p.ended)), 3_000, 'the FIN back to all five peers');
+    for (const { payload, received } of peers) expect(Buffer.concat(received).equals(payload)).toBe(true);
+    const sources = await Promise.all(peers.map((_, i) => target.header(i)));
+    expect(sources.map((c) => (c.parse?.kind === 'ok' ? c.parse.source?.port : null)).sort()).toEqual([
+      40000, 40001, 40002, 40003, 40004,
+    ]);
+  });
 
   // Bytes read from the client before a target was chosen (the payload in the same segment as
   // the PROXY header) are replayed to the target and count in bytes_in like any other.

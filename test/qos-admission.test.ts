@@ -14,8 +14,8 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { type Admitted, type EchoAttempt, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { type Admitted, type EchoAttempt, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

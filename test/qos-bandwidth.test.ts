@@ -13,8 +13,8 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { PayloadSink, sendPayload, YIELD_EACH_CHUNK } from './helpers/payload.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';
+import { connectTcp } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -20,8 +20,8 @@ import { launchEdge } from './helpers/edge-fixture.ts';
 import type { EdgeProcess } from './helpers/edge-process.ts';
 import { MIB, PayloadSink, sendPayload, YIELD_EACH_CHUNK } from './helpers/payload.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectTcp, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
+import { connectTcp, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

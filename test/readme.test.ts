@@ -8,9 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { pollUntil } from '@sluice/test-kit';
 import { afterEach, expect, it } from 'vitest';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
-import { pollUntil } from '@sluice/test-kit';
 
 const REPO = join(import.meta.dirname, '..');
 const SECTIONS = ['Five minutes with the edge', 'The control plane in five minutes'] as const;

@@ -26,8 +26,8 @@ import {
   sendPayload,
 } from './helpers/payload.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
-import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget } from './helpers/target-server.ts';
+import { connectTcp } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

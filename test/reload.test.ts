@@ -9,8 +9,8 @@ import type { EdgeConfig } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
+import { connectError, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -14,8 +14,8 @@ import type { MetricsClient, RuleMetrics } from './helpers/metrics.ts';
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
-import { connectTcp } from './helpers/tcp-client.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';
+import { connectTcp } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

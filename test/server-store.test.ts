@@ -13,8 +13,8 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { addEdge, startControlPlane } from './helpers/control-plane.ts';
 import { edgeRuleStates } from './helpers/managed-edge-process.ts';
 import { runServerCommand, startServer } from './helpers/server-process.ts';
-import { connectError, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { connectError, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -21,8 +21,8 @@ import type { MetricsClient } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { closed, connectTcp } from './helpers/tcp-client.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';
+import { closed, connectTcp } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 
@@ -286,12 +286,14 @@ describe.each(RELAY_PATHS)('shard killed mid-transfer (%s path)', (relayPath) =>
     // A peer that only reads must not mistake the cut for a complete stream: both ends of every
     // dead-shard transfer see a reset, not a clean end.
     const endings = await Promise.all(
-      dead.flatMap((t) => [t.down.sink.done, t.up.sink.done]).map((done) =>
-        done.then(
-          () => 'clean end',
-          (err: NodeJS.ErrnoException) => err.code ?? err.message,
+      dead
+        .flatMap((t) => [t.down.sink.done, t.up.sink.done])
+        .map((done) =>
+          done.then(
+            () => 'clean end',
+            (err: NodeJS.ErrnoException) => err.code ?? err.message,
+          ),
         ),
-      ),
     );
     expect(endings).toEqual(endings.map(() => 'ECONNRESET'));
 

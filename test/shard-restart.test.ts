@@ -9,8 +9,8 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { findSamples } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

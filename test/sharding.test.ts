@@ -8,8 +8,8 @@ import { EDGE_NAME } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { findSamples } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

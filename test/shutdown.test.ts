@@ -8,8 +8,8 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { closed, connectError, connectTcp, echoOnce } from './helpers/tcp-client.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
+import { closed, connectError, connectTcp, echoOnce } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

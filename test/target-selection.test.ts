@@ -9,8 +9,8 @@ import { launchEdge } from './helpers/edge-fixture.ts';
 import { fillAcceptQueue, neverAcceptingListener } from './helpers/foreign-listener.ts';
 import { findSamples } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { echoRoundTrip } from './helpers/tcp-client.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
+import { echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 

@@ -16,7 +16,13 @@ import { startUdpEcho, udpClient } from './helpers/udp.ts';
 afterEach(runCleanup);
 
 type UdpRule = RuleMetrics & {
-  udp: { packets_in: number; packets_out: number; active_flows: number; flows_dropped: number; datagrams_dropped: number };
+  udp: {
+    packets_in: number;
+    packets_out: number;
+    active_flows: number;
+    flows_dropped: number;
+    datagrams_dropped: number;
+  };
 };
 
 const relayPath = RELAY_PATHS[0]!;
@@ -51,8 +57,18 @@ describe('UDP relay', () => {
     expect(echo.peers.size).toBe(CLIENTS);
     const rule = (await metrics.rule('u')) as UdpRule;
     expect(rule.connections_total).toBe(CLIENTS);
-    expect(rule.udp).toMatchObject({ packets_in: CLIENTS * EACH, packets_out: CLIENTS * EACH, active_flows: CLIENTS });
-    expect(rule.bytes_in).toBe(clients.reduce((n, _, c) => n + Array.from({ length: EACH }, (_, i) => `c${c}-${i}`.length).reduce((a, b) => a + b, 0), 0));
+    expect(rule.udp).toMatchObject({
+      packets_in: CLIENTS * EACH,
+      packets_out: CLIENTS * EACH,
+      active_flows: CLIENTS,
+    });
+    expect(rule.bytes_in).toBe(
+      clients.reduce(
+        (n, _, c) =>
+          n + Array.from({ length: EACH }, (_, i) => `c${c}-${i}`.length).reduce((a, b) => a + b, 0),
+        0,
+      ),
+    );
     const text = await metrics.text();
     expect(text).toMatch(/sluice_rule_packets_in_total\{[^}]*rule="u"[^}]*\} 1000/);
     expect(text).toMatch(/sluice_rule_active_flows\{[^}]*rule="u"[^}]*\} 40/);
@@ -61,7 +77,10 @@ describe('UDP relay', () => {
   it('ends an idle flow after idle_timeout_secs; the next datagram starts a new one', async () => {
     const echo = await startUdpEcho('t');
     const [port] = (await freePorts(1)) as [number];
-    const { metrics } = await launchRawEdge(relayPath, udpRule('u', port, echo.port, 'idle_timeout_secs = 0.4'));
+    const { metrics } = await launchRawEdge(
+      relayPath,
+      udpRule('u', port, echo.port, 'idle_timeout_secs = 0.4'),
+    );
     const client = await udpClient();
     await client.send('one', port);
     await pollUntil(() => client.replies.length === 1, { timeoutMs: 5_000, what: 'first reply' });
@@ -80,10 +99,16 @@ describe('UDP relay', () => {
 
   it('ends a flow at once when the target answers with ICMP port unreachable', async () => {
     const [port, closedPort] = (await freePorts(2)) as [number, number];
-    const { metrics } = await launchRawEdge(relayPath, udpRule('u', port, closedPort, 'idle_timeout_secs = 60'));
+    const { metrics } = await launchRawEdge(
+      relayPath,
+      udpRule('u', port, closedPort, 'idle_timeout_secs = 60'),
+    );
     const client = await udpClient();
     await client.send('anyone?', port);
-    await pollUntil(async () => (await metrics.rule('u')).connections_total === 1, { timeoutMs: 5_000, what: 'the flow' });
+    await pollUntil(async () => (await metrics.rule('u')).connections_total === 1, {
+      timeoutMs: 5_000,
+      what: 'the flow',
+    });
     // Nothing listens on closedPort: the kernel answers ICMP, and the flow ends long before 60 s.
     await pollUntil(async () => ((await metrics.rule('u')) as UdpRule).udp.active_flows === 0, {
       timeoutMs: 5_000,
@@ -98,10 +123,13 @@ describe('UDP relay', () => {
     const { metrics } = await launchRawEdge(relayPath, udpRule('u', port, echo.port, 'max_flows = 5'));
     const clients = await Promise.all(Array.from({ length: 8 }, () => udpClient()));
     for (const client of clients) await client.send('hello', port);
-    await pollUntil(async () => {
-      const rule = (await metrics.rule('u')) as UdpRule;
-      return rule.udp.active_flows === 5 && rule.udp.flows_dropped === 3;
-    }, { timeoutMs: 5_000, what: '5 flows and 3 drops' });
+    await pollUntil(
+      async () => {
+        const rule = (await metrics.rule('u')) as UdpRule;
+        return rule.udp.active_flows === 5 && rule.udp.flows_dropped === 3;
+      },
+      { timeoutMs: 5_000, what: '5 flows and 3 drops' },
+    );
     await pollUntil(() => clients.filter((c) => c.replies.length === 1).length === 5, {
       timeoutMs: 5_000,
       what: 'replies to the 5 admitted clients',
@@ -111,7 +139,10 @@ describe('UDP relay', () => {
     const refused = clients.filter((c) => c.replies.length === 0);
     for (const client of admitted) await client.send('again', port);
     for (const client of refused) await client.send('again', port);
-    await pollUntil(() => admitted.every((c) => c.replies.length === 2), { timeoutMs: 5_000, what: 'second replies' });
+    await pollUntil(() => admitted.every((c) => c.replies.length === 2), {
+      timeoutMs: 5_000,
+      what: 'second replies',
+    });
     expect(refused.every((c) => c.replies.length === 0)).toBe(true);
     expect(((await metrics.rule('u')) as UdpRule).udp.flows_dropped).toBe(6);
   });
@@ -126,10 +157,13 @@ describe('UDP relay', () => {
     );
     const client = await udpClient();
     for (let i = 0; i < 20; i++) await client.send(Buffer.alloc(1000, i), port);
-    await pollUntil(async () => {
-      const rule = (await metrics.rule('u')) as UdpRule;
-      return rule.udp.packets_in + rule.udp.datagrams_dropped === 20;
-    }, { timeoutMs: 5_000, what: 'all 20 datagrams accounted for' });
+    await pollUntil(
+      async () => {
+        const rule = (await metrics.rule('u')) as UdpRule;
+        return rule.udp.packets_in + rule.udp.datagrams_dropped === 20;
+      },
+      { timeoutMs: 5_000, what: 'all 20 datagrams accounted for' },
+    );
     const rule = (await metrics.rule('u')) as UdpRule;
     // The burst, plus whatever the rate earned while the 20 sends went out (a few ms).
     expect(rule.udp.packets_in).toBeGreaterThanOrEqual(4);
@@ -165,7 +199,9 @@ describe('UDP relay', () => {
         seen.push(`bad:${header.kind}`);
         return;
       }
-      seen.push(`${header.transport} ${header.source?.address}:${header.source?.port} ${message.subarray(header.headerLength).toString()}`);
+      seen.push(
+        `${header.transport} ${header.source?.address}:${header.source?.port} ${message.subarray(header.headerLength).toString()}`,
+      );
       target.send('ok', from.port, from.address);
     });
     await new Promise<void>((resolve) => target.bind({ address: '127.0.0.1', port: 0 }, resolve));

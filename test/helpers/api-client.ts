@@ -6,7 +6,7 @@ import type { ApiErrorBody, Edge, Enrollment, Rule, RuleState, RuleStats } from 
 import { pollUntil } from '@sluice/test-kit';
 
 // The API's shapes are @sluice/api's; the tests name them through this helper.
-export type { ApiErrorBody, Edge, Enrollment, Rule, RuleState, RuleStats };
+export type { Edge, Enrollment, Rule, RuleState, RuleStats };
 
 export interface ApiResponse<T = unknown> {
   readonly status: number;

@@ -13,9 +13,7 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const EDGE_MAIN = join(REPO_ROOT, 'apps', 'edge', 'src', 'main.ts');
 
 /** One stdout line: the parsed pino object, or `{ msg: '', raw }` for a line that is not JSON. */
-export type EdgeLog = LogLine;
-
-export type { ExitStatus } from '@sluice/test-kit';
+type EdgeLog = LogLine;
 
 /** The edge's pino JSON lines come on stdout; stderr is kept as text for failure messages. */
 export class EdgeProcess extends LogProcess {
@@ -70,7 +68,9 @@ export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess>
     // A test of one relay path must not pass on the other: the addon failing to build would
     // otherwise turn every splice test into a second run of the JS path.
     if (ready.relay !== options.relayPath) {
-      throw new Error(`edge runs relay path ${String(ready.relay)} (${String(ready.splice)}), the test asked for ${options.relayPath}`);
+      throw new Error(
+        `edge runs relay path ${String(ready.relay)} (${String(ready.splice)}), the test asked for ${options.relayPath}`,
+      );
     }
   }
   return edge;

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { parseProxyHeader, type ProxyParse } from '@sluice/core/proxy-protocol';
+import { type ProxyParse, parseProxyHeader } from '@sluice/core/proxy-protocol';
 import { pollUntil } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 

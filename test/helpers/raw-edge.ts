@@ -29,7 +29,10 @@ export async function launchRawEdge(
   const metricsPort = await freePort();
   const file = join(dir, 'edge.toml');
   const write = (body: string): void =>
-    writeFileSync(file, `name = "${EDGE_NAME}"\nshards = ${shards}\nmetrics = "127.0.0.1:${metricsPort}"\n\n${body}\n`);
+    writeFileSync(
+      file,
+      `name = "${EDGE_NAME}"\nshards = ${shards}\nmetrics = "127.0.0.1:${metricsPort}"\n\n${body}\n`,
+    );
   write(rules);
   const edge = await startEdge({ configFile: file, relayPath, env });
   return { edge, metrics: new MetricsClient(metricsPort), rewrite: write };

@@ -20,9 +20,7 @@ export interface ServerPorts {
 }
 
 /** A server log line: the same shape as an edge's. */
-export type ServerLog = LogLine;
-
-export type { ExitStatus } from '@sluice/test-kit';
+type ServerLog = LogLine;
 
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };

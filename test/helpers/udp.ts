@@ -43,7 +43,9 @@ export function udpClient(): Promise<UdpClient> {
         socket,
         replies,
         send: (message, port) =>
-          new Promise<void>((done, fail) => socket.send(message, port, '127.0.0.1', (err) => (err ? fail(err) : done()))),
+          new Promise<void>((done, fail) =>
+            socket.send(message, port, '127.0.0.1', (err) => (err ? fail(err) : done())),
+          ),
       }),
     );
   });

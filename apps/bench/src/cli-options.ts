@@ -15,10 +15,6 @@ export interface RawFlags {
   readonly connections?: string;
 }
 
-/** Seconds per run and repeats of a full run and of --quick (the rest is in scenarios/plan.ts). */
-export const DEFAULTS = { seconds: FULL_PLAN.seconds, repeats: FULL_PLAN.repeats } as const;
-export const QUICK_DEFAULTS = { seconds: QUICK_PLAN.seconds, repeats: QUICK_PLAN.repeats } as const;
-
 function list(value: string): string[] {
   return value
     .split(',')

@@ -5,8 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { type WrittenChart, writeCharts } from './charts/report-charts.ts';
-import { renderMarkdown } from './report-markdown.ts';
 import type { BenchReport } from './report.ts';
+import { renderMarkdown } from './report-markdown.ts';
 
 export interface ReportFiles {
   readonly charts: readonly WrittenChart[];

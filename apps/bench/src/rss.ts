@@ -52,15 +52,6 @@ export interface TreeRss {
   readonly kib: number;
 }
 
-/** The summed VmRSS of `pid` and its descendants; null when `pid` itself is gone. */
-export function treeRssKiB(pid: number): TreeRss | null {
-  if (rssKiB(pid) === null) return null;
-  const pids = processTree(pid);
-  let kib = 0;
-  for (const p of pids) kib += rssKiB(p) ?? 0;
-  return { pids, kib };
-}
-
 /** The command name of a process (/proc/PID/comm), or null when it is gone. */
 export function processName(pid: number): string | null {
   try {

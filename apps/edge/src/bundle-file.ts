@@ -34,14 +34,18 @@ export interface PendingBundleFile {
   abort(): Promise<void>;
 }
 
-export async function prepareBundleFile(path: string, options: { force?: boolean } = {}): Promise<PendingBundleFile> {
+export async function prepareBundleFile(
+  path: string,
+  options: { force?: boolean } = {},
+): Promise<PendingBundleFile> {
   const file = resolve(path);
   const existing = await lstat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: reasonOf(err) });
   });
   if (existing !== null && !options.force) throw EDGE_ERRORS.error('bundle_exists', { file });
-  if (existing?.isDirectory()) throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: 'it is a directory' });
+  if (existing?.isDirectory())
+    throw EDGE_ERRORS.error('bundle_unwritable', { file, reason: 'it is a directory' });
 
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   let handle: FileHandle;
@@ -80,7 +84,11 @@ export async function prepareBundleFile(path: string, options: { force?: boolean
 }
 
 /** Writes a bundle (mode 0600); `force` replaces an existing file. */
-export async function writeBundleFile(path: string, bundle: Bundle, options: { force?: boolean } = {}): Promise<string> {
+export async function writeBundleFile(
+  path: string,
+  bundle: Bundle,
+  options: { force?: boolean } = {},
+): Promise<string> {
   const pending = await prepareBundleFile(path, options);
   await pending.commit(bundle);
   return pending.file;
@@ -93,7 +101,8 @@ export async function readBundleFile(path: string): Promise<Bundle> {
   try {
     const info = await stat(file);
     if (!info.isFile()) throw EDGE_ERRORS.error('bundle_unreadable', { file, reason: 'not a regular file' });
-    if ((info.mode & 0o077) !== 0) throw EDGE_ERRORS.error('bundle_insecure', { file, mode: octal(info.mode) });
+    if ((info.mode & 0o077) !== 0)
+      throw EDGE_ERRORS.error('bundle_insecure', { file, mode: octal(info.mode) });
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (EDGE_ERRORS.is(err)) throw err;
@@ -109,7 +118,10 @@ export async function readBundleFile(path: string): Promise<Bundle> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw EDGE_ERRORS.error('bundle_invalid', { file, reason: `${where}${issue?.message ?? 'does not validate'}` });
+    throw EDGE_ERRORS.error('bundle_invalid', {
+      file,
+      reason: `${where}${issue?.message ?? 'does not validate'}`,
+    });
   }
   return Object.freeze(parsed.data);
 }

@@ -3,7 +3,13 @@
 // ends the channel with reason `protocol_error`; the channel reports its end exactly once.
 
 import type { TLSSocket } from 'node:tls';
-import { type EdgeMessage, encodeFrame, FrameReader, type ServerMessage, serverMessageSchema } from '@sluice/protocol';
+import {
+  type EdgeMessage,
+  encodeFrame,
+  FrameReader,
+  type ServerMessage,
+  serverMessageSchema,
+} from '@sluice/protocol';
 
 export interface ChannelEnd {
   /** `protocol_error`, `server_closed`, `socket_error`, or what the owner passed to close(). */
@@ -59,8 +65,12 @@ export class ControlChannel {
       const parsed = serverMessageSchema.safeParse(frame);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const type = typeof frame === 'object' && frame !== null && 'type' in frame ? String(frame.type) : '?';
-        this.finish('protocol_error', `message of type ${type}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+        const type =
+          typeof frame === 'object' && frame !== null && 'type' in frame ? String(frame.type) : '?';
+        this.finish(
+          'protocol_error',
+          `message of type ${type}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+        );
         return;
       }
       this.handlers.message(parsed.data);

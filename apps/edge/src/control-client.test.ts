@@ -4,10 +4,16 @@
 import type { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/protocol';
+import {
+  FakeControlServer,
+  type FakeSession,
+  makeCertificate,
+  type TestCertificate,
+  tcpRule,
+} from '@sluice/test-kit';
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
-import { FakeControlServer, type FakeSession, makeCertificate, type TestCertificate, tcpRule } from '@sluice/test-kit';
 import {
   ControlClient,
   type ControlClientEvents,

@@ -7,12 +7,7 @@
 // The data plane never waits on any of this: rules keep forwarding while the session is down.
 
 import { EventEmitter } from 'node:events';
-import {
-  PROTOCOL_VERSION,
-  type RuleResult,
-  type RuleStats,
-  type ServerMessage,
-} from '@sluice/protocol';
+import { PROTOCOL_VERSION, type RuleResult, type RuleStats, type ServerMessage } from '@sluice/protocol';
 import { Backoff } from './backoff.ts';
 import { type ChannelEnd, ControlChannel } from './control-channel.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
@@ -113,8 +108,14 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     try {
       socket = await connectPinned(this.options.target, this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     } catch (err) {
-      const error = EDGE_ERRORS.is(err) ? err : EDGE_ERRORS.error('server_unreachable', { server: this.server, reason: String(err) });
-      this.retry({ reason: error.code, detail: error.message }, false, error.code === 'pin_mismatch' ? 'error' : 'warn');
+      const error = EDGE_ERRORS.is(err)
+        ? err
+        : EDGE_ERRORS.error('server_unreachable', { server: this.server, reason: String(err) });
+      this.retry(
+        { reason: error.code, detail: error.message },
+        false,
+        error.code === 'pin_mismatch' ? 'error' : 'warn',
+      );
       return;
     }
     if (!this.running) {
@@ -173,7 +174,12 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.welcomed = true;
     this.backoff.reset();
     this.options.log.info(
-      { server: this.server, edge_id: welcome.edgeId, name: welcome.name, stats_interval_ms: welcome.statsIntervalMs },
+      {
+        server: this.server,
+        edge_id: welcome.edgeId,
+        name: welcome.name,
+        stats_interval_ms: welcome.statsIntervalMs,
+      },
       'control connected',
     );
     const statsEvery = welcome.statsIntervalMs;
@@ -190,7 +196,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.emit('refused', { code, message });
     if (code === 'edge_revoked') {
       const error = EDGE_ERRORS.error('edge_revoked', { message });
-      this.options.log.error({ server: this.server, reason: code, detail: message, retry_in_ms: null }, 'control refused');
+      this.options.log.error(
+        { server: this.server, reason: code, detail: message, retry_in_ms: null },
+        'control refused',
+      );
       this.running = false;
       channel.close(code, message);
       this.emit('revoked', error);
@@ -206,7 +215,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       const results = await this.options.handler.push(push);
       const sent = channel.open;
       channel.send({ type: 'ack', pushId: push.pushId, results });
-      if (!sent) this.options.log.info({ push_id: push.pushId }, 'push applied after its session ended; ack dropped');
+      if (!sent)
+        this.options.log.info({ push_id: push.pushId }, 'push applied after its session ended; ack dropped');
       this.emit('acked', { pushId: push.pushId, results, sent });
     });
     this.pushes = this.pushes.catch((err: unknown) => {
@@ -225,7 +235,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private armSilence(channel: ControlChannel): void {
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
     const ms = this.options.silenceTimeoutMs ?? SILENCE_TIMEOUT_MS;
-    this.silenceTimer = setTimeout(() => channel.close('silence', `nothing from the server for ${ms} ms`), ms);
+    this.silenceTimer = setTimeout(
+      () => channel.close('silence', `nothing from the server for ${ms} ms`),
+      ms,
+    );
   }
 
   private onEnd(channel: ControlChannel, end: ChannelEnd): void {
@@ -254,7 +267,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     // After a refusal the server will most likely refuse again: wait the longest.
     const retryInMs = this.running ? (refused ? this.backoff.atMax() : this.backoff.next()) : null;
     const msg = refused ? 'control refused' : welcomed ? 'control disconnected' : 'control connect failed';
-    this.options.log[level]({ server: this.server, reason: end.reason, detail: end.detail, retry_in_ms: retryInMs }, msg);
+    this.options.log[level](
+      { server: this.server, reason: end.reason, detail: end.detail, retry_in_ms: retryInMs },
+      msg,
+    );
     this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs, welcomed });
     if (retryInMs !== null) this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
   }

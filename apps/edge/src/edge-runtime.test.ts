@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadStandaloneConfig } from '@sluice/config';
+import { FakeControlServer, freePort, makeCertificate, tcpRule } from '@sluice/test-kit';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeRuntime } from './edge-runtime.ts';
-import { FakeControlServer, freePort, makeCertificate, tcpRule } from '@sluice/test-kit';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { ServerRuleSource } from './server-rule-source.ts';
 

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatEnrollUri, PROTOCOL_VERSION } from '@sluice/protocol';
+import { FakeControlServer, makeCertificate, type TestCertificate } from '@sluice/test-kit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
-import { FakeControlServer, makeCertificate, type TestCertificate } from '@sluice/test-kit';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 
 let certificate: TestCertificate;
@@ -92,7 +92,11 @@ describe('enroll', () => {
   });
 
   it('reports a refusal with the server code and writes nothing', async () => {
-    server.onEnroll = () => ({ type: 'refused', code: 'code_used', message: 'the code was redeemed at 10:02' });
+    server.onEnroll = () => ({
+      type: 'refused',
+      code: 'code_used',
+      message: 'the code was redeemed at 10:02',
+    });
     const file = join(dir, 'edge.bundle');
     const err = await failure(enroll(uri(), { bundleFile: file }));
     expect(err.code).toBe('code_used');
@@ -110,27 +114,37 @@ describe('enroll', () => {
     const file = join(dir, 'edge.bundle');
     writeFileSync(file, 'older bundle', { mode: 0o600 });
     expect((await failure(enroll(uri(), { bundleFile: file }))).code).toBe('bundle_exists');
-    expect((await failure(enroll(uri(), { bundleFile: join(dir, 'no', 'such', 'dir') }))).code).toBe('bundle_unwritable');
+    expect((await failure(enroll(uri(), { bundleFile: join(dir, 'no', 'such', 'dir') }))).code).toBe(
+      'bundle_unwritable',
+    );
     expect(server.sessions).toEqual([]);
     await enroll(uri(), { bundleFile: file, force: true });
     expect((await readBundleFile(file)).edgeId).toBe('edge-1');
   });
 
   it('names a bad URI, an unreachable server, a silent one and one that answers nonsense', async () => {
-    expect((await failure(enroll('sluice://127.0.0.1:1/enroll?pin=12&code=abcdefgh', { bundleFile: join(dir, 'b') }))).code).toBe(
-      'enroll_uri_invalid',
-    );
+    expect(
+      (
+        await failure(
+          enroll('sluice://127.0.0.1:1/enroll?pin=12&code=abcdefgh', { bundleFile: join(dir, 'b') }),
+        )
+      ).code,
+    ).toBe('enroll_uri_invalid');
     const port = server.port;
     await server.close();
     const unreachable = await failure(
-      enroll(formatEnrollUri({ host: '127.0.0.1', port, pin: certificate.pin, code: 'abcdefgh' }), { bundleFile: join(dir, 'b') }),
+      enroll(formatEnrollUri({ host: '127.0.0.1', port, pin: certificate.pin, code: 'abcdefgh' }), {
+        bundleFile: join(dir, 'b'),
+      }),
     );
     expect(unreachable.code).toBe('server_unreachable');
     expect(unreachable.message).toContain('ECONNREFUSED');
 
     server = await FakeControlServer.start({ certificate });
     server.onEnroll = () => ({ type: 'ping' });
-    expect((await failure(enroll(uri(), { bundleFile: join(dir, 'b'), timeoutMs: 500 }))).code).toBe('timeout');
+    expect((await failure(enroll(uri(), { bundleFile: join(dir, 'b'), timeoutMs: 500 }))).code).toBe(
+      'timeout',
+    );
     server.onEnroll = () => ({ type: 'welcome', edgeId: 'e', name: 'n', statsIntervalMs: 1000 });
     const nonsense = await failure(enroll(uri(), { bundleFile: join(dir, 'b') }));
     expect(nonsense.code).toBe('protocol_error');

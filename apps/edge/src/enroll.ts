@@ -3,7 +3,13 @@
 // created at mode 0600) before connecting, so a bad path never costs the code.
 
 import { hostname } from 'node:os';
-import { type Bundle, type EnrollTarget, PROTOCOL_VERSION, parseEnrollUri, type ServerMessage } from '@sluice/protocol';
+import {
+  type Bundle,
+  type EnrollTarget,
+  PROTOCOL_VERSION,
+  parseEnrollUri,
+  type ServerMessage,
+} from '@sluice/protocol';
 import { prepareBundleFile } from './bundle-file.ts';
 import { ControlChannel } from './control-channel.ts';
 import { EDGE_ERRORS, type EdgeError, enrollRefused } from './errors.ts';
@@ -84,14 +90,22 @@ async function exchange(target: EnrollTarget, timeoutMs: number): Promise<Enroll
             channel.send({ type: 'pong' });
             return;
           default:
-            return settle(EDGE_ERRORS.error('protocol_error', { server, reason: `answered enroll with ${message.type}` }));
+            return settle(
+              EDGE_ERRORS.error('protocol_error', { server, reason: `answered enroll with ${message.type}` }),
+            );
         }
       },
       end(end) {
-        if (end.reason === 'protocol_error') settle(EDGE_ERRORS.error('protocol_error', { server, reason: end.detail }));
+        if (end.reason === 'protocol_error')
+          settle(EDGE_ERRORS.error('protocol_error', { server, reason: end.detail }));
         else settle(EDGE_ERRORS.error('server_closed', { server }));
       },
     });
-    channel.send({ type: 'enroll', version: PROTOCOL_VERSION, code: target.code, hostname: hostname().slice(0, 253) });
+    channel.send({
+      type: 'enroll',
+      version: PROTOCOL_VERSION,
+      code: target.code,
+      hostname: hostname().slice(0, 253),
+    });
   });
 }

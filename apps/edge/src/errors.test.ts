@@ -11,7 +11,12 @@ function tableAfter(doc: string, heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split('|').map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -20,17 +25,27 @@ describe('the edge error table', () => {
   it('is the table docs/edge.md shows, code for code and exit code for exit code', () => {
     const doc = readFileSync(new URL('../../../docs/edge.md', import.meta.url), 'utf8');
     const rows = tableAfter(doc, '### Enrollment and managed-mode errors');
-    const documented = Object.fromEntries(rows.map(([code, exit]) => [code!.replace(/`/g, ''), Number(exit)]));
-    const table = Object.fromEntries(Object.entries(EDGE_ERRORS.table).map(([code, row]) => [code, row.exitCode]));
+    const documented = Object.fromEntries(
+      rows.map(([code, exit]) => [code!.replace(/`/g, ''), Number(exit)]),
+    );
+    const table = Object.fromEntries(
+      Object.entries(EDGE_ERRORS.table).map(([code, row]) => [code, row.exitCode]),
+    );
     expect(documented).toEqual(table);
   });
 
   it('renders messages from the table and keeps the details', () => {
     const err = EDGE_ERRORS.error('bundle_insecure', { file: '/x', mode: '0644' });
-    expect(err.message).toBe('/x is readable by group or others (mode 0644); it holds the edge secret: chmod 600 /x');
+    expect(err.message).toBe(
+      '/x is readable by group or others (mode 0644); it holds the edge secret: chmod 600 /x',
+    );
     expect(err.exitCode).toBe(2);
     expect(EDGE_ERRORS.is(err)).toBe(true);
-    expect(err.toData()).toEqual({ code: 'bundle_insecure', message: err.message, details: { file: '/x', mode: '0644' } });
+    expect(err.toData()).toEqual({
+      code: 'bundle_insecure',
+      message: err.message,
+      details: { file: '/x', mode: '0644' },
+    });
   });
 
   it('gives a known enrollment refusal its own code and any other the generic one', () => {

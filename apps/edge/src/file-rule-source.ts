@@ -53,8 +53,7 @@ export class FileRuleSource implements RuleSource {
     try {
       next = await loadStandaloneConfig(this.config.file);
     } catch (err) {
-      const data =
-        CONFIG_ERRORS.is(err) ? err.toData() : { code: 'reload_failed', message: String(err) };
+      const data = CONFIG_ERRORS.is(err) ? err.toData() : { code: 'reload_failed', message: String(err) };
       log.error({ err: data, file: this.config.file }, 'reload rejected');
       return;
     }

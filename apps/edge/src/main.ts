@@ -1,14 +1,14 @@
 // sluice-edge: the standalone edge (TOML file), the managed edge (credential bundle from
 // `enroll`), and their checks.
 
-import { Command } from 'commander';
 import { CONFIG_ERRORS, loadStandaloneConfig, parseListen } from '@sluice/config';
+import { Command } from 'commander';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
+import { EdgeRuntime } from './edge-runtime.ts';
 import { enroll } from './enroll.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { EdgeRuntime } from './edge-runtime.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
+import { createLogger } from './logger.ts';
 import { ServerRuleSource } from './server-rule-source.ts';
 import { versionLine } from './version.ts';
 

@@ -21,7 +21,8 @@ export function startMetricsServer(options: MetricsServerOptions): Promise<Serve
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    const sendJson = (status: number, body: unknown): void => send(status, 'application/json', `${JSON.stringify(body)}\n`);
+    const sendJson = (status: number, body: unknown): void =>
+      send(status, 'application/json', `${JSON.stringify(body)}\n`);
 
     if (req.method === 'GET' && url.pathname === '/metrics') {
       if (url.searchParams.get('format') === 'json') return sendJson(200, metrics.json());
@@ -34,7 +35,11 @@ export function startMetricsServer(options: MetricsServerOptions): Promise<Serve
     if (req.method === 'GET' && url.pathname === '/healthz') {
       const running = supervisor.shardsRunning;
       const ok = running === supervisor.shardCount;
-      return sendJson(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', shards_running: running, shards: supervisor.shardCount });
+      return sendJson(ok ? 200 : 503, {
+        status: ok ? 'ok' : 'degraded',
+        shards_running: running,
+        shards: supervisor.shardCount,
+      });
     }
     const crash = /^\/debug\/shards\/(\d+)\/crash$/.exec(url.pathname);
     if (options.testHooks && req.method === 'POST' && crash) {

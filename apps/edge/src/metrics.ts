@@ -13,7 +13,7 @@ import {
   rejectField,
   relayErrorField,
 } from '@sluice/core';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 const RULE_LABELS = ['client', 'rule', 'owner'] as const;
 type RuleLabels = Record<(typeof RULE_LABELS)[number], string>;
@@ -38,8 +38,20 @@ export interface RuleJson {
   failovers: number;
   targets: { target: string; up: boolean }[];
   /** UDP rules only. */
-  udp?: { packets_in: number; packets_out: number; active_flows: number; flows_dropped: number; datagrams_dropped: number };
-  shards: { shard: number; connections_total: number; active_connections: number; bytes_in: number; bytes_out: number }[];
+  udp?: {
+    packets_in: number;
+    packets_out: number;
+    active_flows: number;
+    flows_dropped: number;
+    datagrams_dropped: number;
+  };
+  shards: {
+    shard: number;
+    connections_total: number;
+    active_connections: number;
+    bytes_in: number;
+    bytes_out: number;
+  }[];
 }
 
 export interface EdgeJson {
@@ -59,11 +71,29 @@ export class EdgeMetrics {
     this.client = client;
     collectDefaultMetrics({ register: this.registry });
     this.ruleCounter('sluice_rule_bytes_in_total', 'Bytes relayed from clients to targets.', FIELD.BYTES_IN);
-    this.ruleCounter('sluice_rule_bytes_out_total', 'Bytes relayed from targets to clients.', FIELD.BYTES_OUT);
-    this.ruleCounter('sluice_rule_connections_total', 'Connections accepted (UDP: flows started).', FIELD.TOTAL);
+    this.ruleCounter(
+      'sluice_rule_bytes_out_total',
+      'Bytes relayed from targets to clients.',
+      FIELD.BYTES_OUT,
+    );
+    this.ruleCounter(
+      'sluice_rule_connections_total',
+      'Connections accepted (UDP: flows started).',
+      FIELD.TOTAL,
+    );
     this.ruleGauge('sluice_rule_active_connections', 'Connections open now.', FIELD.ACTIVE);
-    this.ruleCounter('sluice_rule_packets_in_total', 'UDP datagrams relayed from clients to targets.', FIELD.PACKETS_IN, 'udp');
-    this.ruleCounter('sluice_rule_packets_out_total', 'UDP datagrams relayed from targets to clients.', FIELD.PACKETS_OUT, 'udp');
+    this.ruleCounter(
+      'sluice_rule_packets_in_total',
+      'UDP datagrams relayed from clients to targets.',
+      FIELD.PACKETS_IN,
+      'udp',
+    );
+    this.ruleCounter(
+      'sluice_rule_packets_out_total',
+      'UDP datagrams relayed from targets to clients.',
+      FIELD.PACKETS_OUT,
+      'udp',
+    );
     this.ruleGauge('sluice_rule_active_flows', 'UDP flows open now.', FIELD.ACTIVE_FLOWS, 'udp');
     this.ruleCounter(
       'sluice_rule_flows_dropped_total',
@@ -83,7 +113,12 @@ export class EdgeMetrics {
       CONNECT_ERROR_REASONS,
       connectErrorField,
     );
-    this.reasonCounter('sluice_rule_rejected_total', 'Connections closed at accept, by reason.', REJECT_REASONS, rejectField);
+    this.reasonCounter(
+      'sluice_rule_rejected_total',
+      'Connections closed at accept, by reason.',
+      REJECT_REASONS,
+      rejectField,
+    );
     this.reasonCounter(
       'sluice_rule_accept_errors_total',
       'Connections this host could not take in (out of descriptors or memory), by reason.',
@@ -162,7 +197,11 @@ export class EdgeMetrics {
     const splice = this.supervisor.splice;
     return {
       client: this.client,
-      relay: { path: splice.enabled ? 'splice' : 'js', splice_enabled: splice.enabled, reason: splice.reason },
+      relay: {
+        path: splice.enabled ? 'splice' : 'js',
+        splice_enabled: splice.enabled,
+        reason: splice.reason,
+      },
       shards: {
         configured: this.supervisor.shardCount,
         running: this.supervisor.shardsRunning,
@@ -176,7 +215,11 @@ export class EdgeMetrics {
   private *slotted(): Generator<{ slot: number; labels: RuleLabels; protocol: string }> {
     for (const rule of this.supervisor.snapshot()) {
       if (rule.slot === null) continue;
-      yield { slot: rule.slot, labels: { client: this.client, rule: rule.name, owner: rule.owner }, protocol: rule.protocol };
+      yield {
+        slot: rule.slot,
+        labels: { client: this.client, rule: rule.name, owner: rule.owner },
+        protocol: rule.protocol,
+      };
     }
   }
 
@@ -191,7 +234,8 @@ export class EdgeMetrics {
       collect() {
         this.reset();
         for (const { slot, labels, protocol } of metrics.slotted()) {
-          if (only === undefined || protocol === only) this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+          if (only === undefined || protocol === only)
+            this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
         }
       },
     });
@@ -207,7 +251,8 @@ export class EdgeMetrics {
       collect() {
         this.reset();
         for (const { slot, labels, protocol } of metrics.slotted()) {
-          if (only === undefined || protocol === only) this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
+          if (only === undefined || protocol === only)
+            this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
         }
       },
     });

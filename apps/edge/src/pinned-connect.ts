@@ -35,7 +35,12 @@ export function connectPinned(target: PinnedTarget, timeoutMs: number): Promise<
     };
     const timer = setTimeout(() => fail(EDGE_ERRORS.error('timeout', { server, ms: timeoutMs })), timeoutMs);
     const onError = (err: NodeJS.ErrnoException): void => {
-      fail(EDGE_ERRORS.error('server_unreachable', { server, reason: err.code ? `${err.code} (${err.message})` : err.message }));
+      fail(
+        EDGE_ERRORS.error('server_unreachable', {
+          server,
+          reason: err.code ? `${err.code} (${err.message})` : err.message,
+        }),
+      );
     };
     const onClose = (): void => fail(EDGE_ERRORS.error('server_closed', { server }));
     socket.once('error', onError);
@@ -44,7 +49,13 @@ export function connectPinned(target: PinnedTarget, timeoutMs: number): Promise<
       const mismatch = checkPin(socket, target.pin);
       if (mismatch !== null) {
         const raw = socket.getPeerCertificate()?.raw;
-        fail(EDGE_ERRORS.error('pin_mismatch', { server, seen: raw ? fingerprint(raw) : 'none (no certificate)', pin: target.pin }));
+        fail(
+          EDGE_ERRORS.error('pin_mismatch', {
+            server,
+            seen: raw ? fingerprint(raw) : 'none (no certificate)',
+            pin: target.pin,
+          }),
+        );
         return;
       }
       clearTimeout(timer);

@@ -2,10 +2,10 @@
 
 import { once } from 'node:events';
 import net from 'node:net';
-import type { RuleResult } from '@sluice/protocol';
 import { ShardSupervisor } from '@sluice/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RuleResult } from '@sluice/protocol';
 import { freePort, tcpRule } from '@sluice/test-kit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessage } from './control-client.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 
@@ -117,7 +117,12 @@ describe('PushedRuleSet: push -> apply -> results', () => {
     const held = await listen(holder);
     const { results } = await rules.push(push([tcpRule('r1', 'held', held, target)]));
     expect(results).toEqual([
-      expect.objectContaining({ ruleId: 'r1', state: 'failed', code: 'port_in_use', message: expect.stringContaining(`127.0.0.1:${held}`) }),
+      expect.objectContaining({
+        ruleId: 'r1',
+        state: 'failed',
+        code: 'port_in_use',
+        message: expect.stringContaining(`127.0.0.1:${held}`),
+      }),
     ]);
     // Not kept: the edge runs only what it acked active.
     expect(rules.current()).toEqual([]);
@@ -165,7 +170,12 @@ describe('PushedRuleSet: push -> apply -> results', () => {
       new: { ruleId: 'new', revision: 1, state: 'active' },
       drop: { ruleId: 'drop', revision: 1, state: 'removed' },
     });
-    expect(rules.current().map((r) => `${r.ruleId}@${r.revision}`).sort()).toEqual(['keep@2', 'new@1']);
+    expect(
+      rules
+        .current()
+        .map((r) => `${r.ruleId}@${r.revision}`)
+        .sort(),
+    ).toEqual(['keep@2', 'new@1']);
     expect(await roundTrip(a, 'k')).toBe('k');
     await expect(roundTrip(b, 'x')).rejects.toThrow(/ECONNREFUSED/);
   });
@@ -178,7 +188,9 @@ describe('PushedRuleSet: push -> apply -> results', () => {
     const held = await listen(holder);
     await rules.push(push([tcpRule('r1', 'web', a, target, { revision: 1 })]));
     // Invalid: never applied.
-    const invalid = await rules.push(push([tcpRule('r1', 'web', a, target, { revision: 2, rule: { targets: [] } })]));
+    const invalid = await rules.push(
+      push([tcpRule('r1', 'web', a, target, { revision: 2, rule: { targets: [] } })]),
+    );
     expect(invalid.results[0]).toMatchObject({ revision: 2, state: 'failed', code: 'rule_invalid' });
     // Valid but its new listen is taken: the old listener was retired, then put back.
     const taken = await rules.push(push([tcpRule('r1', 'web', held, target, { revision: 3 })]));
@@ -188,14 +200,20 @@ describe('PushedRuleSet: push -> apply -> results', () => {
     expect(await roundTrip(a, 'old revision')).toBe('old revision');
   });
 
-  it('owner caps come with the push; invalid owner limits fail that owner\'s rules', async () => {
+  it("owner caps come with the push; invalid owner limits fail that owner's rules", async () => {
     const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();
     const [a, b] = [await freePort(), await freePort()];
     const { results } = await rules.push(
-      push([tcpRule('r1', 'alice-web', a, target, { owner: 'alice' }), tcpRule('r2', 'bob-web', b, target, { owner: 'bob' })], {
-        owners: { alice: { max_connections: 1 }, bob: { bandwidth: 'fast' } },
-      }),
+      push(
+        [
+          tcpRule('r1', 'alice-web', a, target, { owner: 'alice' }),
+          tcpRule('r2', 'bob-web', b, target, { owner: 'bob' }),
+        ],
+        {
+          owners: { alice: { max_connections: 1 }, bob: { bandwidth: 'fast' } },
+        },
+      ),
     );
     expect(byId(results).r1).toMatchObject({ state: 'active' });
     expect(byId(results).r2).toMatchObject({ state: 'failed', code: 'rule_invalid' });

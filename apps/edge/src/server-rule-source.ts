@@ -9,8 +9,8 @@ import type { Backoff } from './backoff.ts';
 import { ControlClient } from './control-client.ts';
 import { EDGE_ERRORS } from './errors.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
-import { RuleStatsCollector } from './rule-stats-collector.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
+import { RuleStatsCollector } from './rule-stats-collector.ts';
 
 export interface ServerRuleSourceOptions {
   readonly bundle: Bundle;

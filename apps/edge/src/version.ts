@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { spliceStatus } from '@sluice/splice';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export function versionLine(): string {
   const splice = spliceStatus();

@@ -276,7 +276,8 @@ function toRuleSpec(rule: ParsedRule): RuleSpec {
     limits: rule.limits ?? noLimits(),
     sni: rule.sni?.map(({ name, target }) => ({ name, target })) ?? null,
     preferIpv6: rule.prefer_ipv6,
-    healthCheckIntervalMs: rule.health_check_interval_secs === undefined ? null : secondsToMs(rule.health_check_interval_secs),
+    healthCheckIntervalMs:
+      rule.health_check_interval_secs === undefined ? null : secondsToMs(rule.health_check_interval_secs),
   };
 }
 

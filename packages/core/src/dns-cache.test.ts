@@ -1,6 +1,6 @@
 import type { LookupAddress, RecordWithTtl } from 'node:dns';
-import { afterEach, describe, expect, it } from 'vitest';
 import { type DnsResponder, startDnsResponder } from '@sluice/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DnsCache, type DnsResolver } from './dns-cache.ts';
 import { DNS_ERRORS, type DnsError } from './dns-errors.ts';
 

@@ -34,7 +34,8 @@ export function parseEnrollUri(text: string): EnrollTarget {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw new RangeError('the URI has no server host');
   const port = Number(url.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port "${url.port}" is not 1..65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new RangeError(`port "${url.port}" is not 1..65535`);
   const pin = (url.searchParams.get('pin') ?? '').toLowerCase();
   if (!PIN.test(pin)) throw new RangeError('pin is not a SHA-256 fingerprint (64 hex digits)');
   const code = url.searchParams.get('code') ?? '';

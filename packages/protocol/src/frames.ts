@@ -8,7 +8,8 @@ const LENGTH_BYTES = 4;
 
 export function encodeFrame(message: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(message), 'utf8');
-  if (body.length > MAX_FRAME_BYTES) throw new RangeError(`frame of ${body.length} bytes is over ${MAX_FRAME_BYTES}`);
+  if (body.length > MAX_FRAME_BYTES)
+    throw new RangeError(`frame of ${body.length} bytes is over ${MAX_FRAME_BYTES}`);
   const frame = Buffer.allocUnsafe(LENGTH_BYTES + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, LENGTH_BYTES);
@@ -32,7 +33,8 @@ export class FrameReader {
       const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
       this.pending = [head];
       const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${length} bytes is over ${MAX_FRAME_BYTES}`);
+      if (length > MAX_FRAME_BYTES)
+        throw new FrameError(`frame of ${length} bytes is over ${MAX_FRAME_BYTES}`);
       if (head.length < LENGTH_BYTES + length) return out;
       const body = head.subarray(LENGTH_BYTES, LENGTH_BYTES + length);
       const rest = head.subarray(LENGTH_BYTES + length);

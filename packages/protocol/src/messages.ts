@@ -99,7 +99,9 @@ export type EdgeMessage = z.infer<typeof edgeMessageSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('enrolled'), edgeId: id, name: z.string(), secret: z.string().min(1) }).strict(),
-  z.object({ type: z.literal('welcome'), edgeId: id, name: z.string(), statsIntervalMs: z.int().min(100) }).strict(),
+  z
+    .object({ type: z.literal('welcome'), edgeId: id, name: z.string(), statsIntervalMs: z.int().min(100) })
+    .strict(),
   /** enroll or hello refused: the code says why (code_used, code_expired, edge_revoked, ...). */
   z.object({ type: z.literal('refused'), code: z.string(), message: z.string() }).strict(),
   z

@@ -13,7 +13,8 @@ export function fingerprint(der: Buffer): string {
 /** The pinned peer's fingerprint, or an error naming both fingerprints when it does not match. */
 export function checkPin(socket: TLSSocket, pin: string): Error | null {
   const certificate = socket.getPeerCertificate();
-  if (certificate === null || certificate.raw === undefined) return new Error('the server sent no certificate');
+  if (certificate === null || certificate.raw === undefined)
+    return new Error('the server sent no certificate');
   const seen = fingerprint(certificate.raw);
   const expected = Buffer.from(pin, 'hex');
   const actual = Buffer.from(seen, 'hex');

@@ -28,19 +28,36 @@ describe('frames', () => {
 
 describe('messages', () => {
   it('accepts what each side sends and refuses unknown types and keys', () => {
-    expect(edgeMessageSchema.safeParse({ type: 'ack', pushId: 1, results: [{ ruleId: 'r1', revision: 1, state: 'active' }] }).success).toBe(true);
-    expect(edgeMessageSchema.safeParse({ type: 'ack', pushId: 1, results: [], extra: 1 }).success).toBe(false);
+    expect(
+      edgeMessageSchema.safeParse({
+        type: 'ack',
+        pushId: 1,
+        results: [{ ruleId: 'r1', revision: 1, state: 'active' }],
+      }).success,
+    ).toBe(true);
+    expect(edgeMessageSchema.safeParse({ type: 'ack', pushId: 1, results: [], extra: 1 }).success).toBe(
+      false,
+    );
     expect(edgeMessageSchema.safeParse({ type: 'push', pushId: 1 }).success).toBe(false);
     expect(
       serverMessageSchema.safeParse({
         type: 'push',
         pushId: 2,
         full: true,
-        upsert: [{ id: 'r1', revision: 3, owner: 'alice', rule: { name: 'web', listen: '127.0.0.1:1', targets: ['127.0.0.1:2'] } }],
+        upsert: [
+          {
+            id: 'r1',
+            revision: 3,
+            owner: 'alice',
+            rule: { name: 'web', listen: '127.0.0.1:1', targets: ['127.0.0.1:2'] },
+          },
+        ],
         remove: [],
       }).success,
     ).toBe(true);
-    expect(serverMessageSchema.safeParse({ type: 'welcome', edgeId: 'e', name: 'n', statsIntervalMs: 5 }).success).toBe(false);
+    expect(
+      serverMessageSchema.safeParse({ type: 'welcome', edgeId: 'e', name: 'n', statsIntervalMs: 5 }).success,
+    ).toBe(false);
   });
 });
 

@@ -70,6 +70,12 @@ export function ownerSlotOf(ruleCapacity: number, entity: number): number {
 }
 
 /** The word counting what shard `shard` holds open under owner slot `owner`. */
-export function ownerShardWord(ruleCapacity: number, ownerCapacity: number, shardCount: number, owner: number, shard: number): number {
+export function ownerShardWord(
+  ruleCapacity: number,
+  ownerCapacity: number,
+  shardCount: number,
+  owner: number,
+  shard: number,
+): number {
   return QOS_HEADER_WORDS + (ruleCapacity + ownerCapacity) * QOS_STRIDE + owner * shardCount + shard;
 }

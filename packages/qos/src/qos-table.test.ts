@@ -45,7 +45,14 @@ describe('QosTable', () => {
     const owner = qos.owner(0);
     const rule = qos.rule(3);
     qos.configure(rule, { ...NONE, maxConnections: 100 });
-    const counts = await admitFromTwoThreads(qos, [{ owner, rule }, { owner, rule }], 20_000);
+    const counts = await admitFromTwoThreads(
+      qos,
+      [
+        { owner, rule },
+        { owner, rule },
+      ],
+      20_000,
+    );
     expect(counts[0]! + counts[1]!).toBe(100);
     expect(qos.active(rule)).toBe(100);
     expect(qos.active(owner)).toBe(100);
@@ -58,7 +65,14 @@ describe('QosTable', () => {
     const a = qos.rule(0);
     const b = qos.rule(1);
     qos.configure(a, { ...NONE, maxConnections: 40 });
-    const counts = await admitFromTwoThreads(qos, [{ owner, rule: a }, { owner, rule: b }], 5_000);
+    const counts = await admitFromTwoThreads(
+      qos,
+      [
+        { owner, rule: a },
+        { owner, rule: b },
+      ],
+      5_000,
+    );
     expect(counts[0]! + counts[1]!).toBe(50);
     expect(counts[0]).toBeLessThanOrEqual(40);
     expect(qos.active(a) + qos.active(b)).toBe(50);

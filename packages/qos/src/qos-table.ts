@@ -52,7 +52,9 @@ export class QosTable {
   constructor(buffer: SharedArrayBuffer, shard: number | null = null) {
     this.words = new BigInt64Array(buffer);
     if (this.words[0] !== QOS_VERSION || this.words[3] !== BigInt(QOS_STRIDE)) {
-      throw new Error(`QoS buffer has layout ${this.words[0]}/${this.words[3]}, expected ${QOS_VERSION}/${QOS_STRIDE}`);
+      throw new Error(
+        `QoS buffer has layout ${this.words[0]}/${this.words[3]}, expected ${QOS_VERSION}/${QOS_STRIDE}`,
+      );
     }
     this.ruleCapacity = Number(this.words[1]);
     this.ownerCapacity = Number(this.words[2]);
@@ -63,7 +65,11 @@ export class QosTable {
     this.shard = shard;
   }
 
-  static allocate(ruleCapacity: number, ownerCapacity = DEFAULT_OWNER_CAPACITY, shardCount = 1): SharedArrayBuffer {
+  static allocate(
+    ruleCapacity: number,
+    ownerCapacity = DEFAULT_OWNER_CAPACITY,
+    shardCount = 1,
+  ): SharedArrayBuffer {
     const buffer = new SharedArrayBuffer(qosByteLength(ruleCapacity, ownerCapacity, shardCount));
     const words = new BigInt64Array(buffer);
     words[0] = QOS_VERSION;
@@ -80,13 +86,15 @@ export class QosTable {
 
   /** The entity (first word) of a rule slot. */
   rule(slot: number): number {
-    if (slot < 0 || slot >= this.ruleCapacity) throw new RangeError(`rule slot ${slot} outside 0..${this.ruleCapacity - 1}`);
+    if (slot < 0 || slot >= this.ruleCapacity)
+      throw new RangeError(`rule slot ${slot} outside 0..${this.ruleCapacity - 1}`);
     return ruleEntity(slot);
   }
 
   /** The entity (first word) of an owner slot. */
   owner(slot: number): number {
-    if (slot < 0 || slot >= this.ownerCapacity) throw new RangeError(`owner slot ${slot} outside 0..${this.ownerCapacity - 1}`);
+    if (slot < 0 || slot >= this.ownerCapacity)
+      throw new RangeError(`owner slot ${slot} outside 0..${this.ownerCapacity - 1}`);
     return ownerEntity(this.ruleCapacity, slot);
   }
 
@@ -177,7 +185,11 @@ export class QosTable {
   private countForShard(owner: number, delta: bigint): void {
     if (this.shard === null) return;
     const slot = ownerSlotOf(this.ruleCapacity, owner);
-    Atomics.add(this.words, ownerShardWord(this.ruleCapacity, this.ownerCapacity, this.shardCount, slot, this.shard), delta);
+    Atomics.add(
+      this.words,
+      ownerShardWord(this.ruleCapacity, this.ownerCapacity, this.shardCount, slot, this.shard),
+      delta,
+    );
   }
 
   /** Connections open now against this entity, over every shard. */
@@ -194,7 +206,13 @@ export class QosTable {
    * UDP: takes `bytes` from both buckets of a direction, all or nothing. False means the
    * datagram is over budget and is dropped (UDP has no backpressure to apply).
    */
-  takeDatagram(owner: number, rule: number, field: BandwidthField, bytes: number, now: bigint = monotonicNs()): boolean {
+  takeDatagram(
+    owner: number,
+    rule: number,
+    field: BandwidthField,
+    bytes: number,
+    now: bigint = monotonicNs(),
+  ): boolean {
     const n = BigInt(bytes);
     if (take(this.words, owner + field, now, n) !== 0n) return false;
     if (take(this.words, rule + field, now, n) !== 0n) {
@@ -213,7 +231,13 @@ export class QosTable {
    * Charges `bytes` already read to both buckets of a direction; returns how long (ns) to hold
    * them before writing so that neither cap is exceeded (0n: write now).
    */
-  chargeBytes(owner: number, rule: number, field: BandwidthField, bytes: number, now: bigint = monotonicNs()): bigint {
+  chargeBytes(
+    owner: number,
+    rule: number,
+    field: BandwidthField,
+    bytes: number,
+    now: bigint = monotonicNs(),
+  ): bigint {
     const n = BigInt(bytes);
     const ownerWait = charge(this.words, owner + field, now, n);
     const ruleWait = charge(this.words, rule + field, now, n);
@@ -242,7 +266,8 @@ export class QosTable {
       const open = Atomics.load(this.words, entity + QOS_FIELD.ACTIVE);
       if (max !== 0n && open >= max) return 'rule_max_connections';
       if (maxFlows !== 0n && open >= maxFlows) return 'rule_max_flows';
-      if (Atomics.compareExchange(this.words, entity + QOS_FIELD.ACTIVE, open, open + 1n) === open) return null;
+      if (Atomics.compareExchange(this.words, entity + QOS_FIELD.ACTIVE, open, open + 1n) === open)
+        return null;
     }
   }
 

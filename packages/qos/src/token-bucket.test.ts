@@ -56,7 +56,8 @@ describe('token bucket (GCRA) with an injected clock', () => {
     expect(minChunk(rate(1_000_000), costNs(100_000n, rate(1_000_000)))).toBe(10_000n); // 10 ms of rate
     // 5 ms of rate is less than the minimum chunk, so a quantum is one minimum chunk.
     expect(quantum(rate(1_000_000), costNs(100_000n, rate(1_000_000)))).toBe(10_000n);
-    for (let i = 0; i < 10; i++) expect(grant(words, 0, t, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });
+    for (let i = 0; i < 10; i++)
+      expect(grant(words, 0, t, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });
     // Empty: waits until 10 ms of rate (the minimum chunk) is there.
     expect(grant(words, 0, t + 5_000_000n, 1n << 20n)).toEqual({ granted: 0n, waitNs: 5_000_000n });
     expect(grant(words, 0, t + 10_000_000n, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });

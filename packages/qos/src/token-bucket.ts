@@ -82,6 +82,7 @@ export function minChunk(rate: bigint, limitNs: bigint): bigint {
 export function quantum(rate: bigint, limitNs: bigint): bigint {
   const slice = unitsIn(QUANTUM_NS, rate);
   const least = minChunk(rate, limitNs);
+  // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min and Math.max do not take
   return slice > least ? slice : least;
 }
 
@@ -103,12 +104,14 @@ export function grant(words: BigInt64Array, at: number, now: bigint, asked: bigi
   const limit = Atomics.load(words, at + BUCKET.LIMIT_NS);
   const most = quantum(rate, limit);
   const want = asked > most ? most : asked;
+  // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min and Math.max do not take
   const least = want < minChunk(rate, limit) ? want : minChunk(rate, limit);
   for (;;) {
     const tat = Atomics.load(words, at + BUCKET.TAT_NS);
     const base = tat > now ? tat : now;
     const held = unitsIn(now + limit - base, rate);
     if (held < least) return { granted: 0n, waitNs: base + costNs(least, rate) - limit - now };
+    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min and Math.max do not take
     const granted = held < want ? held : want;
     if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, base + costNs(granted, rate)) === tat) {
       return { granted, waitNs: 0n };
@@ -133,7 +136,12 @@ function heldAt(tat: bigint, now: bigint, rate: bigint, limit: bigint): bigint {
 export function tokens(words: BigInt64Array, at: number, now: bigint): bigint {
   const rate = Atomics.load(words, at + BUCKET.RATE);
   if (rate === 0n) return 0n;
-  return heldAt(Atomics.load(words, at + BUCKET.TAT_NS), now, rate, Atomics.load(words, at + BUCKET.LIMIT_NS));
+  return heldAt(
+    Atomics.load(words, at + BUCKET.TAT_NS),
+    now,
+    rate,
+    Atomics.load(words, at + BUCKET.LIMIT_NS),
+  );
 }
 
 /**

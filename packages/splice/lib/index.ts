@@ -37,7 +37,10 @@ function wrap(binding: NativeBinding): NativeSplice {
     init: (counters: SharedArrayBuffer, fields: SpliceCounterFields, qos?: SpliceQosLayout) => {
       if (qos === undefined) return binding.init(new BigInt64Array(counters), fields);
       const { buffer, ...offsets } = qos;
-      return binding.init(new BigInt64Array(counters), fields, { words: new BigInt64Array(buffer), ...offsets });
+      return binding.init(new BigInt64Array(counters), fields, {
+        words: new BigInt64Array(buffer),
+        ...offsets,
+      });
     },
     relay: binding.relay,
     destroy: binding.destroy,

@@ -3,8 +3,8 @@
 // p99.9, log scale), and the round-trip rate per contender (a panel per message size, the
 // connection counts along x).
 
-import type { SeriesKey } from './chart-theme.ts';
 import { type Chart, lineChartSpec } from './chart-specs.ts';
+import type { SeriesKey } from './chart-theme.ts';
 
 export interface LatencyPoint extends SeriesKey {
   /** The message size as the tables name it (`64 B`). */

@@ -1,8 +1,8 @@
 // RSS per idle relayed connection per contender: lines over the connection counts when several
 // were measured, one bar per contender when one was.
 
-import type { SeriesKey } from './chart-theme.ts';
 import { barChartSpec, type Chart, lineChartSpec } from './chart-specs.ts';
+import type { SeriesKey } from './chart-theme.ts';
 
 export interface MemoryPoint extends SeriesKey {
   /** Idle connections held open end to end when the RSS was read. */

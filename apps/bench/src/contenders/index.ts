@@ -1,12 +1,12 @@
 // Every contender, in the order the tables show them. Baselines first.
 
 import type { Contender } from '../contender.ts';
+import { cSpliceRelay } from './c-splice-relay.ts';
 import { direct } from './direct.ts';
 import { haproxy } from './haproxy.ts';
 import { naivePipe } from './naive-pipe.ts';
 import { nginx } from './nginx.ts';
 import { redirect } from './redirect.ts';
-import { cSpliceRelay } from './c-splice-relay.ts';
 import { sluiceJs1, sluiceJsN, sluiceSplice1, sluiceSpliceN } from './sluice-edge.ts';
 import { socat } from './socat.ts';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { splitEvenly } from './load-pool.ts';
 import {
   encodeHistogram,
   latencySummary,
@@ -8,6 +7,7 @@ import {
   perSecond,
   recordMicros,
 } from './latency.ts';
+import { splitEvenly } from './load-pool.ts';
 
 function histogramOf(values: readonly number[]): string {
   const h = newLatencyHistogram();

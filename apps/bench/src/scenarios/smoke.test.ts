@@ -107,40 +107,36 @@ describe('scenario smoke runs (1 s each)', () => {
     expect(report.connections).toBe(50);
   }, 60_000);
 
-  it(
-    'qos-cap: one cap on one flow (rule) and two (owner) through the edge; direct not applicable',
-    async () => {
-      const report = await runQosCap(
-        { ...ctx, contenders: [direct, sluiceJs1] },
-        { ...quick, caps: [100e6], streams: 2, omitSeconds: 1 },
-      );
-      expect(report.notApplicable.map((n) => n.contender)).toEqual(['direct']);
-      expect(report.rows.map((r) => [r.contender, r.point.scope, r.point.streams])).toEqual([
-        ['sluice-js-1', 'rule', 1],
-        ['sluice-js-1', 'owner', 2],
-      ]);
-      for (const row of report.rows) {
-        const run = row.runs[0];
-        expect(run?.error).toBeNull();
-        expect(run?.detail?.iperf3.streams).toBe(row.point.streams);
-        expect(run?.detail?.iperf3.omitSeconds).toBe(1);
-        expect(run?.detail?.clientSeconds).toBeGreaterThan(1);
-        expect(Object.keys(row.summary).sort()).toEqual([...QOS_CAP_METRICS].sort());
-        // Not an accuracy check: a second is too short to hold a cap to 2 %.
-        const ofCap = row.summary.ofCap?.median;
-        expect(Number.isFinite(ofCap)).toBe(true);
-        expect(ofCap).toBeGreaterThan(0);
-        // The edge's CPU was measured (one run, so the medians are that run's figures): a finite
-        // share of at most every core, and the per-Gbit figure is that share over the rate.
-        const cpuPercent = row.summary.cpuPercent?.median ?? Number.NaN;
-        expect(Number.isFinite(cpuPercent)).toBe(true);
-        expect(cpuPercent).toBeLessThanOrEqual(100 * availableParallelism());
-        const gbits = (row.summary.bitsPerSecond?.median ?? Number.NaN) / 1e9;
-        expect(row.summary.cpuSecondsPerGbit?.median).toBeCloseTo(cpuPercent / 100 / gbits, 6);
-        expect(row.vsDirect.ofCap).toBeNull();
-      }
-      expect([report.omitSeconds, report.burstSeconds, report.target]).toEqual([1, 1, 0.02]);
-    },
-    60_000,
-  );
+  it('qos-cap: one cap on one flow (rule) and two (owner) through the edge; direct not applicable', async () => {
+    const report = await runQosCap(
+      { ...ctx, contenders: [direct, sluiceJs1] },
+      { ...quick, caps: [100e6], streams: 2, omitSeconds: 1 },
+    );
+    expect(report.notApplicable.map((n) => n.contender)).toEqual(['direct']);
+    expect(report.rows.map((r) => [r.contender, r.point.scope, r.point.streams])).toEqual([
+      ['sluice-js-1', 'rule', 1],
+      ['sluice-js-1', 'owner', 2],
+    ]);
+    for (const row of report.rows) {
+      const run = row.runs[0];
+      expect(run?.error).toBeNull();
+      expect(run?.detail?.iperf3.streams).toBe(row.point.streams);
+      expect(run?.detail?.iperf3.omitSeconds).toBe(1);
+      expect(run?.detail?.clientSeconds).toBeGreaterThan(1);
+      expect(Object.keys(row.summary).sort()).toEqual([...QOS_CAP_METRICS].sort());
+      // Not an accuracy check: a second is too short to hold a cap to 2 %.
+      const ofCap = row.summary.ofCap?.median;
+      expect(Number.isFinite(ofCap)).toBe(true);
+      expect(ofCap).toBeGreaterThan(0);
+      // The edge's CPU was measured (one run, so the medians are that run's figures): a finite
+      // share of at most every core, and the per-Gbit figure is that share over the rate.
+      const cpuPercent = row.summary.cpuPercent?.median ?? Number.NaN;
+      expect(Number.isFinite(cpuPercent)).toBe(true);
+      expect(cpuPercent).toBeLessThanOrEqual(100 * availableParallelism());
+      const gbits = (row.summary.bitsPerSecond?.median ?? Number.NaN) / 1e9;
+      expect(row.summary.cpuSecondsPerGbit?.median).toBeCloseTo(cpuPercent / 100 / gbits, 6);
+      expect(row.vsDirect.ofCap).toBeNull();
+    }
+    expect([report.omitSeconds, report.burstSeconds, report.target]).toEqual([1, 1, 0.02]);
+  }, 60_000);
 });

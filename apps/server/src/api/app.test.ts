@@ -13,8 +13,8 @@ import {
   ruleSchema,
   ruleStatsSchema,
 } from '@sluice/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACK_ALL_ACTIVE, type FakeEdge } from '@sluice/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 

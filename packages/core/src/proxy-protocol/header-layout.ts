@@ -27,8 +27,6 @@ export const V2_OFFSET_FAMILY = 13;
 export const V2_OFFSET_LENGTH = 14;
 /** Size of the fixed part; the whole header is this plus the length field. */
 export const V2_FIXED_BYTES = 16;
-/** The length field is 16 bits. */
-export const V2_MAX_LENGTH = 0xffff;
 
 export const V2_VERSION = 0x2;
 export const V2_COMMAND_LOCAL = 0x0;

@@ -60,7 +60,9 @@ function u16(n: number): Buffer {
 }
 
 function sniExtension(names: { type: number; name: Buffer }[]): Buffer {
-  const list = Buffer.concat(names.map((n) => Buffer.concat([Buffer.from([n.type]), u16(n.name.length), n.name])));
+  const list = Buffer.concat(
+    names.map((n) => Buffer.concat([Buffer.from([n.type]), u16(n.name.length), n.name])),
+  );
   const data = Buffer.concat([u16(list.length), list]);
   return Buffer.concat([u16(0), u16(data.length), data]);
 }
@@ -107,7 +109,8 @@ describe('parseClientHello on real first flights', () => {
     for (const { bytes } of tlsCorpus) {
       for (let n = 0; n < bytes.length; n++) {
         const result = parseClientHello(bytes.subarray(0, n));
-        if (result.kind !== 'incomplete') throw new Error(`prefix of ${n} bytes gave ${JSON.stringify(result)}`);
+        if (result.kind !== 'incomplete')
+          throw new Error(`prefix of ${n} bytes gave ${JSON.stringify(result)}`);
       }
     }
   });
@@ -137,18 +140,36 @@ describe('parseClientHello on malformed input', () => {
     ['a record over 16 KiB', Buffer.from([22, 3, 1, 0x40, 0x01]), /over the TLS limit/],
     ['a ServerHello', Buffer.from([22, 3, 3, 0, 4, 2, 0, 0, 0]), /not ClientHello/],
     ['a session id over 32 bytes', hello({ sessionId: 33 }), /session_id of 33 bytes/],
-    ['an odd cipher_suites length', hello({ suites: Buffer.from([0x13, 0x01, 0x13]) }), /cipher_suites length 3/],
+    [
+      'an odd cipher_suites length',
+      hello({ suites: Buffer.from([0x13, 0x01, 0x13]) }),
+      /cipher_suites length 3/,
+    ],
     ['no compression methods', hello({ compressions: Buffer.alloc(0) }), /compression_methods is empty/],
     [
       'two host names',
-      hello({ names: [{ type: 0, name: Buffer.from('a.com') }, { type: 0, name: Buffer.from('b.com') }] }),
+      hello({
+        names: [
+          { type: 0, name: Buffer.from('a.com') },
+          { type: 0, name: Buffer.from('b.com') },
+        ],
+      }),
       /more than one host_name/,
     ],
     ['a host name with a space', hello({ names: [{ type: 0, name: Buffer.from('a b.com') }] }), /byte 0x20/],
-    ['a host name with an empty label', hello({ names: [{ type: 0, name: Buffer.from('a..com') }] }), /empty label/],
+    [
+      'a host name with an empty label',
+      hello({ names: [{ type: 0, name: Buffer.from('a..com') }] }),
+      /empty label/,
+    ],
     [
       'the server_name extension twice',
-      hello({ extensions: Buffer.concat([sniExtension([{ type: 0, name: Buffer.from('a.com') }]), sniExtension([{ type: 0, name: Buffer.from('a.com') }])]) }),
+      hello({
+        extensions: Buffer.concat([
+          sniExtension([{ type: 0, name: Buffer.from('a.com') }]),
+          sniExtension([{ type: 0, name: Buffer.from('a.com') }]),
+        ]),
+      }),
       /appears twice/,
     ],
     [
@@ -181,7 +202,10 @@ describe('parseClientHello on malformed input', () => {
   it('refuses a ClientHello declaring more than the peek limit', () => {
     const header = Buffer.from([22, 3, 1, 0, 4, 1, 0, 0, 0]);
     header.writeUIntBE(MAX_CLIENT_HELLO_BYTES, 6, 3);
-    expect(parseClientHello(header)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/larger than/) });
+    expect(parseClientHello(header)).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringMatching(/larger than/),
+    });
   });
 
   it('fuzz: mutated ClientHellos never throw and always get one of the three answers', () => {

@@ -122,13 +122,18 @@ export function parseClientHello(data: Buffer): ClientHelloResult {
       }
       messageLength = head.readUIntBE(1, 3);
       if (HANDSHAKE_HEADER + messageLength + RECORD_HEADER > MAX_CLIENT_HELLO_BYTES) {
-        return invalid(`ClientHello of ${messageLength} bytes is larger than ${MAX_CLIENT_HELLO_BYTES} bytes`);
+        return invalid(
+          `ClientHello of ${messageLength} bytes is larger than ${MAX_CLIENT_HELLO_BYTES} bytes`,
+        );
       }
     }
   }
   const message = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
   try {
-    return { kind: 'ok', serverName: serverNameOf(new Reader(message, HANDSHAKE_HEADER, HANDSHAKE_HEADER + messageLength)) };
+    return {
+      kind: 'ok',
+      serverName: serverNameOf(new Reader(message, HANDSHAKE_HEADER, HANDSHAKE_HEADER + messageLength)),
+    };
   } catch (error) {
     if (error instanceof Malformed) return invalid(error.message);
     throw error;
@@ -138,11 +143,14 @@ export function parseClientHello(data: Buffer): ClientHelloResult {
 /** What is wrong with the record header at `offset` (all 5 bytes present), or null. */
 function recordHeaderProblem(data: Buffer, offset: number): string | null {
   const type = data[offset]!;
-  if (type !== CONTENT_HANDSHAKE) return `record type ${type} where a handshake record (22) continues the ClientHello`;
-  if (data[offset + 1] !== 3) return `record version ${data[offset + 1]}.${data[offset + 2]} is not TLS (3.x)`;
+  if (type !== CONTENT_HANDSHAKE)
+    return `record type ${type} where a handshake record (22) continues the ClientHello`;
+  if (data[offset + 1] !== 3)
+    return `record version ${data[offset + 1]}.${data[offset + 2]} is not TLS (3.x)`;
   const length = data.readUInt16BE(offset + 3);
   if (length === 0) return 'empty handshake record';
-  if (length > MAX_RECORD_FRAGMENT) return `record length ${length} is over the TLS limit of ${MAX_RECORD_FRAGMENT}`;
+  if (length > MAX_RECORD_FRAGMENT)
+    return `record length ${length} is over the TLS limit of ${MAX_RECORD_FRAGMENT}`;
   return null;
 }
 
@@ -165,7 +173,8 @@ function serverNameOf(body: Reader): string | null {
   if (sessionId > 32) throw new Malformed(`session_id of ${sessionId} bytes is over 32`);
   body.skip(sessionId, 'session_id');
   const suites = body.u16('cipher_suites length');
-  if (suites < 2 || suites % 2 !== 0) throw new Malformed(`cipher_suites length ${suites} is not a positive even number`);
+  if (suites < 2 || suites % 2 !== 0)
+    throw new Malformed(`cipher_suites length ${suites} is not a positive even number`);
   body.skip(suites, 'cipher_suites');
   const compressions = body.u8('compression_methods length');
   if (compressions < 1) throw new Malformed('compression_methods is empty');
@@ -203,7 +212,8 @@ function hostNameOf(ext: Reader): string | null {
 
 function hostNameText(bytes: Buffer): string {
   if (bytes.length === 0) throw new Malformed('empty host_name');
-  if (bytes.length > MAX_HOST_NAME + 1) throw new Malformed(`host_name of ${bytes.length} bytes is over ${MAX_HOST_NAME}`);
+  if (bytes.length > MAX_HOST_NAME + 1)
+    throw new Malformed(`host_name of ${bytes.length} bytes is over ${MAX_HOST_NAME}`);
   for (const byte of bytes) {
     // Letters, digits, '-', '.', and '_' (seen in the wild in internal names).
     const ok =
@@ -213,10 +223,14 @@ function hostNameText(bytes: Buffer): string {
       byte === 0x2d ||
       byte === 0x2e ||
       byte === 0x5f;
-    if (!ok) throw new Malformed(`host_name has byte 0x${byte.toString(16).padStart(2, '0')}, not a host name character`);
+    if (!ok)
+      throw new Malformed(
+        `host_name has byte 0x${byte.toString(16).padStart(2, '0')}, not a host name character`,
+      );
   }
   const text = bytes.toString('latin1').toLowerCase();
   const name = text.endsWith('.') ? text.slice(0, -1) : text;
-  if (name === '' || name.startsWith('.') || name.includes('..')) throw new Malformed(`host_name "${text}" has an empty label`);
+  if (name === '' || name.startsWith('.') || name.includes('..'))
+    throw new Malformed(`host_name "${text}" has an empty label`);
   return name;
 }
