@@ -21,7 +21,7 @@ export function errorsMarkdown(areas: readonly DocumentedArea[]): string {
     'with the exit code below; the operator API answers `{ "error": { "code", "message" } }` with',
     'the HTTP status below. `{name}` in a message is filled from the case at hand.',
     '',
-    'This page is generated from the error tables (`pnpm docs:errors`); a test fails when it is stale.',
+    'This page is generated from the error tables (`./run docs:errors`); a test fails when it is stale.',
   ];
   for (const { title, errors } of areas) {
     parts.push(
