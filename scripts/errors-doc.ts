@@ -11,6 +11,7 @@ import { CTL_ERRORS } from '@sluice/ctl/errors';
 import { EDGE_ERRORS } from '@sluice/edge/errors';
 import { type DocumentedArea, errorsMarkdown } from '@sluice/errors';
 import { IPERF3_ERRORS } from '@sluice/iperf3';
+import { FRAME_ERRORS } from '@sluice/protocol';
 import { SERVER_ERRORS } from '@sluice/server/errors';
 
 export const ERROR_AREAS: readonly DocumentedArea[] = [
@@ -18,6 +19,7 @@ export const ERROR_AREAS: readonly DocumentedArea[] = [
   { title: 'Data plane: binding rules', errors: CORE_ERRORS },
   { title: 'Data plane: DNS-name targets', errors: DNS_ERRORS },
   { title: 'Data plane: PROXY protocol headers read from a peer', errors: PROXY_HEADER_ERRORS },
+  { title: 'Control session framing (server and edge)', errors: FRAME_ERRORS },
   { title: 'sluice-edge: enrollment and managed mode', errors: EDGE_ERRORS },
   { title: 'Operator API (sluice-server, answered to sluicectl and every client)', errors: API_ERRORS },
   { title: 'sluice-server commands', errors: SERVER_ERRORS },

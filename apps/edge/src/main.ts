@@ -1,7 +1,7 @@
 // sluice-edge: the standalone edge (TOML file), the managed edge (credential bundle from
 // `enroll`), and their checks.
 
-import { CONFIG_ERRORS, loadStandaloneConfig, parseListen } from '@sluice/config';
+import { CONFIG_ERRORS, loadStandaloneConfig, MAX_SHARDS, parseListen } from '@sluice/config';
 import { Command } from 'commander';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { EdgeRuntime } from './edge-runtime.ts';
@@ -22,7 +22,6 @@ interface MainOptions {
   version?: boolean;
 }
 
-const MAX_SHARDS = 256;
 const MAX_DRAIN_TIMEOUT_SECS = 86_400;
 
 function usage(reason: string): EdgeError {

@@ -1,6 +1,6 @@
 export { type Bundle, bundleSchema } from './bundle.ts';
 export { type EnrollTarget, formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
-export { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+export { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
 export {
   type EdgeMessage,
   edgeMessageSchema,

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
-import { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+import { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
 import { edgeMessageSchema, serverMessageSchema } from './messages.ts';
+
+function catchError(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
 
 describe('frames', () => {
   it('reassembles frames split at every byte and packed together', () => {
@@ -20,9 +29,21 @@ describe('frames', () => {
   it('refuses a frame longer than the limit from its length alone, and a frame that is not JSON', () => {
     const head = Buffer.alloc(4);
     head.writeUInt32BE(MAX_FRAME_BYTES + 1);
-    expect(() => new FrameReader().push(head)).toThrow(FrameError);
+    const tooLarge = catchError(() => new FrameReader().push(head));
+    expect(FRAME_ERRORS.is(tooLarge) && tooLarge.code).toBe('frame_too_large');
+    expect((tooLarge as Error).message).toBe(
+      `frame of ${MAX_FRAME_BYTES + 1} bytes is over ${MAX_FRAME_BYTES}`,
+    );
     const junk = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{x}')]);
-    expect(() => new FrameReader().push(junk)).toThrow(/not JSON/);
+    const notJson = catchError(() => new FrameReader().push(junk));
+    expect(FRAME_ERRORS.is(notJson) && notJson.code).toBe('frame_not_json');
+    expect((notJson as Error).message).toMatch(/^frame is not JSON: /);
+  });
+
+  it('refuses to encode a message over the limit', () => {
+    const huge = { text: 'x'.repeat(MAX_FRAME_BYTES) };
+    const error = catchError(() => encodeFrame(huge));
+    expect(FRAME_ERRORS.is(error) && error.code).toBe('frame_too_large');
   });
 });
 

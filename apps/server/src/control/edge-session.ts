@@ -9,7 +9,7 @@ import {
   type EdgeMessage,
   edgeMessageSchema,
   encodeFrame,
-  FrameError,
+  FRAME_ERRORS,
   FrameReader,
   type PushedRule,
   type RuleResult,
@@ -201,7 +201,7 @@ export class EdgeSession {
     try {
       frames = this.reader.push(chunk);
     } catch (error) {
-      if (!(error instanceof FrameError)) throw error;
+      if (!FRAME_ERRORS.is(error)) throw error;
       // After the frames before it, as when they were handled at once.
       const { message } = error;
       this.handling = this.handling.then(() => this.close('protocol_error', message));
