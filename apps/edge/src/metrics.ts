@@ -36,6 +36,10 @@ export interface RuleJson {
   relay_errors: Record<string, number>;
   throttled_seconds: { in: number; out: number };
   failovers: number;
+  /** TCP urgent (MSG_OOB) bytes the splice relay stepped over. */
+  urgent_bytes: number;
+  /** Times a splice relay direction waited for a pipe (out of descriptors or memory). */
+  pipe_waits: number;
   targets: { target: string; up: boolean }[];
   /** UDP rules only. */
   udp?: {
@@ -136,6 +140,16 @@ export class EdgeMetrics {
       'Connections that had to move past their first-choice target.',
       FIELD.FAILOVERS,
     );
+    this.ruleCounter(
+      'sluice_rule_urgent_bytes_total',
+      'TCP urgent (MSG_OOB) bytes stepped over by the splice relay; they are not part of the stream.',
+      FIELD.URGENT_BYTES,
+    );
+    this.ruleCounter(
+      'sluice_rule_pipe_waits_total',
+      'Times a splice relay direction found no pipe (out of descriptors or memory) and waited to retry.',
+      FIELD.PIPE_WAITS,
+    );
     this.throttled();
     this.targetUp();
     this.shardMetrics();
@@ -176,6 +190,8 @@ export class EdgeMetrics {
         relay_errors: Object.fromEntries(RELAY_ERROR_REASONS.map((r) => [r, sum(relayErrorField(r))])),
         throttled_seconds: { in: sum(FIELD.THROTTLED_NS_IN) / 1e9, out: sum(FIELD.THROTTLED_NS_OUT) / 1e9 },
         failovers: sum(FIELD.FAILOVERS),
+        urgent_bytes: sum(FIELD.URGENT_BYTES),
+        pipe_waits: sum(FIELD.PIPE_WAITS),
         targets: rule.targets.map((target, i) => ({
           target,
           up: slot === null || ((this.targetsDown(slot) >> BigInt(i)) & 1n) === 0n,

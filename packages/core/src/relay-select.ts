@@ -25,6 +25,8 @@ export function selectRelayPath(counters: SharedArrayBuffer, qos: SharedArrayBuf
       bytesOut: FIELD.BYTES_OUT,
       throttledNsIn: FIELD.THROTTLED_NS_IN,
       throttledNsOut: FIELD.THROTTLED_NS_OUT,
+      urgentBytes: FIELD.URGENT_BYTES,
+      pipeWaits: FIELD.PIPE_WAITS,
     },
     {
       buffer: qos,

@@ -8,7 +8,7 @@ export type SpliceCloseReason =
   | 'client_reset' // ECONNRESET / EPIPE on the client socket; the upstream was reset in turn
   | 'upstream_reset' // ECONNRESET / EPIPE on the upstream socket; the client was reset in turn
   | 'error' // any other errno; both sides reset
-  | 'idle_timeout' // one direction ended and the other moved nothing for halfCloseTimeoutMs
+  | 'idle_timeout' // one direction ended, the other moved nothing and held nothing for halfCloseTimeoutMs; both reset
   | 'destroyed' // destroy(id)
   | 'unsupported'; // splice(2) refused the sockets (EINVAL, ENOSYS, EOPNOTSUPP) before a byte moved
 
@@ -23,7 +23,10 @@ export interface SpliceCloseResult {
 }
 
 export interface SpliceRelayOptions {
-  /** Once one direction ended, close the pair after this long with no byte moved; 0 = never. */
+  /**
+   * Once one direction ended, reset the pair after this long with no byte moved and none waiting
+   * (in a pipe, for a pipe, or in a socket's send queue); 0 = never.
+   */
   readonly halfCloseTimeoutMs: number;
   /**
    * First word of the connection's owner and rule entities in the QoS buffer given to init()
@@ -41,6 +44,10 @@ export interface SpliceCounterFields {
   /** Nanoseconds a direction spent waiting for bandwidth tokens. */
   readonly throttledNsIn: number;
   readonly throttledNsOut: number;
+  /** Urgent (MSG_OOB) bytes stepped over, both directions: they are not part of the stream. */
+  readonly urgentBytes: number;
+  /** Times a direction found no pipe (EMFILE, ENFILE, ENOMEM) and waited on a timer to retry. */
+  readonly pipeWaits: number;
 }
 
 /**

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSplice, spliceErrnoCode, spliceStatus } from './index.ts';
 import type { NativeSplice } from './native.ts';
 import {
+  COUNTER_FIELDS,
   closeServer,
   listen,
   openFdCount,
@@ -75,12 +76,7 @@ beforeAll(() => {
   expect(spliceStatus(), 'the splice binary must be built on Linux').toMatchObject({ enabled: true });
   splice.init(
     counters,
-    {
-      bytesIn: BYTES_IN,
-      bytesOut: BYTES_OUT,
-      throttledNsIn: THROTTLED_NS_IN,
-      throttledNsOut: THROTTLED_NS_OUT,
-    },
+    COUNTER_FIELDS,
     {
       buffer: qos.buffer,
       bandwidthIn: QOS_FIELD.BANDWIDTH_IN,

@@ -36,7 +36,8 @@ bool ReadOffset(Napi::Object object, const char* key, uint32_t* out) {
   return true;
 }
 
-// init(counters: BigInt64Array, fields: { bytesIn, bytesOut, throttledNsIn, throttledNsOut },
+// init(counters: BigInt64Array,
+//      fields: { bytesIn, bytesOut, throttledNsIn, throttledNsOut, urgentBytes, pipeWaits },
 //      qos?: { words: BigInt64Array, bandwidthIn, bandwidthOut, rate, limitNs, tatNs }): void
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -49,10 +50,14 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   uint32_t field_in = 0;
   uint32_t field_out = 0;
   uint32_t throttled[2] = {0, 0};
+  uint32_t urgent = 0;
+  uint32_t pipe_waits = 0;
   if (!ReadOffset(fields, "bytesIn", &field_in) || !ReadOffset(fields, "bytesOut", &field_out) ||
-      !ReadOffset(fields, "throttledNsIn", &throttled[0]) || !ReadOffset(fields, "throttledNsOut", &throttled[1])) {
-    return Throw(env, Napi::TypeError::New(
-                          env, "init: fields.bytesIn, bytesOut, throttledNsIn and throttledNsOut must be word offsets"));
+      !ReadOffset(fields, "throttledNsIn", &throttled[0]) || !ReadOffset(fields, "throttledNsOut", &throttled[1]) ||
+      !ReadOffset(fields, "urgentBytes", &urgent) || !ReadOffset(fields, "pipeWaits", &pipe_waits)) {
+    return Throw(env, Napi::TypeError::New(env,
+                                           "init: fields.bytesIn, bytesOut, throttledNsIn, throttledNsOut, "
+                                           "urgentBytes and pipeWaits must be word offsets"));
   }
   Napi::Object qos_spec;
   uint32_t bandwidth[2] = {0, 0};
@@ -83,6 +88,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   state->field_out = field_out;
   state->field_throttled[0] = throttled[0];
   state->field_throttled[1] = throttled[1];
+  state->field_urgent = urgent;
+  state->field_pipe_waits = pipe_waits;
   if (has_qos) {
     Napi::BigInt64Array words = qos_spec.Get("words").As<Napi::BigInt64Array>();
     state->qos_ref = Napi::Persistent(words.As<Napi::Object>());
@@ -105,8 +112,9 @@ Napi::Value RelayFn(const Napi::CallbackInfo& info) {
   }
   if (!IsUint32(info[2])) return Throw(env, Napi::TypeError::New(env, "relay: row must be a non-negative integer"));
   uint32_t row = info[2].As<Napi::Number>().Uint32Value();
-  uint64_t last_word = static_cast<uint64_t>(row) + std::max({state->field_in, state->field_out,
-                                                               state->field_throttled[0], state->field_throttled[1]});
+  uint64_t last_word =
+      static_cast<uint64_t>(row) + std::max({state->field_in, state->field_out, state->field_throttled[0],
+                                             state->field_throttled[1], state->field_urgent, state->field_pipe_waits});
   if (last_word >= state->counter_words) {
     return Throw(env, Napi::RangeError::New(env, "relay: row is outside the counters array"));
   }
