@@ -79,7 +79,12 @@ class JsRelay implements RelayHandle {
   /** Bytes read from one side wait to be written to the other (in JS, or held for tokens). */
   inFlight(): boolean {
     const { client, upstream } = this;
-    return client.writableLength > 0 || upstream.writableLength > 0 || client[HELD] !== null || upstream[HELD] !== null;
+    return (
+      client.writableLength > 0 ||
+      upstream.writableLength > 0 ||
+      client[HELD] !== null ||
+      upstream[HELD] !== null
+    );
   }
 
   /** The half-close idle timeout cuts the pair: a reset both ways, reported as idle_timeout. */

@@ -45,10 +45,14 @@ export class PipeWaitLog {
       seen.set(key, total);
       const before = this.logged.get(key) ?? 0n;
       if (total > before) {
-        this.log('warn', 'relays waited for a pipe (out of descriptors or memory); their bytes wait in the sockets', {
-          rule: rule.name,
-          waits: Number(total - before),
-        });
+        this.log(
+          'warn',
+          'relays waited for a pipe (out of descriptors or memory); their bytes wait in the sockets',
+          {
+            rule: rule.name,
+            waits: Number(total - before),
+          },
+        );
       }
     }
     this.logged.clear();

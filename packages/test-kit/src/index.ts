@@ -31,3 +31,4 @@ export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
+export { UrgentPeer } from './urgent-peer.ts';
