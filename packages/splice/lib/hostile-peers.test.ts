@@ -120,7 +120,7 @@ describe('out of descriptors', () => {
       what: `${busyCount} pipes held and none pooled (${JSON.stringify(splice.stats())})`,
     });
     const closedEarly: number[] = [];
-    idle.forEach((client, i) => client.on('close', () => closedEarly.push(i)));
+    for (const [i, client] of idle.entries()) client.on('close', () => closedEarly.push(i));
     for (const client of [...idle, ...busy]) client.on('error', () => {});
 
     // Lower this process's soft limit to what it holds plus a few, then take those few: the
@@ -148,7 +148,7 @@ describe('out of descriptors', () => {
           throw err;
         }
       }
-      idle.forEach((client, i) => client.write(`hello ${i}`));
+      for (const [i, client] of idle.entries()) client.write(`hello ${i}`);
       await pollUntil(() => view.read(row, FIELD.PIPE_WAITS) >= BigInt(IDLE), {
         timeoutMs: 5_000,
         what: 'every idle direction to wait for a pipe',
