@@ -31,12 +31,6 @@ const URGENT = 0x21; // '!': never among the ordinary bytes
 /** CPU an edge may use while every connection is parked: generous, a spinning shard takes ~100 %. */
 const IDLE_CPU_SHARE = 0.2;
 
-type HostileMetrics = RuleMetrics & {
-  readonly relay_errors: Readonly<Record<string, number>>;
-  readonly urgent_bytes: number;
-  readonly pipe_waits: number;
-};
-
 /** Ordinary bytes, a-z repeating from `from`. */
 function ordinary(length: number, from = 0): Buffer {
   return Buffer.from(Array.from({ length }, (_, i) => 0x61 + ((from + i) % 26)));
@@ -106,12 +100,12 @@ async function startEdge(
   return { edge, metrics, ports };
 }
 
-async function ruleMetrics(edge: Edge, rule: string): Promise<HostileMetrics> {
-  return (await edge.metrics.rule(rule)) as HostileMetrics;
+function ruleMetrics(edge: Edge, rule: string): Promise<RuleMetrics> {
+  return edge.metrics.rule(rule);
 }
 
-async function waitForNoConnections(edge: Edge, rule: string): Promise<HostileMetrics> {
-  let last: HostileMetrics | undefined;
+async function waitForNoConnections(edge: Edge, rule: string): Promise<RuleMetrics> {
+  let last: RuleMetrics | undefined;
   await pollUntil(
     async () => {
       last = await ruleMetrics(edge, rule);
@@ -134,7 +128,7 @@ async function baselineAfterWarmUp(edge: Edge, rule: string, echoPort?: number) 
   return fdKinds(edge.edge.pid);
 }
 
-function noRelayErrors(rule: HostileMetrics): void {
+function noRelayErrors(rule: RuleMetrics): void {
   expect(rule.relay_errors).toEqual({ client_reset: 0, upstream_reset: 0, error: 0, idle_timeout: 0 });
 }
 

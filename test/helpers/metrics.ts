@@ -17,6 +17,8 @@ export type RejectReason =
   | 'sni_parse_error'
   | 'proxy_header_invalid';
 
+export type RelayErrorReason = 'client_reset' | 'upstream_reset' | 'error' | 'idle_timeout';
+
 export interface ShardCounters {
   readonly shard: number;
   readonly connections_total: number;
@@ -40,6 +42,12 @@ export interface RuleMetrics {
   readonly rejected: Partial<Record<RejectReason, number>>;
   /** Time the rule's flows waited for bandwidth tokens, by direction. */
   readonly throttled_seconds: { readonly in: number; readonly out: number };
+  /** Relayed connections that ended in a reset, an error or the half-close idle timeout, by reason. */
+  readonly relay_errors: Readonly<Record<RelayErrorReason, number>>;
+  /** TCP urgent bytes the splice relay stepped over. */
+  readonly urgent_bytes: number;
+  /** Times a splice relay direction waited for a pipe (out of descriptors). */
+  readonly pipe_waits: number;
   readonly shards: readonly ShardCounters[];
 }
 
