@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
-import type { MetricsClient, RuleMetrics } from './helpers/metrics.ts';
+import type { MetricsClient } from './helpers/metrics.ts';
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
 import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';

@@ -182,8 +182,7 @@ describe('jsRelay', () => {
     });
     client.resume();
     client.end();
-    await once(client, 'close');
-    await until(() => state.closed === 1);
+    await until(() => client.closed && state.closed === 1);
     expect(state.targetSockets[0]?.readableEnded).toBe(true);
     // The target's direction never ended: the client sees a reset, not a FIN.
     expect({ clientError, clientEnded }).toEqual({ clientError: 'ECONNRESET', clientEnded: false });
