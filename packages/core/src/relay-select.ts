@@ -2,7 +2,7 @@
 // switched off with SLUICE_NO_SPLICE=1), the JS relay otherwise. The reason travels to the
 // supervisor for the start-up log, sluice_splice_enabled and the JSON metrics.
 
-import { FIELD } from '@sluice/counters';
+import { SPLICE_COUNTER_FIELDS } from '@sluice/counters';
 import { BUCKET, QOS_FIELD } from '@sluice/qos';
 import { loadSplice, type SpliceStatus, spliceStatus } from '@sluice/splice';
 import { jsRelay } from './js-relay.ts';
@@ -18,24 +18,13 @@ export function selectRelayPath(counters: SharedArrayBuffer, qos: SharedArrayBuf
   const native = loadSplice();
   const status = spliceStatus();
   if (!native) return { path: jsRelay, splice: status };
-  native.init(
-    counters,
-    {
-      bytesIn: FIELD.BYTES_IN,
-      bytesOut: FIELD.BYTES_OUT,
-      throttledNsIn: FIELD.THROTTLED_NS_IN,
-      throttledNsOut: FIELD.THROTTLED_NS_OUT,
-      urgentBytes: FIELD.URGENT_BYTES,
-      pipeWaits: FIELD.PIPE_WAITS,
-    },
-    {
-      buffer: qos,
-      bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
-      bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
-      rate: BUCKET.RATE,
-      limitNs: BUCKET.LIMIT_NS,
-      tatNs: BUCKET.TAT_NS,
-    },
-  );
+  native.init(counters, SPLICE_COUNTER_FIELDS, {
+    buffer: qos,
+    bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
+    bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
+    rate: BUCKET.RATE,
+    limitNs: BUCKET.LIMIT_NS,
+    tatNs: BUCKET.TAT_NS,
+  });
   return { path: createSpliceRelay(native, jsRelay), splice: status };
 }

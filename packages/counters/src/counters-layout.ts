@@ -50,6 +50,19 @@ export const FIELD = {
 
 export const STRIDE = 42;
 
+/**
+ * The words of a row the splice addon adds to, as its init() takes them (the shape of
+ * SpliceCounterFields in packages/splice, which this leaf package does not import).
+ */
+export const SPLICE_COUNTER_FIELDS = {
+  bytesIn: FIELD.BYTES_IN,
+  bytesOut: FIELD.BYTES_OUT,
+  throttledNsIn: FIELD.THROTTLED_NS_IN,
+  throttledNsOut: FIELD.THROTTLED_NS_OUT,
+  urgentBytes: FIELD.URGENT_BYTES,
+  pipeWaits: FIELD.PIPE_WAITS,
+} as const;
+
 /** Where each per-reason block starts and how many words it has; checked below. */
 const BLOCKS: readonly {
   readonly name: string;

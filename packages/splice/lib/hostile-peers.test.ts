@@ -65,10 +65,34 @@ async function cpuShare(ms: number): Promise<number> {
   return (used.user + used.system) / 1000 / (performance.now() - start);
 }
 
-async function urgentPeer(port: number): Promise<UrgentPeer> {
-  const peer = await UrgentPeer.connect(port);
+/** A splice front to a recording target, and one client that can send urgent data through it. */
+async function urgentPair() {
+  const row = takeRow();
+  const target = await recordingTarget();
+  const relay = await new SpliceFront(splice, { targetPort: target.port, row }).start();
+  const peer = await UrgentPeer.connect(relay.port);
   peers.push(peer);
-  return peer;
+  await relay.started(1);
+  return { row, target, relay, peer };
+}
+
+/** 3 bytes (seen at the target first), one urgent byte, 3000 more; resolves with the ordinary ones. */
+async function aroundUrgent(peer: UrgentPeer, target: { received: () => Buffer }): Promise<Buffer> {
+  const head = ordinary(3);
+  const tail = ordinary(3000, 3);
+  await peer.send(head);
+  await pollUntil(() => target.received().length === 3, { timeoutMs: 5_000, what: 'the first bytes' });
+  await peer.urgent(URGENT);
+  await peer.send(tail);
+  return Buffer.concat([head, tail]);
+}
+
+/** The peer gets its FIN back and nothing else; the relay closed with eof. */
+async function closesCleanly(peer: UrgentPeer, relay: SpliceFront, bytesIn: number): Promise<void> {
+  expect(await peer.drain()).toBe(0);
+  const [result] = await relay.closed(1);
+  expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn, bytesOut: 0 });
+  await relay.close();
 }
 
 beforeAll(() => {
@@ -180,41 +204,25 @@ describe('out of descriptors', () => {
 
 describe('urgent data', () => {
   it('one urgent byte mid-stream: every ordinary byte after it arrives while the peer holds, without spinning', async () => {
-    const row = takeRow();
-    const target = await recordingTarget();
-    const relay = await new SpliceFront(splice, { targetPort: target.port, row }).start();
-    const peer = await urgentPeer(relay.port);
-    await relay.started(1);
-    const head = ordinary(3);
-    const tail = ordinary(3000, 3);
-    await peer.send(head);
-    await pollUntil(() => target.received().length === 3, { timeoutMs: 5_000, what: 'the first bytes' });
-    await peer.urgent(URGENT);
-    await peer.send(tail);
+    const { row, target, relay, peer } = await urgentPair();
+    const sent = await aroundUrgent(peer, target);
     // The peer holds (no FIN): everything ordinary arrives all the same.
-    await pollUntil(() => target.received().length === 3003, {
+    await pollUntil(() => target.received().length === sent.length, {
       timeoutMs: 5_000,
-      what: `3003 bytes at the target (got ${target.received().length})`,
+      what: `${sent.length} bytes at the target (got ${target.received().length})`,
     });
-    expect(target.received()).toEqual(Buffer.concat([head, tail]));
+    expect(target.received()).toEqual(sent);
     expect(view.read(row, FIELD.URGENT_BYTES)).toBe(1n);
     // Parked after the urgent byte: the relay waits, it does not poll a readable socket forever.
     expect(await cpuShare(1_000)).toBeLessThan(0.2);
     await peer.shutdown();
     await target.ended;
-    expect(await peer.drain()).toBe(0);
-    const [result] = await relay.closed(1);
-    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: 3003, bytesOut: 0 });
-    await relay.close();
+    await closesCleanly(peer, relay, sent.length);
   });
 
   it('many urgent bytes: the ordinary stream arrives whole, each urgent byte skipped or (superseded) inline', async () => {
     const ROUNDS = 20;
-    const row = takeRow();
-    const target = await recordingTarget();
-    const relay = await new SpliceFront(splice, { targetPort: target.port, row }).start();
-    const peer = await urgentPeer(relay.port);
-    await relay.started(1);
+    const { row, target, relay, peer } = await urgentPair();
     const parts: Buffer[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const part = ordinary(100 + i, i);
@@ -232,18 +240,11 @@ describe('urgent data', () => {
     // The kernel may also drop a superseded one outright; none is ever counted twice.
     expect(BigInt(inline) + view.read(row, FIELD.URGENT_BYTES)).toBeLessThanOrEqual(BigInt(ROUNDS));
     expect(view.read(row, FIELD.URGENT_BYTES)).toBeGreaterThan(0n);
-    expect(await peer.drain()).toBe(0);
-    const [result] = await relay.closed(1);
-    expect(result).toMatchObject({ reason: 'eof', errno: 0, bytesIn: received.length });
-    await relay.close();
+    await closesCleanly(peer, relay, received.length);
   });
 
   it('an urgent byte at the very end, the peer holding: nothing spins, and its FIN later closes cleanly', async () => {
-    const row = takeRow();
-    const target = await recordingTarget();
-    const relay = await new SpliceFront(splice, { targetPort: target.port, row }).start();
-    const peer = await urgentPeer(relay.port);
-    await relay.started(1);
+    const { row, target, relay, peer } = await urgentPair();
     const body = ordinary(5000);
     await peer.send(body);
     await peer.urgent(URGENT);
@@ -253,39 +254,29 @@ describe('urgent data', () => {
     await target.ended;
     expect(target.received()).toEqual(body);
     expect(view.read(row, FIELD.URGENT_BYTES)).toBe(1n);
-    expect(await peer.drain()).toBe(0);
-    const [result] = await relay.closed(1);
-    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: body.length, bytesOut: 0 });
-    await relay.close();
+    await closesCleanly(peer, relay, body.length);
   });
 
   it('an urgent byte right before the FIN, with bytes behind it: all ordinary bytes, then a clean end both ways', async () => {
-    const row = takeRow();
-    const target = await recordingTarget();
-    const relay = await new SpliceFront(splice, { targetPort: target.port, row }).start();
-    const peer = await urgentPeer(relay.port);
-    await relay.started(1);
-    const head = ordinary(3);
-    const tail = ordinary(3000, 3);
-    await peer.send(head);
-    await pollUntil(() => target.received().length === 3, { timeoutMs: 5_000, what: 'the first bytes' });
-    await peer.urgent(URGENT);
-    await peer.send(tail);
+    const { row, target, relay, peer } = await urgentPair();
+    const sent = await aroundUrgent(peer, target);
     await peer.shutdown();
     await target.ended;
-    expect(target.received()).toEqual(Buffer.concat([head, tail]));
-    expect(await peer.drain()).toBe(0);
-    const [result] = await relay.closed(1);
-    expect(result).toEqual({ reason: 'eof', errno: 0, bytesIn: 3003, bytesOut: 0 });
+    expect(target.received()).toEqual(sent);
     expect(view.read(row, FIELD.URGENT_BYTES)).toBe(1n);
-    await relay.close();
+    await closesCleanly(peer, relay, sent.length);
   });
 });
+
+/** A splice front to `server` whose half-closed pairs may stay silent for 200 ms. */
+async function halfCloseFront(server: Server): Promise<SpliceFront> {
+  const targetPort = await listen(server);
+  return new SpliceFront(splice, { targetPort, row: takeRow(), halfCloseTimeoutMs: 200 }).start();
+}
 
 describe('half-closed slow reader', () => {
   it('a reader that pauses past the half-close timeout still gets every byte and a clean end', async () => {
     const SIZE = 8 * MiB;
-    const row = takeRow();
     const server = createServer({ allowHalfOpen: true });
     servers.push(server);
     let sent: Promise<string> | undefined;
@@ -298,11 +289,7 @@ describe('half-closed slow reader', () => {
         sent = sendPayload(socket, SIZE);
       });
     });
-    const relay = await new SpliceFront(splice, {
-      targetPort: await listen(server),
-      row,
-      halfCloseTimeoutMs: 200,
-    }).start();
+    const relay = await halfCloseFront(server);
     const client = connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: true });
     await relay.started(1);
     client.pause();
@@ -321,16 +308,11 @@ describe('half-closed slow reader', () => {
   }, 20_000);
 
   it('a half-closed pair silent past the timeout, nothing in flight, is reset both ways (never a FIN)', async () => {
-    const row = takeRow();
     const server = createServer({ allowHalfOpen: true });
     servers.push(server);
     server.on('connection', (socket: Socket) => server.once('close-all', () => socket.destroy()));
     const accepted = once(server, 'connection') as Promise<[Socket]>;
-    const relay = await new SpliceFront(splice, {
-      targetPort: await listen(server),
-      row,
-      halfCloseTimeoutMs: 200,
-    }).start();
+    const relay = await halfCloseFront(server);
     const client = connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: true });
     const [upstream] = await accepted;
     await relay.started(1);

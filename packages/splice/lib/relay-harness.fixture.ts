@@ -7,18 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, Socket } from 'node:net';
-import { FIELD } from '@sluice/counters';
+import { SPLICE_COUNTER_FIELDS } from '@sluice/counters';
 import type { NativeSplice, SpliceCloseResult, SpliceCounterFields } from './native.ts';
 
 /** Where the addon adds in a counters row: the data plane's one layout (packages/counters). */
-export const COUNTER_FIELDS: SpliceCounterFields = {
-  bytesIn: FIELD.BYTES_IN,
-  bytesOut: FIELD.BYTES_OUT,
-  throttledNsIn: FIELD.THROTTLED_NS_IN,
-  throttledNsOut: FIELD.THROTTLED_NS_OUT,
-  urgentBytes: FIELD.URGENT_BYTES,
-  pipeWaits: FIELD.PIPE_WAITS,
-};
+export const COUNTER_FIELDS: SpliceCounterFields = SPLICE_COUNTER_FIELDS;
 
 export function fdOf(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;
