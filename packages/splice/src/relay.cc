@@ -270,6 +270,7 @@ int Relay::Pump(int dir, int* failed_side) {
     }
     size_t len = std::min(allowance, d.pipe.capacity);
     ssize_t n = splice(src, nullptr, d.pipe.wr, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    const int err = n < 0 ? errno : 0;  // before any other call can change errno
     const bool capped = d.granted_owner || d.granted_rule;
     Settle(dir, n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0) {
@@ -281,8 +282,8 @@ int Relay::Pump(int dir, int* failed_side) {
       if (capped) budget = 0;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0 || errno == EAGAIN) {
+    if (err == EINTR) continue;
+    if (n == 0 || err == EAGAIN) {
       // splice stops at the urgent mark, answering EAGAIN (or 0 once a FIN follows) with
       // ordinary bytes still queued behind it: skip the urgent byte and go on.
       int skipped = SkipUrgent(dir);
@@ -296,13 +297,13 @@ int Relay::Pump(int dir, int* failed_side) {
       d.src_eof = true;
       continue;
     }
-    if (errno == EAGAIN) {
+    if (err == EAGAIN) {
       ReleasePipe(d);
       d.wait_read = true;
       return 0;
     }
     *failed_side = d.src;
-    return -errno;
+    return -err;
   }
 }
 
