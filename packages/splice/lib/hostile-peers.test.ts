@@ -268,11 +268,33 @@ describe('urgent data', () => {
   });
 });
 
-/** A splice front to `server` whose half-closed pairs may stay silent for 200 ms. */
-async function halfCloseFront(server: Server): Promise<SpliceFront> {
+/** A splice front to `server` whose half-closed pairs may stay silent for `halfCloseTimeoutMs`. */
+async function halfCloseFront(server: Server, halfCloseTimeoutMs = 200): Promise<SpliceFront> {
   const targetPort = await listen(server);
-  return new SpliceFront(splice, { targetPort, row: takeRow(), halfCloseTimeoutMs: 200 }).start();
+  return new SpliceFront(splice, { targetPort, row: takeRow(), halfCloseTimeoutMs }).start();
 }
+
+describe('deadlines', () => {
+  it('a half-close timeout past the end of the clock never fires and never spins', async () => {
+    const server = createServer({ allowHalfOpen: true });
+    servers.push(server);
+    server.on('connection', (socket: Socket) => {
+      server.once('close-all', () => socket.destroy());
+      socket.resume();
+    });
+    // Just under 2^64 ms: the deadline (now + timeout) would wrap around into the past.
+    const relay = await halfCloseFront(server, 18_446_744_073_709_000_000);
+    const client = connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: true });
+    await relay.started(1);
+    client.resume();
+    client.end('bye');
+    await pollUntil(() => client.writableFinished, { timeoutMs: 5_000, what: 'the FIN sent' });
+    expect(await cpuShare(500)).toBeLessThan(0.2);
+    expect(relay.results).toEqual([]);
+    client.destroy();
+    await relay.close();
+  });
+});
 
 describe('half-closed slow reader', () => {
   it('a reader that pauses past the half-close timeout still gets every byte and a clean end', async () => {

@@ -273,6 +273,30 @@ describe('splice relay', () => {
     await relay.close();
   });
 
+  it('a direction still throttled when the pair closes adds its wait so far to throttledNs', async () => {
+    const owner = qos.owner(0);
+    const rule = qos.rule(2);
+    qos.configure(rule, { ...NO_LIMITS, bandwidthOut: { bytesPerSec: 1000, burstBytes: 1000 } });
+    // Another connection of the rule already spent 100 s of its rate: this one waits for tokens
+    // (in one timer of at most a second) before it may read a byte.
+    qos.chargeBytes(owner, rule, QOS_FIELD.BANDWIDTH_OUT, 100_000);
+    const row = takeRow();
+    const t = await target();
+    const relay = await front(t.port, row, 0, { qosRule: rule });
+    const { client, upstream } = await pair(t.server, relay);
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    upstream.write('held back');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    splice.destroy(relay.ids[0] ?? -1);
+    const [result] = await relay.closed(1);
+    expect(result).toMatchObject({ reason: 'destroyed', bytesOut: 0 });
+    expect(counter(row, THROTTLED_NS_OUT)).toBeGreaterThanOrEqual(250_000_000n);
+    qos.configure(rule, NO_LIMITS);
+    await Promise.all([closed(client), closed(upstream)]);
+    await relay.close();
+  });
+
   it('connections sharing an owner cap take turns: each gets a fair share, none waits for the other', async () => {
     const rate = 4 * MiB; // bytes/s for the owner, shared by two connections
     const owner = qos.owner(1);
