@@ -22,10 +22,13 @@ export interface SpliceCloseResult {
   readonly bytesOut: number;
 }
 
+/** The longest halfCloseTimeoutMs relay() takes (a day, as config's bound); addon.cc checks the same. */
+export const MAX_HALF_CLOSE_TIMEOUT_MS = 86_400_000;
+
 export interface SpliceRelayOptions {
   /**
    * Once one direction ended, reset the pair after this long with no byte moved and none waiting
-   * (in a pipe, for a pipe, or in a socket's send queue); 0 = never.
+   * (in a pipe, for a pipe, or in a socket's send queue); 0 = never. At most MAX_HALF_CLOSE_TIMEOUT_MS.
    */
   readonly halfCloseTimeoutMs: number;
   /**
@@ -75,10 +78,19 @@ export interface SpliceStats {
 
 export type SpliceOnClose = (result: SpliceCloseResult) => void;
 
+export type SpliceRelayFn = (
+  clientFd: number,
+  upstreamFd: number,
+  row: number,
+  options: SpliceRelayOptions,
+  onClose: SpliceOnClose,
+) => number;
+
 /** The data plane's view of the splice path (what loadSplice() returns). */
 export interface NativeSplice {
   /**
-   * Once per thread, before relay(): the counters SharedArrayBuffer (BigInt64 words) and where
+   * Once per thread, before relay() and never while a relay is open: the counters
+   * SharedArrayBuffer (BigInt64 words; the binding refuses one that can grow) and where
    * bytes in / out sit in a row. The relay adds to word `row + fields.bytesIn` (client -> upstream)
    * and `row + fields.bytesOut` with atomics, at least every 64 KiB and at close.
    */
@@ -95,13 +107,7 @@ export interface NativeSplice {
    * (EINVAL, ENOSYS, EOPNOTSUPP) on the first try, before any byte moved. The caller's sockets
    * are then untouched: fall back to the JS relay with them.
    */
-  relay(
-    clientFd: number,
-    upstreamFd: number,
-    row: number,
-    options: SpliceRelayOptions,
-    onClose: SpliceOnClose,
-  ): number;
+  relay: SpliceRelayFn;
   /** Closes both sides now (drain timeout, rule removed); onClose follows with 'destroyed'. Unknown ids are ignored. */
   destroy(id: number): void;
   stats(): SpliceStats;
@@ -115,13 +121,7 @@ export interface NativeBinding {
     fields: SpliceCounterFields,
     qos?: Omit<SpliceQosLayout, 'buffer'> & { readonly words: BigInt64Array },
   ): void;
-  relay(
-    clientFd: number,
-    upstreamFd: number,
-    row: number,
-    options: SpliceRelayOptions,
-    onClose: SpliceOnClose,
-  ): number;
+  relay: SpliceRelayFn;
   destroy(id: number): void;
   stats(): SpliceStats;
 }

@@ -75,7 +75,7 @@ Relay::Relay(ThreadState* state, uint32_t id) : state_(state), id_(id) {
 Relay::~Relay() { state_->allocated.erase(this); }
 
 int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
-                     uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, Napi::Function on_close) {
+                     uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, napi_value on_close) {
   // Our own descriptors for the two connections: the caller closes its handles right after this
   // returns, and the connections stay open through these. CLOEXEC so a child never inherits one.
   int fds[2];
@@ -155,7 +155,11 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
     return err;
   }
 
-  r->on_close_ = Napi::Persistent(on_close);
+  r->on_close_ = Napi::Persistent(Napi::Function(state->env, on_close));
+  napi_value name = nullptr;
+  if (napi_create_string_utf8(state->env, "sluice:splice:relay", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+    (void)napi_async_init(state->env, nullptr, name, &r->async_context_);
+  }
   state->relays.emplace(id, r);
 
   // Try the splice first; readiness is waited for only after EAGAIN.
@@ -178,6 +182,7 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
 void Relay::Abandon() {
   silent_ = true;
   on_close_.Reset();
+  DestroyAsyncContext();
   Finish(CloseReason::kDestroyed, 0);
 }
 
@@ -619,8 +624,15 @@ void Relay::OnHandleClosed(uv_handle_t* handle) {
 void Relay::Complete() {
   ThreadState* state = state_;
   if (!silent_ && !state->tearing_down && !on_close_.IsEmpty()) CallOnClose();
+  if (!state->tearing_down) DestroyAsyncContext();
   delete this;
   state->MaybeFinishTeardown();
+}
+
+void Relay::DestroyAsyncContext() {
+  if (async_context_ == nullptr) return;
+  (void)napi_async_destroy(state_->env, async_context_);
+  async_context_ = nullptr;
 }
 
 void Relay::CallOnClose() {
@@ -645,11 +657,11 @@ void Relay::CallOnClose() {
        napi_set_named_property(env, result, "bytesOut", value) == napi_ok;
   napi_value global = nullptr;
   napi_value callback = nullptr;
-  ok = ok && napi_get_global(env, &global) == napi_ok &&
+  ok = ok && async_context_ != nullptr && napi_get_global(env, &global) == napi_ok &&
        napi_get_reference_value(env, static_cast<napi_ref>(on_close_), &callback) == napi_ok && callback != nullptr;
   if (ok) {
     napi_value ignored;
-    napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*state_->async_context), global,
+    napi_status status = napi_make_callback(env, async_context_, global,
                                             callback, 1, &result, &ignored);
     bool pending = false;
     if (status != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
@@ -675,7 +687,7 @@ void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   state->counters_ref.Reset();
   state->qos = nullptr;
   state->qos_ref.Reset();
-  state->async_context.reset();
+  state->sab_growable.Reset();
   state->MaybeFinishTeardown();
 }
 

@@ -48,7 +48,13 @@ struct ThreadState {
   uint32_t qos_bandwidth[2] = {0, 0};  // in, out: from init(), i.e. packages/qos's layout
   qos::BucketLayout bucket;
 
-  std::unique_ptr<Napi::AsyncContext> async_context;
+  // SharedArrayBuffer.prototype's `growable` getter, taken when the module loads: init() asks
+  // it of a buffer (a brand check too: it throws for anything but a SharedArrayBuffer), so a
+  // caller's own property or a later change to the prototype cannot answer for the buffer.
+  Napi::FunctionReference sab_growable;
+  // relay() calls under way (a getter among one's arguments may call relay() again): while any
+  // runs, init() must not change the state its arguments are checked against.
+  int relay_calls = 0;
   PipePool pipes;
 
   // Open relays by id (a relay leaves the map when it starts closing), and every Relay object
@@ -76,7 +82,7 @@ class Relay {
   // qos_owner / qos_rule: the first word of the connection's owner and rule entities in the
   // QoS buffer, or -1 for none.
   static int64_t Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
-                       uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, Napi::Function on_close);
+                       uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, napi_value on_close);
 
   // destroy(id): close both sides now (drain timeout, rule removed).
   void Destroy() { Finish(CloseReason::kDestroyed, 0); }
@@ -173,6 +179,10 @@ class Relay {
   int errno_ = 0;
   int pending_closes_ = 0;
   Napi::FunctionReference on_close_;
+  // Each relay's own async context, made in relay(): onClose runs in the async context (and the
+  // AsyncLocalStorage stores) of the relay() call that started it.
+  napi_async_context async_context_ = nullptr;
+  void DestroyAsyncContext();
 };
 
 }  // namespace sluice
