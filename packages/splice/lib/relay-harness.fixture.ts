@@ -13,6 +13,11 @@ import type { NativeSplice, SpliceCloseResult, SpliceCounterFields } from './nat
 /** Where the addon adds in a counters row: the data plane's one layout (packages/counters). */
 export const COUNTER_FIELDS: SpliceCounterFields = SPLICE_COUNTER_FIELDS;
 
+/** What spliceStatus() says once loaded: the ordinary build, or the one SLUICE_SPLICE_ADDON names (test:asan). */
+export const LOADED_REASON = process.env.SLUICE_SPLICE_ADDON
+  ? `loaded ${process.env.SLUICE_SPLICE_ADDON} (SLUICE_SPLICE_ADDON)`
+  : 'loaded build/Release/sluice_splice.node';
+
 export function fdOf(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;
   const fd = handle?.fd;

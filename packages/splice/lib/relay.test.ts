@@ -13,6 +13,7 @@ import type { NativeSplice } from './native.ts';
 import {
   COUNTER_FIELDS,
   closeServer,
+  LOADED_REASON,
   listen,
   openFdCount,
   receivePayload,
@@ -90,7 +91,7 @@ afterAll(async () => {
 
 describe('splice relay', () => {
   it('reports where it loaded from', () => {
-    expect(spliceStatus().reason).toBe('loaded build/Release/sluice_splice.node');
+    expect(spliceStatus().reason).toBe(LOADED_REASON);
   });
 
   it('carries a few hundred MiB intact both ways at once, counters equal to the totals', async () => {

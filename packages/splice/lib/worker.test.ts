@@ -8,7 +8,14 @@ import { Worker } from 'node:worker_threads';
 import { Counters, FIELD } from '@sluice/counters';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SpliceCloseResult, SpliceStats } from './native.ts';
-import { closeServer, listen, openFdCount, receivePayload, sendPayload } from './relay-harness.fixture.ts';
+import {
+  closeServer,
+  LOADED_REASON,
+  listen,
+  openFdCount,
+  receivePayload,
+  sendPayload,
+} from './relay-harness.fixture.ts';
 import type { WorkerInput } from './relay-worker.fixture.ts';
 
 const MiB = 1 << 20;
@@ -97,7 +104,7 @@ describe('splice relay in a worker thread', () => {
     const t = await target(true);
     const shard = start({ targetPort: t.port, counters, row });
     const ready = await shard.take('ready');
-    expect(ready.status).toEqual({ enabled: true, reason: 'loaded build/Release/sluice_splice.node' });
+    expect(ready.status).toEqual({ enabled: true, reason: LOADED_REASON });
     const accepted = once(t.server, 'connection') as Promise<[Socket]>;
     const client = connect({ port: ready.port!, host: '127.0.0.1', allowHalfOpen: true });
     const [upstream] = await accepted;
