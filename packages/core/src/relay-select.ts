@@ -4,9 +4,10 @@
 
 import { SPLICE_COUNTER_FIELDS } from '@sluice/counters';
 import { BUCKET, QOS_FIELD } from '@sluice/qos';
-import { loadSplice, type SpliceStatus, spliceStatus } from '@sluice/splice';
+import { loadSplice, pipeBudgetPages, type SpliceStatus, spliceStatus } from '@sluice/splice';
 import { jsRelay } from './js-relay.ts';
 import type { RelayPath } from './relay-path.ts';
+import type { ShardInit } from './shard-messages.ts';
 import { createSpliceRelay } from './splice-relay.ts';
 
 export interface RelaySelection {
@@ -14,17 +15,22 @@ export interface RelaySelection {
   readonly splice: SpliceStatus;
 }
 
-export function selectRelayPath(counters: SharedArrayBuffer, qos: SharedArrayBuffer): RelaySelection {
+export function selectRelayPath(init: Pick<ShardInit, 'counters' | 'qos' | 'shards'>): RelaySelection {
   const native = loadSplice();
   const status = spliceStatus();
   if (!native) return { path: jsRelay, splice: status };
-  native.init(counters, SPLICE_COUNTER_FIELDS, {
-    buffer: qos,
-    bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
-    bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
-    rate: BUCKET.RATE,
-    limitNs: BUCKET.LIMIT_NS,
-    tatNs: BUCKET.TAT_NS,
-  });
+  native.init(
+    init.counters,
+    SPLICE_COUNTER_FIELDS,
+    {
+      buffer: init.qos,
+      bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
+      bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
+      rate: BUCKET.RATE,
+      limitNs: BUCKET.LIMIT_NS,
+      tatNs: BUCKET.TAT_NS,
+    },
+    { budgetPages: pipeBudgetPages(init.shards) },
+  );
   return { path: createSpliceRelay(native, jsRelay), splice: status };
 }

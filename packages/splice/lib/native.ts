@@ -67,6 +67,12 @@ export interface SpliceQosLayout {
   readonly tatNs: number;
 }
 
+/** The pipe buffer this thread may hold, from pipeBudgetPages(). */
+export interface SplicePipeLimits {
+  /** Pages (0: no limit). New pipes and the pool are sized to stay within it. */
+  readonly budgetPages: number;
+}
+
 export interface SpliceStats {
   /** Relays open on this thread. */
   readonly relays: number;
@@ -74,6 +80,8 @@ export interface SpliceStats {
   readonly pipesInUse: number;
   /** Empty pipes kept for reuse. */
   readonly pipesPooled: number;
+  /** Bytes of pipe buffer held, in use and pooled (what the budget counts). */
+  readonly pipeBytes: number;
 }
 
 export type SpliceOnClose = (result: SpliceCloseResult) => void;
@@ -94,7 +102,12 @@ export interface NativeSplice {
    * bytes in / out sit in a row. The relay adds to word `row + fields.bytesIn` (client -> upstream)
    * and `row + fields.bytesOut` with atomics, at least every 64 KiB and at close.
    */
-  init(counters: SharedArrayBuffer, fields: SpliceCounterFields, qos?: SpliceQosLayout): void;
+  init(
+    counters: SharedArrayBuffer,
+    fields: SpliceCounterFields,
+    qos?: SpliceQosLayout,
+    pipes?: SplicePipeLimits,
+  ): void;
   /**
    * Takes over a connected pair. The descriptors are duplicated (F_DUPFD_CLOEXEC) and made
    * non-blocking; afterwards the caller destroys its own sockets (which closes only its
@@ -120,6 +133,7 @@ export interface NativeBinding {
     counters: BigInt64Array,
     fields: SpliceCounterFields,
     qos?: Omit<SpliceQosLayout, 'buffer'> & { readonly words: BigInt64Array },
+    pipes?: SplicePipeLimits,
   ): void;
   relay: SpliceRelayFn;
   destroy(id: number): void;

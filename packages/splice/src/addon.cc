@@ -6,6 +6,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <algorithm>
 #include <cstdint>
@@ -66,7 +68,8 @@ std::string CheckFixedShared(ThreadState* state, Napi::Value array, const char* 
 
 // init(counters: BigInt64Array,
 //      fields: { bytesIn, bytesOut, throttledNsIn, throttledNsOut, urgentBytes, pipeWaits },
-//      qos?: { words: BigInt64Array, bandwidthIn, bandwidthOut, rate, limitNs, tatNs }): void
+//      qos?: { words: BigInt64Array, bandwidthIn, bandwidthOut, rate, limitNs, tatNs },
+//      pipes?: { budgetPages }): void
 // Both arrays must view SharedArrayBuffers that cannot grow. Every argument is read before the
 // state changes, and the state changes only when all of them are good.
 Napi::Value Init(const Napi::CallbackInfo& info) {
@@ -114,6 +117,15 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
                             env, "init: qos.bandwidthIn, bandwidthOut, rate, limitNs and tatNs must be word offsets"));
     }
   }
+  uint32_t budget_pages = 0;
+  if (!info[3].IsUndefined()) {
+    if (!info[3].IsObject()) return Throw(env, Napi::TypeError::New(env, "init: pipes must be an object"));
+    offsets_ok = ReadOffset(info[3].As<Napi::Object>(), "budgetPages", &budget_pages);
+    if (env.IsExceptionPending()) return env.Undefined();
+    if (!offsets_ok) {
+      return Throw(env, Napi::TypeError::New(env, "init: pipes.budgetPages must be a whole number of pages"));
+    }
+  }
   // Checked last: a getter above may have started or ended relays.
   if (state->relay_calls > 0) return Throw(env, Napi::Error::New(env, "init: called from inside relay()"));
   if (!state->relays.empty()) {
@@ -129,6 +141,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   state->field_throttled[1] = throttled[1];
   state->field_urgent = urgent;
   state->field_pipe_waits = pipe_waits;
+  state->pipes.SetBudget(static_cast<size_t>(budget_pages) * static_cast<size_t>(sysconf(_SC_PAGESIZE)));
   state->qos = nullptr;
   state->qos_words = 0;
   state->qos_ref.Reset();
@@ -244,7 +257,7 @@ Napi::Value DestroyFn(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// stats(): { relays, pipesInUse, pipesPooled }
+// stats(): { relays, pipesInUse, pipesPooled, pipeBytes }
 Napi::Value StatsFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ThreadState* state = StateOf(info);
@@ -252,6 +265,7 @@ Napi::Value StatsFn(const Napi::CallbackInfo& info) {
   stats.Set("relays", Napi::Number::New(env, static_cast<double>(state->relays.size())));
   stats.Set("pipesInUse", Napi::Number::New(env, static_cast<double>(state->pipes.in_use())));
   stats.Set("pipesPooled", Napi::Number::New(env, static_cast<double>(state->pipes.pooled())));
+  stats.Set("pipeBytes", Napi::Number::New(env, static_cast<double>(state->pipes.held_bytes())));
   return stats;
 }
 
