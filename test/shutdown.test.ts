@@ -34,10 +34,8 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
     const sink = new PayloadSink(client);
     await pollUntil(() => sink.bytes >= 128 * KIB, { timeoutMs: 5_000, what: 'the transfer to flow' });
 
-    const mark = edge.mark();
     const signalledAt = Date.now();
-    edge.signal('SIGTERM');
-    await edge.waitForMsg('draining', {}, 2_000, mark);
+    const mark = await signalled(edge, 'SIGTERM');
     await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
       timeoutMs: 1_000,
       what: 'new connections to be refused after SIGTERM',
@@ -53,24 +51,38 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
     expect(edge.logs.slice(mark).some((log) => log.msg === 'stopped')).toBe(true);
   });
 
-  it('SIGTERM: closes a connection still open at drain_timeout_secs and exits 0', async () => {
+  /** An edge with one echo rule and a client connection through it that has echoed once. */
+  async function edgeWithOpenClient(drainTimeoutSecs: number) {
     const echo = await startEchoTarget();
     const listenPort = await freePort();
     const { edge } = await launchEdge({
       relayPath,
       config: {
         shards: 2,
-        drainTimeoutSecs: 1,
-        rules: [{ name: 'stuck', listenPort, targetPorts: [echo.port] }],
+        drainTimeoutSecs,
+        rules: [{ name: 'open', listenPort, targetPorts: [echo.port] }],
       },
     });
     const client = await connectTcp(listenPort);
-    await echoOnce(client, 'still-here');
+    await echoOnce(client, 'open');
+    return { edge, client, listenPort };
+  }
 
+  /** Sends `signal`; resolves once the edge logged that it is draining, with the log mark. */
+  async function signalled(
+    edge: Awaited<ReturnType<typeof edgeWithOpenClient>>['edge'],
+    signal: NodeJS.Signals,
+  ) {
     const mark = edge.mark();
-    const signalledAt = Date.now();
-    edge.signal('SIGTERM');
+    edge.signal(signal);
     await edge.waitForMsg('draining', {}, 2_000, mark);
+    return mark;
+  }
+
+  it('SIGTERM: closes a connection still open at drain_timeout_secs and exits 0', async () => {
+    const { edge, client } = await edgeWithOpenClient(1);
+    const signalledAt = Date.now();
+    const mark = await signalled(edge, 'SIGTERM');
     client.resume();
     await closed(client, 6_000);
     const exit = await edge.waitForExit(6_000);
@@ -83,22 +95,8 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
   });
 
   it('SIGINT drains like SIGTERM; a second SIGINT exits at once', async () => {
-    const echo = await startEchoTarget();
-    const listenPort = await freePort();
-    const { edge } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        drainTimeoutSecs: 60,
-        rules: [{ name: 'int', listenPort, targetPorts: [echo.port] }],
-      },
-    });
-    const client = await connectTcp(listenPort);
-    await echoOnce(client, 'open');
-
-    const mark = edge.mark();
-    edge.signal('SIGINT');
-    await edge.waitForMsg('draining', {}, 2_000, mark);
+    const { edge, client, listenPort } = await edgeWithOpenClient(60);
+    await signalled(edge, 'SIGINT');
     await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
       timeoutMs: 1_000,
       what: 'new connections to be refused after SIGINT',

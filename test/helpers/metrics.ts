@@ -3,21 +3,24 @@
 // scrape itself leaves no descriptor open in the edge.
 
 import http from 'node:http';
+import { type CONNECT_ERROR_REASONS, REJECT_REASONS, type RELAY_ERROR_REASONS } from '@sluice/core';
 
-export type ConnectErrorReason = 'refused' | 'timeout' | 'unreachable' | 'reset' | 'other';
+// The reasons are the edge's own lists (@sluice/counters, through core), not copies.
+export type ConnectErrorReason = (typeof CONNECT_ERROR_REASONS)[number];
 export type RuleState = 'pending' | 'active' | 'failed' | 'draining';
 /** Why a connection was closed at accept: the `reason` label of sluice_rule_rejected_total. */
-export type RejectReason =
-  | 'rule_max_connections'
-  | 'rule_connection_rate'
-  | 'owner_max_connections'
-  | 'owner_connection_rate'
-  | 'no_target'
-  | 'sni_miss'
-  | 'sni_parse_error'
-  | 'proxy_header_invalid';
+export type RejectReason = (typeof REJECT_REASONS)[number];
+export type RelayErrorReason = (typeof RELAY_ERROR_REASONS)[number];
 
-export type RelayErrorReason = 'client_reset' | 'upstream_reset' | 'error' | 'idle_timeout';
+/** A rule's whole `rejected` object when it refused only what `nonZero` says. */
+export function onlyRejected(
+  nonZero: Partial<Record<RejectReason, number>> = {},
+): Record<RejectReason, number> {
+  return Object.fromEntries(REJECT_REASONS.map((reason) => [reason, nonZero[reason] ?? 0])) as Record<
+    RejectReason,
+    number
+  >;
+}
 
 export interface ShardCounters {
   readonly shard: number;

@@ -241,7 +241,7 @@ export class EdgeMetrics {
 
   /** A counter per rule; `only` limits it to rules of one protocol (UDP-only series). */
   private ruleCounter(name: string, help: string, field: number, only?: 'udp'): void {
-    const metrics = this;
+    const values = this.ruleValues(field, only);
     new Counter({
       name,
       help,
@@ -249,16 +249,13 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { slot, labels, protocol } of metrics.slotted()) {
-          if (only === undefined || protocol === only)
-            this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
-        }
+        for (const [labels, value] of values()) this.inc(labels, value);
       },
     });
   }
 
   private ruleGauge(name: string, help: string, field: number, only?: 'udp'): void {
-    const metrics = this;
+    const values = this.ruleValues(field, only);
     new Gauge({
       name,
       help,
@@ -266,12 +263,19 @@ export class EdgeMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { slot, labels, protocol } of metrics.slotted()) {
-          if (only === undefined || protocol === only)
-            this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
-        }
+        for (const [labels, value] of values()) this.set(labels, value);
       },
     });
+  }
+
+  /** A field's value summed over shards, per slotted rule (of one protocol when `only` is set). */
+  private ruleValues(field: number, only?: 'udp'): () => Generator<[RuleLabels, number]> {
+    const metrics = this;
+    return function* () {
+      for (const { slot, labels, protocol } of metrics.slotted()) {
+        if (only === undefined || protocol === only) yield [labels, Number(metrics.supervisor.counters.sum(slot, field))];
+      }
+    };
   }
 
   private reasonCounter<R extends string>(

@@ -64,8 +64,14 @@ export class ServerMetrics {
       },
     });
 
-    const perRule = (name: string, help: string, value: (stats: LabelledRuleStats) => number): void => {
-      new Counter({
+    // Every rule's series, read from the store at scrape time.
+    const perRule = (
+      metric: typeof Counter<string> | typeof Gauge<string>,
+      name: string,
+      help: string,
+      value: (stats: LabelledRuleStats) => number,
+    ): void => {
+      new metric({
         name,
         help,
         labelNames: RULE_LABELS,
@@ -74,41 +80,36 @@ export class ServerMetrics {
           const all = await source.store.stats.all();
           this.reset();
           for (const stats of all) {
-            this.inc({ client: stats.edgeName, rule: stats.ruleName, owner: stats.owner }, value(stats));
+            const labels = { client: stats.edgeName, rule: stats.ruleName, owner: stats.owner };
+            if (this instanceof Counter) this.inc(labels, value(stats));
+            else this.set(labels, value(stats));
           }
         },
       });
     };
     perRule(
+      Counter,
       'sluice_rule_bytes_in_total',
       'Bytes from clients to targets, since the rule was created',
       (s) => s.bytesIn,
     );
     perRule(
+      Counter,
       'sluice_rule_bytes_out_total',
       'Bytes from targets to clients, since the rule was created',
       (s) => s.bytesOut,
     );
     perRule(
+      Counter,
       'sluice_rule_connections_total',
       'Connections accepted, since the rule was created',
       (s) => s.connectionsTotal,
     );
-    new Gauge({
-      name: 'sluice_rule_active_connections',
-      help: 'Open connections at the last stats report',
-      labelNames: RULE_LABELS,
-      registers,
-      async collect() {
-        const all = await source.store.stats.all();
-        this.reset();
-        for (const stats of all) {
-          this.set(
-            { client: stats.edgeName, rule: stats.ruleName, owner: stats.owner },
-            stats.activeConnections,
-          );
-        }
-      },
-    });
+    perRule(
+      Gauge,
+      'sluice_rule_active_connections',
+      'Open connections at the last stats report',
+      (s) => s.activeConnections,
+    );
   }
 }

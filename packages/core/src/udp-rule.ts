@@ -21,7 +21,7 @@ import { BurstLog } from './burst-log.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
-import { listenPorts, targetPort } from './port-map.ts';
+import { bindEveryPort, targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
@@ -85,6 +85,12 @@ class UdpFlow {
   }
 }
 
+
+/** Where a datagram of each direction is charged and counted. */
+const DIRECTION = {
+  in: { bandwidth: QOS_FIELD.BANDWIDTH_IN, packets: FIELD.PACKETS_IN, bytes: FIELD.BYTES_IN },
+  out: { bandwidth: QOS_FIELD.BANDWIDTH_OUT, packets: FIELD.PACKETS_OUT, bytes: FIELD.BYTES_OUT },
+} as const;
 export class UdpRule implements ShardRule {
   rule: RuleSpec;
   private readonly accounts: RuleAccounts;
@@ -107,13 +113,12 @@ export class UdpRule implements ShardRule {
 
   /** Binds every port of the listen, or none: the first port that fails is named. */
   async bind(): Promise<CoreErrorData | null> {
-    for (const port of listenPorts(this.rule.listen)) {
-      const error = await this.bindPort(port);
-      if (error) {
-        this.unbind();
-        return error;
-      }
-    }
+    const error = await bindEveryPort(
+      this.rule.listen,
+      (port) => this.bindPort(port),
+      () => this.unbind(),
+    );
+    if (error) return error;
     this.startSweep();
     return null;
   }
@@ -202,13 +207,7 @@ export class UdpRule implements ShardRule {
       counters.add(row, FIELD.ACTIVE_FLOWS, 1);
       this.openUpstream(flow);
     }
-    if (!qos.takeDatagram(flow.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN, message.length)) {
-      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
-      return;
-    }
-    flow.lastActive = Date.now();
-    counters.add(row, FIELD.PACKETS_IN, 1);
-    counters.add(row, FIELD.BYTES_IN, message.length);
+    if (!this.pass(flow, DIRECTION.in, message.length)) return;
     const datagram = flow.proxyHeader === null ? message : Buffer.concat([flow.proxyHeader, message]);
     const held = flow.held;
     if (flow.connected) {
@@ -288,20 +287,26 @@ export class UdpRule implements ShardRule {
     this.openUpstream(flow);
   }
 
-  private onTargetDatagram(flow: UdpFlow, reply: Buffer): void {
+  /** Charges a datagram to the flow's caps and counts it; false when it is over budget and dropped. */
+  private pass(flow: UdpFlow, direction: (typeof DIRECTION)[keyof typeof DIRECTION], bytes: number): boolean {
     const { counters, row, qos, qosRule } = this.accounts;
+    if (!qos.takeDatagram(flow.qosOwner, qosRule, direction.bandwidth, bytes)) {
+      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
+      return false;
+    }
+    flow.lastActive = Date.now();
+    counters.add(row, direction.packets, 1);
+    counters.add(row, direction.bytes, bytes);
+    return true;
+  }
+
+  private onTargetDatagram(flow: UdpFlow, reply: Buffer): void {
     if (flow.held !== null) {
       // The first reply: this target is up, and what the flow held has arrived.
       flow.held = null;
       this.targets.succeeded(flow.target);
     }
-    if (!qos.takeDatagram(flow.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_OUT, reply.length)) {
-      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
-      return;
-    }
-    flow.lastActive = Date.now();
-    counters.add(row, FIELD.PACKETS_OUT, 1);
-    counters.add(row, FIELD.BYTES_OUT, reply.length);
+    if (!this.pass(flow, DIRECTION.out, reply.length)) return;
     flow.listener.send(reply, flow.clientPort, flow.clientAddress);
   }
 

@@ -259,27 +259,15 @@ function parseV2(buf: Buffer): ProxyParse {
   if (tlvProblem !== null) return invalid(tlvProblem);
 
   const transport = family === V2_TCP4 || family === V2_TCP6 || family === V2_UNIX_STREAM ? 'tcp' : 'udp';
-  if (family === V2_UNIX_STREAM || family === V2_UNIX_DGRAM)
-    return {
-      kind: 'ok',
-      version: 2,
-      headerLength,
-      command: 'proxy',
-      transport,
-      source: null,
-      destination: null,
-    };
+  const proxied = { kind: 'ok', version: 2, headerLength, command: 'proxy', transport } as const;
+  if (family === V2_UNIX_STREAM || family === V2_UNIX_DGRAM) return { ...proxied, source: null, destination: null };
 
   const ipv4 = family === V2_TCP4 || family === V2_UDP4;
   const size = ipv4 ? 4 : 16;
   const format = ipv4 ? formatIPv4 : formatIPv6;
   const ports = V2_FIXED_BYTES + 2 * size;
   return {
-    kind: 'ok',
-    version: 2,
-    headerLength,
-    command: 'proxy',
-    transport,
+    ...proxied,
     source: { address: format(buf, V2_FIXED_BYTES), port: buf.readUInt16BE(ports) },
     destination: { address: format(buf, V2_FIXED_BYTES + size), port: buf.readUInt16BE(ports + 2) },
   };
