@@ -13,7 +13,6 @@ import type {
 } from './native.ts';
 
 export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
-export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
 export type {
   NativeSplice,
   SpliceCloseReason,
@@ -25,6 +24,7 @@ export type {
   SpliceRelayOptions,
   SpliceStats,
 } from './native.ts';
+export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
 
 export interface SpliceStatus {
   readonly enabled: boolean;
@@ -50,7 +50,12 @@ function wrap(binding: NativeBinding): NativeSplice {
     ) => {
       if (qos === undefined) return binding.init(new BigInt64Array(counters), fields, undefined, pipes);
       const { buffer, ...offsets } = qos;
-      return binding.init(new BigInt64Array(counters), fields, { words: new BigInt64Array(buffer), ...offsets }, pipes);
+      return binding.init(
+        new BigInt64Array(counters),
+        fields,
+        { words: new BigInt64Array(buffer), ...offsets },
+        pipes,
+      );
     },
     relay: binding.relay,
     destroy: binding.destroy,

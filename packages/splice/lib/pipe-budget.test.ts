@@ -77,7 +77,10 @@ describe('the pool within a budget', () => {
       arrived.push(receivePayload(socket));
     });
     servers.push(target);
-    const front = await new SpliceFront(splice, { targetPort: await listen(target), row: view.row(0, 0) }).start();
+    const front = await new SpliceFront(splice, {
+      targetPort: await listen(target),
+      row: view.row(0, 0),
+    }).start();
     const sent: Promise<string>[] = [];
     for (let i = 0; i < count; i++) {
       const client = connect({ port: front.port, host: '127.0.0.1' });
@@ -86,7 +89,10 @@ describe('the pool within a budget', () => {
       sent.push(sendPayload(client, bytes));
     }
     await front.started(count);
-    await pollUntil(() => splice.stats().pipesInUse === count, { timeoutMs: 10_000, what: 'a pipe for each' });
+    await pollUntil(() => splice.stats().pipesInUse === count, {
+      timeoutMs: 10_000,
+      what: 'a pipe for each',
+    });
     // Let the pipes fill: held bytes stop growing once every pipe is full.
     let peak = 0;
     await pollUntil(
@@ -101,7 +107,10 @@ describe('the pool within a budget', () => {
     for (const socket of held) socket.resume();
     const received = await Promise.all(arrived);
     await Promise.all(sent);
-    await pollUntil(() => splice.stats().pipesInUse === 0, { timeoutMs: 10_000, what: 'every pipe given back' });
+    await pollUntil(() => splice.stats().pipesInUse === 0, {
+      timeoutMs: 10_000,
+      what: 'every pipe given back',
+    });
     await front.close();
     return { peak, received: received.map((r) => r.bytes), pooledBytes: splice.stats().pipeBytes };
   }
