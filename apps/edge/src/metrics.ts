@@ -273,7 +273,8 @@ export class EdgeMetrics {
     const metrics = this;
     return function* () {
       for (const { slot, labels, protocol } of metrics.slotted()) {
-        if (only === undefined || protocol === only) yield [labels, Number(metrics.supervisor.counters.sum(slot, field))];
+        if (only === undefined || protocol === only)
+          yield [labels, Number(metrics.supervisor.counters.sum(slot, field))];
       }
     };
   }

@@ -85,7 +85,6 @@ class UdpFlow {
   }
 }
 
-
 /** Where a datagram of each direction is charged and counted. */
 const DIRECTION = {
   in: { bandwidth: QOS_FIELD.BANDWIDTH_IN, packets: FIELD.PACKETS_IN, bytes: FIELD.BYTES_IN },

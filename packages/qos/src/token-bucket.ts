@@ -51,7 +51,13 @@ export function charge(words: BigInt64Array, at: number, now: bigint, units: big
 }
 
 /** Moves the bucket's theoretical arrival time on by `units` (refused past the burst when `allOrNothing`). */
-function advance(words: BigInt64Array, at: number, now: bigint, units: bigint, allOrNothing: boolean): bigint {
+function advance(
+  words: BigInt64Array,
+  at: number,
+  now: bigint,
+  units: bigint,
+  allOrNothing: boolean,
+): bigint {
   const rate = Atomics.load(words, at + BUCKET.RATE);
   if (rate === 0n) return 0n;
   const limit = Atomics.load(words, at + BUCKET.LIMIT_NS);

@@ -260,7 +260,8 @@ function parseV2(buf: Buffer): ProxyParse {
 
   const transport = family === V2_TCP4 || family === V2_TCP6 || family === V2_UNIX_STREAM ? 'tcp' : 'udp';
   const proxied = { kind: 'ok', version: 2, headerLength, command: 'proxy', transport } as const;
-  if (family === V2_UNIX_STREAM || family === V2_UNIX_DGRAM) return { ...proxied, source: null, destination: null };
+  if (family === V2_UNIX_STREAM || family === V2_UNIX_DGRAM)
+    return { ...proxied, source: null, destination: null };
 
   const ipv4 = family === V2_TCP4 || family === V2_UDP4;
   const size = ipv4 ? 4 : 16;
