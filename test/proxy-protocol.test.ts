@@ -20,7 +20,7 @@ import { startHaproxy } from './helpers/haproxy.ts';
 import { onlyRejected } from './helpers/metrics.ts';
 import { type CertSet, makeCertificates, reversed, sClient, startTlsBackend } from './helpers/openssl.ts';
 import { startProxyEchoTarget, startProxyTlsTarget } from './helpers/proxy-target.ts';
-import { launchRawEdge, type RawEdge } from './helpers/raw-edge.ts';
+import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { closed, readExactly } from './helpers/tcp-client.ts';
 import { startHelloSplitter, tlsExchange } from './helpers/tls-client.ts';

@@ -19,7 +19,7 @@ import {
   startTlsBackend,
   type TlsBackend,
 } from './helpers/openssl.ts';
-import { launchRawEdge, type RawEdge } from './helpers/raw-edge.ts';
+import { launchRawEdge } from './helpers/raw-edge.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
 import { closed, connectTcp, readExactly } from './helpers/tcp-client.ts';
