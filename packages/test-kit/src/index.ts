@@ -25,6 +25,7 @@ export {
   type OutgoingMessage,
   type PushMessage,
 } from './fake-edge.ts';
+export { haproxyConfig } from './haproxy-config.ts';
 export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
