@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SluiceError } from '@sluice/errors';
+import { rejectedCode } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireStoreLock } from './store-lock.ts';
 import { tempDir } from './test-harness.ts';
@@ -16,20 +16,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SluiceError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
-
 describe('store lock', () => {
   it('is held once per data dir, and free again after release', async () => {
     const lock = await acquireStoreLock(dir);
-    expect(await codeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    expect(await rejectedCode(acquireStoreLock(dir))).toBe('store_in_use');
     const other = await acquireStoreLock(join(dir, 'other'));
     await other.release();
     await lock.release();
@@ -50,7 +40,7 @@ describe('store lock', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await once(holder.stdout!, 'data');
-    expect(await codeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    expect(await rejectedCode(acquireStoreLock(dir))).toBe('store_in_use');
     holder.kill('SIGKILL');
     await once(holder, 'exit');
     await (await acquireStoreLock(dir)).release();

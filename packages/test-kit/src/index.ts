@@ -8,6 +8,7 @@ export {
   type DnsZoneEntry,
   startDnsResponder,
 } from './dns-responder.ts';
+export { rejectedCode, thrownCode } from './error-code.ts';
 export {
   FakeControlServer,
   type FakeControlServerOptions,

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SluiceError } from '@sluice/errors';
+import { rejectedCode } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../data-dir.ts';
 import { tempDir } from '../test-harness.ts';
@@ -22,16 +22,6 @@ function dataDir(name: string) {
   const path = join(root, name);
   mkdirSync(path, { mode: 0o700 });
   return dataDirPaths(path);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SluiceError) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 describe('backup and restore', () => {
@@ -70,7 +60,7 @@ describe('backup and restore', () => {
     const other = new SqliteStore(target.dbFile);
     await other.edges.createEnrollment('edge-99', 60_000, null);
     await other.close();
-    expect(await codeOf(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
+    expect(await rejectedCode(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
     const untouched = new SqliteStore(target.dbFile);
     expect((await untouched.edges.list()).map((e) => e.name)).toEqual(['edge-99']);
     await untouched.close();
@@ -91,15 +81,17 @@ describe('backup and restore', () => {
     );
     db.close();
     const target = dataDir('b');
-    expect(await codeOf(restoreDatabase(target, source.dbFile, { force: false }))).toBe('schema_too_new');
+    expect(await rejectedCode(restoreDatabase(target, source.dbFile, { force: false }))).toBe(
+      'schema_too_new',
+    );
     expect(existsSync(target.dbFile)).toBe(false);
 
     const junk = join(root, 'junk.db');
     writeFileSync(junk, 'not a database at all, just text that is long enough to look like a header');
-    expect(await codeOf(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
-    expect(await codeOf(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
+    expect(await rejectedCode(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
+    expect(await rejectedCode(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
       'restore_failed',
     );
-    expect(await codeOf(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
+    expect(await rejectedCode(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
   });
 });
