@@ -353,25 +353,14 @@ export class EdgeMetrics {
   }
 
   private shardMetrics(): void {
+    const supervisor = this.supervisor;
+    this.edgeGauge('sluice_shards', 'Shards (worker threads) running now.', () => supervisor.shardsRunning);
+    this.edgeGauge(
+      'sluice_shards_configured',
+      'Shards the edge runs when healthy.',
+      () => supervisor.shardCount,
+    );
     const metrics = this;
-    new Gauge({
-      name: 'sluice_shards',
-      help: 'Shards (worker threads) running now.',
-      labelNames: ['client'],
-      registers: [this.registry],
-      collect() {
-        this.set({ client: metrics.client }, metrics.supervisor.shardsRunning);
-      },
-    });
-    new Gauge({
-      name: 'sluice_shards_configured',
-      help: 'Shards the edge runs when healthy.',
-      labelNames: ['client'],
-      registers: [this.registry],
-      collect() {
-        this.set({ client: metrics.client }, metrics.supervisor.shardCount);
-      },
-    });
     new Gauge({
       name: 'sluice_splice_enabled',
       help: 'Whether TCP relays through splice(2) (1) or the JS path (0); reason says why.',
@@ -391,6 +380,20 @@ export class EdgeMetrics {
       collect() {
         this.reset();
         this.inc({ client: metrics.client }, metrics.supervisor.restarts);
+      },
+    });
+  }
+
+  /** A gauge of the whole edge, labelled with its client name only. */
+  private edgeGauge(name: string, help: string, value: () => number): void {
+    const client = this.client;
+    new Gauge({
+      name,
+      help,
+      labelNames: ['client'],
+      registers: [this.registry],
+      collect() {
+        this.set({ client }, value());
       },
     });
   }
