@@ -35,3 +35,4 @@ export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
 export { UrgentPeer } from './urgent-peer.ts';
+export { ZERO_COUNTERS } from './zero-counters.ts';

@@ -1,16 +1,12 @@
 import type { RuleStats } from '@sluice/protocol';
+import { ZERO_COUNTERS } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
 import { foldRuleStats, foldStatsReports, type RuleStatsState } from './fold-stats.ts';
 
 function report(fields: Partial<RuleStats> = {}): RuleStats {
   return {
     ruleId: 'r_1',
-    bytesIn: 0,
-    bytesOut: 0,
-    connectionsTotal: 0,
-    activeConnections: 0,
-    rejected: 0,
-    connectErrors: 0,
+    ...ZERO_COUNTERS,
     ...fields,
   };
 }
