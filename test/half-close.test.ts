@@ -16,6 +16,22 @@ import { closed, connectTcp, ended } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 
+/**
+ * The pair was cut by the 1 s half-close timer (counted as one idle_timeout, nothing left open)
+ * about a second after `finAt`, and `peer` lost its connection.
+ */
+async function expectIdleTimeoutCut(metrics: MetricsClient, finAt: number, peer: Socket): Promise<void> {
+  const elapsed = Date.now() - finAt;
+  expect(elapsed).toBeGreaterThanOrEqual(700);
+  expect(elapsed).toBeLessThan(4_000);
+  await pollUntil(async () => (await activeConnections(metrics)) === 0, {
+    timeoutMs: 3_000,
+    what: 'active_connections to reach 0',
+  });
+  expect(await idleTimeouts(metrics)).toBe(1);
+  await peerIsGone(peer, 3_000);
+}
+
 async function edgeTo(
   relayPath: RelayPath,
   target: TargetServer,
@@ -128,16 +144,8 @@ describe.each(RELAY_PATHS)('half-close (%s path)', (relayPath) => {
     client.end();
     await ended(targetSocket, 5_000);
     await closed(client, 4_000);
-    const elapsed = Date.now() - finAt;
     // Closed by the idle timer (1 s), not at the FIN and not much later.
-    expect(elapsed).toBeGreaterThanOrEqual(700);
-    expect(elapsed).toBeLessThan(4_000);
-    await pollUntil(async () => (await activeConnections(metrics)) === 0, {
-      timeoutMs: 3_000,
-      what: 'active_connections to reach 0',
-    });
-    expect(await idleTimeouts(metrics)).toBe(1);
-    await peerIsGone(targetSocket, 3_000);
+    await expectIdleTimeoutCut(metrics, finAt, targetSocket);
   });
 
   it('resets a pair left half-closed by the target and silent, after half_close_timeout_secs', async () => {
@@ -159,14 +167,6 @@ describe.each(RELAY_PATHS)('half-close (%s path)', (relayPath) => {
     });
     await closed(targetSocket, 4_000);
     expect(targetEnded).toBe(false);
-    const elapsed = Date.now() - finAt;
-    expect(elapsed).toBeGreaterThanOrEqual(700);
-    expect(elapsed).toBeLessThan(4_000);
-    await pollUntil(async () => (await activeConnections(metrics)) === 0, {
-      timeoutMs: 3_000,
-      what: 'active_connections to reach 0',
-    });
-    expect(await idleTimeouts(metrics)).toBe(1);
-    await peerIsGone(client, 3_000);
+    await expectIdleTimeoutCut(metrics, finAt, client);
   });
 });
