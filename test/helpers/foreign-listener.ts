@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { withTimeout } from '@sluice/test-kit';
-import { deferCleanup } from './cleanup.ts';
+import { killAtCleanup } from './cleanup.ts';
 import { connectTcp } from './tcp-client.ts';
 
 export interface ForeignListener {
@@ -22,13 +22,7 @@ function spawnListener(command: string, args: readonly string[], what: string): 
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
     stderr += text;
   });
-  deferCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
-  });
+  killAtCleanup(child);
   const lines = createInterface({ input: child.stdout! });
   const port = new Promise<number>((resolve, reject) => {
     lines.once('line', (line) => resolve(Number(line)));

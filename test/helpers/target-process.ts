@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { withTimeout } from '@sluice/test-kit';
-import { deferCleanup } from './cleanup.ts';
+import { killAtCleanup } from './cleanup.ts';
 
 export interface TargetProcess {
   readonly port: number;
@@ -38,13 +38,7 @@ export async function startEchoTargetProcess(): Promise<TargetProcess> {
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
     stderr += text;
   });
-  deferCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
-  });
+  killAtCleanup(child);
   const lines: Interface = createInterface({ input: child.stdout! });
   const queue: string[] = [];
   const waiters: Array<{ resolve: (line: string) => void; reject: (err: Error) => void }> = [];
