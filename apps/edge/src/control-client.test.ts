@@ -2,7 +2,6 @@
 // self-signed certificate, packages/protocol frames), with a stub edge behind it.
 
 import type { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/protocol';
 import {
   FakeControlServer,
@@ -11,7 +10,6 @@ import {
   type TestCertificate,
   tcpRule,
 } from '@sluice/test-kit';
-import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
 import {
@@ -20,11 +18,12 @@ import {
   type ControlHandler,
   type PushMessage,
 } from './control-client.ts';
+import { capturingLogger, type LogLine } from './edge-test-support.fixture.ts';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;
 let client: ControlClient | null = null;
-let logs: Record<string, unknown>[];
+let logs: LogLine[];
 
 beforeAll(() => {
   certificate = makeCertificate();
@@ -38,17 +37,6 @@ afterEach(async () => {
   client = null;
   await server.close();
 });
-
-function logger(): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  return pino({ level: 'info' }, sink);
-}
 
 class StubEdge implements ControlHandler {
   rules: RuleResult[] = [];
@@ -104,7 +92,7 @@ function startClient(
     bootId: 'boot-1',
     capabilities: ['tcp', 'udp'],
     handler: edge,
-    log: logger(),
+    log: capturingLogger(logs),
     backoff: options.backoff ?? new Backoff({ minMs: 20, maxMs: options.maxMs ?? 200 }),
     silenceTimeoutMs: options.silenceTimeoutMs ?? 5_000,
     pingIntervalMs: options.pingIntervalMs ?? 1_000,

@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadStandaloneConfig } from '@sluice/config';
 import { FakeControlServer, freePort, makeCertificate, tcpRule } from '@sluice/test-kit';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeRuntime } from './edge-runtime.ts';
+import { capturingLogger, type LogLine, startEchoServer } from './edge-test-support.fixture.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { ServerRuleSource } from './server-rule-source.ts';
 
@@ -25,34 +24,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-type Log = Record<string, unknown> & { msg: string };
-
-function logger(logs: Log[]): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  return pino({ level: 'info' }, sink);
-}
-
 async function echoTarget(): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    socket.pipe(socket);
-  });
-  server.listen({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return (server.address() as net.AddressInfo).port;
+  const echo = await startEchoServer();
+  cleanups.push(() => echo.close());
+  return echo.port;
 }
 
 async function connect(port: number): Promise<net.Socket> {
@@ -157,20 +132,20 @@ function configFile(): string {
 }
 
 /** An EdgeRuntime with a FileRuleSource on `file`, not started yet. */
-async function standaloneRuntime(file: string, logs: Log[]): Promise<EdgeRuntime> {
+async function standaloneRuntime(file: string, logs: LogLine[]): Promise<EdgeRuntime> {
   const config = await loadStandaloneConfig(file);
   const runtime = new EdgeRuntime({
     ...runtimeSettings(config),
     metrics: { host: '127.0.0.1', port: 0 },
     source: new FileRuleSource(config),
-    log: logger(logs),
+    log: capturingLogger(logs),
   });
   cleanups.push(() => runtime.stop());
   return runtime;
 }
 
 /** A standalone edge from a TOML file with one rule, listenPort -> an echo target. */
-async function standalone(logs: Log[]): Promise<Started> {
+async function standalone(logs: LogLine[]): Promise<Started> {
   const [listenPort, targetPort] = [await freePort(), await echoTarget()];
   const file = configFile();
   writeConfig(file, [{ name: 'web', listenPort, targetPort }]);
@@ -180,7 +155,7 @@ async function standalone(logs: Log[]): Promise<Started> {
 }
 
 /** A managed edge whose server pushed one rule, listenPort -> an echo target. */
-async function managed(logs: Log[]): Promise<Started> {
+async function managed(logs: LogLine[]): Promise<Started> {
   const [listenPort, targetPort] = [await freePort(), await echoTarget()];
   const server = await FakeControlServer.start({ certificate: makeCertificate() });
   cleanups.push(() => server.close());
@@ -198,7 +173,7 @@ async function managed(logs: Log[]): Promise<Started> {
     metrics: { host: '127.0.0.1', port: 0 },
     drainTimeoutSecs: DRAIN_TIMEOUT_SECS,
     source: new ServerRuleSource({ bundle }),
-    log: logger(logs),
+    log: capturingLogger(logs),
   });
   cleanups.push(() => runtime.stop());
   await runtime.start();
@@ -214,7 +189,7 @@ describe.each([
   ['managed', managed],
 ] as const)('EdgeRuntime drain (%s)', (mode, startEdge) => {
   it('closes listeners and idle metrics connections at once, lets open connections finish, then closes them', async () => {
-    const logs: Log[] = [];
+    const logs: LogLine[] = [];
     const { runtime, listenPort } = await startEdge(logs);
     expect(logs.find((log) => log.msg === 'edge ready')).toMatchObject({ mode, client: 'edge-1', shards: 1 });
     const metricsPort = runtime.metricsPort!;
@@ -246,7 +221,7 @@ describe.each([
 
 describe('EdgeRuntime reload (standalone)', () => {
   it('runs a reload asked for during start-up once start-up is over; a file that does not validate changes nothing', async () => {
-    const logs: Log[] = [];
+    const logs: LogLine[] = [];
     const targetPort = await echoTarget();
     const [webPort, apiPort] = [await freePort(), await freePort()];
     const file = configFile();
