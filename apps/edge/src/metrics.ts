@@ -241,29 +241,32 @@ export class EdgeMetrics {
 
   /** A counter per rule; `only` limits it to rules of one protocol (UDP-only series). */
   private ruleCounter(name: string, help: string, field: number, only?: 'udp'): void {
-    const values = this.ruleValues(field, only);
-    new Counter({
-      name,
-      help,
-      labelNames: RULE_LABELS,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of values()) this.inc(labels, value);
-      },
-    });
+    this.ruleSeries(Counter, name, help, field, only);
   }
 
   private ruleGauge(name: string, help: string, field: number, only?: 'udp'): void {
+    this.ruleSeries(Gauge, name, help, field, only);
+  }
+
+  private ruleSeries(
+    metric: typeof Counter<string> | typeof Gauge<string>,
+    name: string,
+    help: string,
+    field: number,
+    only?: 'udp',
+  ): void {
     const values = this.ruleValues(field, only);
-    new Gauge({
+    new metric({
       name,
       help,
       labelNames: RULE_LABELS,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const [labels, value] of values()) this.set(labels, value);
+        for (const [labels, value] of values()) {
+          if (this instanceof Counter) this.inc(labels, value);
+          else this.set(labels, value);
+        }
       },
     });
   }
