@@ -71,6 +71,19 @@ const at = (port: number): string => `"127.0.0.1:${port}"`;
 
 const PAYLOAD = 256 * 1024;
 
+/** A v2 TCP4 header (16 + 12 bytes) from CLIENT_ADDRESS:clientPort to 127.0.0.1:port, as parsed. */
+function tcp4V2(clientPort: number | undefined, port: number) {
+  return {
+    kind: 'ok',
+    version: 2,
+    headerLength: 28,
+    command: 'proxy',
+    transport: 'tcp',
+    source: { address: CLIENT_ADDRESS, port: clientPort },
+    destination: { address: '127.0.0.1', port },
+  };
+}
+
 describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
   it('proxy_protocol v1 and v2: HAProxy (accept-proxy) and a Node target both read the original client from the header', async () => {
     const behindHaproxy = await startProxyEchoTarget();
@@ -124,15 +137,7 @@ describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
     await echoPayload(c2, PAYLOAD);
     const h2 = await direct.header(1);
     expect(h2.header.length).toBe(28);
-    expect(h2.parse).toEqual({
-      kind: 'ok',
-      version: 2,
-      headerLength: 28,
-      command: 'proxy',
-      transport: 'tcp',
-      source: { address: CLIENT_ADDRESS, port: c2.localPort },
-      destination: { address: '127.0.0.1', port: directV2 },
-    });
+    expect(h2.parse).toEqual(tcp4V2(c2.localPort, directV2));
 
     c1.end();
     c2.end();
@@ -178,16 +183,8 @@ describe.each(RELAY_PATHS)('PROXY protocol (%s path)', (relayPath) => {
       // bytes reach the client.
       await echoPayload(client, PAYLOAD);
       const seen = await target.header(index);
-      expect(seen.parse).toEqual({
-        kind: 'ok',
-        version: 2,
-        headerLength: 28,
-        command: 'proxy',
-        transport: 'tcp',
-        // The client as HAProxy saw it, not HAProxy's own connection (from 127.0.0.3).
-        source: { address: CLIENT_ADDRESS, port: client.localPort },
-        destination: { address: '127.0.0.1', port: listen },
-      });
+      // The client as HAProxy saw it, not HAProxy's own connection (from 127.0.0.3).
+      expect(seen.parse).toEqual(tcp4V2(client.localPort, listen));
       client.end();
       await closed(client, 5_000);
       expect(seen.payloadBytes).toBe(PAYLOAD);
