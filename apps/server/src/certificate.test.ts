@@ -3,18 +3,15 @@ import { chmodSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { thrownCode } from '@sluice/test-kit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkKeyMode, loadOrCreateCertificate } from './certificate.ts';
 import { openDataDir } from './data-dir.ts';
-import { tempDir } from './test-harness.ts';
+import { tempDirEachTest } from './test-harness.ts';
 
 let root: string;
 
-beforeEach(() => {
-  root = tempDir('sluice-cert-');
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+tempDirEachTest('sluice-cert-', (made) => {
+  root = made;
 });
 
 describe('server certificate', () => {

@@ -1,19 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { rejectedCode } from '@sluice/test-kit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireStoreLock } from './store-lock.ts';
-import { tempDir } from './test-harness.ts';
+import { tempDirEachTest } from './test-harness.ts';
 
 let dir: string;
 
-beforeEach(() => {
-  dir = tempDir('sluice-lock-');
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+tempDirEachTest('sluice-lock-', (made) => {
+  dir = made;
 });
 
 describe('store lock', () => {

@@ -5,6 +5,7 @@
 
 import { join } from 'node:path';
 import { type AckPolicy, enrollEdge, FakeEdge, removeDir, tempDir } from '@sluice/test-kit';
+import { afterEach, beforeEach } from 'vitest';
 import type { SessionTimings } from './control/edge-session.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
@@ -30,6 +31,16 @@ export interface TestServer {
 }
 
 export { tempDir };
+
+/** Before each test of the file, a new temp dir handed to `use`; after each, it is removed. */
+export function tempDirEachTest(prefix: string, use: (dir: string) => void): void {
+  let dir = '';
+  beforeEach(() => {
+    dir = tempDir(prefix);
+    use(dir);
+  });
+  afterEach(() => removeDir(dir));
+}
 
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   const any = { host: '127.0.0.1', port: 0 };

@@ -1,21 +1,18 @@
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { rejectedCode } from '@sluice/test-kit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../data-dir.ts';
-import { tempDir } from '../test-harness.ts';
+import { tempDirEachTest } from '../test-harness.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 let root: string;
 
-beforeEach(() => {
-  root = tempDir('sluice-backup-');
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+tempDirEachTest('sluice-backup-', (made) => {
+  root = made;
 });
 
 function dataDir(name: string) {

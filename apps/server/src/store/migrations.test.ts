@@ -1,21 +1,16 @@
-import { rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { thrownCode } from '@sluice/test-kit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../test-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { tempDirEachTest } from '../test-harness.ts';
 import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
-let dir: string;
 let file: string;
 
-beforeEach(() => {
-  dir = tempDir('sluice-store-');
-  file = join(dir, 'sluice.db');
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+tempDirEachTest('sluice-store-', (made) => {
+  file = join(made, 'sluice.db');
 });
 
 describe('migrations', () => {
