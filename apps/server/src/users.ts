@@ -1,9 +1,12 @@
-// API users from the command line: `sluice-server user add NAME` and `user token NAME`. The
-// HTTP API has no user routes yet, and the first admin must come from somewhere that needs no
-// token; these open the database beside a running server (SQLite serializes the writes).
+// API users from the command line: `sluice-server user add NAME`, `user token NAME` and
+// `user password NAME`. The first admin, and the first password the web console can log in with,
+// must come from somewhere that needs no token; these open the database beside a running server
+// (SQLite serializes the writes).
 
+import { passwordSchema } from '@sluice/api';
 import type { DataDir } from './data-dir.ts';
 import { apiError, serverError } from './errors.ts';
+import { hashPassword } from './passwords.ts';
 import type { Role } from './store/records.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 
@@ -48,6 +51,33 @@ export async function addToken(dir: DataDir, name: string): Promise<string> {
       if (user === null) throw apiError('not_found', `no user ${name} in ${dir.dbFile}`);
       await tx.audit.add({ user: null, action: 'user.token', target: name, outcome: 'ok', from: 'cli' });
       return (await tx.users.createToken(user.id, 'cli')).token;
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Sets a user's password (not one that must be changed: whoever runs this holds the server's
+ * data dir). A user of that name who does not exist yet is made, as an admin. Answers whether
+ * the user was made.
+ */
+export async function setPassword(dir: DataDir, name: string, password: string): Promise<boolean> {
+  checkName(name);
+  const checked = passwordSchema.safeParse(password);
+  if (!checked.success) {
+    throw serverError('usage', `password: ${checked.error.issues[0]?.message ?? 'not a valid password'}`);
+  }
+  const hash = await hashPassword(password);
+  const store = new SqliteStore(dir.dbFile);
+  try {
+    return await store.transaction(async (tx) => {
+      const existing = await tx.users.getByName(name);
+      const user = existing ?? (await tx.users.create(name, 'admin'));
+      await tx.users.setPassword(user.id, hash, false);
+      await tx.users.deleteSessions(user.id);
+      await tx.audit.add({ user: null, action: 'user.password', target: name, outcome: 'ok', from: 'cli' });
+      return existing === null;
     });
   } finally {
     await store.close();

@@ -101,6 +101,7 @@ export {
   type LoginBody,
   loginBodySchema,
   PASSWORD_MIN_LENGTH,
+  passwordSchema,
   type ResetPasswordBody,
   resetPasswordBodySchema,
   SESSION_COOKIE,
