@@ -3,22 +3,18 @@
 // must come from somewhere that needs no token; these open the database beside a running server
 // (SQLite serializes the writes).
 
-import { passwordSchema } from '@sluice/api';
+import { passwordSchema, userNameSchema } from '@sluice/api';
 import type { DataDir } from './data-dir.ts';
 import { apiError, serverError } from './errors.ts';
 import { hashPassword } from './passwords.ts';
 import type { Role } from './store/records.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 
-// The same rule as a rule's `owner` key (a user's rules carry the user's name as their owner).
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
+/** A user name as the API checks it (a user's rules carry the name as their owner). */
 function checkName(name: string): void {
-  if (!USER_NAME.test(name)) {
-    throw serverError(
-      'usage',
-      `user name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`,
-    );
+  const checked = userNameSchema.safeParse(name);
+  if (!checked.success) {
+    throw serverError('usage', `user name ${JSON.stringify(name)}: ${checked.error.issues[0]?.message}`);
   }
 }
 
