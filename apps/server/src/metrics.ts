@@ -14,6 +14,19 @@ export interface MetricsSource {
 const RULE_LABELS = ['client', 'rule', 'owner'] as const;
 const STATES: readonly RuleState[] = ['pending', 'active', 'failed', 'removed'];
 
+/** Why the server refused a caller: the `reason` label of sluice_server_auth_failures_total. */
+export const AUTH_FAILURE_REASONS = [
+  'missing_token',
+  'unknown_token',
+  'unknown_session',
+  'csrf',
+  'bad_password',
+  'rate_limited',
+  'secret_invalid',
+  'edge_revoked',
+] as const;
+export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
+
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly apiRequests: Counter<'route' | 'outcome'>;
@@ -30,12 +43,11 @@ export class ServerMetrics {
     });
     this.authFailures = new Counter({
       name: 'sluice_server_auth_failures_total',
-      help: 'Refused API tokens and edge hellos, by reason',
+      help: 'Refused API tokens, sessions, logins and edge hellos, by reason',
       labelNames: ['reason'],
       registers,
     });
-    for (const reason of ['missing_token', 'unknown_token', 'secret_invalid', 'edge_revoked'])
-      this.authFailures.inc({ reason }, 0);
+    for (const reason of AUTH_FAILURE_REASONS) this.authFailures.inc({ reason }, 0);
 
     new Gauge({
       name: 'sluice_server_edges_connected',

@@ -56,7 +56,12 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
 }
 
 export async function startTestServer(
-  options: { config?: Partial<ServerConfig>; timings?: SessionTimings; dir?: string } = {},
+  options: {
+    config?: Partial<ServerConfig>;
+    timings?: SessionTimings;
+    dir?: string;
+    now?: () => number;
+  } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? tempDir('sluice-server-');
   const server = await SluiceServer.start({
@@ -64,6 +69,7 @@ export async function startTestServer(
     config: testConfig(options.config),
     logger: silentLogger(),
     ...(options.timings === undefined ? {} : { timings: options.timings }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const adminToken = server.adminToken ?? '';
   return {

@@ -77,7 +77,7 @@ describe('auth', () => {
     const carol = await store.users.create('carol', 'user');
     const { id, token } = await store.users.createToken(carol.id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).status).toBe(200);
-    await store.users.revokeToken(id);
+    await store.users.revokeToken(carol.id, id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).body.error.code).toBe('unauthorized');
     const metrics = await test.server.metrics.registry.getSingleMetricAsString(
       'sluice_server_auth_failures_total',

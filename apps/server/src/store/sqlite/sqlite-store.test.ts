@@ -21,7 +21,7 @@ describe('tokens', () => {
     expect(await store.users.tokenHashes()).toEqual([hashSecret(token)]);
     expect(await store.users.authenticate(token)).toMatchObject({ name: 'admin', role: 'admin' });
     expect(await store.users.authenticate(`${token}x`)).toBeNull();
-    await store.users.revokeToken(id);
+    await store.users.revokeToken(user.id, id);
     expect(await store.users.authenticate(token)).toBeNull();
     // The token itself appears nowhere in the file, nor in its WAL while open.
     const secretPart = Buffer.from(token.slice(4));
