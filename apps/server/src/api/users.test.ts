@@ -3,6 +3,7 @@
 
 import {
   apiTokenListSchema,
+  auditListSchema,
   CSRF_HEADER,
   createdTokenSchema,
   deletedUserSchema,
@@ -330,5 +331,42 @@ describe('sessions', () => {
     // A user made for tokens only cannot log in.
     await makeUser('nia', null);
     expect((await login('nia', PASSWORD)).status).toBe(401);
+  });
+});
+
+describe('audit', () => {
+  it('records changes and denials with user and address; an admin filters and pages through them', async () => {
+    await makeUser('olga');
+    for (let i = 0; i < 3; i++) await login('olga', 'not her password', '10.0.0.9');
+    const token = await tokenFor('olga');
+    expect((await test.request('GET', '/v1/users', undefined, token)).status).toBe(403);
+    const page = async (query: string) => {
+      const answer = await test.request('GET', `/v1/audit?${query}`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return auditListSchema.parse(answer.body);
+    };
+    const logins = await page('action=auth.login&limit=2');
+    expect(logins.entries).toHaveLength(2);
+    expect(logins.entries[0]).toMatchObject({
+      action: 'auth.login',
+      target: 'olga',
+      outcome: 'unauthorized',
+      from: '10.0.0.9',
+    });
+    expect(logins.next).toBe(logins.entries[1]?.id);
+    const rest = await page(`action=auth.login&limit=2&before=${logins.next}`);
+    expect(rest.entries[0]?.id).toBeLessThan(logins.next!);
+    expect(rest.entries.every((e) => e.action === 'auth.login')).toBe(true);
+    const olgas = await page('user=olga');
+    expect(olgas.entries.map((e) => [e.action, e.outcome])).toContainEqual(['GET /v1/users', 'forbidden']);
+    expect(olgas.next).toBeNull();
+    const later = await page(`since=${new Date(now + 1).toISOString()}`);
+    expect(later.entries).toEqual([]);
+    const bad = await test.request(
+      'GET',
+      `/v1/audit?since=${new Date(now).toISOString()}&until=${new Date(now - 1).toISOString()}`,
+    );
+    expect(bad.body.error.message).toBe('since: since must be before until');
+    expect((await test.request('GET', '/v1/audit?since=yesterday')).body.error.message).toMatch(/^since: /);
   });
 });

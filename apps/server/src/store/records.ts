@@ -85,6 +85,7 @@ export interface RuleStatsRecord {
 }
 
 export interface AuditEntry {
+  readonly id: number;
   readonly at: number;
   readonly user: string | null;
   readonly action: string;

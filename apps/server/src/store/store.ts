@@ -149,10 +149,22 @@ export interface StatsStore {
   all(): Promise<LabelledRuleStats[]>;
 }
 
+export interface AuditFilter {
+  readonly limit: number;
+  readonly user?: string | undefined;
+  readonly action?: string | undefined;
+  /** Epoch ms: entries at or after it. */
+  readonly since?: number | undefined;
+  /** Epoch ms: entries before it. */
+  readonly until?: number | undefined;
+  /** Entries with a smaller id (the next page). */
+  readonly before?: number | undefined;
+}
+
 export interface AuditStore {
-  add(entry: Omit<AuditEntry, 'at'> & { at?: number }): Promise<void>;
-  /** The newest entries first. */
-  list(limit: number): Promise<AuditEntry[]>;
+  add(entry: Omit<AuditEntry, 'at' | 'id'> & { at?: number }): Promise<void>;
+  /** The newest entries first, filtered. */
+  list(filter: AuditFilter): Promise<AuditEntry[]>;
 }
 
 /** The aggregates: the store's own, or those bound to one transaction. */

@@ -1,7 +1,7 @@
 // The audit trail in SQLite: append-only, read newest first.
 
 import type { AuditEntry } from '../records.ts';
-import type { AuditStore } from '../store.ts';
+import type { AuditFilter, AuditStore } from '../store.ts';
 import type { SqliteScope } from './sqlite-connection.ts';
 import { num, str, strOrNull } from './sqlite-row.ts';
 
@@ -12,7 +12,7 @@ export class SqliteAuditStore implements AuditStore {
     this.scope = scope;
   }
 
-  add(entry: Omit<AuditEntry, 'at'> & { at?: number }): Promise<void> {
+  add(entry: Omit<AuditEntry, 'at' | 'id'> & { at?: number }): Promise<void> {
     return this.scope.use((db) => {
       db.run(
         'INSERT INTO audit (at, user, action, target, outcome, from_addr) VALUES (?, ?, ?, ?, ?, ?)',
@@ -26,9 +26,23 @@ export class SqliteAuditStore implements AuditStore {
     });
   }
 
-  list(limit: number): Promise<AuditEntry[]> {
+  list(filter: AuditFilter): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (clause: string, value: string | number | undefined): void => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('user = ?', filter.user);
+    add('action = ?', filter.action);
+    add('at >= ?', filter.since);
+    add('at < ?', filter.until);
+    add('id < ?', filter.before);
+    const sql = `SELECT * FROM audit ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
     return this.scope.use((db) =>
-      db.all('SELECT * FROM audit ORDER BY id DESC LIMIT ?', limit).map((row) => ({
+      db.all(sql, ...args, filter.limit).map((row) => ({
+        id: num(row.id),
         at: num(row.at),
         user: strOrNull(row.user),
         action: str(row.action),

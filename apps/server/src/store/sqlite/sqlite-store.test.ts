@@ -170,10 +170,38 @@ describe('audit', () => {
     const store = new SqliteStore(file);
     await store.audit.add({ user: 'a', action: 'one', target: null, outcome: 'ok', from: '127.0.0.1' });
     await store.audit.add({ user: null, action: 'two', target: 'r_1', outcome: 'forbidden', from: null });
-    expect(await store.audit.list(1)).toEqual([
-      { at: expect.any(Number), user: null, action: 'two', target: 'r_1', outcome: 'forbidden', from: null },
+    expect(await store.audit.list({ limit: 1 })).toEqual([
+      {
+        id: 2,
+        at: expect.any(Number),
+        user: null,
+        action: 'two',
+        target: 'r_1',
+        outcome: 'forbidden',
+        from: null,
+      },
     ]);
-    expect((await store.audit.list(10)).map((e) => e.action)).toEqual(['two', 'one']);
+    expect((await store.audit.list({ limit: 10 })).map((e) => e.action)).toEqual(['two', 'one']);
+    await store.close();
+  });
+
+  it('filters by user, action and time, and pages by id', async () => {
+    const store = new SqliteStore(file);
+    const entry = (user: string, action: string, at: number) =>
+      store.audit.add({ user, action, target: null, outcome: 'ok', from: null, at });
+    await entry('a', 'rule.push', 1000);
+    await entry('b', 'rule.push', 2000);
+    await entry('a', 'rule.remove', 3000);
+    await entry('a', 'rule.push', 4000);
+    const ids = async (filter: Parameters<typeof store.audit.list>[0]) =>
+      (await store.audit.list(filter)).map((e) => e.id);
+    expect(await ids({ limit: 10, user: 'a' })).toEqual([4, 3, 1]);
+    expect(await ids({ limit: 10, action: 'rule.push' })).toEqual([4, 2, 1]);
+    expect(await ids({ limit: 10, user: 'a', action: 'rule.push' })).toEqual([4, 1]);
+    expect(await ids({ limit: 10, since: 2000, until: 4000 })).toEqual([3, 2]);
+    expect(await ids({ limit: 2 })).toEqual([4, 3]);
+    expect(await ids({ limit: 2, before: 3 })).toEqual([2, 1]);
+    expect(await ids({ limit: 2, before: 1 })).toEqual([]);
     await store.close();
   });
 });
@@ -191,7 +219,7 @@ describe('transactions', () => {
       }),
     ).rejects.toBe(failure);
     expect(await store.rules.list()).toEqual([]);
-    expect(await store.audit.list(10)).toEqual([]);
+    expect(await store.audit.list({ limit: 10 })).toEqual([]);
 
     const rule = await store.transaction(async (tx) => {
       const inserted = await tx.rules.insert({ edgeId: edge.id, owner: 'a', name: 'web', body: {} });
@@ -199,7 +227,7 @@ describe('transactions', () => {
       return inserted;
     });
     expect((await store.rules.list()).map((r) => r.id)).toEqual([rule.id]);
-    expect((await store.audit.list(10)).map((e) => e.target)).toEqual([rule.id]);
+    expect((await store.audit.list({ limit: 10 })).map((e) => e.target)).toEqual([rule.id]);
     await store.close();
   });
 
@@ -237,7 +265,7 @@ describe('transactions', () => {
     release();
     await expect(rolledBack).rejects.toThrow('roll back');
     await outside;
-    expect((await store.audit.list(10)).map((e) => e.action)).toEqual(['outside']);
+    expect((await store.audit.list({ limit: 10 })).map((e) => e.action)).toEqual(['outside']);
     await store.close();
   });
 
@@ -249,7 +277,7 @@ describe('transactions', () => {
         await store.audit.add({ user: null, action: 'outside', target: null, outcome: 'ok', from: null });
       }),
     ).rejects.toThrow(/use its tx/);
-    expect(await store.audit.list(10)).toEqual([]);
+    expect(await store.audit.list({ limit: 10 })).toEqual([]);
     await store.close();
   });
 
