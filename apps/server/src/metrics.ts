@@ -2,6 +2,7 @@
 // per-rule series from edge stats, are read from the store when scraped: they survive a server
 // restart, follow renames, and drop a deleted rule without bookkeeping here.
 
+import type { ApiErrorCode } from '@sluice/api';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { RuleState } from './store/records.ts';
 import type { LabelledRuleStats, Store } from './store/store.ts';
@@ -13,6 +14,15 @@ export interface MetricsSource {
 
 const RULE_LABELS = ['client', 'rule', 'owner'] as const;
 const STATES: readonly RuleState[] = ['pending', 'active', 'failed', 'removed'];
+
+/** The error codes that refuse a caller (not a request): sluice_server_denials_total's reasons. */
+export const DENIAL_CODES: readonly ApiErrorCode[] = [
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'csrf_failed',
+  'password_change_required',
+];
 
 /** Why the server refused a caller: the `reason` label of sluice_server_auth_failures_total. */
 export const AUTH_FAILURE_REASONS = [
@@ -30,11 +40,19 @@ export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly apiRequests: Counter<'route' | 'outcome'>;
+  readonly denials: Counter<'reason'>;
   readonly authFailures: Counter<'reason'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    this.denials = new Counter({
+      name: 'sluice_server_denials_total',
+      help: 'API requests refused to their caller, by the error code answered',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of DENIAL_CODES) this.denials.inc({ reason }, 0);
     this.apiRequests = new Counter({
       name: 'sluice_server_api_requests_total',
       help: 'API requests by route and outcome (the error code, or ok)',

@@ -18,6 +18,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { apiError } from '../errors.ts';
+import { DENIAL_CODES } from '../metrics.ts';
 import type { ApiContext } from './api-context.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { auditHook } from './audit-trail.ts';
@@ -90,6 +91,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     const outcome = request.errorCode ?? 'ok';
     context.metrics?.apiRequests.inc({ route: request.routeOptions.url ?? 'unmatched', outcome });
+    if (DENIAL_CODES.includes(outcome as ApiErrorCode)) context.metrics?.denials.inc({ reason: outcome });
     request.log.info(
       {
         method: request.method,

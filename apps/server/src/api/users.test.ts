@@ -289,6 +289,9 @@ describe('sessions', () => {
     );
     expect(failures).toMatch(/reason="rate_limited"} [1-9]/);
     expect(failures).toMatch(/reason="bad_password"} [1-9]/);
+    const denials = await test.server.metrics.registry.getSingleMetricAsString('sluice_server_denials_total');
+    expect(denials).toMatch(/reason="rate_limited"} [1-9]/);
+    expect(denials).toMatch(/reason="unauthorized"} [1-9]/);
   });
 
   it('after an admin reset, a session may only change the password; changing it ends the other sessions', async () => {
