@@ -8,7 +8,7 @@ import type { LoginThrottle } from '../login-throttle.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { RuleService } from '../rule-service.ts';
 import type { HostPort } from '../server-config.ts';
-import type { UserRecord } from '../store/records.ts';
+import type { AuditChange, UserRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
 export interface ApiContext {
@@ -36,6 +36,8 @@ declare module 'fastify' {
     auditTarget: string | null;
     /** The web session a cookie-authenticated request came in; null for a token. */
     sessionId: string | null;
+    /** What the request changed, as the API shows it, for the audit trail; set by the route. */
+    auditChange: AuditChange | null;
   }
   interface FastifyContextConfig {
     /** The audit trail's name for what the route does, e.g. `rule.push`. */
@@ -51,4 +53,13 @@ declare module 'fastify' {
 export function userOf(request: { user: UserRecord | null }): UserRecord {
   if (request.user === null) throw new Error('route without a user: the auth hook did not run');
   return request.user;
+}
+
+/** Records what a request changed: the object before and after, as the API shows it. */
+export function recordChange(
+  request: { auditChange: AuditChange | null },
+  before: unknown,
+  after: unknown,
+): void {
+  request.auditChange = { before: before ?? null, after: after ?? null };
 }

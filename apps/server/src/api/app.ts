@@ -85,6 +85,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   app.decorateRequest('errorCode', null);
   app.decorateRequest('auditTarget', null);
   app.decorateRequest('sessionId', null);
+  app.decorateRequest('auditChange', null);
 
   app.addHook('onRequest', authHook(context));
   app.addHook('onSend', auditHook(context));

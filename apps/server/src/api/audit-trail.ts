@@ -20,6 +20,7 @@ export function auditHook(context: ApiContext) {
         target: request.auditTarget ?? params.id ?? params.edge ?? null,
         outcome: request.errorCode ?? 'ok',
         from: request.ip,
+        change: request.errorCode === null ? request.auditChange : null,
       });
     } catch (error) {
       // A failed audit write must be seen, but it must not turn a done change into an error.

@@ -10,7 +10,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
 import type { EdgeRecord } from '../store/records.ts';
-import type { ApiContext } from './api-context.ts';
+import { type ApiContext, recordChange } from './api-context.ts';
 import { parseInput } from './parse-body.ts';
 import { edgeView } from './views.ts';
 
@@ -50,6 +50,7 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
       const renamed = await store.edges.rename(edge.id, body.name);
       if (renamed === null)
         throw apiError('name_taken', `name: another edge is already named ${JSON.stringify(body.name)}`);
+      recordChange(request, view(edge), view(renamed));
       return view(renamed);
     },
   );
@@ -60,6 +61,7 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     async (request) => {
       const edge = await findEdgeOr404(context, edgeParam(request), request);
       const revoked = (await store.edges.revoke(edge.id))!;
+      recordChange(request, view(edge), view(revoked));
       control.disconnect(edge.id, 'revoked');
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge revoked');
       return view(revoked);
@@ -71,6 +73,7 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     { config: { action: 'edge.delete', admin: true } },
     async (request, reply) => {
       const edge = await findEdgeOr404(context, edgeParam(request), request);
+      recordChange(request, view(edge), null);
       control.disconnect(edge.id, 'deleted');
       await store.edges.delete(edge.id);
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge deleted with its rules');

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
 import { validateRuleBody } from '../rule-service.ts';
 import type { RuleRecord, UserRecord } from '../store/records.ts';
-import { type ApiContext, userOf } from './api-context.ts';
+import { type ApiContext, recordChange, userOf } from './api-context.ts';
 import { findEdgeOr404 } from './edge-routes.ts';
 import { parseInput } from './parse-body.ts';
 import { ruleView, statsView } from './views.ts';
@@ -68,6 +68,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     }
     const rule = await rules.create(edge, owner, table);
     request.auditTarget = rule.id;
+    recordChange(request, null, ruleView(rule));
     context.logger.info({ ruleId: rule.id, edge: edge.name, owner, name: rule.name }, 'rule active');
     return reply.code(201).send(ruleView(rule));
   });
@@ -95,6 +96,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     }
     const table = validateRuleBody(body.rule, rule.owner);
     const updated = await rules.update(rule, table);
+    recordChange(request, ruleView(rule), ruleView(updated));
     context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');
     return ruleView(updated);
   });
@@ -105,6 +107,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     async (request) => {
       const rule = await ruleFor(request);
       if (rule.state === 'removed') return ruleView(rule);
+      recordChange(request, ruleView(rule), null);
       const removed = await rules.remove(rule);
       context.logger.info({ ruleId: rule.id }, 'rule removed');
       return ruleView(removed);

@@ -21,7 +21,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
 import { hashPassword, verifyPassword } from '../passwords.ts';
 import type { UserRecord } from '../store/records.ts';
-import { type ApiContext, userOf } from './api-context.ts';
+import { type ApiContext, recordChange, userOf } from './api-context.ts';
 import { parseInput } from './parse-body.ts';
 import { tokenView, userView } from './views.ts';
 
@@ -67,6 +67,7 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
       return (await tx.users.find(made.id))!;
     });
     request.auditTarget = user.id;
+    recordChange(request, null, userView(user));
     return reply.code(201).send(userView(user) satisfies User);
   });
 
@@ -85,6 +86,7 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
       }
       const updated = await store.users.update(user.id, body);
       if (updated === null) throw apiError('not_found', `user ${user.name} was deleted meanwhile`);
+      recordChange(request, userView(user), userView(updated));
       return userView(updated);
     },
   );
@@ -112,7 +114,9 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
       }
       const gone = await store.users.delete(user.id);
       if (gone === null) throw apiError('not_found', `user ${user.name} was deleted meanwhile`);
-      return { user: userView(user), rules: removed, ...gone } satisfies DeletedUser;
+      const deleted = { user: userView(user), rules: removed, ...gone } satisfies DeletedUser;
+      recordChange(request, deleted, null);
+      return deleted;
     },
   );
 
@@ -138,6 +142,7 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
       const body = parseInput(resetPasswordBodySchema, request.body);
       await store.users.setPassword(user.id, await hashPassword(body.temporaryPassword), true);
       await store.users.deleteSessions(user.id);
+      recordChange(request, userView(user), userView((await store.users.find(user.id)) ?? user));
       return reply.code(204).send();
     },
   );
@@ -155,6 +160,7 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
       const body = parseInput(createTokenBodySchema, request.body);
       const made = await store.users.createToken(user.id, body.name);
       const token = (await store.users.listTokens(user.id)).find((t) => t.id === made.id)!;
+      recordChange(request, null, tokenView(token));
       return reply.code(201).send({ ...tokenView(token), token: made.token } satisfies CreatedToken);
     },
   );
@@ -165,9 +171,11 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
     async (request) => {
       const params = parseInput(tokenParamsSchema, request.params, 'params');
       const user = await ownOrAdmin(request, params.user);
+      const before = (await store.users.listTokens(user.id)).find((token) => token.id === params.token);
       const revoked = await store.users.revokeToken(user.id, params.token);
       if (revoked === null)
         throw apiError('not_found', `${user.name} has no token ${JSON.stringify(params.token)}`);
+      recordChange(request, before === undefined ? null : tokenView(before), tokenView(revoked));
       return tokenView(revoked);
     },
   );

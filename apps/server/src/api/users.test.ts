@@ -363,6 +363,26 @@ describe('audit', () => {
     const olgas = await page('user=olga');
     expect(olgas.entries.map((e) => [e.action, e.outcome])).toContainEqual(['GET /v1/users', 'forbidden']);
     expect(olgas.next).toBeNull();
+    // A change carries the object before and after; a new token's secret is nowhere in it.
+    await test.request('PATCH', '/v1/users/olga', { displayName: 'Olga O.' });
+    const [renamed] = (await page('action=user.update&limit=1')).entries;
+    expect(renamed?.change).toMatchObject({
+      before: { displayName: 'olga' },
+      after: { displayName: 'Olga O.' },
+    });
+    const secret = await tokenFor('olga');
+    const [created] = (await page('action=token.create&limit=1')).entries;
+    expect(created?.change).toMatchObject({ before: null, after: { name: 'test', revoked: false } });
+    expect(JSON.stringify(created)).not.toContain(secret);
+    const tokenId = (created?.change?.after as { id: string }).id;
+    expect((await test.request('DELETE', `/v1/users/olga/tokens/${tokenId}`)).status).toBe(200);
+    const [revoked] = (await page('action=token.revoke&limit=1')).entries;
+    expect(revoked?.change).toMatchObject({ before: { revoked: false }, after: { revoked: true } });
+    await test.request('DELETE', '/v1/users/olga');
+    const [removed] = (await page('action=user.remove&limit=1')).entries;
+    expect(removed?.change).toMatchObject({ before: { user: { name: 'olga' } }, after: null });
+    // A denial records no change.
+    expect(olgas.entries.find((e) => e.outcome === 'forbidden')?.change).toBeNull();
     const later = await page(`since=${new Date(now + 1).toISOString()}`);
     expect(later.entries).toEqual([]);
     const bad = await test.request(

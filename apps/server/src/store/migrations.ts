@@ -125,6 +125,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_user ON tokens(user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'audit: what a change changed',
+    sql: `
+      -- JSON { "before", "after" } of the object a change acted on; NULL for denials and reads.
+      ALTER TABLE audit ADD COLUMN change_json TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -92,4 +92,11 @@ export interface AuditEntry {
   readonly target: string | null;
   readonly outcome: string;
   readonly from: string | null;
+  /** What a change changed: the object before and after (null where it did not exist). */
+  readonly change: AuditChange | null;
+}
+
+export interface AuditChange {
+  readonly before: unknown;
+  readonly after: unknown;
 }

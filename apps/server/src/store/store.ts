@@ -11,6 +11,7 @@
 
 import type { RuleStats } from '@sluice/protocol';
 import type {
+  AuditChange,
   AuditEntry,
   EdgeRecord,
   EnrollmentRecord,
@@ -162,7 +163,9 @@ export interface AuditFilter {
 }
 
 export interface AuditStore {
-  add(entry: Omit<AuditEntry, 'at' | 'id'> & { at?: number }): Promise<void>;
+  add(
+    entry: Omit<AuditEntry, 'at' | 'id' | 'change'> & { at?: number; change?: AuditChange | null },
+  ): Promise<void>;
   /** The newest entries first, filtered. */
   list(filter: AuditFilter): Promise<AuditEntry[]>;
 }

@@ -1,9 +1,13 @@
 // The audit trail in SQLite: append-only, read newest first.
 
-import type { AuditEntry } from '../records.ts';
+import type { AuditChange, AuditEntry } from '../records.ts';
 import type { AuditFilter, AuditStore } from '../store.ts';
 import type { SqliteScope } from './sqlite-connection.ts';
 import { num, str, strOrNull } from './sqlite-row.ts';
+
+function parseChange(json: string | null): AuditChange | null {
+  return json === null ? null : (JSON.parse(json) as AuditChange);
+}
 
 export class SqliteAuditStore implements AuditStore {
   private readonly scope: SqliteScope;
@@ -12,16 +16,19 @@ export class SqliteAuditStore implements AuditStore {
     this.scope = scope;
   }
 
-  add(entry: Omit<AuditEntry, 'at' | 'id'> & { at?: number }): Promise<void> {
+  add(
+    entry: Omit<AuditEntry, 'at' | 'id' | 'change'> & { at?: number; change?: AuditChange | null },
+  ): Promise<void> {
     return this.scope.use((db) => {
       db.run(
-        'INSERT INTO audit (at, user, action, target, outcome, from_addr) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO audit (at, user, action, target, outcome, from_addr, change_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
         entry.at ?? db.now(),
         entry.user,
         entry.action,
         entry.target,
         entry.outcome,
         entry.from,
+        entry.change === undefined || entry.change === null ? null : JSON.stringify(entry.change),
       );
     });
   }
@@ -49,6 +56,7 @@ export class SqliteAuditStore implements AuditStore {
         target: strOrNull(row.target),
         outcome: str(row.outcome),
         from: strOrNull(row.from_addr),
+        change: parseChange(strOrNull(row.change_json)),
       })),
     );
   }

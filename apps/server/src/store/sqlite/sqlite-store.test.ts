@@ -179,6 +179,7 @@ describe('audit', () => {
         target: 'r_1',
         outcome: 'forbidden',
         from: null,
+        change: null,
       },
     ]);
     expect((await store.audit.list({ limit: 10 })).map((e) => e.action)).toEqual(['two', 'one']);
