@@ -46,7 +46,10 @@ export const auditEntrySchema = z
     change: z
       .object({ before: z.unknown(), after: z.unknown() })
       .nullable()
-      .meta({ description: 'for a change: the object as the API showed it before and after (null where it did not exist)' }),
+      .meta({
+        description:
+          'for a change: the object as the API showed it before and after (null where it did not exist)',
+      }),
   })
   .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
