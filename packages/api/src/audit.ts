@@ -43,13 +43,10 @@ export const auditEntrySchema = z
     target: z.string().nullable().meta({ description: 'the edge or rule id acted on' }),
     outcome: z.string().meta({ description: 'ok, or the error code' }),
     from: z.string().nullable().meta({ description: "the client's address" }),
-    change: z
-      .object({ before: z.unknown(), after: z.unknown() })
-      .nullable()
-      .meta({
-        description:
-          'for a change: the object as the API showed it before and after (null where it did not exist)',
-      }),
+    change: z.object({ before: z.unknown(), after: z.unknown() }).nullable().meta({
+      description:
+        'for a change: the object as the API showed it before and after (null where it did not exist)',
+    }),
   })
   .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
