@@ -11,10 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePorts, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
+import type { EdgeConfig } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import type { MetricsClient } from './helpers/metrics.ts';
-import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { startEchoTarget } from './helpers/target-server.ts';
+import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
+import { startEchoTarget, type TargetServer } from './helpers/target-server.ts';
 import { type Admitted, type EchoAttempt, echoOnce, tryEcho } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
@@ -40,6 +41,33 @@ function expectAdmitted(attempt: EchoAttempt, what: string): Socket {
 
 const isAdmitted = (attempt: EchoAttempt): attempt is Admitted => attempt.admitted;
 
+/** An echo target and an edge on 2 shards with the rules (and owners) made for the target's port. */
+async function launchCaps(
+  relayPath: RelayPath,
+  config: (targetPort: number) => Pick<EdgeConfig, 'rules' | 'owners'>,
+): Promise<{ target: TargetServer; metrics: MetricsClient }> {
+  const target = await startEchoTarget();
+  const { metrics } = await launchEdge({ relayPath, config: { shards: 2, ...config(target.port) } });
+  return { target, metrics };
+}
+
+/**
+ * The rule refused for these reasons only, and admitted `admitted` connections, all of which
+ * (and no refused one) reached the target.
+ */
+async function expectTotals(
+  metrics: MetricsClient,
+  target: TargetServer,
+  ruleName: string,
+  rejected: Partial<typeof NONE>,
+  admitted: number,
+): Promise<void> {
+  const rule = await metrics.rule(ruleName);
+  expect(rule.rejected).toMatchObject({ ...NONE, ...rejected });
+  expect(rule.connections_total).toBe(admitted);
+  expect(target.accepted.length).toBe(admitted);
+}
+
 async function waitForActive(metrics: MetricsClient, rule: string, active: number): Promise<void> {
   await pollUntil(async () => (await metrics.rule(rule)).active_connections === active, {
     timeoutMs: 5_000,
@@ -49,15 +77,10 @@ async function waitForActive(metrics: MetricsClient, rule: string, active: numbe
 
 describe.each(RELAY_PATHS)('connection caps (%s path)', (relayPath) => {
   it('refuses over max_connections at accept, counts it, and admits again once one closes', async () => {
-    const target = await startEchoTarget();
     const [listenPort] = (await freePorts(1)) as [number];
-    const { metrics } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        rules: [{ name: 'max2', listenPort, targetPorts: [target.port], limits: { maxConnections: 2 } }],
-      },
-    });
+    const { target, metrics } = await launchCaps(relayPath, (targetPort) => ({
+      rules: [{ name: 'max2', listenPort, targetPorts: [targetPort], limits: { maxConnections: 2 } }],
+    }));
 
     const first = expectAdmitted(await tryEcho(listenPort, 'first'), 'the 1st connection');
     const second = expectAdmitted(await tryEcho(listenPort, 'second'), 'the 2nd connection');
@@ -72,30 +95,22 @@ describe.each(RELAY_PATHS)('connection caps (%s path)', (relayPath) => {
     expectAdmitted(await tryEcho(listenPort, 'fourth'), 'a connection after one closed');
     expectRefused(await tryEcho(listenPort, 'fifth'), 'the 5th connection');
 
-    const rule = await metrics.rule('max2');
-    expect(rule.rejected).toMatchObject({ ...NONE, rule_max_connections: 2 });
-    expect(rule.connections_total).toBe(3);
     // The target saw the admitted connections only: refused ones never got a connect.
-    expect(target.accepted.length).toBe(3);
+    await expectTotals(metrics, target, 'max2', { rule_max_connections: 2 }, 3);
   });
 
   it('refuses over new_connections_per_sec once the burst is spent, admits again a token later', async () => {
-    const target = await startEchoTarget();
     const [listenPort] = (await freePorts(1)) as [number];
-    const { metrics } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        rules: [
-          {
-            name: 'rate',
-            listenPort,
-            targetPorts: [target.port],
-            limits: { newConnectionsPerSec: 1, newConnectionsBurst: 3 },
-          },
-        ],
-      },
-    });
+    const { target, metrics } = await launchCaps(relayPath, (targetPort) => ({
+      rules: [
+        {
+          name: 'rate',
+          listenPort,
+          targetPorts: [targetPort],
+          limits: { newConnectionsPerSec: 1, newConnectionsBurst: 3 },
+        },
+      ],
+    }));
 
     // Four at once against a burst of 3 and one token a second: the four arrive within
     // milliseconds, so exactly one finds the bucket empty.
@@ -118,33 +133,25 @@ describe.each(RELAY_PATHS)('connection caps (%s path)', (relayPath) => {
     await sleep(Math.max(0, echoedAt + 1_050 - performance.now()));
     expectAdmitted(await tryEcho(listenPort, 'refilled'), 'a connection one token later');
 
-    const rule = await metrics.rule('rate');
-    expect(rule.rejected).toMatchObject({ ...NONE, rule_connection_rate: 1 });
-    expect(rule.connections_total).toBe(4);
-    expect(target.accepted.length).toBe(4);
+    await expectTotals(metrics, target, 'rate', { rule_connection_rate: 1 }, 4);
   });
 
   it('holds an owner’s max_connections over all its rules, before the rules’ own caps', async () => {
-    const target = await startEchoTarget();
     const [portA, portB, portC] = (await freePorts(3)) as [number, number, number];
-    const { metrics } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        rules: [
-          {
-            name: 'a',
-            listenPort: portA,
-            targetPorts: [target.port],
-            owner: 'team',
-            limits: { maxConnections: 2 },
-          },
-          { name: 'b', listenPort: portB, targetPorts: [target.port], owner: 'team' },
-          { name: 'c', listenPort: portC, targetPorts: [target.port], owner: 'others' },
-        ],
-        owners: { team: { maxConnections: 3 } },
-      },
-    });
+    const { target, metrics } = await launchCaps(relayPath, (targetPort) => ({
+      rules: [
+        {
+          name: 'a',
+          listenPort: portA,
+          targetPorts: [targetPort],
+          owner: 'team',
+          limits: { maxConnections: 2 },
+        },
+        { name: 'b', listenPort: portB, targetPorts: [targetPort], owner: 'team' },
+        { name: 'c', listenPort: portC, targetPorts: [targetPort], owner: 'others' },
+      ],
+      owners: { team: { maxConnections: 3 } },
+    }));
 
     const a1 = expectAdmitted(await tryEcho(portA, 'a1'), 'a1');
     expectAdmitted(await tryEcho(portA, 'a2'), 'a2');
@@ -180,21 +187,16 @@ describe.each(RELAY_PATHS)('connection caps (%s path)', (relayPath) => {
   });
 
   it('holds an owner’s new_connections_per_sec over all its rules', async () => {
-    const target = await startEchoTarget();
     const [portX, portY, portZ] = (await freePorts(3)) as [number, number, number];
-    const { metrics } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        rules: [
-          { name: 'x', listenPort: portX, targetPorts: [target.port], owner: 'team' },
-          { name: 'y', listenPort: portY, targetPorts: [target.port], owner: 'team' },
-          { name: 'z', listenPort: portZ, targetPorts: [target.port] },
-        ],
-        // One token every 10 s: nothing refills while the test runs, whatever the machine's pace.
-        owners: { team: { newConnectionsPerSec: 0.1, newConnectionsBurst: 2 } },
-      },
-    });
+    const { target, metrics } = await launchCaps(relayPath, (targetPort) => ({
+      rules: [
+        { name: 'x', listenPort: portX, targetPorts: [targetPort], owner: 'team' },
+        { name: 'y', listenPort: portY, targetPorts: [targetPort], owner: 'team' },
+        { name: 'z', listenPort: portZ, targetPorts: [targetPort] },
+      ],
+      // One token every 10 s: nothing refills while the test runs, whatever the machine's pace.
+      owners: { team: { newConnectionsPerSec: 0.1, newConnectionsBurst: 2 } },
+    }));
 
     expectAdmitted(await tryEcho(portX, 'x1'), 'x1');
     expectAdmitted(await tryEcho(portY, 'y1'), 'y1');
@@ -213,15 +215,10 @@ describe.each(RELAY_PATHS)('connection caps (%s path)', (relayPath) => {
   it('admits exactly max_connections across 2 shards when 40 connections arrive at once', async () => {
     const CONNECTIONS = 40;
     const MAX = 10;
-    const target = await startEchoTarget();
     const [listenPort] = (await freePorts(1)) as [number];
-    const { metrics } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        rules: [{ name: 'crowd', listenPort, targetPorts: [target.port], limits: { maxConnections: MAX } }],
-      },
-    });
+    const { target, metrics } = await launchCaps(relayPath, (targetPort) => ({
+      rules: [{ name: 'crowd', listenPort, targetPorts: [targetPort], limits: { maxConnections: MAX } }],
+    }));
 
     // SO_REUSEPORT spreads the 40 over both shards (sharding.test.ts), so a cap counted per
     // shard would let about 20 through; the shared count lets exactly 10. Admitted connections
@@ -237,10 +234,7 @@ describe.each(RELAY_PATHS)('connection caps (%s path)', (relayPath) => {
     for (const attempt of refused) expectRefused(attempt, 'a connection over the cap');
     for (const attempt of admitted) await echoOnce(attempt.socket, 'end-to-end');
 
-    const rule = await metrics.rule('crowd');
-    expect(rule.rejected).toMatchObject({ ...NONE, rule_max_connections: CONNECTIONS - MAX });
-    expect(rule.connections_total).toBe(MAX);
-    expect(rule.active_connections).toBe(MAX);
-    expect(target.accepted.length).toBe(MAX);
+    await expectTotals(metrics, target, 'crowd', { rule_max_connections: CONNECTIONS - MAX }, MAX);
+    expect((await metrics.rule('crowd')).active_connections).toBe(MAX);
   });
 });

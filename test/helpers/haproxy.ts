@@ -5,7 +5,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil, requireProgram } from '@sluice/test-kit';
+import { haproxyConfig, pollUntil, requireProgram } from '@sluice/test-kit';
 import { type Program, startProgram } from './programs.ts';
 import { connectError } from './tcp-client.ts';
 import { makeTempDir } from './temp-dir.ts';
@@ -17,22 +17,7 @@ import { makeTempDir } from './temp-dir.ts';
 export async function startHaproxy(sections: string, listenPorts: readonly number[]): Promise<Program> {
   const binary = requireProgram('haproxy');
   const config = join(makeTempDir(), 'haproxy.cfg');
-  writeFileSync(
-    config,
-    [
-      'global',
-      '  nbthread 1',
-      '',
-      'defaults',
-      '  mode tcp',
-      '  timeout connect 5s',
-      '  timeout client 30s',
-      '  timeout server 30s',
-      '',
-      sections,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, haproxyConfig(sections));
   const haproxy = startProgram(binary, ['-db', '-f', config], 'haproxy');
   for (const port of listenPorts) {
     const state = await pollUntil(

@@ -8,6 +8,7 @@ import {
   FakeControlServer,
   type FakeSession,
   makeCertificate,
+  ruleStatsReport,
   type TestCertificate,
   tcpRule,
 } from '@sluice/test-kit';
@@ -54,15 +55,7 @@ class StubEdge implements ControlHandler {
   rules: RuleResult[] = [];
   pushes: PushMessage[] = [];
   stats: () => RuleStats[] = () => [
-    {
-      ruleId: 'r1',
-      bytesIn: 10,
-      bytesOut: 20,
-      connectionsTotal: 1,
-      activeConnections: 0,
-      rejected: 0,
-      connectErrors: 0,
-    },
+    ruleStatsReport('r1', { bytesIn: 10, bytesOut: 20, connectionsTotal: 1 }),
   ];
   /** Lets a test hold a push's apply open. */
   gate: Promise<void> = Promise.resolve();

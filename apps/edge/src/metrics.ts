@@ -227,16 +227,10 @@ export class EdgeMetrics {
   private ruleCounter(name: string, help: string, field: number, only?: 'udp'): void {
     const metrics = this;
     new Counter({
-      name,
-      help,
-      labelNames: RULE_LABELS,
-      registers: [this.registry],
+      ...this.ruleSeries(name, help),
       collect() {
         this.reset();
-        for (const { slot, labels, protocol } of metrics.slotted()) {
-          if (only === undefined || protocol === only)
-            this.inc(labels, Number(metrics.supervisor.counters.sum(slot, field)));
-        }
+        for (const [labels, value] of metrics.ruleValues(field, only)) this.inc(labels, value);
       },
     });
   }
@@ -244,18 +238,24 @@ export class EdgeMetrics {
   private ruleGauge(name: string, help: string, field: number, only?: 'udp'): void {
     const metrics = this;
     new Gauge({
-      name,
-      help,
-      labelNames: RULE_LABELS,
-      registers: [this.registry],
+      ...this.ruleSeries(name, help),
       collect() {
         this.reset();
-        for (const { slot, labels, protocol } of metrics.slotted()) {
-          if (only === undefined || protocol === only)
-            this.set(labels, Number(metrics.supervisor.counters.sum(slot, field)));
-        }
+        for (const [labels, value] of metrics.ruleValues(field, only)) this.set(labels, value);
       },
     });
+  }
+
+  private ruleSeries(name: string, help: string) {
+    return { name, help, labelNames: RULE_LABELS, registers: [this.registry] };
+  }
+
+  /** Each slotted rule's labels and the sum of one field over the shards. */
+  private *ruleValues(field: number, only: 'udp' | undefined): Generator<[RuleLabels, number]> {
+    for (const { slot, labels, protocol } of this.slotted()) {
+      if (only === undefined || protocol === only)
+        yield [labels, Number(this.supervisor.counters.sum(slot, field))];
+    }
   }
 
   private reasonCounter<R extends string>(

@@ -25,9 +25,11 @@ export {
   type OutgoingMessage,
   type PushMessage,
 } from './fake-edge.ts';
+export { haproxyConfig } from './haproxy-config.ts';
 export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
+export { ruleStatsReport } from './rule-stats-report.ts';
 export { removeDir, tempDir } from './temp-dir.ts';

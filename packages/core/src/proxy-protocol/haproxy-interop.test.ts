@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { freePort, pollUntil, removeDir, requireProgram, tempDir } from '@sluice/test-kit';
+import { freePort, haproxyConfig, pollUntil, removeDir, requireProgram, tempDir } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyEndpoint } from './address.ts';
 import { type ProxyParse, parseProxyHeader } from './decode.ts';
@@ -118,34 +118,26 @@ beforeAll(async () => {
   const config = join(configDir, 'haproxy.cfg');
   writeFileSync(
     config,
-    [
-      'global',
-      '  nbthread 1',
-      '',
-      'defaults',
-      '  mode tcp',
-      '  timeout connect 5s',
-      '  timeout client 30s',
-      '  timeout server 30s',
-      '',
-      // HAProxy as a sender, v1.
-      'listen send_v1',
-      `  bind 127.0.0.1:${port.sendV1}`,
-      `  server target 127.0.0.1:${targetPort} send-proxy`,
-      '',
-      // HAProxy as a sender, v2 with TLVs after the addresses (a unique id and a CRC32C).
-      'listen send_v2',
-      `  bind 127.0.0.1:${port.sendV2}`,
-      '  unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid',
-      `  server target 127.0.0.1:${targetPort} send-proxy-v2 proxy-v2-options crc32c,unique-id`,
-      '',
-      // HAProxy as a receiver of our headers (v1 or v2, it tells them apart), passing the
-      // addresses on in its own v2 header.
-      'listen accept',
-      `  bind 127.0.0.1:${port.accept} accept-proxy`,
-      `  server target 127.0.0.1:${targetPort} send-proxy-v2`,
-      '',
-    ].join('\n'),
+    haproxyConfig(
+      [
+        // HAProxy as a sender, v1.
+        'listen send_v1',
+        `  bind 127.0.0.1:${port.sendV1}`,
+        `  server target 127.0.0.1:${targetPort} send-proxy`,
+        '',
+        // HAProxy as a sender, v2 with TLVs after the addresses (a unique id and a CRC32C).
+        'listen send_v2',
+        `  bind 127.0.0.1:${port.sendV2}`,
+        '  unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid',
+        `  server target 127.0.0.1:${targetPort} send-proxy-v2 proxy-v2-options crc32c,unique-id`,
+        '',
+        // HAProxy as a receiver of our headers (v1 or v2, it tells them apart), passing the
+        // addresses on in its own v2 header.
+        'listen accept',
+        `  bind 127.0.0.1:${port.accept} accept-proxy`,
+        `  server target 127.0.0.1:${targetPort} send-proxy-v2`,
+      ].join('\n'),
+    ),
   );
   const child = spawn(binary, ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   haproxy = child;
