@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { API_ERRORS } from '@sluice/api';
+import { markdownTableAfter } from '@sluice/test-kit';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { describeFailure, UNEXPECTED } from './cli.ts';
@@ -18,23 +19,6 @@ function readDoc(name: string): string {
   return readFileSync(new URL(`../../../docs/${name}`, import.meta.url), 'utf8');
 }
 
-/** The rows of the markdown table that follows `heading`, as arrays of cells. */
-function tableAfter(doc: string, heading: string): string[][] {
-  const lines = doc.slice(doc.indexOf(heading)).split('\n');
-  const start = lines.findIndex((line) => line.startsWith('|'));
-  const rows: string[][] = [];
-  for (const line of lines.slice(start + 2)) {
-    if (!line.startsWith('|')) break;
-    rows.push(
-      line
-        .slice(1, -1)
-        .split('|')
-        .map((cell) => cell.trim()),
-    );
-  }
-  return rows;
-}
-
 function unquote(cell: string): string {
   return cell.replace(/^`|`$/g, '');
 }
@@ -49,7 +33,9 @@ describe('the error table', () => {
   });
 
   it('holds every API error code of docs/server-api.md', () => {
-    const apiCodes = tableAfter(readDoc('server-api.md'), '## HTTP API').map((row) => unquote(row[0]!));
+    const apiCodes = markdownTableAfter(readDoc('server-api.md'), '## HTTP API').map((row) =>
+      unquote(row[0]!),
+    );
     expect(apiCodes.length).toBeGreaterThan(10);
     for (const code of apiCodes) expect(exitCodeFor(code), code).not.toBe(UNKNOWN_ERROR_EXIT_CODE);
     expect([...API_ERRORS.codes].sort()).toEqual([...apiCodes].sort());
@@ -58,7 +44,7 @@ describe('the error table', () => {
   });
 
   it('is the table of docs/ctl.md', () => {
-    const rows = tableAfter(readDoc('ctl.md'), '## Errors and exit codes');
+    const rows = markdownTableAfter(readDoc('ctl.md'), '## Errors and exit codes');
     const documented = rows.map((row) => ({
       code: unquote(row[0]!),
       exitCode: Number(row[1]),

@@ -1,30 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { markdownTableAfter } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
 import { EDGE_ERRORS, enrollRefused } from './errors.ts';
-
-/** The rows of the first markdown table after `heading`, as arrays of cells. */
-function tableAfter(doc: string, heading: string): string[][] {
-  const at = doc.indexOf(heading);
-  if (at < 0) throw new Error(`docs/edge.md has no "${heading}"`);
-  const lines = doc.slice(at).split('\n');
-  const start = lines.findIndex((line) => line.startsWith('|'));
-  const rows: string[][] = [];
-  for (const line of lines.slice(start + 2)) {
-    if (!line.startsWith('|')) break;
-    rows.push(
-      line
-        .slice(1, -1)
-        .split('|')
-        .map((cell) => cell.trim()),
-    );
-  }
-  return rows;
-}
 
 describe('the edge error table', () => {
   it('is the table docs/edge.md shows, code for code and exit code for exit code', () => {
     const doc = readFileSync(new URL('../../../docs/edge.md', import.meta.url), 'utf8');
-    const rows = tableAfter(doc, '### Enrollment and managed-mode errors');
+    const rows = markdownTableAfter(doc, '### Enrollment and managed-mode errors');
     const documented = Object.fromEntries(
       rows.map(([code, exit]) => [code!.replace(/`/g, ''), Number(exit)]),
     );
