@@ -6,12 +6,42 @@ import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
+import type { EdgeProcess } from './helpers/edge-process.ts';
 import { KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
-import { RELAY_PATHS } from './helpers/relay-paths.ts';
+import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
 import { closed, connectError, connectTcp, echoOnce } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
+
+/** An edge on 2 shards with one rule to an echo target, and a client connection that echoed once. */
+async function launchWithOpenConnection(relayPath: RelayPath, drainTimeoutSecs: number, greeting: string) {
+  const echo = await startEchoTarget();
+  const listenPort = await freePort();
+  const { edge } = await launchEdge({
+    relayPath,
+    config: {
+      shards: 2,
+      drainTimeoutSecs,
+      rules: [{ name: greeting, listenPort, targetPorts: [echo.port] }],
+    },
+  });
+  const client = await connectTcp(listenPort);
+  await echoOnce(client, greeting);
+  return { edge, client, listenPort };
+}
+
+/** Sends `signal` and waits for the edge to start draining and to refuse new connections. */
+async function signalAndExpectRefusals(edge: EdgeProcess, listenPort: number, signal: NodeJS.Signals) {
+  const mark = edge.mark();
+  edge.signal(signal);
+  await edge.waitForMsg('draining', {}, 2_000, mark);
+  await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
+    timeoutMs: 1_000,
+    what: `new connections to be refused after ${signal}`,
+  });
+  return mark;
+}
 
 describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
   it('SIGTERM: refuses new connections at once, lets an in-flight transfer finish, exits 0', async () => {
@@ -34,14 +64,8 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
     const sink = new PayloadSink(client);
     await pollUntil(() => sink.bytes >= 128 * KIB, { timeoutMs: 5_000, what: 'the transfer to flow' });
 
-    const mark = edge.mark();
     const signalledAt = Date.now();
-    edge.signal('SIGTERM');
-    await edge.waitForMsg('draining', {}, 2_000, mark);
-    await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
-      timeoutMs: 1_000,
-      what: 'new connections to be refused after SIGTERM',
-    });
+    const mark = await signalAndExpectRefusals(edge, listenPort, 'SIGTERM');
     expect(sink.bytes).toBeLessThan(SIZE);
 
     const got = await withTimeout(sink.done, 10_000, 'the in-flight transfer to finish');
@@ -54,18 +78,7 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
   });
 
   it('SIGTERM: closes a connection still open at drain_timeout_secs and exits 0', async () => {
-    const echo = await startEchoTarget();
-    const listenPort = await freePort();
-    const { edge } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        drainTimeoutSecs: 1,
-        rules: [{ name: 'stuck', listenPort, targetPorts: [echo.port] }],
-      },
-    });
-    const client = await connectTcp(listenPort);
-    await echoOnce(client, 'still-here');
+    const { edge, client } = await launchWithOpenConnection(relayPath, 1, 'still-here');
 
     const mark = edge.mark();
     const signalledAt = Date.now();
@@ -83,26 +96,8 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
   });
 
   it('SIGINT drains like SIGTERM; a second SIGINT exits at once', async () => {
-    const echo = await startEchoTarget();
-    const listenPort = await freePort();
-    const { edge } = await launchEdge({
-      relayPath,
-      config: {
-        shards: 2,
-        drainTimeoutSecs: 60,
-        rules: [{ name: 'int', listenPort, targetPorts: [echo.port] }],
-      },
-    });
-    const client = await connectTcp(listenPort);
-    await echoOnce(client, 'open');
-
-    const mark = edge.mark();
-    edge.signal('SIGINT');
-    await edge.waitForMsg('draining', {}, 2_000, mark);
-    await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
-      timeoutMs: 1_000,
-      what: 'new connections to be refused after SIGINT',
-    });
+    const { edge, client, listenPort } = await launchWithOpenConnection(relayPath, 60, 'open');
+    await signalAndExpectRefusals(edge, listenPort, 'SIGINT');
     // Draining with 60 s to go: the open connection still works.
     await echoOnce(client, 'during-drain');
     const secondAt = Date.now();

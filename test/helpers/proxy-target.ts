@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { type ProxyParse, parseProxyHeader } from '@sluice/core/proxy-protocol';
 import { pollUntil } from '@sluice/test-kit';
-import { deferCleanup } from './cleanup.ts';
+import { listenOnLoopback } from './loopback-server.ts';
 
 export interface ProxiedConnection {
   /** The decoder's verdict on the first bytes; null while they are still incomplete. */
@@ -64,17 +64,7 @@ async function listen(serve: Serve): Promise<ProxyTarget> {
     };
     socket.on('data', onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
-  });
-  deferCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
+  await listenOnLoopback(server, sockets);
   return {
     port: (server.address() as net.AddressInfo).port,
     connections,

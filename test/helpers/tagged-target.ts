@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { type DnsResponder, type DnsZoneEntry, startDnsResponder, withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
+import { closeWithSockets } from './loopback-server.ts';
 import { connectTcp } from './tcp-client.ts';
 
 export type { DnsResponder };
@@ -67,10 +68,7 @@ export async function startTaggedTarget(host: string, port: number, tag = host):
     accepted,
     carried,
     close() {
-      closed ??= new Promise<void>((resolve) => {
-        for (const socket of accepted) socket.destroy();
-        server.close(() => resolve());
-      });
+      closed ??= closeWithSockets(server, accepted);
       return closed;
     },
   };

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { deferCleanup } from './cleanup.ts';
+import { closeWithSockets } from './loopback-server.ts';
 
 export interface TargetOptions {
   /** Keep the write side open after the peer's FIN (default false: Node ends it at once). */
@@ -62,10 +63,7 @@ export async function startTarget(
       return new Promise((resolve) => waiters.push({ index, resolve }));
     },
     close() {
-      closed ??= new Promise<void>((resolve) => {
-        for (const socket of accepted) socket.destroy();
-        server.close(() => resolve());
-      });
+      closed ??= closeWithSockets(server, accepted);
       return closed;
     },
   };

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
+import { listenOnLoopback } from './loopback-server.ts';
 
 export interface TlsClientOptions {
   /** Sent as SNI; left out, no SNI is sent (the host is an IP address). */
@@ -202,16 +203,6 @@ export async function startHelloSplitter(
     };
     client.on('data', onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
-  });
-  deferCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
+  await listenOnLoopback(server, sockets);
   return { port: (server.address() as net.AddressInfo).port, sent };
 }
