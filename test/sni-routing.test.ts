@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
-import { findSamples } from './helpers/metrics.ts';
+import { findSamples, onlyRejected } from './helpers/metrics.ts';
 import {
   type CertSet,
   makeCertificates,
@@ -58,21 +58,6 @@ function routedRule(name: string, listen: number, b: Record<Cn, TlsBackend>, wit
 
 async function rejected(edge: RawEdge, rule: string): Promise<Record<string, number>> {
   return ((await edge.metrics.rule(rule)) as unknown as { rejected: Record<string, number> }).rejected;
-}
-
-/** The rejection counters of a rule: zero everywhere except `nonZero`. */
-function onlyRejected(nonZero: Record<string, number>): Record<string, number> {
-  return {
-    rule_max_connections: 0,
-    rule_connection_rate: 0,
-    owner_max_connections: 0,
-    owner_connection_rate: 0,
-    no_target: 0,
-    sni_miss: 0,
-    sni_parse_error: 0,
-    proxy_header_invalid: 0,
-    ...nonZero,
-  };
 }
 
 describe.each(RELAY_PATHS)('SNI routing (%s path)', (relayPath) => {

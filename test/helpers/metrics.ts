@@ -17,6 +17,23 @@ export type RejectReason =
   | 'sni_parse_error'
   | 'proxy_header_invalid';
 
+/** A rule's rejection counters as the JSON shows them: zero for every reason but those in `nonZero`. */
+export function onlyRejected(
+  nonZero: Partial<Record<RejectReason, number>> = {},
+): Record<RejectReason, number> {
+  return {
+    rule_max_connections: 0,
+    rule_connection_rate: 0,
+    owner_max_connections: 0,
+    owner_connection_rate: 0,
+    no_target: 0,
+    sni_miss: 0,
+    sni_parse_error: 0,
+    proxy_header_invalid: 0,
+    ...nonZero,
+  };
+}
+
 export interface ShardCounters {
   readonly shard: number;
   readonly connections_total: number;
