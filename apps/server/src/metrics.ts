@@ -64,6 +64,12 @@ export class ServerMetrics {
       },
     });
 
+    /** Each rule's labels and one value of its stats, as the store holds them now. */
+    const ruleValues = async (value: (stats: LabelledRuleStats) => number) =>
+      (await source.store.stats.all()).map(
+        (stats) =>
+          [{ client: stats.edgeName, rule: stats.ruleName, owner: stats.owner }, value(stats)] as const,
+      );
     const perRule = (name: string, help: string, value: (stats: LabelledRuleStats) => number): void => {
       new Counter({
         name,
@@ -71,11 +77,9 @@ export class ServerMetrics {
         labelNames: RULE_LABELS,
         registers,
         async collect() {
-          const all = await source.store.stats.all();
+          const values = await ruleValues(value);
           this.reset();
-          for (const stats of all) {
-            this.inc({ client: stats.edgeName, rule: stats.ruleName, owner: stats.owner }, value(stats));
-          }
+          for (const [labels, count] of values) this.inc(labels, count);
         },
       });
     };
@@ -100,14 +104,9 @@ export class ServerMetrics {
       labelNames: RULE_LABELS,
       registers,
       async collect() {
-        const all = await source.store.stats.all();
+        const values = await ruleValues((stats) => stats.activeConnections);
         this.reset();
-        for (const stats of all) {
-          this.set(
-            { client: stats.edgeName, rule: stats.ruleName, owner: stats.owner },
-            stats.activeConnections,
-          );
-        }
+        for (const [labels, open] of values) this.set(labels, open);
       },
     });
   }

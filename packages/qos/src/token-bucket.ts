@@ -38,16 +38,7 @@ export function isCapped(words: BigInt64Array, at: number): boolean {
  * nanoseconds until it would hold them. An uncapped bucket always takes.
  */
 export function take(words: BigInt64Array, at: number, now: bigint, units: bigint): bigint {
-  const rate = Atomics.load(words, at + BUCKET.RATE);
-  if (rate === 0n) return 0n;
-  const limit = Atomics.load(words, at + BUCKET.LIMIT_NS);
-  const cost = costNs(units, rate);
-  for (;;) {
-    const tat = Atomics.load(words, at + BUCKET.TAT_NS);
-    const next = (tat > now ? tat : now) + cost;
-    if (next - now > limit) return next - now - limit;
-    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, next) === tat) return 0n;
-  }
+  return reserve(words, at, now, units, false);
 }
 
 /**
@@ -56,6 +47,11 @@ export function take(words: BigInt64Array, at: number, now: bigint, units: bigin
  * relay has already read the bytes, so it charges them and holds them back that long.
  */
 export function charge(words: BigInt64Array, at: number, now: bigint, units: bigint): bigint {
+  return reserve(words, at, now, units, true);
+}
+
+/** Moves the bucket's TAT on by the cost of `units`; past the burst only when `intoDebt`. */
+function reserve(words: BigInt64Array, at: number, now: bigint, units: bigint, intoDebt: boolean): bigint {
   const rate = Atomics.load(words, at + BUCKET.RATE);
   if (rate === 0n) return 0n;
   const limit = Atomics.load(words, at + BUCKET.LIMIT_NS);
@@ -63,9 +59,9 @@ export function charge(words: BigInt64Array, at: number, now: bigint, units: big
   for (;;) {
     const tat = Atomics.load(words, at + BUCKET.TAT_NS);
     const next = (tat > now ? tat : now) + cost;
-    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, next) === tat) {
-      return next - now > limit ? next - now - limit : 0n;
-    }
+    const wait = next - now - limit;
+    if (wait > 0n && !intoDebt) return wait;
+    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, next) === tat) return wait > 0n ? wait : 0n;
   }
 }
 
