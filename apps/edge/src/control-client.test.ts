@@ -2,11 +2,11 @@
 // self-signed certificate, packages/protocol frames), with a stub edge behind it.
 
 import type { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/protocol';
 import {
   FakeControlServer,
   type FakeSession,
+  jsonLineSink,
   makeCertificate,
   ruleStatsReport,
   type TestCertificate,
@@ -41,14 +41,7 @@ afterEach(async () => {
 });
 
 function logger(): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  return pino({ level: 'info' }, sink);
+  return pino({ level: 'info' }, jsonLineSink(logs));
 }
 
 class StubEdge implements ControlHandler {

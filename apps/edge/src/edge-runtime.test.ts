@@ -8,9 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadStandaloneConfig } from '@sluice/config';
-import { FakeControlServer, freePort, makeCertificate, tcpRule } from '@sluice/test-kit';
+import {
+  FakeControlServer,
+  freePort,
+  jsonLineSink,
+  makeCertificate,
+  startEchoServer,
+  tcpRule,
+} from '@sluice/test-kit';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeRuntime } from './edge-runtime.ts';
@@ -28,31 +34,13 @@ afterEach(async () => {
 type Log = Record<string, unknown> & { msg: string };
 
 function logger(logs: Log[]): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  return pino({ level: 'info' }, sink);
+  return pino({ level: 'info' }, jsonLineSink(logs));
 }
 
 async function echoTarget(): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    socket.pipe(socket);
-  });
-  server.listen({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return (server.address() as net.AddressInfo).port;
+  const echo = await startEchoServer();
+  cleanups.push(() => echo.close());
+  return echo.port;
 }
 
 async function connect(port: number): Promise<net.Socket> {

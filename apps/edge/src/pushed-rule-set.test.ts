@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { ShardSupervisor } from '@sluice/core';
 import type { RuleResult } from '@sluice/protocol';
-import { freePort, tcpRule } from '@sluice/test-kit';
+import { freePort, startEchoServer, tcpRule } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessage } from './control-client.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
@@ -33,18 +33,9 @@ async function listen(server: net.Server): Promise<number> {
 }
 
 async function echoServer(): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    socket.pipe(socket);
-  });
-  const port = await listen(server);
-  closers.push(async () => {
-    for (const socket of sockets) socket.destroy();
-  });
-  return port;
+  const echo = await startEchoServer();
+  closers.push(() => echo.close());
+  return echo.port;
 }
 
 function roundTrip(port: number, text: string): Promise<string> {

@@ -8,6 +8,7 @@ export {
   type DnsZoneEntry,
   startDnsResponder,
 } from './dns-responder.ts';
+export { type EchoServer, startEchoServer } from './echo-server.ts';
 export {
   FakeControlServer,
   type FakeControlServerOptions,
@@ -26,7 +27,7 @@ export {
   type PushMessage,
 } from './fake-edge.ts';
 export { haproxyConfig } from './haproxy-config.ts';
-export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
+export { jsonLineSink, type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
 export { markdownTableAfter } from './markdown-table.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
