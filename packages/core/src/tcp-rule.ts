@@ -10,13 +10,13 @@ import {
   type RelayErrorReason,
   relayErrorField,
 } from '@sluice/counters';
+import { bindEveryPort } from './bind-every-port.ts';
 import { BurstLog } from './burst-log.ts';
 import type { ConnectionContext, RuleConnection } from './connection-context.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
-import { listenPorts } from './port-map.ts';
 import type { RelayPath, RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
@@ -48,15 +48,12 @@ export class TcpRule implements ShardRule, ConnectionContext {
   }
 
   /** Binds every port of the listen, or none: the first port that fails is named and the rest closed. */
-  async bind(): Promise<CoreErrorData | null> {
-    for (const port of listenPorts(this.rule.listen)) {
-      const error = await this.bindPort(port);
-      if (error) {
-        this.unbind();
-        return error;
-      }
-    }
-    return null;
+  bind(): Promise<CoreErrorData | null> {
+    return bindEveryPort(
+      this.rule.listen,
+      (port) => this.bindPort(port),
+      () => this.unbind(),
+    );
   }
 
   private bindPort(port: number): Promise<CoreErrorData | null> {

@@ -17,11 +17,12 @@ import { isIPv6 } from 'node:net';
 import { formatListen, type RuleSpec } from '@sluice/config';
 import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
+import { bindEveryPort } from './bind-every-port.ts';
 import { BurstLog } from './burst-log.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
-import { listenPorts, targetPort } from './port-map.ts';
+import { targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
@@ -107,15 +108,13 @@ export class UdpRule implements ShardRule {
 
   /** Binds every port of the listen, or none: the first port that fails is named. */
   async bind(): Promise<CoreErrorData | null> {
-    for (const port of listenPorts(this.rule.listen)) {
-      const error = await this.bindPort(port);
-      if (error) {
-        this.unbind();
-        return error;
-      }
-    }
-    this.startSweep();
-    return null;
+    const error = await bindEveryPort(
+      this.rule.listen,
+      (port) => this.bindPort(port),
+      () => this.unbind(),
+    );
+    if (error === null) this.startSweep();
+    return error;
   }
 
   update(rule: RuleSpec, qosOwner: number): void {
