@@ -86,6 +86,25 @@ class UdpFlow {
   }
 }
 
+/** Which bandwidth budget and which counters a datagram of one direction goes to. */
+interface DatagramDirection {
+  readonly bandwidth: typeof QOS_FIELD.BANDWIDTH_IN | typeof QOS_FIELD.BANDWIDTH_OUT;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+const DATAGRAM_IN: DatagramDirection = {
+  bandwidth: QOS_FIELD.BANDWIDTH_IN,
+  packets: FIELD.PACKETS_IN,
+  bytes: FIELD.BYTES_IN,
+};
+
+const DATAGRAM_OUT: DatagramDirection = {
+  bandwidth: QOS_FIELD.BANDWIDTH_OUT,
+  packets: FIELD.PACKETS_OUT,
+  bytes: FIELD.BYTES_OUT,
+};
+
 export class UdpRule implements ShardRule {
   rule: RuleSpec;
   private readonly accounts: RuleAccounts;
@@ -201,13 +220,7 @@ export class UdpRule implements ShardRule {
       counters.add(row, FIELD.ACTIVE_FLOWS, 1);
       this.openUpstream(flow);
     }
-    if (!qos.takeDatagram(flow.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN, message.length)) {
-      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
-      return;
-    }
-    flow.lastActive = Date.now();
-    counters.add(row, FIELD.PACKETS_IN, 1);
-    counters.add(row, FIELD.BYTES_IN, message.length);
+    if (!this.admitDatagram(flow, DATAGRAM_IN, message.length)) return;
     const datagram = flow.proxyHeader === null ? message : Buffer.concat([flow.proxyHeader, message]);
     const held = flow.held;
     if (flow.connected) {
@@ -287,20 +300,29 @@ export class UdpRule implements ShardRule {
     this.openUpstream(flow);
   }
 
-  private onTargetDatagram(flow: UdpFlow, reply: Buffer): void {
+  /**
+   * Pays a datagram out of the direction's bandwidth budget and counts it; over the budget it is
+   * counted as dropped and the caller drops it.
+   */
+  private admitDatagram(flow: UdpFlow, direction: DatagramDirection, bytes: number): boolean {
     const { counters, row, qos, qosRule } = this.accounts;
+    if (!qos.takeDatagram(flow.qosOwner, qosRule, direction.bandwidth, bytes)) {
+      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
+      return false;
+    }
+    flow.lastActive = Date.now();
+    counters.add(row, direction.packets, 1);
+    counters.add(row, direction.bytes, bytes);
+    return true;
+  }
+
+  private onTargetDatagram(flow: UdpFlow, reply: Buffer): void {
     if (flow.held !== null) {
       // The first reply: this target is up, and what the flow held has arrived.
       flow.held = null;
       this.targets.succeeded(flow.target);
     }
-    if (!qos.takeDatagram(flow.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_OUT, reply.length)) {
-      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
-      return;
-    }
-    flow.lastActive = Date.now();
-    counters.add(row, FIELD.PACKETS_OUT, 1);
-    counters.add(row, FIELD.BYTES_OUT, reply.length);
+    if (!this.admitDatagram(flow, DATAGRAM_OUT, reply.length)) return;
     flow.listener.send(reply, flow.clientPort, flow.clientAddress);
   }
 
