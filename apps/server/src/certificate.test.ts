@@ -2,11 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkKeyMode, loadOrCreateCertificate } from './certificate.ts';
 import { openDataDir } from './data-dir.ts';
-import { tempDir } from './test-harness.ts';
+import { errorCodeOf, tempDir } from './test-harness.ts';
 
 let root: string;
 
@@ -16,16 +15,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(root, { recursive: true, force: true });
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SluiceError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('server certificate', () => {
   it('is made once, self-signed for the host name and loopback, with its key at 0600 in a 0700 dir', () => {
@@ -49,7 +38,7 @@ describe('server certificate', () => {
     loadOrCreateCertificate(dir);
     for (const mode of [0o640, 0o604, 0o660]) {
       chmodSync(dir.keyFile, mode);
-      expect(codeOf(() => loadOrCreateCertificate(dir))).toBe('key_insecure');
+      expect(errorCodeOf(() => loadOrCreateCertificate(dir))).toBe('key_insecure');
     }
     chmodSync(dir.keyFile, 0o400);
     expect(() => checkKeyMode(dir.keyFile)).not.toThrow();
@@ -59,10 +48,12 @@ describe('server certificate', () => {
     const dir = openDataDir(join(root, 'data'), { create: true });
     loadOrCreateCertificate(dir);
     rmSync(dir.certFile);
-    expect(codeOf(() => loadOrCreateCertificate(dir))).toBe('certificate_invalid');
+    expect(errorCodeOf(() => loadOrCreateCertificate(dir))).toBe('certificate_invalid');
   });
 
   it('names a data dir that is not a directory', () => {
-    expect(codeOf(() => openDataDir(join(root, 'missing'), { create: false }))).toBe('data_dir_unusable');
+    expect(errorCodeOf(() => openDataDir(join(root, 'missing'), { create: false }))).toBe(
+      'data_dir_unusable',
+    );
   });
 });

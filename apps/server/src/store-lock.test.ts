@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireStoreLock } from './store-lock.ts';
-import { tempDir } from './test-harness.ts';
+import { rejectionCodeOf, tempDir } from './test-harness.ts';
 
 let dir: string;
 
@@ -16,20 +15,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SluiceError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
-
 describe('store lock', () => {
   it('is held once per data dir, and free again after release', async () => {
     const lock = await acquireStoreLock(dir);
-    expect(await codeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    expect(await rejectionCodeOf(acquireStoreLock(dir))).toBe('store_in_use');
     const other = await acquireStoreLock(join(dir, 'other'));
     await other.release();
     await lock.release();
@@ -50,7 +39,7 @@ describe('store lock', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await once(holder.stdout!, 'data');
-    expect(await codeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    expect(await rejectionCodeOf(acquireStoreLock(dir))).toBe('store_in_use');
     holder.kill('SIGKILL');
     await once(holder, 'exit');
     await (await acquireStoreLock(dir)).release();

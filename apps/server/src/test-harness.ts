@@ -4,6 +4,7 @@
 // as `@sluice/server/test-harness`.
 
 import { join } from 'node:path';
+import { SluiceError } from '@sluice/errors';
 import { type AckPolicy, enrollEdge, FakeEdge, removeDir, tempDir } from '@sluice/test-kit';
 import type { SessionTimings } from './control/edge-session.ts';
 import { silentLogger } from './logger.ts';
@@ -30,6 +31,26 @@ export interface TestServer {
 }
 
 export { tempDir };
+
+/** The code of the SluiceError `fn` throws, or undefined when it returns; anything else is rethrown. */
+export function errorCodeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return sluiceCode(error);
+  }
+  return undefined;
+}
+
+/** The code of the SluiceError `promise` rejects with, or undefined when it resolves. */
+export function rejectionCodeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  return promise.then(() => undefined, sluiceCode);
+}
+
+function sluiceCode(error: unknown): string {
+  if (error instanceof SluiceError) return error.code;
+  throw error;
+}
 
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   const any = { host: '127.0.0.1', port: 0 };

@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../data-dir.ts';
-import { tempDir } from '../test-harness.ts';
+import { rejectionCodeOf, tempDir } from '../test-harness.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
@@ -22,16 +21,6 @@ function dataDir(name: string) {
   const path = join(root, name);
   mkdirSync(path, { mode: 0o700 });
   return dataDirPaths(path);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SluiceError) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 describe('backup and restore', () => {
@@ -70,7 +59,7 @@ describe('backup and restore', () => {
     const other = new SqliteStore(target.dbFile);
     await other.edges.createEnrollment('edge-99', 60_000, null);
     await other.close();
-    expect(await codeOf(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
+    expect(await rejectionCodeOf(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
     const untouched = new SqliteStore(target.dbFile);
     expect((await untouched.edges.list()).map((e) => e.name)).toEqual(['edge-99']);
     await untouched.close();
@@ -91,15 +80,17 @@ describe('backup and restore', () => {
     );
     db.close();
     const target = dataDir('b');
-    expect(await codeOf(restoreDatabase(target, source.dbFile, { force: false }))).toBe('schema_too_new');
+    expect(await rejectionCodeOf(restoreDatabase(target, source.dbFile, { force: false }))).toBe(
+      'schema_too_new',
+    );
     expect(existsSync(target.dbFile)).toBe(false);
 
     const junk = join(root, 'junk.db');
     writeFileSync(junk, 'not a database at all, just text that is long enough to look like a header');
-    expect(await codeOf(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
-    expect(await codeOf(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
+    expect(await rejectionCodeOf(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
+    expect(await rejectionCodeOf(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
       'restore_failed',
     );
-    expect(await codeOf(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
+    expect(await rejectionCodeOf(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
   });
 });

@@ -1,9 +1,8 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SluiceError } from '@sluice/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../test-harness.ts';
+import { errorCodeOf, tempDir } from '../test-harness.ts';
 import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
@@ -17,16 +16,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SluiceError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('migrations', () => {
   it('brings a new database to the last version once, and a reopen changes nothing', async () => {
@@ -51,7 +40,7 @@ describe('migrations', () => {
       name: 'broken',
       sql: 'CREATE TABLE b (x); SELECT nonsense FROM nowhere',
     };
-    expect(codeOf(() => migrate(db, file, [first, second, broken]))).toBe('store_unusable');
+    expect(errorCodeOf(() => migrate(db, file, [first, second, broken]))).toBe('store_unusable');
     expect(schemaVersion(db)).toBe(2);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'b'").get()).toBeUndefined();
     db.close();
@@ -66,7 +55,7 @@ describe('migrations', () => {
       0,
     );
     db.close();
-    expect(codeOf(() => new SqliteStore(file))).toBe('schema_too_new');
+    expect(errorCodeOf(() => new SqliteStore(file))).toBe('schema_too_new');
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
   });
 });
