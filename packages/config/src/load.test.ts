@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_ERRORS, type ConfigError, type ConfigIssue } from './errors.ts';
 import { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
+import { DEFAULTED_WEB_RULE } from './web-rule.fixture.ts';
 
 const FILE = '/x/edge.toml';
 
@@ -434,32 +435,7 @@ describe('parseStandaloneConfig: valid configs', () => {
       metrics: null,
       drainTimeoutSecs: 30,
       owners: {},
-      rules: [
-        {
-          name: 'web',
-          listen: { host: '127.0.0.1', portLo: 8080, portHi: 8080 },
-          targets: [{ host: '127.0.0.1', portLo: 80, portHi: 80 }],
-          protocol: 'tcp',
-          balance: 'failover',
-          connectTimeoutMs: 3000,
-          halfCloseTimeoutMs: 60_000,
-          idleTimeoutMs: 60_000,
-          maxFlows: 1024,
-          proxyProtocol: 'off',
-          acceptProxy: false,
-          owner: 'default',
-          limits: {
-            bandwidthIn: null,
-            bandwidthOut: null,
-            newConnectionsPerSec: null,
-            newConnectionsBurst: null,
-            maxConnections: null,
-          },
-          sni: null,
-          preferIpv6: false,
-          healthCheckIntervalMs: null,
-        },
-      ],
+      rules: [DEFAULTED_WEB_RULE],
     });
   });
 

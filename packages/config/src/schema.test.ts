@@ -2,16 +2,8 @@ import { hostname } from 'node:os';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { limitsSchema, ruleSchema, standaloneConfigSchema } from './schema.ts';
-import type { LimitsSpec } from './types.ts';
+import { DEFAULTED_WEB_RULE, NO_LIMITS } from './web-rule.fixture.ts';
 import { validate } from './zod-issues.ts';
-
-const NO_LIMITS: LimitsSpec = {
-  bandwidthIn: null,
-  bandwidthOut: null,
-  newConnectionsPerSec: null,
-  newConnectionsBurst: null,
-  maxConnections: null,
-};
 
 const WEB = { name: 'web', listen: '127.0.0.1:8080', targets: ['127.0.0.1:80'] };
 
@@ -34,24 +26,7 @@ function limits(input: Record<string, unknown>) {
 
 describe('ruleSchema defaults', () => {
   it('fills every optional key', () => {
-    expect(rule(WEB)).toEqual({
-      name: 'web',
-      listen: { host: '127.0.0.1', portLo: 8080, portHi: 8080 },
-      targets: [{ host: '127.0.0.1', portLo: 80, portHi: 80 }],
-      protocol: 'tcp',
-      balance: 'failover',
-      connectTimeoutMs: 3000,
-      halfCloseTimeoutMs: 60_000,
-      idleTimeoutMs: 60_000,
-      maxFlows: 1024,
-      proxyProtocol: 'off',
-      acceptProxy: false,
-      owner: 'default',
-      limits: NO_LIMITS,
-      sni: null,
-      preferIpv6: false,
-      healthCheckIntervalMs: null,
-    });
+    expect(rule(WEB)).toEqual(DEFAULTED_WEB_RULE);
   });
 
   it('keeps every key that is given', () => {
