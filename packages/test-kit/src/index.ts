@@ -34,4 +34,5 @@ export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
 export { ruleStatsReport } from './rule-stats-report.ts';
+export { type ServeListenPorts, serveArgs } from './serve-args.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
