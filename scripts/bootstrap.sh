@@ -70,7 +70,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 
-if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ] || [ "${1:-}" = "bench:gate" ] || [ "${1:-}" = "bench:results" ]; then
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "test:asan" ] || [ "${1:-}" = "bench" ] || [ "${1:-}" = "bench:gate" ] || [ "${1:-}" = "bench:results" ]; then
   "$ROOT/scripts/system-deps.sh" "$1"
 fi
 

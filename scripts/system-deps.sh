@@ -9,6 +9,8 @@ purpose="${1:-test}"
 case "$purpose" in
   # curl and python3: the README walkthrough (test/readme.test.ts) runs them as a reader would.
   test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl) ;;
+  # gcc brings libasan and libubsan (scripts/test-asan.sh); python3 sends the urgent bytes.
+  test:asan) need=(python3:python3 cc:gcc) ;;
   bench|bench:gate|bench:results)
     need=(python3:python3 iperf3:iperf3 iptables:iptables haproxy:haproxy cc:gcc
       nginx:nginx /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream socat:socat) ;;

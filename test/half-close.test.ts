@@ -1,6 +1,7 @@
 // Half-close: one side's FIN reaches the other while the opposite direction keeps flowing, in
-// both directions; and a half-closed pair that stays silent is closed after
-// half_close_timeout_secs, on both of the edge's sockets.
+// both directions; and a half-closed pair that stays silent is reset after
+// half_close_timeout_secs, on both of the edge's sockets (its open direction never ended, so
+// neither peer may see a FIN for it), and counted as relay error idle_timeout.
 
 import type { Socket } from 'node:net';
 import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
@@ -14,6 +15,22 @@ import { startTarget, type TargetServer } from './helpers/target-server.ts';
 import { closed, connectTcp, ended } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
+
+/**
+ * The pair was cut by the 1 s half-close timer (counted as one idle_timeout, nothing left open)
+ * about a second after `finAt`, and `peer` lost its connection.
+ */
+async function expectIdleTimeoutCut(metrics: MetricsClient, finAt: number, peer: Socket): Promise<void> {
+  const elapsed = Date.now() - finAt;
+  expect(elapsed).toBeGreaterThanOrEqual(700);
+  expect(elapsed).toBeLessThan(4_000);
+  await pollUntil(async () => (await activeConnections(metrics)) === 0, {
+    timeoutMs: 3_000,
+    what: 'active_connections to reach 0',
+  });
+  expect(await idleTimeouts(metrics)).toBe(1);
+  await peerIsGone(peer, 3_000);
+}
 
 async function edgeTo(
   relayPath: RelayPath,
@@ -52,6 +69,10 @@ async function peerIsGone(socket: Socket, timeoutMs: number): Promise<void> {
 
 async function activeConnections(metrics: MetricsClient): Promise<number> {
   return (await metrics.rule('hc')).active_connections;
+}
+
+async function idleTimeouts(metrics: MetricsClient): Promise<number> {
+  return (await metrics.rule('hc')).relay_errors.idle_timeout;
 }
 
 describe.each(RELAY_PATHS)('half-close (%s path)', (relayPath) => {
@@ -110,7 +131,7 @@ describe.each(RELAY_PATHS)('half-close (%s path)', (relayPath) => {
     await closed(client, 5_000);
   });
 
-  it('closes a pair left half-closed by the client and silent, after half_close_timeout_secs', async () => {
+  it('resets a pair left half-closed by the client and silent, after half_close_timeout_secs', async () => {
     // The target reads but never sends and never ends its side.
     const target = await startTarget((socket) => socket.resume(), { allowHalfOpen: true });
     const { listenPort, metrics } = await edgeTo(relayPath, target, 1);
@@ -123,18 +144,11 @@ describe.each(RELAY_PATHS)('half-close (%s path)', (relayPath) => {
     client.end();
     await ended(targetSocket, 5_000);
     await closed(client, 4_000);
-    const elapsed = Date.now() - finAt;
     // Closed by the idle timer (1 s), not at the FIN and not much later.
-    expect(elapsed).toBeGreaterThanOrEqual(700);
-    expect(elapsed).toBeLessThan(4_000);
-    await pollUntil(async () => (await activeConnections(metrics)) === 0, {
-      timeoutMs: 3_000,
-      what: 'active_connections to reach 0',
-    });
-    await peerIsGone(targetSocket, 3_000);
+    await expectIdleTimeoutCut(metrics, finAt, targetSocket);
   });
 
-  it('closes a pair left half-closed by the target and silent, after half_close_timeout_secs', async () => {
+  it('resets a pair left half-closed by the target and silent, after half_close_timeout_secs', async () => {
     // The target ends its side at once and then neither reads nor sends anything more.
     const target = await startTarget((socket) => socket.end(), { allowHalfOpen: true });
     const { listenPort, metrics } = await edgeTo(relayPath, target, 1);
@@ -145,16 +159,14 @@ describe.each(RELAY_PATHS)('half-close (%s path)', (relayPath) => {
     await ended(client, 5_000);
 
     const finAt = Date.now();
-    // The client never ends: the edge must close the pair on its own; the target sees its FIN.
-    await ended(targetSocket, 4_000);
-    await closed(targetSocket, 3_000);
-    const elapsed = Date.now() - finAt;
-    expect(elapsed).toBeGreaterThanOrEqual(700);
-    expect(elapsed).toBeLessThan(4_000);
-    await pollUntil(async () => (await activeConnections(metrics)) === 0, {
-      timeoutMs: 3_000,
-      what: 'active_connections to reach 0',
+    // The client never ends: the edge must close the pair on its own, and the target sees a
+    // reset, not a FIN that would pass for the client's end of the stream.
+    let targetEnded = false;
+    targetSocket.on('end', () => {
+      targetEnded = true;
     });
-    await peerIsGone(client, 3_000);
+    await closed(targetSocket, 4_000);
+    expect(targetEnded).toBe(false);
+    await expectIdleTimeoutCut(metrics, finAt, client);
   });
 });

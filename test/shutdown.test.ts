@@ -6,42 +6,12 @@ import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
-import type { EdgeProcess } from './helpers/edge-process.ts';
 import { KIB, MIB, PayloadSink, payloadDigest, sendPayload } from './helpers/payload.ts';
-import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
+import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
 import { closed, connectError, connectTcp, echoOnce } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
-
-/** An edge on 2 shards with one rule to an echo target, and a client connection that echoed once. */
-async function launchWithOpenConnection(relayPath: RelayPath, drainTimeoutSecs: number, greeting: string) {
-  const echo = await startEchoTarget();
-  const listenPort = await freePort();
-  const { edge } = await launchEdge({
-    relayPath,
-    config: {
-      shards: 2,
-      drainTimeoutSecs,
-      rules: [{ name: greeting, listenPort, targetPorts: [echo.port] }],
-    },
-  });
-  const client = await connectTcp(listenPort);
-  await echoOnce(client, greeting);
-  return { edge, client, listenPort };
-}
-
-/** Sends `signal` and waits for the edge to start draining and to refuse new connections. */
-async function signalAndExpectRefusals(edge: EdgeProcess, listenPort: number, signal: NodeJS.Signals) {
-  const mark = edge.mark();
-  edge.signal(signal);
-  await edge.waitForMsg('draining', {}, 2_000, mark);
-  await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
-    timeoutMs: 1_000,
-    what: `new connections to be refused after ${signal}`,
-  });
-  return mark;
-}
 
 describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
   it('SIGTERM: refuses new connections at once, lets an in-flight transfer finish, exits 0', async () => {
@@ -65,7 +35,11 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
     await pollUntil(() => sink.bytes >= 128 * KIB, { timeoutMs: 5_000, what: 'the transfer to flow' });
 
     const signalledAt = Date.now();
-    const mark = await signalAndExpectRefusals(edge, listenPort, 'SIGTERM');
+    const mark = await signalled(edge, 'SIGTERM');
+    await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
+      timeoutMs: 1_000,
+      what: 'new connections to be refused after SIGTERM',
+    });
     expect(sink.bytes).toBeLessThan(SIZE);
 
     const got = await withTimeout(sink.done, 10_000, 'the in-flight transfer to finish');
@@ -77,13 +51,38 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
     expect(edge.logs.slice(mark).some((log) => log.msg === 'stopped')).toBe(true);
   });
 
-  it('SIGTERM: closes a connection still open at drain_timeout_secs and exits 0', async () => {
-    const { edge, client } = await launchWithOpenConnection(relayPath, 1, 'still-here');
+  /** An edge with one echo rule and a client connection through it that has echoed once. */
+  async function edgeWithOpenClient(drainTimeoutSecs: number) {
+    const echo = await startEchoTarget();
+    const listenPort = await freePort();
+    const { edge } = await launchEdge({
+      relayPath,
+      config: {
+        shards: 2,
+        drainTimeoutSecs,
+        rules: [{ name: 'open', listenPort, targetPorts: [echo.port] }],
+      },
+    });
+    const client = await connectTcp(listenPort);
+    await echoOnce(client, 'open');
+    return { edge, client, listenPort };
+  }
 
+  /** Sends `signal`; resolves once the edge logged that it is draining, with the log mark. */
+  async function signalled(
+    edge: Awaited<ReturnType<typeof edgeWithOpenClient>>['edge'],
+    signal: NodeJS.Signals,
+  ) {
     const mark = edge.mark();
-    const signalledAt = Date.now();
-    edge.signal('SIGTERM');
+    edge.signal(signal);
     await edge.waitForMsg('draining', {}, 2_000, mark);
+    return mark;
+  }
+
+  it('SIGTERM: closes a connection still open at drain_timeout_secs and exits 0', async () => {
+    const { edge, client } = await edgeWithOpenClient(1);
+    const signalledAt = Date.now();
+    const mark = await signalled(edge, 'SIGTERM');
     client.resume();
     await closed(client, 6_000);
     const exit = await edge.waitForExit(6_000);
@@ -96,8 +95,12 @@ describe.each(RELAY_PATHS)('shutdown (%s path)', (relayPath) => {
   });
 
   it('SIGINT drains like SIGTERM; a second SIGINT exits at once', async () => {
-    const { edge, client, listenPort } = await launchWithOpenConnection(relayPath, 60, 'open');
-    await signalAndExpectRefusals(edge, listenPort, 'SIGINT');
+    const { edge, client, listenPort } = await edgeWithOpenClient(60);
+    await signalled(edge, 'SIGINT');
+    await pollUntil(async () => (await connectError(listenPort, 1_000)) === 'ECONNREFUSED', {
+      timeoutMs: 1_000,
+      what: 'new connections to be refused after SIGINT',
+    });
     // Draining with 60 s to go: the open connection still works.
     await echoOnce(client, 'during-drain');
     const secondAt = Date.now();

@@ -2,10 +2,10 @@
 // with SO_REUSEPORT, as a second edge would), and a python3 listener that never accepts, whose
 // full accept queue makes connects time out.
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { withTimeout } from '@sluice/test-kit';
-import { spawnKilledOnCleanup } from './spawn-killed-on-cleanup.ts';
+import { killAtCleanup } from './cleanup.ts';
 import { connectTcp } from './tcp-client.ts';
 
 export interface ForeignListener {
@@ -17,12 +17,17 @@ export interface ForeignListener {
 export const FOREIGN_GREETING = 'foreign-holder\n';
 
 function spawnListener(command: string, args: readonly string[], what: string): Promise<ForeignListener> {
-  const { child, stderr } = spawnKilledOnCleanup(command, args);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  killAtCleanup(child);
   const lines = createInterface({ input: child.stdout! });
   const port = new Promise<number>((resolve, reject) => {
     lines.once('line', (line) => resolve(Number(line)));
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before listening: ${stderr()}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before listening: ${stderr}`)));
   });
   return withTimeout(port, 10_000, what).then((p) => ({ port: p, child }));
 }

@@ -3,35 +3,23 @@
 // scrape itself leaves no descriptor open in the edge.
 
 import http from 'node:http';
+import { type CONNECT_ERROR_REASONS, REJECT_REASONS, type RELAY_ERROR_REASONS } from '@sluice/core';
 
-export type ConnectErrorReason = 'refused' | 'timeout' | 'unreachable' | 'reset' | 'other';
+// The reasons are the edge's own lists (@sluice/counters, through core), not copies.
+export type ConnectErrorReason = (typeof CONNECT_ERROR_REASONS)[number];
 export type RuleState = 'pending' | 'active' | 'failed' | 'draining';
 /** Why a connection was closed at accept: the `reason` label of sluice_rule_rejected_total. */
-export type RejectReason =
-  | 'rule_max_connections'
-  | 'rule_connection_rate'
-  | 'owner_max_connections'
-  | 'owner_connection_rate'
-  | 'no_target'
-  | 'sni_miss'
-  | 'sni_parse_error'
-  | 'proxy_header_invalid';
+export type RejectReason = (typeof REJECT_REASONS)[number];
+export type RelayErrorReason = (typeof RELAY_ERROR_REASONS)[number];
 
-/** A rule's rejection counters as the JSON shows them: zero for every reason but those in `nonZero`. */
+/** A rule's whole `rejected` object when it refused only what `nonZero` says. */
 export function onlyRejected(
   nonZero: Partial<Record<RejectReason, number>> = {},
 ): Record<RejectReason, number> {
-  return {
-    rule_max_connections: 0,
-    rule_connection_rate: 0,
-    owner_max_connections: 0,
-    owner_connection_rate: 0,
-    no_target: 0,
-    sni_miss: 0,
-    sni_parse_error: 0,
-    proxy_header_invalid: 0,
-    ...nonZero,
-  };
+  return Object.fromEntries(REJECT_REASONS.map((reason) => [reason, nonZero[reason] ?? 0])) as Record<
+    RejectReason,
+    number
+  >;
 }
 
 export interface ShardCounters {
@@ -57,6 +45,12 @@ export interface RuleMetrics {
   readonly rejected: Partial<Record<RejectReason, number>>;
   /** Time the rule's flows waited for bandwidth tokens, by direction. */
   readonly throttled_seconds: { readonly in: number; readonly out: number };
+  /** Relayed connections that ended in a reset, an error or the half-close idle timeout, by reason. */
+  readonly relay_errors: Readonly<Record<RelayErrorReason, number>>;
+  /** TCP urgent bytes the splice relay stepped over. */
+  readonly urgent_bytes: number;
+  /** Times a splice relay direction waited for a pipe (out of descriptors). */
+  readonly pipe_waits: number;
   readonly shards: readonly ShardCounters[];
 }
 

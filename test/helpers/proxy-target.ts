@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { type ProxyParse, parseProxyHeader } from '@sluice/core/proxy-protocol';
 import { pollUntil } from '@sluice/test-kit';
-import { listenOnLoopback } from './loopback-server.ts';
+import { listenUntilCleanup } from './cleanup.ts';
 
 export interface ProxiedConnection {
   /** The decoder's verdict on the first bytes; null while they are still incomplete. */
@@ -64,9 +64,9 @@ async function listen(serve: Serve): Promise<ProxyTarget> {
     };
     socket.on('data', onData);
   });
-  await listenOnLoopback(server, sockets);
+  const port = await listenUntilCleanup(server, sockets);
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port,
     connections,
     header: (index, timeoutMs = 5_000) =>
       pollUntil(() => (connections[index]?.parse != null ? connections[index] : undefined), {

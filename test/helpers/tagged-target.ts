@@ -4,8 +4,7 @@
 
 import net from 'node:net';
 import { type DnsResponder, type DnsZoneEntry, startDnsResponder, withTimeout } from '@sluice/test-kit';
-import { deferCleanup } from './cleanup.ts';
-import { closeWithSockets } from './loopback-server.ts';
+import { closeWithSockets, deferCleanup } from './cleanup.ts';
 import { connectTcp } from './tcp-client.ts';
 
 export type { DnsResponder };

@@ -2,10 +2,10 @@
 // edge use it so that the clients (in the test process) and the target's sockets do not have to
 // fit under one process's descriptor limit together.
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { withTimeout } from '@sluice/test-kit';
-import { spawnKilledOnCleanup } from './spawn-killed-on-cleanup.ts';
+import { killAtCleanup } from './cleanup.ts';
 
 export interface TargetProcess {
   readonly port: number;
@@ -33,7 +33,12 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
 `;
 
 export async function startEchoTargetProcess(): Promise<TargetProcess> {
-  const { child, stderr } = spawnKilledOnCleanup(process.execPath, ['-e', ECHO_SCRIPT]);
+  const child = spawn(process.execPath, ['-e', ECHO_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  killAtCleanup(child);
   const lines: Interface = createInterface({ input: child.stdout! });
   const queue: string[] = [];
   const waiters: Array<{ resolve: (line: string) => void; reject: (err: Error) => void }> = [];
@@ -43,14 +48,14 @@ export async function startEchoTargetProcess(): Promise<TargetProcess> {
     else queue.push(line);
   });
   child.once('exit', (code, signal) => {
-    const err = new Error(`the echo target process exited (code ${code}, signal ${signal}): ${stderr()}`);
+    const err = new Error(`the echo target process exited (code ${code}, signal ${signal}): ${stderr}`);
     for (const waiter of waiters.splice(0)) waiter.reject(err);
   });
   const nextLine = (timeoutMs: number, what: string): Promise<string> => {
     const queued = queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (child.exitCode !== null || child.signalCode !== null) {
-      return Promise.reject(new Error(`the echo target process has exited: ${stderr()}`));
+      return Promise.reject(new Error(`the echo target process has exited: ${stderr}`));
     }
     const waiter = { resolve: (_line: string) => {}, reject: (_err: Error) => {} };
     const line = new Promise<string>((resolve, reject) => {

@@ -2,8 +2,7 @@
 // accept and are torn down (server and sockets) by the test's cleanup.
 
 import net from 'node:net';
-import { deferCleanup } from './cleanup.ts';
-import { closeWithSockets } from './loopback-server.ts';
+import { closeWithSockets, deferCleanup } from './cleanup.ts';
 
 export interface TargetOptions {
   /** Keep the write side open after the peer's FIN (default false: Node ends it at once). */

@@ -8,8 +8,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { withTimeout } from '@sluice/test-kit';
-import { deferCleanup } from './cleanup.ts';
-import { listenOnLoopback } from './loopback-server.ts';
+import { deferCleanup, listenUntilCleanup } from './cleanup.ts';
 
 export interface TlsClientOptions {
   /** Sent as SNI; left out, no SNI is sent (the host is an IP address). */
@@ -203,6 +202,6 @@ export async function startHelloSplitter(
     };
     client.on('data', onData);
   });
-  await listenOnLoopback(server, sockets);
-  return { port: (server.address() as net.AddressInfo).port, sent };
+  const port = await listenUntilCleanup(server, sockets);
+  return { port, sent };
 }

@@ -12,6 +12,16 @@ import { pushRule } from './commands/push-rule.ts';
 import { removeRule } from './commands/remove-rule.ts';
 import { revoke } from './commands/revoke.ts';
 import { ruleStats, watchRuleStats } from './commands/rule-stats.ts';
+import { tokenCreate, tokenList, tokenRevoke } from './commands/tokens.ts';
+import {
+  userAdd,
+  userList,
+  userPasswd,
+  userRemove,
+  userResetPassword,
+  userSetDisabled,
+  userShow,
+} from './commands/users.ts';
 import { ctlError, errorLine, isReported, UNKNOWN_ERROR_EXIT_CODE } from './errors.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './format.ts';
 import { buildRuleRequest } from './rule-args.ts';
@@ -25,6 +35,8 @@ export interface CliIo {
   /** A signal that aborts on Ctrl-C, asked for only by commands that run until then. */
   readonly interrupt: () => AbortSignal;
   readonly now?: () => number;
+  /** All of standard input (passwords are read there, never from arguments). */
+  readonly stdin?: () => Promise<string>;
 }
 
 interface ProgramFlags extends GlobalFlags {
@@ -54,7 +66,13 @@ function context(command: Command, io: CliIo): CommandContext {
   const flags = command.optsWithGlobals<ProgramFlags>();
   const format = parseFormat(flags.format);
   const settings = resolveServerSettings(flags, io.env);
-  return { client: new ApiClient(settings), format, out: io.stdout, now: io.now ?? Date.now };
+  return {
+    client: new ApiClient(settings),
+    format,
+    out: io.stdout,
+    now: io.now ?? Date.now,
+    stdin: io.stdin ?? (async () => ''),
+  };
 }
 
 export function buildProgram(io: CliIo): Command {
@@ -159,6 +177,95 @@ export function buildProgram(io: CliIo): Command {
     .argument('<edge>', 'edge name or id')
     .action(async (edge: string, _options: unknown, command: Command) => {
       await revoke(context(command, io), edge);
+    });
+
+  const user = program.command('user').description('users and their passwords (admin, but passwd)');
+  user
+    .command('add')
+    .description('make a user; with --password-stdin, its password is the first line of stdin')
+    .argument('<name>', 'user name (the owner of their rules)')
+    .option('--role <role>', 'user or admin (default user)')
+    .option('--display-name <name>', 'the name shown in the console (default: the user name)')
+    .option('--password-stdin', 'read a password (at least 12 characters) from stdin')
+    .action(
+      async (
+        name: string,
+        options: { role?: string; displayName?: string; passwordStdin?: boolean },
+        command: Command,
+      ) => {
+        await userAdd(context(command, io), name, options);
+      },
+    );
+  user
+    .command('list')
+    .description('list users')
+    .action(async (_options: unknown, command: Command) => {
+      await userList(context(command, io));
+    });
+  user
+    .command('show')
+    .description('show a user (`me`: yourself)')
+    .argument('<user>', 'user name, id, or me')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      await userShow(context(command, io), name);
+    });
+  user
+    .command('disable')
+    .description('disable a user: their tokens, sessions and logins are refused until enabled')
+    .argument('<user>', 'user name or id')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      await userSetDisabled(context(command, io), name, true);
+    });
+  user
+    .command('enable')
+    .description('enable a disabled user')
+    .argument('<user>', 'user name or id')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      await userSetDisabled(context(command, io), name, false);
+    });
+  user
+    .command('remove')
+    .description('delete a user with their rules (drained from their edges), tokens and sessions')
+    .argument('<user>', 'user name or id')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      await userRemove(context(command, io), name);
+    });
+  user
+    .command('passwd')
+    .description('change your own password: stdin holds the current one, then the new one')
+    .option(
+      '--reset <user>',
+      "(admin) set <user>'s temporary password from stdin instead; it must be changed",
+    )
+    .action(async (options: { reset?: string }, command: Command) => {
+      const ctx = context(command, io);
+      if (options.reset === undefined) await userPasswd(ctx);
+      else await userResetPassword(ctx, options.reset);
+    });
+
+  const token = program.command('token').description("API tokens (yours, or a user's with --user as admin)");
+  token
+    .command('create')
+    .description('make a token and print its secret, once')
+    .argument('<name>', 'what the token is for, e.g. ci or laptop')
+    .option('--user <user>', 'for this user (admin)')
+    .action(async (name: string, options: { user?: string }, command: Command) => {
+      await tokenCreate(context(command, io), name, options.user);
+    });
+  token
+    .command('list')
+    .description('list tokens, without their secrets')
+    .option('--user <user>', "this user's (admin)")
+    .action(async (options: { user?: string }, command: Command) => {
+      await tokenList(context(command, io), options.user);
+    });
+  token
+    .command('revoke')
+    .description('revoke a token')
+    .argument('<id>', 'token id (t_...)')
+    .option('--user <user>', "one of this user's (admin)")
+    .action(async (id: string, options: { user?: string }, command: Command) => {
+      await tokenRevoke(context(command, io), id, options.user);
     });
 
   // Without a known command: `help [command]`, or a bad_usage error naming what was wrong.

@@ -3,7 +3,7 @@
 // in binary units (KiB, MiB) and rates in bits per second (kbit/s, Mbit/s), the units a
 // `bandwidth = "100Mbit"` cap is usually written in.
 
-import type { Edge, Enrollment, Rule, RuleStats } from '@sluice/api';
+import type { ApiToken, Edge, Enrollment, Rule, RuleStats, User } from '@sluice/api';
 import Table from 'cli-table3';
 
 export const OUTPUT_FORMATS = ['table', 'json'] as const;
@@ -221,4 +221,48 @@ export function formatStatsLine(stats: RuleStats): string {
     `errors ${stats.connectErrors}`,
     `total ${formatBytes(stats.bytesIn)} in / ${formatBytes(stats.bytesOut)} out`,
   ].join('  ');
+}
+
+function userState(user: User): string {
+  if (user.disabled) return 'disabled';
+  if (user.mustChangePassword) return 'must change password';
+  return user.hasPassword ? 'password' : 'tokens only';
+}
+
+export function formatUsers(users: readonly User[]): string {
+  return renderTable(
+    ['NAME', 'ID', 'ROLE', 'STATE', 'DISPLAY NAME', 'CREATED'],
+    users.map((user) => [
+      user.name,
+      user.id,
+      user.role,
+      userState(user),
+      user.displayName,
+      formatTime(user.createdAt),
+    ]),
+  );
+}
+
+export function formatUser(user: User, headline: string): string {
+  return `${headline}
+${renderTable(null, [
+  ['role', user.role],
+  ['state', userState(user)],
+  ['display name', user.displayName],
+  ['created', formatTime(user.createdAt)],
+])}`;
+}
+
+export function formatTokens(tokens: readonly ApiToken[], now: number): string {
+  if (tokens.length === 0) return 'no tokens; make one with: sluicectl token create NAME\n';
+  return renderTable(
+    ['NAME', 'ID', 'STATE', 'CREATED', 'LAST USED'],
+    tokens.map((token) => [
+      token.name,
+      token.id,
+      token.revoked ? 'revoked' : 'live',
+      formatTime(token.createdAt),
+      token.lastUsedAt === null ? 'never' : formatAge(token.lastUsedAt, now),
+    ]),
+  );
 }

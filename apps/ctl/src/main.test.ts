@@ -158,11 +158,17 @@ function environment(env: Record<string, string | undefined>): NodeJS.ProcessEnv
   return { ...base, NO_COLOR: '1', ...env };
 }
 
-function start(args: readonly string[], env: Record<string, string | undefined> = {}): ChildProcess {
-  return spawn(process.execPath, [MAIN, ...args], {
+function start(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  input: string | null = null,
+): ChildProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     env: environment({ SLUICE_SERVER: url, SLUICE_TOKEN: admin, ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== null) child.stdin?.end(input);
+  return child;
 }
 
 function finish(child: ChildProcess): Promise<Run> {
@@ -183,6 +189,11 @@ function finish(child: ChildProcess): Promise<Run> {
 /** Runs sluicectl against the server as admin (override with env). */
 function ctl(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   return finish(start(args, env));
+}
+
+/** sluicectl with `input` on its standard input (passwords). */
+function ctlWithInput(args: readonly string[], input: string, env: Record<string, string | undefined> = {}) {
+  return finish(start(args, env, input));
 }
 
 /** Resolves once the child has printed more than `count` lines on stdout. */
@@ -714,6 +725,77 @@ describe('network failures name the server', () => {
   });
 });
 
+describe('user and token', () => {
+  it('an admin adds, lists, shows, disables, enables and removes a user, with --format json alike', async () => {
+    const added = await ctlWithInput(
+      ['user', 'add', 'quinn', '--display-name', 'Quinn Q.', '--password-stdin'],
+      'a long password 1\n',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^user quinn \(u_\w+\) made\n/);
+    expect(added.stdout).toMatch(/state +password/);
+    const list = await ctl(['user', 'list']);
+    expect(list.stdout).toMatch(/^NAME +ID +ROLE +STATE +DISPLAY NAME +CREATED/);
+    expect(list.stdout).toMatch(/quinn +u_\w+ +user +password +Quinn Q\./);
+    const json = JSON.parse((await ctl(['--format', 'json', 'user', 'show', 'quinn'])).stdout);
+    expect(json).toMatchObject({ name: 'quinn', displayName: 'Quinn Q.', role: 'user', hasPassword: true });
+    expect((await ctl(['user', 'disable', 'quinn'])).stdout).toMatch(/^user quinn disabled/);
+    expect((await ctl(['--format', 'json', 'user', 'enable', 'quinn'])).stdout).toContain(
+      '"disabled": false',
+    );
+    const short = await ctlWithInput(['user', 'add', 'rex', '--password-stdin'], 'short\n');
+    expect(short.code).toBe(12);
+    expect(short.stderr).toMatch(/^bad_request: password: at least 12 characters/);
+    expect((await ctl(['user', 'add', 'quinn'])).code).toBe(15);
+    const removed = await ctl(['user', 'remove', 'quinn']);
+    expect(removed.stdout).toMatch(
+      /^user quinn \(u_\w+\) deleted with 0 rule\(s\), 0 token\(s\) and 0 session\(s\)\n$/,
+    );
+    expect((await ctl(['user', 'show', 'quinn'])).code).toBe(13);
+    // alice is a user: not allowed to list users (forbidden, 11).
+    expect((await ctl(['user', 'list'], { SLUICE_TOKEN: alice })).code).toBe(11);
+  });
+
+  it('makes, lists and revokes tokens; the secret is printed once and works', async () => {
+    await ctlWithInput(['user', 'add', 'sam', '--password-stdin'], 'sams password 12\n');
+    const made = await ctl(['token', 'create', 'ci', '--user', 'sam']);
+    expect(made.code, made.stderr).toBe(0);
+    const secret = /^(slt_\S+)$/m.exec(made.stdout)?.[1];
+    expect(secret).toBeDefined();
+    const own = await ctl(['--format', 'json', 'token', 'create', 'laptop'], { SLUICE_TOKEN: secret });
+    const laptop = JSON.parse(own.stdout);
+    expect(laptop).toMatchObject({ name: 'laptop', revoked: false });
+    const list = await ctl(['token', 'list'], { SLUICE_TOKEN: secret });
+    expect(list.stdout).toMatch(/^NAME +ID +STATE +CREATED +LAST USED/);
+    expect(list.stdout).toMatch(/ci +t_\w+ +live/);
+    expect(list.stdout).not.toContain(secret);
+    expect((await ctl(['token', 'revoke', laptop.id], { SLUICE_TOKEN: secret })).stdout).toMatch(
+      /^token laptop \(t_\w+\) revoked\n$/,
+    );
+    expect((await ctl(['user', 'show', 'me'], { SLUICE_TOKEN: laptop.token })).code).toBe(10);
+    expect((await ctl(['token', 'list', '--user', 'admin'], { SLUICE_TOKEN: secret })).code).toBe(11);
+  });
+
+  it('changes your own password from stdin, and an admin resets one that must then be changed', async () => {
+    await ctlWithInput(['user', 'add', 'tess', '--password-stdin'], 'tess password 12\n');
+    const token = /^(slt_\S+)$/m.exec((await ctl(['token', 'create', 'cli', '--user', 'tess'])).stdout)?.[1];
+    const wrong = await ctlWithInput(['user', 'passwd'], 'not the password\nanother password 1\n', {
+      SLUICE_TOKEN: token,
+    });
+    expect(wrong.code).toBe(10);
+    expect(wrong.stderr).toMatch(/^unauthorized: currentPassword/);
+    const changed = await ctlWithInput(['user', 'passwd'], 'tess password 12\nanother password 1\n', {
+      SLUICE_TOKEN: token,
+    });
+    expect(changed).toMatchObject({ code: 0, stdout: 'password changed; your other sessions ended\n' });
+    const reset = await ctlWithInput(['user', 'passwd', '--reset', 'tess'], 'temporary pass 12\n');
+    expect(reset.stdout).toBe('temporary password set for tess: it must be changed at the next login\n');
+    expect(
+      JSON.parse((await ctl(['--format', 'json', 'user', 'show', 'tess'])).stdout).mustChangePassword,
+    ).toBe(true);
+  });
+});
+
 describe('usage', () => {
   it('prints help on stdout and exits 0', async () => {
     const run = await ctl(['--help'], { SLUICE_SERVER: undefined });
@@ -727,6 +809,8 @@ describe('usage', () => {
       'rule-stats',
       'remove-rule',
       'revoke',
+      'user',
+      'token',
     ]) {
       expect(run.stdout).toContain(`  ${command}`);
     }

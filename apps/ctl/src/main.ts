@@ -1,6 +1,7 @@
 // sluicectl: the operator's command line for sluice-server (docs/ctl.md).
 
 import { enableCompileCache } from 'node:module';
+import { text } from 'node:stream/consumers';
 
 // A command line is started often and lives briefly: caching the compiled (type-stripped) code
 // in the OS temp dir takes start-up from about 0.25 s to 0.15 s. The modules load after it.
@@ -17,6 +18,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stdin: () => text(process.stdin),
   // Only `rule-stats --watch` asks: Ctrl-C then ends the watch and sluicectl exits 0. Any other
   // command keeps Node's default, which ends the process at once.
   interrupt: () => {

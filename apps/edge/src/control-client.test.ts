@@ -6,13 +6,10 @@ import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/proto
 import {
   FakeControlServer,
   type FakeSession,
-  jsonLineSink,
   makeCertificate,
-  ruleStatsReport,
   type TestCertificate,
   tcpRule,
 } from '@sluice/test-kit';
-import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.ts';
 import {
@@ -21,11 +18,12 @@ import {
   type ControlHandler,
   type PushMessage,
 } from './control-client.ts';
+import { capturingLogger, type LogLine } from './edge-test-support.fixture.ts';
 
 let certificate: TestCertificate;
 let server: FakeControlServer;
 let client: ControlClient | null = null;
-let logs: Record<string, unknown>[];
+let logs: LogLine[];
 
 beforeAll(() => {
   certificate = makeCertificate();
@@ -40,15 +38,19 @@ afterEach(async () => {
   await server.close();
 });
 
-function logger(): pino.Logger {
-  return pino({ level: 'info' }, jsonLineSink(logs));
-}
-
 class StubEdge implements ControlHandler {
   rules: RuleResult[] = [];
   pushes: PushMessage[] = [];
   stats: () => RuleStats[] = () => [
-    ruleStatsReport('r1', { bytesIn: 10, bytesOut: 20, connectionsTotal: 1 }),
+    {
+      ruleId: 'r1',
+      bytesIn: 10,
+      bytesOut: 20,
+      connectionsTotal: 1,
+      activeConnections: 0,
+      rejected: 0,
+      connectErrors: 0,
+    },
   ];
   /** Lets a test hold a push's apply open. */
   gate: Promise<void> = Promise.resolve();
@@ -90,7 +92,7 @@ function startClient(
     bootId: 'boot-1',
     capabilities: ['tcp', 'udp'],
     handler: edge,
-    log: logger(),
+    log: capturingLogger(logs),
     backoff: options.backoff ?? new Backoff({ minMs: 20, maxMs: options.maxMs ?? 200 }),
     silenceTimeoutMs: options.silenceTimeoutMs ?? 5_000,
     pingIntervalMs: options.pingIntervalMs ?? 1_000,

@@ -9,17 +9,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStandaloneConfig } from '@sluice/config';
-import {
-  FakeControlServer,
-  freePort,
-  jsonLineSink,
-  makeCertificate,
-  startEchoServer,
-  tcpRule,
-} from '@sluice/test-kit';
-import pino from 'pino';
+import { FakeControlServer, freePort, makeCertificate, tcpRule } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeRuntime } from './edge-runtime.ts';
+import { capturingLogger, type LogLine, startEchoServer } from './edge-test-support.fixture.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { ServerRuleSource } from './server-rule-source.ts';
 
@@ -30,12 +23,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-type Log = Record<string, unknown> & { msg: string };
-
-function logger(logs: Log[]): pino.Logger {
-  return pino({ level: 'info' }, jsonLineSink(logs));
-}
 
 async function echoTarget(): Promise<number> {
   const echo = await startEchoServer();
@@ -145,20 +132,20 @@ function configFile(): string {
 }
 
 /** An EdgeRuntime with a FileRuleSource on `file`, not started yet. */
-async function standaloneRuntime(file: string, logs: Log[]): Promise<EdgeRuntime> {
+async function standaloneRuntime(file: string, logs: LogLine[]): Promise<EdgeRuntime> {
   const config = await loadStandaloneConfig(file);
   const runtime = new EdgeRuntime({
     ...runtimeSettings(config),
     metrics: { host: '127.0.0.1', port: 0 },
     source: new FileRuleSource(config),
-    log: logger(logs),
+    log: capturingLogger(logs),
   });
   cleanups.push(() => runtime.stop());
   return runtime;
 }
 
 /** A standalone edge from a TOML file with one rule, listenPort -> an echo target. */
-async function standalone(logs: Log[]): Promise<Started> {
+async function standalone(logs: LogLine[]): Promise<Started> {
   const [listenPort, targetPort] = [await freePort(), await echoTarget()];
   const file = configFile();
   writeConfig(file, [{ name: 'web', listenPort, targetPort }]);
@@ -168,7 +155,7 @@ async function standalone(logs: Log[]): Promise<Started> {
 }
 
 /** A managed edge whose server pushed one rule, listenPort -> an echo target. */
-async function managed(logs: Log[]): Promise<Started> {
+async function managed(logs: LogLine[]): Promise<Started> {
   const [listenPort, targetPort] = [await freePort(), await echoTarget()];
   const server = await FakeControlServer.start({ certificate: makeCertificate() });
   cleanups.push(() => server.close());
@@ -186,7 +173,7 @@ async function managed(logs: Log[]): Promise<Started> {
     metrics: { host: '127.0.0.1', port: 0 },
     drainTimeoutSecs: DRAIN_TIMEOUT_SECS,
     source: new ServerRuleSource({ bundle }),
-    log: logger(logs),
+    log: capturingLogger(logs),
   });
   cleanups.push(() => runtime.stop());
   await runtime.start();
@@ -202,7 +189,7 @@ describe.each([
   ['managed', managed],
 ] as const)('EdgeRuntime drain (%s)', (mode, startEdge) => {
   it('closes listeners and idle metrics connections at once, lets open connections finish, then closes them', async () => {
-    const logs: Log[] = [];
+    const logs: LogLine[] = [];
     const { runtime, listenPort } = await startEdge(logs);
     expect(logs.find((log) => log.msg === 'edge ready')).toMatchObject({ mode, client: 'edge-1', shards: 1 });
     const metricsPort = runtime.metricsPort!;
@@ -234,7 +221,7 @@ describe.each([
 
 describe('EdgeRuntime reload (standalone)', () => {
   it('runs a reload asked for during start-up once start-up is over; a file that does not validate changes nothing', async () => {
-    const logs: Log[] = [];
+    const logs: LogLine[] = [];
     const targetPort = await echoTarget();
     const [webPort, apiPort] = [await freePort(), await freePort()];
     const file = configFile();

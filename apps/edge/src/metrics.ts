@@ -36,6 +36,10 @@ export interface RuleJson {
   relay_errors: Record<string, number>;
   throttled_seconds: { in: number; out: number };
   failovers: number;
+  /** TCP urgent (MSG_OOB) bytes the splice relay stepped over. */
+  urgent_bytes: number;
+  /** Times a splice relay direction waited for a pipe (out of descriptors or memory). */
+  pipe_waits: number;
   targets: { target: string; up: boolean }[];
   /** UDP rules only. */
   udp?: {
@@ -136,6 +140,16 @@ export class EdgeMetrics {
       'Connections that had to move past their first-choice target.',
       FIELD.FAILOVERS,
     );
+    this.ruleCounter(
+      'sluice_rule_urgent_bytes_total',
+      'TCP urgent (MSG_OOB) bytes stepped over by the splice relay; they are not part of the stream.',
+      FIELD.URGENT_BYTES,
+    );
+    this.ruleCounter(
+      'sluice_rule_pipe_waits_total',
+      'Times a splice relay direction found no pipe (out of descriptors or memory) and waited to retry.',
+      FIELD.PIPE_WAITS,
+    );
     this.throttled();
     this.targetUp();
     this.shardMetrics();
@@ -176,6 +190,8 @@ export class EdgeMetrics {
         relay_errors: Object.fromEntries(RELAY_ERROR_REASONS.map((r) => [r, sum(relayErrorField(r))])),
         throttled_seconds: { in: sum(FIELD.THROTTLED_NS_IN) / 1e9, out: sum(FIELD.THROTTLED_NS_OUT) / 1e9 },
         failovers: sum(FIELD.FAILOVERS),
+        urgent_bytes: sum(FIELD.URGENT_BYTES),
+        pipe_waits: sum(FIELD.PIPE_WAITS),
         targets: rule.targets.map((target, i) => ({
           target,
           up: slot === null || ((this.targetsDown(slot) >> BigInt(i)) & 1n) === 0n,
@@ -225,37 +241,45 @@ export class EdgeMetrics {
 
   /** A counter per rule; `only` limits it to rules of one protocol (UDP-only series). */
   private ruleCounter(name: string, help: string, field: number, only?: 'udp'): void {
-    const metrics = this;
-    new Counter({
-      ...this.ruleSeries(name, help),
-      collect() {
-        this.reset();
-        for (const [labels, value] of metrics.ruleValues(field, only)) this.inc(labels, value);
-      },
-    });
+    this.ruleSeries(Counter, name, help, field, only);
   }
 
   private ruleGauge(name: string, help: string, field: number, only?: 'udp'): void {
-    const metrics = this;
-    new Gauge({
-      ...this.ruleSeries(name, help),
+    this.ruleSeries(Gauge, name, help, field, only);
+  }
+
+  private ruleSeries(
+    metric: typeof Counter<string> | typeof Gauge<string>,
+    name: string,
+    help: string,
+    field: number,
+    only?: 'udp',
+  ): void {
+    const values = this.ruleValues(field, only);
+    new metric({
+      name,
+      help,
+      labelNames: RULE_LABELS,
+      registers: [this.registry],
       collect() {
         this.reset();
-        for (const [labels, value] of metrics.ruleValues(field, only)) this.set(labels, value);
+        for (const [labels, value] of values()) {
+          if (this instanceof Counter) this.inc(labels, value);
+          else this.set(labels, value);
+        }
       },
     });
   }
 
-  private ruleSeries(name: string, help: string) {
-    return { name, help, labelNames: RULE_LABELS, registers: [this.registry] };
-  }
-
-  /** Each slotted rule's labels and the sum of one field over the shards. */
-  private *ruleValues(field: number, only: 'udp' | undefined): Generator<[RuleLabels, number]> {
-    for (const { slot, labels, protocol } of this.slotted()) {
-      if (only === undefined || protocol === only)
-        yield [labels, Number(this.supervisor.counters.sum(slot, field))];
-    }
+  /** A field's value summed over shards, per slotted rule (of one protocol when `only` is set). */
+  private ruleValues(field: number, only?: 'udp'): () => Generator<[RuleLabels, number]> {
+    const metrics = this;
+    return function* () {
+      for (const { slot, labels, protocol } of metrics.slotted()) {
+        if (only === undefined || protocol === only)
+          yield [labels, Number(metrics.supervisor.counters.sum(slot, field))];
+      }
+    };
   }
 
   private reasonCounter<R extends string>(
@@ -332,25 +356,14 @@ export class EdgeMetrics {
   }
 
   private shardMetrics(): void {
+    const supervisor = this.supervisor;
+    this.edgeGauge('sluice_shards', 'Shards (worker threads) running now.', () => supervisor.shardsRunning);
+    this.edgeGauge(
+      'sluice_shards_configured',
+      'Shards the edge runs when healthy.',
+      () => supervisor.shardCount,
+    );
     const metrics = this;
-    new Gauge({
-      name: 'sluice_shards',
-      help: 'Shards (worker threads) running now.',
-      labelNames: ['client'],
-      registers: [this.registry],
-      collect() {
-        this.set({ client: metrics.client }, metrics.supervisor.shardsRunning);
-      },
-    });
-    new Gauge({
-      name: 'sluice_shards_configured',
-      help: 'Shards the edge runs when healthy.',
-      labelNames: ['client'],
-      registers: [this.registry],
-      collect() {
-        this.set({ client: metrics.client }, metrics.supervisor.shardCount);
-      },
-    });
     new Gauge({
       name: 'sluice_splice_enabled',
       help: 'Whether TCP relays through splice(2) (1) or the JS path (0); reason says why.',
@@ -370,6 +383,20 @@ export class EdgeMetrics {
       collect() {
         this.reset();
         this.inc({ client: metrics.client }, metrics.supervisor.restarts);
+      },
+    });
+  }
+
+  /** A gauge of the whole edge, labelled with its client name only. */
+  private edgeGauge(name: string, help: string, value: () => number): void {
+    const client = this.client;
+    new Gauge({
+      name,
+      help,
+      labelNames: ['client'],
+      registers: [this.registry],
+      collect() {
+        this.set({ client }, value());
       },
     });
   }

@@ -4,9 +4,10 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { ShardSupervisor } from '@sluice/core';
 import type { RuleResult } from '@sluice/protocol';
-import { freePort, startEchoServer, tcpRule } from '@sluice/test-kit';
+import { freePort, tcpRule } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessage } from './control-client.ts';
+import { startEchoServer } from './edge-test-support.fixture.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 
 let supervisor: ShardSupervisor;

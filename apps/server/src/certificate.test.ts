@@ -2,18 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { thrownCode } from '@sluice/test-kit';
+import { describe, expect, it } from 'vitest';
 import { checkKeyMode, loadOrCreateCertificate } from './certificate.ts';
 import { openDataDir } from './data-dir.ts';
-import { errorCodeOf, tempDir } from './test-harness.ts';
+import { tempDirEachTest } from './test-harness.ts';
 
 let root: string;
 
-beforeEach(() => {
-  root = tempDir('sluice-cert-');
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+tempDirEachTest('sluice-cert-', (made) => {
+  root = made;
 });
 
 describe('server certificate', () => {
@@ -38,7 +36,7 @@ describe('server certificate', () => {
     loadOrCreateCertificate(dir);
     for (const mode of [0o640, 0o604, 0o660]) {
       chmodSync(dir.keyFile, mode);
-      expect(errorCodeOf(() => loadOrCreateCertificate(dir))).toBe('key_insecure');
+      expect(thrownCode(() => loadOrCreateCertificate(dir))).toBe('key_insecure');
     }
     chmodSync(dir.keyFile, 0o400);
     expect(() => checkKeyMode(dir.keyFile)).not.toThrow();
@@ -48,12 +46,10 @@ describe('server certificate', () => {
     const dir = openDataDir(join(root, 'data'), { create: true });
     loadOrCreateCertificate(dir);
     rmSync(dir.certFile);
-    expect(errorCodeOf(() => loadOrCreateCertificate(dir))).toBe('certificate_invalid');
+    expect(thrownCode(() => loadOrCreateCertificate(dir))).toBe('certificate_invalid');
   });
 
   it('names a data dir that is not a directory', () => {
-    expect(errorCodeOf(() => openDataDir(join(root, 'missing'), { create: false }))).toBe(
-      'data_dir_unusable',
-    );
+    expect(thrownCode(() => openDataDir(join(root, 'missing'), { create: false }))).toBe('data_dir_unusable');
   });
 });

@@ -52,11 +52,15 @@ async function serve(dataDir: string): Promise<Started> {
   return { child, stdout: () => out, api };
 }
 
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function run(
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
   });
   children.push(child);
+  child.stdin.end(stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -135,6 +139,35 @@ describe('sluice-server user', { timeout: 60_000 }, () => {
     expect((await run(['user', 'token', 'bob', '--data-dir', data])).code).toBe(
       API_ERRORS.table.not_found.exitCode,
     );
+    await stop(running);
+  });
+
+  it('sets a password from stdin beside a running server: a new name is an admin who can log in', async () => {
+    const data = join(root, 'data');
+    const running = await serve(data);
+    const login = (user: string, password: string) =>
+      fetch(`http://${running.api}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user, password }),
+      });
+    const made = await run(['user', 'password', 'root-console', '--data-dir', data], 'first password 1\n');
+    expect(made).toMatchObject({ code: 0, stdout: 'made admin user root-console with that password\n' });
+    const session = await login('root-console', 'first password 1');
+    expect(session.status).toBe(200);
+    expect(await session.json()).toMatchObject({
+      name: 'root-console',
+      role: 'admin',
+      mustChangePassword: false,
+    });
+    const changed = await run(['user', 'password', 'root-console', '--data-dir', data], 'second password 2');
+    expect(changed.stdout).toBe('password set for root-console\n');
+    expect((await login('root-console', 'first password 1')).status).toBe(401);
+    expect((await login('root-console', 'second password 2')).status).toBe(200);
+    const short = await run(['user', 'password', 'root-console', '--data-dir', data], 'too short\n');
+    expect(short.code).toBe(SERVER_ERRORS.table.usage.exitCode);
+    expect(short.stderr).toMatch(/^usage: password: at least 12 characters/);
+    expect((await login('root-console', 'second password 2')).status).toBe(200);
     await stop(running);
   });
 });

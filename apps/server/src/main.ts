@@ -2,6 +2,7 @@
 // database. Every failure prints `CODE: message` on stderr and exits with the code's number
 // from errors.ts (or @sluice/api's table for an API code).
 
+import { text } from 'node:stream/consumers';
 import { API_ERRORS } from '@sluice/api';
 import { SluiceError } from '@sluice/errors';
 import { Command } from 'commander';
@@ -12,7 +13,7 @@ import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
 import { acquireStoreLock } from './store-lock.ts';
-import { addToken, addUser } from './users.ts';
+import { addToken, addUser, setPassword } from './users.ts';
 import { versionLine } from './version.ts';
 
 function fail(error: unknown): never {
@@ -164,6 +165,24 @@ users
     try {
       const token = await addToken(openDataDir(options.dataDir, { create: false }), name);
       process.stdout.write(`token: ${token}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+users
+  .command('password <name>')
+  .description(
+    'set a password from the first line of stdin (the web console logs in with it); a new name is made an admin',
+  )
+  .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .action(async (name: string, options: { dataDir: string }) => {
+    try {
+      const password = (await text(process.stdin)).split(/\r?\n/, 1)[0] ?? '';
+      const made = await setPassword(openDataDir(options.dataDir, { create: false }), name, password);
+      process.stdout.write(
+        made ? `made admin user ${name} with that password\n` : `password set for ${name}\n`,
+      );
     } catch (error) {
       fail(error);
     }

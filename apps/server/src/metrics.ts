@@ -14,6 +14,19 @@ export interface MetricsSource {
 const RULE_LABELS = ['client', 'rule', 'owner'] as const;
 const STATES: readonly RuleState[] = ['pending', 'active', 'failed', 'removed'];
 
+/** Why the server refused a caller: the `reason` label of sluice_server_auth_failures_total. */
+export const AUTH_FAILURE_REASONS = [
+  'missing_token',
+  'unknown_token',
+  'unknown_session',
+  'csrf',
+  'bad_password',
+  'rate_limited',
+  'secret_invalid',
+  'edge_revoked',
+] as const;
+export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
+
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly apiRequests: Counter<'route' | 'outcome'>;
@@ -30,12 +43,11 @@ export class ServerMetrics {
     });
     this.authFailures = new Counter({
       name: 'sluice_server_auth_failures_total',
-      help: 'Refused API tokens and edge hellos, by reason',
+      help: 'Refused API tokens, sessions, logins and edge hellos, by reason',
       labelNames: ['reason'],
       registers,
     });
-    for (const reason of ['missing_token', 'unknown_token', 'secret_invalid', 'edge_revoked'])
-      this.authFailures.inc({ reason }, 0);
+    for (const reason of AUTH_FAILURE_REASONS) this.authFailures.inc({ reason }, 0);
 
     new Gauge({
       name: 'sluice_server_edges_connected',
@@ -64,50 +76,52 @@ export class ServerMetrics {
       },
     });
 
-    /** Each rule's labels and one value of its stats, as the store holds them now. */
-    const ruleValues = async (value: (stats: LabelledRuleStats) => number) =>
-      (await source.store.stats.all()).map(
-        (stats) =>
-          [{ client: stats.edgeName, rule: stats.ruleName, owner: stats.owner }, value(stats)] as const,
-      );
-    const perRule = (name: string, help: string, value: (stats: LabelledRuleStats) => number): void => {
-      new Counter({
+    // Every rule's series, read from the store at scrape time.
+    const perRule = (
+      metric: typeof Counter<string> | typeof Gauge<string>,
+      name: string,
+      help: string,
+      value: (stats: LabelledRuleStats) => number,
+    ): void => {
+      new metric({
         name,
         help,
         labelNames: RULE_LABELS,
         registers,
         async collect() {
-          const values = await ruleValues(value);
+          const all = await source.store.stats.all();
           this.reset();
-          for (const [labels, count] of values) this.inc(labels, count);
+          for (const stats of all) {
+            const labels = { client: stats.edgeName, rule: stats.ruleName, owner: stats.owner };
+            if (this instanceof Counter) this.inc(labels, value(stats));
+            else this.set(labels, value(stats));
+          }
         },
       });
     };
     perRule(
+      Counter,
       'sluice_rule_bytes_in_total',
       'Bytes from clients to targets, since the rule was created',
       (s) => s.bytesIn,
     );
     perRule(
+      Counter,
       'sluice_rule_bytes_out_total',
       'Bytes from targets to clients, since the rule was created',
       (s) => s.bytesOut,
     );
     perRule(
+      Counter,
       'sluice_rule_connections_total',
       'Connections accepted, since the rule was created',
       (s) => s.connectionsTotal,
     );
-    new Gauge({
-      name: 'sluice_rule_active_connections',
-      help: 'Open connections at the last stats report',
-      labelNames: RULE_LABELS,
-      registers,
-      async collect() {
-        const values = await ruleValues((stats) => stats.activeConnections);
-        this.reset();
-        for (const [labels, open] of values) this.set(labels, open);
-      },
-    });
+    perRule(
+      Gauge,
+      'sluice_rule_active_connections',
+      'Open connections at the last stats report',
+      (s) => s.activeConnections,
+    );
   }
 }

@@ -13,6 +13,7 @@ import type { SessionTimings } from './control/edge-session.ts';
 import { StatsHub } from './control/stats-hub.ts';
 import { type DataDir, openDataDir } from './data-dir.ts';
 import { serverError } from './errors.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
@@ -26,6 +27,8 @@ export interface SluiceServerOptions {
   readonly config: ServerConfig;
   readonly logger: Logger;
   readonly timings?: SessionTimings;
+  /** The clock of the store and the login throttle (session expiry, lockouts); tests move it. */
+  readonly now?: () => number;
 }
 
 export interface ListenAddresses {
@@ -96,7 +99,10 @@ export class SluiceServer {
           { cert: dataDir.certFile, fingerprint: certificate.fingerprint },
           'made a self-signed certificate',
         );
-      const store: Store = new SqliteStore(dataDir.dbFile);
+      const store: Store = new SqliteStore(
+        dataDir.dbFile,
+        options.now === undefined ? {} : { now: options.now },
+      );
       cleanup.unshift(() => store.close());
       let adminToken: string | null = null;
       if ((await store.users.count()) === 0) {
@@ -138,6 +144,7 @@ export class SluiceServer {
         logger,
         advertise,
         fingerprint: certificate.fingerprint,
+        logins: new LoginThrottle(options.now),
       });
       cleanup.unshift(() => api.close());
       try {

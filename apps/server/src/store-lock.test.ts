@@ -1,24 +1,21 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rejectedCode } from '@sluice/test-kit';
+import { describe, expect, it } from 'vitest';
 import { acquireStoreLock } from './store-lock.ts';
-import { rejectionCodeOf, tempDir } from './test-harness.ts';
+import { tempDirEachTest } from './test-harness.ts';
 
 let dir: string;
 
-beforeEach(() => {
-  dir = tempDir('sluice-lock-');
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+tempDirEachTest('sluice-lock-', (made) => {
+  dir = made;
 });
 
 describe('store lock', () => {
   it('is held once per data dir, and free again after release', async () => {
     const lock = await acquireStoreLock(dir);
-    expect(await rejectionCodeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    expect(await rejectedCode(acquireStoreLock(dir))).toBe('store_in_use');
     const other = await acquireStoreLock(join(dir, 'other'));
     await other.release();
     await lock.release();
@@ -39,7 +36,7 @@ describe('store lock', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await once(holder.stdout!, 'data');
-    expect(await rejectionCodeOf(acquireStoreLock(dir))).toBe('store_in_use');
+    expect(await rejectedCode(acquireStoreLock(dir))).toBe('store_in_use');
     holder.kill('SIGKILL');
     await once(holder, 'exit');
     await (await acquireStoreLock(dir)).release();

@@ -4,8 +4,8 @@
 // as `@sluice/server/test-harness`.
 
 import { join } from 'node:path';
-import { SluiceError } from '@sluice/errors';
 import { type AckPolicy, enrollEdge, FakeEdge, removeDir, tempDir } from '@sluice/test-kit';
+import { afterEach, beforeEach } from 'vitest';
 import type { SessionTimings } from './control/edge-session.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
@@ -32,24 +32,14 @@ export interface TestServer {
 
 export { tempDir };
 
-/** The code of the SluiceError `fn` throws, or undefined when it returns; anything else is rethrown. */
-export function errorCodeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return sluiceCode(error);
-  }
-  return undefined;
-}
-
-/** The code of the SluiceError `promise` rejects with, or undefined when it resolves. */
-export function rejectionCodeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  return promise.then(() => undefined, sluiceCode);
-}
-
-function sluiceCode(error: unknown): string {
-  if (error instanceof SluiceError) return error.code;
-  throw error;
+/** Before each test of the file, a new temp dir handed to `use`; after each, it is removed. */
+export function tempDirEachTest(prefix: string, use: (dir: string) => void): void {
+  let dir = '';
+  beforeEach(() => {
+    dir = tempDir(prefix);
+    use(dir);
+  });
+  afterEach(() => removeDir(dir));
 }
 
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -66,7 +56,12 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
 }
 
 export async function startTestServer(
-  options: { config?: Partial<ServerConfig>; timings?: SessionTimings; dir?: string } = {},
+  options: {
+    config?: Partial<ServerConfig>;
+    timings?: SessionTimings;
+    dir?: string;
+    now?: () => number;
+  } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? tempDir('sluice-server-');
   const server = await SluiceServer.start({
@@ -74,6 +69,7 @@ export async function startTestServer(
     config: testConfig(options.config),
     logger: silentLogger(),
     ...(options.timings === undefined ? {} : { timings: options.timings }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const adminToken = server.adminToken ?? '';
   return {

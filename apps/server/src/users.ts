@@ -1,21 +1,20 @@
-// API users from the command line: `sluice-server user add NAME` and `user token NAME`. The
-// HTTP API has no user routes yet, and the first admin must come from somewhere that needs no
-// token; these open the database beside a running server (SQLite serializes the writes).
+// API users from the command line: `sluice-server user add NAME`, `user token NAME` and
+// `user password NAME`. The first admin, and the first password the web console can log in with,
+// must come from somewhere that needs no token; these open the database beside a running server
+// (SQLite serializes the writes).
 
+import { passwordSchema, userNameSchema } from '@sluice/api';
 import type { DataDir } from './data-dir.ts';
 import { apiError, serverError } from './errors.ts';
+import { hashPassword } from './passwords.ts';
 import type { Role } from './store/records.ts';
 import { SqliteStore } from './store/sqlite/sqlite-store.ts';
 
-// The same rule as a rule's `owner` key (a user's rules carry the user's name as their owner).
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
+/** A user name as the API checks it (a user's rules carry the name as their owner). */
 function checkName(name: string): void {
-  if (!USER_NAME.test(name)) {
-    throw serverError(
-      'usage',
-      `user name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`,
-    );
+  const checked = userNameSchema.safeParse(name);
+  if (!checked.success) {
+    throw serverError('usage', `user name ${JSON.stringify(name)}: ${checked.error.issues[0]?.message}`);
   }
 }
 
@@ -48,6 +47,33 @@ export async function addToken(dir: DataDir, name: string): Promise<string> {
       if (user === null) throw apiError('not_found', `no user ${name} in ${dir.dbFile}`);
       await tx.audit.add({ user: null, action: 'user.token', target: name, outcome: 'ok', from: 'cli' });
       return (await tx.users.createToken(user.id, 'cli')).token;
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Sets a user's password (not one that must be changed: whoever runs this holds the server's
+ * data dir). A user of that name who does not exist yet is made, as an admin. Answers whether
+ * the user was made.
+ */
+export async function setPassword(dir: DataDir, name: string, password: string): Promise<boolean> {
+  checkName(name);
+  const checked = passwordSchema.safeParse(password);
+  if (!checked.success) {
+    throw serverError('usage', `password: ${checked.error.issues[0]?.message ?? 'not a valid password'}`);
+  }
+  const hash = await hashPassword(password);
+  const store = new SqliteStore(dir.dbFile);
+  try {
+    return await store.transaction(async (tx) => {
+      const existing = await tx.users.getByName(name);
+      const user = existing ?? (await tx.users.create(name, 'admin'));
+      await tx.users.setPassword(user.id, hash, false);
+      await tx.users.deleteSessions(user.id);
+      await tx.audit.add({ user: null, action: 'user.password', target: name, outcome: 'ok', from: 'cli' });
+      return existing === null;
     });
   } finally {
     await store.close();

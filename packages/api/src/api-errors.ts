@@ -27,6 +27,21 @@ export const API_ERRORS = defineErrors('api', {
   edge_revoked: { message: 'pushing to a revoked edge', status: 409, exitCode: 19 },
   // 1 stays free for what no table holds: a code from a newer server, or a crash.
   internal: { message: 'a bug in the server', status: 500, exitCode: 20 },
+  rate_limited: {
+    message: 'too many failed logins for this user from this address; Retry-After says when to try again',
+    status: 429,
+    exitCode: 21,
+  },
+  csrf_failed: {
+    message: 'a write with a session cookie needs an Origin of this server and the X-Sluice-CSRF header',
+    status: 403,
+    exitCode: 22,
+  },
+  password_change_required: {
+    message: 'the password was reset: change it (PUT /v1/users/me/password) before anything else',
+    status: 403,
+    exitCode: 23,
+  },
 });
 
 export type ApiErrorCode = (typeof API_ERRORS.codes)[number];

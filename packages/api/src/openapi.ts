@@ -96,10 +96,18 @@ function successResponse(collector: SchemaCollector, response: RouteResponse): J
   }
 }
 
-/** The codes a route can answer: its own, plus auth and internal, which every route may. */
+/**
+ * The codes a route can answer: its own, plus auth and internal, which every route may. A session
+ * whose password was reset may do nothing else until it is changed, and a write by session cookie
+ * needs the CSRF checks.
+ */
 function errorCodes(route: ApiRoute): ApiErrorCode[] {
   const codes = new Set<ApiErrorCode>(route.errors);
-  if (route.access !== 'public') codes.add('unauthorized');
+  if (route.access !== 'public') {
+    codes.add('unauthorized');
+    codes.add('password_change_required');
+    if (route.method !== 'GET') codes.add('csrf_failed');
+  }
   if (route.access === 'admin') codes.add('forbidden');
   codes.add('internal');
   return API_ERRORS.codes.filter((code) => codes.has(code));

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_ERRORS, type ConfigError, type ConfigIssue } from './errors.ts';
 import { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
-import { DEFAULTED_WEB_RULE } from './web-rule.fixture.ts';
+import { WEB_RULE_DEFAULTS } from './rule-defaults.fixture.ts';
 
 const FILE = '/x/edge.toml';
 
@@ -435,7 +435,7 @@ describe('parseStandaloneConfig: valid configs', () => {
       metrics: null,
       drainTimeoutSecs: 30,
       owners: {},
-      rules: [DEFAULTED_WEB_RULE],
+      rules: [WEB_RULE_DEFAULTS],
     });
   });
 

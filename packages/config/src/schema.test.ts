@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
+import { NO_LIMITS, WEB_RULE_DEFAULTS } from './rule-defaults.fixture.ts';
 import { limitsSchema, ruleSchema, standaloneConfigSchema } from './schema.ts';
-import { DEFAULTED_WEB_RULE, NO_LIMITS } from './web-rule.fixture.ts';
 import { validate } from './zod-issues.ts';
 
 const WEB = { name: 'web', listen: '127.0.0.1:8080', targets: ['127.0.0.1:80'] };
@@ -26,7 +26,7 @@ function limits(input: Record<string, unknown>) {
 
 describe('ruleSchema defaults', () => {
   it('fills every optional key', () => {
-    expect(rule(WEB)).toEqual(DEFAULTED_WEB_RULE);
+    expect(rule(WEB)).toEqual(WEB_RULE_DEFAULTS);
   });
 
   it('keeps every key that is given', () => {

@@ -169,14 +169,24 @@ describe('jsRelay', () => {
     expect(total).toBe(256 << 20);
   });
 
-  it('closes a half-closed pair that stays silent', async () => {
-    const state = await rig(() => {}, 200);
+  it('resets a half-closed pair that stays silent, reported as idle_timeout', async () => {
+    const state = await rig((socket) => socket.on('error', () => {}), 200);
     const client = connect({ port: state.edgePort, host: '127.0.0.1', allowHalfOpen: true });
+    let clientError = '';
+    let clientEnded = false;
+    client.on('error', (err: NodeJS.ErrnoException) => {
+      clientError = err.code ?? '';
+    });
+    client.on('end', () => {
+      clientEnded = true;
+    });
     client.resume();
     client.end();
-    await once(client, 'close');
-    await until(() => state.closed === 1);
+    await until(() => client.closed && state.closed === 1);
     expect(state.targetSockets[0]?.readableEnded).toBe(true);
+    // The target's direction never ended: the client sees a reset, not a FIN.
+    expect({ clientError, clientEnded }).toEqual({ clientError: 'ECONNRESET', clientEnded: false });
+    expect(state.failures).toEqual([{ reason: 'idle_timeout', errno: 'ETIMEDOUT' }]);
   });
 
   it('holds a capped direction to its bandwidth, drops nothing, and passes the FIN on after the last held chunk', async () => {

@@ -4,7 +4,8 @@
 // - half-close: one side's FIN becomes end() (shutdown(SHUT_WR)) on the other while the other
 //   direction keeps flowing;
 // - reset propagation: a reset on one side resets the other, as the kernel's own path would;
-// - a half-closed pair that stays silent is closed after halfCloseTimeoutMs;
+// - a half-closed pair that stays silent, with no byte waiting to be written, is reset after
+//   halfCloseTimeoutMs (never closed with a FIN: its open direction did not end);
 // - bandwidth caps: a chunk read on a capped direction is charged to the owner's and the rule's
 //   buckets; when they are in debt the chunk is held (reader paused) until they are not, so the
 //   peer sees TCP backpressure, no byte is dropped, and at most one chunk per direction waits.
@@ -71,9 +72,29 @@ class JsRelay implements RelayHandle {
   }
 
   socketFailed(socket: RelaySocket, err: NodeJS.ErrnoException): void {
-    if (this.failure !== null) return;
     const errno = err.code ?? 'EUNKNOWN';
-    this.failure = { reason: relayErrorReason(socket === this.client ? 'client' : 'upstream', errno), errno };
+    this.fail({ reason: relayErrorReason(socket === this.client ? 'client' : 'upstream', errno), errno });
+  }
+
+  /** Bytes read from one side wait to be written to the other (in JS, or held for tokens). */
+  inFlight(): boolean {
+    const { client, upstream } = this;
+    return (
+      client.writableLength > 0 ||
+      upstream.writableLength > 0 ||
+      client[HELD] !== null ||
+      upstream[HELD] !== null
+    );
+  }
+
+  /** The half-close idle timeout cuts the pair: a reset both ways, reported as idle_timeout. */
+  timedOut(): void {
+    this.fail({ reason: 'idle_timeout', errno: 'ETIMEDOUT' });
+    this.destroy();
+  }
+
+  private fail(failure: RelayFailure): void {
+    if (this.failure === null) this.failure = failure;
   }
 
   socketClosed(): void {
@@ -169,9 +190,16 @@ function onClose(this: RelaySocket): void {
 }
 
 function onTimeout(this: RelaySocket): void {
-  // One direction already ended and the other stayed silent: a normal close, as the splice path does.
-  this[RELAY].client.destroy();
-  this[RELAY].upstream.destroy();
+  const relay = this[RELAY];
+  // A socket paused for a slow reader is quiet but not idle: wait another round while bytes
+  // are still queued for that reader.
+  if (relay.inFlight()) {
+    this.setTimeout(relay.context.halfCloseTimeoutMs);
+    return;
+  }
+  // One direction ended and the other stayed silent: it did not end, so its reader must not
+  // see a FIN that would pass for the end of a complete stream.
+  relay.timedOut();
 }
 
 function wire(socket: RelaySocket, peer: RelaySocket, relay: JsRelay, field: number): void {

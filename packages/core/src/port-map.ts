@@ -14,3 +14,22 @@ export function targetPort(target: TargetSpec, listen: ListenSpec, listenPort: n
 export function listenPorts(listen: ListenSpec): number[] {
   return Array.from({ length: listen.portHi - listen.portLo + 1 }, (_, i) => listen.portLo + i);
 }
+
+/**
+ * Binds every port of the listen, or none: the first port that fails is answered, after `unbind`
+ * closed the ports bound before it.
+ */
+export async function bindEveryPort<E>(
+  listen: ListenSpec,
+  bindPort: (port: number) => Promise<E | null>,
+  unbind: () => void,
+): Promise<E | null> {
+  for (const port of listenPorts(listen)) {
+    const error = await bindPort(port);
+    if (error) {
+      unbind();
+      return error;
+    }
+  }
+  return null;
+}

@@ -2,11 +2,12 @@
 // switched off with SLUICE_NO_SPLICE=1), the JS relay otherwise. The reason travels to the
 // supervisor for the start-up log, sluice_splice_enabled and the JSON metrics.
 
-import { FIELD } from '@sluice/counters';
+import { SPLICE_COUNTER_FIELDS } from '@sluice/counters';
 import { BUCKET, QOS_FIELD } from '@sluice/qos';
-import { loadSplice, type SpliceStatus, spliceStatus } from '@sluice/splice';
+import { loadSplice, pipeBudgetPages, type SpliceStatus, spliceStatus } from '@sluice/splice';
 import { jsRelay } from './js-relay.ts';
 import type { RelayPath } from './relay-path.ts';
+import type { ShardInit } from './shard-messages.ts';
 import { createSpliceRelay } from './splice-relay.ts';
 
 export interface RelaySelection {
@@ -14,26 +15,22 @@ export interface RelaySelection {
   readonly splice: SpliceStatus;
 }
 
-export function selectRelayPath(counters: SharedArrayBuffer, qos: SharedArrayBuffer): RelaySelection {
+export function selectRelayPath(init: Pick<ShardInit, 'counters' | 'qos' | 'shards'>): RelaySelection {
   const native = loadSplice();
   const status = spliceStatus();
   if (!native) return { path: jsRelay, splice: status };
   native.init(
-    counters,
+    init.counters,
+    SPLICE_COUNTER_FIELDS,
     {
-      bytesIn: FIELD.BYTES_IN,
-      bytesOut: FIELD.BYTES_OUT,
-      throttledNsIn: FIELD.THROTTLED_NS_IN,
-      throttledNsOut: FIELD.THROTTLED_NS_OUT,
-    },
-    {
-      buffer: qos,
+      buffer: init.qos,
       bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
       bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
       rate: BUCKET.RATE,
       limitNs: BUCKET.LIMIT_NS,
       tatNs: BUCKET.TAT_NS,
     },
+    { budgetPages: pipeBudgetPages(init.shards) },
   );
   return { path: createSpliceRelay(native, jsRelay), splice: status };
 }

@@ -7,4 +7,4 @@ import type { ShardInit } from './shard-messages.ts';
 
 if (!parentPort) throw new Error('shard-entry.ts must run in a worker thread');
 const init = workerData as ShardInit;
-new Shard(init, parentPort, selectRelayPath(init.counters, init.qos)).start();
+new Shard(init, parentPort, selectRelayPath(init)).start();

@@ -8,6 +8,8 @@ import type { LogFn } from './log-fn.ts';
 
 export interface ShardInit {
   readonly shard: number;
+  /** How many shards the edge runs: they share the user's pipe budget (packages/splice). */
+  readonly shards: number;
   readonly counters: SharedArrayBuffer;
   /** The QoS table (packages/qos), shared by every shard and the supervisor. */
   readonly qos: SharedArrayBuffer;

@@ -145,6 +145,7 @@ export class ShardPool {
   private spawn(shard: ShardHandle): Promise<void> {
     const init: ShardInit = {
       shard: shard.index,
+      shards: this.options.shards,
       counters: this.options.counters,
       qos: this.options.qos,
       testHooks: this.options.testHooks ?? false,

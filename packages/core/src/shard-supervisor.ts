@@ -8,6 +8,7 @@ import { Counters, DEFAULT_SLOT_CAPACITY } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import type { SpliceStatus } from '@sluice/splice';
 import type { LogFn } from './log-fn.ts';
+import { PipeWaitLog } from './pipe-wait-log.ts';
 import { type ApplyResult, RuleReconciler, type RuleSnapshot } from './rule-reconciler.ts';
 import { ShardPool } from './shard-pool.ts';
 
@@ -29,12 +30,21 @@ export class ShardSupervisor {
   readonly qos: QosTable;
   private readonly pool: ShardPool;
   private readonly reconciler: RuleReconciler;
+  private readonly pipeWaits: PipeWaitLog;
 
-  private constructor(counters: Counters, qos: QosTable, pool: ShardPool, reconciler: RuleReconciler) {
+  private constructor(
+    counters: Counters,
+    qos: QosTable,
+    pool: ShardPool,
+    reconciler: RuleReconciler,
+    log: LogFn,
+  ) {
     this.counters = counters;
     this.qos = qos;
     this.pool = pool;
     this.reconciler = reconciler;
+    this.pipeWaits = new PipeWaitLog(counters, () => reconciler.snapshot(), log);
+    this.pipeWaits.start();
   }
 
   static async start(options: SupervisorOptions): Promise<ShardSupervisor> {
@@ -57,7 +67,7 @@ export class ShardSupervisor {
       log: options.log,
       drainTimeoutMs: options.drainTimeoutMs,
     });
-    return new ShardSupervisor(counters, qos, pool, reconciler);
+    return new ShardSupervisor(counters, qos, pool, reconciler, options.log);
   }
 
   /** Shards that died and were restarted. */
@@ -108,12 +118,14 @@ export class ShardSupervisor {
 
   /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
   async stop(): Promise<void> {
+    this.pipeWaits.stop();
     await this.reconciler.retireAll();
     await this.pool.stop();
   }
 
   /** Ends the shards without draining: the second SIGINT. */
   kill(): Promise<void> {
+    this.pipeWaits.stop();
     return this.pool.stop();
   }
 }

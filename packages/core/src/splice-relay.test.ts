@@ -20,8 +20,15 @@ describe('spliceFailure', () => {
     });
   });
 
-  it('reports clean ends, idle timeouts and our own closes as no failure', () => {
-    for (const reason of ['eof', 'idle_timeout', 'destroyed'] as const) {
+  it('reports the half-close idle timeout (a reset both ways) as idle_timeout', () => {
+    expect(spliceFailure({ ...result, reason: 'idle_timeout', errno: 0 })).toEqual({
+      reason: 'idle_timeout',
+      errno: 'ETIMEDOUT',
+    });
+  });
+
+  it('reports clean ends and our own closes as no failure', () => {
+    for (const reason of ['eof', 'destroyed'] as const) {
       expect(spliceFailure({ ...result, reason, errno: 0 })).toBeNull();
     }
   });

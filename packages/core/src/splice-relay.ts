@@ -26,6 +26,8 @@ export function spliceFailure(result: SpliceCloseResult): RelayFailure | null {
     case 'upstream_reset':
     case 'error':
       return { reason: result.reason, errno: spliceErrnoCode(result.errno) };
+    case 'idle_timeout':
+      return { reason: 'idle_timeout', errno: 'ETIMEDOUT' };
     default:
       return null;
   }

@@ -10,13 +10,13 @@ import {
   type RelayErrorReason,
   relayErrorField,
 } from '@sluice/counters';
-import { bindEveryPort } from './bind-every-port.ts';
 import { BurstLog } from './burst-log.ts';
 import type { ConnectionContext, RuleConnection } from './connection-context.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
+import { bindEveryPort } from './port-map.ts';
 import type { RelayPath, RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';

@@ -17,12 +17,11 @@ import { isIPv6 } from 'node:net';
 import { formatListen, type RuleSpec } from '@sluice/config';
 import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
-import { bindEveryPort } from './bind-every-port.ts';
 import { BurstLog } from './burst-log.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
-import { targetPort } from './port-map.ts';
+import { bindEveryPort, targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
@@ -86,25 +85,11 @@ class UdpFlow {
   }
 }
 
-/** Which bandwidth budget and which counters a datagram of one direction goes to. */
-interface DatagramDirection {
-  readonly bandwidth: typeof QOS_FIELD.BANDWIDTH_IN | typeof QOS_FIELD.BANDWIDTH_OUT;
-  readonly packets: number;
-  readonly bytes: number;
-}
-
-const DATAGRAM_IN: DatagramDirection = {
-  bandwidth: QOS_FIELD.BANDWIDTH_IN,
-  packets: FIELD.PACKETS_IN,
-  bytes: FIELD.BYTES_IN,
-};
-
-const DATAGRAM_OUT: DatagramDirection = {
-  bandwidth: QOS_FIELD.BANDWIDTH_OUT,
-  packets: FIELD.PACKETS_OUT,
-  bytes: FIELD.BYTES_OUT,
-};
-
+/** Where a datagram of each direction is charged and counted. */
+const DIRECTION = {
+  in: { bandwidth: QOS_FIELD.BANDWIDTH_IN, packets: FIELD.PACKETS_IN, bytes: FIELD.BYTES_IN },
+  out: { bandwidth: QOS_FIELD.BANDWIDTH_OUT, packets: FIELD.PACKETS_OUT, bytes: FIELD.BYTES_OUT },
+} as const;
 export class UdpRule implements ShardRule {
   rule: RuleSpec;
   private readonly accounts: RuleAccounts;
@@ -132,8 +117,9 @@ export class UdpRule implements ShardRule {
       (port) => this.bindPort(port),
       () => this.unbind(),
     );
-    if (error === null) this.startSweep();
-    return error;
+    if (error) return error;
+    this.startSweep();
+    return null;
   }
 
   update(rule: RuleSpec, qosOwner: number): void {
@@ -220,7 +206,7 @@ export class UdpRule implements ShardRule {
       counters.add(row, FIELD.ACTIVE_FLOWS, 1);
       this.openUpstream(flow);
     }
-    if (!this.admitDatagram(flow, DATAGRAM_IN, message.length)) return;
+    if (!this.pass(flow, DIRECTION.in, message.length)) return;
     const datagram = flow.proxyHeader === null ? message : Buffer.concat([flow.proxyHeader, message]);
     const held = flow.held;
     if (flow.connected) {
@@ -300,11 +286,8 @@ export class UdpRule implements ShardRule {
     this.openUpstream(flow);
   }
 
-  /**
-   * Pays a datagram out of the direction's bandwidth budget and counts it; over the budget it is
-   * counted as dropped and the caller drops it.
-   */
-  private admitDatagram(flow: UdpFlow, direction: DatagramDirection, bytes: number): boolean {
+  /** Charges a datagram to the flow's caps and counts it; false when it is over budget and dropped. */
+  private pass(flow: UdpFlow, direction: (typeof DIRECTION)[keyof typeof DIRECTION], bytes: number): boolean {
     const { counters, row, qos, qosRule } = this.accounts;
     if (!qos.takeDatagram(flow.qosOwner, qosRule, direction.bandwidth, bytes)) {
       counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
@@ -322,7 +305,7 @@ export class UdpRule implements ShardRule {
       flow.held = null;
       this.targets.succeeded(flow.target);
     }
-    if (!this.admitDatagram(flow, DATAGRAM_OUT, reply.length)) return;
+    if (!this.pass(flow, DIRECTION.out, reply.length)) return;
     flow.listener.send(reply, flow.clientPort, flow.clientAddress);
   }
 

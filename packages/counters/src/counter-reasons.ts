@@ -30,7 +30,8 @@ export type AcceptErrorReason = (typeof ACCEPT_ERROR_REASONS)[number];
 /**
  * Why a relayed connection ended in an error rather than a clean close; the `reason` label of
  * sluice_rule_relay_errors_total. The splice addon's close reasons, and the JS relay's socket
- * errors mapped the same way: a reset (ECONNRESET, EPIPE) on one side, or any other errno.
+ * errors mapped the same way: a reset (ECONNRESET, EPIPE) on one side, or any other errno; and
+ * `idle_timeout`: a half-closed pair silent for half_close_timeout, which the edge resets.
  */
-export const RELAY_ERROR_REASONS = ['client_reset', 'upstream_reset', 'error'] as const;
+export const RELAY_ERROR_REASONS = ['client_reset', 'upstream_reset', 'error', 'idle_timeout'] as const;
 export type RelayErrorReason = (typeof RELAY_ERROR_REASONS)[number];

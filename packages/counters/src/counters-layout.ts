@@ -16,7 +16,7 @@ import {
 } from './counter-reasons.ts';
 
 /** Bumped whenever a field moves: a buffer of another layout is refused (counters.ts). */
-export const COUNTERS_VERSION = 2n;
+export const COUNTERS_VERSION = 3n;
 
 /** Header words: version, shard count, slot capacity, stride. */
 export const HEADER_WORDS = 4;
@@ -42,9 +42,26 @@ export const FIELD = {
   FAILOVERS: 30,
   ACCEPT_ERRORS: 32, // + index in ACCEPT_ERROR_REASONS (up to 4 words)
   RELAY_ERRORS: 36, // + index in RELAY_ERROR_REASONS (up to 4 words)
+  /** TCP urgent (MSG_OOB) bytes the splice relay stepped over; never part of the stream. */
+  URGENT_BYTES: 40,
+  /** Times a splice direction found no pipe (out of descriptors or memory) and waited to retry. */
+  PIPE_WAITS: 41,
 } as const;
 
-export const STRIDE = 40;
+export const STRIDE = 42;
+
+/**
+ * The words of a row the splice addon adds to, as its init() takes them (the shape of
+ * SpliceCounterFields in packages/splice, which this leaf package does not import).
+ */
+export const SPLICE_COUNTER_FIELDS = {
+  bytesIn: FIELD.BYTES_IN,
+  bytesOut: FIELD.BYTES_OUT,
+  throttledNsIn: FIELD.THROTTLED_NS_IN,
+  throttledNsOut: FIELD.THROTTLED_NS_OUT,
+  urgentBytes: FIELD.URGENT_BYTES,
+  pipeWaits: FIELD.PIPE_WAITS,
+} as const;
 
 /** Where each per-reason block starts and how many words it has; checked below. */
 const BLOCKS: readonly {

@@ -38,7 +38,7 @@ export function isCapped(words: BigInt64Array, at: number): boolean {
  * nanoseconds until it would hold them. An uncapped bucket always takes.
  */
 export function take(words: BigInt64Array, at: number, now: bigint, units: bigint): bigint {
-  return reserve(words, at, now, units, false);
+  return advance(words, at, now, units, true);
 }
 
 /**
@@ -47,11 +47,17 @@ export function take(words: BigInt64Array, at: number, now: bigint, units: bigin
  * relay has already read the bytes, so it charges them and holds them back that long.
  */
 export function charge(words: BigInt64Array, at: number, now: bigint, units: bigint): bigint {
-  return reserve(words, at, now, units, true);
+  return advance(words, at, now, units, false);
 }
 
-/** Moves the bucket's TAT on by the cost of `units`; past the burst only when `intoDebt`. */
-function reserve(words: BigInt64Array, at: number, now: bigint, units: bigint, intoDebt: boolean): bigint {
+/** Moves the bucket's theoretical arrival time on by `units` (refused past the burst when `allOrNothing`). */
+function advance(
+  words: BigInt64Array,
+  at: number,
+  now: bigint,
+  units: bigint,
+  allOrNothing: boolean,
+): bigint {
   const rate = Atomics.load(words, at + BUCKET.RATE);
   if (rate === 0n) return 0n;
   const limit = Atomics.load(words, at + BUCKET.LIMIT_NS);
@@ -59,9 +65,9 @@ function reserve(words: BigInt64Array, at: number, now: bigint, units: bigint, i
   for (;;) {
     const tat = Atomics.load(words, at + BUCKET.TAT_NS);
     const next = (tat > now ? tat : now) + cost;
-    const wait = next - now - limit;
-    if (wait > 0n && !intoDebt) return wait;
-    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, next) === tat) return wait > 0n ? wait : 0n;
+    const over = next - now > limit ? next - now - limit : 0n;
+    if (allOrNothing && over > 0n) return over;
+    if (Atomics.compareExchange(words, at + BUCKET.TAT_NS, tat, next) === tat) return over;
   }
 }
 

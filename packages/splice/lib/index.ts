@@ -4,7 +4,13 @@
 
 import { constants } from 'node:os';
 import { type LoadResult, loadBinding } from './loader.ts';
-import type { NativeBinding, NativeSplice, SpliceCounterFields, SpliceQosLayout } from './native.ts';
+import type {
+  NativeBinding,
+  NativeSplice,
+  SpliceCounterFields,
+  SplicePipeLimits,
+  SpliceQosLayout,
+} from './native.ts';
 
 export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
 export type {
@@ -13,10 +19,12 @@ export type {
   SpliceCloseResult,
   SpliceCounterFields,
   SpliceOnClose,
+  SplicePipeLimits,
   SpliceQosLayout,
   SpliceRelayOptions,
   SpliceStats,
 } from './native.ts';
+export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
 
 export interface SpliceStatus {
   readonly enabled: boolean;
@@ -34,13 +42,20 @@ function load(): LoadResult {
 
 function wrap(binding: NativeBinding): NativeSplice {
   return Object.freeze({
-    init: (counters: SharedArrayBuffer, fields: SpliceCounterFields, qos?: SpliceQosLayout) => {
-      if (qos === undefined) return binding.init(new BigInt64Array(counters), fields);
+    init: (
+      counters: SharedArrayBuffer,
+      fields: SpliceCounterFields,
+      qos?: SpliceQosLayout,
+      pipes?: SplicePipeLimits,
+    ) => {
+      if (qos === undefined) return binding.init(new BigInt64Array(counters), fields, undefined, pipes);
       const { buffer, ...offsets } = qos;
-      return binding.init(new BigInt64Array(counters), fields, {
-        words: new BigInt64Array(buffer),
-        ...offsets,
-      });
+      return binding.init(
+        new BigInt64Array(counters),
+        fields,
+        { words: new BigInt64Array(buffer), ...offsets },
+        pipes,
+      );
     },
     relay: binding.relay,
     destroy: binding.destroy,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spliceErrnoCode } from './index.ts';
-import { BINARY_CANDIDATES, BUILD_FAILURE_FILE, LOAD_CHANNEL, loadBinding } from './loader.ts';
+import { BINARY_CANDIDATES, BUILD_FAILURE_FILE, LOAD_CHANNEL, loadBinding, PACKAGE_ROOT } from './loader.ts';
 
 const roots: string[] = [];
 function fakeRoot(files: Record<string, string> = {}): string {
@@ -77,6 +77,22 @@ describe('splice loader', () => {
     } finally {
       unsubscribe(LOAD_CHANNEL, listener);
     }
+  });
+
+  it('loads only the binary SLUICE_SPLICE_ADDON names, before the usual places', () => {
+    const built = join(PACKAGE_ROOT, BINARY_CANDIDATES[0]);
+    const result = loadBinding({ env: { SLUICE_SPLICE_ADDON: built }, platform: 'linux', root: fakeRoot() });
+    expect(result.reason).toBe(`loaded ${built} (SLUICE_SPLICE_ADDON)`);
+    expect(typeof result.binding?.relay).toBe('function');
+  });
+
+  it('does not fall back to the usual places when the SLUICE_SPLICE_ADDON binary does not load', () => {
+    const missing = join(fakeRoot(), 'asan', 'sluice_splice.node');
+    const result = loadBinding({ env: { SLUICE_SPLICE_ADDON: missing }, platform: 'linux' });
+    expect(result.enabled).toBe(false);
+    expect(result.binding).toBeNull();
+    expect(result.reason).toBe(`SLUICE_SPLICE_ADDON=${missing}: not found`);
+    expect(result.attempts).toEqual([{ path: missing, error: 'not found' }]);
   });
 
   it('maps errno values (either sign) to their codes', () => {

@@ -101,6 +101,22 @@ function resolve(options: LoadOptions): LoadResult {
     };
   }
   const attempts: LoadAttempt[] = [];
+  // One named binary, with no fallback: a sanitizer run (scripts/test-asan.sh) must not quietly
+  // test the ordinary build when its own did not load.
+  const override = env.SLUICE_SPLICE_ADDON;
+  if (override !== undefined && override !== '') {
+    const outcome = tryLoad(override);
+    if (typeof outcome !== 'string') {
+      return {
+        binding: outcome,
+        enabled: true,
+        reason: `loaded ${override} (SLUICE_SPLICE_ADDON)`,
+        attempts,
+      };
+    }
+    attempts.push({ path: override, error: outcome });
+    return { binding: null, enabled: false, reason: `SLUICE_SPLICE_ADDON=${override}: ${outcome}`, attempts };
+  }
   for (const path of candidates) {
     const outcome = tryLoad(join(root, path));
     if (typeof outcome !== 'string') {

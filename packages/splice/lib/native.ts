@@ -8,7 +8,7 @@ export type SpliceCloseReason =
   | 'client_reset' // ECONNRESET / EPIPE on the client socket; the upstream was reset in turn
   | 'upstream_reset' // ECONNRESET / EPIPE on the upstream socket; the client was reset in turn
   | 'error' // any other errno; both sides reset
-  | 'idle_timeout' // one direction ended and the other moved nothing for halfCloseTimeoutMs
+  | 'idle_timeout' // one direction ended, the other moved nothing and held nothing for halfCloseTimeoutMs; both reset
   | 'destroyed' // destroy(id)
   | 'unsupported'; // splice(2) refused the sockets (EINVAL, ENOSYS, EOPNOTSUPP) before a byte moved
 
@@ -22,8 +22,14 @@ export interface SpliceCloseResult {
   readonly bytesOut: number;
 }
 
+/** The longest halfCloseTimeoutMs relay() takes (a day, as config's bound); addon.cc checks the same. */
+export const MAX_HALF_CLOSE_TIMEOUT_MS = 86_400_000;
+
 export interface SpliceRelayOptions {
-  /** Once one direction ended, close the pair after this long with no byte moved; 0 = never. */
+  /**
+   * Once one direction ended, reset the pair after this long with no byte moved and none waiting
+   * (in a pipe, for a pipe, or in a socket's send queue); 0 = never. At most MAX_HALF_CLOSE_TIMEOUT_MS.
+   */
   readonly halfCloseTimeoutMs: number;
   /**
    * First word of the connection's owner and rule entities in the QoS buffer given to init()
@@ -41,6 +47,10 @@ export interface SpliceCounterFields {
   /** Nanoseconds a direction spent waiting for bandwidth tokens. */
   readonly throttledNsIn: number;
   readonly throttledNsOut: number;
+  /** Urgent (MSG_OOB) bytes stepped over, both directions: they are not part of the stream. */
+  readonly urgentBytes: number;
+  /** Times a direction found no pipe (EMFILE, ENFILE, ENOMEM) and waited on a timer to retry. */
+  readonly pipeWaits: number;
 }
 
 /**
@@ -57,6 +67,12 @@ export interface SpliceQosLayout {
   readonly tatNs: number;
 }
 
+/** The pipe buffer this thread may hold, from pipeBudgetPages(). */
+export interface SplicePipeLimits {
+  /** Pages (0: no limit). New pipes and the pool are sized to stay within it. */
+  readonly budgetPages: number;
+}
+
 export interface SpliceStats {
   /** Relays open on this thread. */
   readonly relays: number;
@@ -64,18 +80,34 @@ export interface SpliceStats {
   readonly pipesInUse: number;
   /** Empty pipes kept for reuse. */
   readonly pipesPooled: number;
+  /** Bytes of pipe buffer held, in use and pooled (what the budget counts). */
+  readonly pipeBytes: number;
 }
 
 export type SpliceOnClose = (result: SpliceCloseResult) => void;
 
+export type SpliceRelayFn = (
+  clientFd: number,
+  upstreamFd: number,
+  row: number,
+  options: SpliceRelayOptions,
+  onClose: SpliceOnClose,
+) => number;
+
 /** The data plane's view of the splice path (what loadSplice() returns). */
 export interface NativeSplice {
   /**
-   * Once per thread, before relay(): the counters SharedArrayBuffer (BigInt64 words) and where
+   * Once per thread, before relay() and never while a relay is open: the counters
+   * SharedArrayBuffer (BigInt64 words; the binding refuses one that can grow) and where
    * bytes in / out sit in a row. The relay adds to word `row + fields.bytesIn` (client -> upstream)
    * and `row + fields.bytesOut` with atomics, at least every 64 KiB and at close.
    */
-  init(counters: SharedArrayBuffer, fields: SpliceCounterFields, qos?: SpliceQosLayout): void;
+  init(
+    counters: SharedArrayBuffer,
+    fields: SpliceCounterFields,
+    qos?: SpliceQosLayout,
+    pipes?: SplicePipeLimits,
+  ): void;
   /**
    * Takes over a connected pair. The descriptors are duplicated (F_DUPFD_CLOEXEC) and made
    * non-blocking; afterwards the caller destroys its own sockets (which closes only its
@@ -88,13 +120,7 @@ export interface NativeSplice {
    * (EINVAL, ENOSYS, EOPNOTSUPP) on the first try, before any byte moved. The caller's sockets
    * are then untouched: fall back to the JS relay with them.
    */
-  relay(
-    clientFd: number,
-    upstreamFd: number,
-    row: number,
-    options: SpliceRelayOptions,
-    onClose: SpliceOnClose,
-  ): number;
+  relay: SpliceRelayFn;
   /** Closes both sides now (drain timeout, rule removed); onClose follows with 'destroyed'. Unknown ids are ignored. */
   destroy(id: number): void;
   stats(): SpliceStats;
@@ -107,14 +133,9 @@ export interface NativeBinding {
     counters: BigInt64Array,
     fields: SpliceCounterFields,
     qos?: Omit<SpliceQosLayout, 'buffer'> & { readonly words: BigInt64Array },
+    pipes?: SplicePipeLimits,
   ): void;
-  relay(
-    clientFd: number,
-    upstreamFd: number,
-    row: number,
-    options: SpliceRelayOptions,
-    onClose: SpliceOnClose,
-  ): number;
+  relay: SpliceRelayFn;
   destroy(id: number): void;
   stats(): SpliceStats;
 }

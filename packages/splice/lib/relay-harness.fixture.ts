@@ -7,7 +7,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, Socket } from 'node:net';
-import type { NativeSplice, SpliceCloseResult } from './native.ts';
+import { SPLICE_COUNTER_FIELDS } from '@sluice/counters';
+import type { NativeSplice, SpliceCloseResult, SpliceCounterFields } from './native.ts';
+
+/** Where the addon adds in a counters row: the data plane's one layout (packages/counters). */
+export const COUNTER_FIELDS: SpliceCounterFields = SPLICE_COUNTER_FIELDS;
+
+/** What spliceStatus() says once loaded: the ordinary build, or the one SLUICE_SPLICE_ADDON names (test:asan). */
+export const LOADED_REASON = process.env.SLUICE_SPLICE_ADDON
+  ? `loaded ${process.env.SLUICE_SPLICE_ADDON} (SLUICE_SPLICE_ADDON)`
+  : 'loaded build/Release/sluice_splice.node';
 
 export function fdOf(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { fd?: number } | null })._handle;

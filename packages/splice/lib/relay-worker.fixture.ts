@@ -2,9 +2,8 @@
 // front on its own loop. Driven by worker.test.ts over messages.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { FIELD } from '@sluice/counters';
 import { loadSplice, spliceStatus } from './index.ts';
-import { SpliceFront } from './relay-harness.fixture.ts';
+import { COUNTER_FIELDS, SpliceFront } from './relay-harness.fixture.ts';
 
 export interface WorkerInput {
   readonly targetPort: number;
@@ -25,12 +24,7 @@ const splice = loadSplice();
 if (splice === null) {
   port.postMessage({ type: 'status', status });
 } else {
-  splice.init(input.counters, {
-    bytesIn: FIELD.BYTES_IN,
-    bytesOut: FIELD.BYTES_OUT,
-    throttledNsIn: FIELD.THROTTLED_NS_IN,
-    throttledNsOut: FIELD.THROTTLED_NS_OUT,
-  });
+  splice.init(input.counters, COUNTER_FIELDS);
   const front = await new SpliceFront(splice, { targetPort: input.targetPort, row: input.row }).start();
   front.on('started', (id: number) => port.postMessage({ type: 'started', id }));
   let exitOnClose = false;

@@ -6,9 +6,17 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { Counters, FIELD } from '@sluice/counters';
+import { pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SpliceCloseResult, SpliceStats } from './native.ts';
-import { closeServer, listen, openFdCount, receivePayload, sendPayload } from './relay-harness.fixture.ts';
+import {
+  closeServer,
+  LOADED_REASON,
+  listen,
+  openFdCount,
+  receivePayload,
+  sendPayload,
+} from './relay-harness.fixture.ts';
 import type { WorkerInput } from './relay-worker.fixture.ts';
 
 const MiB = 1 << 20;
@@ -97,7 +105,7 @@ describe('splice relay in a worker thread', () => {
     const t = await target(true);
     const shard = start({ targetPort: t.port, counters, row });
     const ready = await shard.take('ready');
-    expect(ready.status).toEqual({ enabled: true, reason: 'loaded build/Release/sluice_splice.node' });
+    expect(ready.status).toEqual({ enabled: true, reason: LOADED_REASON });
     const accepted = once(t.server, 'connection') as Promise<[Socket]>;
     const client = connect({ port: ready.port!, host: '127.0.0.1', allowHalfOpen: true });
     const [upstream] = await accepted;
@@ -145,12 +153,16 @@ describe('splice relay in a worker thread', () => {
     while (t.sockets.length < clients.length) await once(t.server, 'connection');
     for (const socket of t.sockets) socket.on('error', () => {});
     t.sockets[1]?.resume();
-    // Wait until the busy direction has filled its pipe and the other moved its 4 MiB.
+    // Wait until the busy direction has filled its pipe and the other moved its 4 MiB. Polled:
+    // the last byte (and the pipe going back to the pool) may come before any wait would begin.
     let stats = await shard.stats();
-    while (stats.pipesInUse < 1 || stats.pipesPooled < 1 || t.sockets[1]!.bytesRead < 4 * MiB) {
-      await once(t.sockets[1]!, 'data').catch(() => {});
-      stats = await shard.stats();
-    }
+    await pollUntil(
+      async () => {
+        stats = await shard.stats();
+        return stats.pipesInUse >= 1 && stats.pipesPooled >= 1 && t.sockets[1]!.bytesRead >= 4 * MiB;
+      },
+      { timeoutMs: 20_000, what: 'a full pipe, a pooled pipe and 4 MiB at the target' },
+    );
     expect(stats.relays).toBe(IDLE + 2);
     expect(openFdCount()).toBeGreaterThan(baseline + 4 * IDLE);
 

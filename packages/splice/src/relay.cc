@@ -1,8 +1,10 @@
 #include "relay.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,8 +25,19 @@ constexpr size_t kBytesPerWake = 4 << 20;
 // A throttled direction wakes at least this often, so a cap raised or removed by a reload
 // takes effect within this long even after a long computed wait.
 constexpr int64_t kMaxThrottleWaitNs = 1000000000;
+// A direction that could not get a pipe (the process or the system is out of descriptors, or
+// the kernel out of memory) retries after this long, doubling up to the maximum. Its bytes wait
+// in the socket's receive buffer meanwhile, and the sender sees backpressure, not a reset.
+constexpr uint64_t kPipeRetryFirstMs = 10;
+constexpr uint64_t kPipeRetryMaxMs = 1000;
 
 bool IsUnsupported(int err) { return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP; }
+
+bool IsOutOfPipes(int err) { return err == EMFILE || err == ENFILE || err == ENOMEM; }
+
+// Deadlines in loop milliseconds: a sum past the clock's range means "never", not a wrap into
+// the past (which would fire the timer at once, again and again).
+uint64_t SaturatingAdd(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
 
 int SetNonBlocking(int fd) {
   int flags = fcntl(fd, F_GETFL);
@@ -62,7 +75,7 @@ Relay::Relay(ThreadState* state, uint32_t id) : state_(state), id_(id) {
 Relay::~Relay() { state_->allocated.erase(this); }
 
 int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
-                     uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, Napi::Function on_close) {
+                     uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, napi_value on_close) {
   // Our own descriptors for the two connections: the caller closes its handles right after this
   // returns, and the connections stay open through these. CLOEXEC so a child never inherits one.
   int fds[2];
@@ -84,8 +97,6 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
       close(fds[1]);
       return err;
     }
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
 
   // Ids stay positive int32 (so -errno can never look like one) and skip any still open.
@@ -97,6 +108,7 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
   Relay* r = new Relay(state, id);
   r->fd_[0] = fds[0];
   r->fd_[1] = fds[1];
+  r->row_ = row;
   r->half_close_ms_ = half_close_ms;
   r->qos_owner_ = state->qos == nullptr ? -1 : qos_owner;
   r->qos_rule_ = state->qos == nullptr ? -1 : qos_rule;
@@ -143,7 +155,11 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
     return err;
   }
 
-  r->on_close_ = Napi::Persistent(on_close);
+  r->on_close_ = Napi::Persistent(Napi::Function(state->env, on_close));
+  napi_value name = nullptr;
+  if (napi_create_string_utf8(state->env, "sluice:splice:relay", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+    (void)napi_async_init(state->env, nullptr, name, &r->async_context_);
+  }
   state->relays.emplace(id, r);
 
   // Try the splice first; readiness is waited for only after EAGAIN.
@@ -154,12 +170,19 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
     r->silent_ = true;
     return -static_cast<int64_t>(r->errno_);
   }
+  // Only sockets the relay keeps are changed: a pair handed back above goes to the JS relay
+  // as the caller left it.
+  if (!r->closing_) {
+    int one = 1;
+    for (int fd : r->fd_) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   return id;
 }
 
 void Relay::Abandon() {
   silent_ = true;
   on_close_.Reset();
+  DestroyAsyncContext();
   Finish(CloseReason::kDestroyed, 0);
 }
 
@@ -167,7 +190,7 @@ void Relay::Run(bool pump_in, bool pump_out) {
   for (int dir = 0; dir < 2; dir++) {
     if (closing_) return;
     if (dir == kIn ? !pump_in : !pump_out) continue;
-    if (dir_[dir].ended || dir_[dir].throttled) continue;
+    if (dir_[dir].ended || dir_[dir].throttled || dir_[dir].pipe_wait) continue;
     int side = -1;
     int err = Pump(dir, &side);
     if (err < 0) {
@@ -239,13 +262,20 @@ int Relay::Pump(int dir, int* failed_side) {
       int err = state_->pipes.Take(&d.pipe);
       if (err < 0) {
         Settle(dir, 0);
+        if (IsOutOfPipes(-err)) {
+          // Never a reason to close a healthy connection: its bytes wait in the socket.
+          WaitForPipe(dir);
+          return 0;
+        }
         *failed_side = -1;
         return err;
       }
       d.has_pipe = true;
+      d.retry_ms = 0;
     }
     size_t len = std::min(allowance, d.pipe.capacity);
     ssize_t n = splice(src, nullptr, d.pipe.wr, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    const int err = n < 0 ? errno : 0;  // before any other call can change errno
     const bool capped = d.granted_owner || d.granted_rule;
     Settle(dir, n > 0 ? static_cast<size_t>(n) : 0);
     if (n > 0) {
@@ -257,19 +287,86 @@ int Relay::Pump(int dir, int* failed_side) {
       if (capped) budget = 0;
       continue;
     }
+    if (err == EINTR) continue;
+    if (n == 0 || err == EAGAIN) {
+      // splice stops at the urgent mark, answering EAGAIN (or 0 once a FIN follows) with
+      // ordinary bytes still queued behind it: skip the urgent byte and go on.
+      int skipped = SkipUrgent(dir);
+      if (skipped < 0) {
+        *failed_side = d.src;
+        return skipped;
+      }
+      if (skipped > 0) continue;
+    }
     if (n == 0) {
       d.src_eof = true;
       continue;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
+    if (err == EAGAIN) {
       ReleasePipe(d);
       d.wait_read = true;
       return 0;
     }
     *failed_side = d.src;
-    return -errno;
+    return -err;
   }
+}
+
+int Relay::SkipUrgent(int dir) {
+  Direction& d = dir_[dir];
+  const int src = fd_[d.src];
+  int at_mark = 0;
+  if (ioctl(src, SIOCATMARK, &at_mark) != 0) return -errno;
+  if (!at_mark) return 0;
+  // An ordinary read steps over the urgent byte and clears the mark (SO_OOBINLINE is off); a
+  // MSG_OOB read would return the byte but leave the mark, and splice stopped at it. One byte
+  // of room: whatever ordinary byte comes with it goes into the (empty) pipe, in order.
+  unsigned char byte;
+  ssize_t n;
+  do {
+    n = recv(src, &byte, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN) return -errno;
+    // Stepped over the urgent byte with nothing behind it yet; unless the read was turned back
+    // before reaching it (a signal pending), then it is still to be skipped on the next wake.
+    if (ioctl(src, SIOCATMARK, &at_mark) != 0) return -errno;
+    if (at_mark) return 0;
+  }
+  AddCounter(row_ + state_->field_urgent, 1);
+  any_read_ = true;
+  if (n == 0) {
+    d.src_eof = true;
+  } else if (n == 1) {
+    if (write(d.pipe.wr, &byte, 1) != 1) return -EIO;
+    d.in_pipe = 1;
+  }
+  return 1;
+}
+
+void Relay::WaitForPipe(int dir) {
+  Direction& d = dir_[dir];
+  d.retry_ms = d.retry_ms == 0 ? kPipeRetryFirstMs : std::min(d.retry_ms * 2, kPipeRetryMaxMs);
+  d.pipe_wait = true;
+  d.wake_at_ms = SaturatingAdd(uv_now(state_->loop), d.retry_ms);
+  AddCounter(row_ + state_->field_pipe_waits, 1);
+}
+
+bool Relay::InFlight() const {
+  for (const Direction& d : dir_) {
+    if (d.in_pipe > 0 || d.pipe_wait) return true;
+  }
+  // Bytes already handed to a socket but not yet taken by its reader (unsent or unacked).
+  for (int fd : fd_) {
+    int queued = 0;
+    if (fd >= 0 && ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0) return true;
+  }
+  return false;
+}
+
+void Relay::AddCounter(size_t word, uint64_t value) {
+  if (state_->counters == nullptr || value == 0) return;
+  __atomic_fetch_add(&state_->counters[word], static_cast<int64_t>(value), __ATOMIC_SEQ_CST);
 }
 
 void Relay::ReleasePipe(Direction& d) {
@@ -360,14 +457,14 @@ void Relay::Throttle(int dir, int64_t wait_ns) {
   if (wait_ms == 0) wait_ms = 1;
   d.throttled = true;
   d.throttled_since_ns = uv_hrtime();
-  d.wake_at_ms = uv_now(state_->loop) + wait_ms;
+  d.wake_at_ms = SaturatingAdd(uv_now(state_->loop), wait_ms);
 }
 
 void Relay::ArmTimer() {
   uint64_t due = UINT64_MAX;
-  if (half_closed_) due = last_activity_ + half_close_ms_;
+  if (half_closed_) due = SaturatingAdd(last_activity_, half_close_ms_);
   for (const Direction& d : dir_) {
-    if (d.throttled && d.wake_at_ms < due) due = d.wake_at_ms;
+    if ((d.throttled || d.pipe_wait) && d.wake_at_ms < due) due = d.wake_at_ms;
   }
   // A timer set for earlier stays: OnTimer looks at every deadline and sets the next one.
   if (due == UINT64_MAX || (timer_due_ != 0 && timer_due_ <= due)) return;
@@ -381,7 +478,7 @@ void Relay::Account(Direction& d, size_t bytes) {
   d.unflushed += bytes;
   last_activity_ = uv_now(state_->loop);
   if (d.unflushed >= kCounterFlushBytes && state_->counters != nullptr) {
-    __atomic_fetch_add(&state_->counters[d.counter_word], static_cast<int64_t>(d.unflushed), __ATOMIC_SEQ_CST);
+    AddCounter(d.counter_word, d.unflushed);
     d.unflushed = 0;
   }
 }
@@ -389,7 +486,7 @@ void Relay::Account(Direction& d, size_t bytes) {
 void Relay::FlushCounters() {
   for (Direction& d : dir_) {
     if (d.unflushed == 0 || state_->counters == nullptr) continue;
-    __atomic_fetch_add(&state_->counters[d.counter_word], static_cast<int64_t>(d.unflushed), __ATOMIC_SEQ_CST);
+    AddCounter(d.counter_word, d.unflushed);
     d.unflushed = 0;
   }
 }
@@ -436,6 +533,10 @@ void Relay::Finish(CloseReason reason, int err) {
   reason_ = reason;
   errno_ = err;
   FlushCounters();
+  // A direction still waiting for tokens waited until now.
+  for (Direction& d : dir_) {
+    if (d.throttled) AddCounter(d.throttle_word, uv_hrtime() - d.throttled_since_ns);
+  }
   state_->relays.erase(id_);
 
   // Stop watching before closing: uv_close() on a poll handle removes the descriptor from the
@@ -447,11 +548,12 @@ void Relay::Finish(CloseReason reason, int err) {
 
   // A reset or an error on one side becomes a reset on the other (as the kernel's own
   // forwarding would), not a polite FIN. A pair cut short by us (drain timeout, rule removed,
-  // shard exiting) is reset too: a peer that only reads must not take a cut stream for a
-  // complete one. EOF and the half-close idle timeout close normally; an unsupported socket
-  // is handed back untouched (we only drop our duplicates).
+  // shard exiting, the half-close idle timeout) is reset too: a peer that only reads must not
+  // take a cut stream for a complete one. Only EOF closes normally; an unsupported socket is
+  // handed back untouched (we only drop our duplicates).
   bool abortive = reason == CloseReason::kClientReset || reason == CloseReason::kUpstreamReset ||
-                  reason == CloseReason::kError || reason == CloseReason::kDestroyed;
+                  reason == CloseReason::kError || reason == CloseReason::kDestroyed ||
+                  reason == CloseReason::kIdleTimeout;
   for (int side = 0; side < 2; side++) {
     if (fd_[side] < 0) continue;
     if (abortive) SetAbortiveClose(fd_[side]);
@@ -489,19 +591,26 @@ void Relay::OnTimer(uv_timer_t* handle) {
   r->timer_due_ = 0;
   const uint64_t now = uv_now(r->state_->loop);
   if (r->half_closed_ && now - r->last_activity_ >= r->half_close_ms_) {
-    r->Finish(CloseReason::kIdleTimeout, 0);
-    return;
+    // Idle means nothing moves and nothing waits to: bytes held for a slow reader (or for a
+    // pipe) are not silence, so the deadline starts over; the peers' own progress or close
+    // ends that wait.
+    if (!r->InFlight()) {
+      r->Finish(CloseReason::kIdleTimeout, 0);
+      return;
+    }
+    r->last_activity_ = now;
   }
   bool pump[2] = {false, false};
   for (int dir = 0; dir < 2; dir++) {
     Direction& d = r->dir_[dir];
+    if (d.pipe_wait && d.wake_at_ms <= now) {
+      d.pipe_wait = false;
+      pump[dir] = true;
+    }
     if (!d.throttled || d.wake_at_ms > now) continue;
     d.throttled = false;
     pump[dir] = true;
-    if (r->state_->counters != nullptr) {
-      __atomic_fetch_add(&r->state_->counters[d.throttle_word], static_cast<int64_t>(uv_hrtime() - d.throttled_since_ns),
-                         __ATOMIC_SEQ_CST);
-    }
+    r->AddCounter(d.throttle_word, uv_hrtime() - d.throttled_since_ns);
   }
   // Run re-arms the timer for whatever deadline is left.
   r->Run(pump[kIn], pump[kOut]);
@@ -515,8 +624,15 @@ void Relay::OnHandleClosed(uv_handle_t* handle) {
 void Relay::Complete() {
   ThreadState* state = state_;
   if (!silent_ && !state->tearing_down && !on_close_.IsEmpty()) CallOnClose();
+  if (!state->tearing_down) DestroyAsyncContext();
   delete this;
   state->MaybeFinishTeardown();
+}
+
+void Relay::DestroyAsyncContext() {
+  if (async_context_ == nullptr) return;
+  (void)napi_async_destroy(state_->env, async_context_);
+  async_context_ = nullptr;
 }
 
 void Relay::CallOnClose() {
@@ -541,11 +657,11 @@ void Relay::CallOnClose() {
        napi_set_named_property(env, result, "bytesOut", value) == napi_ok;
   napi_value global = nullptr;
   napi_value callback = nullptr;
-  ok = ok && napi_get_global(env, &global) == napi_ok &&
+  ok = ok && async_context_ != nullptr && napi_get_global(env, &global) == napi_ok &&
        napi_get_reference_value(env, static_cast<napi_ref>(on_close_), &callback) == napi_ok && callback != nullptr;
   if (ok) {
     napi_value ignored;
-    napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*state_->async_context), global,
+    napi_status status = napi_make_callback(env, async_context_, global,
                                             callback, 1, &result, &ignored);
     bool pending = false;
     if (status != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
@@ -571,7 +687,7 @@ void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   state->counters_ref.Reset();
   state->qos = nullptr;
   state->qos_ref.Reset();
-  state->async_context.reset();
+  state->sab_growable.Reset();
   state->MaybeFinishTeardown();
 }
 

@@ -37,6 +37,8 @@ struct ThreadState {
   uint32_t field_in = 0;
   uint32_t field_out = 0;
   uint32_t field_throttled[2] = {0, 0};  // ns a direction waited for tokens (in, out)
+  uint32_t field_urgent = 0;             // urgent (MSG_OOB) bytes skipped, both directions
+  uint32_t field_pipe_waits = 0;         // times a direction had to wait for a pipe
 
   // init(): the QoS buffer (null: no caps on this thread), where each direction's bandwidth
   // bucket sits in an entity, and a bucket's word layout.
@@ -46,7 +48,13 @@ struct ThreadState {
   uint32_t qos_bandwidth[2] = {0, 0};  // in, out: from init(), i.e. packages/qos's layout
   qos::BucketLayout bucket;
 
-  std::unique_ptr<Napi::AsyncContext> async_context;
+  // SharedArrayBuffer.prototype's `growable` getter, taken when the module loads: init() asks
+  // it of a buffer (a brand check too: it throws for anything but a SharedArrayBuffer), so a
+  // caller's own property or a later change to the prototype cannot answer for the buffer.
+  Napi::FunctionReference sab_growable;
+  // relay() calls under way (a getter among one's arguments may call relay() again): while any
+  // runs, init() must not change the state its arguments are checked against.
+  int relay_calls = 0;
   PipePool pipes;
 
   // Open relays by id (a relay leaves the map when it starts closing), and every Relay object
@@ -74,7 +82,7 @@ class Relay {
   // qos_owner / qos_rule: the first word of the connection's owner and rule entities in the
   // QoS buffer, or -1 for none.
   static int64_t Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
-                       uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, Napi::Function on_close);
+                       uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, napi_value on_close);
 
   // destroy(id): close both sides now (drain timeout, rule removed).
   void Destroy() { Finish(CloseReason::kDestroyed, 0); }
@@ -105,6 +113,10 @@ class Relay {
     bool throttled = false;
     uint64_t throttled_since_ns = 0;
     uint64_t wake_at_ms = 0;
+    // No pipe could be had (out of descriptors or memory): the source is not polled and the
+    // bytes wait in its socket buffer until the retry at wake_at_ms, after retry_ms.
+    bool pipe_wait = false;
+    uint64_t retry_ms = 0;
   };
 
   Relay(ThreadState* state, uint32_t id);
@@ -117,6 +129,14 @@ class Relay {
   void Settle(int dir, size_t used);
   int64_t* Bucket(int64_t entity, int dir) const;
   void Throttle(int dir, int64_t wait_ns);
+  void WaitForPipe(int dir);
+  // Skips the urgent byte when `src` is at the urgent mark (splice stops there): 1 when it did
+  // (any ordinary byte read with it is in the pipe), 0 when not at the mark, -errno.
+  int SkipUrgent(int dir);
+  // Adds to counters word `word` (a row plus a field), if init() gave counters.
+  void AddCounter(size_t word, uint64_t value);
+  // Bytes wait in a pipe, for a pipe, or in a socket's send queue: the pair is not idle.
+  bool InFlight() const;
   // One timer serves the half-close idle deadline and every throttled direction's wake-up.
   void ArmTimer();
 
@@ -151,6 +171,7 @@ class Relay {
   int64_t qos_owner_ = -1;
   int64_t qos_rule_ = -1;
   uint64_t last_activity_ = 0;
+  uint32_t row_ = 0;
   bool any_read_ = false;  // some byte has left a socket (fallback is no longer possible)
   bool closing_ = false;
   bool silent_ = false;    // close without calling onClose
@@ -158,6 +179,10 @@ class Relay {
   int errno_ = 0;
   int pending_closes_ = 0;
   Napi::FunctionReference on_close_;
+  // Each relay's own async context, made in relay(): onClose runs in the async context (and the
+  // AsyncLocalStorage stores) of the relay() call that started it.
+  napi_async_context async_context_ = nullptr;
+  void DestroyAsyncContext();
 };
 
 }  // namespace sluice

@@ -1,7 +1,7 @@
-// The HAProxy config every test runs with: one thread, TCP mode, timeouts long enough for a
-// slow CI host. The test gives the `listen` sections.
+// HAProxy in TCP mode, one thread, generous timeouts: the part of every test's haproxy.cfg that
+// is not its own `listen` sections.
 
-/** A whole haproxy.cfg: the fixed global and defaults part, then `sections`. */
+/** A whole haproxy.cfg: the fixed global and defaults, then `sections`. */
 export function haproxyConfig(sections: string): string {
   return [
     'global',

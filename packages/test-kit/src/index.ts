@@ -8,7 +8,7 @@ export {
   type DnsZoneEntry,
   startDnsResponder,
 } from './dns-responder.ts';
-export { type EchoServer, startEchoServer } from './echo-server.ts';
+export { rejectedCode, thrownCode } from './error-code.ts';
 export {
   FakeControlServer,
   type FakeControlServerOptions,
@@ -27,12 +27,13 @@ export {
   type PushMessage,
 } from './fake-edge.ts';
 export { haproxyConfig } from './haproxy-config.ts';
-export { jsonLineSink, type LogLine, logMatches, parseLogLine } from './log-lines.ts';
+export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
 export { markdownTableAfter } from './markdown-table.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
-export { ruleStatsReport } from './rule-stats-report.ts';
 export { type ServeListenPorts, serveArgs } from './serve-args.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
+export { UrgentPeer } from './urgent-peer.ts';
+export { ZERO_COUNTERS } from './zero-counters.ts';

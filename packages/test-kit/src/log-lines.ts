@@ -1,8 +1,6 @@
 // The JSON log lines sluice's binaries write (pino: one object per line with `msg`, `time` in
 // ms since the epoch, and the fields of the event), read back by tests and the bench.
 
-import { Writable } from 'node:stream';
-
 /** One log line: its fields, `msg` ('' when it has none) and the line as written. */
 export interface LogLine {
   readonly msg: string;
@@ -30,15 +28,4 @@ export function logMatches(
   fields: Readonly<Record<string, unknown>> = {},
 ): boolean {
   return line.msg === msg && Object.entries(fields).every(([key, value]) => line[key] === value);
-}
-
-/** A stream a logger can write to: every JSON line written lands in `logs` as an object. */
-export function jsonLineSink(logs: unknown[]): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') logs.push(JSON.parse(line));
-      done();
-    },
-  });
 }

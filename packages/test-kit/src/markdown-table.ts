@@ -1,7 +1,6 @@
-// The docs keep tables that tests compare with the code (error codes, exit codes): this reads
-// one such table back as cells.
+// Reading the tables of the docs, for tests that hold a doc page to the code it describes.
 
-/** The rows of the first markdown table after `heading`, as arrays of trimmed cells. */
+/** The rows (not the header) of the first Markdown table after `heading`, as arrays of cells. */
 export function markdownTableAfter(doc: string, heading: string): string[][] {
   const at = doc.indexOf(heading);
   if (at < 0) throw new Error(`the document has no "${heading}"`);

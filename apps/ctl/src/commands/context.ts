@@ -10,4 +10,6 @@ export interface CommandContext {
   readonly out: (text: string) => void;
   /** The clock for "5m ago" columns. */
   readonly now: () => number;
+  /** All of standard input, for commands that read passwords there. */
+  readonly stdin: () => Promise<string>;
 }

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { ControlServer } from '../control/control-server.ts';
 import type { StatsHub } from '../control/stats-hub.ts';
+import type { LoginThrottle } from '../login-throttle.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { RuleService } from '../rule-service.ts';
 import type { HostPort } from '../server-config.ts';
@@ -21,6 +22,8 @@ export interface ApiContext {
   readonly advertise: HostPort;
   /** The server certificate's SHA-256, the pin in enrollment URIs. */
   readonly fingerprint: string;
+  /** Failed logins per (user, address). */
+  readonly logins: LoginThrottle;
 }
 
 declare module 'fastify' {
@@ -31,6 +34,8 @@ declare module 'fastify' {
     errorCode: string | null;
     /** What the request acted on, for the audit trail (an edge or rule id). */
     auditTarget: string | null;
+    /** The web session a cookie-authenticated request came in; null for a token. */
+    sessionId: string | null;
   }
   interface FastifyContextConfig {
     /** The audit trail's name for what the route does, e.g. `rule.push`. */

@@ -13,7 +13,7 @@ import {
   ruleSchema,
   ruleStatsSchema,
 } from '@sluice/api';
-import { ACK_ALL_ACTIVE, type FakeEdge } from '@sluice/test-kit';
+import { ACK_ALL_ACTIVE, type FakeEdge, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
@@ -77,7 +77,7 @@ describe('auth', () => {
     const carol = await store.users.create('carol', 'user');
     const { id, token } = await store.users.createToken(carol.id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).status).toBe(200);
-    await store.users.revokeToken(id);
+    await store.users.revokeToken(carol.id, id);
     expect((await test.request('GET', '/v1/edges', undefined, token)).body.error.code).toBe('unauthorized');
     const metrics = await test.server.metrics.registry.getSingleMetricAsString(
       'sluice_server_auth_failures_total',
@@ -254,12 +254,7 @@ describe('rules', () => {
     expect(stats.body).toEqual({
       rule: ruleId,
       at: null,
-      bytesIn: 0,
-      bytesOut: 0,
-      connectionsTotal: 0,
-      activeConnections: 0,
-      rejected: 0,
-      connectErrors: 0,
+      ...ZERO_COUNTERS,
       bytesInPerSec: 0,
       bytesOutPerSec: 0,
     });

@@ -22,10 +22,12 @@ import type { ApiContext } from './api-context.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { auditHook } from './audit-trail.ts';
 import { authHook } from './auth.ts';
+import { authRoutes } from './auth-routes.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
+import { userRoutes } from './user-routes.ts';
 
 // fastify's own 4xx errors (body parsing, content type, size) are all bad requests to a client.
 const BODY_ERRORS: Readonly<Record<string, string>> = {
@@ -81,6 +83,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   app.decorateRequest('user', null);
   app.decorateRequest('errorCode', null);
   app.decorateRequest('auditTarget', null);
+  app.decorateRequest('sessionId', null);
 
   app.addHook('onRequest', authHook(context));
   app.addHook('onSend', auditHook(context));
@@ -122,6 +125,8 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   ruleRoutes(app, context);
   statsStreamRoutes(app, context);
   auditRoutes(app, context);
+  authRoutes(app, context);
+  userRoutes(app, context);
   await app.ready();
   return app;
 }

@@ -1,8 +1,16 @@
 // The API's JSON shapes (docs/server-api.md, @sluice/api's schemas), made from store records.
 // Times are ISO 8601.
 
-import { type Edge, isoTime, isoTimeOrNull, type Rule, type RuleStats } from '@sluice/api';
-import type { EdgeRecord, RuleRecord, RuleStatsRecord } from '../store/records.ts';
+import {
+  type ApiToken,
+  type Edge,
+  isoTime,
+  isoTimeOrNull,
+  type Rule,
+  type RuleStats,
+  type User,
+} from '@sluice/api';
+import type { EdgeRecord, RuleRecord, RuleStatsRecord, TokenRecord, UserRecord } from '../store/records.ts';
 
 export function edgeView(edge: EdgeRecord, connected: boolean): Edge {
   return {
@@ -46,5 +54,28 @@ export function statsView(ruleId: string, stats: RuleStatsRecord | null): RuleSt
     connectErrors: stats?.connectErrors ?? 0,
     bytesInPerSec: stats?.bytesInPerSec ?? 0,
     bytesOutPerSec: stats?.bytesOutPerSec ?? 0,
+  };
+}
+
+export function userView(user: UserRecord): User {
+  return {
+    id: user.id,
+    name: user.name,
+    displayName: user.displayName,
+    role: user.role,
+    disabled: user.disabled,
+    hasPassword: user.hasPassword,
+    mustChangePassword: user.mustChangePassword,
+    createdAt: isoTime(user.createdAt),
+  };
+}
+
+export function tokenView(token: TokenRecord): ApiToken {
+  return {
+    id: token.id,
+    name: token.name,
+    createdAt: isoTime(token.createdAt),
+    lastUsedAt: isoTimeOrNull(token.lastUsedAt),
+    revoked: token.revokedAt !== null,
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PROTOCOL_VERSION } from '@sluice/protocol';
-import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil, ruleStatsReport } from '@sluice/test-kit';
+import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectWith, enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 
@@ -250,12 +250,14 @@ describe('stats', () => {
         bootId,
         seq,
         rules: [
-          ruleStatsReport(ruleId, {
+          {
+            ...ZERO_COUNTERS,
+            ruleId,
             bytesIn,
             bytesOut: bytesIn * 2,
             connectionsTotal: connections,
             activeConnections: 1,
-          }),
+          },
         ],
       });
     const stats = async () => (await test.request('GET', `/v1/rules/${ruleId}/stats`)).body;
@@ -298,7 +300,7 @@ describe('stats', () => {
       type: 'stats',
       bootId: 'boot-1',
       seq: 1,
-      rules: [ruleStatsReport(pushed.body.id, { bytesIn: 7, bytesOut: 9, connectionsTotal: 1 })],
+      rules: [{ ...ZERO_COUNTERS, ruleId: pushed.body.id, bytesIn: 7, bytesOut: 9, connectionsTotal: 1 }],
     });
     let text = '';
     while (!text.includes('event: stats')) text += new TextDecoder().decode((await reader.read()).value);

@@ -1,20 +1,18 @@
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rejectedCode } from '@sluice/test-kit';
+import { describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../data-dir.ts';
-import { rejectionCodeOf, tempDir } from '../test-harness.ts';
+import { tempDirEachTest } from '../test-harness.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 let root: string;
 
-beforeEach(() => {
-  root = tempDir('sluice-backup-');
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+tempDirEachTest('sluice-backup-', (made) => {
+  root = made;
 });
 
 function dataDir(name: string) {
@@ -59,7 +57,7 @@ describe('backup and restore', () => {
     const other = new SqliteStore(target.dbFile);
     await other.edges.createEnrollment('edge-99', 60_000, null);
     await other.close();
-    expect(await rejectionCodeOf(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
+    expect(await rejectedCode(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
     const untouched = new SqliteStore(target.dbFile);
     expect((await untouched.edges.list()).map((e) => e.name)).toEqual(['edge-99']);
     await untouched.close();
@@ -80,17 +78,17 @@ describe('backup and restore', () => {
     );
     db.close();
     const target = dataDir('b');
-    expect(await rejectionCodeOf(restoreDatabase(target, source.dbFile, { force: false }))).toBe(
+    expect(await rejectedCode(restoreDatabase(target, source.dbFile, { force: false }))).toBe(
       'schema_too_new',
     );
     expect(existsSync(target.dbFile)).toBe(false);
 
     const junk = join(root, 'junk.db');
     writeFileSync(junk, 'not a database at all, just text that is long enough to look like a header');
-    expect(await rejectionCodeOf(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
-    expect(await rejectionCodeOf(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
+    expect(await rejectedCode(restoreDatabase(target, junk, { force: false }))).toBe('restore_failed');
+    expect(await rejectedCode(restoreDatabase(target, join(root, 'missing.db'), { force: false }))).toBe(
       'restore_failed',
     );
-    expect(await rejectionCodeOf(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
+    expect(await rejectedCode(backupDatabase(dataDir('empty'), join(root, 'x.db')))).toBe('backup_failed');
   });
 });

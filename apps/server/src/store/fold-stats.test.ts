@@ -1,10 +1,14 @@
 import type { RuleStats } from '@sluice/protocol';
-import { ruleStatsReport } from '@sluice/test-kit';
+import { ZERO_COUNTERS } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
 import { foldRuleStats, foldStatsReports, type RuleStatsState } from './fold-stats.ts';
 
 function report(fields: Partial<RuleStats> = {}): RuleStats {
-  return ruleStatsReport(fields.ruleId ?? 'r_1', fields);
+  return {
+    ruleId: 'r_1',
+    ...ZERO_COUNTERS,
+    ...fields,
+  };
 }
 
 /** A state as stored after some earlier report: distinct totals and baselines per counter. */
@@ -25,11 +29,6 @@ function stored(bootId: string, at: number): RuleStatsState {
     bootId,
     last: { bytesIn: 1000, bytesOut: 2000, connectionsTotal: 30, rejected: 4, connectErrors: 5 },
   };
-}
-
-/** Folds a report of boot `bootId` at `now` into the state stored at 1000 by boot-a. */
-function foldAfterStored(bootId: string, fields: Partial<RuleStats>, now: number): RuleStatsState {
-  return foldRuleStats(stored('boot-a', 1000), bootId, report(fields), now);
 }
 
 describe('foldRuleStats', () => {
@@ -66,16 +65,17 @@ describe('foldRuleStats', () => {
   });
 
   it('adds the difference to the last report of the same boot to every total', () => {
-    const next = foldAfterStored(
+    const next = foldRuleStats(
+      stored('boot-a', 1000),
       'boot-a',
-      {
+      report({
         bytesIn: 1500,
         bytesOut: 2600,
         connectionsTotal: 37,
         activeConnections: 1,
         rejected: 6,
         connectErrors: 9,
-      },
+      }),
       3000,
     );
     expect(next.stats).toMatchObject({
@@ -99,20 +99,31 @@ describe('foldRuleStats', () => {
   });
 
   it('divides the byte deltas by the seconds since the last report for the rates', () => {
-    const next = foldAfterStored('boot-a', { bytesIn: 1500, bytesOut: 2600 }, 5000);
+    const next = foldRuleStats(
+      stored('boot-a', 1000),
+      'boot-a',
+      report({ bytesIn: 1500, bytesOut: 2600 }),
+      5000,
+    );
     // 500 bytes in and 600 out over 4 s.
     expect(next.stats.bytesInPerSec).toBe(125);
     expect(next.stats.bytesOutPerSec).toBe(150);
     // No time passed: no rate rather than a division by zero.
-    const same = foldAfterStored('boot-a', { bytesIn: 1500, bytesOut: 2600 }, 1000);
+    const same = foldRuleStats(
+      stored('boot-a', 1000),
+      'boot-a',
+      report({ bytesIn: 1500, bytesOut: 2600 }),
+      1000,
+    );
     expect(same.stats.bytesInPerSec).toBe(0);
     expect(same.stats.bytesOutPerSec).toBe(0);
   });
 
   it('re-baselines on a new bootId: the edge restarted, its counters count from zero again', () => {
-    const next = foldAfterStored(
+    const next = foldRuleStats(
+      stored('boot-a', 1000),
       'boot-b',
-      { bytesIn: 200, bytesOut: 300, connectionsTotal: 2, rejected: 1, connectErrors: 1 },
+      report({ bytesIn: 200, bytesOut: 300, connectionsTotal: 2, rejected: 1, connectErrors: 1 }),
       3000,
     );
     expect(next.stats).toMatchObject({
@@ -129,10 +140,11 @@ describe('foldRuleStats', () => {
   });
 
   it('counts a counter that went back within one boot (a reset) from zero, per counter', () => {
-    // bytesIn went back (reset to 300); bytesOut moved on from its baseline of 2000.
-    const next = foldAfterStored(
+    const next = foldRuleStats(
+      stored('boot-a', 1000),
       'boot-a',
-      { bytesIn: 300, bytesOut: 2100, connectionsTotal: 30, rejected: 2, connectErrors: 5 },
+      // bytesIn went back (reset to 300); bytesOut moved on from its baseline of 2000.
+      report({ bytesIn: 300, bytesOut: 2100, connectionsTotal: 30, rejected: 2, connectErrors: 5 }),
       2000,
     );
     expect(next.stats).toMatchObject({

@@ -1,20 +1,16 @@
-import { rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { errorCodeOf, tempDir } from '../test-harness.ts';
+import { thrownCode } from '@sluice/test-kit';
+import { describe, expect, it } from 'vitest';
+import { tempDirEachTest } from '../test-harness.ts';
 import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
-let dir: string;
 let file: string;
 
-beforeEach(() => {
-  dir = tempDir('sluice-store-');
-  file = join(dir, 'sluice.db');
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+tempDirEachTest('sluice-store-', (made) => {
+  file = join(made, 'sluice.db');
 });
 
 describe('migrations', () => {
@@ -40,7 +36,7 @@ describe('migrations', () => {
       name: 'broken',
       sql: 'CREATE TABLE b (x); SELECT nonsense FROM nowhere',
     };
-    expect(errorCodeOf(() => migrate(db, file, [first, second, broken]))).toBe('store_unusable');
+    expect(thrownCode(() => migrate(db, file, [first, second, broken]))).toBe('store_unusable');
     expect(schemaVersion(db)).toBe(2);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'b'").get()).toBeUndefined();
     db.close();
@@ -55,7 +51,7 @@ describe('migrations', () => {
       0,
     );
     db.close();
-    expect(errorCodeOf(() => new SqliteStore(file))).toBe('schema_too_new');
+    expect(thrownCode(() => new SqliteStore(file))).toBe('schema_too_new');
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
   });
 });

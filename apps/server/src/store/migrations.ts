@@ -103,6 +103,28 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'users: display name, disabled, password; token names; web sessions',
+    sql: `
+      ALTER TABLE users ADD COLUMN display_name TEXT;
+      ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+      -- argon2id, self-describing ($argon2id$v=19$m=...,t=...,p=...$salt$hash); NULL: tokens only.
+      ALTER TABLE users ADD COLUMN password_hash TEXT;
+      -- Set by an admin's reset: a session may only change the password until it is.
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+      -- Only the SHA-256 of a session cookie is kept, as for tokens.
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE INDEX tokens_user ON tokens(user_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -6,8 +6,29 @@ export type RuleState = 'pending' | 'active' | 'failed' | 'removed';
 export interface UserRecord {
   readonly id: string;
   readonly name: string;
+  readonly displayName: string;
   readonly role: Role;
   readonly createdAt: number;
+  readonly disabled: boolean;
+  readonly hasPassword: boolean;
+  readonly mustChangePassword: boolean;
+}
+
+export interface TokenRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+/** A live web session: its user, and when it began and was last used. */
+export interface SessionRecord {
+  readonly id: string;
+  readonly user: UserRecord;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
 }
 
 export interface EdgeRecord {

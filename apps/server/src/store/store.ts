@@ -19,20 +19,44 @@ import type {
   RuleRecord,
   RuleState,
   RuleStatsRecord,
+  SessionRecord,
+  TokenRecord,
   UserRecord,
 } from './records.ts';
 
 export interface UserStore {
   count(): Promise<number>;
-  create(name: string, role: Role): Promise<UserRecord>;
+  create(name: string, role: Role, displayName?: string | null): Promise<UserRecord>;
+  list(): Promise<UserRecord[]>;
   getByName(name: string): Promise<UserRecord | null>;
+  /** A user by id, else by name. */
+  find(idOrName: string): Promise<UserRecord | null>;
+  update(id: string, change: { displayName?: string; disabled?: boolean }): Promise<UserRecord | null>;
+  /** Deletes the user with their tokens and sessions; answers how many of each went. */
+  delete(id: string): Promise<{ tokens: number; sessions: number } | null>;
+  /** The stored password hash (null: tokens only). */
+  passwordHash(id: string): Promise<string | null>;
+  /** Sets the password hash; `mustChange` marks an admin's temporary password. */
+  setPassword(id: string, hash: string, mustChange: boolean): Promise<void>;
   /** Makes a token for a user; the token itself is answered once and never stored. */
   createToken(userId: string, label?: string | null): Promise<{ id: string; token: string }>;
-  /** The user a live token belongs to, or null for an unknown or revoked token. */
+  listTokens(userId: string): Promise<TokenRecord[]>;
+  /** The user a live token of an enabled user belongs to; null otherwise. Records its use. */
   authenticate(token: string): Promise<UserRecord | null>;
-  revokeToken(tokenId: string): Promise<boolean>;
+  /** Revokes a token of that user; null when the user has no such token. */
+  revokeToken(userId: string, tokenId: string): Promise<TokenRecord | null>;
   /** For tests and audits of the store itself: the stored token hashes. */
   tokenHashes(): Promise<string[]>;
+  /** Starts a web session; the cookie value is answered once and never stored. */
+  createSession(userId: string): Promise<{ id: string; cookie: string }>;
+  /**
+   * The live session of a cookie of an enabled user: one used within `idleMs` and begun within
+   * `maxAgeMs`. Records its use; an expired one is deleted and answers null.
+   */
+  session(cookie: string, idleMs: number, maxAgeMs: number): Promise<SessionRecord | null>;
+  deleteSession(id: string): Promise<void>;
+  /** Ends every session of the user but `exceptId`; answers how many. */
+  deleteSessions(userId: string, exceptId?: string | null): Promise<number>;
 }
 
 export interface EdgeStore {

@@ -259,25 +259,16 @@ function parseV2(buf: Buffer): ProxyParse {
   if (tlvProblem !== null) return invalid(tlvProblem);
 
   const transport = family === V2_TCP4 || family === V2_TCP6 || family === V2_UNIX_STREAM ? 'tcp' : 'udp';
-  const unix = family === V2_UNIX_STREAM || family === V2_UNIX_DGRAM;
-  return {
-    kind: 'ok',
-    version: 2,
-    headerLength,
-    command: 'proxy',
-    transport,
-    // Unix socket paths are not read: such a header carries no address the edge can use.
-    ...(unix ? { source: null, destination: null } : ipEndpoints(buf, family)),
-  };
-}
+  const proxied = { kind: 'ok', version: 2, headerLength, command: 'proxy', transport } as const;
+  if (family === V2_UNIX_STREAM || family === V2_UNIX_DGRAM)
+    return { ...proxied, source: null, destination: null };
 
-/** The source and destination of an IPv4 or IPv6 v2 header. */
-function ipEndpoints(buf: Buffer, family: number): { source: ProxyEndpoint; destination: ProxyEndpoint } {
   const ipv4 = family === V2_TCP4 || family === V2_UDP4;
   const size = ipv4 ? 4 : 16;
   const format = ipv4 ? formatIPv4 : formatIPv6;
   const ports = V2_FIXED_BYTES + 2 * size;
   return {
+    ...proxied,
     source: { address: format(buf, V2_FIXED_BYTES), port: buf.readUInt16BE(ports) },
     destination: { address: format(buf, V2_FIXED_BYTES + size), port: buf.readUInt16BE(ports + 2) },
   };

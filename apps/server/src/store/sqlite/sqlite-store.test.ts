@@ -1,19 +1,16 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { tempDirEachTest } from '../../test-harness.ts';
 import { hashSecret } from '../secrets.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 let dir: string;
 let file: string;
 
-beforeEach(() => {
-  dir = tempDir('sluice-store-');
-  file = join(dir, 'sluice.db');
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+tempDirEachTest('sluice-store-', (made) => {
+  dir = made;
+  file = join(made, 'sluice.db');
 });
 
 describe('tokens', () => {
@@ -24,7 +21,7 @@ describe('tokens', () => {
     expect(await store.users.tokenHashes()).toEqual([hashSecret(token)]);
     expect(await store.users.authenticate(token)).toMatchObject({ name: 'admin', role: 'admin' });
     expect(await store.users.authenticate(`${token}x`)).toBeNull();
-    await store.users.revokeToken(id);
+    await store.users.revokeToken(user.id, id);
     expect(await store.users.authenticate(token)).toBeNull();
     // The token itself appears nowhere in the file, nor in its WAL while open.
     const secretPart = Buffer.from(token.slice(4));

@@ -1,5 +1,6 @@
-// The rule `{ name = "web", listen = "127.0.0.1:8080", targets = ["127.0.0.1:80"] }` as config
-// reads it, with every default filled: what the schema and the loader tests both expect.
+// Test support: the rule `web` (listen 127.0.0.1:8080, target 127.0.0.1:80) as config reads it
+// when every optional key is left out. The schema's and the file loader's tests both hold the
+// defaults to this one copy.
 
 import type { LimitsSpec, RuleSpec } from './types.ts';
 
@@ -11,7 +12,7 @@ export const NO_LIMITS: LimitsSpec = {
   maxConnections: null,
 };
 
-export const DEFAULTED_WEB_RULE: RuleSpec = {
+export const WEB_RULE_DEFAULTS: RuleSpec = {
   name: 'web',
   listen: { host: '127.0.0.1', portLo: 8080, portHi: 8080 },
   targets: [{ host: '127.0.0.1', portLo: 80, portHi: 80 }],
