@@ -6,7 +6,7 @@
 
 import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts } from '@sluice/test-kit';
+import { freePorts, serveArgs } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, apiError, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
@@ -54,17 +54,7 @@ describe('sluice-server backup and restore', () => {
     const busy = await runServerCommand(['restore', '--data-dir', plane.dataDir, '--in', backupFile]);
     expect(busy.code, busy.stderr).toBe(5);
     expect(busy.stderr).toMatch(/^store_in_use: /);
-    const second = await runServerCommand([
-      'serve',
-      '--data-dir',
-      plane.dataDir,
-      '--control',
-      '127.0.0.1:0',
-      '--api',
-      '127.0.0.1:0',
-      '--metrics',
-      '127.0.0.1:0',
-    ]);
+    const second = await runServerCommand(serveArgs(plane.dataDir));
     expect(second.code, second.stderr).toBe(5);
     expect(second.stderr).toMatch(/^store_in_use: /);
 

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, killOnExit, type LogLine, LogProcess, pollUntil } from '@sluice/test-kit';
+import { freePorts, killOnExit, type LogLine, LogProcess, pollUntil, serveArgs } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, commandResult } from './command-result.ts';
 import { REPO_ROOT } from './edge-process.ts';
@@ -81,18 +81,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
       api: api!,
       metrics: metrics!,
     })));
-  const args = [
-    SERVER_MAIN,
-    'serve',
-    '--data-dir',
-    options.dataDir,
-    '--control',
-    `127.0.0.1:${ports.control}`,
-    '--api',
-    `127.0.0.1:${ports.api}`,
-    '--metrics',
-    `127.0.0.1:${ports.metrics}`,
-  ];
+  const args = [SERVER_MAIN, ...serveArgs(options.dataDir, ports)];
   if (options.configToml !== undefined) {
     const file = `${options.dataDir.replace(/\/+$/, '')}-server-${++configFiles}.toml`;
     writeFileSync(file, options.configToml);

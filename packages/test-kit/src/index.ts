@@ -33,6 +33,7 @@ export { markdownTableAfter } from './markdown-table.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
+export { type ServeListenPorts, serveArgs } from './serve-args.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
 export { UrgentPeer } from './urgent-peer.ts';
 export { ZERO_COUNTERS } from './zero-counters.ts';

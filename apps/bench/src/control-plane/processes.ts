@@ -3,6 +3,7 @@
 // managed sluice-edge processes (`enroll`, then `--bundle FILE --shards N --metrics ...`).
 
 import { join } from 'node:path';
+import { serveArgs } from '@sluice/test-kit';
 import { BENCH_ERRORS } from '../errors.ts';
 import { describeExit, ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
@@ -43,18 +44,7 @@ export async function startServer(dataDir: string): Promise<RunningServer> {
   const proc = new LoggedProcess({
     name: 'sluice-server',
     command: NODE_BIN,
-    args: [
-      SERVER_MAIN,
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--control',
-      '127.0.0.1:0',
-      '--api',
-      '127.0.0.1:0',
-      '--metrics',
-      '127.0.0.1:0',
-    ],
+    args: [SERVER_MAIN, ...serveArgs(dataDir)],
     env: childEnv(),
     cwd: REPO_ROOT,
     logStream: 'stderr',

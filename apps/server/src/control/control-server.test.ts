@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PROTOCOL_VERSION } from '@sluice/protocol';
-import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil } from '@sluice/test-kit';
+import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectWith, enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
 
@@ -251,13 +251,12 @@ describe('stats', () => {
         seq,
         rules: [
           {
+            ...ZERO_COUNTERS,
             ruleId,
             bytesIn,
             bytesOut: bytesIn * 2,
             connectionsTotal: connections,
             activeConnections: 1,
-            rejected: 0,
-            connectErrors: 0,
           },
         ],
       });
@@ -301,17 +300,7 @@ describe('stats', () => {
       type: 'stats',
       bootId: 'boot-1',
       seq: 1,
-      rules: [
-        {
-          ruleId: pushed.body.id,
-          bytesIn: 7,
-          bytesOut: 9,
-          connectionsTotal: 1,
-          activeConnections: 0,
-          rejected: 0,
-          connectErrors: 0,
-        },
-      ],
+      rules: [{ ...ZERO_COUNTERS, ruleId: pushed.body.id, bytesIn: 7, bytesOut: 9, connectionsTotal: 1 }],
     });
     let text = '';
     while (!text.includes('event: stats')) text += new TextDecoder().decode((await reader.read()).value);

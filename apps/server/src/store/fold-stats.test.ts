@@ -31,6 +31,11 @@ function stored(bootId: string, at: number): RuleStatsState {
   };
 }
 
+/** Folds a report of boot `bootId` at `now` into the state boot-a stored at 1000. */
+function foldAfterStored(bootId: string, fields: Partial<RuleStats>, now: number): RuleStatsState {
+  return foldRuleStats(stored('boot-a', 1000), bootId, report(fields), now);
+}
+
 describe('foldRuleStats', () => {
   it('takes a first report as all delta, at rate 0 (no interval yet), and keeps it as the baseline', () => {
     const next = foldRuleStats(
@@ -65,17 +70,16 @@ describe('foldRuleStats', () => {
   });
 
   it('adds the difference to the last report of the same boot to every total', () => {
-    const next = foldRuleStats(
-      stored('boot-a', 1000),
+    const next = foldAfterStored(
       'boot-a',
-      report({
+      {
         bytesIn: 1500,
         bytesOut: 2600,
         connectionsTotal: 37,
         activeConnections: 1,
         rejected: 6,
         connectErrors: 9,
-      }),
+      },
       3000,
     );
     expect(next.stats).toMatchObject({
@@ -99,31 +103,20 @@ describe('foldRuleStats', () => {
   });
 
   it('divides the byte deltas by the seconds since the last report for the rates', () => {
-    const next = foldRuleStats(
-      stored('boot-a', 1000),
-      'boot-a',
-      report({ bytesIn: 1500, bytesOut: 2600 }),
-      5000,
-    );
+    const next = foldAfterStored('boot-a', { bytesIn: 1500, bytesOut: 2600 }, 5000);
     // 500 bytes in and 600 out over 4 s.
     expect(next.stats.bytesInPerSec).toBe(125);
     expect(next.stats.bytesOutPerSec).toBe(150);
     // No time passed: no rate rather than a division by zero.
-    const same = foldRuleStats(
-      stored('boot-a', 1000),
-      'boot-a',
-      report({ bytesIn: 1500, bytesOut: 2600 }),
-      1000,
-    );
+    const same = foldAfterStored('boot-a', { bytesIn: 1500, bytesOut: 2600 }, 1000);
     expect(same.stats.bytesInPerSec).toBe(0);
     expect(same.stats.bytesOutPerSec).toBe(0);
   });
 
   it('re-baselines on a new bootId: the edge restarted, its counters count from zero again', () => {
-    const next = foldRuleStats(
-      stored('boot-a', 1000),
+    const next = foldAfterStored(
       'boot-b',
-      report({ bytesIn: 200, bytesOut: 300, connectionsTotal: 2, rejected: 1, connectErrors: 1 }),
+      { bytesIn: 200, bytesOut: 300, connectionsTotal: 2, rejected: 1, connectErrors: 1 },
       3000,
     );
     expect(next.stats).toMatchObject({
@@ -140,11 +133,10 @@ describe('foldRuleStats', () => {
   });
 
   it('counts a counter that went back within one boot (a reset) from zero, per counter', () => {
-    const next = foldRuleStats(
-      stored('boot-a', 1000),
+    // bytesIn went back (reset to 300); bytesOut moved on from its baseline of 2000.
+    const next = foldAfterStored(
       'boot-a',
-      // bytesIn went back (reset to 300); bytesOut moved on from its baseline of 2000.
-      report({ bytesIn: 300, bytesOut: 2100, connectionsTotal: 30, rejected: 2, connectErrors: 5 }),
+      { bytesIn: 300, bytesOut: 2100, connectionsTotal: 30, rejected: 2, connectErrors: 5 },
       2000,
     );
     expect(next.stats).toMatchObject({
