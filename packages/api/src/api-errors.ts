@@ -25,6 +25,12 @@ export const API_ERRORS = defineErrors('api', {
     exitCode: 18,
   },
   edge_revoked: { message: 'pushing to a revoked edge', status: 409, exitCode: 19 },
+  // Tenancy: grants.
+  not_granted: {
+    message: 'outside every grant of the user; the message names what failed: edge, port or protocol',
+    status: 403,
+    exitCode: 21,
+  },
   // 1 stays free for what no table holds: a code from a newer server, or a crash.
   internal: { message: 'a bug in the server', status: 500, exitCode: 20 },
 });

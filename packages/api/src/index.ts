@@ -34,6 +34,22 @@ export {
   enrollmentBodySchema,
   enrollmentSchema,
 } from './enrollments.ts';
+// Tenancy: grants.
+export {
+  GRANT_PROTOCOLS,
+  type Grant,
+  type GrantBody,
+  type GrantList,
+  type GrantParams,
+  grantBodySchema,
+  grantListSchema,
+  grantParamsSchema,
+  grantSchema,
+  type ListGrantsQuery,
+  listGrantsQuerySchema,
+  type RevokedGrant,
+  revokedGrantSchema,
+} from './grants.ts';
 export { openApiDocument, openApiPath } from './openapi.ts';
 export {
   API_ROUTES,

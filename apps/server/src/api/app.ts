@@ -24,6 +24,7 @@ import { auditHook } from './audit-trail.ts';
 import { authHook } from './auth.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
+import { grantRoutes } from './grant-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
 
@@ -122,6 +123,8 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   ruleRoutes(app, context);
   statsStreamRoutes(app, context);
   auditRoutes(app, context);
+  // Tenancy: grants.
+  grantRoutes(app, context);
   await app.ready();
   return app;
 }

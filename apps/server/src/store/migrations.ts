@@ -103,6 +103,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  // Tenancy: grants (version 2 is the users/credentials migration).
+  {
+    version: 3,
+    name: 'grants',
+    sql: `
+      -- edge_id NULL is a grant on every edge (*).
+      CREATE TABLE grants (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        edge_id TEXT REFERENCES edges(id) ON DELETE CASCADE,
+        port_lo INTEGER NOT NULL,
+        port_hi INTEGER NOT NULL,
+        tcp INTEGER NOT NULL,
+        udp INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX grants_user ON grants(user_id);
+      CREATE INDEX grants_edge ON grants(edge_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

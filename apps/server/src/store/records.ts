@@ -71,3 +71,19 @@ export interface AuditEntry {
   readonly outcome: string;
   readonly from: string | null;
 }
+
+// Tenancy: grants.
+export type GrantProtocol = 'tcp' | 'udp';
+
+export interface GrantRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly userName: string;
+  /** null: every edge (`*`). */
+  readonly edgeId: string | null;
+  readonly edgeName: string | null;
+  readonly portLo: number;
+  readonly portHi: number;
+  readonly protocols: readonly GrantProtocol[];
+  readonly createdAt: number;
+}

@@ -14,6 +14,8 @@ import type {
   AuditEntry,
   EdgeRecord,
   EnrollmentRecord,
+  GrantProtocol,
+  GrantRecord,
   Redemption,
   Role,
   RuleRecord,
@@ -131,6 +133,30 @@ export interface AuditStore {
   list(limit: number): Promise<AuditEntry[]>;
 }
 
+// Tenancy: grants.
+export interface NewGrant {
+  readonly userId: string;
+  readonly edgeId: string | null;
+  readonly portLo: number;
+  readonly portHi: number;
+  readonly protocols: readonly GrantProtocol[];
+}
+
+export interface GrantFilter {
+  readonly userId?: string | undefined;
+  /** Grants on this edge, `*` grants included. */
+  readonly edgeId?: string | undefined;
+}
+
+export interface GrantStore {
+  create(grant: NewGrant): Promise<GrantRecord>;
+  get(id: string): Promise<GrantRecord | null>;
+  list(filter?: GrantFilter): Promise<GrantRecord[]>;
+  /** One user's grants, by the user index: the check of every push reads it. */
+  listByUser(userId: string): Promise<GrantRecord[]>;
+  delete(id: string): Promise<boolean>;
+}
+
 /** The aggregates: the store's own, or those bound to one transaction. */
 export interface StoreAggregates {
   readonly users: UserStore;
@@ -138,6 +164,7 @@ export interface StoreAggregates {
   readonly rules: RuleStore;
   readonly stats: StatsStore;
   readonly audit: AuditStore;
+  readonly grants: GrantStore;
 }
 
 export interface Store extends StoreAggregates {
