@@ -51,6 +51,15 @@ export {
   revokedGrantSchema,
 } from './grants.ts';
 export { openApiDocument, openApiPath } from './openapi.ts';
+// Tenancy: owner caps per edge.
+export {
+  type OwnerLimits,
+  type OwnerLimitsBody,
+  type OwnerLimitsParams,
+  ownerLimitsBodySchema,
+  ownerLimitsParamsSchema,
+  ownerLimitsSchema,
+} from './owner-limits.ts';
 export {
   API_ROUTES,
   type ApiRoute,

@@ -15,6 +15,7 @@ import {
   listGrantsQuerySchema,
   revokedGrantSchema,
 } from './grants.ts';
+import { ownerLimitsBodySchema, ownerLimitsParamsSchema, ownerLimitsSchema } from './owner-limits.ts';
 import { ruleStatsSchema, statsStreamQuerySchema } from './rule-stats.ts';
 import {
   listRulesQuerySchema,
@@ -112,6 +113,43 @@ const GRANT_ROUTES = [
     access: 'admin',
     params: grantParamsSchema,
     responses: { 200: json(revokedGrantSchema, 'the grant and the rules removed with it') },
+    errors: ['not_found', 'ack_timeout'],
+  },
+] as const satisfies readonly ApiRoute[];
+
+/** Tenancy: owner caps per edge. */
+const OWNER_LIMIT_ROUTES = [
+  {
+    operationId: 'setOwnerLimits',
+    method: 'PUT',
+    path: '/v1/edges/:edge/owners/:owner/limits',
+    summary: "Set the caps an owner's rules share on an edge, and push them to the edge",
+    access: 'admin',
+    params: ownerLimitsParamsSchema,
+    body: ownerLimitsBodySchema,
+    responses: {
+      200: json(ownerLimitsSchema, 'the caps, stored (the edge has them once it acks or reconnects)'),
+    },
+    errors: ['bad_request', 'not_found', 'ack_timeout'],
+  },
+  {
+    operationId: 'getOwnerLimits',
+    method: 'GET',
+    path: '/v1/edges/:edge/owners/:owner/limits',
+    summary: "The caps an owner's rules share on an edge",
+    access: 'admin',
+    params: ownerLimitsParamsSchema,
+    responses: { 200: json(ownerLimitsSchema, 'the caps') },
+    errors: ['not_found'],
+  },
+  {
+    operationId: 'deleteOwnerLimits',
+    method: 'DELETE',
+    path: '/v1/edges/:edge/owners/:owner/limits',
+    summary: "Remove an owner's caps on an edge",
+    access: 'admin',
+    params: ownerLimitsParamsSchema,
+    responses: { 204: { kind: 'empty', description: 'removed' } },
     errors: ['not_found', 'ack_timeout'],
   },
 ] as const satisfies readonly ApiRoute[];
@@ -284,4 +322,5 @@ export const API_ROUTES = [
     errors: ['bad_request'],
   },
   ...GRANT_ROUTES,
+  ...OWNER_LIMIT_ROUTES,
 ] as const satisfies readonly ApiRoute[];

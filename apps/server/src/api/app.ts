@@ -25,6 +25,7 @@ import { authHook } from './auth.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { grantRoutes } from './grant-routes.ts';
+import { ownerLimitRoutes } from './owner-limit-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
 
@@ -125,6 +126,8 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   auditRoutes(app, context);
   // Tenancy: grants.
   grantRoutes(app, context);
+  // Tenancy: owner caps per edge.
+  ownerLimitRoutes(app, context);
   await app.ready();
   return app;
 }

@@ -106,7 +106,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // Tenancy: grants (version 2 is the users/credentials migration).
   {
     version: 3,
-    name: 'grants',
+    name: 'grants, owner limits',
     sql: `
       -- edge_id NULL is a grant on every edge (*).
       CREATE TABLE grants (
@@ -121,6 +121,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX grants_user ON grants(user_id);
       CREATE INDEX grants_edge ON grants(edge_id);
+      -- An owner's [owners.NAME] limits table on one edge, as validated JSON.
+      CREATE TABLE owner_limits (
+        edge_id TEXT NOT NULL REFERENCES edges(id) ON DELETE CASCADE,
+        owner TEXT NOT NULL,
+        limits TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (edge_id, owner)
+      );
     `,
   },
 ];

@@ -87,3 +87,12 @@ export interface GrantRecord {
   readonly protocols: readonly GrantProtocol[];
   readonly createdAt: number;
 }
+
+// Tenancy: owner caps per edge.
+export interface OwnerLimitsRecord {
+  readonly edgeId: string;
+  readonly owner: string;
+  /** The `[owners.NAME] limits` table in the config's keys, as validated. */
+  readonly limits: Record<string, unknown>;
+  readonly updatedAt: number;
+}

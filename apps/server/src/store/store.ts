@@ -16,6 +16,7 @@ import type {
   EnrollmentRecord,
   GrantProtocol,
   GrantRecord,
+  OwnerLimitsRecord,
   Redemption,
   Role,
   RuleRecord,
@@ -157,6 +158,15 @@ export interface GrantStore {
   delete(id: string): Promise<boolean>;
 }
 
+// Tenancy: owner caps per edge.
+export interface OwnerLimitStore {
+  get(edgeId: string, owner: string): Promise<OwnerLimitsRecord | null>;
+  /** Every owner's caps on an edge, as the push message's `owners` carries them. */
+  ofEdge(edgeId: string): Promise<Record<string, Record<string, unknown>>>;
+  set(edgeId: string, owner: string, limits: Record<string, unknown>): Promise<OwnerLimitsRecord>;
+  delete(edgeId: string, owner: string): Promise<boolean>;
+}
+
 /** The aggregates: the store's own, or those bound to one transaction. */
 export interface StoreAggregates {
   readonly users: UserStore;
@@ -165,6 +175,7 @@ export interface StoreAggregates {
   readonly stats: StatsStore;
   readonly audit: AuditStore;
   readonly grants: GrantStore;
+  readonly ownerLimits: OwnerLimitStore;
 }
 
 export interface Store extends StoreAggregates {

@@ -8,6 +8,7 @@ import type {
   AuditStore,
   EdgeStore,
   GrantStore,
+  OwnerLimitStore,
   RuleStore,
   StatsStore,
   Store,
@@ -17,6 +18,7 @@ import type {
 import { SqliteAuditStore } from './audit-store.ts';
 import { SqliteEdgeStore } from './edge-store.ts';
 import { SqliteGrantStore } from './grant-store.ts';
+import { SqliteOwnerLimitStore } from './owner-limit-store.ts';
 import { SqliteRuleStore } from './rule-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { SqliteConnection, type SqliteScope } from './sqlite-connection.ts';
@@ -36,6 +38,7 @@ function aggregates(scope: SqliteScope): StoreAggregates {
     stats: new SqliteStatsStore(scope),
     audit: new SqliteAuditStore(scope),
     grants: new SqliteGrantStore(scope),
+    ownerLimits: new SqliteOwnerLimitStore(scope),
   };
 }
 
@@ -47,6 +50,7 @@ export class SqliteStore implements Store {
   readonly stats: StatsStore;
   readonly audit: AuditStore;
   readonly grants: GrantStore;
+  readonly ownerLimits: OwnerLimitStore;
   private readonly connection: SqliteConnection;
   private readonly queue = new SerialQueue();
   /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
@@ -72,6 +76,7 @@ export class SqliteStore implements Store {
     this.stats = own.stats;
     this.audit = own.audit;
     this.grants = own.grants;
+    this.ownerLimits = own.ownerLimits;
   }
 
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {
