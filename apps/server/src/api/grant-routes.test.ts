@@ -170,6 +170,47 @@ describe('what a user sees', () => {
     }
   });
 
+  it("the stats stream carries the user's own rules only", async () => {
+    const { store } = test.server;
+    const edgeId = (await store.edges.find('edge-02'))!.id;
+    const rules = await store.rules.list({ edgeId });
+    const admins = rules.find((r) => r.owner === 'admin')!;
+    const carols = rules.find((r) => r.owner === 'carol')!;
+    const response = await fetch(`${test.apiUrl}/v1/stats/stream`, {
+      headers: { authorization: `Bearer ${carol}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = '';
+    const counters = {
+      bytesIn: 1,
+      bytesOut: 2,
+      connectionsTotal: 1,
+      activeConnections: 0,
+      rejected: 0,
+      connectErrors: 0,
+    };
+    let seq = 1;
+    for (const rule of [admins, carols]) {
+      edges[1]!.send({
+        type: 'stats',
+        bootId: 'stream-boot',
+        seq: seq++,
+        rules: [{ ruleId: rule.id, ...counters }],
+      });
+    }
+    // The store answers the visibility look-ups in order, so once carol's event is here the
+    // admin's rule has been decided on too.
+    while (!seen.includes(carols.id)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    await reader.cancel();
+    expect(seen).toContain(`"rule":"${carols.id}"`);
+    expect(seen).not.toContain(admins.id);
+  });
+
   it('grants: a user lists its own only; an admin filters by user and edge', async () => {
     const own = grantListSchema.parse((await test.request('GET', '/v1/grants', undefined, carol)).body);
     expect(own.grants.map((g) => g.user.name)).toEqual(['carol', 'carol']);
