@@ -7,7 +7,9 @@ import { ApiClient } from './api-client.ts';
 import type { CommandContext } from './commands/context.ts';
 import { edges } from './commands/edges.ts';
 import { enroll } from './commands/enroll.ts';
+import { grantCommands } from './commands/grant.ts';
 import { listRules } from './commands/list-rules.ts';
+import { ownerLimitCommands } from './commands/owner-limits.ts';
 import { pushRule } from './commands/push-rule.ts';
 import { removeRule } from './commands/remove-rule.ts';
 import { revoke } from './commands/revoke.ts';
@@ -267,6 +269,9 @@ export function buildProgram(io: CliIo): Command {
     .action(async (id: string, options: { user?: string }, command: Command) => {
       await tokenRevoke(context(command, io), id, options.user);
     });
+
+  grantCommands(program, (command) => context(command, io));
+  ownerLimitCommands(program, (command) => context(command, io));
 
   // Without a known command: `help [command]`, or a bad_usage error naming what was wrong.
   program

@@ -132,7 +132,16 @@ beforeAll(async () => {
   url = test.apiUrl;
   admin = test.adminToken;
   const { store } = test.server;
-  alice = (await store.users.createToken((await store.users.create('alice', 'user')).id)).token;
+  const aliceUser = await store.users.create('alice', 'user');
+  alice = (await store.users.createToken(aliceUser.id)).token;
+  // Users forward only inside grants; alice may use every edge.
+  await store.grants.create({
+    userId: aliceUser.id,
+    edgeId: null,
+    portLo: 1,
+    portHi: 65535,
+    protocols: ['tcp', 'udp'],
+  });
   ({ edge: edge01, edgeId: edge01Id } = await enrollAndConnect(test, 'edge-01', EDGE_ACKS));
   // edge-02 has a rule and has gone offline; edge-03 was never connected and is revoked.
   const edge02 = await enrollAndConnect(test, 'edge-02', EDGE_ACKS);

@@ -42,6 +42,11 @@ export const API_ERRORS = defineErrors('api', {
     status: 403,
     exitCode: 23,
   },
+  not_granted: {
+    message: 'outside every grant of the user; the message names what failed: edge, port or protocol',
+    status: 403,
+    exitCode: 24,
+  },
 });
 
 export type ApiErrorCode = (typeof API_ERRORS.codes)[number];

@@ -34,7 +34,32 @@ export {
   enrollmentBodySchema,
   enrollmentSchema,
 } from './enrollments.ts';
+// Tenancy: grants.
+export {
+  GRANT_PROTOCOLS,
+  type Grant,
+  type GrantBody,
+  type GrantList,
+  type GrantParams,
+  grantBodySchema,
+  grantListSchema,
+  grantParamsSchema,
+  grantSchema,
+  type ListGrantsQuery,
+  listGrantsQuerySchema,
+  type RevokedGrant,
+  revokedGrantSchema,
+} from './grants.ts';
 export { openApiDocument, openApiPath } from './openapi.ts';
+// Tenancy: owner caps per edge.
+export {
+  type OwnerLimits,
+  type OwnerLimitsBody,
+  type OwnerLimitsParams,
+  ownerLimitsBodySchema,
+  ownerLimitsParamsSchema,
+  ownerLimitsSchema,
+} from './owner-limits.ts';
 export {
   API_ROUTES,
   type ApiRoute,

@@ -7,6 +7,15 @@ import type { ApiErrorCode } from './api-errors.ts';
 import { auditListSchema, auditQuerySchema } from './audit.ts';
 import { edgeListSchema, edgeParamsSchema, edgeSchema, renameEdgeBodySchema } from './edges.ts';
 import { enrollmentBodySchema, enrollmentSchema } from './enrollments.ts';
+import {
+  grantBodySchema,
+  grantListSchema,
+  grantParamsSchema,
+  grantSchema,
+  listGrantsQuerySchema,
+  revokedGrantSchema,
+} from './grants.ts';
+import { ownerLimitsBodySchema, ownerLimitsParamsSchema, ownerLimitsSchema } from './owner-limits.ts';
 import { ruleStatsSchema, statsStreamQuerySchema } from './rule-stats.ts';
 import {
   listRulesQuerySchema,
@@ -87,7 +96,79 @@ const PUSH_ERRORS = [
   'client_not_connected',
   'activation_failed',
   'ack_timeout',
+  'not_granted',
 ] as const satisfies readonly ApiErrorCode[];
+
+/** Tenancy: the grant routes. */
+const GRANT_ROUTES = [
+  {
+    operationId: 'createGrant',
+    method: 'POST',
+    path: '/v1/grants',
+    summary: 'Grant a user the right to forward on an edge (or every edge) for ports and protocols',
+    access: 'admin',
+    body: grantBodySchema,
+    responses: { 201: json(grantSchema, 'the grant') },
+    errors: ['bad_request', 'not_found'],
+  },
+  {
+    operationId: 'listGrants',
+    method: 'GET',
+    path: '/v1/grants',
+    summary: "List grants (a user token sees only its user's)",
+    access: 'token',
+    query: listGrantsQuerySchema,
+    responses: { 200: json(grantListSchema, 'the grants') },
+    errors: ['bad_request', 'not_found'],
+  },
+  {
+    operationId: 'revokeGrant',
+    method: 'DELETE',
+    path: '/v1/grants/:id',
+    summary: 'Revoke a grant; the rules only it allowed are drained and removed',
+    access: 'admin',
+    params: grantParamsSchema,
+    responses: { 200: json(revokedGrantSchema, 'the grant and the rules removed with it') },
+    errors: ['not_found', 'ack_timeout'],
+  },
+] as const satisfies readonly ApiRoute[];
+
+/** Tenancy: owner caps per edge. */
+const OWNER_LIMIT_ROUTES = [
+  {
+    operationId: 'setOwnerLimits',
+    method: 'PUT',
+    path: '/v1/edges/:edge/owners/:owner/limits',
+    summary: "Set the caps an owner's rules share on an edge, and push them to the edge",
+    access: 'admin',
+    params: ownerLimitsParamsSchema,
+    body: ownerLimitsBodySchema,
+    responses: {
+      200: json(ownerLimitsSchema, 'the caps, stored (the edge has them once it acks or reconnects)'),
+    },
+    errors: ['bad_request', 'not_found', 'ack_timeout'],
+  },
+  {
+    operationId: 'getOwnerLimits',
+    method: 'GET',
+    path: '/v1/edges/:edge/owners/:owner/limits',
+    summary: "The caps an owner's rules share on an edge",
+    access: 'admin',
+    params: ownerLimitsParamsSchema,
+    responses: { 200: json(ownerLimitsSchema, 'the caps') },
+    errors: ['not_found'],
+  },
+  {
+    operationId: 'deleteOwnerLimits',
+    method: 'DELETE',
+    path: '/v1/edges/:edge/owners/:owner/limits',
+    summary: "Remove an owner's caps on an edge",
+    access: 'admin',
+    params: ownerLimitsParamsSchema,
+    responses: { 204: { kind: 'empty', description: 'removed' } },
+    errors: ['not_found', 'ack_timeout'],
+  },
+] as const satisfies readonly ApiRoute[];
 
 export const API_ROUTES = [
   {
@@ -377,4 +458,6 @@ export const API_ROUTES = [
     responses: { 200: json(apiTokenSchema, 'the token, revoked') },
     errors: ['forbidden', 'not_found'],
   },
+  ...GRANT_ROUTES,
+  ...OWNER_LIMIT_ROUTES,
 ] as const satisfies readonly ApiRoute[];

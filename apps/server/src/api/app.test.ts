@@ -32,6 +32,11 @@ beforeAll(async () => {
   const { store } = test.server;
   alice = (await store.users.createToken((await store.users.create('alice', 'user')).id)).token;
   bob = (await store.users.createToken((await store.users.create('bob', 'user')).id)).token;
+  // Users forward only inside grants (grant-routes.test.ts); these tests are about the rest.
+  for (const user of ['alice', 'bob']) {
+    const body = { user, edge: '*', ports: { from: 1, to: 65535 }, protocols: ['tcp', 'udp'] };
+    expect((await test.request('POST', '/v1/grants', body)).status).toBe(201);
+  }
 });
 afterAll(async () => {
   await edge.close();

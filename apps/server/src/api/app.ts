@@ -26,6 +26,8 @@ import { authHook } from './auth.ts';
 import { authRoutes } from './auth-routes.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
+import { grantRoutes } from './grant-routes.ts';
+import { ownerLimitRoutes } from './owner-limit-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
 import { userRoutes } from './user-routes.ts';
@@ -130,6 +132,8 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   auditRoutes(app, context);
   authRoutes(app, context);
   userRoutes(app, context);
+  grantRoutes(app, context);
+  ownerLimitRoutes(app, context);
   await app.ready();
   return app;
 }

@@ -9,8 +9,9 @@ import {
 } from '@sluice/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
+import { seesEdge } from '../grant-check.ts';
 import type { EdgeRecord } from '../store/records.ts';
-import { type ApiContext, recordChange } from './api-context.ts';
+import { type ApiContext, recordChange, userOf } from './api-context.ts';
 import { parseInput } from './parse-body.ts';
 import { edgeView } from './views.ts';
 
@@ -35,11 +36,27 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, control } = context;
   const view = (edge: EdgeRecord): Edge => edgeView(edge, control.isConnected(edge.id));
 
-  app.get('/v1/edges', async () => ({ edges: (await store.edges.list()).map(view) }) satisfies EdgeList);
+  // A user sees only the edges it holds a grant on; another edge is as unknown to it as none.
+  const grantsOf = async (request: FastifyRequest) => {
+    const user = userOf(request);
+    return { user, grants: user.role === 'admin' ? [] : await store.grants.listByUser(user.id) };
+  };
 
-  app.get<{ Params: EdgeParams }>('/v1/edges/:edge', async (request) =>
-    view(await findEdgeOr404(context, edgeParam(request))),
-  );
+  app.get('/v1/edges', async (request) => {
+    const { user, grants } = await grantsOf(request);
+    const edges = (await store.edges.list()).filter((edge) => seesEdge(user, grants, edge.id));
+    return { edges: edges.map(view) } satisfies EdgeList;
+  });
+
+  app.get<{ Params: EdgeParams }>('/v1/edges/:edge', async (request) => {
+    const { user, grants } = await grantsOf(request);
+    const name = edgeParam(request);
+    const edge = await findEdgeOr404(context, name);
+    if (!seesEdge(user, grants, edge.id)) {
+      throw apiError('not_found', `no edge with id or name ${JSON.stringify(name)}`);
+    }
+    return view(edge);
+  });
 
   app.patch<{ Params: EdgeParams }>(
     '/v1/edges/:edge',

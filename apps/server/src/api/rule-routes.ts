@@ -12,6 +12,7 @@ import {
 } from '@sluice/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
+import { checkGranted } from '../grant-check.ts';
 import { validateRuleBody } from '../rule-service.ts';
 import type { RuleRecord, UserRecord } from '../store/records.ts';
 import { type ApiContext, recordChange, userOf } from './api-context.ts';
@@ -66,6 +67,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
         `owner: only an admin may push a rule for another owner (${owner}); ${user.name} is a user`,
       );
     }
+    await checkGranted(store, user, edge, table);
     const rule = await rules.create(edge, owner, table);
     request.auditTarget = rule.id;
     recordChange(request, null, ruleView(rule));
@@ -95,6 +97,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
       );
     }
     const table = validateRuleBody(body.rule, rule.owner);
+    await checkGranted(store, userOf(request), { id: rule.edgeId, name: rule.edgeName }, table);
     const updated = await rules.update(rule, table);
     recordChange(request, ruleView(rule), ruleView(updated));
     context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');

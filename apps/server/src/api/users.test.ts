@@ -141,7 +141,14 @@ describe('users', () => {
   });
 
   it('deletes a user with their rules (drained from the edge), tokens and sessions, and says so', async () => {
-    await makeUser('frank');
+    const frank = await makeUser('frank');
+    const granted = await test.request('POST', '/v1/grants', {
+      user: 'frank',
+      edge: 'edge-01',
+      ports: { from: 18090, to: 18090 },
+      protocols: ['tcp'],
+    });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(201);
     const token = await tokenFor('frank');
     expect((await login('frank', PASSWORD)).status).toBe(200);
     const pushed = await test.request(

@@ -140,8 +140,10 @@ export class ControlServer {
     const session = this.sessions.get(edgeId);
     if (session === undefined) return;
     const rules = (await this.options.store.rules.ofEdge(edgeId)).filter((rule) => rule.state !== 'removed');
+    // The owner caps set through the API come back with every full push.
+    const owners = await this.options.store.ownerLimits.ofEdge(edgeId);
     session
-      .push({ full: true, upsert: rules.map(toPushedRule), remove: [] }, this.ackTimeoutMs)
+      .push({ full: true, upsert: rules.map(toPushedRule), remove: [], owners }, this.ackTimeoutMs)
       .then((outcome) => {
         if (outcome.kind === 'timeout') {
           this.logger.warn(

@@ -21,6 +21,8 @@ export interface PushRequest {
   readonly full: boolean;
   readonly upsert: readonly PushedRule[];
   readonly remove: readonly string[];
+  /** Every owner's caps on the edge (the edge replaces its set); absent: unchanged. */
+  readonly owners?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export type PushOutcome =
@@ -156,6 +158,7 @@ export class EdgeSession {
       full: request.full,
       upsert: [...request.upsert],
       remove: [...request.remove],
+      ...(request.owners === undefined ? {} : { owners: { ...request.owners } }),
     });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

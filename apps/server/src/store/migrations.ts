@@ -133,6 +133,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE audit ADD COLUMN change_json TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'grants, owner limits',
+    sql: `
+      -- edge_id NULL is a grant on every edge (*).
+      CREATE TABLE grants (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        edge_id TEXT REFERENCES edges(id) ON DELETE CASCADE,
+        port_lo INTEGER NOT NULL,
+        port_hi INTEGER NOT NULL,
+        tcp INTEGER NOT NULL,
+        udp INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX grants_user ON grants(user_id);
+      CREATE INDEX grants_edge ON grants(edge_id);
+      -- An owner's [owners.NAME] limits table on one edge, as validated JSON.
+      CREATE TABLE owner_limits (
+        edge_id TEXT NOT NULL REFERENCES edges(id) ON DELETE CASCADE,
+        owner TEXT NOT NULL,
+        limits TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (edge_id, owner)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

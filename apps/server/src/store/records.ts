@@ -100,3 +100,28 @@ export interface AuditChange {
   readonly before: unknown;
   readonly after: unknown;
 }
+
+// Tenancy: grants.
+export type GrantProtocol = 'tcp' | 'udp';
+
+export interface GrantRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly userName: string;
+  /** null: every edge (`*`). */
+  readonly edgeId: string | null;
+  readonly edgeName: string | null;
+  readonly portLo: number;
+  readonly portHi: number;
+  readonly protocols: readonly GrantProtocol[];
+  readonly createdAt: number;
+}
+
+// Tenancy: owner caps per edge.
+export interface OwnerLimitsRecord {
+  readonly edgeId: string;
+  readonly owner: string;
+  /** The `[owners.NAME] limits` table in the config's keys, as validated. */
+  readonly limits: Record<string, unknown>;
+  readonly updatedAt: number;
+}

@@ -15,6 +15,9 @@ import type {
   AuditEntry,
   EdgeRecord,
   EnrollmentRecord,
+  GrantProtocol,
+  GrantRecord,
+  OwnerLimitsRecord,
   Redemption,
   Role,
   RuleRecord,
@@ -170,6 +173,39 @@ export interface AuditStore {
   list(filter: AuditFilter): Promise<AuditEntry[]>;
 }
 
+// Tenancy: grants.
+export interface NewGrant {
+  readonly userId: string;
+  readonly edgeId: string | null;
+  readonly portLo: number;
+  readonly portHi: number;
+  readonly protocols: readonly GrantProtocol[];
+}
+
+export interface GrantFilter {
+  readonly userId?: string | undefined;
+  /** Grants on this edge, `*` grants included. */
+  readonly edgeId?: string | undefined;
+}
+
+export interface GrantStore {
+  create(grant: NewGrant): Promise<GrantRecord>;
+  get(id: string): Promise<GrantRecord | null>;
+  list(filter?: GrantFilter): Promise<GrantRecord[]>;
+  /** One user's grants, by the user index: the check of every push reads it. */
+  listByUser(userId: string): Promise<GrantRecord[]>;
+  delete(id: string): Promise<boolean>;
+}
+
+// Tenancy: owner caps per edge.
+export interface OwnerLimitStore {
+  get(edgeId: string, owner: string): Promise<OwnerLimitsRecord | null>;
+  /** Every owner's caps on an edge, as the push message's `owners` carries them. */
+  ofEdge(edgeId: string): Promise<Record<string, Record<string, unknown>>>;
+  set(edgeId: string, owner: string, limits: Record<string, unknown>): Promise<OwnerLimitsRecord>;
+  delete(edgeId: string, owner: string): Promise<boolean>;
+}
+
 /** The aggregates: the store's own, or those bound to one transaction. */
 export interface StoreAggregates {
   readonly users: UserStore;
@@ -177,6 +213,8 @@ export interface StoreAggregates {
   readonly rules: RuleStore;
   readonly stats: StatsStore;
   readonly audit: AuditStore;
+  readonly grants: GrantStore;
+  readonly ownerLimits: OwnerLimitStore;
 }
 
 export interface Store extends StoreAggregates {

@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   AuditStore,
   EdgeStore,
+  GrantStore,
+  OwnerLimitStore,
   RuleStore,
   StatsStore,
   Store,
@@ -15,6 +17,8 @@ import type {
 } from '../store.ts';
 import { SqliteAuditStore } from './audit-store.ts';
 import { SqliteEdgeStore } from './edge-store.ts';
+import { SqliteGrantStore } from './grant-store.ts';
+import { SqliteOwnerLimitStore } from './owner-limit-store.ts';
 import { SqliteRuleStore } from './rule-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { SqliteConnection, type SqliteScope } from './sqlite-connection.ts';
@@ -33,6 +37,8 @@ function aggregates(scope: SqliteScope): StoreAggregates {
     rules: new SqliteRuleStore(scope),
     stats: new SqliteStatsStore(scope),
     audit: new SqliteAuditStore(scope),
+    grants: new SqliteGrantStore(scope),
+    ownerLimits: new SqliteOwnerLimitStore(scope),
   };
 }
 
@@ -43,6 +49,8 @@ export class SqliteStore implements Store {
   readonly rules: RuleStore;
   readonly stats: StatsStore;
   readonly audit: AuditStore;
+  readonly grants: GrantStore;
+  readonly ownerLimits: OwnerLimitStore;
   private readonly connection: SqliteConnection;
   private readonly queue = new SerialQueue();
   /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
@@ -67,6 +75,8 @@ export class SqliteStore implements Store {
     this.rules = own.rules;
     this.stats = own.stats;
     this.audit = own.audit;
+    this.grants = own.grants;
+    this.ownerLimits = own.ownerLimits;
   }
 
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {
