@@ -22,6 +22,7 @@ export const DENIAL_CODES: readonly ApiErrorCode[] = [
   'rate_limited',
   'csrf_failed',
   'password_change_required',
+  'not_granted',
 ];
 
 /** Why the server refused a caller: the `reason` label of sluice_server_auth_failures_total. */

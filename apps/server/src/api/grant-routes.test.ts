@@ -100,6 +100,8 @@ describe('pushing inside and outside grants', () => {
     expect(moved).toMatchObject({ status: 403, body: { error: { code: 'not_granted' } } });
     expect(moved.body.error.message).toMatch(/^port: /);
     expect((await test.server.store.rules.get(pushed.body.id))?.revision).toBe(1);
+    const denials = await test.server.metrics.registry.getSingleMetricAsString('sluice_server_denials_total');
+    expect(denials).toMatch(/reason="not_granted"} [1-9]/);
   });
 
   it('the udp grant of one port allows udp there only', async () => {
