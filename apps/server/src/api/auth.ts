@@ -19,7 +19,7 @@ export const SESSION_IDLE_MS = 8 * 3_600_000;
 export const SESSION_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /** What a session that must change its password may still do. */
-const ALLOWED_BEFORE_CHANGE = new Set(['user.password', 'auth.logout', 'user.me']);
+const ALLOWED_BEFORE_CHANGE = new Set(['user.password', 'auth.logout', 'user.show']);
 
 /** The session cookie's value in a Cookie header, or null. */
 export function sessionCookieOf(header: string | undefined): string | null {

@@ -71,7 +71,7 @@ export function userRoutes(app: FastifyInstance, context: ApiContext): void {
     return reply.code(201).send(userView(user) satisfies User);
   });
 
-  app.get<{ Params: UserParams }>('/v1/users/:user', { config: { action: 'user.me' } }, async (request) =>
+  app.get<{ Params: UserParams }>('/v1/users/:user', { config: { action: 'user.show' } }, async (request) =>
     userView(await ownOrAdmin(request, userParam(request))),
   );
 
