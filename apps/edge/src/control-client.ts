@@ -7,7 +7,13 @@
 // The data plane never waits on any of this: rules keep forwarding while the session is down.
 
 import { EventEmitter } from 'node:events';
-import { PROTOCOL_VERSION, type RuleResult, type RuleStats, type ServerMessage } from '@sluice/protocol';
+import {
+  type OwnerUsage,
+  PROTOCOL_VERSION,
+  type RuleResult,
+  type RuleStats,
+  type ServerMessage,
+} from '@sluice/protocol';
 import { Backoff } from './backoff.ts';
 import { type ChannelEnd, ControlChannel } from './control-channel.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
@@ -25,6 +31,8 @@ export interface ControlHandler {
   push(push: PushMessage): Promise<RuleResult[]>;
   /** Cumulative stats per rule, for the next `stats`. */
   stats(): RuleStats[];
+  /** Cumulative bytes per owner, sent with them (owner-usage.ts); called right after stats(). */
+  owners?(): OwnerUsage[];
 }
 
 export interface ControlClientOptions {
@@ -227,8 +235,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   private sendStats(channel: ControlChannel): void {
     const rules = this.options.handler.stats();
+    const owners = this.options.handler.owners?.();
     const seq = this.seq++;
-    channel.send({ type: 'stats', bootId: this.options.bootId, seq, rules });
+    channel.send({ type: 'stats', bootId: this.options.bootId, seq, rules, ...(owners ? { owners } : {}) });
     this.emit('stats', { seq, rules });
   }
 

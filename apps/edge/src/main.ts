@@ -1,6 +1,7 @@
 // sluice-edge: the standalone edge (TOML file), the managed edge (credential bundle from
 // `enroll`), and their checks.
 
+import { resolve } from 'node:path';
 import { CONFIG_ERRORS, loadStandaloneConfig, MAX_SHARDS, parseListen } from '@sluice/config';
 import { Command } from 'commander';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
@@ -72,7 +73,8 @@ async function runEdge(options: MainOptions): Promise<void> {
       shards: options.shards === undefined ? null : parseShards(options.shards),
       metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
       drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
-      source: new ServerRuleSource({ bundle }),
+      // Beside the bundle: the counters that survive a kill (edge-state-file.ts).
+      source: new ServerRuleSource({ bundle, stateFile: `${resolve(options.bundle)}.state` }),
       log: createLogger(),
       ownProcess: true,
     });

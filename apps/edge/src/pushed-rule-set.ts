@@ -66,6 +66,11 @@ export class PushedRuleSet {
     return new Map([...this.entries.values()].map((entry) => [entry.spec.name, entry.id]));
   }
 
+  /** The owner of a rule the edge holds. */
+  ownerOf(id: string): string | undefined {
+    return this.entries.get(id)?.spec.owner;
+  }
+
   ids(): string[] {
     return [...this.entries.keys()];
   }

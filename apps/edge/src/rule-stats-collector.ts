@@ -17,7 +17,7 @@ const COUNTED = [
 ] as const satisfies readonly (keyof RuleStats)[];
 
 /** A RuleStats' cumulative counters (activeConnections is a level, so it is not summed). */
-type Totals = { -readonly [K in (typeof COUNTED)[number]]: RuleStats[K] };
+export type Totals = { -readonly [K in (typeof COUNTED)[number]]: RuleStats[K] };
 
 function zero(): Totals {
   return { bytesIn: 0, bytesOut: 0, connectionsTotal: 0, rejected: 0, connectErrors: 0 };
@@ -34,8 +34,10 @@ export class RuleStatsCollector {
   /** Per rule id, per slot it holds: that slot's counts when last read. */
   private readonly slots = new Map<string, Map<number, Totals>>();
 
-  constructor(supervisor: ShardSupervisor) {
+  /** `restored`: each rule's counters when the last process of this boot stopped (edge-state-file.ts). */
+  constructor(supervisor: ShardSupervisor, restored: Readonly<Record<string, Totals>> = {}) {
     this.supervisor = supervisor;
+    for (const [id, totals] of Object.entries(restored)) this.bases.set(id, { ...totals });
   }
 
   /** Stats for each of `ids`; `idsByName` maps the data plane's rule names to ids. */

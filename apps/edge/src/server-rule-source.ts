@@ -2,12 +2,16 @@
 // applied (pushed-rule-set.ts) and acked; cumulative stats go back every statsIntervalMs. The data
 // plane never waits on the session: while it is down the rules keep forwarding, and the server's
 // full push on the next session reconciles. A revoked edge drains and exits (exit code 5).
+// A push's quotas become each owner's budget in the QoS table (bytes left: the pushed stop point
+// less what the owner has moved this boot), and the counters go to the state file every second.
 
 import { randomUUID } from 'node:crypto';
-import type { Bundle } from '@sluice/protocol';
+import type { Bundle, QuotaBudget } from '@sluice/protocol';
 import type { Backoff } from './backoff.ts';
 import { ControlClient } from './control-client.ts';
+import { EDGE_STATE_INTERVAL_MS, readEdgeState, writeEdgeState } from './edge-state-file.ts';
 import { EDGE_ERRORS } from './errors.ts';
+import { OwnerUsage } from './owner-usage.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
 import { RuleStatsCollector } from './rule-stats-collector.ts';
@@ -17,17 +21,23 @@ export interface ServerRuleSourceOptions {
   readonly backoff?: Backoff;
   readonly silenceTimeoutMs?: number;
   readonly pingIntervalMs?: number;
+  /** Where the counters are kept across a kill (edge-state-file.ts); none: they are not. */
+  readonly stateFile?: string;
 }
 
 const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
 
 export class ServerRuleSource implements RuleSource {
   readonly mode = 'managed';
-  /** A fresh id per process: the server re-baselines cumulative stats when it changes. */
-  readonly bootId = randomUUID();
+  /**
+   * The id the cumulative counters count under: the state file's when this edge was killed and
+   * left one (the counters go on), else a fresh one (the server re-baselines when it changes).
+   */
+  bootId: string = randomUUID();
   private readonly options: ServerRuleSourceOptions;
   private client: ControlClient | null = null;
   private context: RuleSourceContext | null = null;
+  private stateTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ServerRuleSourceOptions) {
     this.options = options;
@@ -38,7 +48,51 @@ export class ServerRuleSource implements RuleSource {
     const { supervisor, log } = context;
     const { bundle } = this.options;
     const rules = new PushedRuleSet(supervisor);
-    const stats = new RuleStatsCollector(supervisor);
+    const saved = this.options.stateFile ? await readEdgeState(this.options.stateFile, bundle.edgeId) : null;
+    if (saved?.state) this.bootId = saved.state.bootId;
+    else if (saved?.reason)
+      log.warn({ reason: saved.reason }, 'edge state not used: counters start from zero');
+    const stats = new RuleStatsCollector(supervisor, saved?.state?.rules);
+    const usage = new OwnerUsage(saved?.state?.usage);
+    /** Reads the counters, and adds what each owner moved since the last read to its usage. */
+    const collect = () => {
+      const current = stats.collect(rules.ids(), rules.idsByName());
+      usage.observe(current, (id) => rules.ownerOf(id));
+      return current;
+    };
+    const applyQuotas = (quotas: Readonly<Record<string, QuotaBudget>>) => {
+      collect();
+      const left = new Map<string, bigint>();
+      for (const [owner, { stopAt }] of Object.entries(quotas))
+        left.set(owner, BigInt(Math.max(0, Math.floor(stopAt - usage.of(owner)))));
+      const full = supervisor.setQuotas(left);
+      if (full.length > 0)
+        log.error({ owners: full }, 'no QoS room for these owners: their quotas are not enforced');
+    };
+    const stateFile = this.options.stateFile;
+    if (stateFile !== undefined) {
+      let writing = false;
+      this.stateTimer = setInterval(() => {
+        if (writing) return;
+        writing = true;
+        const current = collect();
+        const totals = Object.fromEntries(
+          current.map(({ ruleId, activeConnections: _, ...counted }) => [ruleId, counted]),
+        );
+        writeEdgeState(stateFile, {
+          version: 1,
+          edgeId: bundle.edgeId,
+          bootId: this.bootId,
+          rules: totals,
+          usage: usage.state(),
+        })
+          .catch((err: unknown) => log.warn({ file: stateFile, err: String(err) }, 'edge state not written'))
+          .finally(() => {
+            writing = false;
+          });
+      }, EDGE_STATE_INTERVAL_MS);
+      this.stateTimer.unref();
+    }
     const capabilities = [
       'tcp',
       'udp',
@@ -61,6 +115,7 @@ export class ServerRuleSource implements RuleSource {
         helloRules: () => rules.current(),
         push: async (push) => {
           const { results, apply } = await rules.push(push);
+          if (push.quotas !== undefined) applyQuotas(push.quotas);
           const count = (state: string) => results.filter((r) => r.state === state).length;
           log.info(
             {
@@ -79,7 +134,8 @@ export class ServerRuleSource implements RuleSource {
           );
           return results;
         },
-        stats: () => stats.collect(rules.ids(), rules.idsByName()),
+        stats: collect,
+        owners: () => usage.report(),
       },
     });
     this.client = client;
@@ -103,6 +159,7 @@ export class ServerRuleSource implements RuleSource {
   }
 
   stop(): void {
+    if (this.stateTimer !== null) clearInterval(this.stateTimer);
     this.client?.stop();
   }
 }

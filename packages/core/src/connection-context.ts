@@ -13,6 +13,8 @@ import type { SniRouter } from './sni/sni-router.ts';
 /** A connection as its rule holds it: closed with the rule. */
 export interface RuleConnection {
   destroy(): void;
+  /** The QoS owner entity it was admitted under (-1 until it is admitted). */
+  readonly quotaOwner: number;
 }
 
 export interface ConnectionContext {

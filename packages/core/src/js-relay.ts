@@ -6,6 +6,8 @@
 // - reset propagation: a reset on one side resets the other, as the kernel's own path would;
 // - a half-closed pair that stays silent, with no byte waiting to be written, is reset after
 //   halfCloseTimeoutMs (never closed with a FIN: its open direction did not end);
+// - monthly quotas: a chunk is taken from the owner's quota before it is counted; a chunk the
+//   quota cannot cover is not sent, and the pair is reset;
 // - bandwidth caps: a chunk read on a capped direction is charged to the owner's and the rule's
 //   buckets; when they are in debt the chunk is held (reader paused) until they are not, so the
 //   peer sees TCP backpressure, no byte is dropped, and at most one chunk per direction waits.
@@ -13,7 +15,7 @@
 // closures: an idle relayed connection should cost as little heap as possible.
 
 import type { Socket } from 'node:net';
-import { FIELD } from '@sluice/counters';
+import { FIELD, rejectField } from '@sluice/counters';
 import { type BandwidthField, monotonicNs, QOS_FIELD } from '@sluice/qos';
 import { relayErrorReason } from './errno-reasons.ts';
 import type { RelayContext, RelayFailure, RelayHandle, RelayPath } from './relay-path.ts';
@@ -109,6 +111,14 @@ function qosFieldOf(socket: RelaySocket): BandwidthField {
 
 function onData(this: RelaySocket, chunk: Buffer): void {
   const context = this[RELAY].context;
+  const allowed = context.qos.takeQuota(context.qosOwner, chunk.length);
+  if (allowed < chunk.length) {
+    // The owner's quota ends inside this chunk: none of it goes, and the pair is cut.
+    context.qos.refundQuota(context.qosOwner, allowed);
+    context.counters.add(context.row, rejectField('quota_exhausted'), 1);
+    this[RELAY].destroy();
+    return;
+  }
   context.counters.add(context.row, this[FIELD_OF], chunk.length);
   const field = qosFieldOf(this);
   if (context.qos.bandwidthCapped(context.qosOwner, context.qosRule, field)) {

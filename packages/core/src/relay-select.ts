@@ -29,6 +29,8 @@ export function selectRelayPath(init: Pick<ShardInit, 'counters' | 'qos' | 'shar
       rate: BUCKET.RATE,
       limitNs: BUCKET.LIMIT_NS,
       tatNs: BUCKET.TAT_NS,
+      quotaCapped: QOS_FIELD.QUOTA_CAPPED,
+      quotaLeft: QOS_FIELD.QUOTA_LEFT,
     },
     { budgetPages: pipeBudgetPages(init.shards) },
   );

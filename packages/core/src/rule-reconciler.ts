@@ -7,7 +7,7 @@
 
 import { formatListen, formatTarget, type OwnerSpec, type RuleSpec } from '@sluice/config';
 import { type Counters, FIELD } from '@sluice/counters';
-import { NO_LIMITS, type QosTable } from '@sluice/qos';
+import { NO_LIMITS, type QosTable, setQuota } from '@sluice/qos';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { probeListen } from './port-probe.ts';
@@ -166,6 +166,23 @@ export class RuleReconciler {
       const slot = this.ownerSlot(name);
       if (slot !== null) this.qos.configure(this.qos.owner(slot), owners[name]?.limits ?? NO_LIMITS);
     }
+  }
+
+  /**
+   * Sets each owner's monthly quota budget on this edge: bytes left, from `left`; an owner not
+   * in it has no quota. Answers the owners that could not get a QoS slot (the table is full).
+   */
+  setQuotas(left: ReadonlyMap<string, bigint>): string[] {
+    const full: string[] = [];
+    for (const name of left.keys()) if (this.ownerSlot(name) === null) full.push(name);
+    for (const [name, slot] of this.ownerSlots)
+      setQuota(this.qos.words, this.qos.owner(slot), left.get(name) ?? null);
+    return full;
+  }
+
+  /** Owner name -> QoS owner slot. */
+  owners(): ReadonlyMap<string, number> {
+    return this.ownerSlots;
   }
 
   /** The owner's QoS slot, taken on first use; null when the table is full. */

@@ -15,6 +15,8 @@ export interface ShardRule {
   unbind(): void;
   /** Closes whatever connections or flows remain. */
   closeConnections(): void;
+  /** Cuts the connections or flows of owners whose quota is spent, counting each (quota_exhausted). */
+  cutOverQuota(): void;
 }
 
 /** What a shard lends its rules: one DNS cache for all of them, and its log. */

@@ -9,6 +9,7 @@ import { QosTable } from '@sluice/qos';
 import type { SpliceStatus } from '@sluice/splice';
 import type { LogFn } from './log-fn.ts';
 import { PipeWaitLog } from './pipe-wait-log.ts';
+import { QuotaWatch } from './quota-watch.ts';
 import { type ApplyResult, RuleReconciler, type RuleSnapshot } from './rule-reconciler.ts';
 import { ShardPool } from './shard-pool.ts';
 
@@ -31,6 +32,7 @@ export class ShardSupervisor {
   private readonly pool: ShardPool;
   private readonly reconciler: RuleReconciler;
   private readonly pipeWaits: PipeWaitLog;
+  private readonly quotaWatch: QuotaWatch;
 
   private constructor(
     counters: Counters,
@@ -45,6 +47,8 @@ export class ShardSupervisor {
     this.reconciler = reconciler;
     this.pipeWaits = new PipeWaitLog(counters, () => reconciler.snapshot(), log);
     this.pipeWaits.start();
+    this.quotaWatch = new QuotaWatch(qos, () => reconciler.owners(), log);
+    this.quotaWatch.start();
   }
 
   static async start(options: SupervisorOptions): Promise<ShardSupervisor> {
@@ -102,6 +106,16 @@ export class ShardSupervisor {
     return this.reconciler.apply(specs, owners);
   }
 
+  /**
+   * Sets each owner's monthly quota budget (bytes left; absent: no quota), live: the relay paths
+   * take from it from now on. Answers the owners the QoS table had no room for.
+   */
+  setQuotas(left: ReadonlyMap<string, bigint>): string[] {
+    const full = this.reconciler.setQuotas(left);
+    this.quotaWatch.check();
+    return full;
+  }
+
   /** Connections open now against an owner's cap, over every shard and rule. */
   ownerConnections(owner: string): number {
     return this.reconciler.ownerConnections(owner);
@@ -119,6 +133,7 @@ export class ShardSupervisor {
   /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
   async stop(): Promise<void> {
     this.pipeWaits.stop();
+    this.quotaWatch.stop();
     await this.reconciler.retireAll();
     await this.pool.stop();
   }
@@ -126,6 +141,7 @@ export class ShardSupervisor {
   /** Ends the shards without draining: the second SIGINT. */
   kill(): Promise<void> {
     this.pipeWaits.stop();
+    this.quotaWatch.stop();
     return this.pool.stop();
   }
 }

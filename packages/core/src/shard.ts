@@ -15,6 +15,9 @@ import type { ShardRule, ShardServices } from './shard-rule.ts';
 import { TcpRule } from './tcp-rule.ts';
 import { UdpRule } from './udp-rule.ts';
 
+/** How often idle connections of an owner whose quota is spent are looked for. */
+const QUOTA_SWEEP_MS = 250;
+
 export class Shard {
   readonly index: number;
   private readonly port: MessagePort;
@@ -49,6 +52,10 @@ export class Shard {
     process.once('exit', () => {
       for (const rule of this.rules.values()) rule.closeConnections();
     });
+    // Connections that move bytes meet a spent quota in their relay; idle ones are cut here.
+    setInterval(() => {
+      for (const rule of this.rules.values()) rule.cutOverQuota();
+    }, QUOTA_SWEEP_MS).unref();
     this.port.on('message', (message: ToShard) => {
       this.handle(message).catch((err: unknown) => {
         this.send({ type: 'log', level: 'error', msg: 'shard request failed', fields: { err: String(err) } });

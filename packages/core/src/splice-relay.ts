@@ -5,6 +5,7 @@
 // bytes already buffered in JS) goes to the JS relay instead.
 
 import type { Socket } from 'node:net';
+import { rejectField } from '@sluice/counters';
 import type { NativeSplice, SpliceCloseResult } from '@sluice/splice';
 import { spliceErrnoCode } from '@sluice/splice';
 import type { RelayFailure, RelayPath } from './relay-path.ts';
@@ -55,7 +56,11 @@ export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): Re
         qosOwner: context.qosOwner,
         qosRule: context.qosRule,
       },
-      (result) => context.onClose(spliceFailure(result)),
+      (result) => {
+        if (result.reason === 'quota_exhausted')
+          context.counters.add(context.row, rejectField('quota_exhausted'), 1);
+        context.onClose(spliceFailure(result));
+      },
     );
     if (id < 0) {
       context.onSpliceRefused(spliceErrnoCode(id));

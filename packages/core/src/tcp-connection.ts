@@ -48,6 +48,10 @@ export class TcpConnection implements RuleConnection {
   private finished = false;
   /** The QoS owner entity this connection was admitted under (the rule may change owner later). */
   private qosOwner = -1;
+
+  get quotaOwner(): number {
+    return this.qosOwner;
+  }
   /** The port of the listen range this connection came in on (targets map by its offset). */
   private readonly listenPort: number;
 
@@ -231,6 +235,9 @@ export class TcpConnection implements RuleConnection {
     if (qos.bandwidthCapped(this.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN)) {
       qos.chargeBytes(this.qosOwner, qosRule, QOS_FIELD.BANDWIDTH_IN, bytes);
     }
+    // A prelude is a few KiB at most: it is taken from the quota even past its end, and the
+    // relay then finds the quota spent.
+    qos.takeQuota(this.qosOwner, bytes);
   }
 
   /** Closes the client before any target; counts why (null: it left on its own, nothing to count). */

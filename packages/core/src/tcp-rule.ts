@@ -8,6 +8,7 @@ import {
   type AcceptErrorReason,
   acceptErrorField,
   type RelayErrorReason,
+  rejectField,
   relayErrorField,
 } from '@sluice/counters';
 import { BurstLog } from './burst-log.ts';
@@ -102,6 +103,15 @@ export class TcpRule implements ShardRule, ConnectionContext {
   closeConnections(): void {
     for (const connection of this.connections) connection.destroy();
     this.burst.stop();
+  }
+
+  cutOverQuota(): void {
+    const { qos, counters, row } = this.accounts;
+    for (const connection of this.connections) {
+      if (connection.quotaOwner < 0 || !qos.quotaExhausted(connection.quotaOwner)) continue;
+      counters.add(row, rejectField('quota_exhausted'), 1);
+      connection.destroy();
+    }
   }
 
   acceptFailed(reason: AcceptErrorReason, errno: string): void {

@@ -151,6 +151,15 @@ export class UdpRule implements ShardRule {
     this.burst.stop();
   }
 
+  cutOverQuota(): void {
+    const { qos, counters, row } = this.accounts;
+    for (const flow of [...this.flows.values()]) {
+      if (!qos.quotaExhausted(flow.qosOwner)) continue;
+      counters.add(row, rejectField('quota_exhausted'), 1);
+      this.endFlow(flow);
+    }
+  }
+
   private bindPort(port: number): Promise<CoreErrorData | null> {
     const host = this.rule.listen.host;
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reusePort: true });
@@ -289,8 +298,9 @@ export class UdpRule implements ShardRule {
   /** Charges a datagram to the flow's caps and counts it; false when it is over budget and dropped. */
   private pass(flow: UdpFlow, direction: (typeof DIRECTION)[keyof typeof DIRECTION], bytes: number): boolean {
     const { counters, row, qos, qosRule } = this.accounts;
-    if (!qos.takeDatagram(flow.qosOwner, qosRule, direction.bandwidth, bytes)) {
-      counters.add(row, FIELD.DATAGRAMS_DROPPED, 1);
+    const over = qos.takeDatagram(flow.qosOwner, qosRule, direction.bandwidth, bytes);
+    if (over !== null) {
+      counters.add(row, over === 'quota' ? rejectField('quota_exhausted') : FIELD.DATAGRAMS_DROPPED, 1);
       return false;
     }
     flow.lastActive = Date.now();

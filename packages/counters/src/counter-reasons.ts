@@ -16,6 +16,8 @@ export const REJECT_REASONS = [
   'sni_miss',
   'sni_parse_error',
   'proxy_header_invalid',
+  /** The owner's monthly quota on this edge is spent: refused, and live connections cut. */
+  'quota_exhausted',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

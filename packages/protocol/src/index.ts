@@ -4,9 +4,11 @@ export { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frame
 export {
   type EdgeMessage,
   edgeMessageSchema,
+  type OwnerUsage,
   PROTOCOL_VERSION,
   type PushedRule,
   pushedRuleSchema,
+  type QuotaBudget,
   type RuleResult,
   type RuleStats,
   ruleResultSchema,

@@ -5,8 +5,8 @@
 // A session goes:
 //   edge  -> enroll {code}                 (an enrollment connection: answered, then closed)
 //   edge  -> hello {edgeId, secret, rules}  server -> welcome | refused
-//   server -> push {pushId, full?, upsert, remove, owners?}   edge -> ack {pushId, results}
-//   edge  -> stats {bootId, seq, rules}     (cumulative counters every few seconds)
+//   server -> push {pushId, full?, upsert, remove, owners?, quotas?}   edge -> ack {pushId, results}
+//   edge  -> stats {bootId, seq, rules, owners?}  (cumulative counters every few seconds)
 //   either -> ping / pong                   (a silent peer is a dead peer)
 
 import { z } from 'zod';
@@ -60,6 +60,23 @@ export type RuleStats = z.infer<typeof ruleStatsSchema>;
 
 const limitsTable = z.record(z.string(), z.unknown());
 
+const ownerName = z.string().min(1).max(64);
+
+/**
+ * Bytes (in + out) an owner's rules moved on this edge since bootId began: cumulative, as the
+ * rules' counters, so the server folds it by delta and a lost report loses nothing.
+ */
+export const ownerUsageSchema = z.object({ owner: ownerName, bytes: z.number().nonnegative() }).strict();
+export type OwnerUsage = z.infer<typeof ownerUsageSchema>;
+
+/**
+ * An owner's monthly quota on the edge, as a point on the edge's own counter: the owner stops
+ * when its usage this boot (ownerUsageSchema's `bytes`) reaches `stopAt`. Given in the edge's
+ * terms, it stays exact however far behind the server's view of the usage is.
+ */
+export const quotaBudgetSchema = z.object({ stopAt: z.number().nonnegative() }).strict();
+export type QuotaBudget = z.infer<typeof quotaBudgetSchema>;
+
 export const edgeMessageSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -90,6 +107,7 @@ export const edgeMessageSchema = z.discriminatedUnion('type', [
       bootId: id,
       seq: z.int().min(0),
       rules: z.array(ruleStatsSchema),
+      owners: z.array(ownerUsageSchema).max(100_000).optional(),
     })
     .strict(),
   z.object({ type: z.literal('ping') }).strict(),
@@ -114,6 +132,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       remove: z.array(id),
       /** Per-owner caps on this edge (`[owners.NAME] limits`); absent: unchanged. */
       owners: z.record(z.string(), limitsTable).optional(),
+      /** Monthly quotas on this edge, per owner; the owners not in it have none. Absent: unchanged. */
+      quotas: z.record(ownerName, quotaBudgetSchema).optional(),
     })
     .strict(),
   z.object({ type: z.literal('ping') }).strict(),

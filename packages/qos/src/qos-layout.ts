@@ -10,6 +10,9 @@
 // A single TAT word per bucket is what makes the bucket lock-free: a take is one
 // compare-and-swap, so an owner's cap holds across all of its rules on all shards at once.
 //
+// An owner entity also holds the owner's monthly quota on this edge as a budget of bytes left
+// (quota-budget.ts): the server sets it, and every relay path takes from it before it moves bytes.
+//
 // After the entities, one word per (owner, shard): the connections that shard holds open under
 // that owner. A rule may change owner while its connections stay with the owner they were
 // admitted under, so when a shard dies only these words say what to take off each owner.
@@ -36,9 +39,13 @@ export const QOS_FIELD = {
   ACTIVE: 9,
   /** 0 = no cap. */
   MAX_ACTIVE: 10,
+  /** Owner entities only: 1 = a monthly quota applies on this edge (quota-budget.ts). */
+  QUOTA_CAPPED: 11,
+  /** Owner entities only: bytes (in + out) the owner may still move; never below 0. */
+  QUOTA_LEFT: 12,
 } as const;
 
-/** Two cache lines per entity; words 11..15 are spare. */
+/** Two cache lines per entity; words 13..15 are spare. */
 export const QOS_STRIDE = 16;
 
 export const DEFAULT_OWNER_CAPACITY = 1024;

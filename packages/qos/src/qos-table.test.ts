@@ -174,10 +174,10 @@ describe('QosTable', () => {
     const t = 100n * S;
     qos.configure(owner, { ...NONE, bandwidthIn: { bytesPerSec: 10_000, burstBytes: 10_000 } }, t);
     qos.configure(rule, { ...NONE, bandwidthIn: { bytesPerSec: 1000, burstBytes: 1500 } }, t);
-    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBe(true);
-    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBe(false);
+    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBeNull();
+    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 1000, t)).toBe('bandwidth');
     expect(tokens(qos.words, owner + QOS_FIELD.BANDWIDTH_IN, t)).toBe(9000n);
-    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 500, t)).toBe(true);
+    expect(qos.takeDatagram(owner, rule, QOS_FIELD.BANDWIDTH_IN, 500, t)).toBeNull();
   });
 
   it('forgetShard takes a dead shard connections off each owner they were admitted under', () => {

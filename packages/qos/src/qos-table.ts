@@ -15,6 +15,7 @@ import {
   RATE_SCALE,
   ruleEntity,
 } from './qos-layout.ts';
+import { quotaExhausted, refundQuota, takeQuota } from './quota-budget.ts';
 import { charge, configure, isCapped, refund, take, tokens } from './token-bucket.ts';
 
 /** Why a connection was refused at accept; the names of `sluice_rule_rejected_total{reason}`. */
@@ -24,7 +25,9 @@ export type QosRejectReason =
   | 'rule_max_connections'
   | 'rule_connection_rate'
   /** UDP only: the rule's flow table is full (max_flows), counted apart from the caps. */
-  | 'rule_max_flows';
+  | 'rule_max_flows'
+  /** The owner's monthly quota on this edge is spent (quota-budget.ts). */
+  | 'quota_exhausted';
 
 /** QOS_FIELD.BANDWIDTH_IN or QOS_FIELD.BANDWIDTH_OUT. */
 export type BandwidthField = typeof QOS_FIELD.BANDWIDTH_IN | typeof QOS_FIELD.BANDWIDTH_OUT;
@@ -138,6 +141,7 @@ export class QosTable {
     // Look before taking: a connection the rule will refuse must not hold one of the owner's
     // places even for an instant, or a connection of another rule of the owner could be refused
     // for it. Only a race between these looks and the takes below can still do that.
+    if (quotaExhausted(this.words, owner)) return 'quota_exhausted';
     if (this.full(owner)) return 'owner_max_connections';
     if (this.rateSpent(owner, now)) return 'owner_connection_rate';
     if (this.full(rule)) return 'rule_max_connections';
@@ -203,8 +207,9 @@ export class QosTable {
   }
 
   /**
-   * UDP: takes `bytes` from both buckets of a direction, all or nothing. False means the
-   * datagram is over budget and is dropped (UDP has no backpressure to apply).
+   * UDP: takes `bytes` from both buckets of a direction, all or nothing. 'bandwidth' means the
+   * datagram is over a cap's budget, 'quota' over the owner's monthly quota; either way it is
+   * dropped (UDP has no backpressure to apply). null: it may go.
    */
   takeDatagram(
     owner: number,
@@ -212,14 +217,39 @@ export class QosTable {
     field: BandwidthField,
     bytes: number,
     now: bigint = monotonicNs(),
-  ): boolean {
+  ): 'bandwidth' | 'quota' | null {
     const n = BigInt(bytes);
-    if (take(this.words, owner + field, now, n) !== 0n) return false;
+    if (take(this.words, owner + field, now, n) !== 0n) return 'bandwidth';
     if (take(this.words, rule + field, now, n) !== 0n) {
       refund(this.words, owner + field, n, 0n);
-      return false;
+      return 'bandwidth';
     }
-    return true;
+    const granted = takeQuota(this.words, owner, n);
+    if (granted < n) {
+      refundQuota(this.words, owner, granted, 0n);
+      refund(this.words, owner + field, n, 0n);
+      refund(this.words, rule + field, n, 0n);
+      return 'quota';
+    }
+    return null;
+  }
+
+  /**
+   * Takes up to `bytes` from the owner's monthly quota; answers how many may be moved (all
+   * when the owner has no quota here). The JS relay moves that many and cuts the rest.
+   */
+  takeQuota(owner: number, bytes: number): number {
+    return Number(takeQuota(this.words, owner, BigInt(bytes)));
+  }
+
+  /** Gives back bytes takeQuota granted that were not moved. */
+  refundQuota(owner: number, bytes: number): void {
+    refundQuota(this.words, owner, BigInt(bytes), 0n);
+  }
+
+  /** Whether the owner's quota on this edge is spent. */
+  quotaExhausted(owner: number): boolean {
+    return quotaExhausted(this.words, owner);
   }
 
   /** Whether bytes in this direction pay tokens at all (an uncapped pair skips the clock). */

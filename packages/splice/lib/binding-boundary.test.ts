@@ -12,7 +12,15 @@ import { MAX_HALF_CLOSE_TIMEOUT_MS, type NativeBinding, type SpliceCloseResult }
 import { COUNTER_FIELDS, closeServer, fdOf, listen, openFdCount } from './relay-harness.fixture.ts';
 
 const WORDS = 256;
-const QOS_OFFSETS = { bandwidthIn: 0, bandwidthOut: 8, rate: 0, limitNs: 1, tatNs: 2 } as const;
+const QOS_OFFSETS = {
+  bandwidthIn: 0,
+  bandwidthOut: 8,
+  rate: 0,
+  limitNs: 1,
+  tatNs: 2,
+  quotaCapped: 11,
+  quotaLeft: 12,
+} as const;
 
 let binding: NativeBinding;
 let counters: BigInt64Array;

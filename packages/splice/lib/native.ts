@@ -10,6 +10,7 @@ export type SpliceCloseReason =
   | 'error' // any other errno; both sides reset
   | 'idle_timeout' // one direction ended, the other moved nothing and held nothing for halfCloseTimeoutMs; both reset
   | 'destroyed' // destroy(id)
+  | 'quota_exhausted' // the owner's monthly quota ran out (init's quota words); both reset
   | 'unsupported'; // splice(2) refused the sockets (EINVAL, ENOSYS, EOPNOTSUPP) before a byte moved
 
 export interface SpliceCloseResult {
@@ -56,7 +57,8 @@ export interface SpliceCounterFields {
 /**
  * The QoS buffer and where bandwidth buckets sit in it (from packages/qos/src/qos-layout.ts; the
  * addon repeats no layout of its own). Offsets of bandwidthIn/Out are from an entity's first
- * word; rate, limitNs and tatNs from a bucket's first word.
+ * word; rate, limitNs and tatNs from a bucket's first word; quotaCapped and quotaLeft (the owner's
+ * monthly quota) from an owner entity's first word.
  */
 export interface SpliceQosLayout {
   readonly buffer: SharedArrayBuffer;
@@ -65,6 +67,8 @@ export interface SpliceQosLayout {
   readonly rate: number;
   readonly limitNs: number;
   readonly tatNs: number;
+  readonly quotaCapped: number;
+  readonly quotaLeft: number;
 }
 
 /** The pipe buffer this thread may hold, from pipeBudgetPages(). */

@@ -82,6 +82,8 @@ beforeAll(() => {
     rate: 0,
     limitNs: 1,
     tatNs: 2,
+    quotaCapped: QOS_FIELD.QUOTA_CAPPED,
+    quotaLeft: QOS_FIELD.QUOTA_LEFT,
   });
 });
 

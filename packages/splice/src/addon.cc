@@ -68,7 +68,7 @@ std::string CheckFixedShared(ThreadState* state, Napi::Value array, const char* 
 
 // init(counters: BigInt64Array,
 //      fields: { bytesIn, bytesOut, throttledNsIn, throttledNsOut, urgentBytes, pipeWaits },
-//      qos?: { words: BigInt64Array, bandwidthIn, bandwidthOut, rate, limitNs, tatNs },
+//      qos?: { words: BigInt64Array, bandwidthIn, bandwidthOut, rate, limitNs, tatNs, quotaCapped, quotaLeft },
 //      pipes?: { budgetPages }): void
 // Both arrays must view SharedArrayBuffers that cannot grow. Every argument is read before the
 // state changes, and the state changes only when all of them are good.
@@ -99,6 +99,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Value words;
   uint32_t bandwidth[2] = {0, 0};
   qos::BucketLayout bucket;
+  quota::QuotaLayout quota_layout;
   bool has_qos = !info[2].IsUndefined();
   if (has_qos) {
     if (!info[2].IsObject()) return Throw(env, Napi::TypeError::New(env, "init: qos must be an object"));
@@ -110,11 +111,14 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     if (!problem.empty()) return Throw(env, Napi::TypeError::New(env, problem));
     offsets_ok = ReadOffset(qos_spec, "bandwidthIn", &bandwidth[0]) &&
                  ReadOffset(qos_spec, "bandwidthOut", &bandwidth[1]) && ReadOffset(qos_spec, "rate", &bucket.rate) &&
-                 ReadOffset(qos_spec, "limitNs", &bucket.limit_ns) && ReadOffset(qos_spec, "tatNs", &bucket.tat_ns);
+                 ReadOffset(qos_spec, "limitNs", &bucket.limit_ns) && ReadOffset(qos_spec, "tatNs", &bucket.tat_ns) &&
+                 ReadOffset(qos_spec, "quotaCapped", &quota_layout.capped) &&
+                 ReadOffset(qos_spec, "quotaLeft", &quota_layout.left);
     if (env.IsExceptionPending()) return env.Undefined();
     if (!offsets_ok) {
-      return Throw(env, Napi::TypeError::New(
-                            env, "init: qos.bandwidthIn, bandwidthOut, rate, limitNs and tatNs must be word offsets"));
+      return Throw(env, Napi::TypeError::New(env,
+                                             "init: qos.bandwidthIn, bandwidthOut, rate, limitNs, tatNs, quotaCapped "
+                                             "and quotaLeft must be word offsets"));
     }
   }
   uint32_t budget_pages = 0;
@@ -153,6 +157,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     state->qos_bandwidth[0] = bandwidth[0];
     state->qos_bandwidth[1] = bandwidth[1];
     state->bucket = bucket;
+    state->quota = quota_layout;
   }
   return env.Undefined();
 }
@@ -187,8 +192,9 @@ int64_t CheckEntity(ThreadState* state, Napi::Value value, const char* key, std:
   }
   if (entity == -1) return -1;
   // Bounded as a double first: the cast below is then exact, and the sum cannot wrap.
-  uint64_t reach = static_cast<uint64_t>(std::max({state->qos_bandwidth[0], state->qos_bandwidth[1]})) +
-                   std::max({state->bucket.rate, state->bucket.limit_ns, state->bucket.tat_ns});
+  uint64_t reach = std::max(static_cast<uint64_t>(std::max({state->qos_bandwidth[0], state->qos_bandwidth[1]})) +
+                                std::max({state->bucket.rate, state->bucket.limit_ns, state->bucket.tat_ns}),
+                            static_cast<uint64_t>(std::max(state->quota.capped, state->quota.left)));
   if (state->qos == nullptr || entity >= static_cast<double>(state->qos_words) ||
       static_cast<uint64_t>(entity) + reach >= state->qos_words) {
     *problem = std::string("relay: options.") + key + " is outside the QoS buffer (or init() had none)";

@@ -64,6 +64,7 @@ const char* CloseReasonName(CloseReason reason) {
     case CloseReason::kIdleTimeout: return "idle_timeout";
     case CloseReason::kDestroyed: return "destroyed";
     case CloseReason::kUnsupported: return "unsupported";
+    case CloseReason::kQuotaExhausted: return "quota_exhausted";
   }
   return "error";
 }
@@ -258,6 +259,14 @@ int Relay::Pump(int dir, int* failed_side) {
       Throttle(dir, wait_ns);
       return 0;
     }
+    allowance = TakeQuota(dir, allowance);
+    if (allowance == 0) {
+      // The owner's quota is spent: the pair is reset, and JS counts it as quota_exhausted.
+      Settle(dir, 0);
+      ReleasePipe(d);
+      Finish(CloseReason::kQuotaExhausted, 0);
+      return 0;
+    }
     if (!d.has_pipe) {
       int err = state_->pipes.Take(&d.pipe);
       if (err < 0) {
@@ -440,10 +449,19 @@ size_t Relay::Allowance(int dir, int64_t* wait_ns) {
   return static_cast<size_t>(want);
 }
 
+size_t Relay::TakeQuota(int dir, size_t want) {
+  if (qos_owner_ < 0) return want;
+  uint64_t granted = quota::Take(state_->qos + qos_owner_, state_->quota, want);
+  dir_[dir].quota_granted = granted;
+  return static_cast<size_t>(granted);
+}
+
 void Relay::Settle(int dir, size_t used) {
   Direction& d = dir_[dir];
   if (d.granted_owner) qos::Refund(Bucket(qos_owner_, dir), state_->bucket, d.granted, used);
   if (d.granted_rule) qos::Refund(Bucket(qos_rule_, dir), state_->bucket, d.granted, used);
+  if (d.quota_granted > 0) quota::Refund(state_->qos + qos_owner_, state_->quota, d.quota_granted, used);
+  d.quota_granted = 0;
   d.granted = 0;
   d.granted_owner = false;
   d.granted_rule = false;
@@ -553,7 +571,7 @@ void Relay::Finish(CloseReason reason, int err) {
   // handed back untouched (we only drop our duplicates).
   bool abortive = reason == CloseReason::kClientReset || reason == CloseReason::kUpstreamReset ||
                   reason == CloseReason::kError || reason == CloseReason::kDestroyed ||
-                  reason == CloseReason::kIdleTimeout;
+                  reason == CloseReason::kIdleTimeout || reason == CloseReason::kQuotaExhausted;
   for (int side = 0; side < 2; side++) {
     if (fd_[side] < 0) continue;
     if (abortive) SetAbortiveClose(fd_[side]);

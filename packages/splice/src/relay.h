@@ -12,6 +12,7 @@
 
 #include "pipe-pool.h"
 #include "qos-bucket.h"
+#include "quota-budget.h"
 
 namespace sluice {
 
@@ -47,6 +48,7 @@ struct ThreadState {
   size_t qos_words = 0;
   uint32_t qos_bandwidth[2] = {0, 0};  // in, out: from init(), i.e. packages/qos's layout
   qos::BucketLayout bucket;
+  quota::QuotaLayout quota;  // where an owner entity keeps its monthly quota
 
   // SharedArrayBuffer.prototype's `growable` getter, taken when the module loads: init() asks
   // it of a buffer (a brand check too: it throws for anything but a SharedArrayBuffer), so a
@@ -67,7 +69,7 @@ struct ThreadState {
   void MaybeFinishTeardown();
 };
 
-enum class CloseReason { kEof, kClientReset, kUpstreamReset, kError, kIdleTimeout, kDestroyed, kUnsupported };
+enum class CloseReason { kEof, kClientReset, kUpstreamReset, kError, kIdleTimeout, kDestroyed, kUnsupported, kQuotaExhausted };
 
 const char* CloseReasonName(CloseReason reason);
 
@@ -110,6 +112,8 @@ class Relay {
     uint64_t granted = 0;
     bool granted_owner = false;
     bool granted_rule = false;
+    // The owner's monthly quota: bytes taken for the splice in progress (refunded likewise).
+    uint64_t quota_granted = 0;
     bool throttled = false;
     uint64_t throttled_since_ns = 0;
     uint64_t wake_at_ms = 0;
@@ -127,6 +131,8 @@ class Relay {
   // tokens for *wait_ns"; Settle() must follow every non-zero allowance.
   size_t Allowance(int dir, int64_t* wait_ns);
   void Settle(int dir, size_t used);
+  // Up to `want` bytes from the owner's monthly quota (all of them when it has none); 0: spent.
+  size_t TakeQuota(int dir, size_t want);
   int64_t* Bucket(int64_t entity, int dir) const;
   void Throttle(int dir, int64_t wait_ns);
   void WaitForPipe(int dir);

@@ -1,0 +1,69 @@
+// The managed edge's counters on disk: each rule's cumulative stats and each owner's usage, with
+// the boot id they count from, rewritten at least once a second (mode 0600, a temporary file
+// renamed over the last one). An edge that was killed starts again from this file under the same
+// boot id, so the server folds its counters on as if it had never stopped: a kill loses at most
+// the last second of counting, and the owners' quotas stay exact.
+
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+export const EDGE_STATE_MODE = 0o600;
+/** How often the state is written. */
+export const EDGE_STATE_INTERVAL_MS = 1_000;
+
+const count = z.number().nonnegative();
+
+const edgeStateSchema = z.object({
+  version: z.literal(1),
+  edgeId: z.string(),
+  bootId: z.string().min(1).max(64),
+  /** Per rule id: its cumulative counters at the last write. */
+  rules: z.record(
+    z.string(),
+    z.object({
+      bytesIn: count,
+      bytesOut: count,
+      connectionsTotal: count,
+      rejected: count,
+      connectErrors: count,
+    }),
+  ),
+  usage: z.object({ owners: z.record(z.string(), count), rules: z.record(z.string(), count) }),
+});
+export type EdgeState = z.infer<typeof edgeStateSchema>;
+
+/**
+ * The state this edge left, or why it cannot be used: none (first start), unreadable or not
+ * this edge's. Only a state of the same edge id continues its boot.
+ */
+export async function readEdgeState(
+  file: string,
+  edgeId: string,
+): Promise<{ state: EdgeState } | { state: null; reason: string | null }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { state: null, reason: code === 'ENOENT' ? null : `${file}: ${code ?? String(err)}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { state: null, reason: `${file}: not JSON` };
+  }
+  const checked = edgeStateSchema.safeParse(parsed);
+  if (!checked.success) return { state: null, reason: `${file}: ${checked.error.issues[0]?.message}` };
+  if (checked.data.edgeId !== edgeId) return { state: null, reason: `${file}: another edge's state` };
+  return { state: checked.data };
+}
+
+/** Replaces the state file with `state`; readers see the old file or the new, never a part. */
+export async function writeEdgeState(file: string, state: EdgeState): Promise<void> {
+  const temp = `${file}.tmp`;
+  // A temporary file left by a killed process may be more open than 0600: a fresh one is made.
+  await rm(temp, { force: true });
+  await writeFile(temp, JSON.stringify(state), { mode: EDGE_STATE_MODE, flag: 'wx' });
+  await rename(temp, file);
+}
