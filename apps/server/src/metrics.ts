@@ -4,7 +4,7 @@
 
 import type { ApiErrorCode } from '@sluice/api';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { RuleState } from './store/records.ts';
+import type { QuotaRecord, RuleState } from './store/records.ts';
 import type { LabelledRuleStats, Store } from './store/store.ts';
 
 export interface MetricsSource {
@@ -135,6 +135,31 @@ export class ServerMetrics {
       'sluice_rule_connections_total',
       'Connections accepted, since the rule was created',
       (s) => s.connectionsTotal,
+    );
+    // Every quota's usage in its current period, read from the store at scrape time.
+    const perQuota = (name: string, help: string, value: (quota: QuotaRecord) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['user', 'client'],
+        registers,
+        async collect() {
+          const quotas = await source.store.quotas.list({});
+          this.reset();
+          for (const quota of quotas)
+            this.set({ user: quota.userName, client: quota.edgeName }, value(quota));
+        },
+      });
+    };
+    perQuota(
+      'sluice_server_quota_used_bytes',
+      "Bytes a user moved on an edge (client) in the quota's current period",
+      (q) => q.usedBytes,
+    );
+    perQuota(
+      'sluice_server_quota_remaining_bytes',
+      "Bytes a user may still move on an edge (client) in the quota's current period",
+      (q) => Math.max(0, q.monthlyBytes - q.usedBytes),
     );
     perRule(
       Gauge,

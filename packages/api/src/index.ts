@@ -61,6 +61,17 @@ export {
   ownerLimitsSchema,
 } from './owner-limits.ts';
 export {
+  parseByteSize,
+  type Quota,
+  type QuotaBody,
+  type QuotaList,
+  type QuotaParams,
+  quotaBodySchema,
+  quotaListSchema,
+  quotaParamsSchema,
+  quotaSchema,
+} from './quotas.ts';
+export {
   API_ROUTES,
   type ApiRoute,
   type Health,

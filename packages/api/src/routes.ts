@@ -16,6 +16,7 @@ import {
   revokedGrantSchema,
 } from './grants.ts';
 import { ownerLimitsBodySchema, ownerLimitsParamsSchema, ownerLimitsSchema } from './owner-limits.ts';
+import { quotaBodySchema, quotaListSchema, quotaParamsSchema, quotaSchema } from './quotas.ts';
 import { ruleStatsSchema, statsStreamQuerySchema } from './rule-stats.ts';
 import {
   listRulesQuerySchema,
@@ -165,6 +166,63 @@ const OWNER_LIMIT_ROUTES = [
     summary: "Remove an owner's caps on an edge",
     access: 'admin',
     params: ownerLimitsParamsSchema,
+    responses: { 204: { kind: 'empty', description: 'removed' } },
+    errors: ['not_found', 'ack_timeout'],
+  },
+] as const satisfies readonly ApiRoute[];
+
+/** Tenancy: monthly quotas per (user, edge). */
+const QUOTA_ROUTES = [
+  {
+    operationId: 'listQuotas',
+    method: 'GET',
+    path: '/v1/users/:user/quotas',
+    summary: "A user's quotas and their status (a user may see their own)",
+    access: 'token',
+    params: userParamsSchema,
+    responses: { 200: json(quotaListSchema, 'the quotas, with the usage of the current period') },
+    errors: ['forbidden', 'not_found'],
+  },
+  {
+    operationId: 'setQuota',
+    method: 'PUT',
+    path: '/v1/users/:user/quotas/:edge',
+    summary: "Set a user's monthly quota on an edge, and push the budget to the edge",
+    access: 'admin',
+    params: quotaParamsSchema,
+    body: quotaBodySchema,
+    responses: {
+      200: json(quotaSchema, 'the quota, stored (the edge enforces it once it acks or reconnects)'),
+    },
+    errors: ['bad_request', 'not_found', 'ack_timeout'],
+  },
+  {
+    operationId: 'getQuota',
+    method: 'GET',
+    path: '/v1/users/:user/quotas/:edge',
+    summary: "A user's quota on an edge: used, remaining, the period, when it ran out",
+    access: 'token',
+    params: quotaParamsSchema,
+    responses: { 200: json(quotaSchema, 'the quota') },
+    errors: ['forbidden', 'not_found'],
+  },
+  {
+    operationId: 'clearQuota',
+    method: 'POST',
+    path: '/v1/users/:user/quotas/:edge/clear',
+    summary: "Zero a user's usage in the current period; a spent quota serves again at once",
+    access: 'admin',
+    params: quotaParamsSchema,
+    responses: { 200: json(quotaSchema, 'the quota, cleared') },
+    errors: ['not_found', 'ack_timeout'],
+  },
+  {
+    operationId: 'deleteQuota',
+    method: 'DELETE',
+    path: '/v1/users/:user/quotas/:edge',
+    summary: "Remove a user's quota on an edge",
+    access: 'admin',
+    params: quotaParamsSchema,
     responses: { 204: { kind: 'empty', description: 'removed' } },
     errors: ['not_found', 'ack_timeout'],
   },
@@ -460,4 +518,5 @@ export const API_ROUTES = [
   },
   ...GRANT_ROUTES,
   ...OWNER_LIMIT_ROUTES,
+  ...QUOTA_ROUTES,
 ] as const satisfies readonly ApiRoute[];

@@ -28,6 +28,7 @@ import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { grantRoutes } from './grant-routes.ts';
 import { ownerLimitRoutes } from './owner-limit-routes.ts';
+import { quotaRoutes } from './quota-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
 import { userRoutes } from './user-routes.ts';
@@ -134,6 +135,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   userRoutes(app, context);
   grantRoutes(app, context);
   ownerLimitRoutes(app, context);
+  quotaRoutes(app, context);
   await app.ready();
   return app;
 }

@@ -45,6 +45,9 @@ export function toPushedRule(rule: RuleRecord): PushedRule {
 // A TLS handshake that has not finished by then is a scanner or a stuck peer.
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** How often quotas are checked for a period that ended. */
+const QUOTA_PERIOD_CHECK_MS = 1_000;
+
 export class ControlServer {
   readonly ackTimeoutMs: number;
   private readonly options: ControlServerOptions;
@@ -56,6 +59,7 @@ export class ControlServer {
   /** Every TCP connection, mid-handshake or answered and closing too: close() ends them all. */
   private readonly sockets = new Set<Socket>();
   private readonly handlers: SessionHandlers;
+  private quotaTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ControlServerOptions) {
     this.options = options;
@@ -101,12 +105,38 @@ export class ControlServer {
       this.server.once('error', onError);
       this.server.listen({ host, port }, () => {
         this.server.off('error', onError);
+        this.quotaTimer = setInterval(() => void this.startQuotaPeriods(), QUOTA_PERIOD_CHECK_MS);
+        this.quotaTimer.unref();
         resolve(this.server.address() as AddressInfo);
       });
     });
   }
 
+  /**
+   * A quota whose period ended starts the next one, with nothing used: the edge gets its new
+   * budget now, so a user cut off at the end of a month is served again without waiting.
+   */
+  private async startQuotaPeriods(): Promise<void> {
+    try {
+      const rolled = await this.options.store.quotas.rollOver();
+      for (const quota of rolled) {
+        this.logger.info(
+          {
+            user: quota.userName,
+            edge: quota.edgeName,
+            periodStart: new Date(quota.periodStart).toISOString(),
+          },
+          'quota period began',
+        );
+      }
+      for (const edgeId of new Set(rolled.map((quota) => quota.edgeId))) await this.pushQuotas(edgeId);
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'quota periods not checked');
+    }
+  }
+
   async close(): Promise<void> {
+    if (this.quotaTimer !== null) clearInterval(this.quotaTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of [...this.open]) session.close('server_stopping');
     for (const socket of this.sockets) socket.destroy();
@@ -135,15 +165,27 @@ export class ControlServer {
     return session.push({ full: false, ...request }, this.ackTimeoutMs);
   }
 
+  /**
+   * Sends an edge its owners' quota budgets as stored now (after a quota changed or a period
+   * began). An edge offline now gets them with its next full push.
+   */
+  async pushQuotas(edgeId: string): Promise<ControlPushOutcome> {
+    const session = this.sessions.get(edgeId);
+    if (session === undefined) return { kind: 'offline' };
+    const quotas = await this.options.store.quotas.budgets(edgeId, session.bootId);
+    return session.push({ full: false, upsert: [], remove: [], quotas }, this.ackTimeoutMs);
+  }
+
   /** Sends an edge every rule it should run; what it runs beyond them it removes. */
   async pushFull(edgeId: string): Promise<void> {
     const session = this.sessions.get(edgeId);
     if (session === undefined) return;
     const rules = (await this.options.store.rules.ofEdge(edgeId)).filter((rule) => rule.state !== 'removed');
-    // The owner caps set through the API come back with every full push.
+    // The owner caps and quotas set through the API come back with every full push.
     const owners = await this.options.store.ownerLimits.ofEdge(edgeId);
+    const quotas = await this.options.store.quotas.budgets(edgeId, session.bootId);
     session
-      .push({ full: true, upsert: rules.map(toPushedRule), remove: [], owners }, this.ackTimeoutMs)
+      .push({ full: true, upsert: rules.map(toPushedRule), remove: [], owners, quotas }, this.ackTimeoutMs)
       .then((outcome) => {
         if (outcome.kind === 'timeout') {
           this.logger.warn(
@@ -292,7 +334,7 @@ export class ControlServer {
     if (edgeId === null) return;
     const { store, statsHub } = this.options;
     await store.edges.seen(edgeId, null);
-    for (const record of await store.stats.record(edgeId, stats.bootId, stats.rules))
+    for (const record of await store.stats.record(edgeId, stats.bootId, stats.rules, stats.owners))
       statsHub.publish(record);
   }
 

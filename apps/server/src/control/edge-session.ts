@@ -12,6 +12,7 @@ import {
   FRAME_ERRORS,
   FrameReader,
   type PushedRule,
+  type QuotaBudget,
   type RuleResult,
   type ServerMessage,
 } from '@sluice/protocol';
@@ -23,6 +24,8 @@ export interface PushRequest {
   readonly remove: readonly string[];
   /** Every owner's caps on the edge (the edge replaces its set); absent: unchanged. */
   readonly owners?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Every owner's quota budget on the edge (the edge replaces its set); absent: unchanged. */
+  readonly quotas?: Readonly<Record<string, QuotaBudget>>;
 }
 
 export type PushOutcome =
@@ -159,6 +162,7 @@ export class EdgeSession {
       upsert: [...request.upsert],
       remove: [...request.remove],
       ...(request.owners === undefined ? {} : { owners: { ...request.owners } }),
+      ...(request.quotas === undefined ? {} : { quotas: { ...request.quotas } }),
     });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

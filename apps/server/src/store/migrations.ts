@@ -160,6 +160,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'monthly quotas per (user, edge), owner usage per edge',
+    sql: `
+      -- Times are epoch ms. The period holding now runs [period_start, period_end); used_bytes
+      -- counts in it. exhausted_at: when used_bytes first reached monthly_bytes this period.
+      CREATE TABLE quotas (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        edge_id TEXT NOT NULL REFERENCES edges(id) ON DELETE CASCADE,
+        monthly_bytes INTEGER NOT NULL,
+        period_anchor INTEGER NOT NULL,
+        period_start INTEGER NOT NULL,
+        period_end INTEGER NOT NULL,
+        used_bytes INTEGER NOT NULL DEFAULT 0,
+        exhausted_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, edge_id)
+      );
+      CREATE INDEX quotas_edge ON quotas(edge_id);
+      CREATE INDEX quotas_period_end ON quotas(period_end);
+      -- The edge's last cumulative bytes per owner (stats 'owners'), under its boot id: the
+      -- next report's delta is taken against it, as rule_stats does for rules.
+      CREATE TABLE owner_usage (
+        edge_id TEXT NOT NULL REFERENCES edges(id) ON DELETE CASCADE,
+        owner TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (edge_id, owner)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -125,3 +125,19 @@ export interface OwnerLimitsRecord {
   readonly limits: Record<string, unknown>;
   readonly updatedAt: number;
 }
+
+// Tenancy: monthly quotas per (user, edge).
+export interface QuotaRecord {
+  readonly userId: string;
+  readonly userName: string;
+  readonly edgeId: string;
+  readonly edgeName: string;
+  readonly monthlyBytes: number;
+  /** Epoch ms: periods start on its day of the month at its time (quota-period.ts). */
+  readonly periodAnchor: number;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  readonly usedBytes: number;
+  readonly exhaustedAt: number | null;
+  readonly updatedAt: number;
+}

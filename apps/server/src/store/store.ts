@@ -9,7 +9,7 @@
 // join it. (SQLite has one connection, so there the store's own methods wait until the
 // transaction ends; a transaction that called them would wait for itself.)
 
-import type { RuleStats } from '@sluice/protocol';
+import type { OwnerUsage, QuotaBudget, RuleStats } from '@sluice/protocol';
 import type {
   AuditChange,
   AuditEntry,
@@ -18,6 +18,7 @@ import type {
   GrantProtocol,
   GrantRecord,
   OwnerLimitsRecord,
+  QuotaRecord,
   Redemption,
   Role,
   RuleRecord,
@@ -144,10 +145,15 @@ export type LabelledRuleStats = RuleStatsRecord & {
 
 export interface StatsStore {
   /**
-   * Folds one stats report of an edge into its rules' totals (fold-stats.ts says how) and
-   * answers the updated stats of the reported rules that are live rules of this edge.
+   * Folds one stats report of an edge into its rules' totals (fold-stats.ts says how), and its
+   * owners' usage into their quotas on the edge, in one transaction, and answers the updated stats of the reported rules that are live rules of this edge.
    */
-  record(edgeId: string, bootId: string, reports: readonly RuleStats[]): Promise<RuleStatsRecord[]>;
+  record(
+    edgeId: string,
+    bootId: string,
+    reports: readonly RuleStats[],
+    owners?: readonly OwnerUsage[],
+  ): Promise<RuleStatsRecord[]>;
   get(ruleId: string): Promise<RuleStatsRecord | null>;
   /** Totals of every live rule with stats. */
   all(): Promise<LabelledRuleStats[]>;
@@ -206,6 +212,25 @@ export interface OwnerLimitStore {
   delete(edgeId: string, owner: string): Promise<boolean>;
 }
 
+// Tenancy: monthly quotas per (user, edge), counted from the owners' usage the edges report.
+export interface QuotaStore {
+  get(userId: string, edgeId: string): Promise<QuotaRecord | null>;
+  /** A user's quotas, or an edge's. */
+  list(filter: { userId?: string; edgeId?: string }): Promise<QuotaRecord[]>;
+  /** Creates or changes a quota; a new anchor re-reckons the period, keeping the usage if it still falls in it. */
+  set(userId: string, edgeId: string, monthlyBytes: number, anchor: number): Promise<QuotaRecord>;
+  /** Zeroes the usage of the current period. */
+  clear(userId: string, edgeId: string): Promise<QuotaRecord | null>;
+  delete(userId: string, edgeId: string): Promise<boolean>;
+  /** Starts the next period of every quota whose period has ended; answers them. */
+  rollOver(): Promise<QuotaRecord[]>;
+  /**
+   * The budgets for the push to an edge whose session counts under `bootId`: per owner, the
+   * usage on the edge's own counter at which the owner stops (protocol's quotaBudgetSchema).
+   */
+  budgets(edgeId: string, bootId: string | null): Promise<Record<string, QuotaBudget>>;
+}
+
 /** The aggregates: the store's own, or those bound to one transaction. */
 export interface StoreAggregates {
   readonly users: UserStore;
@@ -215,6 +240,7 @@ export interface StoreAggregates {
   readonly audit: AuditStore;
   readonly grants: GrantStore;
   readonly ownerLimits: OwnerLimitStore;
+  readonly quotas: QuotaStore;
 }
 
 export interface Store extends StoreAggregates {

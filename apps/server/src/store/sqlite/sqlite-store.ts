@@ -9,6 +9,7 @@ import type {
   EdgeStore,
   GrantStore,
   OwnerLimitStore,
+  QuotaStore,
   RuleStore,
   StatsStore,
   Store,
@@ -19,6 +20,7 @@ import { SqliteAuditStore } from './audit-store.ts';
 import { SqliteEdgeStore } from './edge-store.ts';
 import { SqliteGrantStore } from './grant-store.ts';
 import { SqliteOwnerLimitStore } from './owner-limit-store.ts';
+import { SqliteQuotaStore } from './quota-store.ts';
 import { SqliteRuleStore } from './rule-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { SqliteConnection, type SqliteScope } from './sqlite-connection.ts';
@@ -39,6 +41,7 @@ function aggregates(scope: SqliteScope): StoreAggregates {
     audit: new SqliteAuditStore(scope),
     grants: new SqliteGrantStore(scope),
     ownerLimits: new SqliteOwnerLimitStore(scope),
+    quotas: new SqliteQuotaStore(scope),
   };
 }
 
@@ -51,6 +54,7 @@ export class SqliteStore implements Store {
   readonly audit: AuditStore;
   readonly grants: GrantStore;
   readonly ownerLimits: OwnerLimitStore;
+  readonly quotas: QuotaStore;
   private readonly connection: SqliteConnection;
   private readonly queue = new SerialQueue();
   /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
@@ -77,6 +81,7 @@ export class SqliteStore implements Store {
     this.audit = own.audit;
     this.grants = own.grants;
     this.ownerLimits = own.ownerLimits;
+    this.quotas = own.quotas;
   }
 
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {

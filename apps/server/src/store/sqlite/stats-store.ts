@@ -1,10 +1,11 @@
 // Per-rule stats in SQLite: the totals and the baseline of the last report (rule_stats), folded
 // by fold-stats.ts.
 
-import type { RuleStats } from '@sluice/protocol';
+import type { OwnerUsage, RuleStats } from '@sluice/protocol';
 import { foldStatsReports, type RuleStatsState } from '../fold-stats.ts';
 import type { RuleStatsRecord } from '../records.ts';
 import type { LabelledRuleStats, StatsStore } from '../store.ts';
+import { foldOwnerUsage } from './quota-store.ts';
 import type { SqliteConnection, SqliteScope } from './sqlite-connection.ts';
 import { num, type Row, str } from './sqlite-row.ts';
 
@@ -99,12 +100,18 @@ export class SqliteStatsStore implements StatsStore {
     this.scope = scope;
   }
 
-  record(edgeId: string, bootId: string, reports: readonly RuleStats[]): Promise<RuleStatsRecord[]> {
+  record(
+    edgeId: string,
+    bootId: string,
+    reports: readonly RuleStats[],
+    owners: readonly OwnerUsage[] = [],
+  ): Promise<RuleStatsRecord[]> {
     return this.scope.use((db) =>
       db.atomically(() => {
         const known = loadKnown(db, edgeId, reports);
         const folded = foldStatsReports({ bootId, now: db.now(), reports, known });
         for (const state of folded) save(db, state);
+        foldOwnerUsage(db, edgeId, bootId, owners);
         return folded.map((state) => state.stats);
       }),
     );
