@@ -11,6 +11,7 @@ import { grantCommands } from './commands/grant.ts';
 import { listRules } from './commands/list-rules.ts';
 import { ownerLimitCommands } from './commands/owner-limits.ts';
 import { pushRule } from './commands/push-rule.ts';
+import { quotaCommands } from './commands/quota.ts';
 import { removeRule } from './commands/remove-rule.ts';
 import { revoke } from './commands/revoke.ts';
 import { ruleStats, watchRuleStats } from './commands/rule-stats.ts';
@@ -272,6 +273,7 @@ export function buildProgram(io: CliIo): Command {
 
   grantCommands(program, (command) => context(command, io));
   ownerLimitCommands(program, (command) => context(command, io));
+  quotaCommands(program, (command) => context(command, io));
 
   // Without a known command: `help [command]`, or a bad_usage error naming what was wrong.
   program

@@ -1,4 +1,4 @@
-// `sluicectl grant ...` and `sluicectl owner-limits ...` through runCli against a real
+// `sluicectl grant ...`, `sluicectl owner-limits ...` and `sluicectl quota ...` through runCli against a real
 // sluice-server (the server's test harness: real SQLite, its API over HTTP on loopback, a fake
 // edge over real TLS), with --format json, and the exit codes of the one table.
 
@@ -11,6 +11,7 @@ import { runCli } from './cli.ts';
 let test: TestServer;
 let close: () => Promise<void>;
 let carol: string;
+let edgeId: string;
 
 async function ctl(args: readonly string[], token = test.adminToken) {
   let stdout = '';
@@ -30,8 +31,9 @@ async function ctl(args: readonly string[], token = test.adminToken) {
 
 beforeAll(async () => {
   test = await startTestServer();
-  const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
-  close = () => edge.close();
+  const connected = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+  close = () => connected.edge.close();
+  edgeId = connected.edgeId;
   const { store } = test.server;
   carol = (await store.users.createToken((await store.users.create('carol', 'user')).id)).token;
 });
@@ -133,5 +135,79 @@ describe('sluicectl owner-limits', () => {
     expect(
       await test.server.store.ownerLimits.ofEdge((await test.server.store.edges.find('edge-01'))!.id),
     ).toEqual({});
+  });
+});
+
+describe('sluicectl quota', () => {
+  it('set, status, clear and remove; usage the edge reports counts, and exhaustion shows', async () => {
+    const set = await ctl([
+      '--format',
+      'json',
+      'quota',
+      'set',
+      'carol',
+      'edge-01',
+      '--monthly',
+      '64MiB',
+      '--anchor',
+      '2026-01-31T00:00:00Z',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      user: { name: 'carol' },
+      edge: { name: 'edge-01' },
+      monthlyBytes: 64 * 2 ** 20,
+      usedBytes: 0,
+      remainingBytes: 64 * 2 ** 20,
+      periodAnchor: '2026-01-31T00:00:00.000Z',
+      exhaustedAt: null,
+    });
+    // The edge reports carol's cumulative bytes: 40 MiB, then 70 MiB (30 more) in the same boot.
+    await test.server.store.stats.record(edgeId, 'boot-a', [], [{ owner: 'carol', bytes: 40 * 2 ** 20 }]);
+    await test.server.store.stats.record(edgeId, 'boot-a', [], [{ owner: 'carol', bytes: 70 * 2 ** 20 }]);
+    // carol reads her own, by `me`.
+    const mine = await ctl(['--format', 'json', 'quota', 'status'], carol);
+    expect(mine.code, mine.stderr).toBe(0);
+    const [status] = JSON.parse(mine.stdout).quotas;
+    expect(status).toMatchObject({ usedBytes: 70 * 2 ** 20, remainingBytes: 0 });
+    expect(status.exhaustedAt).not.toBeNull();
+    const table = await ctl(['quota', 'status', 'carol', 'edge-01']);
+    expect(table.stdout).toMatch(/carol\s+edge-01\s+64(\.0)? MiB\s+70(\.0)? MiB \(109%\)/);
+
+    const cleared = await ctl(['--format', 'json', 'quota', 'clear', 'carol', 'edge-01']);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ usedBytes: 0, exhaustedAt: null });
+    // A report of a new boot counts from zero: all of it is new.
+    await test.server.store.stats.record(edgeId, 'boot-b', [], [{ owner: 'carol', bytes: 1000 }]);
+    const after = await ctl(['--format', 'json', 'quota', 'status', 'carol', 'edge-01']);
+    expect(JSON.parse(after.stdout).usedBytes).toBe(1000);
+
+    const removed = await ctl(['quota', 'remove', 'carol', 'edge-01']);
+    expect(removed.code, removed.stderr).toBe(0);
+    const gone = await ctl(['quota', 'status', 'carol', 'edge-01']);
+    expect(gone.code).toBe(API_ERRORS.table.not_found.exitCode);
+  });
+
+  it('a user may not read or set quotas of others, nor set their own', async () => {
+    const other = await ctl(['quota', 'status', 'admin'], carol);
+    expect(other.code).toBe(API_ERRORS.table.forbidden.exitCode);
+    const own = await ctl(['quota', 'set', 'carol', 'edge-01', '--monthly', '1TiB'], carol);
+    expect(own.code).toBe(API_ERRORS.table.forbidden.exitCode);
+  });
+
+  it('a size that is not one is refused before the server is asked; a bad body stores nothing', async () => {
+    const run = await ctl(['quota', 'set', 'carol', 'edge-01', '--monthly', '12 parsecs']);
+    expect(run.stderr).toMatch(/^bad_usage: --monthly: "12 parsecs" is not a size/);
+    expect(run.code).not.toBe(0);
+    const bad = await test.request('PUT', '/v1/users/carol/quotas/edge-01', { monthlyBytes: -5 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('monthlyBytes');
+    const anchor = await test.request('PUT', '/v1/users/carol/quotas/edge-01', {
+      monthlyBytes: 5,
+      periodAnchor: 'tuesday',
+    });
+    expect(anchor.status).toBe(400);
+    expect(JSON.stringify(anchor.body)).toContain('periodAnchor');
+    expect(await test.server.store.quotas.list({})).toEqual([]);
   });
 });
