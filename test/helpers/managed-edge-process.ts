@@ -41,6 +41,8 @@ export interface StartManagedEdgeOptions {
   readonly metricsPort?: number;
   /** Wait for the `control connected` log line too (default true). */
   readonly waitConnected?: boolean;
+  /** More environment (SLUICE_NO_SPLICE=1 for the JS relay path). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** `sluice-edge --bundle FILE --shards 1 --metrics ...`, ready (and connected) before it resolves. */
@@ -49,7 +51,7 @@ export async function startManagedEdge(
   options: StartManagedEdgeOptions = {},
 ): Promise<ManagedEdgeHandle> {
   const metricsPort = options.metricsPort ?? (await freePort());
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json', ...options.env };
   delete env.SLUICE_LOG_LEVEL;
   delete env.SLUICE_TEST_HOOKS;
   const child = spawn(

@@ -15,6 +15,8 @@ export interface RuleConnection {
   destroy(): void;
   /** The QoS owner entity it was admitted under (-1 until it is admitted). */
   readonly quotaOwner: number;
+  /** Its owner's quota ran out: cut it (once), delivering what was counted, and count it. */
+  cutForQuota(): void;
 }
 
 export interface ConnectionContext {

@@ -7,7 +7,8 @@
 // - a half-closed pair that stays silent, with no byte waiting to be written, is reset after
 //   halfCloseTimeoutMs (never closed with a FIN: its open direction did not end);
 // - monthly quotas: a chunk is taken from the owner's quota before it is counted; a chunk the
-//   quota cannot cover is not sent, and the pair is reset;
+//   quota cannot cover is not sent: reading stops, what was counted is written out, and the
+//   pair is reset;
 // - bandwidth caps: a chunk read on a capped direction is charged to the owner's and the rule's
 //   buckets; when they are in debt the chunk is held (reader paused) until they are not, so the
 //   peer sees TCP backpressure, no byte is dropped, and at most one chunk per direction waits.
@@ -42,12 +43,18 @@ interface RelaySocket extends Socket {
 }
 
 const NS_PER_MS = 1_000_000n;
+/** After the quota ran out: how often to look whether what was read is written, and for how long. */
+const QUOTA_DRAIN_POLL_MS = 5;
+const QUOTA_DRAIN_MS = 2_000;
+const QUOTA_KERNEL_GRACE_MS = 50;
 
 class JsRelay implements RelayHandle {
   readonly client: RelaySocket;
   readonly upstream: RelaySocket;
   readonly context: RelayContext;
   private openSockets = 2;
+  /** The quota ran out and the pair is being cut (quotaSpent). */
+  private cutting = false;
   private halfClosed = false;
   /** The first side that failed, as the splice path reports it. */
   private failure: RelayFailure | null = null;
@@ -62,6 +69,30 @@ class JsRelay implements RelayHandle {
   destroy(): void {
     this.client.resetAndDestroy();
     this.upstream.resetAndDestroy();
+  }
+
+  /**
+   * The owner's quota ran out: nothing more is read; what was read and counted is written out,
+   * then both sides are reset (as the splice path does), and the cut is counted once.
+   */
+  quotaSpent(): void {
+    if (this.cutting) return;
+    this.cutting = true;
+    this.context.counters.add(this.context.row, rejectField('quota_exhausted'), 1);
+    this.client.pause();
+    this.upstream.pause();
+    const started = Date.now();
+    const check = (): void => {
+      if (this.client.destroyed && this.upstream.destroyed) return;
+      if (this.inFlight() && Date.now() - started < QUOTA_DRAIN_MS) {
+        setTimeout(check, QUOTA_DRAIN_POLL_MS);
+        return;
+      }
+      // The kernel's send queues cannot be seen from here (the splice path waits on them): a
+      // grace lets them empty on a near reader; a far one may lose what they still hold.
+      setTimeout(() => this.destroy(), QUOTA_KERNEL_GRACE_MS);
+    };
+    check();
   }
 
   startHalfCloseTimer(): void {
@@ -113,10 +144,12 @@ function onData(this: RelaySocket, chunk: Buffer): void {
   const context = this[RELAY].context;
   const allowed = context.qos.takeQuota(context.qosOwner, chunk.length);
   if (allowed < chunk.length) {
-    // The owner's quota ends inside this chunk: none of it goes, and the pair is cut.
-    context.qos.refundQuota(context.qosOwner, allowed);
-    context.counters.add(context.row, rejectField('quota_exhausted'), 1);
-    this[RELAY].destroy();
+    // The owner's quota ends inside this chunk: what it covers goes, then the pair is cut.
+    if (allowed > 0) {
+      context.counters.add(context.row, this[FIELD_OF], allowed);
+      this[PEER].write(chunk.subarray(0, allowed));
+    }
+    this[RELAY].quotaSpent();
     return;
   }
   context.counters.add(context.row, this[FIELD_OF], chunk.length);

@@ -36,6 +36,11 @@ export interface RelayContext extends RuleAccounts {
 export interface RelayHandle {
   /** Drain timeout or rule removal: close both sides now. */
   destroy(): void;
+  /**
+   * The owner's quota ran out: read no more, deliver what was read, reset both sides, and
+   * count it once as rejected quota_exhausted. Calling it again changes nothing.
+   */
+  quotaSpent(): void;
 }
 
 export type RelayPath = (client: Socket, upstream: Socket, context: RelayContext) => RelayHandle;

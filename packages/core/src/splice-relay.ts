@@ -74,6 +74,9 @@ export function createSpliceRelay(native: NativeSplice, fallback: RelayPath): Re
       destroy: () => {
         if (!exiting) native.destroy(id);
       },
+      quotaSpent: () => {
+        if (!exiting) native.destroy(id, 'quota');
+      },
     };
   };
 }

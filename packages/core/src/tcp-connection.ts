@@ -46,6 +46,8 @@ export class TcpConnection implements RuleConnection {
   private pending: PendingConnect | null = null;
   private relay: RelayHandle | null = null;
   private finished = false;
+  /** Cut before its relay started because its owner's quota ran out (counted once). */
+  private quotaCut = false;
   /** The QoS owner entity this connection was admitted under (the rule may change owner later). */
   private qosOwner = -1;
 
@@ -85,6 +87,18 @@ export class TcpConnection implements RuleConnection {
       this.context.log('error', 'connection setup failed', { err: String(error) });
       this.client?.resetAndDestroy();
     });
+  }
+
+  cutForQuota(): void {
+    if (this.relay !== null) {
+      this.relay.quotaSpent();
+      return;
+    }
+    // Still connecting or reading its prelude: nothing was relayed, it is refused as it stands.
+    if (this.finished || this.quotaCut) return;
+    this.quotaCut = true;
+    this.context.accounts.counters.add(this.context.accounts.row, rejectField('quota_exhausted'), 1);
+    this.destroy();
   }
 
   destroy(): void {

@@ -106,11 +106,9 @@ export class TcpRule implements ShardRule, ConnectionContext {
   }
 
   cutOverQuota(): void {
-    const { qos, counters, row } = this.accounts;
+    const { qos } = this.accounts;
     for (const connection of this.connections) {
-      if (connection.quotaOwner < 0 || !qos.quotaExhausted(connection.quotaOwner)) continue;
-      counters.add(row, rejectField('quota_exhausted'), 1);
-      connection.destroy();
+      if (connection.quotaOwner >= 0 && qos.quotaExhausted(connection.quotaOwner)) connection.cutForQuota();
     }
   }
 

@@ -125,8 +125,12 @@ export interface NativeSplice {
    * are then untouched: fall back to the JS relay with them.
    */
   relay: SpliceRelayFn;
-  /** Closes both sides now (drain timeout, rule removed); onClose follows with 'destroyed'. Unknown ids are ignored. */
-  destroy(id: number): void;
+  /**
+   * Closes both sides now (drain timeout, rule removed); onClose follows with 'destroyed'.
+   * With 'quota' (the owner's quota ran out): reads no more, delivers what was read, then
+   * resets both sides; onClose follows with 'quota_exhausted'. Unknown ids are ignored.
+   */
+  destroy(id: number, how?: 'quota'): void;
   stats(): SpliceStats;
 }
 
@@ -140,7 +144,7 @@ export interface NativeBinding {
     pipes?: SplicePipeLimits,
   ): void;
   relay: SpliceRelayFn;
-  destroy(id: number): void;
+  destroy(id: number, how?: 'quota'): void;
   stats(): SpliceStats;
 }
 

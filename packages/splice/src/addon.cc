@@ -253,13 +253,27 @@ Napi::Value RelayFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(id));
 }
 
-// destroy(id): void — closes both sides now; onClose follows with reason 'destroyed'.
+// destroy(id, how?: 'quota'): void — closes both sides now; onClose follows with reason
+// 'destroyed'. With 'quota': reads no more, delivers what was read, then resets both sides;
+// onClose follows with reason 'quota_exhausted'.
 Napi::Value DestroyFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ThreadState* state = StateOf(info);
-  if (!IsUint32(info[0])) return Throw(env, Napi::TypeError::New(env, "destroy: id must be a relay id"));
-  auto it = state->relays.find(info[0].As<Napi::Number>().Uint32Value());
-  if (it != state->relays.end()) it->second->Destroy();
+  Napi::Value id = info[0];
+  Napi::Value how = info[1];
+  if (!IsUint32(id)) return Throw(env, Napi::TypeError::New(env, "destroy: id must be a relay id"));
+  bool quota = false;
+  if (!how.IsUndefined()) {
+    quota = how.IsString() && how.As<Napi::String>().Utf8Value() == "quota";
+    if (!quota) return Throw(env, Napi::TypeError::New(env, "destroy: how must be 'quota' or absent"));
+  }
+  auto it = state->relays.find(id.As<Napi::Number>().Uint32Value());
+  if (it == state->relays.end()) return env.Undefined();
+  if (quota) {
+    it->second->CutForQuota();
+  } else {
+    it->second->Destroy();
+  }
   return env.Undefined();
 }
 

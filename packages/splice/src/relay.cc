@@ -30,6 +30,10 @@ constexpr int64_t kMaxThrottleWaitNs = 1000000000;
 // in the socket's receive buffer meanwhile, and the sender sees backpressure, not a reset.
 constexpr uint64_t kPipeRetryFirstMs = 10;
 constexpr uint64_t kPipeRetryMaxMs = 1000;
+// The owner's quota ran out: how often to look whether what was read has been delivered, and
+// how long a reader that does not read may hold the reset back.
+constexpr uint64_t kQuotaDrainPollMs = 5;
+constexpr uint64_t kQuotaDrainMs = 2000;
 
 bool IsUnsupported(int err) { return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP; }
 
@@ -180,6 +184,16 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
   return id;
 }
 
+void Relay::CutForQuota() {
+  if (closing_) return;
+  if (!quota_spent_) {
+    quota_spent_ = true;
+    quota_spent_at_ms_ = uv_now(state_->loop);
+  }
+  for (Direction& d : dir_) d.wait_read = false;
+  Run(false, false);
+}
+
 void Relay::Abandon() {
   silent_ = true;
   on_close_.Reset();
@@ -199,6 +213,7 @@ void Relay::Run(bool pump_in, bool pump_out) {
       return;
     }
   }
+  if (!closing_ && quota_spent_ && !InFlight()) Finish(CloseReason::kQuotaExhausted, 0);
   if (!closing_) UpdatePolls();
   if (!closing_) ArmTimer();
 }
@@ -261,10 +276,15 @@ int Relay::Pump(int dir, int* failed_side) {
     }
     allowance = TakeQuota(dir, allowance);
     if (allowance == 0) {
-      // The owner's quota is spent: the pair is reset, and JS counts it as quota_exhausted.
+      // The owner's quota is spent: this direction reads no more (its pipe is empty here), and
+      // once what both directions already read has reached its reader the pair is reset; JS
+      // counts it as quota_exhausted. Bytes counted against the quota are never thrown away.
       Settle(dir, 0);
       ReleasePipe(d);
-      Finish(CloseReason::kQuotaExhausted, 0);
+      if (!quota_spent_) {
+        quota_spent_ = true;
+        quota_spent_at_ms_ = uv_now(state_->loop);
+      }
       return 0;
     }
     if (!d.has_pipe) {
@@ -481,6 +501,8 @@ void Relay::Throttle(int dir, int64_t wait_ns) {
 void Relay::ArmTimer() {
   uint64_t due = UINT64_MAX;
   if (half_closed_) due = SaturatingAdd(last_activity_, half_close_ms_);
+  // Delivered bytes leave the send queues without waking us: look again soon.
+  if (quota_spent_) due = std::min(due, SaturatingAdd(uv_now(state_->loop), kQuotaDrainPollMs));
   for (const Direction& d : dir_) {
     if ((d.throttled || d.pipe_wait) && d.wake_at_ms < due) due = d.wake_at_ms;
   }
@@ -608,6 +630,10 @@ void Relay::OnTimer(uv_timer_t* handle) {
   if (r->closing_) return;
   r->timer_due_ = 0;
   const uint64_t now = uv_now(r->state_->loop);
+  if (r->quota_spent_ && (!r->InFlight() || now - r->quota_spent_at_ms_ >= kQuotaDrainMs)) {
+    r->Finish(CloseReason::kQuotaExhausted, 0);
+    return;
+  }
   if (r->half_closed_ && now - r->last_activity_ >= r->half_close_ms_) {
     // Idle means nothing moves and nothing waits to: bytes held for a slow reader (or for a
     // pipe) are not silence, so the deadline starts over; the peers' own progress or close

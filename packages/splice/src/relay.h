@@ -88,6 +88,9 @@ class Relay {
 
   // destroy(id): close both sides now (drain timeout, rule removed).
   void Destroy() { Finish(CloseReason::kDestroyed, 0); }
+  // The owner's quota ran out while this relay sat idle: read no more, deliver what was read,
+  // then reset (kQuotaExhausted), as a relay that meets the spent quota in a read does.
+  void CutForQuota();
   // Environment teardown: close everything (if not closing already), call nothing, and drop the
   // JS callback while the environment can still take it.
   void Abandon();
@@ -172,6 +175,10 @@ class Relay {
   uv_timer_t timer_;
   uint64_t timer_due_ = 0;   // loop time (ms) the timer is set for; 0 = not set
   bool half_closed_ = false; // one direction ended: the idle deadline runs
+  // The owner's quota ran out: nothing more is read, what was read and counted is delivered,
+  // then the pair is reset (kQuotaExhausted). Waits at most kQuotaDrainMs for a slow reader.
+  bool quota_spent_ = false;
+  uint64_t quota_spent_at_ms_ = 0;
   Direction dir_[2];
   uint64_t half_close_ms_ = 0;
   int64_t qos_owner_ = -1;
