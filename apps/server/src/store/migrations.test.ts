@@ -4,7 +4,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { thrownCode } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
 import { tempDirEachTest } from '../test-harness.ts';
-import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.ts';
+import {
+  MIGRATIONS,
+  type Migration,
+  migrate,
+  RESERVED_VERSIONS,
+  SCHEMA_VERSION,
+  schemaVersion,
+} from './migrations.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 let file: string;
@@ -52,6 +59,25 @@ describe('migrations', () => {
     );
     db.close();
     expect(thrownCode(() => new SqliteStore(file))).toBe('schema_too_new');
-    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it('numbers the migrations 1.. in order, leaving out only the reserved versions', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    const all = [...versions, ...RESERVED_VERSIONS].sort((a, b) => a - b);
+    expect(all).toEqual(all.map((_, i) => i + 1));
+    expect(versions.filter((v) => RESERVED_VERSIONS.includes(v))).toEqual([]);
+  });
+
+  it('applies a migration that fills a gap later, after the ones past the gap', () => {
+    const db = new DatabaseSync(file);
+    const first: Migration = { version: 1, name: 'a', sql: 'CREATE TABLE a (x INTEGER)' };
+    const second: Migration = { version: 2, name: 'b', sql: 'CREATE TABLE b (x INTEGER)' };
+    const third: Migration = { version: 3, name: 'c', sql: 'CREATE TABLE c (x INTEGER)' };
+    expect(migrate(db, file, [first, third])).toEqual([1, 3]);
+    expect(migrate(db, file, [first, second, third])).toEqual([2]);
+    expect(migrate(db, file, [first, second, third])).toEqual([]);
+    expect(schemaVersion(db)).toBe(3);
+    db.close();
   });
 });

@@ -13,6 +13,7 @@ import type {
   StatsStore,
   Store,
   StoreAggregates,
+  TrafficStore,
   UserStore,
 } from '../store.ts';
 import { SqliteAuditStore } from './audit-store.ts';
@@ -23,6 +24,7 @@ import { SqliteRuleStore } from './rule-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { SqliteConnection, type SqliteScope } from './sqlite-connection.ts';
 import { SqliteStatsStore } from './stats-store.ts';
+import { SqliteTrafficStore } from './traffic-store.ts';
 import { SqliteUserStore } from './user-store.ts';
 
 export interface SqliteStoreOptions {
@@ -39,6 +41,7 @@ function aggregates(scope: SqliteScope): StoreAggregates {
     audit: new SqliteAuditStore(scope),
     grants: new SqliteGrantStore(scope),
     ownerLimits: new SqliteOwnerLimitStore(scope),
+    traffic: new SqliteTrafficStore(scope),
   };
 }
 
@@ -51,6 +54,7 @@ export class SqliteStore implements Store {
   readonly audit: AuditStore;
   readonly grants: GrantStore;
   readonly ownerLimits: OwnerLimitStore;
+  readonly traffic: TrafficStore;
   private readonly connection: SqliteConnection;
   private readonly queue = new SerialQueue();
   /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
@@ -77,6 +81,7 @@ export class SqliteStore implements Store {
     this.audit = own.audit;
     this.grants = own.grants;
     this.ownerLimits = own.ownerLimits;
+    this.traffic = own.traffic;
   }
 
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {
