@@ -30,6 +30,7 @@ import { grantRoutes } from './grant-routes.ts';
 import { ownerLimitRoutes } from './owner-limit-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
+import { trafficRoutes } from './traffic-routes.ts';
 import { userRoutes } from './user-routes.ts';
 
 // fastify's own 4xx errors (body parsing, content type, size) are all bad requests to a client.
@@ -134,6 +135,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   userRoutes(app, context);
   grantRoutes(app, context);
   ownerLimitRoutes(app, context);
+  trafficRoutes(app, context);
   await app.ready();
   return app;
 }

@@ -187,6 +187,21 @@ describe('foldStatsReports', () => {
     expect(folded.map(({ state }) => state.stats.bytesIn)).toEqual([500, 800]);
   });
 
+  it("answers each report's delta beside its state, across a boot change", () => {
+    const folded = foldStatsReports({
+      bootId: 'boot-b',
+      now: 2000,
+      known: new Map([['r_1', stored('boot-a', 1000)]]),
+      // A new boot: all of the first is delta; the second is taken against the first.
+      reports: [report({ bytesIn: 70, bytesOut: 80 }), report({ bytesIn: 100, bytesOut: 80 })],
+    });
+    expect(folded.map(({ delta }) => [delta.bytesIn, delta.bytesOut])).toEqual([
+      [70, 80],
+      [30, 0],
+    ]);
+    expect(folded.at(-1)?.state.stats).toMatchObject({ bytesIn: 10_100, bytesOut: 20_080 });
+  });
+
   it('answers nothing when no rule is known', () => {
     expect(foldStatsReports({ bootId: 'b', now: 1, known: new Map(), reports: [report()] })).toEqual([]);
   });
