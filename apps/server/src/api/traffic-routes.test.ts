@@ -18,7 +18,7 @@ let edge: FakeEdge;
 let edgeId: string;
 let alice: string;
 let bob: string;
-const ids: Record<string, string> = {};
+const ids = { a1: '', a2: '', b1: '' };
 
 function report(ruleId: string, bytesIn: number, bytesOut: number): RuleStats {
   return { ...ZERO_COUNTERS, ruleId, bytesIn, bytesOut };

@@ -121,6 +121,23 @@ describe('traffic history from stats reports', () => {
     ]);
   });
 
+  it('answers a range of many slices whole, in order, skipping empty stretches', async () => {
+    const r = await rule(edgeId, 'alice', 'web');
+    const minutes = [...Array.from({ length: 300 }, (_, i) => i), 5000, 5001];
+    let sent = 0;
+    for (const minute of minutes) {
+      now = T0 + minute * MINUTE;
+      sent += minute + 1;
+      await store.stats.record(edgeId, 'boot-a', [report(r, sent, 0)]);
+    }
+    const samples = await store.traffic.query({ widthMs: MINUTE, from: T0 - DAY, to: T0 + 7 * DAY, edgeId });
+    expect(samples.map((sample) => (sample.at - T0) / MINUTE)).toEqual(minutes);
+    expect(samples.map((sample) => sample.bytesIn)).toEqual(minutes.map((minute) => minute + 1));
+    const from = T0 + 250 * MINUTE;
+    const tail = await store.traffic.query({ widthMs: MINUTE, from, to: T0 + 5001 * MINUTE });
+    expect(tail.map((sample) => (sample.at - T0) / MINUTE)).toEqual([...minutes.slice(250, 300), 5000]);
+  });
+
   it("keeps a removed rule's history under its edge and owner", async () => {
     const r = await rule(edgeId, 'alice', 'web');
     await store.stats.record(edgeId, 'boot-a', [report(r, 7, 8)]);
