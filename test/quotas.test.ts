@@ -218,10 +218,9 @@ describe('monthly quotas on a managed edge', () => {
       what: 'datagrams dropped as quota_exhausted',
     });
     const got = await settled(() => received);
-    expect(
-      Math.abs(got - quota),
-      `the sink received ${got} B of a ${quota} B quota`,
-    ).toBeLessThanOrEqual(MiB);
+    expect(Math.abs(got - quota), `the sink received ${got} B of a ${quota} B quota`).toBeLessThanOrEqual(
+      MiB,
+    );
   }, 60_000);
 
   it('count what the clients sent across a SIGKILL of the server, then of the edge', async () => {

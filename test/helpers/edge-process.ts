@@ -4,16 +4,13 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { killOnExit, type LogLine, LogProcess } from '@sluice/test-kit';
+import { killOnExit, LogProcess } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, commandResult } from './command-result.ts';
 import { type RelayPath, relayPathEnv } from './relay-paths.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const EDGE_MAIN = join(REPO_ROOT, 'apps', 'edge', 'src', 'main.ts');
-
-/** One stdout line: the parsed pino object, or `{ msg: '', raw }` for a line that is not JSON. */
-type EdgeLog = LogLine;
 
 /** The edge's pino JSON lines come on stdout; stderr is kept as text for failure messages. */
 export class EdgeProcess extends LogProcess {

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, killOnExit, type LogLine, LogProcess, pollUntil, serveArgs } from '@sluice/test-kit';
+import { freePorts, killOnExit, LogProcess, pollUntil, serveArgs } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, commandResult } from './command-result.ts';
 import { REPO_ROOT } from './edge-process.ts';
@@ -18,9 +18,6 @@ export interface ServerPorts {
   readonly api: number;
   readonly metrics: number;
 }
-
-/** A server log line: the same shape as an edge's. */
-type ServerLog = LogLine;
 
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };

@@ -16,6 +16,7 @@ import { removeRule } from './commands/remove-rule.ts';
 import { revoke } from './commands/revoke.ts';
 import { ruleStats, watchRuleStats } from './commands/rule-stats.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './commands/tokens.ts';
+import { trafficCommand } from './commands/traffic.ts';
 import {
   userAdd,
   userList,
@@ -38,6 +39,8 @@ export interface CliIo {
   /** A signal that aborts on Ctrl-C, asked for only by commands that run until then. */
   readonly interrupt: () => AbortSignal;
   readonly now?: () => number;
+  /** Whether stdout is a terminal; false when left out. */
+  readonly tty?: boolean;
   /** All of standard input (passwords are read there, never from arguments). */
   readonly stdin?: () => Promise<string>;
 }
@@ -74,6 +77,7 @@ function context(command: Command, io: CliIo): CommandContext {
     format,
     out: io.stdout,
     now: io.now ?? Date.now,
+    tty: io.tty ?? false,
     stdin: io.stdin ?? (async () => ''),
   };
 }
@@ -274,6 +278,7 @@ export function buildProgram(io: CliIo): Command {
   grantCommands(program, (command) => context(command, io));
   ownerLimitCommands(program, (command) => context(command, io));
   quotaCommands(program, (command) => context(command, io));
+  trafficCommand(program, (command) => context(command, io));
 
   // Without a known command: `help [command]`, or a bad_usage error naming what was wrong.
   program

@@ -18,6 +18,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  tty: process.stdout.isTTY === true,
   stdin: () => text(process.stdin),
   // Only `rule-stats --watch` asks: Ctrl-C then ends the watch and sluicectl exits 0. Any other
   // command keeps Node's default, which ends the process at once.

@@ -145,6 +145,7 @@ export class SluiceServer {
         advertise,
         fingerprint: certificate.fingerprint,
         logins: new LoginThrottle(options.now),
+        now: options.now ?? Date.now,
       });
       cleanup.unshift(() => api.close());
       try {

@@ -118,6 +118,20 @@ export type {
   WelcomeMessage,
 } from './session-messages.ts';
 export { isoTime, isoTimeOrNull, timestampSchema } from './timestamps.ts';
+// Tenancy: traffic history.
+export {
+  TRAFFIC_BUCKETS,
+  TRAFFIC_DEFAULT_SPAN_MS,
+  TRAFFIC_MAX_BUCKETS,
+  TRAFFIC_SCOPES,
+  type Traffic,
+  type TrafficBucket,
+  type TrafficQuery,
+  type TrafficSample,
+  trafficQuerySchema,
+  trafficSampleSchema,
+  trafficSchema,
+} from './traffic.ts';
 export {
   type ApiToken,
   type ApiTokenList,

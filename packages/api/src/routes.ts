@@ -26,6 +26,7 @@ import {
   ruleSchema,
   updateRuleBodySchema,
 } from './rules.ts';
+import { trafficQuerySchema, trafficSchema } from './traffic.ts';
 import {
   apiTokenListSchema,
   apiTokenSchema,
@@ -225,6 +226,21 @@ const QUOTA_ROUTES = [
     params: quotaParamsSchema,
     responses: { 204: { kind: 'empty', description: 'removed' } },
     errors: ['not_found', 'ack_timeout'],
+  },
+] as const satisfies readonly ApiRoute[];
+
+/** Tenancy: traffic history. */
+const TRAFFIC_ROUTES = [
+  {
+    operationId: 'getTraffic',
+    method: 'GET',
+    path: '/v1/traffic',
+    summary:
+      "Bytes in and out per 1m or 1h bucket, summed over one rule, an edge's, a user's, or all the caller may see (a user token: only its own rules)",
+    access: 'token',
+    query: trafficQuerySchema,
+    responses: { 200: json(trafficSchema, 'the buckets with traffic, and their totals') },
+    errors: ['bad_request', 'forbidden', 'not_found'],
   },
 ] as const satisfies readonly ApiRoute[];
 
@@ -519,4 +535,5 @@ export const API_ROUTES = [
   ...GRANT_ROUTES,
   ...OWNER_LIMIT_ROUTES,
   ...QUOTA_ROUTES,
+  ...TRAFFIC_ROUTES,
 ] as const satisfies readonly ApiRoute[];

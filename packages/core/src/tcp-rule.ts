@@ -8,7 +8,6 @@ import {
   type AcceptErrorReason,
   acceptErrorField,
   type RelayErrorReason,
-  rejectField,
   relayErrorField,
 } from '@sluice/counters';
 import { BurstLog } from './burst-log.ts';

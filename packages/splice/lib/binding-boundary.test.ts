@@ -240,8 +240,10 @@ describe('relay()', () => {
     ['qosOwner', 1e300, 'is outside the QoS buffer (or init() had none)'],
     ['qosOwner', 2 ** 53, 'is outside the QoS buffer (or init() had none)'],
     ['qosRule', 64, 'is outside the QoS buffer (or init() had none)'],
-    // The entity's last bucket word (offset + 8 + 2) must lie inside the 64 words.
-    ['qosRule', 54, 'is outside the QoS buffer (or init() had none)'],
+    // The entity's last word the relay touches (its quota word, offset + 12) must lie inside
+    // the 64 words.
+    ['qosRule', 52, 'is outside the QoS buffer (or init() had none)'],
+    ['qosOwner', 52, 'is outside the QoS buffer (or init() had none)'],
   ])('refuses %s %s', async (key, value, message) => {
     const { clientFd, upstreamFd } = await pair();
     expect(() => binding.relay(clientFd, upstreamFd, 0, { ...OPTIONS, [key]: value }, noClose)).toThrow(
@@ -252,7 +254,7 @@ describe('relay()', () => {
 
   it('takes the last entity that fits, and -1 for none', async () => {
     const { clientFd, upstreamFd } = await pair();
-    const id = binding.relay(clientFd, upstreamFd, 0, { ...OPTIONS, qosOwner: 53, qosRule: -1 }, noClose);
+    const id = binding.relay(clientFd, upstreamFd, 0, { ...OPTIONS, qosOwner: 51, qosRule: -1 }, noClose);
     expect(id).toBeGreaterThan(0);
     binding.destroy(id);
   });
@@ -287,5 +289,20 @@ describe('onClose', () => {
     for (const id of ids) binding.destroy(id);
     await pollUntil(() => seen.size === 2, { timeoutMs: 5_000, what: 'both onClose calls' });
     expect(Object.fromEntries(seen)).toEqual({ first: 'first', second: 'second' });
+  });
+});
+
+describe('destroy()', () => {
+  it('refuses an id that is not one, and a how other than quota', async () => {
+    initDefault();
+    expect(() => binding.destroy(-1)).toThrow('destroy: id must be a relay id');
+    const { clientFd, upstreamFd } = await pair();
+    const id = binding.relay(clientFd, upstreamFd, 0, OPTIONS, noClose);
+    expect(() => binding.destroy(id, 'now' as never)).toThrow("destroy: how must be 'quota' or absent");
+    expect(() => binding.destroy(id, 1 as never)).toThrow("destroy: how must be 'quota' or absent");
+    // Refused before it touched the relay: it is still open, and an unknown id is no error.
+    expect(binding.stats().relays).toBe(1);
+    binding.destroy(id);
+    expect(() => binding.destroy(id, 'quota')).not.toThrow();
   });
 });

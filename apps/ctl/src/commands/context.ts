@@ -10,6 +10,8 @@ export interface CommandContext {
   readonly out: (text: string) => void;
   /** The clock for "5m ago" columns. */
   readonly now: () => number;
+  /** Whether stdout is a terminal (a person reading, not a pipe): sparklines are shown then. */
+  readonly tty: boolean;
   /** All of standard input, for commands that read passwords there. */
   readonly stdin: () => Promise<string>;
 }

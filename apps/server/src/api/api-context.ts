@@ -24,6 +24,8 @@ export interface ApiContext {
   readonly fingerprint: string;
   /** Failed logins per (user, address). */
   readonly logins: LoginThrottle;
+  /** The clock of the store (epoch ms): "now" in queries of history. */
+  readonly now: () => number;
 }
 
 declare module 'fastify' {

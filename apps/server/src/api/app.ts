@@ -31,6 +31,7 @@ import { ownerLimitRoutes } from './owner-limit-routes.ts';
 import { quotaRoutes } from './quota-routes.ts';
 import { ruleRoutes } from './rule-routes.ts';
 import { statsStreamRoutes } from './stats-stream.ts';
+import { trafficRoutes } from './traffic-routes.ts';
 import { userRoutes } from './user-routes.ts';
 
 // fastify's own 4xx errors (body parsing, content type, size) are all bad requests to a client.
@@ -136,6 +137,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   grantRoutes(app, context);
   ownerLimitRoutes(app, context);
   quotaRoutes(app, context);
+  trafficRoutes(app, context);
   await app.ready();
   return app;
 }

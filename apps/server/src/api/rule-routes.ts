@@ -25,7 +25,7 @@ function tableOwner(rule: RuleTable): string | undefined {
   return typeof rule.owner === 'string' ? rule.owner : undefined;
 }
 
-export function mayTouch(user: UserRecord, rule: RuleRecord): boolean {
+export function mayTouch(user: UserRecord, rule: Pick<RuleRecord, 'owner'>): boolean {
   return user.role === 'admin' || rule.owner === user.name;
 }
 

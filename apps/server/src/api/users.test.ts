@@ -141,7 +141,7 @@ describe('users', () => {
   });
 
   it('deletes a user with their rules (drained from the edge), tokens and sessions, and says so', async () => {
-    const frank = await makeUser('frank');
+    await makeUser('frank');
     const granted = await test.request('POST', '/v1/grants', {
       user: 'frank',
       edge: 'edge-01',

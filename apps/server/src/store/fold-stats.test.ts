@@ -33,7 +33,7 @@ function stored(bootId: string, at: number): RuleStatsState {
 
 /** Folds a report of boot `bootId` at `now` into the state boot-a stored at 1000. */
 function foldAfterStored(bootId: string, fields: Partial<RuleStats>, now: number): RuleStatsState {
-  return foldRuleStats(stored('boot-a', 1000), bootId, report(fields), now);
+  return foldRuleStats(stored('boot-a', 1000), bootId, report(fields), now).state;
 }
 
 describe('foldRuleStats', () => {
@@ -50,7 +50,7 @@ describe('foldRuleStats', () => {
         connectErrors: 5,
       }),
       7000,
-    );
+    ).state;
     expect(next).toEqual({
       stats: {
         ruleId: 'r_1',
@@ -168,7 +168,7 @@ describe('foldStatsReports', () => {
         report({ ruleId: 'r_1', bytesIn: 1100 }),
       ],
     });
-    expect(folded.map((state) => [state.stats.ruleId, state.stats.bytesIn])).toEqual([
+    expect(folded.map(({ state }) => [state.stats.ruleId, state.stats.bytesIn])).toEqual([
       ['r_2', 5],
       ['r_1', 10_100],
     ]);
@@ -184,7 +184,22 @@ describe('foldStatsReports', () => {
       // The second went back from the first: a reset within the boot, so all of it is new.
       reports: [report({ bytesIn: 500 }), report({ bytesIn: 300 })],
     });
-    expect(folded.map((state) => state.stats.bytesIn)).toEqual([500, 800]);
+    expect(folded.map(({ state }) => state.stats.bytesIn)).toEqual([500, 800]);
+  });
+
+  it("answers each report's delta beside its state, across a boot change", () => {
+    const folded = foldStatsReports({
+      bootId: 'boot-b',
+      now: 2000,
+      known: new Map([['r_1', stored('boot-a', 1000)]]),
+      // A new boot: all of the first is delta; the second is taken against the first.
+      reports: [report({ bytesIn: 70, bytesOut: 80 }), report({ bytesIn: 100, bytesOut: 80 })],
+    });
+    expect(folded.map(({ delta }) => [delta.bytesIn, delta.bytesOut])).toEqual([
+      [70, 80],
+      [30, 0],
+    ]);
+    expect(folded.at(-1)?.state.stats).toMatchObject({ bytesIn: 10_100, bytesOut: 20_080 });
   });
 
   it('answers nothing when no rule is known', () => {

@@ -12,13 +12,20 @@ import type { RuleStatsRecord } from './records.ts';
 const CUMULATIVE_COUNTERS = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejected', 'connectErrors'] as const;
 
 type CumulativeCounter = (typeof CUMULATIVE_COUNTERS)[number];
-type CounterValues = Readonly<Record<CumulativeCounter, number>>;
+export type CounterValues = Readonly<Record<CumulativeCounter, number>>;
 
 /** What is stored per rule: the totals, and the report of `bootId` the next delta is taken against. */
 export interface RuleStatsState {
   readonly stats: RuleStatsRecord;
   readonly bootId: string;
   readonly last: CounterValues;
+}
+
+/** A folded report: the rule's new state, and what this report added to its totals. */
+export interface FoldedRuleStats {
+  readonly state: RuleStatsState;
+  /** The counters' growth by this report, the amounts traffic history adds to its buckets. */
+  readonly delta: CounterValues;
 }
 
 export interface StatsFold {
@@ -51,7 +58,7 @@ export function foldRuleStats(
   bootId: string,
   report: RuleStats,
   now: number,
-): RuleStatsState {
+): FoldedRuleStats {
   const deltas = {} as Record<CumulativeCounter, number>;
   const last = {} as Record<CumulativeCounter, number>;
   for (const key of CUMULATIVE_COUNTERS) {
@@ -62,7 +69,7 @@ export function foldRuleStats(
   // The first report has no interval to divide by: its rate is 0, not its totals.
   const seconds = previous === null ? 0 : (now - previous.stats.at) / 1000;
   const rate = (bytes: number): number => (seconds > 0 ? bytes / seconds : 0);
-  return {
+  const state: RuleStatsState = {
     stats: {
       ruleId: report.ruleId,
       at: now,
@@ -78,20 +85,21 @@ export function foldRuleStats(
     bootId,
     last,
   };
+  return { state, delta: deltas };
 }
 
 /**
- * Folds a stats message of an edge: one new state per report of a known rule, in report order.
- * A rule reported twice is folded twice, the second time against the first.
+ * Folds a stats message of an edge: one new state (with its delta) per report of a known rule,
+ * in report order. A rule reported twice is folded twice, the second time against the first.
  */
-export function foldStatsReports(fold: StatsFold): RuleStatsState[] {
+export function foldStatsReports(fold: StatsFold): FoldedRuleStats[] {
   const states = new Map(fold.known);
-  const out: RuleStatsState[] = [];
+  const out: FoldedRuleStats[] = [];
   for (const report of fold.reports) {
     const previous = states.get(report.ruleId);
     if (previous === undefined) continue;
     const next = foldRuleStats(previous, fold.bootId, report, fold.now);
-    states.set(report.ruleId, next);
+    states.set(report.ruleId, next.state);
     out.push(next);
   }
   return out;

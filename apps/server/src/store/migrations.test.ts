@@ -52,6 +52,21 @@ describe('migrations', () => {
     );
     db.close();
     expect(thrownCode(() => new SqliteStore(file))).toBe('schema_too_new');
+  });
+
+  it('numbers the migrations 1.. in order', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it('applies a migration that fills a gap later, after the ones past the gap', () => {
+    const db = new DatabaseSync(file);
+    const first: Migration = { version: 1, name: 'a', sql: 'CREATE TABLE a (x INTEGER)' };
+    const second: Migration = { version: 2, name: 'b', sql: 'CREATE TABLE b (x INTEGER)' };
+    const third: Migration = { version: 3, name: 'c', sql: 'CREATE TABLE c (x INTEGER)' };
+    expect(migrate(db, file, [first, third])).toEqual([1, 3]);
+    expect(migrate(db, file, [first, second, third])).toEqual([2]);
+    expect(migrate(db, file, [first, second, third])).toEqual([]);
+    expect(schemaVersion(db)).toBe(3);
+    db.close();
   });
 });

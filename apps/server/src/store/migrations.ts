@@ -191,6 +191,30 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'traffic history',
+    sql: `
+      -- Bytes per rule in buckets of width ms (60000: 1 minute, kept 7 days; 3600000: 1 hour,
+      -- kept 400 days) starting at at (epoch ms). No reference to rules or edges: a removed
+      -- rule's history stays, queryable by the edge and the owner it had, until it expires.
+      CREATE TABLE traffic (
+        width INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        rule_id TEXT NOT NULL,
+        edge_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        bytes_in REAL NOT NULL DEFAULT 0,
+        bytes_out REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (width, rule_id, at)
+      );
+      -- Queries by edge, by owner, or over everything, for a time range; each index holds the
+      -- byte columns so a query reads the index alone. traffic_at also serves the pruning.
+      CREATE INDEX traffic_edge ON traffic(width, edge_id, at, bytes_in, bytes_out);
+      CREATE INDEX traffic_owner ON traffic(width, owner, at, bytes_in, bytes_out);
+      CREATE INDEX traffic_at ON traffic(width, at, bytes_in, bytes_out);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
@@ -205,7 +229,18 @@ export function schemaVersion(db: DatabaseSync): number {
   return Number(row?.version ?? 0);
 }
 
-/** Brings `db` up to the last migration; answers the versions it applied. */
+/** The versions recorded as applied (a gap left by a reserved version is not among them). */
+function appliedVersions(db: DatabaseSync): Set<number> {
+  if (schemaVersion(db) === 0) return new Set();
+  return new Set(
+    db
+      .prepare('SELECT version FROM schema_version')
+      .all()
+      .map((row) => Number(row.version)),
+  );
+}
+
+/** Applies every migration `db` has not recorded, in order; answers the versions it applied. */
 export function migrate(
   db: DatabaseSync,
   file: string,
@@ -219,9 +254,10 @@ export function migrate(
       `${file} has schema version ${current}, newer than this sluice-server knows (${latest}); run a newer sluice-server`,
     );
   }
+  const done = appliedVersions(db);
   const applied: number[] = [];
   for (const migration of migrations) {
-    if (migration.version <= current) continue;
+    if (done.has(migration.version)) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec(

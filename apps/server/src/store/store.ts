@@ -231,6 +231,45 @@ export interface QuotaStore {
   budgets(edgeId: string, bootId: string | null): Promise<Record<string, QuotaBudget>>;
 }
 
+// Tenancy: traffic history, per rule in 1-minute and 1-hour buckets (traffic-buckets.ts), added
+// to by StatsStore.record in the transaction of its fold.
+export interface TrafficFilter {
+  /** The bucket width in ms: one of TRAFFIC_BUCKETS. */
+  readonly widthMs: number;
+  /** Epoch ms: buckets starting at or after it. */
+  readonly from: number;
+  /** Epoch ms: buckets starting before it. */
+  readonly to: number;
+  readonly ruleId?: string | undefined;
+  readonly edgeId?: string | undefined;
+  readonly owner?: string | undefined;
+}
+
+export interface TrafficSampleRecord {
+  /** The bucket start, epoch ms. */
+  readonly at: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** The edge and owner a rule's traffic was recorded under. */
+export interface TrafficRuleRef {
+  readonly edgeId: string;
+  readonly owner: string;
+}
+
+export interface TrafficStore {
+  /** The matching rules' bytes summed per bucket, oldest first; only buckets with rows. */
+  query(filter: TrafficFilter): Promise<TrafficSampleRecord[]>;
+  /** Where a rule's history was recorded (its newest bucket), even once the rule is gone. */
+  ruleRef(ruleId: string): Promise<TrafficRuleRef | null>;
+  /**
+   * Deletes buckets past their retention, at most `limit` rows per width (one bounded
+   * statement each); answers how many went.
+   */
+  prune(limit?: number): Promise<number>;
+}
+
 /** The aggregates: the store's own, or those bound to one transaction. */
 export interface StoreAggregates {
   readonly users: UserStore;
@@ -241,6 +280,7 @@ export interface StoreAggregates {
   readonly grants: GrantStore;
   readonly ownerLimits: OwnerLimitStore;
   readonly quotas: QuotaStore;
+  readonly traffic: TrafficStore;
 }
 
 export interface Store extends StoreAggregates {

@@ -14,6 +14,7 @@ import type {
   StatsStore,
   Store,
   StoreAggregates,
+  TrafficStore,
   UserStore,
 } from '../store.ts';
 import { SqliteAuditStore } from './audit-store.ts';
@@ -25,6 +26,7 @@ import { SqliteRuleStore } from './rule-store.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { SqliteConnection, type SqliteScope } from './sqlite-connection.ts';
 import { SqliteStatsStore } from './stats-store.ts';
+import { SqliteTrafficStore } from './traffic-store.ts';
 import { SqliteUserStore } from './user-store.ts';
 
 export interface SqliteStoreOptions {
@@ -42,6 +44,7 @@ function aggregates(scope: SqliteScope): StoreAggregates {
     grants: new SqliteGrantStore(scope),
     ownerLimits: new SqliteOwnerLimitStore(scope),
     quotas: new SqliteQuotaStore(scope),
+    traffic: new SqliteTrafficStore(scope),
   };
 }
 
@@ -55,6 +58,7 @@ export class SqliteStore implements Store {
   readonly grants: GrantStore;
   readonly ownerLimits: OwnerLimitStore;
   readonly quotas: QuotaStore;
+  readonly traffic: TrafficStore;
   private readonly connection: SqliteConnection;
   private readonly queue = new SerialQueue();
   /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
@@ -82,6 +86,7 @@ export class SqliteStore implements Store {
     this.grants = own.grants;
     this.ownerLimits = own.ownerLimits;
     this.quotas = own.quotas;
+    this.traffic = own.traffic;
   }
 
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {

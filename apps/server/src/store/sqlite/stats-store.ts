@@ -8,6 +8,7 @@ import type { LabelledRuleStats, StatsStore } from '../store.ts';
 import { foldOwnerUsage } from './quota-store.ts';
 import type { SqliteConnection, SqliteScope } from './sqlite-connection.ts';
 import { num, type Row, str } from './sqlite-row.ts';
+import { addTraffic, pruneIfDue } from './traffic-store.ts';
 
 function toStats(row: Row): RuleStatsRecord {
   return {
@@ -38,25 +39,30 @@ function toState(row: Row): RuleStatsState {
   };
 }
 
-/** The reported rules that are live rules of the edge, each with its stored state. */
+/**
+ * The reported rules that are live rules of the edge, each with its stored state, and the owner
+ * of each (traffic history records it).
+ */
 function loadKnown(
   db: SqliteConnection,
   edgeId: string,
   reports: readonly RuleStats[],
-): Map<string, RuleStatsState | null> {
+): { known: Map<string, RuleStatsState | null>; owners: Map<string, string> } {
   const known = new Map<string, RuleStatsState | null>();
+  const owners = new Map<string, string>();
   for (const { ruleId } of reports) {
     if (known.has(ruleId)) continue;
     const owned = db.get(
-      "SELECT 1 AS ok FROM rules WHERE id = ? AND edge_id = ? AND state != 'removed'",
+      "SELECT owner FROM rules WHERE id = ? AND edge_id = ? AND state != 'removed'",
       ruleId,
       edgeId,
     );
     if (owned === undefined) continue;
     const row = db.get('SELECT * FROM rule_stats WHERE rule_id = ?', ruleId);
     known.set(ruleId, row === undefined ? null : toState(row));
+    owners.set(ruleId, str(owned.owner));
   }
-  return known;
+  return { known, owners };
 }
 
 function save(db: SqliteConnection, state: RuleStatsState): void {
@@ -106,15 +112,23 @@ export class SqliteStatsStore implements StatsStore {
     reports: readonly RuleStats[],
     owners: readonly OwnerUsage[] = [],
   ): Promise<RuleStatsRecord[]> {
-    return this.scope.use((db) =>
-      db.atomically(() => {
-        const known = loadKnown(db, edgeId, reports);
-        const folded = foldStatsReports({ bootId, now: db.now(), reports, known });
-        for (const state of folded) save(db, state);
+    return this.scope.use((db) => {
+      const recorded = db.atomically(() => {
+        const { known, owners: ruleOwners } = loadKnown(db, edgeId, reports);
+        const now = db.now();
+        const folded = foldStatsReports({ bootId, now, reports, known });
+        for (const { state, delta } of folded) {
+          save(db, state);
+          const rule = { ruleId: state.stats.ruleId, edgeId, owner: ruleOwners.get(state.stats.ruleId)! };
+          addTraffic(db, rule, delta.bytesIn, delta.bytesOut, now);
+        }
         foldOwnerUsage(db, edgeId, bootId, owners);
-        return folded.map((state) => state.stats);
-      }),
-    );
+        return folded.map(({ state }) => state.stats);
+      });
+      // After the fold's commit: expired history goes in its own bounded transaction.
+      pruneIfDue(db);
+      return recorded;
+    });
   }
 
   get(ruleId: string): Promise<RuleStatsRecord | null> {
