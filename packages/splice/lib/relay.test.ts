@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Counters, FIELD } from '@sluice/counters';
-import { NO_LIMITS, QOS_FIELD, QosTable } from '@sluice/qos';
+import { NO_LIMITS, QOS_FIELD, QosTable, quotaLeft, setQuota } from '@sluice/qos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSplice, spliceErrnoCode, spliceStatus } from './index.ts';
 import type { NativeSplice } from './native.ts';
@@ -67,6 +67,15 @@ async function pair(
 /** Resolves on 'close' (an 'error' before it is fine: only the close matters here). */
 function closed(socket: Socket): Promise<void> {
   return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** Bytes read until the socket closes (by a reset or not). */
+function countUntilClosed(socket: Socket): Promise<number> {
+  let bytes = 0;
+  socket.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  return new Promise((resolve) => socket.once('close', () => resolve(bytes)));
 }
 
 function errorOf(socket: Socket): Promise<NodeJS.ErrnoException> {
@@ -398,6 +407,60 @@ describe('splice relay', () => {
     expect(openFdCount()).toBe(baseline);
     await relay.close();
   }, 120_000);
+
+  it("an owner's quota: both directions together move exactly the budget, delivered, then both sides are reset", async () => {
+    const owner = qos.owner(1);
+    const BUDGET = 3 * MiB + 12_345;
+    setQuota(qos.words, owner, BigInt(BUDGET));
+    const row = takeRow();
+    const t = await target();
+    const relay = await front(t.port, row, 0, { qosOwner: owner });
+    const { client, upstream } = await pair(t.server, relay);
+    const errors: string[] = [];
+    client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
+    upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+    // 2 MiB each way, 4 MiB in all: the quota ends in the middle of it.
+    const gotUp = countUntilClosed(upstream);
+    const gotClient = countUntilClosed(client);
+    void sendPayload(client, 2 * MiB, false).catch(() => {});
+    void sendPayload(upstream, 2 * MiB, false).catch(() => {});
+    const [result] = await relay.closed(1);
+    await Promise.all([closed(client), closed(upstream)]);
+    expect(result?.reason).toBe('quota_exhausted');
+    // Every byte taken from the quota was delivered, none past it.
+    expect(result!.bytesIn + result!.bytesOut).toBe(BUDGET);
+    const [up, down] = await Promise.all([gotUp, gotClient]);
+    expect(up + down).toBe(BUDGET);
+    expect(counter(row, BYTES_IN) + counter(row, BYTES_OUT)).toBe(BigInt(BUDGET));
+    expect(quotaLeft(qos.words, owner)).toBe(0n);
+    expect(errors.sort()).toEqual(['client ECONNRESET', 'upstream ECONNRESET']);
+    // A spent quota lets nothing through a new pair either.
+    const second = await pair(t.server, relay);
+    second.client.on('error', () => {});
+    second.upstream.on('error', () => {});
+    second.client.write('x');
+    const [, again] = await relay.closed(2);
+    expect(again).toMatchObject({ reason: 'quota_exhausted', bytesIn: 0, bytesOut: 0 });
+    setQuota(qos.words, owner, null);
+    await relay.close();
+  });
+
+  it("destroy(id, 'quota') cuts an idle pair the same way", async () => {
+    const t = await target();
+    const relay = await front(t.port, takeRow());
+    const { client, upstream } = await pair(t.server, relay);
+    const errors: string[] = [];
+    client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
+    upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+    client.resume();
+    upstream.resume();
+    splice.destroy(relay.ids[0] ?? -1, 'quota');
+    await Promise.all([closed(client), closed(upstream)]);
+    expect(errors.sort()).toEqual(['client ECONNRESET', 'upstream ECONNRESET']);
+    const [result] = await relay.closed(1);
+    expect(result).toEqual({ reason: 'quota_exhausted', errno: 0, bytesIn: 0, bytesOut: 0 });
+    await relay.close();
+  });
 
   it('destroy() closes both sides and reports destroyed', async () => {
     const t = await target();
