@@ -39,12 +39,15 @@ describe('the edge state file', () => {
     await writeFile(file, '{ not json');
     expect(await readEdgeState(file, 'e_1')).toEqual({ state: null, reason: `${file}: not JSON` });
     await writeFile(file, JSON.stringify({ ...STATE, bootId: '' }));
-    expect((await readEdgeState(file, 'e_1')).reason).toMatch(/^.*edge\.bundle\.state: /);
+    expect(await readEdgeState(file, 'e_1')).toMatchObject({
+      state: null,
+      reason: expect.stringMatching(/edge\.bundle\.state: ./),
+    });
     await writeEdgeState(file, STATE);
     expect(await readEdgeState(file, 'e_2')).toEqual({
       state: null,
       reason: `${file}: another edge's state`,
     });
-    expect((await readEdgeState(dir, 'e_1')).reason).toBe(`${dir}: EISDIR`);
+    expect(await readEdgeState(dir, 'e_1')).toEqual({ state: null, reason: `${dir}: EISDIR` });
   });
 });
