@@ -70,6 +70,21 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 
+# The web console belongs to the set-up: sluice-server serves apps/web/dist, so it is built
+# here whenever it is missing or older than anything it is made from.
+WEB="$ROOT/apps/web"
+if [ -f "$WEB/package.json" ]; then
+  STALE=""
+  if [ -f "$WEB/dist/index.html" ]; then
+    STALE="$(find "$WEB/src" "$WEB/index.html" "$WEB/vite.config.ts" "$WEB/package.json" \
+      "$ROOT/packages/api/src" "$ROOT/packages/config/src" -newer "$WEB/dist/index.html" -print -quit)"
+  fi
+  if [ ! -f "$WEB/dist/index.html" ] || [ -n "$STALE" ]; then
+    say "building the web console (apps/web)"
+    pnpm --silent --filter @sluice/web run build >&2 || die "the web console (apps/web) did not build; see the errors above"
+  fi
+fi
+
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "test:asan" ] || [ "${1:-}" = "bench" ] || [ "${1:-}" = "bench:gate" ] || [ "${1:-}" = "bench:results" ]; then
   "$ROOT/scripts/system-deps.sh" "$1"
 fi

@@ -8,7 +8,8 @@ purpose="${1:-test}"
 # command-or-file:package
 case "$purpose" in
   # curl and python3: the README walkthrough (test/readme.test.ts) runs them as a reader would.
-  test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl) ;;
+  # chromium: the web console's tests drive it with playwright-core (which downloads no browser).
+  test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl chromium:chromium) ;;
   # gcc brings libasan and libubsan (scripts/test-asan.sh); python3 sends the urgent bytes.
   test:asan) need=(python3:python3 cc:gcc) ;;
   bench|bench:gate|bench:results)

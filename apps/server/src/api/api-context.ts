@@ -26,6 +26,8 @@ export interface ApiContext {
   readonly logins: LoginThrottle;
   /** The clock of the store (epoch ms): "now" in queries of history. */
   readonly now: () => number;
+  /** The built web console (index.html, assets/); default: apps/web/dist of this checkout. */
+  readonly webDir?: string;
 }
 
 declare module 'fastify' {
@@ -48,6 +50,8 @@ declare module 'fastify' {
     admin?: boolean;
     /** No token needed (healthz). */
     public?: boolean;
+    /** The web console's files: not an API route, so not in the API's route table. */
+    console?: boolean;
   }
 }
 

@@ -15,6 +15,8 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
 import { apiError } from '../errors.ts';
@@ -24,6 +26,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { auditHook } from './audit-trail.ts';
 import { authHook } from './auth.ts';
 import { authRoutes } from './auth-routes.ts';
+import { consoleRoutes } from './console-routes.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { grantRoutes } from './grant-routes.ts';
@@ -63,8 +66,9 @@ function toApiError(error: FastifyError | Error): SluiceError<ApiErrorCode> {
   return apiError('internal', 'internal error; the server log has the details');
 }
 
-/** Refuses, at start-up, a route that the API's contract does not list. */
-function checkInContract(route: { method: string | string[]; url: string }): void {
+/** Refuses, at start-up, a route that the API's contract does not list (the console's files aside). */
+function checkInContract(route: { method: string | string[]; url: string; config?: unknown }): void {
+  if ((route.config as { console?: boolean } | undefined)?.console === true) return;
   for (const method of [route.method].flat()) {
     if (method === 'HEAD') continue;
     if (!API_ROUTES.some((known) => known.method === method && known.path === route.url)) {
@@ -117,11 +121,12 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
     request.errorCode = answer.code;
     return reply.code(API_ERRORS.table[answer.code].status).send(apiErrorBody(answer.code, answer.message));
   });
-  app.setNotFoundHandler((request, reply) => {
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
     const message = `no route ${request.method} ${request.url.split('?')[0]}`;
     request.errorCode = 'not_found';
     return reply.code(API_ERRORS.table.not_found.status).send(apiErrorBody('not_found', message));
-  });
+  };
+  app.setNotFoundHandler(notFound);
 
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }) satisfies Health);
   // The contract itself, for clients that generate code from it; it holds nothing secret.
@@ -138,6 +143,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   ownerLimitRoutes(app, context);
   quotaRoutes(app, context);
   trafficRoutes(app, context);
+  consoleRoutes(app, notFound, context.webDir);
   await app.ready();
   return app;
 }

@@ -1,0 +1,50 @@
+// Debian's chromium driven by playwright-core (which downloads no browser of its own): one
+// browser per test file, a fresh context (cookies, storage) per test with a trace recording,
+// and on a failed test a screenshot and the trace saved under test-results/web/ as artifacts.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
+import { deferCleanup } from './cleanup.ts';
+import { REPO_ROOT } from './edge-process.ts';
+
+export const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(REPO_ROOT, 'test-results', 'web');
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium)`);
+  }
+  // --no-sandbox: the tests run as root, where chromium's sandbox refuses to start.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}
+
+/**
+ * A new page in a new context for the running test, with a trace recording; if the test fails,
+ * its screenshot and trace go to test-results/web/NAME.{png,zip}. The context closes in the
+ * test's cleanup.
+ */
+export async function newPage(
+  browser: Browser,
+  testName: string,
+): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.tracing.start({ screenshots: true, snapshots: true });
+  const page = await context.newPage();
+  const file = testName.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 80);
+  let failed = false;
+  onTestFailed(async () => {
+    failed = true;
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, `${file}.png`), fullPage: true }).catch(() => {});
+  });
+  deferCleanup(async () => {
+    if (failed) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await context.tracing.stop({ path: join(ARTIFACTS, `${file}.zip`) }).catch(() => {});
+    }
+    await context.close();
+  });
+  return { page, context };
+}

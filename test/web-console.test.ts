@@ -1,0 +1,179 @@
+// The web console in Debian's chromium against a real sluice-server (and a real managed edge):
+// how it is served (CSP, caching, client routes), logging in and out, the forced password
+// change after an admin reset, an ended session, and enrolling an edge by running the command
+// the console shows.
+
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { seriousA11yViolations } from './helpers/axe.ts';
+import { launchBrowser, newPage } from './helpers/browser.ts';
+import { runCleanup } from './helpers/cleanup.ts';
+import { type CommandResult, commandResult } from './helpers/command-result.ts';
+import { ADMIN_PASSWORD, makeUser } from './helpers/console-users.ts';
+import { type ControlPlane, startControlPlane } from './helpers/control-plane.ts';
+import { REPO_ROOT } from './helpers/edge-process.ts';
+import { startManagedEdge } from './helpers/managed-edge-process.ts';
+import { makeTempDir } from './helpers/temp-dir.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(runCleanup);
+
+async function logIn(page: Page, plane: ControlPlane, user: string, password: string): Promise<void> {
+  await page.goto(plane.server.apiUrl);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Runs a command line as a user would paste it into a shell, in `cwd`, with sluice-edge on PATH. */
+function runShell(command: string, cwd: string): Promise<CommandResult> {
+  const path = `${join(REPO_ROOT, 'node_modules', '.bin')}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+  const child = spawn('bash', ['-c', command], {
+    cwd,
+    env: { ...process.env, PATH: path },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return commandResult(child, command, 30_000);
+}
+
+describe('the web console', () => {
+  it('is served at / with a strict CSP, immutable hashed assets and client routes', async () => {
+    const plane = await startControlPlane();
+    const index = await fetch(`${plane.server.apiUrl}/`);
+    expect(index.status).toBe(200);
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    // No inline script: every <script> has a src.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    const script = /<script[^>]*src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, html).toMatch(/^\/assets\/index-[A-Za-z0-9_-]{6,}\.js$/);
+    const asset = await fetch(`${plane.server.apiUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers.get('content-type')).toContain('javascript');
+    // A client route reloads into the same page; API paths stay API.
+    const deep = await fetch(`${plane.server.apiUrl}/rules/r_123`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toBe(html);
+    const api = await fetch(`${plane.server.apiUrl}/v1/no-such-route`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toEqual({
+      error: { code: 'not_found', message: 'no route GET /v1/no-such-route' },
+    });
+    const missing = await fetch(`${plane.server.apiUrl}/assets/index-nothere.js`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('shows a wrong password with its error code, and logs in and out', async () => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    const { page } = await newPage(browser, 'login-logout');
+    await page.goto(plane.server.apiUrl);
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await logIn(page, plane, 'root', 'not-the-password');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('unauthorized');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Edges' }).waitFor();
+    expect(await page.getByTestId('who').textContent()).toBe('root (admin)');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    // The session is gone on the server too: a reload stays on the login page.
+    await page.reload();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Edges' }).count()).toBe(0);
+  });
+
+  it('after an ended session, logging in again returns to the page you were on', async () => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    const { page, context } = await newPage(browser, 'session-ended');
+    await page.goto(`${plane.server.apiUrl}/account/password`);
+    await page.getByLabel('User name').fill('root');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('link', { name: 'Edges' }).click();
+    await page.getByRole('heading', { name: 'Edges' }).waitFor();
+    // The cookie goes (as when it expires); the edges page's next refresh is refused.
+    await context.clearCookies();
+    await page.getByText('Your session has ended (unauthorized)').waitFor();
+    await page.getByLabel('User name').fill('root');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Edges' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/edges');
+  });
+
+  it('forces a password change at the first login with a temporary password', async () => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'alice', 'first-password-1');
+    const reset = await plane.api.post('/v1/users/alice/password-reset', {
+      temporaryPassword: 'temporary-pw-1',
+    });
+    expect(reset.status, reset.text).toBe(204);
+    const { page } = await newPage(browser, 'temporary-password');
+    await logIn(page, plane, 'alice', 'temporary-pw-1');
+    await page.getByRole('heading', { name: 'Change your password' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    expect(await page.getByRole('heading', { name: 'Edges' }).count()).toBe(0);
+    await page.getByLabel('Current (or temporary) password').fill('temporary-pw-1');
+    await page.getByLabel('New password', { exact: true }).fill('short');
+    await page.getByLabel('New password again').fill('short');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/bad_request.*newPassword/);
+    await page.getByLabel('New password', { exact: true }).fill('alice-new-password');
+    await page.getByLabel('New password again').fill('alice-new-password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('heading', { name: 'Edges' }).waitFor();
+    // The new password is the one that logs in now.
+    const login = await fetch(`${plane.server.apiUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'alice', password: 'alice-new-password' }),
+    });
+    expect(login.status).toBe(200);
+    expect(((await login.json()) as { mustChangePassword: boolean }).mustChangePassword).toBe(false);
+  });
+
+  it('enrolls an edge: the command shown, run as written, connects it and the panel turns green', async () => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    const { page } = await newPage(browser, 'enroll-edge');
+    await logIn(page, plane, 'root', ADMIN_PASSWORD);
+    await page.getByText('No edges yet').waitFor();
+    await page.getByLabel('Edge name').fill('edge-web');
+    await page.getByRole('button', { name: 'Make enrollment code' }).click();
+    const command = (await page.getByTestId('enroll-command').textContent()) ?? '';
+    expect(command).toMatch(/^sluice-edge enroll 'sluice:\/\/.+' --bundle \.\/sluice-edge\.bundle$/);
+    expect(await page.getByTestId('enroll-uri').textContent()).toBe(
+      /'(sluice:\/\/[^']+)'/.exec(command)?.[1],
+    );
+    expect(await page.getByTestId('enroll-status').textContent()).toContain('Waiting for edge-web');
+    expect(await page.getByTestId('enrollment').getAttribute('class')).toBe('enrollment');
+
+    const dir = makeTempDir();
+    const enrolled = await runShell(command, dir);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    await startManagedEdge(join(dir, 'sluice-edge.bundle'));
+
+    await page.getByText('edge-web is connected.').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('enrollment').getAttribute('class')).toBe('enrollment connected');
+    const row = page.locator('tr[data-edge="edge-web"]');
+    expect(await row.getByTestId('edge-status').textContent()).toBe('connected');
+    expect(await row.getByTestId('edge-rules').textContent()).toBe('0');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+});
