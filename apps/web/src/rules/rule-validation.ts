@@ -15,7 +15,9 @@ const ALIASES: Readonly<Record<string, string>> = { port: 'listen', ports: 'list
 const CODE_FIELDS: Readonly<Record<string, string>> = { port_in_use: 'listen', name_taken: 'name' };
 
 function add(out: Record<string, string[]>, field: string, message: string): void {
-  (out[field] ??= []).push(message);
+  const list = out[field] ?? [];
+  list.push(message);
+  out[field] = list;
 }
 
 /** `rule.targets[1]` → `targets`; `edge` → `edge`; `port` → `listen`. */
