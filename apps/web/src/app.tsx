@@ -10,6 +10,9 @@ import { Problem } from './components/problem.tsx';
 import { ChangePasswordPage } from './pages/change-password-page.tsx';
 import { EdgesPage } from './pages/edges-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
+import { RuleFormPage } from './pages/rule-form-page.tsx';
+import { RulePage } from './pages/rule-page.tsx';
+import { RulesPage } from './pages/rules-page.tsx';
 import { match, navigate, useLocation } from './router.ts';
 import { SessionContext } from './session.ts';
 
@@ -21,12 +24,19 @@ type Session =
 
 const NAV: readonly { path: string; label: string; admin?: boolean }[] = [
   { path: '/edges', label: 'Edges' },
+  { path: '/rules', label: 'Rules' },
   { path: '/account/password', label: 'Password' },
 ];
 
 function Page({ path }: { path: string }) {
   if (path === '/' || path === '/edges') return <EdgesPage />;
   if (match('/account/password', path) !== null) return <PasswordRoute />;
+  if (path === '/rules') return <RulesPage />;
+  if (path === '/rules/new') return <RuleFormPage id={null} />;
+  const edit = match('/rules/:id/edit', path);
+  if (edit !== null) return <RuleFormPage key={edit.id} id={edit.id!} />;
+  const rule = match('/rules/:id', path);
+  if (rule !== null) return <RulePage key={rule.id} id={rule.id!} />;
   return (
     <section>
       <h1>Not found</h1>

@@ -20,9 +20,11 @@ function add(out: Record<string, string[]>, field: string, message: string): voi
   out[field] = list;
 }
 
-/** `rule.targets[1]` → `targets`; `edge` → `edge`; `port` → `listen`. */
+/** `rule.targets[1]` → `targets`; `rule.limits.bandwidth` → `limits.bandwidth`; `port` → `listen`. */
 function fieldOf(path: string): string {
   const bare = path.replace(/^rule\./, '');
+  const limit = /^limits\.([A-Za-z_]+)/.exec(bare)?.[1];
+  if (limit !== undefined) return `limits.${limit}`;
   const head = /^[A-Za-z_]+/.exec(bare)?.[0] ?? '_';
   return ALIASES[head] ?? head;
 }
