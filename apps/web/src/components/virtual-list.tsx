@@ -1,5 +1,6 @@
 // A list of many rows of one height where only the rows in view (and a few around them) are in
-// the DOM: 10,000 rules scroll and filter as fast as 30. The container is a focusable region
+// the DOM: 10,000 rules scroll and filter as fast as 30. `row` answers an <li>. The container is a
+// focusable region
 // so the keyboard scrolls it.
 
 import type { ComponentChildren } from 'preact';
@@ -31,9 +32,8 @@ export function VirtualList<T>({ items, rowHeight, height, label, row }: Virtual
   const [scrollTop, setScrollTop] = useState(0);
   const { first, last } = visibleRange(scrollTop, height, rowHeight, items.length);
   return (
-    <div
+    <section
       class="virtual-list"
-      role="region"
       aria-label={label}
       // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
       tabIndex={0}
@@ -41,10 +41,10 @@ export function VirtualList<T>({ items, rowHeight, height, label, row }: Virtual
       onScroll={(event) => setScrollTop((event.currentTarget as HTMLDivElement).scrollTop)}
     >
       <div style={{ height: `${items.length * rowHeight}px`, position: 'relative' }}>
-        <div role="list" style={{ position: 'absolute', top: `${first * rowHeight}px`, left: 0, right: 0 }}>
+        <ul style={{ position: 'absolute', top: `${first * rowHeight}px`, left: 0, right: 0 }}>
           {items.slice(first, last).map((item, i) => row(item, first + i))}
-        </div>
+        </ul>
       </div>
-    </div>
+    </section>
   );
 }

@@ -35,6 +35,7 @@ function Field({
   const messages = errors[name] ?? [];
   const id = `field-error-${name.replace(/\W/g, '-')}`;
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control comes from `children`, inside the label
     <label>
       {label}
       {children(messages.length > 0 ? id : undefined, messages.length > 0)}

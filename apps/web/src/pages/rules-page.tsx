@@ -162,8 +162,7 @@ export function RulesPage() {
                   row={(rule) => {
                     const live = stats.byRule.get(rule.id);
                     return (
-                      <div
-                        role="listitem"
+                      <li
                         class="rule-row"
                         key={rule.id}
                         data-rule={rule.name}
@@ -178,7 +177,7 @@ export function RulesPage() {
                         <span>
                           {formatRate(live?.bytesInPerSec ?? 0)} / {formatRate(live?.bytesOutPerSec ?? 0)}
                         </span>
-                      </div>
+                      </li>
                     );
                   }}
                 />
