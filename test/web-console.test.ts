@@ -45,7 +45,7 @@ function runShell(command: string, cwd: string): Promise<CommandResult> {
 }
 
 describe('the web console', () => {
-  it('is served at / with a strict CSP, immutable hashed assets and client routes', async () => {
+  it('is served at / with a strict CSP, immutable hashed assets and client routes', async ({ task }) => {
     const plane = await startControlPlane();
     const index = await fetch(`${plane.server.apiUrl}/`);
     expect(index.status).toBe(200);
@@ -76,10 +76,10 @@ describe('the web console', () => {
     expect(missing.status).toBe(404);
   });
 
-  it('shows a wrong password with its error code, and logs in and out', async () => {
+  it('shows a wrong password with its error code, and logs in and out', async ({ task }) => {
     const plane = await startControlPlane();
     await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
-    const { page } = await newPage(browser, 'login-logout');
+    const { page } = await newPage(browser, task);
     await page.goto(plane.server.apiUrl);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
@@ -97,10 +97,10 @@ describe('the web console', () => {
     expect(await page.getByRole('heading', { name: 'Edges' }).count()).toBe(0);
   });
 
-  it('after an ended session, logging in again returns to the page you were on', async () => {
+  it('after an ended session, logging in again returns to the page you were on', async ({ task }) => {
     const plane = await startControlPlane();
     await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
-    const { page, context } = await newPage(browser, 'session-ended');
+    const { page, context } = await newPage(browser, task);
     await page.goto(`${plane.server.apiUrl}/account/password`);
     await page.getByLabel('User name').fill('root');
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -117,14 +117,14 @@ describe('the web console', () => {
     expect(new URL(page.url()).pathname).toBe('/edges');
   });
 
-  it('forces a password change at the first login with a temporary password', async () => {
+  it('forces a password change at the first login with a temporary password', async ({ task }) => {
     const plane = await startControlPlane();
     await makeUser(plane.api, 'alice', 'first-password-1');
     const reset = await plane.api.post('/v1/users/alice/password-reset', {
       temporaryPassword: 'temporary-pw-1',
     });
     expect(reset.status, reset.text).toBe(204);
-    const { page } = await newPage(browser, 'temporary-password');
+    const { page } = await newPage(browser, task);
     await logIn(page, plane, 'alice', 'temporary-pw-1');
     await page.getByRole('heading', { name: 'Change your password' }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
@@ -148,10 +148,12 @@ describe('the web console', () => {
     expect(((await login.json()) as { mustChangePassword: boolean }).mustChangePassword).toBe(false);
   });
 
-  it('enrolls an edge: the command shown, run as written, connects it and the panel turns green', async () => {
+  it('enrolls an edge: the command shown, run as written, connects it and the panel turns green', async ({
+    task,
+  }) => {
     const plane = await startControlPlane();
     await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
-    const { page } = await newPage(browser, 'enroll-edge');
+    const { page } = await newPage(browser, task);
     await logIn(page, plane, 'root', ADMIN_PASSWORD);
     await page.getByText('No edges yet').waitFor();
     await page.getByLabel('Edge name').fill('edge-web');

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { onTestFailed } from 'vitest';
 import { deferCleanup } from './cleanup.ts';
 import { REPO_ROOT } from './edge-process.ts';
 
@@ -20,28 +19,29 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 }
 
+/** What newPage needs of vitest's test context: the test's name and, after it ran, its state. */
+interface RunningTest {
+  readonly name: string;
+  readonly result?: { readonly state: string } | undefined;
+}
+
 /**
- * A new page in a new context for the running test, with a trace recording; if the test fails,
- * its screenshot and trace go to test-results/web/NAME.{png,zip}. The context closes in the
- * test's cleanup.
+ * A new page in a new context for the running test (vitest's `task`), with a trace recording;
+ * if the test fails, its screenshot and trace go to test-results/web/NAME.{png,zip}. The cleanup
+ * runs in afterEach, when the result is known and the page is still open.
  */
 export async function newPage(
   browser: Browser,
-  testName: string,
+  test: RunningTest,
 ): Promise<{ page: Page; context: BrowserContext }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.tracing.start({ screenshots: true, snapshots: true });
   const page = await context.newPage();
-  const file = testName.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 80);
-  let failed = false;
-  onTestFailed(async () => {
-    failed = true;
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, `${file}.png`), fullPage: true }).catch(() => {});
-  });
+  const file = test.name.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 80);
   deferCleanup(async () => {
-    if (failed) {
+    if (test.result?.state === 'fail') {
       mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, `${file}.png`), fullPage: true }).catch(() => {});
       await context.tracing.stop({ path: join(ARTIFACTS, `${file}.zip`) }).catch(() => {});
     }
     await context.close();

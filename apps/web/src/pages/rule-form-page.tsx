@@ -34,17 +34,21 @@ function Field({
 }) {
   const messages = errors[name] ?? [];
   const id = `field-error-${name.replace(/\W/g, '-')}`;
+  // The message sits outside the label, so the control's name stays the label's text; it is
+  // tied to the control by aria-describedby.
   return (
-    // biome-ignore lint/a11y/noLabelWithoutControl: the control comes from `children`, inside the label
-    <label>
-      {label}
-      {children(messages.length > 0 ? id : undefined, messages.length > 0)}
+    <div class="field">
+      {/* biome-ignore lint/a11y/noLabelWithoutControl: the control comes from `children`, inside the label */}
+      <label>
+        {label}
+        {children(messages.length > 0 ? id : undefined, messages.length > 0)}
+      </label>
       {messages.length > 0 && (
         <span class="field-error" id={id} data-testid={`error-${name}`}>
           {messages.join('; ')}
         </span>
       )}
-    </label>
+    </div>
   );
 }
 
