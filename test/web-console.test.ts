@@ -45,7 +45,7 @@ function runShell(command: string, cwd: string): Promise<CommandResult> {
 }
 
 describe('the web console', () => {
-  it('is served at / with a strict CSP, immutable hashed assets and client routes', async ({ task }) => {
+  it('is served at / with a strict CSP, immutable hashed assets and client routes', async () => {
     const plane = await startControlPlane();
     const index = await fetch(`${plane.server.apiUrl}/`);
     expect(index.status).toBe(200);
