@@ -7,12 +7,15 @@ import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, asApiError } from './api/api-error.ts';
 import { api, ok, whenSessionEnds } from './api/client.ts';
 import { Problem } from './components/problem.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
 import { ChangePasswordPage } from './pages/change-password-page.tsx';
 import { EdgesPage } from './pages/edges-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { RuleFormPage } from './pages/rule-form-page.tsx';
 import { RulePage } from './pages/rule-page.tsx';
 import { RulesPage } from './pages/rules-page.tsx';
+import { UserPage } from './pages/user-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
 import { match, navigate, useLocation } from './router.ts';
 import { SessionContext } from './session.ts';
 
@@ -25,12 +28,19 @@ type Session =
 const NAV: readonly { path: string; label: string; admin?: boolean }[] = [
   { path: '/edges', label: 'Edges' },
   { path: '/rules', label: 'Rules' },
-  { path: '/account/password', label: 'Password' },
+  { path: '/users', label: 'Users', admin: true },
+  { path: '/audit', label: 'Audit log', admin: true },
+  { path: '/account', label: 'Account' },
 ];
 
 function Page({ path }: { path: string }) {
   if (path === '/' || path === '/edges') return <EdgesPage />;
   if (match('/account/password', path) !== null) return <PasswordRoute />;
+  if (path === '/account') return <UserPage name={null} />;
+  if (path === '/users') return <UsersPage />;
+  if (path === '/audit') return <AuditPage />;
+  const user = match('/users/:name', path);
+  if (user !== null) return <UserPage key={user.name} name={user.name!} />;
   if (path === '/rules') return <RulesPage />;
   if (path === '/rules/new') return <RuleFormPage id={null} />;
   const edit = match('/rules/:id/edit', path);
@@ -125,7 +135,7 @@ export function App() {
             <a
               key={item.path}
               href={item.path}
-              aria-current={path.startsWith(item.path) ? 'page' : undefined}
+              aria-current={path === item.path || path.startsWith(`${item.path}/`) ? 'page' : undefined}
             >
               {item.label}
             </a>

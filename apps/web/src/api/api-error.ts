@@ -28,3 +28,11 @@ export function asApiError(error: unknown): ApiError {
   if (error instanceof Error) return new ApiError('network_error', error.message, 0);
   return new ApiError('network_error', String(error), 0);
 }
+
+/** A request body refused in the browser by the API's own schema, as the server would phrase it. */
+export function invalidInput(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ApiError {
+  const text = issues
+    .map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
+    .join('; ');
+  return new ApiError('bad_request', text, 0);
+}
