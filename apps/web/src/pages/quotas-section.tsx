@@ -13,20 +13,18 @@ import { useInterval } from '../use-interval.ts';
 import { useLoad } from '../use-load.ts';
 
 function UsageBar({ quota }: { quota: Quota }) {
-  const percent =
-    quota.monthlyBytes === 0 ? 100 : Math.min(100, (quota.usedBytes / quota.monthlyBytes) * 100);
+  // A native meter: its value and range are what assistive tech reads, with no ARIA of ours.
   return (
-    <div
-      class="bar"
-      role="meter"
+    <meter
+      class="quota-meter"
       aria-label={`Quota used on ${quota.edge.name}`}
-      aria-valuemin={0}
-      aria-valuemax={quota.monthlyBytes}
-      aria-valuenow={quota.usedBytes}
-      aria-valuetext={`${formatBytes(quota.usedBytes)} of ${formatBytes(quota.monthlyBytes)}`}
+      min={0}
+      max={quota.monthlyBytes}
+      high={quota.monthlyBytes * 0.9}
+      value={quota.usedBytes}
     >
-      <div class={quota.exhaustedAt === null ? '' : 'spent'} style={{ width: `${percent.toFixed(1)}%` }} />
-    </div>
+      {formatBytes(quota.usedBytes)} of {formatBytes(quota.monthlyBytes)}
+    </meter>
   );
 }
 
