@@ -5,6 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { freePort } from '@sluice/test-kit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from './helpers/axe.ts';
@@ -12,7 +13,7 @@ import { launchBrowser, newPage } from './helpers/browser.ts';
 import { runCleanup } from './helpers/cleanup.ts';
 import { type CommandResult, commandResult } from './helpers/command-result.ts';
 import { ADMIN_PASSWORD, makeUser } from './helpers/console-users.ts';
-import { type ControlPlane, startControlPlane } from './helpers/control-plane.ts';
+import { addEdge, type ControlPlane, startControlPlane } from './helpers/control-plane.ts';
 import { REPO_ROOT } from './helpers/edge-process.ts';
 import { startManagedEdge } from './helpers/managed-edge-process.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
@@ -177,5 +178,43 @@ describe('the web console', () => {
     expect(await row.getByTestId('edge-status').textContent()).toBe('connected');
     expect(await row.getByTestId('edge-rules').textContent()).toBe('0');
     expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it('renames, revokes and deletes an edge, each confirmation naming what goes with it', async ({ task }) => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    await addEdge(plane, 'edge-old');
+    const port = await freePort();
+    await plane.api.pushActive('edge-old', {
+      name: 'kept',
+      listen: `127.0.0.1:${port}`,
+      targets: ['127.0.0.1:80'],
+    });
+    const { page } = await newPage(browser, task);
+    await logIn(page, plane, 'root', ADMIN_PASSWORD);
+    await page.locator('tr[data-edge="edge-old"]').getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('New name for edge-old').fill('edge-new');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const row = page.locator('tr[data-edge="edge-new"]');
+    await expect.poll(() => row.getByTestId('edge-rules').textContent()).toBe('1');
+    expect((await plane.api.edge('edge-new')).name).toBe('edge-new');
+
+    await row.getByRole('button', { name: 'Revoke edge-new' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('Revoke edge-new? Its session is closed');
+    expect(await dialog.textContent()).toContain('its 1 rule(s) stay stored');
+    await dialog.getByRole('button', { name: 'Revoke edge-new' }).click();
+    await expect.poll(() => row.getByTestId('edge-status').textContent()).toBe('revoked');
+
+    await row.getByRole('button', { name: 'Delete edge-new' }).click();
+    expect(await page.getByRole('dialog').textContent()).toContain('Delete edge-new with its 1 rule(s)?');
+    // Cancel leaves it; confirming deletes it with its rule.
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await plane.api.edges()).toHaveLength(1);
+    await row.getByRole('button', { name: 'Delete edge-new' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete edge-new' }).click();
+    await page.getByText('No edges yet').waitFor();
+    expect(await plane.api.edges()).toEqual([]);
+    expect(await plane.api.rules()).toEqual([]);
   });
 });
