@@ -217,4 +217,42 @@ describe('the web console', () => {
     expect(await plane.api.edges()).toEqual([]);
     expect(await plane.api.rules()).toEqual([]);
   });
+
+  it("shows an edge's rules, and sets an owner's caps on it checked by the config's schema", async ({
+    task,
+  }) => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    await addEdge(plane, 'edge-caps');
+    const port = await freePort();
+    const rule = await plane.api.pushActive('edge-caps', {
+      name: 'capped',
+      listen: `127.0.0.1:${port}`,
+      targets: ['127.0.0.1:80'],
+    });
+    const { page } = await newPage(browser, task);
+    await logIn(page, plane, 'root', ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'edge-caps' }).click();
+    await page.getByRole('heading', { name: 'Edge edge-caps' }).waitFor();
+    await page.getByRole('link', { name: 'capped' }).waitFor();
+    await expect.poll(() => page.getByTestId('owner-caps').textContent()).toBe(`${rule.owner}: no caps`);
+    const form = page.getByRole('form', { name: 'Set owner caps' });
+    await form.getByLabel('Owner').fill(rule.owner);
+    await form.getByLabel('bandwidth', { exact: true }).fill('fast');
+    await form.getByRole('button', { name: 'Set caps' }).click();
+    await expect
+      .poll(() => form.getByRole('alert').textContent())
+      .toMatch(/^bad_request limits\.bandwidth: /);
+    await form.getByLabel('bandwidth', { exact: true }).fill('10Mbit');
+    await form.getByLabel('max connections').fill('5');
+    await form.getByRole('button', { name: 'Set caps' }).click();
+    await expect
+      .poll(() => page.getByTestId('owner-caps').textContent())
+      .toBe(`${rule.owner}: bandwidth 10Mbit, max_connections 5`);
+    const stored = await plane.api.get<{ limits: unknown }>(
+      `/v1/edges/edge-caps/owners/${rule.owner}/limits`,
+    );
+    expect(stored.body.limits).toEqual({ bandwidth: '10Mbit', max_connections: 5 });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { api, ok, whenSessionEnds } from './api/client.ts';
 import { Problem } from './components/problem.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { ChangePasswordPage } from './pages/change-password-page.tsx';
+import { EdgePage } from './pages/edge-page.tsx';
 import { EdgesPage } from './pages/edges-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { RuleFormPage } from './pages/rule-form-page.tsx';
@@ -36,6 +37,8 @@ const NAV: readonly { path: string; label: string; admin?: boolean }[] = [
 function Page({ path }: { path: string }) {
   if (path === '/' || path === '/edges') return <EdgesPage />;
   if (match('/account/password', path) !== null) return <PasswordRoute />;
+  const edge = match('/edges/:id', path);
+  if (edge !== null) return <EdgePage key={edge.id} id={edge.id!} />;
   if (path === '/account') return <UserPage name={null} />;
   if (path === '/users') return <UsersPage />;
   if (path === '/audit') return <AuditPage />;

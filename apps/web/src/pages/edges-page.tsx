@@ -104,7 +104,7 @@ export function EdgesPage() {
                 return (
                   <tr key={edge.id} data-edge={edge.name}>
                     <th scope="row">
-                      <a href={`/rules?edge=${encodeURIComponent(edge.id)}`}>{edge.name}</a>
+                      <a href={`/edges/${encodeURIComponent(edge.id)}`}>{edge.name}</a>
                     </th>
                     <td data-testid="edge-status">
                       {edge.revoked ? (
