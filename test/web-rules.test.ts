@@ -14,6 +14,7 @@ import { launchBrowser, newPage } from './helpers/browser.ts';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { ADMIN_PASSWORD, makeUser } from './helpers/console-users.ts';
 import { addEdge, startControlPlane } from './helpers/control-plane.ts';
+import { holdPort } from './helpers/foreign-listener.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 
 let browser: Browser;
@@ -99,6 +100,22 @@ describe('rules in the web console', () => {
     expect(stats.bytesIn).toBe(sent);
     expect(await seriousA11yViolations(page)).toEqual([]);
 
+    // The traffic history holds the same bytes (a 1m bucket), once the range is read again.
+    await page.getByLabel('Range').selectOption('24h');
+    await expect
+      .poll(() => page.getByTestId('history-totals').textContent(), { timeout: 10_000 })
+      .toMatch(/^In 512 KiB, out 512 KiB in 1 bucket\(s\) of 1m$/);
+
+    // Editing pushes the next revision, which the edge acks.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit rule' }).waitFor();
+    expect(await page.getByLabel('Listen', { exact: true }).inputValue()).toBe(`127.0.0.1:${listenPort}`);
+    await page.getByLabel('Connect timeout (ms)').fill('1500');
+    await page.getByRole('button', { name: 'Save and push' }).click();
+    await page.getByText('revision 2').waitFor();
+    await expect.poll(() => page.getByTestId('rule-state').textContent()).toBe('active');
+    expect((await plane.api.rule(rule!.id)).rule.connect_timeout_ms).toBe(1500);
+
     // The list shows it active; removing it (after a confirmation naming it) empties the list.
     await page.getByRole('button', { name: 'Remove echo' }).click();
     await page
@@ -140,6 +157,19 @@ describe('rules in the web console', () => {
     await page.getByLabel('Max connections').fill('');
     await page.getByRole('button', { name: 'Push rule' }).click();
     await expect.poll(() => page.getByTestId('error-name').textContent()).toMatch(/^name_taken: /);
+
+    // A port another process holds: the edge refuses, and port_in_use shows at the listen field.
+    const held = await holdPort(await freePort(), false);
+    await page.getByLabel('Name', { exact: true }).fill('web-2');
+    await page.getByLabel('Listen', { exact: true }).fill(`127.0.0.1:${held.port}`);
+    await page.getByRole('button', { name: 'Push rule' }).click();
+    await expect
+      .poll(() => page.getByTestId('error-listen').textContent(), { timeout: 10_000 })
+      .toMatch(/^activation_failed: port_in_use: edge edge-a could not activate/);
+
+    // A page for a rule that does not exist shows the API's error, not a blank page.
+    await page.goto(`${plane.server.apiUrl}/rules/r_nothere`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^not_found /);
   });
 
   it('lists 10,000 rules virtually and filters them', async ({ task }) => {

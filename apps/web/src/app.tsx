@@ -6,6 +6,7 @@ import type { User } from '@sluice/api';
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, asApiError } from './api/api-error.ts';
 import { api, ok, whenSessionEnds } from './api/client.ts';
+import { ErrorBoundary } from './components/error-boundary.tsx';
 import { Problem } from './components/problem.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { ChangePasswordPage } from './pages/change-password-page.tsx';
@@ -158,7 +159,9 @@ export function App() {
             onChanged={() => setSession({ state: 'in', user: { ...user, mustChangePassword: false } })}
           />
         ) : (
-          <Page path={path} />
+          <ErrorBoundary key={path}>
+            <Page path={path} />
+          </ErrorBoundary>
         )}
       </main>
     </SessionContext.Provider>

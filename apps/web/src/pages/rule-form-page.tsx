@@ -37,7 +37,7 @@ function Field({
   // The message sits outside the label, so the control's name stays the label's text; it is
   // tied to the control by aria-describedby.
   return (
-    <div class="field">
+    <div class="field" data-field={name}>
       {/* biome-ignore lint/a11y/noLabelWithoutControl: the control comes from `children`, inside the label */}
       <label>
         {label}
@@ -119,15 +119,18 @@ function RuleForm({ data, admin }: { data: FormData; admin: boolean }) {
       navigate(`/rules/${encodeURIComponent(rule.id)}`);
     } catch (failure) {
       const error = asApiError(failure);
-      const byField = fieldErrorsOf(error.code, error.message);
-      const { _: rest, ...fields } = byField;
-      setErrors(
-        Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.map((m) => `${error.code}: ${m}`)])),
-      );
+      // Messages about a field the form shows go next to it; the rest above the button.
+      const shown: Record<string, string[]> = {};
+      const rest: string[] = [];
+      for (const [field, messages] of Object.entries(fieldErrorsOf(error.code, error.message))) {
+        if (document.querySelector(`[data-field="${CSS.escape(field)}"]`) === null) rest.push(...messages);
+        else shown[field] = messages.map((m) => `${error.code}: ${m}`);
+      }
+      setErrors(shown);
       setProblem(
-        rest === undefined && Object.keys(fields).length > 0
+        rest.length === 0
           ? new ApiError(error.code, 'see the fields marked', error.status)
-          : error,
+          : new ApiError(error.code, rest.join('; '), error.status),
       );
     } finally {
       setBusy(false);

@@ -53,6 +53,16 @@ describe('fieldErrorsOf (the server answers)', () => {
     expect(fieldErrorsOf('port_in_use', 'port 8080 is held by another process')).toEqual({
       listen: ['port 8080 is held by another process'],
     });
+    expect(
+      fieldErrorsOf('activation_failed', 'port_in_use: edge e1 could not activate rule "web": held'),
+    ).toEqual({
+      listen: ['port_in_use: edge e1 could not activate rule "web": held'],
+    });
+    expect(
+      fieldErrorsOf('activation_failed', 'failed: edge e1 could not activate rule "web": no reason given'),
+    ).toEqual({
+      _: ['failed: edge e1 could not activate rule "web": no reason given'],
+    });
     expect(fieldErrorsOf('ack_timeout', 'the edge did not answer in 2 s')).toEqual({
       _: ['the edge did not answer in 2 s'],
     });

@@ -13,6 +13,8 @@ export type FieldErrors = Readonly<Record<string, readonly string[]>>;
 const ALIASES: Readonly<Record<string, string>> = { port: 'listen', ports: 'listen' };
 // Codes whose message names no path but is about one field.
 const CODE_FIELDS: Readonly<Record<string, string>> = { port_in_use: 'listen', name_taken: 'name' };
+// activation_failed starts with the edge's reason code (`port_in_use: edge e1 could not ...`).
+const REASON_FIELDS: Readonly<Record<string, string>> = { port_in_use: 'listen' };
 
 function add(out: Record<string, string[]>, field: string, message: string): void {
   const list = out[field] ?? [];
@@ -35,6 +37,11 @@ export function fieldErrorsOf(code: string, message: string): FieldErrors {
   const byCode = CODE_FIELDS[code];
   if (byCode !== undefined) {
     add(out, byCode, message);
+    return out;
+  }
+  if (code === 'activation_failed') {
+    const reason = /^([a-z_]+): /.exec(message)?.[1] ?? '';
+    add(out, REASON_FIELDS[reason] ?? '_', message);
     return out;
   }
   for (const part of message.split('; ')) {
