@@ -194,4 +194,54 @@ describe('tenancy in the web console', () => {
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { mustChangePassword: boolean }).mustChangePassword).toBe(true);
   });
+
+  it('pages through the audit log with Older and Newer', async ({ task }) => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    // 60 enrollment codes: 60 audited changes besides the user made above.
+    for (let i = 0; i < 60; i++) {
+      const made = await plane.api.post('/v1/enrollments', { edge: `edge-${i}` });
+      expect(made.status).toBe(201);
+    }
+    const { page } = await newPage(browser, task);
+    await logIn(page, plane.server.apiUrl, 'root', ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const rows = page.getByTestId('audit-entry');
+    await expect.poll(() => rows.count()).toBe(50);
+    const ids = async () =>
+      await rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-id'))));
+    const first = await ids();
+    expect(first).toEqual([...first].sort((a, b) => b - a));
+    await page.getByRole('button', { name: 'Older' }).click();
+    await expect.poll(async () => (await ids())[0]).toBeLessThan(Math.min(...first));
+    const second = await ids();
+    // The second page holds the rest of what the API has, down to the oldest.
+    const all = await plane.api.ok<{ entries: { id: number }[] }>('/v1/audit?limit=1000');
+    expect(all.entries.length).toBeGreaterThan(60);
+    expect(second).toEqual(all.entries.slice(50).map((entry) => entry.id));
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await expect.poll(ids).toEqual(first);
+  });
+
+  it('works with the keyboard alone: log in and move between pages', async ({ task }) => {
+    const plane = await startControlPlane();
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    const { page } = await newPage(browser, task);
+    await page.goto(plane.server.apiUrl);
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('root');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Edges' }).waitFor();
+    // Tab from the top of the page: the brand link, then Edges, then Rules.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Rules');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
+  });
 });

@@ -79,7 +79,7 @@ export function AuditPage() {
               </thead>
               <tbody>
                 {data.entries.map((entry: AuditEntry) => (
-                  <tr key={entry.id} data-testid="audit-entry">
+                  <tr key={entry.id} data-testid="audit-entry" data-id={entry.id}>
                     <td>{formatTime(entry.at)}</td>
                     <td>{entry.user ?? '—'}</td>
                     <td>{entry.action}</td>
