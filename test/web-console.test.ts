@@ -4,18 +4,20 @@
 // the console shows.
 
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort } from '@sluice/test-kit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from './helpers/axe.ts';
 import { launchBrowser, newPage } from './helpers/browser.ts';
-import { runCleanup } from './helpers/cleanup.ts';
+import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { type CommandResult, commandResult } from './helpers/command-result.ts';
 import { ADMIN_PASSWORD, makeUser } from './helpers/console-users.ts';
 import { addEdge, type ControlPlane, startControlPlane } from './helpers/control-plane.ts';
 import { REPO_ROOT } from './helpers/edge-process.ts';
 import { startManagedEdge } from './helpers/managed-edge-process.ts';
+import { adminTokenOf, startServer } from './helpers/server-process.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
 let browser: Browser;
@@ -254,5 +256,35 @@ describe('the web console', () => {
     );
     expect(stored.body.limits).toEqual({ bandwidth: '10Mbit', max_connections: 5 });
     expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it("runs the README's password command as written, and that password logs the admin in", async ({
+    task,
+  }) => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The web console'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const commands = block.split('\n').filter((line) => line.trim() !== '');
+    expect(commands).toHaveLength(1);
+    const command = commands[0]!;
+    const password = /^echo '([^']+)' \| /.exec(command)?.[1];
+    expect(password, command).toBeDefined();
+    // The command names ./sluice-data, so the server runs there (as in the README's walkthrough).
+    const dataDir = join(REPO_ROOT, 'sluice-data');
+    if (existsSync(dataDir))
+      throw new Error(`${dataDir} already exists; the README's commands write there. Move it away.`);
+    deferCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = await startServer({ dataDir });
+    await adminTokenOf(server);
+    const ran = await runShell(command, REPO_ROOT);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('password set for admin');
+    const { page } = await newPage(browser, task);
+    await page.goto(server.apiUrl);
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill(password!);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Edges' }).waitFor();
+    expect(await page.getByTestId('who').textContent()).toBe('admin (admin)');
   });
 });

@@ -85,10 +85,10 @@ describe('rules in the web console', () => {
     await echoThrough(listenPort, sent, 1_500);
     // The counters equal the bytes sent (echoed back: the same out as in).
     await expect
-      .poll(() => page.getByTestId('bytes-in').textContent(), { timeout: 10_000 })
+      .poll(() => page.getByTestId('bytes-in').getAttribute('data-value'), { timeout: 10_000 })
       .toBe(String(sent));
     await expect
-      .poll(() => page.getByTestId('bytes-out').textContent(), { timeout: 10_000 })
+      .poll(() => page.getByTestId('bytes-out').getAttribute('data-value'), { timeout: 10_000 })
       .toBe(String(sent));
     expect(await page.getByTestId('connections').textContent()).toBe('1');
     const live = page.getByRole('img', { name: 'Live throughput in and out' });

@@ -2,7 +2,7 @@
 // while pending), live throughput in and out on a chart fed by the stats stream, connections,
 // rejects and connect errors, and its traffic history in 1 m or 1 h buckets over a chosen range.
 
-import type { Rule, RuleStats, Traffic } from '@sluice/api';
+import { type Rule, type RuleStats, TRAFFIC_BUCKETS, type Traffic } from '@sluice/api';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -30,6 +30,20 @@ interface LiveSeries {
   readonly bytesOut: number[];
 }
 
+/** Every bucket of the range, the empty ones as zeros (the API answers only those with traffic). */
+function everyBucket(traffic: Traffic): LiveSeries {
+  const width = TRAFFIC_BUCKETS[traffic.bucket];
+  const byStart = new Map(traffic.samples.map((sample) => [Date.parse(sample.at), sample]));
+  const series: LiveSeries = { times: [], bytesIn: [], bytesOut: [] };
+  for (let at = Date.parse(traffic.from); at < Date.parse(traffic.to); at += width) {
+    const sample = byStart.get(at);
+    series.times.push(at / 1000);
+    series.bytesIn.push(sample?.bytesIn ?? 0);
+    series.bytesOut.push(sample?.bytesOut ?? 0);
+  }
+  return series;
+}
+
 function History({ rule }: { rule: Rule }) {
   const [range, setRange] = useState<Range>('1h');
   const traffic = useLoad(async (): Promise<Traffic> => {
@@ -48,14 +62,10 @@ function History({ rule }: { rule: Rule }) {
       }),
     );
   }, [rule.id, range]);
-  const series = useMemo(() => {
-    const samples = traffic.data?.samples ?? [];
-    return {
-      times: samples.map((s) => Date.parse(s.at) / 1000),
-      bytesIn: samples.map((s) => s.bytesIn),
-      bytesOut: samples.map((s) => s.bytesOut),
-    };
-  }, [traffic.data]);
+  const series = useMemo(
+    () => (traffic.data === undefined ? null : everyBucket(traffic.data)),
+    [traffic.data],
+  );
   return (
     <section aria-labelledby="history-title">
       <h2 id="history-title">Traffic history</h2>
@@ -80,7 +90,9 @@ function History({ rule }: { rule: Rule }) {
               In {formatBytes(data.totals.bytesIn)}, out {formatBytes(data.totals.bytesOut)} in{' '}
               {data.samples.length} bucket(s) of {data.bucket}
             </p>
-            <TimeChart label="Traffic history, bytes per bucket" unit="bytes" {...series} />
+            {series !== null && (
+              <TimeChart label="Traffic history, bytes per bucket" unit="bytes" {...series} />
+            )}
           </>
         )}
       </LoadView>
@@ -138,11 +150,15 @@ export function RulePage({ id }: { id: string }) {
             <div class="stat-grid" data-testid="rule-stats">
               <div>
                 <span>Bytes in</span>
-                <strong data-testid="bytes-in">{stats.bytesIn}</strong>
+                <strong data-testid="bytes-in" data-value={stats.bytesIn} title={`${stats.bytesIn} bytes`}>
+                  {formatBytes(stats.bytesIn)}
+                </strong>
               </div>
               <div>
                 <span>Bytes out</span>
-                <strong data-testid="bytes-out">{stats.bytesOut}</strong>
+                <strong data-testid="bytes-out" data-value={stats.bytesOut} title={`${stats.bytesOut} bytes`}>
+                  {formatBytes(stats.bytesOut)}
+                </strong>
               </div>
               <div>
                 <span>Rate in / out</span>
