@@ -3,7 +3,7 @@
 // chromium. Prints the initial JavaScript (gzipped), the edges page's time to interactive on
 // loopback, and writes docs/web-console-edges.png and docs/web-console-rule.png.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -94,7 +94,6 @@ try {
     edgesPageInteractiveMsMedian: Math.round(samples[2]!),
     edgesPageInteractiveMsSamples: samples.map(Math.round),
   };
-  writeFileSync(join(DOCS, 'web-console-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
   console.log(JSON.stringify(figures, null, 2));
 } finally {
   await runCleanup();
