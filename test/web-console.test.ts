@@ -287,4 +287,17 @@ describe('the web console', () => {
     await page.getByRole('heading', { name: 'Edges' }).waitFor();
     expect(await page.getByTestId('who').textContent()).toBe('admin (admin)');
   });
+
+  it('follows the system theme, light or dark', async ({ task }) => {
+    const plane = await startControlPlane();
+    const background = async (colorScheme: 'light' | 'dark') => {
+      const { page } = await newPage(browser, task, { colorScheme });
+      await page.goto(plane.server.apiUrl);
+      await page.getByRole('button', { name: 'Log in' }).waitFor();
+      expect(await seriousA11yViolations(page)).toEqual([]);
+      return page.evaluate('getComputedStyle(document.body).backgroundColor');
+    };
+    expect(await background('light')).toBe('rgb(255, 255, 255)');
+    expect(await background('dark')).toBe('rgb(13, 17, 23)');
+  });
 });

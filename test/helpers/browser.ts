@@ -33,8 +33,12 @@ interface RunningTest {
 export async function newPage(
   browser: Browser,
   test: RunningTest,
+  options: { colorScheme?: 'light' | 'dark' } = {},
 ): Promise<{ page: Page; context: BrowserContext }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+  });
   await context.tracing.start({ screenshots: true, snapshots: true });
   const page = await context.newPage();
   const file = test.name.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 80);
