@@ -15,6 +15,7 @@ import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { ADMIN_PASSWORD, makeUser } from './helpers/console-users.ts';
 import { addEdge, startControlPlane } from './helpers/control-plane.ts';
 import { holdPort } from './helpers/foreign-listener.ts';
+import { pauseProcess } from './helpers/managed-edge-process.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 
 let browser: Browser;
@@ -265,5 +266,28 @@ describe('rules in the web console', () => {
     console.log(
       `rules list at ${COUNT} rules: first render ${renderMs} ms (login to list, with the fetch), search ${filterMs.toFixed(1)} ms`,
     );
+  });
+
+  it('shows a rule pending while its edge is stalled, then active once the edge answers', async ({
+    task,
+  }) => {
+    const plane = await startControlPlane({ configToml: 'ack_timeout_ms = 1000\n' });
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    const edge = await addEdge(plane, 'edge-slow');
+    const listenPort = await freePort();
+    const { page } = await newPage(browser, task);
+    await logIn(page, plane.server.apiUrl, 'root', ADMIN_PASSWORD);
+    await page.goto(`${plane.server.apiUrl}/rules/new`);
+    await page.getByLabel('Name', { exact: true }).fill('late');
+    await page.getByLabel('Listen', { exact: true }).fill(`127.0.0.1:${listenPort}`);
+    await page.getByLabel('Targets (one per line, 1 to 8)').fill('127.0.0.1:80');
+    const resume = pauseProcess(edge.process);
+    await page.getByRole('button', { name: 'Push rule' }).click();
+    await page.getByRole('heading', { name: 'late' }).waitFor();
+    expect(await page.getByTestId('rule-state').textContent()).toBe('pending');
+    await page.getByText('Waiting for edge-slow to acknowledge revision 1').waitFor();
+    resume();
+    await expect.poll(() => page.getByTestId('rule-state').textContent(), { timeout: 15_000 }).toBe('active');
+    expect(await page.getByText('Waiting for edge-slow').count()).toBe(0);
   });
 });

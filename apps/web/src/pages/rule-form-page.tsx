@@ -52,6 +52,17 @@ function Field({
   );
 }
 
+/** The id of the rule an ack_timeout left pending: the one edited, or the new one by its name. */
+async function pendingRule(editing: string | null, edge: string, name: string): Promise<string | null> {
+  if (editing !== null) return editing;
+  try {
+    const list = await ok(api.GET('/v1/rules', { params: { query: { edge } } }));
+    return list.rules.find((rule) => rule.name === name)?.id ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export function RuleFormPage({ id }: { id: string | null }) {
   const user = useUser();
   const load = useLoad(async (): Promise<FormData> => {
@@ -119,6 +130,15 @@ function RuleForm({ data, admin }: { data: FormData; admin: boolean }) {
       navigate(`/rules/${encodeURIComponent(rule.id)}`);
     } catch (failure) {
       const error = asApiError(failure);
+      // The edge did not answer in time: the rule is stored and stays pending until it does, so
+      // its page (which follows the state) is where to go.
+      if (error.code === 'ack_timeout') {
+        const pending = await pendingRule(editing?.id ?? null, edge, String(table.name ?? ''));
+        if (pending !== null) {
+          navigate(`/rules/${encodeURIComponent(pending)}`);
+          return;
+        }
+      }
       // Messages about a field the form shows go next to it; the rest above the button.
       const shown: Record<string, string[]> = {};
       const rest: string[] = [];

@@ -137,6 +137,11 @@ export function RulePage({ id }: { id: string }) {
               onDone={() => navigate('/rules')}
             />
           </div>
+          {rule.state === 'pending' && (
+            <p class="notice" role="status">
+              Waiting for {rule.edge.name} to acknowledge revision {rule.revision}…
+            </p>
+          )}
           {rule.message !== null && <p class="problem">{rule.message}</p>}
           <p>
             {rule.id} on <a href={`/rules?edge=${encodeURIComponent(rule.edge.id)}`}>{rule.edge.name}</a>,
