@@ -5,6 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { freePort } from '@sluice/test-kit';
 import type { Browser, Page } from 'playwright-core';
@@ -18,6 +19,7 @@ import { addEdge, type ControlPlane, startControlPlane } from './helpers/control
 import { REPO_ROOT } from './helpers/edge-process.ts';
 import { startManagedEdge } from './helpers/managed-edge-process.ts';
 import { adminTokenOf, startServer } from './helpers/server-process.ts';
+import { startEchoTarget } from './helpers/target-server.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
 let browser: Browser;
@@ -299,5 +301,37 @@ describe('the web console', () => {
     };
     expect(await background('light')).toBe('rgb(255, 255, 255)');
     expect(await background('dark')).toBe('rgb(13, 17, 23)');
+  });
+
+  it("updates an edge's live throughput without a reload", async ({ task }) => {
+    const plane = await startControlPlane({ configToml: 'stats_interval_secs = 0.3\n' });
+    await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
+    await addEdge(plane, 'edge-live');
+    const target = await startEchoTarget();
+    const port = await freePort();
+    await plane.api.pushActive('edge-live', {
+      name: 'echo',
+      listen: `127.0.0.1:${port}`,
+      targets: [`127.0.0.1:${target.port}`],
+    });
+    const { page } = await newPage(browser, task);
+    await logIn(page, plane, 'root', ADMIN_PASSWORD);
+    const row = page.locator('tr[data-edge="edge-live"]');
+    expect(await row.getByTestId('edge-in').textContent()).toBe('0 B/s');
+    // A mark in the page's memory: a reload would lose it.
+    await page.evaluate('window.sluiceTestMark = 1');
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('data', () => {});
+    const writer = setInterval(() => socket.write(Buffer.alloc(64 * 1024, 0x61)), 50);
+    try {
+      await expect
+        .poll(() => row.getByTestId('edge-in').textContent(), { timeout: 10_000 })
+        .toMatch(/KiB\/s|MiB\/s/);
+      expect(await row.getByTestId('edge-out').textContent()).toMatch(/B\/s$/);
+    } finally {
+      clearInterval(writer);
+      socket.destroy();
+    }
+    expect(await page.evaluate('window.sluiceTestMark')).toBe(1);
   });
 });
