@@ -178,6 +178,7 @@ describe('tenancy in the web console', () => {
     const row = page.locator('tr[data-user="dave"]');
     await row.getByRole('button', { name: 'Disable dave' }).click();
     await expect.poll(() => row.getByTestId('user-state').textContent()).toBe('disabled');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     const login = (password: string) =>
       fetch(`${plane.server.apiUrl}/v1/auth/login`, {
         method: 'POST',

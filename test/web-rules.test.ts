@@ -218,6 +218,7 @@ describe('rules in the web console', () => {
     // Virtual: only the rows in view (and a few around) are in the DOM.
     expect(await rows.count()).toBeLessThan(60);
     expect(await rows.first().getAttribute('data-rule')).toBe('rule-00000');
+    expect(await seriousA11yViolations(page)).toEqual([]);
 
     // Search, timed in the page from the keystroke to the next frame.
     // (A string: the page's DOM types are not this file's.)
