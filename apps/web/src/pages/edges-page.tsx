@@ -20,12 +20,15 @@ const REFRESH_MS = 2_000;
 
 interface EdgesData {
   readonly edges: readonly Edge[];
-  readonly rules: readonly Rule[];
 }
 
 async function loadEdges(): Promise<EdgesData> {
-  const [edges, rules] = await Promise.all([ok(api.GET('/v1/edges')), ok(api.GET('/v1/rules'))]);
-  return { edges: edges.edges, rules: rules.rules };
+  return { edges: (await ok(api.GET('/v1/edges'))).edges };
+}
+
+/** How many live rules the edges report: when it changes, the rule → edge map is read again. */
+function ruleCount(edges: readonly Edge[] | undefined): number {
+  return (edges ?? []).reduce((sum, edge) => sum + edge.rules, 0);
 }
 
 function RenameForm({ edge, onDone }: { edge: Edge; onDone: () => void }) {
@@ -59,6 +62,9 @@ export function EdgesPage() {
   const user = useUser();
   const load = useLoad(loadEdges, []);
   useInterval(load.reload, REFRESH_MS);
+  // The rules only map stats to edges; with thousands of rules they are read when their number
+  // changes, not with every refresh of the edges.
+  const rules = useLoad(async () => (await ok(api.GET('/v1/rules'))).rules, [ruleCount(load.data?.edges)]);
   const stats = useStatsStream();
   const [renaming, setRenaming] = useState<string | null>(null);
   const admin = user.role === 'admin';
@@ -100,7 +106,7 @@ export function EdgesPage() {
             </thead>
             <tbody>
               {data.edges.map((edge) => {
-                const { inRate, outRate } = rateOf(edge, data.rules);
+                const { inRate, outRate } = rateOf(edge, rules.data ?? []);
                 return (
                   <tr key={edge.id} data-edge={edge.name}>
                     <th scope="row">
