@@ -158,7 +158,7 @@ describe('the web console', () => {
   }) => {
     const plane = await startControlPlane();
     await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
-    const { page } = await newPage(browser, task);
+    const { page, context } = await newPage(browser, task);
     await logIn(page, plane, 'root', ADMIN_PASSWORD);
     await page.getByText('No edges yet').waitFor();
     await page.getByLabel('Edge name').fill('edge-web');
@@ -170,6 +170,12 @@ describe('the web console', () => {
     );
     expect(await page.getByTestId('enroll-status').textContent()).toContain('Waiting for edge-web');
     expect(await page.getByTestId('enrollment').getAttribute('class')).toBe('enrollment');
+    // The copy button puts the command on the clipboard as shown.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy the command' }).click();
+    await page.getByText('Copied', { exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Copy the command' }).getAttribute('class')).toBe('copied');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(command);
 
     const dir = makeTempDir();
     const enrolled = await runShell(command, dir);

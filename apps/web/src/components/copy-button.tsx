@@ -1,5 +1,6 @@
-// Copies a text to the clipboard and says so. navigator.clipboard needs a secure context
-// (https or localhost); elsewhere the text is selected for the user to copy.
+// Copies a text to the clipboard and says so in a status beside the button (the button's own
+// name stays the same, so what is seen is what a screen reader names). navigator.clipboard needs
+// a secure context (https or localhost); elsewhere the user is asked to select the text.
 
 import { useState } from 'preact/hooks';
 
@@ -14,8 +15,22 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
     }
   };
   return (
-    <button type="button" onClick={copy} aria-label={label}>
-      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed: select the text' : 'Copy'}
-    </button>
+    <>
+      <button
+        type="button"
+        class={state === 'copied' ? 'copied' : undefined}
+        onClick={copy}
+        aria-label={label}
+      >
+        Copy
+      </button>
+      <span role="status" class="copy-status">
+        {state === 'copied'
+          ? 'Copied'
+          : state === 'failed'
+            ? 'Copying failed: select the text and copy it'
+            : ''}
+      </span>
+    </>
   );
 }
