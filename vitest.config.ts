@@ -21,6 +21,9 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          // expect.poll waits on a browser page or a server; its 1 s default is short on a busy
+          // 2-core machine. It is a bound on waiting, never a speed asserted.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
