@@ -7,6 +7,7 @@ import { CSRF_HEADER } from '@sluice/api';
 import createClient, { type Middleware } from 'openapi-fetch';
 import { type ApiError, apiErrorOf } from './api-error.ts';
 import type { paths } from './openapi.d.ts';
+import { responseCheck } from './response-check.ts';
 
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' });
 
@@ -23,7 +24,7 @@ const csrf: Middleware = {
     return request;
   },
 };
-api.use(csrf);
+api.use(csrf, responseCheck);
 
 interface Answer<T> {
   readonly data?: T;
