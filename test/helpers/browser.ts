@@ -15,8 +15,17 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium)`);
   }
+  const index = join(REPO_ROOT, 'apps', 'web', 'dist', 'index.html');
+  if (!existsSync(index)) {
+    throw new Error(`the web console is not built (no ${index}): ./run builds it before it runs the tests`);
+  }
   // --no-sandbox: the tests run as root, where chromium's sandbox refuses to start.
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  // --disable-dev-shm-usage: containers often have a small /dev/shm, which crashes chromium.
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
 }
 
 /** What newPage needs of vitest's test context: the test's name and, after it ran, its state. */
