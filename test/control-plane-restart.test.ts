@@ -269,11 +269,11 @@ describe('control plane restarts', () => {
     expect(await edgeRuleStates(edgeB)).toEqual({ 'web-b': 'active' });
     expect(await api.edge('edge-b')).toMatchObject({ connected: true });
 
-    // A new process from the same bundle (a new boot id): the full push brings the rules back,
-    // the one it never acked too.
+    // A new process from the same bundle: it counts on under the boot id of its state file (so
+    // nothing is counted twice), and the full push brings the rules back, the unacked one too.
     const again = await startManagedEdge(edgeA.bundle, { metricsPort: edgeA.metricsPort });
     const hello = await again.process.waitForMsg('edge ready', { mode: 'managed' });
-    expect(hello.boot_id).not.toBe(edgeA.process.logs.find((log) => log.msg === 'edge ready')?.boot_id);
+    expect(hello.boot_id).toBe(edgeA.process.logs.find((log) => log.msg === 'edge ready')?.boot_id);
     await again.process.waitForMsg('rules applied', { full: true, active: 3 }, 10_000);
     await api.waitConnected('edge-a');
     expect(await edgeRuleStates(again)).toEqual({ 'api-a': 'active', slow: 'active', 'web-a': 'active' });
@@ -286,7 +286,8 @@ describe('control plane restarts', () => {
       [slow!.id, 1, 'active'],
       [webA.id, 1, 'active'],
     ]);
-    // Totals since the rule was made, across the edge's restart (its counters began again at 0).
+    // Totals since the rule was made, across the edge's restart (its counters went on from the
+    // state file, not from 0, and nothing was counted twice).
     const stats = await statsReach(api, webA.id, trafficA.bytes);
     expect(stats.connectionsTotal).toBe(2);
   });

@@ -6,27 +6,15 @@ import { API_ERRORS } from '@sluice/api';
 import { enrollAndConnect, startTestServer, type TestServer } from '@sluice/server/test-harness';
 import { ACK_ALL_ACTIVE } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli.ts';
+import { runCtl } from './run-ctl.fixture.ts';
 
 let test: TestServer;
 let close: () => Promise<void>;
 let carol: string;
 let edgeId: string;
 
-async function ctl(args: readonly string[], token = test.adminToken) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['--server', test.apiUrl, '--token', token, ...args], {
-    env: {},
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    interrupt: () => new AbortController().signal,
-  });
-  return { code, stdout, stderr };
+function ctl(args: readonly string[], token = test.adminToken) {
+  return runCtl(test.apiUrl, token, args);
 }
 
 beforeAll(async () => {

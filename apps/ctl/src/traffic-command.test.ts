@@ -7,8 +7,8 @@ import type { RuleStats } from '@sluice/protocol';
 import { enrollAndConnect, startTestServer, type TestServer } from '@sluice/server/test-harness';
 import { ACK_ALL_ACTIVE, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli.ts';
 import { spark } from './commands/traffic.ts';
+import { runCtl } from './run-ctl.fixture.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-12-01T10:00:00Z');
@@ -18,22 +18,8 @@ let test: TestServer;
 let close: () => Promise<void>;
 let ruleId: string;
 
-async function ctl(args: readonly string[], tty = false) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['--server', test.apiUrl, '--token', test.adminToken, ...args], {
-    env: {},
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    interrupt: () => new AbortController().signal,
-    now: () => now,
-    tty,
-  });
-  return { code, stdout, stderr };
+function ctl(args: readonly string[], tty = false) {
+  return runCtl(test.apiUrl, test.adminToken, args, { now: () => now, tty });
 }
 
 function report(bytesIn: number, bytesOut: number): RuleStats {

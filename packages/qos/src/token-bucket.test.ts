@@ -66,6 +66,49 @@ describe('token bucket (GCRA) with an injected clock', () => {
     expect(tokens(words, 0, t + 10_000_000n)).toBe(6_000n);
   });
 
+  it('the minimum chunk is at most one burst and 16 KiB, and at least one unit', () => {
+    const fast = rate(100_000_000);
+    // 10 ms of 100 MB/s is 1 MB: held to 16 KiB.
+    expect(minChunk(fast, costNs(10_000_000n, fast))).toBe(16_384n);
+    // A burst smaller than that: the burst.
+    expect(minChunk(fast, costNs(4096n, fast))).toBe(4096n);
+    // 10 ms of 10 units/s is 0.1 unit: one unit.
+    expect(minChunk(rate(10), costNs(5n, rate(10)))).toBe(1n);
+    expect(quantum(rate(10), costNs(5n, rate(10)))).toBe(1n);
+  });
+
+  it('grant asks for no more than it wants, and a small ask waits only for itself', () => {
+    const words = bucket(1_000_000, 100_000);
+    const t = 10n * S;
+    // Less than a minimum chunk is granted as asked, and the bucket keeps the rest.
+    expect(grant(words, 0, t, 3000n)).toEqual({ granted: 3000n, waitNs: 0n });
+    expect(tokens(words, 0, t)).toBe(97_000n);
+    // Drained to 500: an ask of 2000 waits for 1500 more (1.5 ms), not for a minimum chunk.
+    take(words, 0, t, 96_500n);
+    expect(grant(words, 0, t, 2000n)).toEqual({ granted: 0n, waitNs: 1_500_000n });
+    // Holding more than asked but less than a quantum: the ask.
+    expect(grant(words, 0, t + 20_000_000n, 7000n)).toEqual({ granted: 7000n, waitNs: 0n });
+    // Holding less than a quantum but more than a minimum chunk: all it holds.
+    const drained = bucket(1_000_000, 100_000);
+    take(drained, 0, t, 88_000n);
+    expect(grant(drained, 0, t, 1n << 20n)).toEqual({ granted: 10_000n, waitNs: 0n });
+    expect(grant(drained, 0, t, 1n << 20n)).toEqual({ granted: 0n, waitNs: 8_000_000n });
+  });
+
+  it('refund gives back only what a grant took and did not use, and nothing to an uncapped bucket', () => {
+    const words = bucket(1_000_000, 100_000);
+    const t = 10n * S;
+    take(words, 0, t, 100_000n);
+    refund(words, 0, 10_000n, 10_000n);
+    refund(words, 0, 10_000n, 12_000n);
+    expect(tokens(words, 0, t)).toBe(0n);
+    refund(words, 0, 10_000n, 0n);
+    expect(tokens(words, 0, t)).toBe(10_000n);
+    const free = new BigInt64Array(new SharedArrayBuffer(3 * 8));
+    refund(free, 0, 10_000n, 0n);
+    expect(free[BUCKET.TAT_NS]).toBe(0n);
+  });
+
   it('a quantum is 5 ms of a fast rate: sharers of one bucket take turns in slices', () => {
     const gbit = rate(125_000_000);
     const words = bucket(125_000_000, 125_000_000);

@@ -69,6 +69,14 @@ function closed(socket: Socket): Promise<void> {
   return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
 }
 
+/** The error codes the two ends see, as `client ECONNRESET` / `upstream ...`. */
+function socketErrors(client: Socket, upstream: Socket): string[] {
+  const errors: string[] = [];
+  client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
+  upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+  return errors;
+}
+
 /** Bytes read until the socket closes (by a reset or not). */
 function countUntilClosed(socket: Socket): Promise<number> {
   let bytes = 0;
@@ -416,9 +424,7 @@ describe('splice relay', () => {
     const t = await target();
     const relay = await front(t.port, row, 0, { qosOwner: owner });
     const { client, upstream } = await pair(t.server, relay);
-    const errors: string[] = [];
-    client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
-    upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+    const errors = socketErrors(client, upstream);
     // 2 MiB each way, 4 MiB in all: the quota ends in the middle of it.
     const gotUp = countUntilClosed(upstream);
     const gotClient = countUntilClosed(client);
@@ -449,9 +455,7 @@ describe('splice relay', () => {
     const t = await target();
     const relay = await front(t.port, takeRow());
     const { client, upstream } = await pair(t.server, relay);
-    const errors: string[] = [];
-    client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
-    upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+    const errors = socketErrors(client, upstream);
     client.resume();
     upstream.resume();
     splice.destroy(relay.ids[0] ?? -1, 'quota');
@@ -466,9 +470,7 @@ describe('splice relay', () => {
     const t = await target();
     const relay = await front(t.port, takeRow());
     const { client, upstream } = await pair(t.server, relay);
-    const errors: string[] = [];
-    client.on('error', (err: NodeJS.ErrnoException) => errors.push(`client ${err.code}`));
-    upstream.on('error', (err: NodeJS.ErrnoException) => errors.push(`upstream ${err.code}`));
+    const errors = socketErrors(client, upstream);
     client.resume();
     upstream.resume();
     const id = relay.ids[0] ?? -1;

@@ -82,7 +82,8 @@ export function quotaRoutes(app: FastifyInstance, context: ApiContext): void {
       const body = parseInput(quotaBodySchema, request.body);
       const { user, edge } = await target(request);
       const before = await store.quotas.get(user.id, edge.id);
-      const anchor = body.periodAnchor === undefined ? monthStart(Date.now()) : Date.parse(body.periodAnchor);
+      const anchor =
+        body.periodAnchor === undefined ? monthStart(context.now()) : Date.parse(body.periodAnchor);
       const quota = await store.quotas.set(user.id, edge.id, body.monthlyBytes, anchor);
       recordChange(request, before === null ? null : quotaView(before), quotaView(quota));
       context.logger.info(

@@ -268,3 +268,153 @@ describe('SniRouter', () => {
     expect(router.route(null)).toBeNull();
   });
 });
+
+/** A ClientHello whose handshake message ends after `bodyLength` bytes of `full`'s body. */
+function cutHello(full: Buffer, bodyLength: number): Buffer {
+  const body = handshakeOf(full).subarray(4, 4 + bodyLength);
+  const header = Buffer.from([1, 0, 0, 0]);
+  header.writeUIntBE(body.length, 1, 3);
+  return records(Buffer.concat([header, body]), []);
+}
+
+const reasonOf = (bytes: Buffer): string | null => {
+  const result = parseClientHello(bytes);
+  return result.kind === 'invalid' ? result.reason : null;
+};
+
+describe('parseClientHello names what is wrong, exactly', () => {
+  const full = hello({ sessionId: 4, names: [{ type: 0, name: Buffer.from('example.com') }] });
+  // Body: version 2 | random 32 | session id 1+4 | suites 2+2 | compressions 1+1 | extensions 2+...
+  it.each([
+    [0, 'client_version'],
+    [1, 'client_version'],
+    [20, 'random'],
+    [34, 'session_id length'],
+    [37, 'session_id'],
+    [40, 'cipher_suites length'],
+    [42, 'cipher_suites'],
+    [43, 'compression_methods length'],
+    [46, 'extensions length'],
+    [48, 'extensions'],
+  ])('a message that ends %i bytes into its body: %s runs past', (cut, field) => {
+    expect(reasonOf(cutHello(full, cut))).toBe(`${field} runs past its enclosing length`);
+  });
+
+  it('inside the extensions, each field that overruns is named', () => {
+    const ext = (bytes: number[]) => reasonOf(hello({ extensions: Buffer.from(bytes) }));
+    expect(ext([0])).toBe('extension type runs past its enclosing length');
+    expect(ext([0, 0, 0])).toBe('extension length runs past its enclosing length');
+    expect(ext([0, 0, 0, 1, 0])).toBe('server_name_list length runs past its enclosing length');
+    expect(ext([0, 0, 0, 2, 0, 4])).toBe('server_name_list runs past its enclosing length');
+    expect(ext([0, 0, 0, 3, 0, 1, 0])).toBe('server name length runs past its enclosing length');
+    expect(ext([0, 0, 0, 5, 0, 3, 0, 0, 9])).toBe('server name runs past its enclosing length');
+    expect(ext([0, 0, 0, 4, 0, 1, 0, 7])).toBe('bytes after server_name_list');
+    expect(ext([0, 0, 0, 2, 0, 0])).toBe('server_name_list is empty');
+    expect(ext([0, 0, 0, 5, 0, 3, 0, 0, 0])).toBe('empty host_name');
+    // An empty server_name extension (a server's echo) is no name, not an error.
+    expect(parseClientHello(hello({ extensions: Buffer.from([0, 0, 0, 0]) }))).toEqual({
+      kind: 'ok',
+      serverName: null,
+    });
+  });
+
+  it('names the field of each count that cannot be', () => {
+    expect(reasonOf(hello({ suites: Buffer.alloc(0) }))).toBe(
+      'cipher_suites length 0 is not a positive even number',
+    );
+    const twoMethods = hello({ sessionId: 4, compressions: Buffer.from([0, 1]) });
+    expect(reasonOf(cutHello(twoMethods, 45))).toBe('compression_methods runs past its enclosing length');
+    expect(reasonOf(hello({ extensions: Buffer.from([0, 0, 0, 9, 1]) }))).toBe(
+      'extension 0 runs past its enclosing length',
+    );
+    expect(reasonOf(Buffer.from([5]))).toBe('first byte 0x05 is not a TLS handshake record');
+    expect(reasonOf(hello({ names: [{ type: 0, name: Buffer.from('a\tb') }] }))).toBe(
+      'host_name has byte 0x09, not a host name character',
+    );
+  });
+
+  it('says how many bytes follow the extensions block', () => {
+    const good = handshakeOf(hello({}));
+    const body = Buffer.concat([good.subarray(4), Buffer.from([9, 9, 9])]);
+    const header = Buffer.from([1, 0, 0, 0]);
+    header.writeUIntBE(body.length, 1, 3);
+    expect(reasonOf(records(Buffer.concat([header, body]), []))).toBe('3 bytes after the extensions');
+  });
+
+  it('skips names of other types and takes the host_name', () => {
+    const names = [
+      { type: 7, name: Buffer.from('ignored') },
+      { type: 0, name: Buffer.from('b.example') },
+    ];
+    expect(parseClientHello(hello({ names }))).toEqual({ kind: 'ok', serverName: 'b.example' });
+  });
+
+  it('takes host names up to 253 characters (254 with the root dot), and refuses longer', () => {
+    const label = 'a'.repeat(63);
+    const longest = `${label}.${label}.${label}.${'b'.repeat(61)}`;
+    expect(longest).toHaveLength(253);
+    const name = (text: string) => hello({ names: [{ type: 0, name: Buffer.from(text) }] });
+    expect(parseClientHello(name(longest))).toEqual({ kind: 'ok', serverName: longest });
+    expect(parseClientHello(name(`${longest}.`))).toEqual({ kind: 'ok', serverName: longest });
+    expect(reasonOf(name(`${longest}.c`))).toBe('host_name of 255 bytes is over 253');
+  });
+
+  it('takes letters, digits, hyphen, dot and underscore, and names the first other byte', () => {
+    const name = (text: string) => hello({ names: [{ type: 0, name: Buffer.from(text, 'latin1') }] });
+    expect(parseClientHello(name('az.AZ.09.a-b.a_b'))).toEqual({
+      kind: 'ok',
+      serverName: 'az.az.09.a-b.a_b',
+    });
+    for (const [ch, hex] of [
+      ['`', '60'],
+      ['{', '7b'],
+      ['@', '40'],
+      ['[', '5b'],
+      ['/', '2f'],
+      [':', '3a'],
+      ['*', '2a'],
+      ['\u00e9', 'e9'],
+    ]) {
+      expect(reasonOf(name(`a${ch}b.com`))).toBe(`host_name has byte 0x${hex}, not a host name character`);
+    }
+    for (const text of ['.a.com', '.', 'a..b']) {
+      expect(reasonOf(name(text))).toBe(`host_name "${text}" has an empty label`);
+    }
+  });
+
+  it('names the record that breaks the ClientHello, whole or in part', () => {
+    const message = handshakeOf(hello({}));
+    const firstPart = records(message.subarray(0, 10), []);
+    const next = (header: number[]) => reasonOf(Buffer.concat([firstPart, Buffer.from(header)]));
+    expect(next([23, 3, 3, 0, 5])).toBe(
+      'record type 23 where a handshake record (22) continues the ClientHello',
+    );
+    expect(next([23])).toBe('record type 23 where a handshake record (22) continues the ClientHello');
+    expect(next([22, 2, 0, 0, 5])).toBe('record version 2.0 is not TLS (3.x)');
+    expect(next([22, 4])).toBe('record version 4.x is not TLS (3.x)');
+    expect(next([22, 3])).toBeNull();
+    expect(next([22, 3, 1, 0, 0])).toBe('empty handshake record');
+    expect(reasonOf(Buffer.from([23, 3, 3]))).toBe('first byte 0x17 is not a TLS handshake record');
+    expect(reasonOf(Buffer.from([22, 3, 1, 0x40, 0x01]))).toBe(
+      'record length 16385 is over the TLS limit of 16384',
+    );
+    // A record of exactly the limit is fine: it waits for its bytes.
+    expect(parseClientHello(Buffer.from([22, 3, 1, 0x40, 0x00, 1]))).toEqual({ kind: 'incomplete' });
+  });
+
+  it('refuses a handshake that declares no body at once, and the peek limit to the byte', () => {
+    expect(reasonOf(Buffer.from([22, 3, 1, 0, 4, 1, 0, 0, 0]))).toBe(
+      'client_version runs past its enclosing length',
+    );
+    const declaring = (length: number) => {
+      const bytes = Buffer.from([22, 3, 1, 0, 4, 1, 0, 0, 0]);
+      bytes.writeUIntBE(length, 6, 3);
+      return parseClientHello(bytes);
+    };
+    expect(declaring(MAX_CLIENT_HELLO_BYTES - 9)).toEqual({ kind: 'incomplete' });
+    expect(declaring(MAX_CLIENT_HELLO_BYTES - 8)).toEqual({
+      kind: 'invalid',
+      reason: `ClientHello of ${MAX_CLIENT_HELLO_BYTES - 8} bytes is larger than ${MAX_CLIENT_HELLO_BYTES} bytes`,
+    });
+  });
+});
