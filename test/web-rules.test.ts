@@ -92,6 +92,7 @@ describe('rules in the web console', () => {
       .poll(() => page.getByTestId('bytes-out').getAttribute('data-value'), { timeout: 10_000 })
       .toBe(String(sent));
     expect(await page.getByTestId('connections').textContent()).toBe('1');
+    await page.getByText('No connection rejected.').waitFor();
     const live = page.getByRole('img', { name: 'Live throughput in and out' });
     expect(Number(await live.getAttribute('data-points'))).toBeGreaterThan(1);
     expect(Number(await live.getAttribute('data-peak'))).toBeGreaterThan(0);
@@ -112,10 +113,29 @@ describe('rules in the web console', () => {
     await page.getByRole('heading', { name: 'Edit rule' }).waitFor();
     expect(await page.getByLabel('Listen', { exact: true }).inputValue()).toBe(`127.0.0.1:${listenPort}`);
     await page.getByLabel('Connect timeout (ms)').fill('1500');
+    await page.getByLabel('Max connections').fill('1');
     await page.getByRole('button', { name: 'Save and push' }).click();
     await page.getByText('revision 2').waitFor();
     await expect.poll(() => page.getByTestId('rule-state').textContent()).toBe('active');
-    expect((await plane.api.rule(rule!.id)).rule.connect_timeout_ms).toBe(1500);
+    expect((await plane.api.rule(rule!.id)).rule).toMatchObject({
+      connect_timeout_ms: 1500,
+      limits: { max_connections: 1 },
+    });
+
+    // One connection held, a second refused over max_connections: the page says why.
+    const held = connect({ host: '127.0.0.1', port: listenPort });
+    held.on('error', () => {});
+    deferCleanup(() => held.destroy());
+    await new Promise((resolve) => held.once('connect', resolve));
+    await expect.poll(() => page.getByTestId('active').textContent(), { timeout: 10_000 }).toBe('1');
+    const refused = connect({ host: '127.0.0.1', port: listenPort });
+    refused.on('error', () => {});
+    refused.resume();
+    await new Promise((resolve) => refused.once('close', resolve));
+    await expect
+      .poll(() => page.getByTestId('rejects-by-reason').textContent(), { timeout: 10_000 })
+      .toMatch(/rule_max_connections\s*1/);
+    held.destroy();
 
     // The list shows it active; removing it (after a confirmation naming it) empties the list.
     await page.getByRole('button', { name: 'Remove echo' }).click();

@@ -25,6 +25,7 @@ const edgeStateSchema = z.object({
       bytesOut: count,
       connectionsTotal: count,
       rejected: count,
+      rejectedByReason: z.record(z.string(), count).optional(),
       connectErrors: count,
     }),
   ),

@@ -78,7 +78,7 @@ describe('RuleStatsCollector', () => {
     const collect = (): RuleStats[] => stats.collect(['r1'], rules.idsByName());
     const [a, b] = [await freePort(), await freePort()];
 
-    expect(collect()).toEqual([{ ruleId: 'r1', ...ZERO_COUNTERS }]);
+    expect(collect()).toEqual([{ ruleId: 'r1', ...ZERO_COUNTERS, rejectedByReason: {} }]);
     await rules.push(push([tcpRule('r1', 'web', a, targetPort)]));
     for (let i = 0; i < 4; i++) await echo(a, 1000);
     const first = await settled(
@@ -112,6 +112,18 @@ describe('RuleStatsCollector', () => {
     await closed(socket);
     const fourth = await settled(collect, (s) => s.connectErrors >= 1);
     expect(fourth.bytesIn).toBe(4600);
+    expect(fourth.rejectedByReason).toEqual({});
+
+    // A client that speaks no PROXY header to an accept_proxy rule: rejected, and why.
+    await rules.push(push([tcpRule('r1', 'web', a, targetPort, { revision: 5, rule: { accept_proxy: true } })]));
+    const junk = net.connect({ host: '127.0.0.1', port: a });
+    junk.on('error', () => {});
+    junk.resume();
+    junk.end('GET / HTTP/1.1\r\n\r\n');
+    await closed(junk);
+    const fifth = await settled(collect, (s) => s.rejected >= 1);
+    expect(fifth.rejected).toBe(1);
+    expect(fifth.rejectedByReason).toEqual({ proxy_header_invalid: 1 });
     await rules.push(push([], ['r1']));
   });
 });

@@ -16,15 +16,22 @@ const COUNTED = [
   'connectErrors',
 ] as const satisfies readonly (keyof RuleStats)[];
 
-/** A RuleStats' cumulative counters (activeConnections is a level, so it is not summed). */
-export type Totals = { -readonly [K in (typeof COUNTED)[number]]: RuleStats[K] };
+/**
+ * A RuleStats' cumulative counters (activeConnections is a level, so it is not summed), and
+ * its rejects by reason (only reasons seen).
+ */
+export type Totals = { -readonly [K in (typeof COUNTED)[number]]: RuleStats[K] } & {
+  rejectedByReason?: Record<string, number>;
+};
 
 function zero(): Totals {
-  return { bytesIn: 0, bytesOut: 0, connectionsTotal: 0, rejected: 0, connectErrors: 0 };
+  return { bytesIn: 0, bytesOut: 0, connectionsTotal: 0, rejected: 0, connectErrors: 0, rejectedByReason: {} };
 }
 
 function add(into: Totals, from: Totals): void {
   for (const key of COUNTED) into[key] += from[key];
+  const reasons = (into.rejectedByReason ??= {});
+  for (const [reason, n] of Object.entries(from.rejectedByReason ?? {})) reasons[reason] = (reasons[reason] ?? 0) + n;
 }
 
 export class RuleStatsCollector {
@@ -37,7 +44,9 @@ export class RuleStatsCollector {
   /** `restored`: each rule's counters when the last process of this boot stopped (edge-state-file.ts). */
   constructor(supervisor: ShardSupervisor, restored: Readonly<Record<string, Totals>> = {}) {
     this.supervisor = supervisor;
-    for (const [id, totals] of Object.entries(restored)) this.bases.set(id, { ...totals });
+    for (const [id, totals] of Object.entries(restored)) {
+      this.bases.set(id, { ...totals, rejectedByReason: { ...totals.rejectedByReason } });
+    }
   }
 
   /** Stats for each of `ids`; `idsByName` maps the data plane's rule names to ids. */
@@ -87,11 +96,17 @@ export class RuleStatsCollector {
 
   private read(slot: number): Totals {
     const sum = (field: number): number => Number(this.supervisor.counters.sum(slot, field));
+    const rejectedByReason: Record<string, number> = {};
+    for (const reason of REJECT_REASONS) {
+      const n = sum(rejectField(reason));
+      if (n > 0) rejectedByReason[reason] = n;
+    }
     return {
       bytesIn: sum(FIELD.BYTES_IN),
       bytesOut: sum(FIELD.BYTES_OUT),
       connectionsTotal: sum(FIELD.TOTAL),
-      rejected: REJECT_REASONS.reduce((n, reason) => n + sum(rejectField(reason)), 0),
+      rejected: Object.values(rejectedByReason).reduce((n, count) => n + count, 0),
+      rejectedByReason,
       connectErrors: CONNECT_ERROR_REASONS.reduce((n, reason) => n + sum(connectErrorField(reason)), 0),
     };
   }

@@ -17,6 +17,10 @@ export const ruleStatsSchema = z
     connectionsTotal: count,
     activeConnections: count,
     rejected: count,
+    rejectedByReason: z.record(z.string(), count).meta({
+      description:
+        'rejected by reason (the edge metric sluice_rule_rejected_total{reason}), since the rule was created; reasons never seen are left out',
+    }),
     connectErrors: count,
     bytesInPerSec: count.meta({ description: 'over the last stats interval' }),
     bytesOutPerSec: count.meta({ description: 'over the last stats interval' }),

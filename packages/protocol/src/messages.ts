@@ -53,6 +53,8 @@ export const ruleStatsSchema = z
     connectionsTotal: z.number().nonnegative(),
     activeConnections: z.number().nonnegative(),
     rejected: z.number().nonnegative(),
+    /** `rejected` by reason (sluice_rule_rejected_total's labels); reasons never seen left out. */
+    rejectedByReason: z.record(z.string().max(64), z.number().nonnegative()).optional(),
     connectErrors: z.number().nonnegative(),
   })
   .strict();

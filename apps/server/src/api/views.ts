@@ -51,6 +51,7 @@ export function statsView(ruleId: string, stats: RuleStatsRecord | null): RuleSt
     connectionsTotal: stats?.connectionsTotal ?? 0,
     activeConnections: stats?.activeConnections ?? 0,
     rejected: stats?.rejected ?? 0,
+    rejectedByReason: { ...stats?.rejectedByReason },
     connectErrors: stats?.connectErrors ?? 0,
     bytesInPerSec: stats?.bytesInPerSec ?? 0,
     bytesOutPerSec: stats?.bytesOutPerSec ?? 0,

@@ -22,12 +22,14 @@ function stored(bootId: string, at: number): RuleStatsState {
       connectionsTotal: 300,
       activeConnections: 7,
       rejected: 40,
+      rejectedByReason: { sni_miss: 30, no_target: 10 },
       connectErrors: 50,
       bytesInPerSec: 123,
       bytesOutPerSec: 456,
     },
     bootId,
     last: { bytesIn: 1000, bytesOut: 2000, connectionsTotal: 30, rejected: 4, connectErrors: 5 },
+    lastRejectedByReason: { sni_miss: 3, no_target: 1 },
   };
 }
 
@@ -47,6 +49,7 @@ describe('foldRuleStats', () => {
         connectionsTotal: 3,
         activeConnections: 2,
         rejected: 4,
+        rejectedByReason: { sni_miss: 4 },
         connectErrors: 5,
       }),
       7000,
@@ -60,12 +63,14 @@ describe('foldRuleStats', () => {
         connectionsTotal: 3,
         activeConnections: 2,
         rejected: 4,
+        rejectedByReason: { sni_miss: 4 },
         connectErrors: 5,
         bytesInPerSec: 0,
         bytesOutPerSec: 0,
       },
       bootId: 'boot-a',
       last: { bytesIn: 100, bytesOut: 200, connectionsTotal: 3, rejected: 4, connectErrors: 5 },
+      lastRejectedByReason: { sni_miss: 4 },
     });
   });
 
@@ -149,6 +154,22 @@ describe('foldRuleStats', () => {
       bytesOutPerSec: 100,
     });
     expect(next.last.bytesIn).toBe(300);
+  });
+});
+
+describe('rejects by reason', () => {
+  it('fold by reason as the counters do: growth within a boot, all of it in a new one, a reason not seen before', () => {
+    // Stored: sni_miss 30 (last report 3), no_target 10 (last report 1).
+    const same = foldAfterStored('boot-a', { rejectedByReason: { sni_miss: 5, no_target: 1, rule_max_connections: 2 } }, 2000);
+    expect(same.stats.rejectedByReason).toEqual({ sni_miss: 32, no_target: 10, rule_max_connections: 2 });
+    expect(same.lastRejectedByReason).toEqual({ sni_miss: 5, no_target: 1, rule_max_connections: 2 });
+    const newBoot = foldAfterStored('boot-b', { rejectedByReason: { no_target: 4 } }, 2000);
+    expect(newBoot.stats.rejectedByReason).toEqual({ sni_miss: 30, no_target: 14 });
+    // A count below its baseline was reset (the rule rebound): all of it is new.
+    const reset = foldAfterStored('boot-a', { rejectedByReason: { sni_miss: 2 } }, 2000);
+    expect(reset.stats.rejectedByReason).toEqual({ sni_miss: 32, no_target: 10 });
+    // An edge that sends no reasons changes none.
+    expect(foldAfterStored('boot-a', {}, 2000).stats.rejectedByReason).toEqual({ sni_miss: 30, no_target: 10 });
   });
 });
 

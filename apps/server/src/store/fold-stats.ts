@@ -14,11 +14,16 @@ const CUMULATIVE_COUNTERS = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejecte
 type CumulativeCounter = (typeof CUMULATIVE_COUNTERS)[number];
 export type CounterValues = Readonly<Record<CumulativeCounter, number>>;
 
+/** Counts per reject reason, cumulative like the counters. */
+export type ReasonCounts = Readonly<Record<string, number>>;
+
 /** What is stored per rule: the totals, and the report of `bootId` the next delta is taken against. */
 export interface RuleStatsState {
   readonly stats: RuleStatsRecord;
   readonly bootId: string;
   readonly last: CounterValues;
+  /** The last report's rejects by reason (of `bootId`). */
+  readonly lastRejectedByReason: ReasonCounts;
 }
 
 /** A folded report: the rule's new state, and what this report added to its totals. */
@@ -40,16 +45,36 @@ export interface StatsFold {
   readonly known: ReadonlyMap<string, RuleStatsState | null>;
 }
 
+/** The growth of a cumulative count since its baseline (none: a new boot, all of it is new). */
+function grown(before: number | undefined, value: number): number {
+  if (before === undefined) return value;
+  // A counter below its baseline was reset (the rule rebound): what it holds is all new.
+  return value >= before ? value - before : value;
+}
+
 function delta(
   previous: RuleStatsState | null,
   bootId: string,
   key: CumulativeCounter,
   value: number,
 ): number {
-  if (previous === null || previous.bootId !== bootId) return value;
-  const before = previous.last[key];
-  // A counter below its baseline was reset (the rule rebound): what it holds is all new.
-  return value >= before ? value - before : value;
+  return grown(previous === null || previous.bootId !== bootId ? undefined : previous.last[key], value);
+}
+
+/** Adds each reason's growth since the last report of the same boot to its total. */
+function foldReasons(
+  previous: RuleStatsState | null,
+  bootId: string,
+  reported: ReasonCounts,
+): ReasonCounts {
+  const sameBoot = previous !== null && previous.bootId === bootId;
+  const totals: Record<string, number> = { ...previous?.stats.rejectedByReason };
+  for (const [reason, value] of Object.entries(reported)) {
+    const before = sameBoot ? (previous.lastRejectedByReason[reason] ?? 0) : undefined;
+    const more = grown(before, value);
+    if (more > 0) totals[reason] = (totals[reason] ?? 0) + more;
+  }
+  return totals;
 }
 
 /** Folds one report of one rule into its state. */
@@ -79,11 +104,13 @@ export function foldRuleStats(
       activeConnections: report.activeConnections,
       rejected: total('rejected'),
       connectErrors: total('connectErrors'),
+      rejectedByReason: foldReasons(previous, bootId, report.rejectedByReason ?? {}),
       bytesInPerSec: rate(deltas.bytesIn),
       bytesOutPerSec: rate(deltas.bytesOut),
     },
     bootId,
     last,
+    lastRejectedByReason: { ...report.rejectedByReason },
   };
   return { state, delta: deltas };
 }

@@ -215,6 +215,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX traffic_at ON traffic(width, at, bytes_in, bytes_out);
     `,
   },
+  {
+    version: 7,
+    name: 'rule stats: rejects by reason',
+    sql: `
+      -- JSON { reason: count }: the totals since the rule was created, and the edge's last
+      -- cumulative report (per boot_id) the next delta is taken against.
+      ALTER TABLE rule_stats ADD COLUMN rejected_by_reason TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE rule_stats ADD COLUMN last_rejected_by_reason TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -79,6 +79,8 @@ export interface RuleStatsRecord {
   readonly connectionsTotal: number;
   readonly activeConnections: number;
   readonly rejected: number;
+  /** `rejected` by reason, since the rule was created; reasons never seen are left out. */
+  readonly rejectedByReason: Readonly<Record<string, number>>;
   readonly connectErrors: number;
   readonly bytesInPerSec: number;
   readonly bytesOutPerSec: number;

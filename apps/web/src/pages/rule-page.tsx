@@ -193,6 +193,7 @@ export function RulePage({ id }: { id: string }) {
               </div>
             </div>
           )}
+          {stats !== undefined && <RejectsByReason counts={stats.rejectedByReason} />}
           <p class="loading">
             {stream.live ? 'Live: updates with every edge report.' : 'Connecting to the live stream…'}
           </p>
@@ -205,3 +206,30 @@ export function RulePage({ id }: { id: string }) {
 }
 
 function noop(): void {}
+
+/** The rule's rejects by reason (sluice_rule_rejected_total's labels), most first. */
+function RejectsByReason({ counts }: { counts: Readonly<Record<string, number>> }) {
+  const rows = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (rows.length === 0) return <p class="empty">No connection rejected.</p>;
+  return (
+    <table data-testid="rejects-by-reason">
+      <caption>Rejected, by reason</caption>
+      <thead>
+        <tr>
+          <th scope="col">Reason</th>
+          <th scope="col">Count</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([reason, n]) => (
+          <tr key={reason}>
+            <td>{reason}</td>
+            <td>{n}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

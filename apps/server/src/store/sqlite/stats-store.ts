@@ -19,6 +19,7 @@ function toStats(row: Row): RuleStatsRecord {
     connectionsTotal: num(row.connections_total),
     activeConnections: num(row.active_connections),
     rejected: num(row.rejected),
+    rejectedByReason: JSON.parse(str(row.rejected_by_reason)) as Record<string, number>,
     connectErrors: num(row.connect_errors),
     bytesInPerSec: num(row.bytes_in_per_sec),
     bytesOutPerSec: num(row.bytes_out_per_sec),
@@ -36,6 +37,7 @@ function toState(row: Row): RuleStatsState {
       rejected: num(row.last_rejected),
       connectErrors: num(row.last_connect_errors),
     },
+    lastRejectedByReason: JSON.parse(str(row.last_rejected_by_reason)) as Record<string, number>,
   };
 }
 
@@ -70,8 +72,8 @@ function save(db: SqliteConnection, state: RuleStatsState): void {
   db.run(
     `INSERT INTO rule_stats (rule_id, at, bytes_in, bytes_out, connections_total, active_connections, rejected,
        connect_errors, bytes_in_per_sec, bytes_out_per_sec, boot_id, last_bytes_in, last_bytes_out,
-       last_connections_total, last_rejected, last_connect_errors)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       last_connections_total, last_rejected, last_connect_errors, rejected_by_reason, last_rejected_by_reason)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (rule_id) DO UPDATE SET at = excluded.at, bytes_in = excluded.bytes_in,
        bytes_out = excluded.bytes_out, connections_total = excluded.connections_total,
        active_connections = excluded.active_connections, rejected = excluded.rejected,
@@ -79,7 +81,8 @@ function save(db: SqliteConnection, state: RuleStatsState): void {
        bytes_out_per_sec = excluded.bytes_out_per_sec, boot_id = excluded.boot_id,
        last_bytes_in = excluded.last_bytes_in, last_bytes_out = excluded.last_bytes_out,
        last_connections_total = excluded.last_connections_total, last_rejected = excluded.last_rejected,
-       last_connect_errors = excluded.last_connect_errors`,
+       last_connect_errors = excluded.last_connect_errors, rejected_by_reason = excluded.rejected_by_reason,
+       last_rejected_by_reason = excluded.last_rejected_by_reason`,
     stats.ruleId,
     stats.at,
     stats.bytesIn,
@@ -96,6 +99,8 @@ function save(db: SqliteConnection, state: RuleStatsState): void {
     last.connectionsTotal,
     last.rejected,
     last.connectErrors,
+    JSON.stringify(stats.rejectedByReason),
+    JSON.stringify(state.lastRejectedByReason),
   );
 }
 
