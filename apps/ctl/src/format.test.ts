@@ -72,6 +72,7 @@ const STATS: RuleStats = {
   connectionsTotal: 120,
   activeConnections: 3,
   rejected: 1,
+  rejectedByReason: { sni_miss: 1 },
   connectErrors: 0,
   bytesInPerSec: 1_500_000,
   bytesOutPerSec: 125,

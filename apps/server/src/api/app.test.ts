@@ -260,6 +260,7 @@ describe('rules', () => {
       rule: ruleId,
       at: null,
       ...ZERO_COUNTERS,
+      rejectedByReason: {},
       bytesInPerSec: 0,
       bytesOutPerSec: 0,
     });
