@@ -115,7 +115,9 @@ describe('RuleStatsCollector', () => {
     expect(fourth.rejectedByReason).toEqual({});
 
     // A client that speaks no PROXY header to an accept_proxy rule: rejected, and why.
-    await rules.push(push([tcpRule('r1', 'web', a, targetPort, { revision: 5, rule: { accept_proxy: true } })]));
+    await rules.push(
+      push([tcpRule('r1', 'web', a, targetPort, { revision: 5, rule: { accept_proxy: true } })]),
+    );
     const junk = net.connect({ host: '127.0.0.1', port: a });
     junk.on('error', () => {});
     junk.resume();

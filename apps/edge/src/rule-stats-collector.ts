@@ -25,13 +25,22 @@ export type Totals = { -readonly [K in (typeof COUNTED)[number]]: RuleStats[K] }
 };
 
 function zero(): Totals {
-  return { bytesIn: 0, bytesOut: 0, connectionsTotal: 0, rejected: 0, connectErrors: 0, rejectedByReason: {} };
+  return {
+    bytesIn: 0,
+    bytesOut: 0,
+    connectionsTotal: 0,
+    rejected: 0,
+    connectErrors: 0,
+    rejectedByReason: {},
+  };
 }
 
 function add(into: Totals, from: Totals): void {
   for (const key of COUNTED) into[key] += from[key];
-  const reasons = (into.rejectedByReason ??= {});
-  for (const [reason, n] of Object.entries(from.rejectedByReason ?? {})) reasons[reason] = (reasons[reason] ?? 0) + n;
+  into.rejectedByReason ??= {};
+  const reasons = into.rejectedByReason;
+  for (const [reason, n] of Object.entries(from.rejectedByReason ?? {}))
+    reasons[reason] = (reasons[reason] ?? 0) + n;
 }
 
 export class RuleStatsCollector {

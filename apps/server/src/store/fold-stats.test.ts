@@ -160,7 +160,11 @@ describe('foldRuleStats', () => {
 describe('rejects by reason', () => {
   it('fold by reason as the counters do: growth within a boot, all of it in a new one, a reason not seen before', () => {
     // Stored: sni_miss 30 (last report 3), no_target 10 (last report 1).
-    const same = foldAfterStored('boot-a', { rejectedByReason: { sni_miss: 5, no_target: 1, rule_max_connections: 2 } }, 2000);
+    const same = foldAfterStored(
+      'boot-a',
+      { rejectedByReason: { sni_miss: 5, no_target: 1, rule_max_connections: 2 } },
+      2000,
+    );
     expect(same.stats.rejectedByReason).toEqual({ sni_miss: 32, no_target: 10, rule_max_connections: 2 });
     expect(same.lastRejectedByReason).toEqual({ sni_miss: 5, no_target: 1, rule_max_connections: 2 });
     const newBoot = foldAfterStored('boot-b', { rejectedByReason: { no_target: 4 } }, 2000);
@@ -169,7 +173,10 @@ describe('rejects by reason', () => {
     const reset = foldAfterStored('boot-a', { rejectedByReason: { sni_miss: 2 } }, 2000);
     expect(reset.stats.rejectedByReason).toEqual({ sni_miss: 32, no_target: 10 });
     // An edge that sends no reasons changes none.
-    expect(foldAfterStored('boot-a', {}, 2000).stats.rejectedByReason).toEqual({ sni_miss: 30, no_target: 10 });
+    expect(foldAfterStored('boot-a', {}, 2000).stats.rejectedByReason).toEqual({
+      sni_miss: 30,
+      no_target: 10,
+    });
   });
 });
 

@@ -62,11 +62,7 @@ function delta(
 }
 
 /** Adds each reason's growth since the last report of the same boot to its total. */
-function foldReasons(
-  previous: RuleStatsState | null,
-  bootId: string,
-  reported: ReasonCounts,
-): ReasonCounts {
+function foldReasons(previous: RuleStatsState | null, bootId: string, reported: ReasonCounts): ReasonCounts {
   const sameBoot = previous !== null && previous.bootId === bootId;
   const totals: Record<string, number> = { ...previous?.stats.rejectedByReason };
   for (const [reason, value] of Object.entries(reported)) {

@@ -840,6 +840,10 @@ export interface components {
             connectionsTotal: number;
             activeConnections: number;
             rejected: number;
+            /** @description rejected by reason (the edge metric sluice_rule_rejected_total{reason}), since the rule was created; reasons never seen are left out */
+            rejectedByReason: {
+                [key: string]: number;
+            };
             connectErrors: number;
             /** @description over the last stats interval */
             bytesInPerSec: number;
