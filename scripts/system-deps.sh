@@ -9,7 +9,9 @@ purpose="${1:-test}"
 case "$purpose" in
   # curl and python3: the README walkthrough (test/readme.test.ts) runs them as a reader would.
   # chromium: the web console's tests drive it with playwright-core (which downloads no browser).
-  test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl chromium:chromium) ;;
+  # postgresql: throwaway clusters (initdb, pg_ctl) in temp dirs, and psql (packages/test-kit).
+  test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl chromium:chromium
+      /usr/lib/postgresql/15/bin/initdb:postgresql) ;;
   # gcc brings libasan and libubsan (scripts/test-asan.sh); python3 sends the urgent bytes.
   test:asan) need=(python3:python3 cc:gcc) ;;
   bench|bench:gate|bench:results)
