@@ -168,6 +168,13 @@ describe('tables', () => {
   it('shows stats as a table and as a watch line', () => {
     expect(formatStats(STATS)).toContain('rate in         12.0 Mbit/s\n');
     expect(formatStats(STATS)).toContain('bytes out       5.00 GiB\n');
+    expect(formatStats(STATS)).toContain('rejected        1 (sni_miss 1)\n');
+    const many = {
+      ...STATS,
+      rejected: 6,
+      rejectedByReason: { no_target: 2, sni_miss: 4, quota_exhausted: 0 },
+    };
+    expect(formatStats(many)).toContain('rejected        6 (sni_miss 4, no_target 2)\n');
     expect(formatStatsLine(STATS)).toBe(
       '2026-03-01 12:00:00Z  in 12.0 Mbit/s  out 1.00 kbit/s  active 3  conns 120  rejected 1  errors 0  total 1.50 KiB in / 5.00 GiB out',
     );
@@ -177,6 +184,7 @@ describe('tables', () => {
     const fresh = ruleStatsSchema.parse({ ...STATS, at: null, bytesIn: 0, bytesInPerSec: 0 });
     expect(formatStatsLine(fresh).startsWith('-  in 0 bit/s  out ')).toBe(true);
     expect(formatStats(fresh)).toMatch(/^at\s+-$/m);
+    expect(formatStats({ ...fresh, rejected: 0, rejectedByReason: {} })).toMatch(/^rejected\s+0$/m);
   });
 
   it('shows an enrollment with the command to run on the edge', () => {

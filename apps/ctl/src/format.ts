@@ -204,9 +204,17 @@ export function formatStats(stats: RuleStats): string {
     ['rate out', formatRate(stats.bytesOutPerSec)],
     ['connections', String(stats.connectionsTotal)],
     ['active', String(stats.activeConnections)],
-    ['rejected', String(stats.rejected)],
+    ['rejected', `${stats.rejected}${byReason(stats.rejectedByReason)}`],
     ['connect errors', String(stats.connectErrors)],
   ]);
+}
+
+/** ` (reason n, ...)`, most first; nothing when no reason has a count. */
+function byReason(counts: Readonly<Record<string, number>>): string {
+  const seen = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return seen.length === 0 ? '' : ` (${seen.map(([reason, n]) => `${reason} ${n}`).join(', ')})`;
 }
 
 /** One line per stats update for `rule-stats --watch`. */
