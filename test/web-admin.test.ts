@@ -6,10 +6,10 @@
 
 import { connect } from 'node:net';
 import { freePort } from '@sluice/test-kit';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from './helpers/axe.ts';
-import { launchBrowser, newPage } from './helpers/browser.ts';
+import { launchBrowser, logIn, newPage } from './helpers/browser.ts';
 import { runCleanup } from './helpers/cleanup.ts';
 import { ADMIN_PASSWORD, makeUser } from './helpers/console-users.ts';
 import { addEdge, startControlPlane } from './helpers/control-plane.ts';
@@ -23,14 +23,6 @@ afterAll(async () => {
   await browser?.close();
 });
 afterEach(runCleanup);
-
-async function logIn(page: Page, url: string, user: string, password: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Edges' }).waitFor();
-}
 
 /** Writes `bytes` through an echo rule, reads them back and closes. */
 async function echoThrough(port: number, bytes: number): Promise<void> {

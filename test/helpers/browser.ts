@@ -61,3 +61,12 @@ export async function newPage(
   });
   return { page, context };
 }
+
+/** Logs in through the console's own form at `url`, and waits for the edges page. */
+export async function logIn(page: Page, url: string, user: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Edges' }).waitFor();
+}
