@@ -6,9 +6,12 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
+import { SluiceError } from '@sluice/errors';
 import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { serverError } from '../errors.ts';
+import type { RoutedOp, RoutedOutcome } from '../replicas/replica-messages.ts';
+import type { ReplicaMesh } from '../replicas/replica-mesh.ts';
 import type { RuleRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import {
@@ -33,6 +36,8 @@ export interface ControlServerOptions {
   readonly statsIntervalMs: number;
   readonly timings?: SessionTimings;
   readonly onAuthFailure?: (reason: AuthFailureReason) => void;
+  /** The other replicas on the same store (PostgreSQL); absent: this server is the only one. */
+  readonly mesh?: ReplicaMesh | null;
 }
 
 export type ControlPushOutcome = PushOutcome | { readonly kind: 'offline' };
@@ -60,16 +65,25 @@ export class ControlServer {
   private readonly sockets = new Set<Socket>();
   private readonly handlers: SessionHandlers;
   private quotaTimer: NodeJS.Timeout | null = null;
+  private readonly mesh: ReplicaMesh | null;
 
   constructor(options: ControlServerOptions) {
     this.options = options;
+    this.mesh = options.mesh ?? null;
     this.ackTimeoutMs = options.ackTimeoutMs;
     this.logger = options.logger.child({ area: 'control' });
     this.handlers = {
       onFirst: (session, message) =>
-        message.type === 'enroll' ? this.onEnroll(session, message) : this.onHello(session, message),
+        this.politely(session, () =>
+          message.type === 'enroll' ? this.onEnroll(session, message) : this.onHello(session, message),
+        ),
       onAck: (session, ack, push) => this.onAck(session, ack, push),
-      onStats: (session, stats) => this.onStats(session, stats),
+      onStats: (session, stats) =>
+        this.onStats(session, stats).catch((error: unknown) => {
+          if (!isStoreUnavailable(error)) throw error;
+          // The reports are cumulative: the first one after the store is back folds this one in.
+          this.logger.warn({ edgeId: session.edgeId, err: (error as Error).message }, 'stats report not folded');
+        }),
       onClose: (session, reason) => this.onClose(session, reason),
     };
     this.server = createServer({
@@ -143,8 +157,9 @@ export class ControlServer {
     if (this.server.listening) await closed;
   }
 
+  /** Whether the edge has a session here or on another live replica. */
   isConnected(edgeId: string): boolean {
-    return this.sessions.has(edgeId);
+    return this.sessions.has(edgeId) || this.mesh?.holder(edgeId) != null;
   }
 
   get connectedCount(): number {
@@ -155,14 +170,67 @@ export class ControlServer {
   disconnect(edgeId: string, reason: string): boolean {
     const session = this.sessions.get(edgeId);
     session?.close(reason);
-    return session !== undefined;
+    const holder = this.mesh?.holder(edgeId) ?? null;
+    if (holder !== null) void this.mesh!.call(holder, { kind: 'disconnect', edgeId, reason });
+    return session !== undefined || holder !== null;
   }
 
-  /** Pushes to an edge and waits for the ack within the ack budget. */
+  /**
+   * Pushes to an edge and waits for the ack within the ack budget. An edge held by another
+   * replica gets the push from that replica, which reads the named rules from the store.
+   */
   push(edgeId: string, request: Omit<PushRequest, 'full'>): Promise<ControlPushOutcome> {
     const session = this.sessions.get(edgeId);
-    if (session === undefined) return Promise.resolve({ kind: 'offline' });
-    return session.push({ full: false, ...request }, this.ackTimeoutMs);
+    if (session !== undefined) return session.push({ full: false, ...request }, this.ackTimeoutMs);
+    return this.route(edgeId, {
+      kind: 'push',
+      edgeId,
+      upsert: request.upsert.map((rule) => rule.id),
+      remove: [...request.remove],
+      owners: request.owners !== undefined,
+      quotas: request.quotas !== undefined,
+    });
+  }
+
+  private route(edgeId: string, op: RoutedOp): Promise<ControlPushOutcome> {
+    const holder = this.mesh?.holder(edgeId) ?? null;
+    if (holder === null) return Promise.resolve({ kind: 'offline' });
+    return this.mesh!.call(holder, op);
+  }
+
+  /** Another replica's push or disconnect for an edge whose session is here. */
+  async onRoutedCall(op: RoutedOp): Promise<RoutedOutcome> {
+    const session = this.sessions.get(op.edgeId);
+    if (session === undefined) return { kind: 'offline' };
+    if (op.kind === 'disconnect') {
+      session.close(op.reason);
+      return { kind: 'acked', pushId: 0, results: [] };
+    }
+    const { store } = this.options;
+    const upsert = [];
+    for (const id of op.upsert) {
+      const rule = await store.rules.get(id);
+      if (rule !== null && rule.edgeId === op.edgeId && rule.state !== 'removed') upsert.push(toPushedRule(rule));
+    }
+    const owners = op.owners ? await store.ownerLimits.ofEdge(op.edgeId) : undefined;
+    const quotas = op.quotas ? await store.quotas.budgets(op.edgeId, session.bootId) : undefined;
+    const outcome = await session.push(
+      {
+        full: false,
+        upsert,
+        remove: op.remove,
+        ...(owners === undefined ? {} : { owners }),
+        ...(quotas === undefined ? {} : { quotas }),
+      },
+      this.ackTimeoutMs,
+    );
+    return outcome.kind === 'acked' ? { ...outcome, results: [...outcome.results] } : outcome;
+  }
+
+  /** Another replica took the edge's session: this one, if still that session, ends. */
+  onSuperseded(edgeId: string, sessionId: string): void {
+    const session = this.sessions.get(edgeId);
+    if (session?.id === sessionId) session.close('replaced', 'the edge connected to another replica');
   }
 
   /**
@@ -171,7 +239,8 @@ export class ControlServer {
    */
   async pushQuotas(edgeId: string): Promise<ControlPushOutcome> {
     const session = this.sessions.get(edgeId);
-    if (session === undefined) return { kind: 'offline' };
+    if (session === undefined)
+      return this.route(edgeId, { kind: 'push', edgeId, upsert: [], remove: [], owners: false, quotas: true });
     const quotas = await this.options.store.quotas.budgets(edgeId, session.bootId);
     return session.push({ full: false, upsert: [], remove: [], quotas }, this.ackTimeoutMs);
   }
@@ -194,6 +263,21 @@ export class ControlServer {
           );
         }
       });
+  }
+
+  /**
+   * Runs a first-frame handler; when the store cannot be reached the edge is told so and tries
+   * again later, and its rules keep running meanwhile.
+   */
+  private async politely(session: EdgeSession, handle: () => Promise<void>): Promise<void> {
+    try {
+      await handle();
+    } catch (error) {
+      if (!isStoreUnavailable(error)) throw error;
+      this.logger.warn({ remote: session.remote, err: (error as Error).message }, 'edge refused: the store is unavailable');
+      if (session.established) session.close('store_unavailable', (error as Error).message);
+      else session.finish({ type: 'refused', code: 'store_unavailable', message: (error as Error).message });
+    }
   }
 
   private async refuse(
@@ -267,6 +351,12 @@ export class ControlServer {
       return;
     }
 
+    // On several replicas, the store decides which session is the edge's one: this newest one.
+    await this.mesh?.claim(edge.id, session.id, message.bootId);
+    if (session.closed) {
+      this.mesh?.release(edge.id, session.id);
+      return;
+    }
     const previous = this.sessions.get(edge.id);
     if (previous !== undefined) previous.close('replaced', 'the edge connected again');
     session.accept(edge.id, message.bootId);
@@ -334,8 +424,9 @@ export class ControlServer {
     if (edgeId === null) return;
     const { store, statsHub } = this.options;
     await store.edges.seen(edgeId, null);
-    for (const record of await store.stats.record(edgeId, stats.bootId, stats.rules, stats.owners))
-      statsHub.publish(record);
+    const records = await store.stats.record(edgeId, stats.bootId, stats.rules, stats.owners);
+    for (const record of records) statsHub.publish(record);
+    this.mesh?.publishStats(records);
   }
 
   private onClose(session: EdgeSession, _reason: string): void {
@@ -343,12 +434,17 @@ export class ControlServer {
     const edgeId = session.edgeId;
     if (edgeId === null || this.sessions.get(edgeId) !== session) return;
     this.sessions.delete(edgeId);
+    this.mesh?.release(edgeId, session.id);
     // Asked now, so it lands before a store that closes with the server; on an edge that was
     // deleted it changes nothing.
     this.options.store.edges.seen(edgeId, null).catch((error: unknown) => {
       this.logger.warn({ err: error, edgeId }, 'cannot record when the edge was last seen');
     });
   }
+}
+
+function isStoreUnavailable(error: unknown): boolean {
+  return error instanceof SluiceError && error.code === 'store_unavailable';
 }
 
 function versionMessage(version: number): string {

@@ -3,6 +3,7 @@
 // ControlServer's; a session only knows its own connection, so a bad frame or a silent peer
 // ends this session and no other.
 
+import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
 import {
@@ -70,6 +71,8 @@ interface Waiter {
 type Phase = 'new' | 'greeting' | 'enrolling' | 'established' | 'closed';
 
 export class EdgeSession {
+  /** Names this session among all of the edge's, on every replica (the store's session record). */
+  readonly id = randomUUID();
   readonly socket: TLSSocket;
   /** `address:port` of the peer, for logs and the audit trail. */
   readonly remote: string;

@@ -270,6 +270,48 @@ export interface TrafficStore {
   prune(limit?: number): Promise<number>;
 }
 
+
+export interface ReplicaRecord {
+  readonly id: string;
+  /** Where edges reach this replica's control listener (its advertise address). */
+  readonly controlHost: string;
+  readonly controlPort: number;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+}
+
+export interface EdgeSessionRecord {
+  readonly edgeId: string;
+  readonly replicaId: string;
+  /** A fresh id per accepted session (randomUUID). */
+  readonly sessionId: string;
+  readonly bootId: string;
+  /** Epoch ms. */
+  readonly since: number;
+}
+
+// Replicas: the sluice-server processes that share this store, and which one holds each edge's
+// one control session. With SQLite there is exactly one replica; the table works the same.
+export interface ReplicaStore {
+  /** Inserts or refreshes the replica, heartbeat = now (startedAt kept on refresh). */
+  heartbeat(replica: { id: string; controlHost: string; controlPort: number }): Promise<void>;
+  /** Replicas whose heartbeat is at or after `since`, oldest startedAt first. */
+  live(since: number): Promise<ReplicaRecord[]>;
+  /** Deletes the replica and its session records (it stopped cleanly). */
+  remove(id: string): Promise<void>;
+  /**
+   * Makes `session` the edge's one session record (insert or replace, atomically); answers the
+   * record it replaced, if any, so the caller can tell the replica that held it.
+   */
+  claimSession(session: EdgeSessionRecord): Promise<EdgeSessionRecord | null>;
+  /** Deletes the edge's session record only if it is still `sessionId`; answers whether it did. */
+  releaseSession(edgeId: string, sessionId: string): Promise<boolean>;
+  /** Every session record. */
+  sessions(): Promise<EdgeSessionRecord[]>;
+  session(edgeId: string): Promise<EdgeSessionRecord | null>;
+}
+
 /** The aggregates: the store's own, or those bound to one transaction. */
 export interface StoreAggregates {
   readonly users: UserStore;
@@ -281,6 +323,7 @@ export interface StoreAggregates {
   readonly ownerLimits: OwnerLimitStore;
   readonly quotas: QuotaStore;
   readonly traffic: TrafficStore;
+  readonly replicas: ReplicaStore;
 }
 
 export interface Store extends StoreAggregates {
