@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { DEFAULT_DATA_DIR, openDataDir } from './data-dir.ts';
 import { SERVER_ERRORS, serverError } from './errors.ts';
 import { createLogger } from './logger.ts';
+import { prepareReplicaDir } from './replica-dir.ts';
 import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
@@ -137,6 +138,23 @@ program
   .requiredOption('-i, --in <file>', 'backup file to restore')
   .option('--force', 'replace a database the data dir already holds')
   .action((options) => restore(options).catch(fail));
+
+program
+  .command('prepare-replica <dir>')
+  .description(
+    'make the data dir of another replica (PostgreSQL store): it gets the certificate and key of --from, so edges pin every replica alike',
+  )
+  .requiredOption('--from <dir>', 'the data dir of a replica that has started once')
+  .action((dir: string, options: { from: string }) => {
+    try {
+      const prepared = prepareReplicaDir(options.from, dir);
+      process.stdout.write(
+        `replica data dir ${prepared.dataDir.path} prepared (certificate fingerprint ${prepared.fingerprint})\n`,
+      );
+    } catch (error) {
+      fail(error);
+    }
+  });
 
 const users = program.command('user').description('API users and their tokens (works while the server runs)');
 

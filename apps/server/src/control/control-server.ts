@@ -10,8 +10,8 @@ import { SluiceError } from '@sluice/errors';
 import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { serverError } from '../errors.ts';
-import type { RoutedOp, RoutedOutcome } from '../replicas/replica-messages.ts';
 import type { ReplicaMesh } from '../replicas/replica-mesh.ts';
+import type { RoutedOp, RoutedOutcome } from '../replicas/replica-messages.ts';
 import type { RuleRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import {
@@ -82,7 +82,10 @@ export class ControlServer {
         this.onStats(session, stats).catch((error: unknown) => {
           if (!isStoreUnavailable(error)) throw error;
           // The reports are cumulative: the first one after the store is back folds this one in.
-          this.logger.warn({ edgeId: session.edgeId, err: (error as Error).message }, 'stats report not folded');
+          this.logger.warn(
+            { edgeId: session.edgeId, err: (error as Error).message },
+            'stats report not folded',
+          );
         }),
       onClose: (session, reason) => this.onClose(session, reason),
     };
@@ -210,7 +213,8 @@ export class ControlServer {
     const upsert = [];
     for (const id of op.upsert) {
       const rule = await store.rules.get(id);
-      if (rule !== null && rule.edgeId === op.edgeId && rule.state !== 'removed') upsert.push(toPushedRule(rule));
+      if (rule !== null && rule.edgeId === op.edgeId && rule.state !== 'removed')
+        upsert.push(toPushedRule(rule));
     }
     const owners = op.owners ? await store.ownerLimits.ofEdge(op.edgeId) : undefined;
     const quotas = op.quotas ? await store.quotas.budgets(op.edgeId, session.bootId) : undefined;
@@ -240,7 +244,14 @@ export class ControlServer {
   async pushQuotas(edgeId: string): Promise<ControlPushOutcome> {
     const session = this.sessions.get(edgeId);
     if (session === undefined)
-      return this.route(edgeId, { kind: 'push', edgeId, upsert: [], remove: [], owners: false, quotas: true });
+      return this.route(edgeId, {
+        kind: 'push',
+        edgeId,
+        upsert: [],
+        remove: [],
+        owners: false,
+        quotas: true,
+      });
     const quotas = await this.options.store.quotas.budgets(edgeId, session.bootId);
     return session.push({ full: false, upsert: [], remove: [], quotas }, this.ackTimeoutMs);
   }
@@ -274,7 +285,10 @@ export class ControlServer {
       await handle();
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
-      this.logger.warn({ remote: session.remote, err: (error as Error).message }, 'edge refused: the store is unavailable');
+      this.logger.warn(
+        { remote: session.remote, err: (error as Error).message },
+        'edge refused: the store is unavailable',
+      );
       if (session.established) session.close('store_unavailable', (error as Error).message);
       else session.finish({ type: 'refused', code: 'store_unavailable', message: (error as Error).message });
     }

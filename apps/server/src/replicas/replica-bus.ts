@@ -6,7 +6,7 @@
 
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { type ReplicaMessage, parseReplicaMessage } from './replica-messages.ts';
+import { parseReplicaMessage, type ReplicaMessage } from './replica-messages.ts';
 
 export const REPLICA_CHANNEL = 'sluice_replicas';
 
@@ -101,7 +101,9 @@ export class ReplicaBus {
     if (client === null || !this.listening) throw new Error('the replica bus is not connected');
     const payload = JSON.stringify(message);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
-      throw new RangeError(`a ${message.type} message of ${Buffer.byteLength(payload)} bytes is over the bus limit`);
+      throw new RangeError(
+        `a ${message.type} message of ${Buffer.byteLength(payload)} bytes is over the bus limit`,
+      );
     }
     await client.query('SELECT pg_notify($1, $2)', [REPLICA_CHANNEL, payload]);
   }

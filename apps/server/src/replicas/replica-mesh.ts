@@ -9,8 +9,8 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RuleStatsRecord } from '../store/records.ts';
 import type { HostPort } from '../server-config.ts';
+import type { RuleStatsRecord } from '../store/records.ts';
 import type { EdgeSessionRecord, ReplicaRecord, Store } from '../store/store.ts';
 import { MAX_PAYLOAD_BYTES, ReplicaBus } from './replica-bus.ts';
 import type { ReplicaMessage, RoutedOp, RoutedOutcome } from './replica-messages.ts';
@@ -84,7 +84,10 @@ export class ReplicaMesh {
     await this.refresh();
     this.timer = setInterval(() => void this.tick(), HEARTBEAT_MS);
     this.timer.unref();
-    this.logger.info({ control: `${this.options.advertise.host}:${this.options.advertise.port}` }, 'replica joined');
+    this.logger.info(
+      { control: `${this.options.advertise.host}:${this.options.advertise.port}` },
+      'replica joined',
+    );
   }
 
   /** Leaves: the others stop routing to it at once instead of after DEAD_AFTER_MS. */
@@ -148,14 +151,20 @@ export class ReplicaMesh {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.calls.delete(callId);
-        this.logger.warn({ to, op: op.kind, edgeId: op.edgeId }, 'no answer from the replica holding the edge');
+        this.logger.warn(
+          { to, op: op.kind, edgeId: op.edgeId },
+          'no answer from the replica holding the edge',
+        );
         resolve({ kind: 'timeout', pushId: 0 });
       }, this.options.callTimeoutMs);
       this.calls.set(callId, { resolve, timer });
       this.bus.publish({ type: 'call', from: this.id, to, callId, op }).catch((error: unknown) => {
         clearTimeout(timer);
         this.calls.delete(callId);
-        this.logger.warn({ err: String(error), to, op: op.kind }, 'cannot reach the replica holding the edge');
+        this.logger.warn(
+          { err: String(error), to, op: op.kind },
+          'cannot reach the replica holding the edge',
+        );
         resolve({ kind: 'offline' });
       });
     });

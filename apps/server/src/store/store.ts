@@ -270,7 +270,6 @@ export interface TrafficStore {
   prune(limit?: number): Promise<number>;
 }
 
-
 export interface ReplicaRecord {
   readonly id: string;
   /** Where edges reach this replica's control listener (its advertise address). */
