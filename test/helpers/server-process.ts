@@ -62,6 +62,8 @@ export interface StartServerOptions {
   /** TOML written to DATA_DIR/../server-N.toml and passed as --config (ack_timeout_ms, ...). */
   readonly configToml?: string;
   readonly readyTimeoutMs?: number;
+  /** More arguments of `serve` (`--store postgres://...`). */
+  readonly args?: readonly string[];
 }
 
 let configFiles = 0;
@@ -78,7 +80,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
       api: api!,
       metrics: metrics!,
     })));
-  const args = [SERVER_MAIN, ...serveArgs(options.dataDir, ports)];
+  const args = [SERVER_MAIN, ...serveArgs(options.dataDir, ports), ...(options.args ?? [])];
   if (options.configToml !== undefined) {
     const file = `${options.dataDir.replace(/\/+$/, '')}-server-${++configFiles}.toml`;
     writeFileSync(file, options.configToml);

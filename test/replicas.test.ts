@@ -1,0 +1,149 @@
+// The control plane as two sluice-server replicas on one PostgreSQL database (a throwaway
+// cluster, initdb + pg_ctl), with real managed edges: a push through either replica reaches the
+// edge wherever its session is; the store, not a read-then-write, decides between concurrent
+// pushes and redemptions; and a SIGKILLed replica's edges move to the other with their rules
+// and their traffic intact.
+
+import { join } from 'node:path';
+import { freePorts, type PgCluster, startPgCluster, withTimeout } from '@sluice/test-kit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiError, tcpRule } from './helpers/api-client.ts';
+import { runCleanup } from './helpers/cleanup.ts';
+import { edgeRuleStates, enrollCommand, enrollEdge, startManagedEdge } from './helpers/managed-edge-process.ts';
+import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
+import { type ReplicaPlane, startReplicaPlane, uriFor } from './helpers/replica-plane.ts';
+import { startEchoTarget } from './helpers/target-server.ts';
+import { connectTcp, echoRoundTrip } from './helpers/tcp-client.ts';
+
+let cluster: PgCluster;
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+afterEach(runCleanup);
+
+/** Enrolls an edge through replica A's API (its URI lists A first) and starts it, connected. */
+async function edgeOn(plane: ReplicaPlane, name: string) {
+  const enrollment = await plane.apiA.enroll(name);
+  const bundle = await enrollEdge(enrollment.uri, join(plane.dir, `${name}.bundle`));
+  return startManagedEdge(bundle);
+}
+
+describe('replicas on PostgreSQL', () => {
+  it('enrollment URIs list both replicas, and a push through B reaches an edge held by A', async () => {
+    const plane = await startReplicaPlane(cluster);
+    const enrollment = await plane.apiB.enroll('edge-x');
+    // B made it: B first, then A.
+    expect(enrollment.uri).toMatch(
+      new RegExp(`^sluice://127\\.0\\.0\\.1:${plane.b.ports.control},127\\.0\\.0\\.1:${plane.a.ports.control}/enroll\\?`),
+    );
+    const edge = await edgeOn(plane, 'edge-1');
+    await edge.process.waitForMsg('control connected', { server: `127.0.0.1:${plane.a.ports.control}` });
+    await plane.apiB.waitConnected('edge-1');
+    const target = await startEchoTarget();
+    const [port, moved] = await freePorts(2);
+    const rule = await plane.apiB.pushActive('edge-1', tcpRule('web', port!, target.port));
+    expect(rule.state).toBe('active');
+    await echoRoundTrip(port!, 'through a rule pushed via B');
+    expect(await edgeRuleStates(edge)).toEqual({ web: 'active' });
+
+    // A change and a removal through B too, and the same errors as on one server.
+    const changed = await plane.apiB.request('PUT', `/v1/rules/${rule.id}`, {
+      rule: tcpRule('web', moved!, target.port),
+    });
+    expect(changed.status).toBe(200);
+    await echoRoundTrip(moved!, 'after the change via B');
+    const clash = await plane.apiB.pushRule('edge-1', tcpRule('web', port!, target.port));
+    expect(clash.status).toBe(409);
+    expect(apiError(clash).code).toBe('name_taken');
+    const removed = await plane.apiB.request('DELETE', `/v1/rules/${rule.id}`);
+    expect(removed.status).toBe(200);
+    expect(await edgeRuleStates(edge)).toEqual({});
+    // The edge still has one session, on A.
+    expect(edge.process.logs.filter((log) => log.msg === 'control connected')).toHaveLength(1);
+  });
+
+  it('concurrent overlapping pushes through A and B: one wins, the other gets 409', async () => {
+    const plane = await startReplicaPlane(cluster);
+    await edgeOn(plane, 'edge-1');
+    await plane.apiB.waitConnected('edge-1');
+    const target = await startEchoTarget();
+    const ports = await freePorts(5);
+    for (const [i, port] of ports.entries()) {
+      const answers = await Promise.all([
+        plane.apiA.pushRule('edge-1', tcpRule(`a-${i}`, port, target.port)),
+        plane.apiB.pushRule('edge-1', tcpRule(`b-${i}`, port, target.port)),
+      ]);
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses, `round ${i}: ${answers.map((a) => a.text).join(' | ')}`).toEqual([201, 409]);
+      const loser = answers.find((answer) => answer.status === 409)!;
+      expect(apiError(loser).code).toBe('port_in_use');
+    }
+    const rules = await plane.apiA.rules('edge-1');
+    expect(rules).toHaveLength(ports.length);
+    expect(new Set(rules.map((rule) => rule.rule.listen)).size).toBe(ports.length);
+  });
+
+  it('one enrollment code redeemed through both replicas at once: exactly one edge gets it', async () => {
+    const plane = await startReplicaPlane(cluster);
+    const { uri } = await plane.apiA.enroll('edge-r');
+    const results = await Promise.all([
+      enrollCommand(uriFor(uri, plane.a.ports.control), join(plane.dir, 'via-a.bundle')),
+      enrollCommand(uriFor(uri, plane.b.ports.control), join(plane.dir, 'via-b.bundle')),
+    ]);
+    const codes = results.map((result) => result.code);
+    expect(codes.filter((code) => code === 0), JSON.stringify(results)).toHaveLength(1);
+    const refused = results.find((result) => result.code !== 0)!;
+    expect(refused.stderr + refused.stdout).toMatch(/code_used/);
+  });
+
+  it('SIGKILL of replica A: its edges move to B with their rules active, and a transfer through them completes intact', async () => {
+    const plane = await startReplicaPlane(cluster, 'stats_interval_secs = 1\n');
+    const edge1 = await edgeOn(plane, 'edge-1');
+    const edge2 = await edgeOn(plane, 'edge-2');
+    const onA = { server: `127.0.0.1:${plane.a.ports.control}` };
+    await edge1.process.waitForMsg('control connected', onA);
+    await edge2.process.waitForMsg('control connected', onA);
+    const target = await startEchoTarget();
+    const [port1, port2, later] = await freePorts(3);
+    await plane.apiB.pushActive('edge-1', tcpRule('one', port1!, target.port));
+    await plane.apiB.pushActive('edge-2', tcpRule('two', port2!, target.port));
+
+    // A transfer through edge-1 that runs across the failover: about 3 MiB/s for 8 MiB.
+    const socket = await connectTcp(port1!);
+    const sink = new PayloadSink(socket);
+    const sent = sendPayload(socket, 'across the failover', 8 * MIB, { paceMs: 20 });
+    const marks = [edge1.process.mark(), edge2.process.mark()];
+    expect(await plane.a.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+    const onB = { server: `127.0.0.1:${plane.b.ports.control}` };
+    // The backoff's first retry is 0.5..1 s; on loopback the move takes about that.
+    await edge1.process.waitForMsg('control connected', onB, 5_000, marks[0]);
+    await edge2.process.waitForMsg('control connected', onB, 5_000, marks[1]);
+    await edge1.process.waitForMsg('rules applied', { full: true, active: 1 }, 5_000, marks[0]);
+
+    const [digestSent, digestGot] = await withTimeout(
+      Promise.all([sent, sink.done]),
+      30_000,
+      'the transfer across the failover',
+    );
+    expect(digestGot).toEqual(digestSent);
+    expect(digestGot.bytes).toBe(8 * MIB);
+
+    // B holds them now: its view agrees with the edges, and a new push lands.
+    await plane.apiB.waitConnected('edge-1');
+    expect(await edgeRuleStates(edge1)).toEqual({ one: 'active' });
+    expect(await edgeRuleStates(edge2)).toEqual({ two: 'active' });
+    expect((await plane.apiB.rules()).map((rule) => [rule.name, rule.state]).sort()).toEqual([
+      ['one', 'active'],
+      ['two', 'active'],
+    ]);
+    await plane.apiB.pushActive('edge-2', tcpRule('later', later!, target.port));
+    await echoRoundTrip(later!, 'pushed after the failover');
+    await echoRoundTrip(port2!, 'edge-2 kept its rule');
+  });
+});
