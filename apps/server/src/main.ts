@@ -6,13 +6,14 @@ import { text } from 'node:stream/consumers';
 import { API_ERRORS } from '@sluice/api';
 import { SluiceError } from '@sluice/errors';
 import { Command } from 'commander';
-import { DEFAULT_DATA_DIR, openDataDir } from './data-dir.ts';
+import { type DataDir, DEFAULT_DATA_DIR, openDataDir } from './data-dir.ts';
 import { SERVER_ERRORS, serverError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { prepareReplicaDir } from './replica-dir.ts';
 import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
+import { isPostgresSpec } from './store/open-store.ts';
 import { acquireStoreLock } from './store-lock.ts';
 import { addToken, addUser, setPassword } from './users.ts';
 import { versionLine } from './version.ts';
@@ -28,8 +29,36 @@ function fail(error: unknown): never {
   process.exit(API_ERRORS.table.internal.exitCode);
 }
 
+const STORE_HELP = 'the store: a postgres:// URL, or an SQLite file (default: sluice.db in the data dir)';
+
+/** The store spec of a user command: --store, else the data dir's SQLite file. */
+function storeSpec(options: { dataDir: string; store?: string }): string {
+  return options.store ?? openDataDir(options.dataDir, { create: false }).dbFile;
+}
+
+/**
+ * The data dir with the SQLite file backup and restore work on. They copy SQLite files; a
+ * PostgreSQL store has its own tools.
+ */
+function sqliteDir(
+  options: { dataDir: string; store?: string },
+  command: string,
+  create: boolean,
+): DataDir {
+  const { store } = options;
+  if (store !== undefined && isPostgresSpec(store)) {
+    throw serverError(
+      'usage',
+      `--store: ${command} handles the SQLite store only; for PostgreSQL use pg_dump and pg_restore`,
+    );
+  }
+  const dir = openDataDir(options.dataDir, { create });
+  return store === undefined ? dir : { ...dir, dbFile: store };
+}
+
 async function serve(options: {
   dataDir: string;
+  store?: string;
   config?: string;
   control?: string;
   api?: string;
@@ -75,16 +104,16 @@ async function serve(options: {
   );
 }
 
-async function backup(options: { dataDir: string; out: string }): Promise<void> {
-  const dir = openDataDir(options.dataDir, { create: false });
+async function backup(options: { dataDir: string; out: string; store?: string }): Promise<void> {
+  const dir = sqliteDir(options, 'backup', false);
   const result = await backupDatabase(dir, options.out);
   process.stdout.write(
     `backup written: ${options.out} (${result.pages} pages, schema version ${result.schemaVersion})\n`,
   );
 }
 
-async function restore(options: { dataDir: string; in: string; force?: boolean }): Promise<void> {
-  const dir = openDataDir(options.dataDir, { create: true });
+async function restore(options: { dataDir: string; in: string; force?: boolean; store?: string }): Promise<void> {
+  const dir = sqliteDir(options, 'restore', true);
   // A server running on the dir would keep writing its own copy of the database.
   const lock = await acquireStoreLock(dir.path);
   try {
@@ -118,6 +147,7 @@ program
   .description('run the server')
   .option('-d, --data-dir <dir>', 'data dir (made mode 0700 on first start)', DEFAULT_DATA_DIR)
   .option('-c, --config <file>', 'server config (TOML)')
+  .option('--store <spec>', STORE_HELP)
   .option('--control <host:port>', 'control listener for edges (default 0.0.0.0:7443)')
   .option('--api <host:port>', 'operator HTTP API (default 127.0.0.1:7080)')
   .option('--metrics <host:port>', 'Prometheus /metrics (default 127.0.0.1:7081)')
@@ -129,6 +159,7 @@ program
   .description('copy the database while the server runs')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
   .requiredOption('-o, --out <file>', 'backup file to write (mode 0600)')
+  .option('--store <file>', 'the SQLite file (default: sluice.db in the data dir)')
   .action((options) => backup(options).catch(fail));
 
 program
@@ -137,6 +168,7 @@ program
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
   .requiredOption('-i, --in <file>', 'backup file to restore')
   .option('--force', 'replace a database the data dir already holds')
+  .option('--store <file>', 'the SQLite file (default: sluice.db in the data dir)')
   .action((options) => restore(options).catch(fail));
 
 program
@@ -162,13 +194,14 @@ users
   .command('add <name>')
   .description('make a user and print its first token')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
+  .option('--store <spec>', STORE_HELP)
   .option('--role <role>', 'user (its own rules only) or admin', 'user')
-  .action(async (name: string, options: { dataDir: string; role: string }) => {
+  .action(async (name: string, options: { dataDir: string; store?: string; role: string }) => {
     try {
       if (options.role !== 'user' && options.role !== 'admin') {
         throw serverError('usage', `--role: "${options.role}" is not "user" or "admin"`);
       }
-      const token = await addUser(openDataDir(options.dataDir, { create: false }), name, options.role);
+      const token = await addUser(storeSpec(options), name, options.role);
       process.stdout.write(`token: ${token}\n`);
     } catch (error) {
       fail(error);
@@ -179,9 +212,10 @@ users
   .command('token <name>')
   .description('make another token for a user and print it')
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
-  .action(async (name: string, options: { dataDir: string }) => {
+  .option('--store <spec>', STORE_HELP)
+  .action(async (name: string, options: { dataDir: string; store?: string }) => {
     try {
-      const token = await addToken(openDataDir(options.dataDir, { create: false }), name);
+      const token = await addToken(storeSpec(options), name);
       process.stdout.write(`token: ${token}\n`);
     } catch (error) {
       fail(error);
@@ -194,10 +228,11 @@ users
     'set a password from the first line of stdin (the web console logs in with it); a new name is made an admin',
   )
   .option('-d, --data-dir <dir>', 'data dir', DEFAULT_DATA_DIR)
-  .action(async (name: string, options: { dataDir: string }) => {
+  .option('--store <spec>', STORE_HELP)
+  .action(async (name: string, options: { dataDir: string; store?: string }) => {
     try {
       const password = (await text(process.stdin)).split(/\r?\n/, 1)[0] ?? '';
-      const made = await setPassword(openDataDir(options.dataDir, { create: false }), name, password);
+      const made = await setPassword(storeSpec(options), name, password);
       process.stdout.write(
         made ? `made admin user ${name} with that password\n` : `password set for ${name}\n`,
       );

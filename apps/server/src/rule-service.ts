@@ -97,6 +97,9 @@ export class RuleService {
     this.checkPushable(edge);
     // The check and the insert are one transaction: a concurrent push cannot slip in between.
     const rule = await this.store.transaction(async (tx) => {
+      // Other servers may push to this edge at the same time: the lock makes their checks and
+      // writes take turns, so each check sees the rules written before it.
+      await tx.edges.lock(edge.id);
       await this.checkConflicts(tx, edge, body);
       this.checkConnected(edge);
       return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
@@ -115,6 +118,7 @@ export class RuleService {
     const edge = (await this.store.edges.get(rule.edgeId))!;
     this.checkPushable(edge);
     const revised = await this.store.transaction(async (tx) => {
+      await tx.edges.lock(edge.id);
       await this.checkConflicts(tx, edge, body, rule.id);
       this.checkConnected(edge);
       return tx.rules.revise(rule.id, { name: String(body.name), body });

@@ -34,6 +34,7 @@ describe('server config', () => {
       advertise: { host: hostname(), port: 7443 },
       ackTimeoutMs: 2000,
       statsIntervalMs: 5000,
+      store: null,
     });
   });
 
@@ -41,9 +42,12 @@ describe('server config', () => {
     const file = join(dir, 'server.toml');
     writeFileSync(
       file,
-      'control = "10.0.0.1:9443"\napi = "[::1]:8080"\nack_timeout_ms = 500\nstats_interval_secs = 2\n',
+      'control = "10.0.0.1:9443"\napi = "[::1]:8080"\nack_timeout_ms = 500\nstats_interval_secs = 2\nstore = "postgres://db/sluice"\n',
     );
     const config = loadServerConfig({ config: file, api: '127.0.0.1:9000' });
+    expect(config.store).toBe('postgres://db/sluice');
+    expect(loadServerConfig({ config: file, store: 'postgresql://other/s' }).store).toBe('postgresql://other/s');
+    expect(error(() => loadServerConfig({ store: ' ' })).message).toContain('--store');
     expect(config).toMatchObject({
       control: { host: '10.0.0.1', port: 9443 },
       api: { host: '127.0.0.1', port: 9000 },

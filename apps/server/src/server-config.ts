@@ -22,6 +22,11 @@ export interface ServerConfig {
   readonly advertise: HostPort;
   readonly ackTimeoutMs: number;
   readonly statsIntervalMs: number;
+  /**
+   * The store spec (store/open-store.ts): a postgres:// URL, or an SQLite file path; null: the
+   * data dir's own SQLite file.
+   */
+  readonly store: string | null;
 }
 
 export const DEFAULTS = {
@@ -60,6 +65,7 @@ const fileSchema = z
     advertise: hostPort.optional(),
     ack_timeout_ms: z.int().min(100).max(600_000).optional(),
     stats_interval_secs: z.number().min(0.1).max(3600).optional(),
+    store: z.string().min(1).optional(),
   })
   .strict();
 
@@ -69,6 +75,7 @@ export interface ConfigFlags {
   readonly api?: string;
   readonly metrics?: string;
   readonly advertise?: string;
+  readonly store?: string;
 }
 
 function readFile(file: string): z.output<typeof fileSchema> {
@@ -107,6 +114,12 @@ function flag(name: string, text: string | undefined): HostPort | undefined {
   }
 }
 
+function storeFlag(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === '') throw serverError('usage', '--store: empty; give a postgres:// URL or a file path');
+  return text;
+}
+
 /** An enrollment URI must name a host the edge can reach; a wildcard bind is not one. */
 function defaultAdvertise(control: HostPort): HostPort {
   const wildcard = control.host === '0.0.0.0' || control.host === '::';
@@ -123,5 +136,6 @@ export function loadServerConfig(flags: ConfigFlags): ServerConfig {
     advertise: flag('advertise', flags.advertise) ?? file.advertise ?? defaultAdvertise(control),
     ackTimeoutMs: file.ack_timeout_ms ?? DEFAULTS.ackTimeoutMs,
     statsIntervalMs: Math.round((file.stats_interval_secs ?? DEFAULTS.statsIntervalSecs) * 1000),
+    store: storeFlag(flags.store) ?? file.store ?? null,
   };
 }

@@ -18,7 +18,7 @@ import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
-import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 
@@ -99,10 +99,12 @@ export class SluiceServer {
           { cert: dataDir.certFile, fingerprint: certificate.fingerprint },
           'made a self-signed certificate',
         );
-      const store: Store = new SqliteStore(
-        dataDir.dbFile,
-        options.now === undefined ? {} : { now: options.now },
-      );
+      // The data dir keeps the certificate and the lock whichever the store; without a spec it
+      // holds the SQLite database too.
+      const store: Store = await openStore(config.store ?? dataDir.dbFile, {
+        now: options.now,
+        onIdleError: (error) => logger.warn({ err: error }, 'a store connection failed while idle'),
+      });
       cleanup.unshift(() => store.close());
       let adminToken: string | null = null;
       if ((await store.users.count()) === 0) {

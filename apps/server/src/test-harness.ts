@@ -51,6 +51,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     advertise: any,
     ackTimeoutMs: 500,
     statsIntervalMs: 1000,
+    store: null,
     ...overrides,
   };
 }

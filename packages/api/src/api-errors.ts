@@ -47,6 +47,11 @@ export const API_ERRORS = defineErrors('api', {
     status: 403,
     exitCode: 24,
   },
+  store_unavailable: {
+    message: 'the server cannot reach its database now; retry once it is back',
+    status: 503,
+    exitCode: 25,
+  },
 });
 
 export type ApiErrorCode = (typeof API_ERRORS.codes)[number];

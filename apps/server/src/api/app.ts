@@ -19,7 +19,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { apiError } from '../errors.ts';
+import { apiError, SERVER_ERRORS } from '../errors.ts';
 import { DENIAL_CODES } from '../metrics.ts';
 import type { ApiContext } from './api-context.ts';
 import { auditRoutes } from './audit-routes.ts';
@@ -48,6 +48,11 @@ const BODY_ERRORS: Readonly<Record<string, string>> = {
 /** The API error a failure is answered with; anything not of the API's table is internal. */
 function toApiError(error: FastifyError | Error): SluiceError<ApiErrorCode> {
   if (API_ERRORS.is(error)) return error;
+  // The store's database is down or busy: the client may retry, unlike after a bug.
+  if (SERVER_ERRORS.is(error) && error.code === 'store_unavailable') {
+    // Its message names the database's host or file, which is the operator's business (the log).
+    return apiError('store_unavailable', 'the server cannot reach its database now; retry shortly');
+  }
   const fastifyError = error as FastifyError;
   const known = fastifyError.code === undefined ? undefined : BODY_ERRORS[fastifyError.code];
   if (known !== undefined) {
@@ -118,6 +123,7 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const answer = toApiError(error);
     if (answer.code === 'internal') request.log.error({ err: error }, 'internal error');
+    if (answer.code === 'store_unavailable') request.log.warn({ err: error }, 'store unavailable');
     request.errorCode = answer.code;
     return reply.code(API_ERRORS.table[answer.code].status).send(apiErrorBody(answer.code, answer.message));
   });

@@ -12,7 +12,7 @@ import { backup, DatabaseSync } from 'node:sqlite';
 import type { DataDir } from '../data-dir.ts';
 import { serverError } from '../errors.ts';
 import { SCHEMA_VERSION, schemaVersion } from './migrations.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { openSqliteStore } from './sqlite/sqlite-store.ts';
 
 function openReadOnly(file: string, code: 'backup_failed' | 'restore_failed'): DatabaseSync {
   if (!existsSync(file)) throw serverError(code, `${file} does not exist`);
@@ -100,6 +100,6 @@ export async function restoreDatabase(
   renameSync(staging, dir.dbFile);
   // Bring an older backup up to this server's schema now, so a problem shows here and not at
   // the next start.
-  await new SqliteStore(dir.dbFile).close();
+  await openSqliteStore(dir.dbFile).close();
   return { schemaVersion: version };
 }

@@ -225,6 +225,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE rule_stats ADD COLUMN last_rejected_by_reason TEXT NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 8,
+    name: 'replicas and edge sessions',
+    sql: `
+      -- The sluice-server processes sharing the database, each alive while its heartbeat is fresh.
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        control_host TEXT NOT NULL,
+        control_port INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+      -- Which replica holds each edge's one control session. No reference to replicas: a
+      -- replica that died leaves its records until another claims the edge.
+      CREATE TABLE edge_sessions (
+        edge_id TEXT PRIMARY KEY REFERENCES edges(id) ON DELETE CASCADE,
+        replica_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        since INTEGER NOT NULL
+      );
+      CREATE INDEX edge_sessions_replica ON edge_sessions(replica_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -143,3 +143,24 @@ export interface QuotaRecord {
   readonly exhaustedAt: number | null;
   readonly updatedAt: number;
 }
+
+// Replicas: the sluice-server processes sharing one store, and each edge's one control session.
+export interface ReplicaRecord {
+  readonly id: string;
+  /** Where edges reach this replica's control listener (its advertise address). */
+  readonly controlHost: string;
+  readonly controlPort: number;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+}
+
+export interface EdgeSessionRecord {
+  readonly edgeId: string;
+  readonly replicaId: string;
+  /** A fresh id per accepted session (randomUUID). */
+  readonly sessionId: string;
+  readonly bootId: string;
+  /** Epoch ms. */
+  readonly since: number;
+}

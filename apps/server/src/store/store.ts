@@ -1,19 +1,25 @@
 // The server's state behind one interface, grouped by aggregate: users and their tokens, edges
 // and their enrollment codes, rules with revision and state, per-rule stats, and the audit
-// trail. SQLite (one file, sqlite/sqlite-store.ts) is the embedded backend; a networked one
-// (PostgreSQL, several servers sharing it) implements the same interface, which is why every
-// method answers a Promise even where SQLite does its work synchronously.
+// trail. Two backends implement it through one query layer (kysely/*): SQLite (one file, the
+// embedded default, sqlite/sqlite-store.ts) and PostgreSQL (several servers sharing it,
+// postgres/postgres-store.ts); open-store.ts picks one from the store spec.
 //
 // Each method is atomic on its own. Work that must be all or nothing across several calls runs
 // in `transaction`, through the `tx` it is handed and nothing else: other callers' writes never
 // join it. (SQLite has one connection, so there the store's own methods wait until the
-// transaction ends; a transaction that called them would wait for itself.)
+// transaction ends; a transaction that called them would wait for itself, so both backends
+// refuse such a call.) On PostgreSQL, other servers' transactions run beside it: a transaction
+// whose check must still hold at its write takes the lock that serializes it (EdgeStore.lock).
+//
+// A store that cannot reach its database (PostgreSQL down, SQLite busy or its disk full)
+// rejects with store_unavailable; it recovers by itself once the database is back.
 
 import type { OwnerUsage, QuotaBudget, RuleStats } from '@sluice/protocol';
 import type {
   AuditChange,
   AuditEntry,
   EdgeRecord,
+  EdgeSessionRecord,
   EnrollmentRecord,
   GrantProtocol,
   GrantRecord,
@@ -21,6 +27,7 @@ import type {
   QuotaRecord,
   Redemption,
   Role,
+  ReplicaRecord,
   RuleRecord,
   RuleState,
   RuleStatsRecord,
@@ -77,6 +84,13 @@ export interface EdgeStore {
   secretMatches(id: string, secret: string): Promise<boolean>;
   /** Records that the edge was heard from now, and the protocol version it speaks if given. */
   seen(id: string, version: number | null): Promise<void>;
+  /**
+   * Inside a transaction: waits for, then holds until it ends, the edge's lock, so that
+   * transactions of one edge that check then write (rule conflicts, stats folds) run one after
+   * the other across servers. PostgreSQL locks the edge row; SQLite's write transactions are
+   * exclusive already.
+   */
+  lock(edgeId: string): Promise<void>;
   /**
    * Makes a one-time code for the edge named `name`, making the edge when it is new. Any unused
    * code of that edge is superseded: only the newest code works.
@@ -268,26 +282,6 @@ export interface TrafficStore {
    * statement each); answers how many went.
    */
   prune(limit?: number): Promise<number>;
-}
-
-export interface ReplicaRecord {
-  readonly id: string;
-  /** Where edges reach this replica's control listener (its advertise address). */
-  readonly controlHost: string;
-  readonly controlPort: number;
-  /** Epoch ms. */
-  readonly startedAt: number;
-  readonly heartbeatAt: number;
-}
-
-export interface EdgeSessionRecord {
-  readonly edgeId: string;
-  readonly replicaId: string;
-  /** A fresh id per accepted session (randomUUID). */
-  readonly sessionId: string;
-  readonly bootId: string;
-  /** Epoch ms. */
-  readonly since: number;
 }
 
 // Replicas: the sluice-server processes that share this store, and which one holds each edge's

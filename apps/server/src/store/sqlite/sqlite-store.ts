@@ -1,119 +1,53 @@
-// The Store in one SQLite file (node:sqlite), the embedded default. One connection: every call
-// takes its turn on it (serial-queue.ts), and a transaction holds it from BEGIN to COMMIT, so
-// no other caller's statement lands inside it. Opening migrates the file and fails with
-// store_unusable or schema_too_new.
+// The Store in one SQLite file (node:sqlite), the embedded default. One connection, which
+// Kysely's SQLite driver lends to one query or transaction at a time, so a transaction's
+// statements never interleave with another caller's. Opening makes the file 0600, migrates it,
+// and fails with store_unusable or schema_too_new.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type {
-  AuditStore,
-  EdgeStore,
-  GrantStore,
-  OwnerLimitStore,
-  QuotaStore,
-  RuleStore,
-  StatsStore,
-  Store,
-  StoreAggregates,
-  TrafficStore,
-  UserStore,
-} from '../store.ts';
-import { SqliteAuditStore } from './audit-store.ts';
-import { SqliteEdgeStore } from './edge-store.ts';
-import { SqliteGrantStore } from './grant-store.ts';
-import { SqliteOwnerLimitStore } from './owner-limit-store.ts';
-import { SqliteQuotaStore } from './quota-store.ts';
-import { SqliteRuleStore } from './rule-store.ts';
-import { SerialQueue } from './serial-queue.ts';
-import { SqliteConnection, type SqliteScope } from './sqlite-connection.ts';
-import { SqliteStatsStore } from './stats-store.ts';
-import { SqliteTrafficStore } from './traffic-store.ts';
-import { SqliteUserStore } from './user-store.ts';
+import { closeSync, openSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { Kysely, SqliteDialect } from 'kysely';
+import { serverError } from '../../errors.ts';
+import type { Database } from '../database.ts';
+import { KyselyStore } from '../kysely/kysely-store.ts';
+import { migrate } from '../migrations.ts';
+import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 
 export interface SqliteStoreOptions {
   /** The clock, for tests of expiry. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
-function aggregates(scope: SqliteScope): StoreAggregates {
-  return {
-    users: new SqliteUserStore(scope),
-    edges: new SqliteEdgeStore(scope),
-    rules: new SqliteRuleStore(scope),
-    stats: new SqliteStatsStore(scope),
-    audit: new SqliteAuditStore(scope),
-    grants: new SqliteGrantStore(scope),
-    ownerLimits: new SqliteOwnerLimitStore(scope),
-    quotas: new SqliteQuotaStore(scope),
-    traffic: new SqliteTrafficStore(scope),
-  };
+function openDatabase(file: string): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    // SQLite makes the file (and its -wal and -shm, which copy its mode) with the umask's
+    // mode; the database holds token and secret hashes, so it is made 0600 first.
+    if (file !== ':memory:') closeSync(openSync(file, 'a', 0o600));
+    db = new DatabaseSync(file, { enableForeignKeyConstraints: true, timeout: 5000 });
+    // WAL: a backup (another process) reads while the server writes, neither blocking.
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+  } catch (error) {
+    throw serverError('store_unusable', `${file}: ${(error as Error).message}`);
+  }
+  try {
+    migrate(db, file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
 }
 
-export class SqliteStore implements Store {
-  readonly file: string;
-  readonly users: UserStore;
-  readonly edges: EdgeStore;
-  readonly rules: RuleStore;
-  readonly stats: StatsStore;
-  readonly audit: AuditStore;
-  readonly grants: GrantStore;
-  readonly ownerLimits: OwnerLimitStore;
-  readonly quotas: QuotaStore;
-  readonly traffic: TrafficStore;
-  private readonly connection: SqliteConnection;
-  private readonly queue = new SerialQueue();
-  /** Set while a transaction's body runs: the store's own methods would wait for it forever. */
-  private readonly inTransaction = new AsyncLocalStorage<true>();
-
-  constructor(file: string, options: SqliteStoreOptions = {}) {
-    this.file = file;
-    this.connection = new SqliteConnection(file, options.now ?? Date.now);
-    const connection = this.connection;
-    const own = aggregates({
-      use: (work) => {
-        if (this.inTransaction.getStore() === true) {
-          return Promise.reject(
-            new Error('a store transaction called the store itself; inside a transaction use its tx'),
-          );
-        }
-        return this.queue.run(() => work(connection));
-      },
-    });
-    this.users = own.users;
-    this.edges = own.edges;
-    this.rules = own.rules;
-    this.stats = own.stats;
-    this.audit = own.audit;
-    this.grants = own.grants;
-    this.ownerLimits = own.ownerLimits;
-    this.quotas = own.quotas;
-    this.traffic = own.traffic;
-  }
-
-  transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {
-    return this.queue.run(async () => {
-      const connection = this.connection;
-      let open = true;
-      const tx = aggregates({
-        use: async (work) => {
-          if (!open) throw new Error('store transaction used after it ended');
-          return work(connection);
-        },
-      });
-      connection.begin();
-      try {
-        const result = await this.inTransaction.run(true, () => fn(tx));
-        connection.commit();
-        return result;
-      } catch (error) {
-        connection.rollback();
-        throw error;
-      } finally {
-        open = false;
-      }
-    });
-  }
-
-  close(): Promise<void> {
-    return this.queue.run(() => this.connection.close());
-  }
+/** Opens (making and migrating it if need be) the SQLite store in `file`. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): KyselyStore {
+  const database = new NodeSqliteDatabase(openDatabase(file));
+  return new KyselyStore({
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    dialect: 'sqlite',
+    backend: `SQLite ${file}`,
+    now: options.now,
+    // Kysely closes the database only if it ever ran a query.
+    release: () => database.close(),
+  });
 }

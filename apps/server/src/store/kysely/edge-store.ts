@@ -1,0 +1,224 @@
+// Edges and their one-time enrollment codes. Codes and edge secrets are stored as their hash
+// only.
+
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Database, EdgesTable } from '../database.ts';
+import type { EdgeRecord, EnrollmentRecord, Redemption } from '../records.ts';
+import { hashSecret, newId, newSecret, secretMatches } from '../secrets.ts';
+import type { EdgeStore } from '../store.ts';
+import type { StoreContext } from './store-context.ts';
+
+const SECRET_PREFIX = 'sls_';
+
+type EdgeRow = Selectable<EdgesTable> & { rule_count: number | string | bigint };
+
+function ruleCount(eb: ExpressionBuilder<Database, 'edges'>) {
+  return eb
+    .selectFrom('rules as r')
+    .select((inner) => inner.fn.countAll().as('n'))
+    .whereRef('r.edge_id', '=', 'edges.id')
+    .where('r.state', '!=', 'removed')
+    .as('rule_count');
+}
+
+function toEdge(row: EdgeRow): EdgeRecord {
+  const orNull = (value: number | null) => (value === null ? null : Number(value));
+  return {
+    id: row.id,
+    name: row.name,
+    version: orNull(row.version),
+    createdAt: Number(row.created_at),
+    enrolledAt: orNull(row.enrolled_at),
+    lastSeenAt: orNull(row.last_seen_at),
+    revokedAt: orNull(row.revoked_at),
+    rules: Number(row.rule_count ?? 0),
+  };
+}
+
+async function edgeWhere(
+  ctx: StoreContext,
+  column: 'id' | 'name',
+  value: string,
+): Promise<EdgeRecord | null> {
+  const row = await ctx.db
+    .selectFrom('edges')
+    .selectAll('edges')
+    .select(ruleCount)
+    .where(column, '=', value)
+    .executeTakeFirst();
+  return row === undefined ? null : toEdge(row as EdgeRow);
+}
+
+/** Why a code that the redeeming UPDATE did not take was refused. */
+async function refusal(ctx: StoreContext, codeHash: string, now: number): Promise<Redemption> {
+  const row = await ctx.db
+    .selectFrom('enrollments')
+    .select(['used_at', 'superseded_at', 'expires_at'])
+    .where('code_hash', '=', codeHash)
+    .executeTakeFirst();
+  if (row === undefined) return { ok: false, code: 'code_unknown', message: 'no such enrollment code' };
+  if (row.used_at !== null) {
+    return {
+      ok: false,
+      code: 'code_used',
+      message: `the code was used at ${new Date(Number(row.used_at)).toISOString()}`,
+    };
+  }
+  if (row.superseded_at !== null) {
+    return { ok: false, code: 'code_superseded', message: 'a newer code was made for this edge; use that one' };
+  }
+  const expiresAt = Number(row.expires_at);
+  if (expiresAt <= now) {
+    return { ok: false, code: 'code_expired', message: `the code expired at ${new Date(expiresAt).toISOString()}` };
+  }
+  // Taken between the UPDATE and this read by another redeemer; it is used now.
+  return { ok: false, code: 'code_used', message: 'the code was used' };
+}
+
+export class KyselyEdgeStore implements EdgeStore {
+  private readonly ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.ctx = ctx;
+  }
+
+  async find(idOrName: string): Promise<EdgeRecord | null> {
+    return (await edgeWhere(this.ctx, 'id', idOrName)) ?? (await edgeWhere(this.ctx, 'name', idOrName));
+  }
+
+  get(id: string): Promise<EdgeRecord | null> {
+    return edgeWhere(this.ctx, 'id', id);
+  }
+
+  async list(): Promise<EdgeRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom('edges')
+      .selectAll('edges')
+      .select(ruleCount)
+      .orderBy('name')
+      .execute();
+    return rows.map((row) => toEdge(row as EdgeRow));
+  }
+
+  rename(id: string, name: string): Promise<EdgeRecord | null> {
+    return this.ctx.atomically(async (ctx) => {
+      const other = await ctx.db
+        .selectFrom('edges')
+        .select('id')
+        .where('name', '=', name)
+        .where('id', '!=', id)
+        .executeTakeFirst();
+      if (other !== undefined) return null;
+      await ctx.db.updateTable('edges').set({ name }).where('id', '=', id).execute();
+      return edgeWhere(ctx, 'id', id);
+    });
+  }
+
+  revoke(id: string): Promise<EdgeRecord | null> {
+    return this.ctx.atomically(async (ctx) => {
+      await ctx.db
+        .updateTable('edges')
+        .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(ctx.now())) }))
+        .where('id', '=', id)
+        .execute();
+      return edgeWhere(ctx, 'id', id);
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.ctx.db.deleteFrom('edges').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async secretMatches(id: string, secret: string): Promise<boolean> {
+    const row = await this.ctx.db
+      .selectFrom('edges')
+      .select('secret_hash')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    const hash = row?.secret_hash ?? null;
+    return hash !== null && secretMatches(secret, hash);
+  }
+
+  async seen(id: string, version: number | null): Promise<void> {
+    await this.ctx.db
+      .updateTable('edges')
+      .set(version === null ? { last_seen_at: this.ctx.now() } : { last_seen_at: this.ctx.now(), version })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async lock(edgeId: string): Promise<void> {
+    if (!this.ctx.postgres) return;
+    await this.ctx.db.selectFrom('edges').select('id').where('id', '=', edgeId).forUpdate().execute();
+  }
+
+  createEnrollment(
+    name: string,
+    ttlMs: number,
+    createdBy: string | null,
+  ): Promise<{ edge: EdgeRecord; enrollment: EnrollmentRecord; code: string }> {
+    return this.ctx.atomically(async (ctx) => {
+      const now = ctx.now();
+      await ctx.db
+        .insertInto('edges')
+        .values({ id: newId('e_'), name, created_at: now })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      // Locked: two codes made at once for one edge must not both stay unsuperseded.
+      const edge = await ctx.db
+        .selectFrom('edges')
+        .select('id')
+        .where('name', '=', name)
+        .$if(ctx.postgres, (q) => q.forUpdate())
+        .executeTakeFirstOrThrow();
+      await ctx.db
+        .updateTable('enrollments')
+        .set({ superseded_at: now })
+        .where('edge_id', '=', edge.id)
+        .where('used_at', 'is', null)
+        .where('superseded_at', 'is', null)
+        .execute();
+      const code = newSecret('', 24);
+      const enrollment: EnrollmentRecord = { id: newId('n_'), edgeId: edge.id, expiresAt: now + ttlMs };
+      await ctx.db
+        .insertInto('enrollments')
+        .values({
+          id: enrollment.id,
+          edge_id: edge.id,
+          code_hash: hashSecret(code),
+          created_by: createdBy,
+          created_at: now,
+          expires_at: enrollment.expiresAt,
+        })
+        .execute();
+      return { edge: (await edgeWhere(ctx, 'id', edge.id))!, enrollment, code };
+    });
+  }
+
+  redeemEnrollment(code: string): Promise<Redemption> {
+    return this.ctx.atomically(async (ctx) => {
+      const now = ctx.now();
+      const codeHash = hashSecret(code);
+      // One conditional UPDATE takes the code: of redeemers racing on other connections,
+      // exactly one gets the row back.
+      const taken = await ctx.db
+        .updateTable('enrollments')
+        .set({ used_at: now })
+        .where('code_hash', '=', codeHash)
+        .where('used_at', 'is', null)
+        .where('superseded_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returning('edge_id')
+        .executeTakeFirst();
+      if (taken === undefined) return refusal(ctx, codeHash, now);
+      const secret = newSecret(SECRET_PREFIX);
+      await ctx.db
+        .updateTable('edges')
+        .set({ secret_hash: hashSecret(secret), enrolled_at: now, revoked_at: null })
+        .where('id', '=', taken.edge_id)
+        .execute();
+      return { ok: true, edge: (await edgeWhere(ctx, 'id', taken.edge_id))!, secret };
+    });
+  }
+}

@@ -1,0 +1,165 @@
+// Rules: the rule table as JSON, its revision and the state the edge last reported. A removed
+// rule stays as a tombstone until its edge confirms.
+
+import type { Selectable } from 'kysely';
+import type { RulesTable } from '../database.ts';
+import type { RuleRecord, RuleState } from '../records.ts';
+import { newId } from '../secrets.ts';
+import type { NewRule, RuleFilter, RuleStore } from '../store.ts';
+import { changed, type StoreContext } from './store-context.ts';
+
+function toRule(row: Selectable<RulesTable> & { edge_name: string }): RuleRecord {
+  return {
+    id: row.id,
+    edgeId: row.edge_id,
+    edgeName: row.edge_name,
+    owner: row.owner,
+    name: row.name,
+    revision: Number(row.revision),
+    state: row.state as RuleState,
+    reason: row.reason,
+    message: row.message,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function rules(ctx: StoreContext) {
+  return ctx.db
+    .selectFrom('rules as r')
+    .innerJoin('edges as e', 'e.id', 'r.edge_id')
+    .selectAll('r')
+    .select('e.name as edge_name');
+}
+
+async function ruleById(ctx: StoreContext, id: string): Promise<RuleRecord | null> {
+  const row = await rules(ctx).where('r.id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toRule(row);
+}
+
+export class KyselyRuleStore implements RuleStore {
+  private readonly ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.ctx = ctx;
+  }
+
+  get(id: string): Promise<RuleRecord | null> {
+    return ruleById(this.ctx, id);
+  }
+
+  async list(filter: RuleFilter = {}): Promise<RuleRecord[]> {
+    const { edgeId, owner } = filter;
+    const rows = await rules(this.ctx)
+      .where('r.state', '!=', 'removed')
+      .$if(edgeId !== undefined, (q) => q.where('r.edge_id', '=', edgeId!))
+      .$if(owner !== undefined, (q) => q.where('r.owner', '=', owner!))
+      .orderBy('e.name')
+      .orderBy('r.name')
+      .execute();
+    return rows.map(toRule);
+  }
+
+  async ofEdge(edgeId: string): Promise<RuleRecord[]> {
+    const rows = await rules(this.ctx).where('r.edge_id', '=', edgeId).orderBy('r.name').execute();
+    return rows.map(toRule);
+  }
+
+  async countByState(): Promise<Record<RuleState, number>> {
+    const counts: Record<RuleState, number> = { pending: 0, active: 0, failed: 0, removed: 0 };
+    const rows = await this.ctx.db
+      .selectFrom('rules')
+      .select((eb) => ['state', eb.fn.countAll().as('n')])
+      .groupBy('state')
+      .execute();
+    for (const row of rows) counts[row.state as RuleState] = Number(row.n);
+    return counts;
+  }
+
+  insert(rule: NewRule): Promise<RuleRecord> {
+    return this.ctx.atomically(async (ctx) => {
+      const id = newId('r_');
+      const now = ctx.now();
+      await ctx.db
+        .insertInto('rules')
+        .values({
+          id,
+          edge_id: rule.edgeId,
+          owner: rule.owner,
+          name: rule.name,
+          revision: 1,
+          state: 'pending',
+          body: JSON.stringify(rule.body),
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      return (await ruleById(ctx, id))!;
+    });
+  }
+
+  revise(id: string, change: { name: string; body: Record<string, unknown> }): Promise<RuleRecord> {
+    return this.ctx.atomically(async (ctx) => {
+      await ctx.db
+        .updateTable('rules')
+        .set((eb) => ({
+          name: change.name,
+          body: JSON.stringify(change.body),
+          revision: eb('revision', '+', 1),
+          state: 'pending',
+          reason: null,
+          message: null,
+          updated_at: ctx.now(),
+        }))
+        .where('id', '=', id)
+        .execute();
+      return (await ruleById(ctx, id))!;
+    });
+  }
+
+  async setState(
+    edgeId: string,
+    id: string,
+    revision: number,
+    state: Exclude<RuleState, 'removed'>,
+    reason: string | null = null,
+    message: string | null = null,
+  ): Promise<boolean> {
+    const result = await this.ctx.db
+      .updateTable('rules')
+      .set({ state, reason, message, updated_at: this.ctx.now() })
+      .where('id', '=', id)
+      .where('edge_id', '=', edgeId)
+      .where('revision', '=', revision)
+      .where('state', '!=', 'removed')
+      .executeTakeFirst();
+    return changed(result) > 0;
+  }
+
+  tombstone(id: string): Promise<RuleRecord | null> {
+    return this.ctx.atomically(async (ctx) => {
+      await ctx.db
+        .updateTable('rules')
+        .set({ state: 'removed', reason: null, message: null, updated_at: ctx.now() })
+        .where('id', '=', id)
+        .execute();
+      return ruleById(ctx, id);
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return changed(await this.ctx.db.deleteFrom('rules').where('id', '=', id).executeTakeFirst()) > 0;
+  }
+
+  async purgeTombstones(edgeId: string, ids?: readonly string[]): Promise<number> {
+    if (ids !== undefined && ids.length === 0) return 0;
+    const result = await this.ctx.db
+      .deleteFrom('rules')
+      .where('edge_id', '=', edgeId)
+      .where('state', '=', 'removed')
+      .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
+      .executeTakeFirst();
+    return changed(result);
+  }
+}
