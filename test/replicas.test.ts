@@ -9,7 +9,12 @@ import { freePorts, type PgCluster, startPgCluster, withTimeout } from '@sluice/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiError, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
-import { edgeRuleStates, enrollCommand, enrollEdge, startManagedEdge } from './helpers/managed-edge-process.ts';
+import {
+  edgeRuleStates,
+  enrollCommand,
+  enrollEdge,
+  startManagedEdge,
+} from './helpers/managed-edge-process.ts';
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { type ReplicaPlane, startReplicaPlane, uriFor } from './helpers/replica-plane.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
@@ -40,7 +45,9 @@ describe('replicas on PostgreSQL', () => {
     const enrollment = await plane.apiB.enroll('edge-x');
     // B made it: B first, then A.
     expect(enrollment.uri).toMatch(
-      new RegExp(`^sluice://127\\.0\\.0\\.1:${plane.b.ports.control},127\\.0\\.0\\.1:${plane.a.ports.control}/enroll\\?`),
+      new RegExp(
+        `^sluice://127\\.0\\.0\\.1:${plane.b.ports.control},127\\.0\\.0\\.1:${plane.a.ports.control}/enroll\\?`,
+      ),
     );
     const edge = await edgeOn(plane, 'edge-1');
     await edge.process.waitForMsg('control connected', { server: `127.0.0.1:${plane.a.ports.control}` });
@@ -97,7 +104,10 @@ describe('replicas on PostgreSQL', () => {
       enrollCommand(uriFor(uri, plane.b.ports.control), join(plane.dir, 'via-b.bundle')),
     ]);
     const codes = results.map((result) => result.code);
-    expect(codes.filter((code) => code === 0), JSON.stringify(results)).toHaveLength(1);
+    expect(
+      codes.filter((code) => code === 0),
+      JSON.stringify(results),
+    ).toHaveLength(1);
     const refused = results.find((result) => result.code !== 0)!;
     expect(refused.stderr + refused.stdout).toMatch(/code_used/);
   });

@@ -18,7 +18,20 @@ let databases = 0;
 /** A new empty database in the cluster; answers its URL. */
 export async function createDatabase(cluster: PgCluster): Promise<string> {
   const name = `plane_${process.pid}_${++databases}`;
-  await run('psql', ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'sluice', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`]);
+  await run('psql', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(cluster.port),
+    '-U',
+    'sluice',
+    '-d',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `CREATE DATABASE ${name}`,
+  ]);
   return cluster.url.replace(/\/postgres$/, `/${name}`);
 }
 

@@ -16,9 +16,10 @@ import { serverError } from './errors.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
+import { ReplicaMesh } from './replicas/replica-mesh.ts';
 import { RuleService } from './rule-service.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
-import { openStore } from './store/open-store.ts';
+import { isPostgresSpec, openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 
@@ -38,6 +39,24 @@ export interface ListenAddresses {
 }
 
 export const ADMIN_USER = 'admin';
+
+/**
+ * Makes the admin user and answers its token on the first start of an empty store; null
+ * otherwise. Replicas starting together on one empty database may both try: one makes it, and
+ * the other finds it made.
+ */
+async function createAdmin(store: Store): Promise<string | null> {
+  if ((await store.users.count()) > 0) return null;
+  try {
+    return await store.transaction(
+      async (tx) =>
+        (await tx.users.createToken((await tx.users.create(ADMIN_USER, 'admin')).id, 'first start')).token,
+    );
+  } catch (error) {
+    if ((await store.users.count()) > 0) return null;
+    throw error;
+  }
+}
 
 export class SluiceServer {
   readonly dataDir: DataDir;
@@ -106,15 +125,13 @@ export class SluiceServer {
         onIdleError: (error) => logger.warn({ err: error }, 'a store connection failed while idle'),
       });
       cleanup.unshift(() => store.close());
-      let adminToken: string | null = null;
-      if ((await store.users.count()) === 0) {
-        adminToken = await store.transaction(
-          async (tx) =>
-            (await tx.users.createToken((await tx.users.create(ADMIN_USER, 'admin')).id, 'first start'))
-              .token,
-        );
-      }
+      const adminToken = await createAdmin(store);
       const statsHub = new StatsHub();
+      // Several servers on one PostgreSQL database are replicas of one control plane.
+      const storeSpec = config.store ?? dataDir.dbFile;
+      const mesh = isPostgresSpec(storeSpec)
+        ? new ReplicaMesh({ store, url: storeSpec, logger, callTimeoutMs: config.ackTimeoutMs + 2_000 })
+        : null;
       let control: ControlServer | null = null;
       const metrics = new ServerMetrics({ store, connectedEdges: () => control?.connectedCount ?? 0 });
       control = new ControlServer({
@@ -127,6 +144,7 @@ export class SluiceServer {
         statsIntervalMs: config.statsIntervalMs,
         ...(options.timings === undefined ? {} : { timings: options.timings }),
         onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+        mesh,
       });
       const controlServer = control;
       const rules = new RuleService({ store, control, logger });
@@ -137,6 +155,7 @@ export class SluiceServer {
         host: config.advertise.host,
         port: config.advertise.port === 0 ? controlAddress.port : config.advertise.port,
       };
+      await controlServer.joinReplicas(advertise);
       const api = await buildApi({
         store,
         control,

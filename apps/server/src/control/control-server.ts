@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { serverError } from '../errors.ts';
 import type { ReplicaMesh } from '../replicas/replica-mesh.ts';
 import type { RoutedOp, RoutedOutcome } from '../replicas/replica-messages.ts';
+import type { HostPort } from '../server-config.ts';
 import type { RuleRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import {
@@ -154,6 +155,7 @@ export class ControlServer {
 
   async close(): Promise<void> {
     if (this.quotaTimer !== null) clearInterval(this.quotaTimer);
+    await this.mesh?.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of [...this.open]) session.close('server_stopping');
     for (const socket of this.sockets) socket.destroy();
@@ -229,6 +231,26 @@ export class ControlServer {
       this.ackTimeoutMs,
     );
     return outcome.kind === 'acked' ? { ...outcome, results: [...outcome.results] } : outcome;
+  }
+
+  /** Joins the other replicas: from now on they route to this one, and it to them. */
+  joinReplicas(advertise: HostPort): Promise<void> {
+    if (this.mesh === null) return Promise.resolve();
+    return this.mesh.start(
+      {
+        onCall: (op) => this.onRoutedCall(op),
+        onSuperseded: (edgeId, sessionId) => this.onSuperseded(edgeId, sessionId),
+        onStats: (records) => {
+          for (const record of records) this.options.statsHub.publish(record);
+        },
+      },
+      advertise,
+    );
+  }
+
+  /** Where edges reach the control plane: every live replica, this one first. */
+  controlAddresses(advertise: HostPort): HostPort[] {
+    return this.mesh?.controlAddresses() ?? [advertise];
   }
 
   /** Another replica took the edge's session: this one, if still that session, ends. */

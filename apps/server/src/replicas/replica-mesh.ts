@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HostPort } from '../server-config.ts';
-import type { RuleStatsRecord } from '../store/records.ts';
-import type { EdgeSessionRecord, ReplicaRecord, Store } from '../store/store.ts';
+import type { EdgeSessionRecord, ReplicaRecord, RuleStatsRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
 import { MAX_PAYLOAD_BYTES, ReplicaBus } from './replica-bus.ts';
 import type { ReplicaMessage, RoutedOp, RoutedOutcome } from './replica-messages.ts';
 
@@ -32,8 +32,6 @@ export interface ReplicaMeshOptions {
   /** The store's PostgreSQL URL: the bus has a connection of its own. */
   readonly url: string;
   readonly logger: Logger;
-  /** Where edges reach this replica. */
-  readonly advertise: HostPort;
   /** How long a caller waits for the holder's outcome: longer than the holder's ack budget. */
   readonly callTimeoutMs: number;
   readonly now?: () => number;
@@ -65,6 +63,8 @@ export class ReplicaMesh {
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private stopped = false;
+  /** Where edges reach this replica; known once the control listener is bound. */
+  private advertise: HostPort = { host: '', port: 0 };
 
   constructor(options: ReplicaMeshOptions) {
     this.options = options;
@@ -77,17 +77,15 @@ export class ReplicaMesh {
   }
 
   /** Joins: the first heartbeat (a store that cannot be reached fails the start), the bus, the directory. */
-  async start(handlers: ReplicaMeshHandlers): Promise<void> {
+  async start(handlers: ReplicaMeshHandlers, advertise: HostPort): Promise<void> {
     this.handlers = handlers;
+    this.advertise = advertise;
     await this.heartbeat();
     await this.bus.start();
     await this.refresh();
     this.timer = setInterval(() => void this.tick(), HEARTBEAT_MS);
     this.timer.unref();
-    this.logger.info(
-      { control: `${this.options.advertise.host}:${this.options.advertise.port}` },
-      'replica joined',
-    );
+    this.logger.info({ control: `${this.advertise.host}:${this.advertise.port}` }, 'replica joined');
   }
 
   /** Leaves: the others stop routing to it at once instead of after DEAD_AFTER_MS. */
@@ -110,7 +108,7 @@ export class ReplicaMesh {
     const others = [...this.live.values()]
       .filter((replica) => replica.id !== this.id)
       .map((replica) => ({ host: replica.controlHost, port: replica.controlPort }));
-    return [this.options.advertise, ...others];
+    return [this.advertise, ...others];
   }
 
   get liveCount(): number {
@@ -276,8 +274,8 @@ export class ReplicaMesh {
   private heartbeat(): Promise<void> {
     return this.options.store.replicas.heartbeat({
       id: this.id,
-      controlHost: this.options.advertise.host,
-      controlPort: this.options.advertise.port,
+      controlHost: this.advertise.host,
+      controlPort: this.advertise.port,
     });
   }
 
