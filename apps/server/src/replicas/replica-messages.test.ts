@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseReplicaMessage } from './replica-messages.ts';
+
+describe('replica messages', () => {
+  it('reads each kind of message', () => {
+    const call = {
+      type: 'call',
+      from: 'a',
+      to: 'b',
+      callId: 'c1',
+      op: { kind: 'push', edgeId: 'e_1', upsert: ['r_1'], remove: [], owners: false, quotas: true },
+    };
+    expect(parseReplicaMessage(JSON.stringify(call))).toEqual(call);
+    const reply = {
+      type: 'reply',
+      from: 'b',
+      to: 'a',
+      callId: 'c1',
+      outcome: { kind: 'acked', pushId: 3, results: [{ ruleId: 'r_1', revision: 1, state: 'active' }] },
+    };
+    expect(parseReplicaMessage(JSON.stringify(reply))).toEqual(reply);
+    const claimed = { type: 'claimed', from: 'a', edgeId: 'e_1', sessionId: 's' };
+    expect(parseReplicaMessage(JSON.stringify(claimed))).toEqual(claimed);
+  });
+
+  it('answers null for what is not a message, never throws', () => {
+    for (const payload of [
+      '',
+      'not json',
+      '{}',
+      '[]',
+      'null',
+      JSON.stringify({ type: 'claimed', from: 'a', edgeId: 'e_1' }),
+      JSON.stringify({ type: 'claimed', from: 'a', edgeId: 'e_1', sessionId: 's', extra: 1 }),
+      JSON.stringify({ type: 'call', from: 'a', to: 'b', callId: 'c', op: { kind: 'reboot', edgeId: 'e' } }),
+      JSON.stringify({ type: 'reply', from: 'a', to: 'b', callId: 'c', outcome: { kind: 'acked', pushId: 1 } }),
+      JSON.stringify({ type: 'gossip', from: 'a' }),
+    ]) {
+      expect(parseReplicaMessage(payload), payload).toBeNull();
+    }
+  });
+});
