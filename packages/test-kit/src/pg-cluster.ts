@@ -21,6 +21,10 @@ export interface PgCluster {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** Shuts the server down (fast: clients are cut off), keeping the cluster for `resume`. */
+  halt(): Promise<void>;
+  /** Starts the halted server again on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +61,17 @@ export async function startPgCluster(): Promise<PgCluster> {
     chmodSync(dir, 0o700);
   }
   const port = await freePort();
+  const pgStart = () =>
+    asOwner(root, join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
   try {
     await asOwner(root, join(bin, 'initdb'), [
       '-D',
@@ -68,16 +83,7 @@ export async function startPgCluster(): Promise<PgCluster> {
       'UTF8',
       '--no-sync',
     ]);
-    await asOwner(root, join(bin, 'pg_ctl'), [
-      '-D',
-      data,
-      '-l',
-      join(dir, 'server.log'),
-      '-w',
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      'start',
-    ]);
+    await pgStart();
   } catch (error) {
     removeDir(dir);
     throw new Error(`the throwaway PostgreSQL cluster did not start: ${(error as Error).message}`);
@@ -87,6 +93,12 @@ export async function startPgCluster(): Promise<PgCluster> {
     url: `postgres://sluice@127.0.0.1:${port}/postgres`,
     port,
     dir,
+    async halt() {
+      await asOwner(root, join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async resume() {
+      await pgStart();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -7,7 +7,7 @@ import { dataDirPaths } from '../data-dir.ts';
 import { tempDirEachTest } from '../test-harness.ts';
 import { backupDatabase, restoreDatabase } from './backup.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { openSqliteStore } from './sqlite/sqlite-store.ts';
 
 let root: string;
 
@@ -24,7 +24,7 @@ function dataDir(name: string) {
 describe('backup and restore', () => {
   it('copies a database that is open and being written, and restores it into another data dir', async () => {
     const source = dataDir('a');
-    const store = new SqliteStore(source.dbFile);
+    const store = openSqliteStore(source.dbFile);
     await store.edges.createEnrollment('edge-01', 60_000, 'admin');
     // Writes meanwhile: the backup is one consistent moment, whatever it catches.
     const writer = setInterval(
@@ -40,36 +40,36 @@ describe('backup and restore', () => {
 
     const target = dataDir('b');
     expect((await restoreDatabase(target, out, { force: false })).schemaVersion).toBe(SCHEMA_VERSION);
-    const restored = new SqliteStore(target.dbFile);
+    const restored = openSqliteStore(target.dbFile);
     expect((await restored.edges.list()).map((e) => e.name)).toEqual(['edge-01']);
     await restored.close();
   });
 
   it('refuses a data dir that holds a database unless forced, and then replaces it', async () => {
     const source = dataDir('a');
-    const store = new SqliteStore(source.dbFile);
+    const store = openSqliteStore(source.dbFile);
     await store.edges.createEnrollment('edge-01', 60_000, null);
     await store.close();
     const out = join(root, 'backup.db');
     await backupDatabase(source, out);
 
     const target = dataDir('b');
-    const other = new SqliteStore(target.dbFile);
+    const other = openSqliteStore(target.dbFile);
     await other.edges.createEnrollment('edge-99', 60_000, null);
     await other.close();
     expect(await rejectedCode(restoreDatabase(target, out, { force: false }))).toBe('data_dir_not_empty');
-    const untouched = new SqliteStore(target.dbFile);
+    const untouched = openSqliteStore(target.dbFile);
     expect((await untouched.edges.list()).map((e) => e.name)).toEqual(['edge-99']);
     await untouched.close();
     await restoreDatabase(target, out, { force: true });
-    const replaced = new SqliteStore(target.dbFile);
+    const replaced = openSqliteStore(target.dbFile);
     expect((await replaced.edges.list()).map((e) => e.name)).toEqual(['edge-01']);
     await replaced.close();
   });
 
   it('refuses a backup with a newer schema, and a file that is no database', async () => {
     const source = dataDir('a');
-    await new SqliteStore(source.dbFile).close();
+    await openSqliteStore(source.dbFile).close();
     const db = new DatabaseSync(source.dbFile);
     db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
       SCHEMA_VERSION + 1,

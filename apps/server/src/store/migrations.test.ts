@@ -5,7 +5,7 @@ import { thrownCode } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
 import { tempDirEachTest } from '../test-harness.ts';
 import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { openSqliteStore } from './sqlite/sqlite-store.ts';
 
 let file: string;
 
@@ -15,7 +15,7 @@ tempDirEachTest('sluice-store-', (made) => {
 
 describe('migrations', () => {
   it('brings a new database to the last version once, and a reopen changes nothing', async () => {
-    await new SqliteStore(file).close();
+    await openSqliteStore(file).close();
     const db = new DatabaseSync(file);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(migrate(db, file)).toEqual([]);
@@ -43,7 +43,7 @@ describe('migrations', () => {
   });
 
   it('refuses a database from a newer server with schema_too_new', async () => {
-    await new SqliteStore(file).close();
+    await openSqliteStore(file).close();
     const db = new DatabaseSync(file);
     db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
       SCHEMA_VERSION + 1,
@@ -51,7 +51,7 @@ describe('migrations', () => {
       0,
     );
     db.close();
-    expect(thrownCode(() => new SqliteStore(file))).toBe('schema_too_new');
+    expect(thrownCode(() => openSqliteStore(file))).toBe('schema_too_new');
   });
 
   it('numbers the migrations 1.. in order', () => {

@@ -2,13 +2,11 @@
 // of the time it arrived, across boots, never counted twice; queries by rule, edge and owner;
 // history that outlives its rule; pruning by retention in bounded batches.
 
-import { join } from 'node:path';
 import type { RuleStats } from '@sluice/protocol';
 import { ZERO_COUNTERS } from '@sluice/test-kit';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { tempDirEachTest } from '../../test-harness.ts';
-import type { TrafficFilter } from '../store.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import type { Store, TrafficFilter } from './store.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -16,15 +14,10 @@ const DAY = 86_400_000;
 /** A whole hour, so bucket starts are easy to read. */
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 
-let file: string;
 let now: number;
-let store: SqliteStore;
+let store: Store;
 let edgeId: string;
 let otherEdgeId: string;
-
-tempDirEachTest('sluice-traffic-', (made) => {
-  file = join(made, 'sluice.db');
-});
 
 function report(ruleId: string, bytesIn: number, bytesOut: number): RuleStats {
   return { ...ZERO_COUNTERS, ruleId, bytesIn, bytesOut };
@@ -41,15 +34,16 @@ const everything = (widthMs: number, extra: Partial<TrafficFilter> = {}): Traffi
   ...extra,
 });
 
-beforeEach(async () => {
-  now = T0;
-  store = new SqliteStore(file, { now: () => now });
-  edgeId = (await store.edges.createEnrollment('edge-01', MINUTE, null)).edge.id;
-  otherEdgeId = (await store.edges.createEnrollment('edge-02', MINUTE, null)).edge.id;
-  return () => store.close();
-});
+describe.each(STORE_BACKENDS)('traffic history from stats reports on %s', (backend) => {
+  const fx = useStoreBackend(backend);
 
-describe('traffic history from stats reports', () => {
+  beforeEach(async () => {
+    now = T0;
+    store = await fx.open({ now: () => now });
+    edgeId = (await store.edges.createEnrollment('edge-01', MINUTE, null)).edge.id;
+    otherEdgeId = (await store.edges.createEnrollment('edge-02', MINUTE, null)).edge.id;
+  });
+
   it("puts each report's deltas in the 1m and 1h bucket of its arrival, across a boot change", async () => {
     const r = await rule(edgeId, 'alice', 'web');
     now = T0 + 10_000;

@@ -1,38 +1,33 @@
-// Quotas in SQLite on an injected clock: usage folded from the edges' owner reports by delta
+// Quotas on both backends, on an injected clock: usage folded from the edges' owner reports by delta
 // (same boot, new boot, a report seen twice), exhaustion, periods that roll over, set and clear,
 // and the budgets pushed to an edge in its own counter's terms.
 
-import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { tempDirEachTest } from '../../test-harness.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import type { Store } from './store.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
 
 const MiB = 2 ** 20;
 const T0 = Date.UTC(2026, 2, 15, 12, 0, 0);
 const ANCHOR = Date.UTC(2026, 0, 1);
 
-let file: string;
 let now: number;
-let store: SqliteStore;
+let store: Store;
 let edgeId: string;
 let ann: string;
-
-tempDirEachTest('sluice-quota-', (made) => {
-  file = join(made, 'sluice.db');
-});
-
-beforeEach(async () => {
-  now = T0;
-  store = new SqliteStore(file, { now: () => now });
-  edgeId = (await store.edges.createEnrollment('edge-01', 60_000, null)).edge.id;
-  ann = (await store.users.create('ann', 'user')).id;
-  return () => store.close();
-});
 
 const usage = (bootId: string, bytes: number) =>
   store.stats.record(edgeId, bootId, [], [{ owner: 'ann', bytes }]);
 
-describe('quotas in SQLite', () => {
+describe.each(STORE_BACKENDS)('quotas on %s', (backend) => {
+  const fx = useStoreBackend(backend);
+
+  beforeEach(async () => {
+    now = T0;
+    store = await fx.open({ now: () => now });
+    edgeId = (await store.edges.createEnrollment('edge-01', 60_000, null)).edge.id;
+    ann = (await store.users.create('ann', 'user')).id;
+  });
+
   it('count the delta of each owner report: within a boot, across a new boot, a repeat counts nothing', async () => {
     await usage('boot-a', 5 * MiB); // before the quota exists: not counted
     const set = await store.quotas.set(ann, edgeId, 64 * MiB, ANCHOR);
