@@ -5,7 +5,7 @@
 // and their traffic intact.
 
 import { join } from 'node:path';
-import { freePorts, type PgCluster, startPgCluster, withTimeout } from '@sluice/test-kit';
+import { freePorts, type PgCluster, pollUntil, startPgCluster, withTimeout } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiError, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
@@ -18,7 +18,7 @@ import {
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { type ReplicaPlane, startReplicaPlane, uriFor } from './helpers/replica-plane.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
-import { connectTcp, echoRoundTrip } from './helpers/tcp-client.ts';
+import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
 let cluster: PgCluster;
 
@@ -110,6 +110,49 @@ describe('replicas on PostgreSQL', () => {
     ).toHaveLength(1);
     const refused = results.find((result) => result.code !== 0)!;
     expect(refused.stderr + refused.stdout).toMatch(/code_used/);
+  });
+
+  it('PostgreSQL stopped: the API answers 503 store_unavailable and traffic goes on; started again, the replicas recover', async () => {
+    const plane = await startReplicaPlane(cluster, 'stats_interval_secs = 1\n');
+    const edge = await edgeOn(plane, 'edge-1');
+    const target = await startEchoTarget();
+    const [port, later] = await freePorts(2);
+    const rule = await plane.apiB.pushActive('edge-1', tcpRule('web', port!, target.port));
+    const open = await connectTcp(port!);
+    await echoOnce(open, 'before the outage');
+
+    await cluster.halt();
+    for (const api of [plane.apiA, plane.apiB]) {
+      const answer = await api.get('/v1/rules');
+      expect(answer.status, answer.text).toBe(503);
+      expect(apiError(answer).code).toBe('store_unavailable');
+      const health = await api.get('/healthz', { token: null });
+      expect(health.status).toBe(200);
+    }
+    // The edge forwards on: new connections and an open one.
+    for (let i = 0; i < 5; i++) {
+      await echoRoundTrip(port!, `during the outage ${i}`);
+      await echoOnce(open, `open during the outage ${i}`);
+    }
+    expect(plane.a.exitStatus).toBeNull();
+    expect(plane.b.exitStatus).toBeNull();
+
+    await cluster.resume();
+    // No restart: the pools reconnect on the next call.
+    for (const api of [plane.apiA, plane.apiB]) {
+      await pollUntil(async () => ((await api.get('/v1/rules')).status === 200 ? true : undefined), {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: `${api.baseUrl} to answer again`,
+      });
+    }
+    expect((await plane.apiB.rule(rule.id)).state).toBe('active');
+    // And the edge is reachable for pushes through either replica again.
+    await plane.apiB.waitConnected('edge-1', true, 15_000);
+    await plane.apiA.pushActive('edge-1', tcpRule('later', later!, target.port));
+    await echoRoundTrip(later!, 'pushed after the outage');
+    await echoOnce(open, 'open after the outage');
+    expect(await edgeRuleStates(edge)).toEqual({ web: 'active', later: 'active' });
   });
 
   it('SIGKILL of replica A: its edges move to B with their rules active, and a transfer through them completes intact', async () => {
