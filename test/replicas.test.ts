@@ -7,8 +7,9 @@
 import { join } from 'node:path';
 import { freePorts, type PgCluster, pollUntil, startPgCluster, withTimeout } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiError, tcpRule } from './helpers/api-client.ts';
+import { ApiClient, apiError, tcpRule } from './helpers/api-client.ts';
 import { runCleanup } from './helpers/cleanup.ts';
+import { addEdge, startControlPlane } from './helpers/control-plane.ts';
 import {
   edgeRuleStates,
   enrollCommand,
@@ -16,7 +17,8 @@ import {
   startManagedEdge,
 } from './helpers/managed-edge-process.ts';
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
-import { type ReplicaPlane, startReplicaPlane, uriFor } from './helpers/replica-plane.ts';
+import { createDatabase, type ReplicaPlane, startReplicaPlane, uriFor } from './helpers/replica-plane.ts';
+import { runServerCommand, startServer } from './helpers/server-process.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
@@ -198,5 +200,79 @@ describe('replicas on PostgreSQL', () => {
     await plane.apiB.pushActive('edge-2', tcpRule('later', later!, target.port));
     await echoRoundTrip(later!, 'pushed after the failover');
     await echoRoundTrip(port2!, 'edge-2 kept its rule');
+  });
+});
+
+describe('migrate-store', () => {
+  it('moves a SQLite store to PostgreSQL: every rule, user, grant and quota is there, and the edges reconnect', async () => {
+    const plane = await startControlPlane();
+    const { api } = plane;
+    const edge = await addEdge(plane, 'edge-1');
+    const target = await startEchoTarget();
+    const [port] = await freePorts(1);
+    const rule = await api.pushActive('edge-1', tcpRule('web', port!, target.port));
+    const made = await api.post<{ id: string }>('/v1/users', { name: 'dana', role: 'user' });
+    expect(made.status, made.text).toBe(201);
+    const token = await api.post<{ token: string }>('/v1/users/dana/tokens', { name: 'laptop' });
+    expect(token.status, token.text).toBe(201);
+    const grant = await api.post('/v1/grants', {
+      user: 'dana',
+      edge: 'edge-1',
+      ports: { from: 20_000, to: 20_099 },
+      protocols: ['tcp'],
+    });
+    expect(grant.status, grant.text).toBe(201);
+    const quota = await api.request('PUT', '/v1/users/dana/quotas/edge-1', { monthlyBytes: 5_000_000 });
+    expect(quota.status, quota.text).toBe(200);
+    // The full push on reconnect acks every rule again, which moves its updatedAt and nothing else.
+    const rulesNow = async () => (await api.rules()).map(({ updatedAt: _acked, ...kept }) => kept);
+    const before = {
+      rules: await rulesNow(),
+      users: await api.ok('/v1/users'),
+      grants: await api.ok('/v1/grants'),
+      quotas: await api.ok('/v1/users/dana/quotas'),
+      audit: await api.ok('/v1/audit?limit=100'),
+    };
+
+    const store = await createDatabase(cluster);
+    // A running server holds the data dir: refused.
+    const busy = await runServerCommand(['migrate-store', '--from', plane.dataDir, '--to', store]);
+    expect(busy.code, busy.stderr).toBe(5);
+    expect(busy.stderr).toMatch(/^store_in_use: /m);
+    await plane.server.kill();
+    const moved = await runServerCommand(['migrate-store', '--from', plane.dataDir, '--to', store]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(
+      /^moved \d+ rows in 13 tables to PostgreSQL 127\.0\.0\.1:\d+\/\w+, every row checked/,
+    );
+    // Into a database that is no longer empty: refused, nothing touched.
+    const again = await runServerCommand(['migrate-store', '--from', plane.dataDir, '--to', store]);
+    expect(again.code).toBe(8);
+    expect(again.stderr).toMatch(/^migrate_failed: .*not empty/m);
+
+    const mark = edge.process.mark();
+    plane.server = await startServer({
+      dataDir: plane.dataDir,
+      ports: plane.server.ports,
+      args: ['--store', store],
+    });
+    await edge.process.waitForMsg('control connected', {}, 35_000, mark);
+    await api.waitConnected('edge-1', true, 10_000);
+    expect({
+      rules: await rulesNow(),
+      users: await api.ok('/v1/users'),
+      grants: await api.ok('/v1/grants'),
+      quotas: await api.ok('/v1/users/dana/quotas'),
+      audit: await api.ok('/v1/audit?limit=100'),
+    }).toEqual(before);
+    expect((await api.rule(rule.id)).state).toBe('active');
+    await echoRoundTrip(port!, 'after the move');
+    // dana's token works on the new store, and new audit entries come after the copied ones.
+    const dana = new ApiClient(plane.server.apiUrl, token.body.token);
+    expect((await dana.get('/v1/users/me')).status).toBe(200);
+    expect((await api.post('/v1/users/dana/tokens', { name: 'after the move' })).status).toBe(201);
+    const [newest] = ((await api.ok('/v1/audit?limit=1')) as { entries: { id: number }[] }).entries;
+    const copied = (before.audit as { entries: { id: number }[] }).entries;
+    expect(newest!.id).toBeGreaterThan(Math.max(...copied.map((entry) => entry.id)));
   });
 });

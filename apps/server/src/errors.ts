@@ -21,6 +21,7 @@ export const SERVER_ERRORS = defineErrors('server', {
   // The API answers it as its own store_unavailable (503), with the same exit code.
   store_unavailable: { message: 'the database cannot be reached now', exitCode: 25 },
   listen_failed: { message: 'a listener could not bind its address', exitCode: 9 },
+  migrate_failed: { message: 'the store could not be moved to PostgreSQL', exitCode: 8 },
 });
 
 export type ServerErrorCode = (typeof SERVER_ERRORS.codes)[number];

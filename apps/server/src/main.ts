@@ -13,7 +13,8 @@ import { prepareReplicaDir } from './replica-dir.ts';
 import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
-import { isPostgresSpec } from './store/open-store.ts';
+import { migrateStore } from './store/migrate-store.ts';
+import { describeStore, isPostgresSpec } from './store/open-store.ts';
 import { acquireStoreLock } from './store-lock.ts';
 import { addToken, addUser, setPassword } from './users.ts';
 import { versionLine } from './version.ts';
@@ -171,6 +172,25 @@ program
   .option('--force', 'replace a database the data dir already holds')
   .option('--store <file>', 'the SQLite file (default: sluice.db in the data dir)')
   .action((options) => restore(options).catch(fail));
+
+program
+  .command('migrate-store')
+  .description("copy a stopped server's SQLite store into an empty PostgreSQL database, and check every row")
+  .requiredOption('--from <dir>', 'the data dir whose sluice.db is copied')
+  .requiredOption('--to <url>', 'postgres://USER@HOST:PORT/DATABASE (empty)')
+  .action(async (options: { from: string; to: string }) => {
+    try {
+      const tables = await migrateStore(options.from, options.to, (line) =>
+        process.stderr.write(`${line}\n`),
+      );
+      const rows = tables.reduce((sum, table) => sum + table.rows, 0);
+      process.stdout.write(
+        `moved ${rows} rows in ${tables.length} tables to ${describeStore(options.to)}, every row checked; start the server with --store and the same data dir\n`,
+      );
+    } catch (error) {
+      fail(error);
+    }
+  });
 
 program
   .command('prepare-replica <dir>')

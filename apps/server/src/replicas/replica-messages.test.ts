@@ -33,7 +33,13 @@ describe('replica messages', () => {
       JSON.stringify({ type: 'claimed', from: 'a', edgeId: 'e_1' }),
       JSON.stringify({ type: 'claimed', from: 'a', edgeId: 'e_1', sessionId: 's', extra: 1 }),
       JSON.stringify({ type: 'call', from: 'a', to: 'b', callId: 'c', op: { kind: 'reboot', edgeId: 'e' } }),
-      JSON.stringify({ type: 'reply', from: 'a', to: 'b', callId: 'c', outcome: { kind: 'acked', pushId: 1 } }),
+      JSON.stringify({
+        type: 'reply',
+        from: 'a',
+        to: 'b',
+        callId: 'c',
+        outcome: { kind: 'acked', pushId: 1 },
+      }),
       JSON.stringify({ type: 'gossip', from: 'a' }),
     ]) {
       expect(parseReplicaMessage(payload), payload).toBeNull();

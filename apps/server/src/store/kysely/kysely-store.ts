@@ -109,6 +109,16 @@ export class KyselyStore implements Store {
     this.replicas = own.replicas;
   }
 
+  /** The query builder itself, for the tools that copy whole tables (migrate-store.ts). */
+  get kysely(): Kysely<Database> {
+    return this.db;
+  }
+
+  /** The database, for messages: `SQLite FILE`, `PostgreSQL HOST/DB`. */
+  get describe(): string {
+    return this.backend;
+  }
+
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {
     if (this.inTransaction.getStore() === true) {
       return Promise.reject(
