@@ -83,10 +83,12 @@ function startClient(
     pingIntervalMs?: number;
     maxMs?: number;
     backoff?: Backoff;
+    servers?: { host: string; port: number }[];
   } = {},
 ): ControlClient {
   client = new ControlClient({
-    target: { host: '127.0.0.1', port: server.port, pin: options.pin ?? server.pin },
+    servers: options.servers ?? [{ host: '127.0.0.1', port: server.port }],
+    pin: options.pin ?? server.pin,
     edgeId: 'edge-1',
     secret: 'the-secret',
     bootId: 'boot-1',

@@ -29,7 +29,11 @@ const URI = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 const NAME = /^[A-Za-z0-9._-]{1,253}$/;
 const EXPECTED = 'sluice://HOST:PORT[,HOST:PORT...]/enroll?pin=...&code=...';
 
+/** Throws RangeError for a list no parser would take back (none, or too many). */
 export function formatEnrollUri(target: EnrollTarget): string {
+  const count = target.servers.length;
+  if (count < 1 || count > MAX_CONTROL_ADDRESSES)
+    throw new RangeError(`${count} server addresses; an enrollment URI takes 1..${MAX_CONTROL_ADDRESSES}`);
   const servers = target.servers.map(formatControlAddress).join(',');
   return `sluice://${servers}/enroll?pin=${target.pin}&code=${target.code}`;
 }
