@@ -73,7 +73,8 @@ describe('enrollment against sluice-server', () => {
     await enrollEdge(code.uri, bundle('a'));
     const written = JSON.parse(readFileSync(bundle('a'), 'utf8')) as Record<string, unknown>;
     expect(written).toMatchObject({
-      server: { host: '127.0.0.1', port: plane.server.ports.control },
+      version: 2,
+      servers: [{ host: '127.0.0.1', port: plane.server.ports.control }],
       pin,
       edgeId: code.edge.id,
       name: 'edge-a',

@@ -7,8 +7,11 @@ import { prepareBundleFile, readBundleFile, writeBundleFile } from './bundle-fil
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 
 const BUNDLE: Bundle = {
-  version: 1,
-  server: { host: '127.0.0.1', port: 7443 },
+  version: 2,
+  servers: [
+    { host: '127.0.0.1', port: 7443 },
+    { host: '::1', port: 7444 },
+  ],
   pin: 'ab'.repeat(32),
   edgeId: 'e1',
   name: 'edge-01',
@@ -41,6 +44,30 @@ describe('bundle file', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(BUNDLE);
     expect(await readBundleFile(file)).toEqual(BUNDLE);
     expect(readdirSync(dir)).toEqual(['edge.bundle']);
+  });
+
+  it('reads a version 1 file (one server) as version 2 with a list of one', async () => {
+    const file = join(dir, 'edge.bundle');
+    const { servers, version: _, ...credentials } = BUNDLE;
+    const v1 = { version: 1, server: { host: '10.0.0.1', port: 7443 }, ...credentials };
+    writeFileSync(file, JSON.stringify(v1), { mode: 0o600 });
+    expect(await readBundleFile(file)).toEqual({
+      version: 2,
+      servers: [{ host: '10.0.0.1', port: 7443 }],
+      ...credentials,
+    });
+  });
+
+  it('names the bad address of a version 2 file', async () => {
+    const file = join(dir, 'edge.bundle');
+    const servers = [
+      { host: '127.0.0.1', port: 7443 },
+      { host: '127.0.0.1', port: 0 },
+    ];
+    writeFileSync(file, JSON.stringify({ ...BUNDLE, servers }), { mode: 0o600 });
+    const err = await readBundleFile(file).catch((e: EdgeError) => e);
+    expect(err).toMatchObject({ code: 'bundle_invalid' });
+    expect((err as EdgeError).message).toContain('servers.1.port');
   });
 
   it('is never visible with another mode: the temporary file is 0600 from creation', async () => {

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION, type RuleResult, type RuleStats } from '@sluice/proto
 import {
   FakeControlServer,
   type FakeSession,
+  freePort,
   makeCertificate,
   type TestCertificate,
   tcpRule,
@@ -83,10 +84,12 @@ function startClient(
     pingIntervalMs?: number;
     maxMs?: number;
     backoff?: Backoff;
+    servers?: { host: string; port: number }[];
   } = {},
 ): ControlClient {
   client = new ControlClient({
-    target: { host: '127.0.0.1', port: server.port, pin: options.pin ?? server.pin },
+    servers: options.servers ?? [{ host: '127.0.0.1', port: server.port }],
+    pin: options.pin ?? server.pin,
     edgeId: 'edge-1',
     secret: 'the-secret',
     bootId: 'boot-1',
@@ -366,5 +369,123 @@ describe('ControlClient', () => {
     expect(acked).toMatchObject({ pushId: 1, sent: false });
     await roundTrip(second);
     expect(second.messages.filter((m) => m.type === 'ack')).toEqual([]);
+  });
+});
+
+describe('ControlClient over several replicas', () => {
+  let second: FakeControlServer;
+  beforeEach(async () => {
+    // A replica: another listener, the same certificate (so the same pin).
+    second = await FakeControlServer.start({ certificate, statsIntervalMs: 100 });
+  });
+  afterEach(async () => {
+    client?.stop();
+    await second.close();
+  });
+  const at = (port: number) => ({ host: '127.0.0.1', port });
+
+  it('passes over a dead first address to the second at the first backoff step', async () => {
+    const dead = await freePort();
+    const c = startClient(new StubEdge(), { servers: [at(dead), at(second.port)] });
+    const events: string[] = [];
+    c.on('disconnected', (info) => events.push(`disconnected ${info.server}`));
+    c.on('connected', () => events.push(`connected ${c.server}`));
+    const [failed] = await nextEvent(c, 'disconnected');
+    expect(failed).toMatchObject({
+      reason: 'server_unreachable',
+      server: `127.0.0.1:${dead}`,
+      welcomed: false,
+    });
+    // The first wait of the backoff (min 20 ms here, 500 ms by default), not a longer one.
+    expect(failed.retryInMs).toBeLessThanOrEqual(40);
+    await nextEvent(c, 'connected');
+    expect(c.address).toEqual(at(second.port));
+    expect(events).toEqual([`disconnected 127.0.0.1:${dead}`, `connected 127.0.0.1:${second.port}`]);
+    expect(second.sessions.length).toBe(1);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'control connect failed',
+        server: `127.0.0.1:${dead}`,
+        next_server: `127.0.0.1:${second.port}`,
+      }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'control connected', server: `127.0.0.1:${second.port}` }),
+    );
+  });
+
+  it('moves to the next address when a session ends, and wraps around the list', async () => {
+    const c = startClient(new StubEdge(), { servers: [at(server.port), at(second.port)] });
+    const first = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    const dropped = nextEvent(c, 'disconnected');
+    first.drop();
+    const [info] = await dropped;
+    expect(info).toMatchObject({ welcomed: true, server: `127.0.0.1:${server.port}` });
+    expect(info.retryInMs).toBeLessThanOrEqual(40);
+    // The first server still listens: the client left it because the session ended there.
+    const onSecond = await second.nextSession(0);
+    await nextEvent(c, 'connected');
+    expect(c.address).toEqual(at(second.port));
+    onSecond.drop();
+    await server.nextSession(1);
+    await nextEvent(c, 'connected');
+    expect(c.address).toEqual(at(server.port));
+    expect(second.sessions.length).toBe(1);
+  });
+
+  it('takes the replicas a welcome lists for the tries after it', async () => {
+    // Enrolled with one address; the server names both replicas, itself last.
+    server.onHello = (hello) => ({
+      type: 'welcome',
+      edgeId: hello.edgeId,
+      name: 'edge-01',
+      statsIntervalMs: 100,
+      servers: [at(second.port), at(server.port)],
+    });
+    const c = startClient(new StubEdge(), { servers: [at(server.port)] });
+    const first = await server.nextSession(0);
+    await nextEvent(c, 'connected');
+    expect(c.addresses).toEqual([at(second.port), at(server.port)]);
+    expect(c.address).toEqual(at(server.port));
+    first.drop();
+    await second.nextSession(0);
+    await nextEvent(c, 'connected');
+    expect(c.address).toEqual(at(second.port));
+    expect(c.addresses).toEqual([at(second.port), at(server.port)]);
+  });
+
+  it("a welcome that does not list the address it came on: the next try is the list's first", async () => {
+    const third = await FakeControlServer.start({ certificate, statsIntervalMs: 100 });
+    try {
+      server.onHello = (hello) => ({
+        type: 'welcome',
+        edgeId: hello.edgeId,
+        name: 'edge-01',
+        statsIntervalMs: 100,
+        servers: [at(second.port), at(third.port)],
+      });
+      const c = startClient(new StubEdge(), { servers: [at(server.port)] });
+      const first = await server.nextSession(0);
+      await nextEvent(c, 'connected');
+      first.drop();
+      await second.nextSession(0);
+      await nextEvent(c, 'connected');
+      expect(third.rawConnections).toBe(0);
+      expect(server.sessions.length).toBe(1);
+    } finally {
+      client?.stop();
+      await third.close();
+    }
+  });
+
+  it('a revoke on one replica stops the client: no other replica is tried', async () => {
+    server.onHello = () => ({ type: 'refused', code: 'edge_revoked', message: 'revoked' });
+    const c = startClient(new StubEdge(), { servers: [at(server.port), at(second.port)] });
+    const revoked = nextEvent(c, 'revoked');
+    const [info] = await nextEvent(c, 'disconnected');
+    await revoked;
+    expect(info).toMatchObject({ reason: 'edge_revoked', retryInMs: null });
+    expect(second.rawConnections).toBe(0);
   });
 });

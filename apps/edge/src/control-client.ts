@@ -5,20 +5,28 @@
 // reset once a session was welcomed. A refused hello waits the longest backoff before the next
 // try, except `edge_revoked`, which ends the client for good (the owner decides what follows).
 // The data plane never waits on any of this: rules keep forwarding while the session is down.
+//
+// The server may be several replicas (one database), each with its own control address and the
+// same certificate. The client tries the first; every failed connect and every ended session
+// moves the next try to the next address (wrapping), so a dead replica costs one backoff step
+// (0.5..1 s) before the edge is on another. A welcomed session stays where it is. A welcome that
+// lists the replicas replaces the list for the tries after it.
 
 import { EventEmitter } from 'node:events';
 import {
+  type ControlAddress,
   type OwnerUsage,
   PROTOCOL_VERSION,
   type RuleResult,
   type RuleStats,
   type ServerMessage,
+  sameControlAddress,
 } from '@sluice/protocol';
 import { Backoff } from './backoff.ts';
 import { type ChannelEnd, ControlChannel } from './control-channel.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { connectPinned, type PinnedTarget, serverLabel } from './pinned-connect.ts';
+import { connectPinned, serverLabel } from './pinned-connect.ts';
 
 export type WelcomeMessage = Extract<ServerMessage, { type: 'welcome' }>;
 export type PushMessage = Extract<ServerMessage, { type: 'push' }>;
@@ -36,7 +44,10 @@ export interface ControlHandler {
 }
 
 export interface ControlClientOptions {
-  readonly target: PinnedTarget;
+  /** The control addresses to try, in order (at least one); a welcome may replace them. */
+  readonly servers: readonly ControlAddress[];
+  /** The certificate's SHA-256, the same for every address (the replicas share it). */
+  readonly pin: string;
   readonly edgeId: string;
   readonly secret: string;
   /** A fresh id per process: the server re-baselines cumulative stats when it changes. */
@@ -59,7 +70,16 @@ export interface ControlClientEvents {
   /** A session was welcomed. */
   connected: [welcome: WelcomeMessage];
   /** A session (welcomed or not) ended, or a connect failed; the next try is in `retryInMs`. */
-  disconnected: [info: { reason: string; detail: string; retryInMs: number | null; welcomed: boolean }];
+  disconnected: [
+    info: {
+      reason: string;
+      detail: string;
+      retryInMs: number | null;
+      welcomed: boolean;
+      /** `host:port` of the address this session or try was on. */
+      server: string;
+    },
+  ];
   /** The server refused hello. */
   refused: [info: { code: string; message: string }];
   /** The server refused hello with edge_revoked: the client has stopped. */
@@ -72,7 +92,9 @@ export interface ControlClientEvents {
 export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly options: ControlClientOptions;
   private readonly backoff: Backoff;
-  private readonly server: string;
+  private servers: readonly ControlAddress[];
+  /** Index in `servers` of the address tried last (or the one connected to). */
+  private index = 0;
   private channel: ControlChannel | null = null;
   private welcomed = false;
   private refusedNow = false;
@@ -87,7 +109,25 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     super();
     this.options = options;
     this.backoff = options.backoff ?? new Backoff();
-    this.server = serverLabel(options.target);
+    if (options.servers.length === 0)
+      throw new RangeError('a control client needs at least one server address');
+    this.servers = [...options.servers];
+  }
+
+  /** The address tried last, or the one connected to now. */
+  get address(): ControlAddress {
+    // Never out of range: the list is not empty and the index moves modulo its length.
+    return this.servers[this.index]!;
+  }
+
+  /** The addresses tried in turn, in order. */
+  get addresses(): readonly ControlAddress[] {
+    return this.servers;
+  }
+
+  /** `host:port` of the address tried last, for logs and errors. */
+  get server(): string {
+    return serverLabel(this.address);
   }
 
   /** Whether a session is up and welcomed now. */
@@ -114,7 +154,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     if (!this.running) return;
     let socket: Awaited<ReturnType<typeof connectPinned>>;
     try {
-      socket = await connectPinned(this.options.target, this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+      socket = await connectPinned(
+        { ...this.address, pin: this.options.pin },
+        this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      );
     } catch (err) {
       const error = EDGE_ERRORS.is(err)
         ? err
@@ -181,12 +224,14 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     }
     this.welcomed = true;
     this.backoff.reset();
+    if (welcome.servers) this.useServers(welcome.servers);
     this.options.log.info(
       {
         server: this.server,
         edge_id: welcome.edgeId,
         name: welcome.name,
         stats_interval_ms: welcome.statsIntervalMs,
+        servers: this.servers.map(serverLabel),
       },
       'control connected',
     );
@@ -196,6 +241,17 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       setInterval(() => channel.send({ type: 'ping' }), this.options.pingIntervalMs ?? PING_INTERVAL_MS),
     );
     this.emit('connected', welcome);
+  }
+
+  /**
+   * The replicas the server has now. The session stays on its address; the next try goes to the
+   * address after it in the new list, or to the new list's first when it is not in it.
+   */
+  private useServers(servers: readonly ControlAddress[]): void {
+    const here = servers.findIndex((address) => sameControlAddress(address, this.address));
+    this.servers = [...servers];
+    // One before the first, so that the advance after this session lands on the first.
+    this.index = here >= 0 ? here : servers.length - 1;
   }
 
   private onRefused(channel: ControlChannel, code: string, message: string): void {
@@ -260,7 +316,13 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     const welcomed = this.welcomed;
     this.welcomed = false;
     if (this.refusedNow && !this.running) {
-      this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs: null, welcomed });
+      this.emit('disconnected', {
+        reason: end.reason,
+        detail: end.detail,
+        retryInMs: null,
+        welcomed,
+        server: this.server,
+      });
       return;
     }
     const level = end.reason === 'stopping' ? 'info' : this.refusedNow ? 'error' : 'warn';
@@ -275,12 +337,26 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   ): void {
     // After a refusal the server will most likely refuse again: wait the longest.
     const retryInMs = this.running ? (refused ? this.backoff.atMax() : this.backoff.next()) : null;
+    // Whatever ended this try, the replica behind the address may be gone: the next try goes to
+    // the next address. A single address is tried again, as before there were replicas.
+    const next = retryInMs === null ? null : (this.index + 1) % this.servers.length;
     const msg = refused ? 'control refused' : welcomed ? 'control disconnected' : 'control connect failed';
+    const server = this.server;
     this.options.log[level](
-      { server: this.server, reason: end.reason, detail: end.detail, retry_in_ms: retryInMs },
+      {
+        server,
+        reason: end.reason,
+        detail: end.detail,
+        retry_in_ms: retryInMs,
+        ...(next !== null && this.servers.length > 1
+          ? { next_server: serverLabel(this.servers[next]!) }
+          : {}),
+      },
       msg,
     );
-    this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs, welcomed });
-    if (retryInMs !== null) this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
+    this.emit('disconnected', { reason: end.reason, detail: end.detail, retryInMs, welcomed, server });
+    if (retryInMs === null || next === null) return;
+    this.index = next;
+    this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
   }
 }

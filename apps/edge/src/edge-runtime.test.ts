@@ -160,8 +160,8 @@ async function managed(logs: LogLine[]): Promise<Started> {
   const server = await FakeControlServer.start({ certificate: makeCertificate() });
   cleanups.push(() => server.close());
   const bundle = {
-    version: 1 as const,
-    server: { host: '127.0.0.1', port: server.port },
+    version: 2 as const,
+    servers: [{ host: '127.0.0.1', port: server.port }],
     pin: server.pin,
     edgeId: 'edge-1',
     name: 'edge-1',

@@ -4,7 +4,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatEnrollUri, PROTOCOL_VERSION } from '@sluice/protocol';
-import { FakeControlServer, makeCertificate, type TestCertificate } from '@sluice/test-kit';
+import {
+  FakeControlServer,
+  freePort,
+  freePorts,
+  makeCertificate,
+  type TestCertificate,
+} from '@sluice/test-kit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readBundleFile } from './bundle-file.ts';
 import { enroll } from './enroll.ts';
@@ -27,7 +33,7 @@ afterEach(async () => {
 });
 
 function uri(pin = server.pin, code = 'CODE-1234-abcd'): string {
-  return formatEnrollUri({ host: '127.0.0.1', port: server.port, pin, code });
+  return formatEnrollUri({ servers: [{ host: '127.0.0.1', port: server.port }], pin, code });
 }
 
 async function failure(promise: Promise<unknown>): Promise<EdgeError> {
@@ -50,14 +56,61 @@ describe('enroll', () => {
     ]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(await readBundleFile(file)).toEqual({
-      version: 1,
-      server: { host: '127.0.0.1', port: server.port },
+      version: 2,
+      servers: [{ host: '127.0.0.1', port: server.port }],
       pin: server.pin,
       edgeId: 'edge-1',
       name: 'edge-01',
       secret: 's3cret-s3cret',
     });
     expect(readdirSync(dir)).toEqual(['edge.bundle']);
+  });
+
+  it('with several addresses, passes over a dead one and keeps them all in the bundle', async () => {
+    const dead = await freePort();
+    const servers = [
+      { host: '127.0.0.1', port: dead },
+      { host: '127.0.0.1', port: server.port },
+    ];
+    const file = join(dir, 'edge.bundle');
+    const result = await enroll(formatEnrollUri({ servers, pin: server.pin, code: 'CODE-1234-abcd' }), {
+      bundleFile: file,
+    });
+    expect(result.bundle.servers).toEqual(servers);
+    expect((await readBundleFile(file)).servers).toEqual(servers);
+    expect(server.sessions.map((s) => s.messages.map((m) => m.type))).toEqual([['enroll']]);
+  });
+
+  it('sends the code to one replica only: a refusal there is the answer, the next is not asked', async () => {
+    const other = await FakeControlServer.start({ certificate });
+    try {
+      server.onEnroll = () => ({ type: 'refused', code: 'code_used', message: 'used' });
+      const servers = [
+        { host: '127.0.0.1', port: server.port },
+        { host: '127.0.0.1', port: other.port },
+      ];
+      const uri = formatEnrollUri({ servers, pin: server.pin, code: 'CODE-1234-abcd' });
+      expect((await failure(enroll(uri, { bundleFile: join(dir, 'edge.bundle') }))).code).toBe('code_used');
+      expect(other.rawConnections).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('when no address takes a connection, names the last one tried', async () => {
+    const [a = 0, b = 0] = await freePorts(2);
+    const uri = formatEnrollUri({
+      servers: [
+        { host: '127.0.0.1', port: a },
+        { host: '127.0.0.1', port: b },
+      ],
+      pin: server.pin,
+      code: 'CODE-1234-abcd',
+    });
+    const err = await failure(enroll(uri, { bundleFile: join(dir, 'edge.bundle') }));
+    expect(err.code).toBe('server_unreachable');
+    expect(err.message).toContain(`127.0.0.1:${b}`);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('sends nothing at all to a server whose certificate does not match the pin', async () => {
@@ -133,9 +186,12 @@ describe('enroll', () => {
     const port = server.port;
     await server.close();
     const unreachable = await failure(
-      enroll(formatEnrollUri({ host: '127.0.0.1', port, pin: certificate.pin, code: 'abcdefgh' }), {
-        bundleFile: join(dir, 'b'),
-      }),
+      enroll(
+        formatEnrollUri({ servers: [{ host: '127.0.0.1', port }], pin: certificate.pin, code: 'abcdefgh' }),
+        {
+          bundleFile: join(dir, 'b'),
+        },
+      ),
     );
     expect(unreachable.code).toBe('server_unreachable');
     expect(unreachable.message).toContain('ECONNREFUSED');

@@ -1,8 +1,14 @@
 // `sluice-edge enroll URI`: redeem a one-time code. The URI names the server and pins its
 // certificate; nothing is sent until the pin matched. The bundle file is prepared (checked and
 // created at mode 0600) before connecting, so a bad path never costs the code.
+//
+// A URI may list several replicas: they are tried in order until one connects with the pin, and
+// the code goes to that one only. Once sent, the code may be spent, so whatever that replica
+// answers (or fails to) is the outcome; no other replica is asked. Each address gets an equal
+// share of the time left, so an address that swallows packets cannot take all of it.
 
 import { hostname } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import {
   type Bundle,
   type EnrollTarget,
@@ -45,8 +51,8 @@ export async function enroll(uri: string, options: EnrollOptions): Promise<Enrol
   try {
     const answer = await exchange(target, timeoutMs);
     const bundle: Bundle = {
-      version: 1,
-      server: { host: target.host, port: target.port },
+      version: 2,
+      servers: target.servers.map(({ host, port }) => ({ host, port })),
       pin: target.pin,
       edgeId: answer.edgeId,
       name: answer.name,
@@ -61,10 +67,27 @@ export async function enroll(uri: string, options: EnrollOptions): Promise<Enrol
 
 type Enrolled = Extract<ServerMessage, { type: 'enrolled' }>;
 
+/** A pinned connection to the first address that takes one; the last failure when none does. */
+async function connectFirst(
+  target: EnrollTarget,
+  deadline: number,
+): Promise<{ socket: TLSSocket; server: string }> {
+  let failure: unknown = null;
+  for (const [i, address] of target.servers.entries()) {
+    const share = Math.max(1, Math.floor((deadline - Date.now()) / (target.servers.length - i)));
+    try {
+      const socket = await connectPinned({ ...address, pin: target.pin }, share);
+      return { socket, server: serverLabel(address) };
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure;
+}
+
 async function exchange(target: EnrollTarget, timeoutMs: number): Promise<Enrolled> {
-  const server = serverLabel(target);
   const deadline = Date.now() + timeoutMs;
-  const socket = await connectPinned(target, timeoutMs);
+  const { socket, server } = await connectFirst(target, deadline);
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (error: EdgeError | null, answer?: Enrolled): void => {

@@ -10,7 +10,7 @@ export const EDGE_ERRORS = defineErrors('edge', {
   usage: { message: '{reason}', exitCode: 2 },
   enroll_uri_invalid: {
     message:
-      'the enrollment URI is not valid: {reason} (expected sluice://HOST:PORT/enroll?pin=SHA256&code=CODE)',
+      'the enrollment URI is not valid: {reason} (expected sluice://HOST:PORT[,HOST:PORT...]/enroll?pin=SHA256&code=CODE)',
     exitCode: 2,
   },
   bundle_exists: {

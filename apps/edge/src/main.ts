@@ -3,6 +3,7 @@
 
 import { resolve } from 'node:path';
 import { CONFIG_ERRORS, loadStandaloneConfig, MAX_SHARDS, parseListen } from '@sluice/config';
+import { formatControlAddress } from '@sluice/protocol';
 import { Command } from 'commander';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { EdgeRuntime } from './edge-runtime.ts';
@@ -105,7 +106,7 @@ async function runEdge(options: MainOptions): Promise<void> {
 async function runEnroll(uri: string, options: { bundle: string; force?: boolean }): Promise<void> {
   const { file, bundle } = await enroll(uri, { bundleFile: options.bundle, force: options.force ?? false });
   process.stdout.write(
-    `enrolled as edge ${JSON.stringify(bundle.name)} (id ${bundle.edgeId}) with ${bundle.server.host}:${bundle.server.port}\n` +
+    `enrolled as edge ${JSON.stringify(bundle.name)} (id ${bundle.edgeId}) with ${bundle.servers.map(formatControlAddress).join(', ')}\n` +
       `bundle written to ${file} (mode 0600; it holds the edge secret)\n` +
       `start the edge with: sluice-edge --bundle ${shellQuote(file)}\n`,
   );
@@ -130,7 +131,10 @@ const program = new Command('sluice-edge')
 program
   .command('enroll')
   .description('redeem a one-time enrollment code and write the credential bundle (mode 0600)')
-  .argument('<uri>', "the server's enrollment URI: sluice://HOST:PORT/enroll?pin=SHA256&code=CODE")
+  .argument(
+    '<uri>',
+    "the server's enrollment URI: sluice://HOST:PORT[,HOST:PORT...]/enroll?pin=SHA256&code=CODE",
+  )
   .option('-b, --bundle <file>', 'where to write the bundle', DEFAULT_BUNDLE_FILE)
   .option('--force', 'replace an existing bundle file')
   .action((uri: string, options: { bundle: string; force?: boolean }) => runEnroll(uri, options));

@@ -4,17 +4,15 @@
 
 import { isIP } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
-import { checkPin, fingerprint } from '@sluice/protocol';
+import { type ControlAddress, checkPin, fingerprint, formatControlAddress } from '@sluice/protocol';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 
-export interface PinnedTarget {
-  readonly host: string;
-  readonly port: number;
+export interface PinnedTarget extends ControlAddress {
   readonly pin: string;
 }
 
-export function serverLabel(target: { host: string; port: number }): string {
-  return `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
+export function serverLabel(target: ControlAddress): string {
+  return formatControlAddress(target);
 }
 
 /** Resolves with a socket whose peer matched the pin; rejects with an EdgeError otherwise. */

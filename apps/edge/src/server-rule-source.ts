@@ -6,7 +6,7 @@
 // less what the owner has moved this boot), and the counters go to the state file every second.
 
 import { randomUUID } from 'node:crypto';
-import type { Bundle, QuotaBudget } from '@sluice/protocol';
+import { type Bundle, formatControlAddress, type QuotaBudget } from '@sluice/protocol';
 import type { Backoff } from './backoff.ts';
 import { ControlClient } from './control-client.ts';
 import { EDGE_STATE_INTERVAL_MS, readEdgeState, writeEdgeState } from './edge-state-file.ts';
@@ -102,7 +102,8 @@ export class ServerRuleSource implements RuleSource {
       ...(supervisor.splice.enabled ? ['splice'] : []),
     ];
     const client = new ControlClient({
-      target: { host: bundle.server.host, port: bundle.server.port, pin: bundle.pin },
+      servers: bundle.servers,
+      pin: bundle.pin,
       edgeId: bundle.edgeId,
       secret: bundle.secret,
       bootId: this.bootId,
@@ -149,7 +150,7 @@ export class ServerRuleSource implements RuleSource {
     client.start();
     return {
       edge_id: bundle.edgeId,
-      server: `${bundle.server.host}:${bundle.server.port}`,
+      servers: bundle.servers.map(formatControlAddress),
       boot_id: this.bootId,
     };
   }

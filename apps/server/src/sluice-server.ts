@@ -163,7 +163,7 @@ export class SluiceServer {
         statsHub,
         metrics,
         logger,
-        advertise,
+        controlAddresses: async () => [advertise],
         fingerprint: certificate.fingerprint,
         logins: new LoginThrottle(options.now),
         now: options.now ?? Date.now,

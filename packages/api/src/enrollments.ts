@@ -44,7 +44,10 @@ export const enrollmentSchema = z
   .object({
     edge: edgeRefSchema,
     code: z.string().meta({ description: 'the one-time code' }),
-    uri: z.string().meta({ description: 'sluice://HOST:PORT/enroll?pin=SHA256&code=CODE' }),
+    uri: z.string().meta({
+      description:
+        "sluice://HOST:PORT[,HOST:PORT...]/enroll?pin=SHA256&code=CODE: every replica's control address, in the order an edge tries them",
+    }),
     command: z.string().meta({ description: 'the command that redeems it on the edge' }),
     expiresAt: timestampSchema,
   })

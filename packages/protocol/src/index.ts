@@ -1,4 +1,11 @@
 export { type Bundle, bundleSchema } from './bundle.ts';
+export {
+  type ControlAddress,
+  controlAddressListSchema,
+  formatControlAddress,
+  MAX_CONTROL_ADDRESSES,
+  sameControlAddress,
+} from './control-address.ts';
 export { type EnrollTarget, formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
 export { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
 export {

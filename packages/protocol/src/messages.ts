@@ -4,12 +4,13 @@
 //
 // A session goes:
 //   edge  -> enroll {code}                 (an enrollment connection: answered, then closed)
-//   edge  -> hello {edgeId, secret, rules}  server -> welcome | refused
+//   edge  -> hello {edgeId, secret, rules}  server -> welcome {servers?} | refused
 //   server -> push {pushId, full?, upsert, remove, owners?, quotas?}   edge -> ack {pushId, results}
 //   edge  -> stats {bootId, seq, rules, owners?}  (cumulative counters every few seconds)
 //   either -> ping / pong                   (a silent peer is a dead peer)
 
 import { z } from 'zod';
+import { controlAddressListSchema } from './control-address.ts';
 
 /** Bumped when a message changes incompatibly; hello carries it and the server refuses others. */
 export const PROTOCOL_VERSION = 1;
@@ -120,7 +121,17 @@ export type EdgeMessage = z.infer<typeof edgeMessageSchema>;
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('enrolled'), edgeId: id, name: z.string(), secret: z.string().min(1) }).strict(),
   z
-    .object({ type: z.literal('welcome'), edgeId: id, name: z.string(), statsIntervalMs: z.int().min(100) })
+    .object({
+      type: z.literal('welcome'),
+      edgeId: id,
+      name: z.string(),
+      statsIntervalMs: z.int().min(100),
+      /**
+       * Every replica's control address now, in the order to try them: the edge reconnects to
+       * these from then on. Absent: the edge keeps the list it has (its bundle's).
+       */
+      servers: controlAddressListSchema.optional(),
+    })
     .strict(),
   /** enroll or hello refused: the code says why (code_used, code_expired, edge_revoked, ...). */
   z.object({ type: z.literal('refused'), code: z.string(), message: z.string() }).strict(),

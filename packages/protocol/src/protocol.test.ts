@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
 import { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
 import { edgeMessageSchema, serverMessageSchema } from './messages.ts';
 
@@ -80,22 +79,25 @@ describe('messages', () => {
       serverMessageSchema.safeParse({ type: 'welcome', edgeId: 'e', name: 'n', statsIntervalMs: 5 }).success,
     ).toBe(false);
   });
-});
 
-describe('enrollment URI', () => {
-  const pin = 'ab'.repeat(32);
-  it('round-trips, IPv6 hosts included', () => {
-    for (const host of ['10.0.0.1', 'server.example', '::1']) {
-      const target = { host, port: 7443, pin, code: 'Abc_123-xyz' };
-      expect(parseEnrollUri(formatEnrollUri(target))).toEqual(target);
-    }
-  });
-
-  it('names what is wrong', () => {
-    expect(() => parseEnrollUri(`https://x:1/enroll?pin=${pin}&code=abcdefgh`)).toThrow(/scheme/);
-    expect(() => parseEnrollUri('sluice://x:1/enroll?pin=12&code=abcdefgh')).toThrow(/pin/);
-    expect(() => parseEnrollUri(`sluice://x:1/enroll?pin=${pin}`)).toThrow(/code/);
-    expect(() => parseEnrollUri(`sluice://x/enroll?pin=${pin}&code=abcdefgh`)).toThrow(/port/);
-    expect(() => parseEnrollUri('not a uri')).toThrow(/not a URI/);
+  it('welcome may carry the replicas: 1..16 distinct addresses', () => {
+    const welcome = { type: 'welcome', edgeId: 'e', name: 'n', statsIntervalMs: 1000 };
+    const valid = (servers: unknown) => serverMessageSchema.safeParse({ ...welcome, servers }).success;
+    expect(serverMessageSchema.safeParse(welcome).success).toBe(true);
+    expect(
+      valid([
+        { host: '10.0.0.1', port: 7443 },
+        { host: '::1', port: 7443 },
+      ]),
+    ).toBe(true);
+    expect(valid([])).toBe(false);
+    expect(valid([{ host: 'a', port: 0 }])).toBe(false);
+    expect(
+      valid([
+        { host: 'a', port: 1 },
+        { host: 'a', port: 1 },
+      ]),
+    ).toBe(false);
+    expect(valid(Array.from({ length: 17 }, (_, i) => ({ host: 'a', port: i + 1 })))).toBe(false);
   });
 });

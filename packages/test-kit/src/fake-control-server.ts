@@ -256,7 +256,7 @@ export class FakeControlServer {
 
   /** The enrollment URI for this server (with another pin, to test a mismatch). */
   enrollUri(code: string, pin = this.pin): string {
-    return formatEnrollUri({ host: '127.0.0.1', port: this.port, pin, code });
+    return formatEnrollUri({ servers: [{ host: '127.0.0.1', port: this.port }], pin, code });
   }
 
   /** Starts listening (again, on the same port after close()). */

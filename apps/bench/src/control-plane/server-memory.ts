@@ -84,7 +84,10 @@ async function connectEdges(
     const name = `sim-${String(i + 1).padStart(3, '0')}`;
     const enrollment = await server.api.enroll(name);
     const uri = parseEnrollUri(enrollment.uri);
-    const target: ControlTarget = { host: uri.host, port: uri.port, pin: uri.pin };
+    // The bench runs one server: its URI has one address.
+    const [control] = uri.servers;
+    if (control === undefined) throw new Error(`enrollment URI without an address: ${enrollment.uri}`);
+    const target: ControlTarget = { host: control.host, port: control.port, pin: uri.pin };
     const credentials = await SimEdge.enroll(target, uri.code, name);
     edges.push(await SimEdge.connect(target, credentials));
   }

@@ -18,8 +18,11 @@ export interface ApiContext {
   readonly statsHub: StatsHub;
   readonly metrics: ServerMetrics | null;
   readonly logger: Logger;
-  /** Where edges reach the control listener, for enrollment URIs. */
-  readonly advertise: HostPort;
+  /**
+   * Where edges reach the control listeners (one per replica, in the order to try them), for
+   * enrollment URIs; asked on every enrollment, as replicas come and go.
+   */
+  readonly controlAddresses: () => Promise<readonly HostPort[]>;
   /** The server certificate's SHA-256, the pin in enrollment URIs. */
   readonly fingerprint: string;
   /** Failed logins per (user, address). */

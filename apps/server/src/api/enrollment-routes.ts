@@ -21,6 +21,8 @@ export function enrollmentRoutes(app: FastifyInstance, context: ApiContext): voi
     async (request, reply) => {
       const body = parseInput(enrollmentBodySchema, request.body);
       const ttlMs = body.ttl ?? parseDuration(DEFAULT_ENROLLMENT_TTL);
+      // Before the code exists: a failure here must not leave a code no one was given.
+      const servers = await context.controlAddresses();
       const { edge, code, enrollment } = await context.store.edges.createEnrollment(
         body.edge,
         ttlMs,
@@ -28,8 +30,7 @@ export function enrollmentRoutes(app: FastifyInstance, context: ApiContext): voi
       );
       request.auditTarget = edge.id;
       const uri = formatEnrollUri({
-        host: context.advertise.host,
-        port: context.advertise.port,
+        servers,
         pin: context.fingerprint,
         code,
       });

@@ -688,7 +688,7 @@ export interface components {
             edge: components["schemas"]["EdgeRef"];
             /** @description the one-time code */
             code: string;
-            /** @description sluice://HOST:PORT/enroll?pin=SHA256&code=CODE */
+            /** @description sluice://HOST:PORT[,HOST:PORT...]/enroll?pin=SHA256&code=CODE: every replica's control address, in the order an edge tries them */
             uri: string;
             /** @description the command that redeems it on the edge */
             command: string;
