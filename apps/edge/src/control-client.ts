@@ -3,7 +3,8 @@
 // been silent for 30 s. Whatever ends a session (the server going away, a network error, a bad
 // frame, silence), the client reconnects after a jittered exponential backoff (0.5 s .. 30 s),
 // reset once a session was welcomed. A refused hello waits the longest backoff before the next
-// try, except `edge_revoked`, which ends the client for good (the owner decides what follows).
+// try, except `edge_revoked`, which ends the client for good (the owner decides what follows),
+// and `store_unavailable` (the server cannot reach its database), which waits the usual backoff.
 // The data plane never waits on any of this: rules keep forwarding while the session is down.
 //
 // The server may be several replicas (one database), each with its own control address and the
@@ -256,7 +257,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   private onRefused(channel: ControlChannel, code: string, message: string): void {
     // Normally the answer to hello; a server may also end a live session this way (a revoke).
-    this.refusedNow = true;
+    // store_unavailable is the server's own trouble, not the edge's: it retries on the usual
+    // backoff (the next replica first), not the longest.
+    this.refusedNow = code !== 'store_unavailable';
     this.emit('refused', { code, message });
     if (code === 'edge_revoked') {
       const error = EDGE_ERRORS.error('edge_revoked', { message });

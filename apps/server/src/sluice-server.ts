@@ -163,7 +163,7 @@ export class SluiceServer {
         statsHub,
         metrics,
         logger,
-        controlAddresses: async () => [advertise],
+        controlAddresses: async () => controlServer.controlAddresses(),
         fingerprint: certificate.fingerprint,
         logins: new LoginThrottle(options.now),
         now: options.now ?? Date.now,

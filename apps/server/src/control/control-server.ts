@@ -67,6 +67,8 @@ export class ControlServer {
   private readonly handlers: SessionHandlers;
   private quotaTimer: NodeJS.Timeout | null = null;
   private readonly mesh: ReplicaMesh | null;
+  /** Where edges reach this server; set once the listener is bound (joinReplicas). */
+  private advertise: HostPort | null = null;
 
   constructor(options: ControlServerOptions) {
     this.options = options;
@@ -235,6 +237,7 @@ export class ControlServer {
 
   /** Joins the other replicas: from now on they route to this one, and it to them. */
   joinReplicas(advertise: HostPort): Promise<void> {
+    this.advertise = advertise;
     if (this.mesh === null) return Promise.resolve();
     return this.mesh.start(
       {
@@ -249,8 +252,9 @@ export class ControlServer {
   }
 
   /** Where edges reach the control plane: every live replica, this one first. */
-  controlAddresses(advertise: HostPort): HostPort[] {
-    return this.mesh?.controlAddresses() ?? [advertise];
+  controlAddresses(): HostPort[] {
+    if (this.mesh !== null) return this.mesh.controlAddresses();
+    return this.advertise === null ? [] : [this.advertise];
   }
 
   /** Another replica took the edge's session: this one, if still that session, ends. */
@@ -408,11 +412,14 @@ export class ControlServer {
       },
       'edge connected',
     );
+    const servers = this.controlAddresses();
     session.send({
       type: 'welcome',
       edgeId: edge.id,
       name: edge.name,
       statsIntervalMs: this.options.statsIntervalMs,
+      // The replicas alive now: the edge's next tries go to them, even ones its bundle predates.
+      ...(servers.length === 0 ? {} : { servers }),
     });
     await this.pushFull(edge.id);
   }
