@@ -83,6 +83,7 @@ export class ReplicaMesh {
     await this.heartbeat();
     await this.bus.start();
     await this.refresh();
+    this.send({ type: 'membership', from: this.id });
     this.timer = setInterval(() => void this.tick(), HEARTBEAT_MS);
     this.timer.unref();
     this.logger.info({ control: `${this.advertise.host}:${this.advertise.port}` }, 'replica joined');
@@ -97,9 +98,14 @@ export class ReplicaMesh {
       call.resolve({ kind: 'offline' });
       this.calls.delete(callId);
     }
-    await this.options.store.replicas.remove(this.id).catch((error: unknown) => {
-      this.logger.warn({ err: String(error) }, 'cannot remove this replica from the store');
-    });
+    await this.options.store.replicas
+      .remove(this.id)
+      .then(
+        () => this.bus.publish({ type: 'membership', from: this.id }),
+        (error: unknown) =>
+          this.logger.warn({ err: String(error) }, 'cannot remove this replica from the store'),
+      )
+      .catch(() => undefined);
     await this.bus.stop();
   }
 
@@ -197,6 +203,9 @@ export class ReplicaMesh {
   private onMessage(message: ReplicaMessage): void {
     if (message.from === this.id || this.handlers === null) return;
     switch (message.type) {
+      case 'membership':
+        void this.refresh();
+        return;
       case 'claimed':
         this.directory.set(message.edgeId, {
           edgeId: message.edgeId,
