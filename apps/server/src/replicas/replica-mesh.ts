@@ -8,6 +8,7 @@
 //   and the holder's outcome comes back the same way.
 
 import { randomUUID } from 'node:crypto';
+import { MAX_CONTROL_ADDRESSES } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import type { HostPort } from '../server-config.ts';
 import type { EdgeSessionRecord, ReplicaRecord, RuleStatsRecord } from '../store/records.ts';
@@ -114,7 +115,8 @@ export class ReplicaMesh {
     const others = [...this.live.values()]
       .filter((replica) => replica.id !== this.id)
       .map((replica) => ({ host: replica.controlHost, port: replica.controlPort }));
-    return [this.advertise, ...others];
+    // The URI and the bundle carry at most MAX_CONTROL_ADDRESSES.
+    return [this.advertise, ...others].slice(0, MAX_CONTROL_ADDRESSES);
   }
 
   get liveCount(): number {
