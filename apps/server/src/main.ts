@@ -39,11 +39,7 @@ function storeSpec(options: { dataDir: string; store?: string }): string {
  * The data dir with the SQLite file backup and restore work on. They copy SQLite files; a
  * PostgreSQL store has its own tools.
  */
-function sqliteDir(
-  options: { dataDir: string; store?: string },
-  command: string,
-  create: boolean,
-): DataDir {
+function sqliteDir(options: { dataDir: string; store?: string }, command: string, create: boolean): DataDir {
   const { store } = options;
   if (store !== undefined && isPostgresSpec(store)) {
     throw serverError(
@@ -111,7 +107,12 @@ async function backup(options: { dataDir: string; out: string; store?: string })
   );
 }
 
-async function restore(options: { dataDir: string; in: string; force?: boolean; store?: string }): Promise<void> {
+async function restore(options: {
+  dataDir: string;
+  in: string;
+  force?: boolean;
+  store?: string;
+}): Promise<void> {
   const dir = sqliteDir(options, 'restore', true);
   // A server running on the dir would keep writing its own copy of the database.
   const lock = await acquireStoreLock(dir.path);

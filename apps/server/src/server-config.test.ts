@@ -46,7 +46,9 @@ describe('server config', () => {
     );
     const config = loadServerConfig({ config: file, api: '127.0.0.1:9000' });
     expect(config.store).toBe('postgres://db/sluice');
-    expect(loadServerConfig({ config: file, store: 'postgresql://other/s' }).store).toBe('postgresql://other/s');
+    expect(loadServerConfig({ config: file, store: 'postgresql://other/s' }).store).toBe(
+      'postgresql://other/s',
+    );
     expect(error(() => loadServerConfig({ store: ' ' })).message).toContain('--store');
     expect(config).toMatchObject({
       control: { host: '10.0.0.1', port: 9443 },

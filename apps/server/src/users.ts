@@ -7,8 +7,8 @@
 import { passwordSchema, userNameSchema } from '@sluice/api';
 import { apiError, serverError } from './errors.ts';
 import { hashPassword } from './passwords.ts';
-import type { Role } from './store/records.ts';
 import { describeStore, openStore } from './store/open-store.ts';
+import type { Role } from './store/records.ts';
 
 /** A user name as the API checks it (a user's rules carry the name as their owner). */
 function checkName(name: string): void {

@@ -62,5 +62,9 @@ export function storeFailure(error: unknown, backend: string): unknown {
   if (error instanceof SluiceError) return error;
   const cause = unavailableCause(error);
   if (cause === null) return error;
-  return SERVER_ERRORS.error('store_unavailable', {}, { message: `${backend} is unavailable: ${cause}`, cause: error });
+  return SERVER_ERRORS.error(
+    'store_unavailable',
+    {},
+    { message: `${backend} is unavailable: ${cause}`, cause: error },
+  );
 }

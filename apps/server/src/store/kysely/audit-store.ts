@@ -23,7 +23,8 @@ export class KyselyAuditStore implements AuditStore {
         target: entry.target,
         outcome: entry.outcome,
         from_addr: entry.from,
-        change_json: entry.change === undefined || entry.change === null ? null : JSON.stringify(entry.change),
+        change_json:
+          entry.change === undefined || entry.change === null ? null : JSON.stringify(entry.change),
       })
       .execute();
   }

@@ -65,11 +65,19 @@ async function refusal(ctx: StoreContext, codeHash: string, now: number): Promis
     };
   }
   if (row.superseded_at !== null) {
-    return { ok: false, code: 'code_superseded', message: 'a newer code was made for this edge; use that one' };
+    return {
+      ok: false,
+      code: 'code_superseded',
+      message: 'a newer code was made for this edge; use that one',
+    };
   }
   const expiresAt = Number(row.expires_at);
   if (expiresAt <= now) {
-    return { ok: false, code: 'code_expired', message: `the code expired at ${new Date(expiresAt).toISOString()}` };
+    return {
+      ok: false,
+      code: 'code_expired',
+      message: `the code expired at ${new Date(expiresAt).toISOString()}`,
+    };
   }
   // Taken between the UPDATE and this read by another redeemer; it is used now.
   return { ok: false, code: 'code_used', message: 'the code was used' };

@@ -7,7 +7,9 @@ import { newId } from '../secrets.ts';
 import type { GrantFilter, GrantStore, NewGrant } from '../store.ts';
 import { changed, type StoreContext } from './store-context.ts';
 
-function toGrant(row: Selectable<GrantsTable> & { user_name: string; edge_name: string | null }): GrantRecord {
+function toGrant(
+  row: Selectable<GrantsTable> & { user_name: string; edge_name: string | null },
+): GrantRecord {
   const protocols: GrantProtocol[] = [];
   if (Number(row.tcp) === 1) protocols.push('tcp');
   if (Number(row.udp) === 1) protocols.push('udp');

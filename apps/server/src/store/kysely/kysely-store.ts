@@ -111,7 +111,9 @@ export class KyselyStore implements Store {
 
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T> {
     if (this.inTransaction.getStore() === true) {
-      return Promise.reject(new Error('a store transaction started another; inside a transaction use its tx'));
+      return Promise.reject(
+        new Error('a store transaction started another; inside a transaction use its tx'),
+      );
     }
     if (this.closing !== null) return Promise.reject(new Error('the store is closed'));
     return this.track(async () => {

@@ -63,8 +63,16 @@ async function save(ctx: StoreContext, quota: QuotaRecord): Promise<void> {
     .execute();
 }
 
-async function load(ctx: StoreContext, userId: string, edgeId: string, lock = false): Promise<QuotaRecord | null> {
-  const row = await quotas(ctx, lock).where('q.user_id', '=', userId).where('q.edge_id', '=', edgeId).executeTakeFirst();
+async function load(
+  ctx: StoreContext,
+  userId: string,
+  edgeId: string,
+  lock = false,
+): Promise<QuotaRecord | null> {
+  const row = await quotas(ctx, lock)
+    .where('q.user_id', '=', userId)
+    .where('q.edge_id', '=', edgeId)
+    .executeTakeFirst();
   return row === undefined ? null : toQuota(row);
 }
 
@@ -106,7 +114,10 @@ export async function foldOwnerUsage(
       )
       .execute();
     if (delta <= 0) continue;
-    const row = await quotas(ctx, true).where('u.name', '=', owner).where('q.edge_id', '=', edgeId).executeTakeFirst();
+    const row = await quotas(ctx, true)
+      .where('u.name', '=', owner)
+      .where('q.edge_id', '=', edgeId)
+      .executeTakeFirst();
     if (row === undefined) continue;
     const quota = current(toQuota(row), now);
     await save(ctx, withExhaustion({ ...quota, usedBytes: quota.usedBytes + delta }, now));

@@ -72,7 +72,11 @@ async function loadKnown(
       .where('state', '!=', 'removed')
       .executeTakeFirst();
     if (owned === undefined) continue;
-    const row = await ctx.db.selectFrom('rule_stats').selectAll().where('rule_id', '=', ruleId).executeTakeFirst();
+    const row = await ctx.db
+      .selectFrom('rule_stats')
+      .selectAll()
+      .where('rule_id', '=', ruleId)
+      .executeTakeFirst();
     known.set(ruleId, row === undefined ? null : toState(row));
     owners.set(ruleId, owned.owner);
   }
@@ -141,7 +145,11 @@ export class KyselyStatsStore implements StatsStore {
   }
 
   async get(ruleId: string): Promise<RuleStatsRecord | null> {
-    const row = await this.ctx.db.selectFrom('rule_stats').selectAll().where('rule_id', '=', ruleId).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('rule_stats')
+      .selectAll()
+      .where('rule_id', '=', ruleId)
+      .executeTakeFirst();
     return row === undefined ? null : toStats(row);
   }
 

@@ -55,9 +55,7 @@ export class StoreContext {
    */
   async atomically<T>(fn: (ctx: StoreContext) => Promise<T>): Promise<T> {
     if (!this.inTransaction) {
-      return this.db
-        .transaction()
-        .execute((trx) => fn(this.within(trx)));
+      return this.db.transaction().execute((trx) => fn(this.within(trx)));
     }
     await sql`savepoint atomically`.execute(this.db);
     try {

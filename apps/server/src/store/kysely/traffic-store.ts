@@ -85,18 +85,30 @@ async function querySlice(ctx: StoreContext, filter: TrafficFilter): Promise<Tra
   const { ruleId, edgeId, owner } = filter;
   const rows = await ctx.db
     .selectFrom('traffic')
-    .select((eb) => ['at', eb.fn.sum<number>('bytes_in').as('bytes_in'), eb.fn.sum<number>('bytes_out').as('bytes_out')])
+    .select((eb) => [
+      'at',
+      eb.fn.sum<number>('bytes_in').as('bytes_in'),
+      eb.fn.sum<number>('bytes_out').as('bytes_out'),
+    ])
     .$if(ruleId !== undefined, (q) => q.where('rule_id', '=', ruleId!))
     .$if(ruleId === undefined && edgeId !== undefined, (q) => q.where('edge_id', '=', edgeId!))
-    .$if(ruleId === undefined && edgeId === undefined && owner !== undefined, (q) => q.where('owner', '=', owner!))
+    .$if(ruleId === undefined && edgeId === undefined && owner !== undefined, (q) =>
+      q.where('owner', '=', owner!),
+    )
     .where('width', '=', filter.widthMs)
     .where('at', '>=', filter.from)
     .where('at', '<', filter.to)
-    .$if((ruleId !== undefined || edgeId !== undefined) && owner !== undefined, (q) => q.where('owner', '=', owner!))
+    .$if((ruleId !== undefined || edgeId !== undefined) && owner !== undefined, (q) =>
+      q.where('owner', '=', owner!),
+    )
     .groupBy('at')
     .orderBy('at')
     .execute();
-  return rows.map((row) => ({ at: Number(row.at), bytesIn: Number(row.bytes_in), bytesOut: Number(row.bytes_out) }));
+  return rows.map((row) => ({
+    at: Number(row.at),
+    bytesIn: Number(row.bytes_in),
+    bytesOut: Number(row.bytes_out),
+  }));
 }
 
 export class KyselyTrafficStore implements TrafficStore {

@@ -81,7 +81,11 @@ export class KyselyUserStore implements UserStore {
   update(id: string, change: { displayName?: string; disabled?: boolean }): Promise<UserRecord | null> {
     return this.ctx.atomically(async ({ db, now }) => {
       if (change.displayName !== undefined) {
-        await db.updateTable('users').set({ display_name: change.displayName }).where('id', '=', id).execute();
+        await db
+          .updateTable('users')
+          .set({ display_name: change.displayName })
+          .where('id', '=', id)
+          .execute();
       }
       if (change.disabled === true) {
         await db

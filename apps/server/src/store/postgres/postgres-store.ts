@@ -46,7 +46,10 @@ export function describePostgres(url: string): string {
 }
 
 /** Opens the PostgreSQL store at `url` (postgres:// or postgresql://), migrating it. */
-export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<KyselyStore> {
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<KyselyStore> {
   const backend = describePostgres(url);
   const pool = new pg.Pool({
     connectionString: url,
