@@ -213,7 +213,7 @@ describe('replicas on PostgreSQL', () => {
     await edge2.process.waitForMsg('control connected', onA);
     const target = await startEchoTarget();
     const [port1, port2, later] = await freePorts(3);
-    await plane.apiB.pushActive('edge-1', tcpRule('one', port1!, target.port));
+    const one = await plane.apiB.pushActive('edge-1', tcpRule('one', port1!, target.port));
     await plane.apiB.pushActive('edge-2', tcpRule('two', port2!, target.port));
 
     // A transfer through edge-1 that runs across the failover: about 3 MiB/s for 8 MiB.
@@ -246,6 +246,27 @@ describe('replicas on PostgreSQL', () => {
       ['one', 'active'],
       ['two', 'active'],
     ]);
+    // The rule's totals, folded first by A and then by B under the same boot of the edge, are
+    // the transfer's bytes exactly, and stay so a report later: nothing counted twice.
+    const totals = async () => {
+      const stats = await plane.apiB.stats(one.id);
+      return { bytesIn: stats.bytesIn, bytesOut: stats.bytesOut, at: stats.at };
+    };
+    const reached = await pollUntil(
+      async () => {
+        const now = await totals();
+        return now.bytesIn === 8 * MIB && now.bytesOut === 8 * MIB ? now : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'the stats of rule one at 8 MiB each way' },
+    );
+    const nextReport = await pollUntil(
+      async () => {
+        const now = await totals();
+        return now.at !== reached.at ? now : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 200, what: 'the next stats report of rule one' },
+    );
+    expect(nextReport).toMatchObject({ bytesIn: 8 * MIB, bytesOut: 8 * MIB });
     await plane.apiB.pushActive('edge-2', tcpRule('later', later!, target.port));
     await echoRoundTrip(later!, 'pushed after the failover');
     await echoRoundTrip(port2!, 'edge-2 kept its rule');
