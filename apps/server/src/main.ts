@@ -12,7 +12,7 @@ import { createLogger } from './logger.ts';
 import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
-import { isPostgresSpec } from './store/open-store.ts';
+import { describeStore, isPostgresSpec } from './store/open-store.ts';
 import { acquireStoreLock } from './store-lock.ts';
 import { addToken, addUser, setPassword } from './users.ts';
 import { versionLine } from './version.ts';
@@ -87,6 +87,7 @@ async function serve(options: {
   logger.info(
     {
       dataDir: server.dataDir.path,
+      store: describeStore(config.store ?? server.dataDir.dbFile),
       control: `${control.address}:${control.port}`,
       api: `${api.address}:${api.port}`,
       metrics: `${metrics.address}:${metrics.port}`,
