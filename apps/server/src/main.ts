@@ -89,6 +89,7 @@ async function serve(options: {
   logger.info(
     {
       dataDir: server.dataDir.path,
+      store: describeStore(config.store ?? server.dataDir.dbFile),
       control: `${control.address}:${control.port}`,
       api: `${api.address}:${api.port}`,
       metrics: `${metrics.address}:${metrics.port}`,

@@ -10,6 +10,21 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 import { rawQuery } from './store-raw.fixture.ts';
 
+/** The indexes made by name (not those behind PRIMARY KEY and UNIQUE columns), sorted. */
+async function indexes(spec: string, backend: string): Promise<string[]> {
+  const rows =
+    backend === 'sqlite'
+      ? await rawQuery(
+          spec,
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
+        )
+      : await rawQuery(
+          spec,
+          "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+        );
+  return rows.map((row) => String(row.name)).sort();
+}
+
 /** Every table's columns, sorted, as the catalog of the backend lists them. */
 async function columns(spec: string, backend: string): Promise<Record<string, string[]>> {
   const rows =
@@ -70,7 +85,9 @@ describe.each(STORE_BACKENDS)('migrations on %s', (backend) => {
     'PostgreSQL: the baseline has the tables and columns of the SQLite schema',
     async () => {
       await (await fx.open()).close();
-      expect(await columns(fx.spec, 'postgres')).toEqual(await sqliteSchema());
+      const sqlite = await sqliteSchema();
+      expect(await columns(fx.spec, 'postgres')).toEqual(sqlite.columns);
+      expect(await indexes(fx.spec, 'postgres')).toEqual(sqlite.indexes);
     },
   );
 
@@ -82,13 +99,13 @@ describe.each(STORE_BACKENDS)('migrations on %s', (backend) => {
   });
 });
 
-/** The SQLite schema's columns, from a fresh file. */
-async function sqliteSchema(): Promise<Record<string, string[]>> {
+/** The SQLite schema's columns and indexes, from a fresh file. */
+async function sqliteSchema(): Promise<{ columns: Record<string, string[]>; indexes: string[] }> {
   const dir = tempDir('sluice-schema-');
   try {
     const file = `${dir}/sluice.db`;
     await (await openStore(file)).close();
-    return await columns(file, 'sqlite');
+    return { columns: await columns(file, 'sqlite'), indexes: await indexes(file, 'sqlite') };
   } finally {
     removeDir(dir);
   }
