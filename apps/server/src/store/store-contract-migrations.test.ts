@@ -80,18 +80,20 @@ describe.each(STORE_BACKENDS)('migrations on %s', (backend) => {
     ]);
     expect(await rejectedCode(openStore(fx.spec))).toBe('schema_too_new');
   });
+});
 
-  it.runIf(backend === 'postgres')(
-    'PostgreSQL: the baseline has the tables and columns of the SQLite schema',
-    async () => {
-      await (await fx.open()).close();
-      const sqlite = await sqliteSchema();
-      expect(await columns(fx.spec, 'postgres')).toEqual(sqlite.columns);
-      expect(await indexes(fx.spec, 'postgres')).toEqual(sqlite.indexes);
-    },
-  );
+// PostgreSQL only: its baseline against SQLite's schema, and several servers on one database.
+describe('migrations on postgres only', () => {
+  const fx = useStoreBackend('postgres');
 
-  it.runIf(backend === 'postgres')('PostgreSQL: servers starting together migrate once', async () => {
+  it('the baseline has the tables and columns of the SQLite schema', async () => {
+    await (await fx.open()).close();
+    const sqlite = await sqliteSchema();
+    expect(await columns(fx.spec, 'postgres')).toEqual(sqlite.columns);
+    expect(await indexes(fx.spec, 'postgres')).toEqual(sqlite.indexes);
+  });
+
+  it('servers starting together migrate once', async () => {
     const stores = await Promise.all([fx.open(), fx.open(), fx.open()]);
     const versions = await rawQuery(fx.spec, 'SELECT version FROM schema_version');
     expect(versions.map((row) => Number(row.version))).toEqual([SCHEMA_VERSION]);
