@@ -106,7 +106,9 @@ export function checkEveryCommandIsKnown<S extends DocSession>(
     const command = commands[i];
     const step = steps[i];
     if (command === undefined) {
-      throw new Error(`${commands[0]?.doc ?? 'the document'} lost a command that ${testFile} runs: ${step?.pattern}`);
+      throw new Error(
+        `${commands[0]?.doc ?? 'the document'} lost a command that ${testFile} runs: ${step?.pattern}`,
+      );
     }
     if (step === undefined || !step.pattern.test(command.text)) {
       const expected = step?.pattern.toString() ?? 'no more commands';
@@ -125,13 +127,13 @@ export interface RunDocOptions {
   readonly onNewSection?: (section: string) => Promise<void>;
 }
 
-/** Runs each command through its step (checked by checkEveryCommandIsKnown first). */
+/** Runs each command through its step (checked by checkEveryCommandIsKnown first); answers how many ran. */
 export async function runDocCommands<S extends DocSession>(
   commands: readonly DocCommand[],
   steps: readonly DocStep<S>[],
   session: S,
   options: RunDocOptions = {},
-): Promise<void> {
+): Promise<number> {
   let section = commands[0]?.section;
   for (const [i, command] of commands.entries()) {
     if (command.section !== section) {
@@ -152,6 +154,7 @@ export async function runDocCommands<S extends DocSession>(
       });
     }
   }
+  return commands.length;
 }
 
 /** Runs a command to completion; it must exit 0. */
@@ -177,7 +180,9 @@ export async function interruptTerminals(session: DocSession): Promise<void> {
 export function claimRepoPath(relative: string): string {
   const path = join(REPO_ROOT, relative);
   if (existsSync(path)) {
-    throw new Error(`${path} already exists; a doc walkthrough writes there. Move it away and run the test again.`);
+    throw new Error(
+      `${path} already exists; a doc walkthrough writes there. Move it away and run the test again.`,
+    );
   }
   deferCleanup(() => rmSync(path, { recursive: true, force: true }));
   return path;
