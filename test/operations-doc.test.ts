@@ -170,10 +170,10 @@ it('runs every command of docs/operations.md, as written, on a throwaway Postgre
   checkEveryCommandIsKnown(commands, STEPS, 'test/operations-doc.test.ts');
   await expectPortsFree(WALKTHROUGH_PORTS, DOC);
 
-  const cluster = await startCluster();
   const sluiceA = claimRepoPath('sluice-a');
   claimRepoPath('sluice-b');
   claimRepoPath('sluice.dump');
+  const cluster = await startCluster();
   const single = await stoppedSingleServer(sluiceA);
 
   const session: Session = {
@@ -187,5 +187,6 @@ it('runs every command of docs/operations.md, as written, on a throwaway Postgre
   });
   expect(ran).toBe(STEPS.length);
   expect(session.controls).toEqual(['127.0.0.1:7543', '127.0.0.1:7544']);
+  // The restore step stopped the replicas already; this is Ctrl-C for any left running.
   await interruptTerminals(session);
 }, 120_000);
