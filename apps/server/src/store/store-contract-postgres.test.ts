@@ -105,4 +105,24 @@ describe('store on postgres, shared', () => {
     expect(idleErrors.length).toBeGreaterThan(0);
     expect(await store.users.count()).toBe(1);
   });
+  it('a transaction whose connection the server cuts off between statements fails with store_unavailable, and throws nothing elsewhere', async () => {
+    const store = await fx.open();
+    let halted = false;
+    const outcome = store.transaction(async (tx) => {
+      await tx.users.create('ann', 'user');
+      // The connection is lent to this transaction, with no statement running, when the server
+      // shuts down: an error on it with nobody listening would end the test process.
+      await fx.cluster.halt();
+      halted = true;
+      return tx.users.count();
+    });
+    try {
+      expect(await rejectedCode(outcome)).toBe('store_unavailable');
+      expect(halted).toBe(true);
+    } finally {
+      await fx.cluster.resume();
+    }
+    // Nothing of the cut-off transaction was kept.
+    expect(await store.users.count()).toBe(0);
+  });
 });

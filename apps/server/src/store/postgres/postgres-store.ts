@@ -51,6 +51,12 @@ export async function openPostgresStore(
   });
   // Without a listener, an idle client's error (the server shut down) would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // The pool listens only while a connection is idle. One lent out (a transaction between two
+  // statements) that the server cuts off would throw its error with nobody listening and end the
+  // process; the caller's next statement fails with store_unavailable instead.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   try {
     await migratePostgres(pool, backend);
   } catch (error) {
