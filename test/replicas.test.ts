@@ -5,6 +5,7 @@
 // and their traffic intact.
 
 import { join } from 'node:path';
+import { parseEnrollUri } from '@sluice/protocol';
 import {
   ACK_ALL_ACTIVE,
   enrollEdge as enrollFake,
@@ -122,6 +123,22 @@ describe('replicas on PostgreSQL', () => {
     const again = await session(plane.a.ports.control);
     await withTimeout(onB.closed, 5_000, 'the session on B to be closed by the newer one on A');
     expect(again.isClosed).toBe(false);
+  });
+
+  it('a replica SIGKILLed and started again at its address is listed once', async () => {
+    const plane = await startReplicaPlane(cluster);
+    await plane.a.kill();
+    // Within the 6 s its old heartbeat still counts as live.
+    const again = await startServer({
+      dataDir: join(plane.dir, 'a'),
+      ports: plane.a.ports,
+      args: ['--store', plane.store],
+    });
+    const { uri } = await new ApiClient(again.apiUrl, plane.token).enroll('edge-1');
+    expect(parseEnrollUri(uri).servers.map((server) => server.port)).toEqual([
+      plane.a.ports.control,
+      plane.b.ports.control,
+    ]);
   });
 
   it('concurrent overlapping pushes through A and B: one wins, the other gets 409', async () => {

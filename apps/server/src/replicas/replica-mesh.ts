@@ -8,7 +8,7 @@
 //   and the holder's outcome comes back the same way.
 
 import { randomUUID } from 'node:crypto';
-import { MAX_CONTROL_ADDRESSES } from '@sluice/protocol';
+import { MAX_CONTROL_ADDRESSES, sameControlAddress } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import type { HostPort } from '../server-config.ts';
 import type { EdgeSessionRecord, ReplicaRecord, RuleStatsRecord } from '../store/records.ts';
@@ -110,13 +110,18 @@ export class ReplicaMesh {
     await this.bus.stop();
   }
 
-  /** Every live replica's control address, this one first. */
+  /**
+   * Every live replica's control address, this one first, each once: a replica restarted at its
+   * address leaves its previous process's row live for DEAD_AFTER_MS.
+   */
   controlAddresses(): HostPort[] {
-    const others = [...this.live.values()]
-      .filter((replica) => replica.id !== this.id)
-      .map((replica) => ({ host: replica.controlHost, port: replica.controlPort }));
+    const addresses: HostPort[] = [this.advertise];
+    for (const replica of this.live.values()) {
+      const address = { host: replica.controlHost, port: replica.controlPort };
+      if (!addresses.some((seen) => sameControlAddress(seen, address))) addresses.push(address);
+    }
     // The URI and the bundle carry at most MAX_CONTROL_ADDRESSES.
-    return [this.advertise, ...others].slice(0, MAX_CONTROL_ADDRESSES);
+    return addresses.slice(0, MAX_CONTROL_ADDRESSES);
   }
 
   get liveCount(): number {
