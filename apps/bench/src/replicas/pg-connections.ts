@@ -1,0 +1,135 @@
+// The database connections of each replica, from pg_stat_activity. PostgreSQL sees every replica
+// as the same user from 127.0.0.1, and both name their pool `sluice-server` (the bus
+// `sluice-replica-bus`), so each backend's client port is matched against the TCP sockets the
+// replica's process holds (/proc/PID/fd and /proc/net/tcp): exact, per replica, no guessing.
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { psql } from './replica-processes.ts';
+
+/** Local ports of the TCP sockets `pid` holds whose peer port is `remotePort`. */
+export function clientPortsTo(pid: number, remotePort: number): Set<number> {
+  const inodes = new Set<string>();
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return new Set();
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // Closed since the listing.
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || !inodes.has(fields[9]!)) continue;
+      const local = Number.parseInt(fields[1]!.split(':')[1]!, 16);
+      const remote = Number.parseInt(fields[2]!.split(':')[1]!, 16);
+      if (remote === remotePort) ports.add(local);
+    }
+  }
+  return ports;
+}
+
+/** Connections by `application_name` and `state` (`idle`, `active`, `idle in transaction`...). */
+export interface ConnectionCount {
+  readonly total: number;
+  readonly byState: Readonly<Record<string, number>>;
+  readonly byApplication: Readonly<Record<string, number>>;
+}
+
+export interface ConnectionSample {
+  /** Per replica label; `other` holds backends of no replica's process (none expected). */
+  readonly replicas: Readonly<Record<string, ConnectionCount>>;
+}
+
+function add(into: Record<string, number>, key: string): void {
+  into[key] = (into[key] ?? 0) + 1;
+}
+
+/**
+ * One reading of pg_stat_activity for the database of `url` (psql's own backend left out), each
+ * backend given to the replica whose process holds its client port.
+ */
+export async function sampleConnections(
+  url: string,
+  pgPort: number,
+  replicas: readonly { readonly label: string; readonly pid: number }[],
+): Promise<ConnectionSample> {
+  const ports = replicas.map((r) => ({ label: r.label, ports: clientPortsTo(r.pid, pgPort) }));
+  const rows = await psql(
+    url,
+    `SELECT client_port, coalesce(application_name, ''), coalesce(state, '') FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  const counts: Record<
+    string,
+    { total: number; byState: Record<string, number>; byApplication: Record<string, number> }
+  > = {};
+  for (const r of replicas) counts[r.label] = { total: 0, byState: {}, byApplication: {} };
+  for (const [port, application = '', state = ''] of rows) {
+    const owner = ports.find((p) => p.ports.has(Number(port)))?.label ?? 'other';
+    counts[owner] ??= { total: 0, byState: {}, byApplication: {} };
+    const count = counts[owner];
+    count.total += 1;
+    add(count.byState, state === '' ? '(none)' : state);
+    add(count.byApplication, application === '' ? '(none)' : application);
+  }
+  return { replicas: counts };
+}
+
+/** The most of each figure over several samples (each replica's total, each state, each name). */
+export function peakConnections(samples: readonly ConnectionSample[]): ConnectionSample {
+  const peak: Record<
+    string,
+    { total: number; byState: Record<string, number>; byApplication: Record<string, number> }
+  > = {};
+  for (const sample of samples) {
+    for (const [label, count] of Object.entries(sample.replicas)) {
+      peak[label] ??= { total: 0, byState: {}, byApplication: {} };
+      const into = peak[label];
+      into.total = Math.max(into.total, count.total);
+      for (const [k, v] of Object.entries(count.byState)) into.byState[k] = Math.max(into.byState[k] ?? 0, v);
+      for (const [k, v] of Object.entries(count.byApplication))
+        into.byApplication[k] = Math.max(into.byApplication[k] ?? 0, v);
+    }
+  }
+  return { replicas: peak };
+}
+
+/** Samples every `everyMs` until stopped; answers them all. */
+export function pollConnections(
+  url: string,
+  pgPort: number,
+  replicas: readonly { readonly label: string; readonly pid: number }[],
+  everyMs: number,
+): { stop(): Promise<ConnectionSample[]> } {
+  const samples: ConnectionSample[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      samples.push(await sampleConnections(url, pgPort, replicas));
+      const wait = everyMs - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
