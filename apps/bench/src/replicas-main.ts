@@ -6,7 +6,7 @@
 // Markdown to stdout, progress to stderr, JSON + Markdown to benchmarks/out/replicas/.
 //
 //   pnpm bench:replicas            500 pushes, 5 failovers, 10 × 1000 replay, 1000 edges, 30 s CPU window
-//   pnpm bench:replicas --quick    50 pushes, 1 failover, 2 × 50 replay, 50 edges, 3 s window (a smoke run)
+//   pnpm bench:replicas --quick    50 pushes, 1 failover, 2 × 50 replay, 50 edges, 2 s window (a smoke run)
 
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -20,7 +20,7 @@ import { runMain } from './run-main.ts';
 
 const program = new Command('bench-replicas')
   .description('Measures sluice-server replicas on PostgreSQL against one server on SQLite')
-  .option('--quick', 'small counts: 50 pushes, 1 failover, 2 edges × 50 rules, 50 edges, 3 s CPU window')
+  .option('--quick', 'small counts: 50 pushes, 1 failover, 2 edges × 50 rules, 50 edges, 2 s CPU window')
   .option(
     '--pushes <n>',
     '(1) pushes through each replica and to the SQLite baseline (default 500, quick 50)',
@@ -29,7 +29,7 @@ const program = new Command('bench-replicas')
   .option('--replay-edges <n>', '(3) simulated edges replayed after the failover (default 10, quick 2)')
   .option('--replay-rules <n>', '(3) rules on each of them (default 1000, quick 50)')
   .option('--edges <n>', '(4) simulated edges for CPU, RSS and connections (default 1000, quick 50)')
-  .option('--settle <seconds>', '(4) the CPU window (default 30, quick 3)')
+  .option('--settle <seconds>', '(4) the CPU window (default 30, quick 2)')
   .option('--out <dir>', 'directory for the JSON and Markdown reports', join(RESULTS_DIR, 'replicas'))
   .showHelpAfterError();
 

@@ -120,7 +120,7 @@ export async function runLoad(
   const pids = members.map((m) => ({ label: m.label, pid: m.server.pid }));
   const sample = (): Promise<ConnectionSample> => sampleConnections(store!, cluster.port, pids);
   try {
-    await sleep(2000);
+    await sleep(plan.warmSeconds * 1000);
     const idle = store === null ? null : await sample();
     // Edge i goes to member floor(i * members / edges): the first half to A, the second to B.
     const memberOf = (i: number): Member => members[Math.floor((i * members.length) / plan.loadEdges)]!;

@@ -89,20 +89,24 @@ export async function sampleConnections(
   return { replicas: counts };
 }
 
-/** The most of each figure over several samples (each replica's total, each state, each name). */
+const busy = (count: ConnectionCount): number => count.total - (count.byState.idle ?? 0);
+
+/**
+ * Per replica, the busiest of several samples: the one with the most connections not `idle`
+ * (then the most in all), so that its figures add up as one reading did.
+ */
 export function peakConnections(samples: readonly ConnectionSample[]): ConnectionSample {
-  const peak: Record<
-    string,
-    { total: number; byState: Record<string, number>; byApplication: Record<string, number> }
-  > = {};
+  const peak: Record<string, ConnectionCount> = {};
   for (const sample of samples) {
     for (const [label, count] of Object.entries(sample.replicas)) {
-      peak[label] ??= { total: 0, byState: {}, byApplication: {} };
-      const into = peak[label];
-      into.total = Math.max(into.total, count.total);
-      for (const [k, v] of Object.entries(count.byState)) into.byState[k] = Math.max(into.byState[k] ?? 0, v);
-      for (const [k, v] of Object.entries(count.byApplication))
-        into.byApplication[k] = Math.max(into.byApplication[k] ?? 0, v);
+      const best = peak[label];
+      if (
+        best === undefined ||
+        busy(count) > busy(best) ||
+        (busy(count) === busy(best) && count.total > best.total)
+      ) {
+        peak[label] = count;
+      }
     }
   }
   return { replicas: peak };

@@ -13,7 +13,7 @@ export interface ReplicasPlan {
   readonly replayRules: number;
   /** (4) simulated edges (one rule each) on one replica, on two, and on a SQLite server. */
   readonly loadEdges: number;
-  /** (4) seconds with every edge connected before the CPU window opens. */
+  /** (4) seconds idle before the first reading, and with every edge connected before the CPU window. */
   readonly warmSeconds: number;
   /** (4) the CPU window: user+sys seconds of each server over it. */
   readonly settleSeconds: number;
@@ -47,7 +47,7 @@ export const QUICK_REPLICAS_PLAN: ReplicasPlan = {
   replayRules: 50,
   loadEdges: 50,
   warmSeconds: 1,
-  settleSeconds: 3,
+  settleSeconds: 2,
   concurrency: 8,
   pgPollMs: 250,
 };

@@ -175,7 +175,7 @@ export async function replicaPushes(
   }
 }
 
-/** (2) on the replica pair; A is running again at the end. */
+/** (2) on the replica pair; A is left killed (restartReplica starts it again). */
 export async function failovers(
   pair: ReplicaPair,
   dir: string,
@@ -221,7 +221,6 @@ export async function failovers(
         `failover ${round}/${plan.failovers}: on B ${result.connectedMs} ms after the SIGKILL, full push applied at ${result.appliedMs} ms`,
       );
     }
-    await restartReplica(a, pair);
   } finally {
     await edge.process.stop('SIGTERM', 10_000);
   }

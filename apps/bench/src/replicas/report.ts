@@ -226,10 +226,10 @@ function connectionsSection(load: readonly LoadReport[], plan: ReplicasPlan): st
     '',
     "Each backend of the set-up's database is given to the replica whose process holds its client port",
     '(/proc/PID/fd and /proc/net/tcp), so the replicas are told apart exactly. Idle: ready, no edge yet.',
-    `Under push load: the peak of each figure over pg_stat_activity read every ${plan.pgPollMs} ms while one rule`,
+    `Under push load: the busiest reading (most connections not \`idle\`) of pg_stat_activity read every ${plan.pgPollMs} ms while one rule`,
     `went to every edge (${plan.concurrency} pushes in flight). Settled: every edge connected and sending stats, no pushes.`,
     '',
-    ...table(['replica', 'idle', 'under push load (peak)', 'settled'], rows),
+    ...table(['replica', 'idle', 'under push load (busiest)', 'settled'], rows),
     '',
     `Application names seen: ${[...apps].sort().join(', ')} (the store's pool, and the replica bus's one LISTEN connection).`,
   ];

@@ -23,6 +23,7 @@ import { type ReplayAfterFailoverReport, replayAfterFailover } from './replay.ts
 import {
   createDatabase,
   type ReplicaPair,
+  restartReplica,
   startBenchPgCluster,
   startReplicaPair,
   stopReplicas,
@@ -73,8 +74,10 @@ export async function runReplicas(plan: ReplicasPlan, log: (line: string) => voi
       log(`replicas A (pid ${pair.a.server.pid}) and B (pid ${pair.b.server.pid}) ready`);
       const replicated = await attempt('push latency', () => replicaPushes(started, dir.path, plan, log));
       failover = await attempt('failover', () => failovers(started, dir.path, plan, log));
-      replay = await attempt('replay after failover', () => replayAfterFailover(started, plan, log));
+      // The baseline while A's heartbeat row dies (restartReplica waits for that).
       const sqlite = await attempt('push latency (SQLite)', () => sqlitePushes(dir.path, plan, log));
+      if (!started.a.server.proc.process.running) await restartReplica(started.a, started);
+      replay = await attempt('replay after failover', () => replayAfterFailover(started, plan, log));
       if (replicated !== null) pushLatency = { ...replicated, sqlite };
     } catch (err) {
       errors.push({ part: 'replica pair', message: err instanceof Error ? err.message : String(err) });
