@@ -20,6 +20,7 @@ import { benchRule } from '../control-plane/server-api.ts';
 import { type CpuWindow, cpuWindow, sampleTreeCpu } from '../cpu.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { rssKiB } from '../rss.ts';
+import { fillRules, waitAllActive } from './fill.ts';
 import {
   type ConnectionSample,
   peakConnections,
@@ -49,7 +50,8 @@ export interface LoadReport {
   readonly cpuSeconds: number;
   readonly rssKiB: number;
   readonly enrollSeconds: number;
-  readonly fill: { readonly seconds: number; readonly latency: LatencySummary };
+  /** One rule to each edge; `lateAcks`: pushes answered 504 ack_timeout (Active later all the same). */
+  readonly fill: { readonly seconds: number; readonly latency: LatencySummary; readonly lateAcks: number };
   /** PostgreSQL set-ups only: before any edge, under the push load (peaks), settled. */
   readonly connections: {
     readonly idle: ConnectionSample;
@@ -138,24 +140,21 @@ export async function runLoad(
     const poller = store === null ? null : pollConnections(store, cluster.port, pids, plan.pgPollMs);
     const samples: number[] = [];
     const fillStarted = performance.now();
+    let lateAcks = 0;
     try {
-      await pool(plan.loadEdges, plan.concurrency, async (i) => {
-        const t0 = performance.now();
-        const response = await memberOf(i).server.api.pushRule(
-          edges[i]!.credentials.name,
-          benchRule('r0', 20_000),
-        );
-        samples.push(performance.now() - t0);
-        if (response.status !== 201) {
-          throw new Error(
-            `POST /v1/rules to ${edges[i]!.credentials.name}: ${response.status} ${response.text}`,
-          );
-        }
-      });
+      lateAcks = await fillRules(
+        (i) => memberOf(i).server.api,
+        plan.loadEdges,
+        plan.concurrency,
+        (i) => ({ edge: edges[i]!.credentials.name, rule: benchRule('r0', 20_000) }),
+        undefined,
+        (ms) => samples.push(ms),
+      );
     } finally {
       const polled = await poller?.stop();
       if (polled !== undefined) pushLoad.samples = polled;
     }
+    await waitAllActive(members[0]!.server.api, null, plan.loadEdges);
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     log(
       `load ${setup}: one rule on each edge in ${fillSeconds.toFixed(1)} s; ${plan.warmSeconds} s, then ${plan.settleSeconds} s of CPU`,
@@ -199,7 +198,7 @@ export async function runLoad(
       cpuSeconds: servers.reduce((t, s) => t + s.cpu.userSeconds + s.cpu.systemSeconds, 0),
       rssKiB: servers.reduce((t, s) => t + s.rssKiB, 0),
       enrollSeconds: Math.round(enrollSeconds * 1000) / 1000,
-      fill: { seconds: Math.round(fillSeconds * 1000) / 1000, latency: summarizeLatency(samples)! },
+      fill: { seconds: Math.round(fillSeconds * 1000) / 1000, latency: summarizeLatency(samples)!, lateAcks },
       connections:
         idle === null || settled === null
           ? null

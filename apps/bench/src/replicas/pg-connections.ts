@@ -45,6 +45,8 @@ export function clientPortsTo(pid: number, remotePort: number): Set<number> {
 /** Connections by `application_name` and `state` (`idle`, `active`, `idle in transaction`...). */
 export interface ConnectionCount {
   readonly total: number;
+  /** The oldest open transaction's age at the reading, seconds (0: none open). */
+  readonly oldestTransactionSeconds: number;
   readonly byState: Readonly<Record<string, number>>;
   readonly byApplication: Readonly<Record<string, number>>;
 }
@@ -70,19 +72,30 @@ export async function sampleConnections(
   const ports = replicas.map((r) => ({ label: r.label, ports: clientPortsTo(r.pid, pgPort) }));
   const rows = await psql(
     url,
-    `SELECT client_port, coalesce(application_name, ''), coalesce(state, '') FROM pg_stat_activity
+    `SELECT client_port, coalesce(application_name, ''), coalesce(state, ''),
+            coalesce(extract(epoch FROM now() - xact_start), 0) FROM pg_stat_activity
      WHERE datname = current_database() AND pid <> pg_backend_pid()`,
   );
   const counts: Record<
     string,
-    { total: number; byState: Record<string, number>; byApplication: Record<string, number> }
+    {
+      total: number;
+      oldestTransactionSeconds: number;
+      byState: Record<string, number>;
+      byApplication: Record<string, number>;
+    }
   > = {};
-  for (const r of replicas) counts[r.label] = { total: 0, byState: {}, byApplication: {} };
-  for (const [port, application = '', state = ''] of rows) {
+  for (const r of replicas)
+    counts[r.label] = { total: 0, oldestTransactionSeconds: 0, byState: {}, byApplication: {} };
+  for (const [port, application = '', state = '', age = '0'] of rows) {
     const owner = ports.find((p) => p.ports.has(Number(port)))?.label ?? 'other';
-    counts[owner] ??= { total: 0, byState: {}, byApplication: {} };
+    counts[owner] ??= { total: 0, oldestTransactionSeconds: 0, byState: {}, byApplication: {} };
     const count = counts[owner];
     count.total += 1;
+    count.oldestTransactionSeconds = Math.max(
+      count.oldestTransactionSeconds,
+      Math.round(Number(age) * 1000) / 1000,
+    );
     add(count.byState, state === '' ? '(none)' : state);
     add(count.byApplication, application === '' ? '(none)' : application);
   }

@@ -67,6 +67,12 @@ export interface FailoverReport {
 
 const SHARDS = 1;
 
+/**
+ * The real edges' rules listen upwards from here: above the 20000.. that bench:control's edge
+ * takes, so that both benches can run on one host at once without taking each other's ports.
+ */
+const RULE_PORTS_FROM = 26_000;
+
 /** Enrolls `name` through `api`, starts it, and waits for its session on `server` (host:port). */
 async function startEdge(
   api: ServerApi,
@@ -124,7 +130,16 @@ export async function sqlitePushes(
       `127.0.0.1:${server.controlPort}`,
     );
     edge = started.edge;
-    return await series(server.api, 'push-edge', edge, plan.pushes, new PortSource(), 's', 'SQLite', log);
+    return await series(
+      server.api,
+      'push-edge',
+      edge,
+      plan.pushes,
+      new PortSource(RULE_PORTS_FROM),
+      's',
+      'SQLite',
+      log,
+    );
   } finally {
     await edge?.process.stop('SIGTERM', 10_000);
     await server?.proc.process.stop('SIGTERM', 10_000);
@@ -143,7 +158,7 @@ export async function replicaPushes(
   try {
     await waitEdgeConnected(b.server.api, 'push-edge', true);
     log(`push latency: a real edge on replica A; ${plan.pushes} pushes through A, then through B`);
-    const ports = new PortSource();
+    const ports = new PortSource(RULE_PORTS_FROM);
     const throughA = await series(
       a.server.api,
       'push-edge',
@@ -188,7 +203,7 @@ export async function failovers(
   let edge = started.edge;
   const rounds: FailoverRound[] = [];
   try {
-    const ports = new PortSource();
+    const ports = new PortSource(RULE_PORTS_FROM);
     await pushTimed(a.server.api, name, edge, plan.failoverRules, ports, 'f');
     for (let round = 1; round <= plan.failovers; round++) {
       if (round > 1) {

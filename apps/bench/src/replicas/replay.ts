@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchRule } from '../control-plane/server-api.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { type Summary, summarize } from '../stats.ts';
+import { fillRules, waitAllActive } from './fill.ts';
 import type { ReplicasPlan } from './plan.ts';
 import { controlLabel, killReplica, type ReplicaPair } from './replica-processes.ts';
 import { RoamingSimEdge } from './roaming-sim-edge.ts';
@@ -19,6 +20,8 @@ export interface ReplayAfterFailoverReport {
   readonly simulatedEdges: true;
   /** Filling A: every rule pushed through A's API with `concurrency` in flight. */
   readonly fillSeconds: number;
+  /** Pushes of the fill answered 504 ack_timeout (the ack came later; every rule was Active before the kill). */
+  readonly lateAcks: number;
   /** Kill → the last edge welcomed by B. */
   readonly allWelcomedMs: number;
   /** Kill → the last edge's full push from B acked, edge side. */
@@ -49,25 +52,24 @@ export async function replayAfterFailover(
       `replay: ${plan.replayEdges} simulated edges on A; pushing ${plan.replayRules} rules to each through A`,
     );
     const fillStarted = performance.now();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let j = next++; j < total; j = next++) {
-        const edge = edges[j % edges.length]!;
+    const lateAcks = await fillRules(
+      a.server.api,
+      total,
+      plan.concurrency,
+      (j) => {
         const rule = Math.floor(j / edges.length);
-        const response = await a.server.api.pushRule(
-          edge.credentials.name,
-          benchRule(`r${rule}`, 20_000 + rule),
-        );
-        if (response.status !== 201) {
-          throw new Error(
-            `POST /v1/rules (rule ${rule} to ${edge.credentials.name}): ${response.status} ${response.text}`,
-          );
-        }
-        if ((j + 1) % Math.max(1, Math.round(total / 4)) === 0)
-          log(`replay: ${j + 1}/${total} rules active on A`);
-      }
-    };
-    await Promise.all(Array.from({ length: plan.concurrency }, worker));
+        return {
+          edge: edges[j % edges.length]!.credentials.name,
+          rule: benchRule(`r${rule}`, 20_000 + rule),
+        };
+      },
+      (done) => log(`replay: ${done}/${total} rules pushed through A`),
+    );
+    await waitAllActive(
+      a.server.api,
+      edges.map((edge) => edge.credentials.name),
+      total,
+    );
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     const onA = edges.filter((edge) => edge.server === controlLabel(a) && edge.connected).length;
     if (onA !== edges.length)
@@ -121,6 +123,7 @@ export async function replayAfterFailover(
       rulesPerEdge: plan.replayRules,
       simulatedEdges: true,
       fillSeconds: Math.round(fillSeconds * 1000) / 1000,
+      lateAcks,
       allWelcomedMs: Math.max(...sessions.map((s) => s.welcomedAt)) - killedAt,
       allAckedEdgeMs: Math.max(...sessions.map((s) => s.fullAckedAt!)) - killedAt,
       allAckedServerMs: Math.max(...acked.map((line) => line.time)) - killedAt,

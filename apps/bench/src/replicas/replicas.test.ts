@@ -33,6 +33,7 @@ describe('replicas bench helpers', () => {
       replicas: {
         A: {
           total,
+          oldestTransactionSeconds: 0,
           byState: { idle, 'idle in transaction': total - idle },
           byApplication: { 'sluice-server': total },
         },

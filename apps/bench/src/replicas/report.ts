@@ -127,7 +127,7 @@ function replaySection(r: ReplayAfterFailoverReport): string[] {
     ),
     '',
     `Per edge, kill → B's \`push acked\`: median ${ms(r.perEdgeServerMs.median)}, max ${ms(r.perEdgeServerMs.max)} ms; the replay itself (B's \`edge connected\` → \`push acked\`): median ${ms(r.replayServerMs.median)}, max ${ms(r.replayServerMs.max)} ms.`,
-    `Before the kill: ${r.edges * r.rulesPerEdge} rules pushed through A in ${r.fillSeconds.toFixed(1)} s. Afterwards B's API showed ${r.rulesActiveAfter} of them Active.`,
+    `Before the kill: ${r.edges * r.rulesPerEdge} rules pushed through A in ${r.fillSeconds.toFixed(1)} s${r.lateAcks > 0 ? ` (${r.lateAcks} answered 504 ack_timeout, Active later)` : ''}, every one Active. Afterwards B's API showed ${r.rulesActiveAfter} of them Active.`,
   ];
 }
 
@@ -178,7 +178,7 @@ function loadSection(load: readonly LoadReport[], plan: ReplicasPlan): string[] 
     `One rule to each edge (${plan.concurrency} pushes in flight): ${load
       .map(
         (l) =>
-          `${SETUP_NAMES[l.setup]} ${l.fill.seconds.toFixed(1)} s, p50 ${ms(l.fill.latency.p50Ms)} ms, p99 ${ms(l.fill.latency.p99Ms)} ms`,
+          `${SETUP_NAMES[l.setup]} ${l.fill.seconds.toFixed(1)} s, p50 ${ms(l.fill.latency.p50Ms)} ms, p99 ${ms(l.fill.latency.p99Ms)} ms${l.fill.lateAcks > 0 ? `, ${l.fill.lateAcks} answered 504 ack_timeout` : ''}`,
       )
       .join('; ')}.`,
     `Checked at the end: ${load.map((l) => `${SETUP_NAMES[l.setup]} ${l.check.edgesConnected} edges connected, ${l.check.rulesActive} rules Active`).join('; ')}.`,
@@ -191,7 +191,9 @@ function countCell(c: ConnectionCount | undefined): string {
     .sort()
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
-  return `${c.total} (${states})`;
+  const oldest =
+    c.oldestTransactionSeconds > 0 ? `; oldest transaction ${ms(c.oldestTransactionSeconds * 1000)} ms` : '';
+  return `${c.total} (${states}${oldest})`;
 }
 
 function connectionsSection(load: readonly LoadReport[], plan: ReplicasPlan): string[] {
@@ -228,6 +230,7 @@ function connectionsSection(load: readonly LoadReport[], plan: ReplicasPlan): st
     '(/proc/PID/fd and /proc/net/tcp), so the replicas are told apart exactly. Idle: ready, no edge yet.',
     `Under push load: the busiest reading (most connections not \`idle\`) of pg_stat_activity read every ${plan.pgPollMs} ms while one rule`,
     `went to every edge (${plan.concurrency} pushes in flight). Settled: every edge connected and sending stats, no pushes.`,
+    'The oldest transaction is the longest any backend of the replica had one open at that reading.',
     '',
     ...table(['replica', 'idle', 'under push load (busiest)', 'settled'], rows),
     '',
