@@ -5,10 +5,19 @@
 // and their traffic intact.
 
 import { join } from 'node:path';
-import { freePorts, type PgCluster, pollUntil, startPgCluster, withTimeout } from '@sluice/test-kit';
+import {
+  ACK_ALL_ACTIVE,
+  enrollEdge as enrollFake,
+  FakeEdge,
+  freePorts,
+  type PgCluster,
+  pollUntil,
+  startPgCluster,
+  withTimeout,
+} from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, apiError, tcpRule } from './helpers/api-client.ts';
-import { runCleanup } from './helpers/cleanup.ts';
+import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import { addEdge, startControlPlane } from './helpers/control-plane.ts';
 import {
   edgeRuleStates,
@@ -75,6 +84,44 @@ describe('replicas on PostgreSQL', () => {
     expect(await edgeRuleStates(edge)).toEqual({});
     // The edge still has one session, on A.
     expect(edge.process.logs.filter((log) => log.msg === 'control connected')).toHaveLength(1);
+  });
+
+  it('one session per edge across replicas: a hello on B ends the session on A, and pushes follow it', async () => {
+    const plane = await startReplicaPlane(cluster);
+    const { uri } = await plane.apiA.enroll('edge-1');
+    const pin = new URL(uri.replace(/^sluice:\/\/[^/]+/, 'https://x')).searchParams.get('pin')!;
+    const code = new URL(uri.replace(/^sluice:\/\/[^/]+/, 'https://x')).searchParams.get('code')!;
+    const enrolled = await enrollFake({ port: plane.a.ports.control, pin }, code);
+    if (enrolled.type !== 'enrolled') throw new Error(`enroll refused: ${enrolled.code}`);
+    const session = async (port: number): Promise<FakeEdge> => {
+      const edge = await FakeEdge.connect({ port, pin, ack: ACK_ALL_ACTIVE });
+      deferCleanup(() => edge.close());
+      edge.hello(enrolled.edgeId, enrolled.secret, 'one-boot');
+      const welcome = await edge.next('welcome', 5_000);
+      // Every replica's control address, the one that answered first.
+      expect(welcome.servers?.map((server) => server.port)).toEqual(
+        port === plane.a.ports.control
+          ? [plane.a.ports.control, plane.b.ports.control]
+          : [plane.b.ports.control, plane.a.ports.control],
+      );
+      return edge;
+    };
+    const onA = await session(plane.a.ports.control);
+    await plane.apiB.waitConnected('edge-1');
+    const onB = await session(plane.b.ports.control);
+    await withTimeout(onA.closed, 5_000, 'the older session, on A, to be closed');
+    const target = await startEchoTarget();
+    const [port] = await freePorts(1);
+    // Through A, whose session is gone: routed to B, where the edge is now.
+    const rule = await plane.apiA.pushActive('edge-1', tcpRule('web', port!, target.port));
+    // The first push on a session is the full one, from before the rule.
+    const full = await onB.next('push', 5_000);
+    expect(full.full).toBe(true);
+    const push = await onB.next('push', 5_000);
+    expect(push.upsert.map((pushed) => pushed.id)).toEqual([rule.id]);
+    const again = await session(plane.a.ports.control);
+    await withTimeout(onB.closed, 5_000, 'the session on B to be closed by the newer one on A');
+    expect(again.isClosed).toBe(false);
   });
 
   it('concurrent overlapping pushes through A and B: one wins, the other gets 409', async () => {
@@ -166,7 +213,7 @@ describe('replicas on PostgreSQL', () => {
     await edge2.process.waitForMsg('control connected', onA);
     const target = await startEchoTarget();
     const [port1, port2, later] = await freePorts(3);
-    await plane.apiB.pushActive('edge-1', tcpRule('one', port1!, target.port));
+    const one = await plane.apiB.pushActive('edge-1', tcpRule('one', port1!, target.port));
     await plane.apiB.pushActive('edge-2', tcpRule('two', port2!, target.port));
 
     // A transfer through edge-1 that runs across the failover: about 3 MiB/s for 8 MiB.
@@ -178,6 +225,8 @@ describe('replicas on PostgreSQL', () => {
     const onB = { server: `127.0.0.1:${plane.b.ports.control}` };
     // The backoff's first retry is 0.5..1 s; on loopback the move takes about that.
     await edge1.process.waitForMsg('control connected', onB, 5_000, marks[0]);
+    // The move happened while the transfer ran.
+    expect(sink.bytes).toBeLessThan(8 * MIB);
     await edge2.process.waitForMsg('control connected', onB, 5_000, marks[1]);
     await edge1.process.waitForMsg('rules applied', { full: true, active: 1 }, 5_000, marks[0]);
 
@@ -197,6 +246,27 @@ describe('replicas on PostgreSQL', () => {
       ['one', 'active'],
       ['two', 'active'],
     ]);
+    // The rule's totals, folded first by A and then by B under the same boot of the edge, are
+    // the transfer's bytes exactly, and stay so a report later: nothing counted twice.
+    const totals = async () => {
+      const stats = await plane.apiB.stats(one.id);
+      return { bytesIn: stats.bytesIn, bytesOut: stats.bytesOut, at: stats.at };
+    };
+    const reached = await pollUntil(
+      async () => {
+        const now = await totals();
+        return now.bytesIn === 8 * MIB && now.bytesOut === 8 * MIB ? now : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'the stats of rule one at 8 MiB each way' },
+    );
+    const nextReport = await pollUntil(
+      async () => {
+        const now = await totals();
+        return now.at !== reached.at ? now : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 200, what: 'the next stats report of rule one' },
+    );
+    expect(nextReport).toMatchObject({ bytesIn: 8 * MIB, bytesOut: 8 * MIB });
     await plane.apiB.pushActive('edge-2', tcpRule('later', later!, target.port));
     await echoRoundTrip(later!, 'pushed after the failover');
     await echoRoundTrip(port2!, 'edge-2 kept its rule');

@@ -248,9 +248,17 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
    * The replicas the server has now. The session stays on its address; the next try goes to the
    * address after it in the new list, or to the new list's first when it is not in it.
    */
-  private useServers(servers: readonly ControlAddress[]): void {
+  private useServers(welcomed: readonly ControlAddress[]): void {
+    // The replicas alive now come first; the bundle's addresses stay after them, so a replica
+    // that was down when this welcome was made, or came back at its old address, is still tried.
+    const servers = [
+      ...welcomed,
+      ...this.options.servers.filter(
+        (address) => !welcomed.some((other) => sameControlAddress(address, other)),
+      ),
+    ];
     const here = servers.findIndex((address) => sameControlAddress(address, this.address));
-    this.servers = [...servers];
+    this.servers = servers;
     // One before the first, so that the advance after this session lands on the first.
     this.index = here >= 0 ? here : servers.length - 1;
   }

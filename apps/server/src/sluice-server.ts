@@ -16,7 +16,6 @@ import { serverError } from './errors.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
-import { ReplicaMesh } from './replicas/replica-mesh.ts';
 import { RuleService } from './rule-service.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
 import { isPostgresSpec, openStore } from './store/open-store.ts';
@@ -129,8 +128,14 @@ export class SluiceServer {
       const statsHub = new StatsHub();
       // Several servers on one PostgreSQL database are replicas of one control plane.
       const storeSpec = config.store ?? dataDir.dbFile;
+      // Loaded only then: an SQLite server does not carry the PostgreSQL client in its memory.
       const mesh = isPostgresSpec(storeSpec)
-        ? new ReplicaMesh({ store, url: storeSpec, logger, callTimeoutMs: config.ackTimeoutMs + 2_000 })
+        ? new (await import('./replicas/replica-mesh.ts')).ReplicaMesh({
+            store,
+            url: storeSpec,
+            logger,
+            callTimeoutMs: config.ackTimeoutMs + 2_000,
+          })
         : null;
       let control: ControlServer | null = null;
       const metrics = new ServerMetrics({ store, connectedEdges: () => control?.connectedCount ?? 0 });

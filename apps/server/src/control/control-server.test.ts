@@ -66,7 +66,14 @@ describe('hello', () => {
   it('welcomes an enrolled edge and pushes its full rule set', async () => {
     const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
     const welcome = edge.received.find((m) => m.type === 'welcome');
-    expect(welcome).toEqual({ type: 'welcome', edgeId, name: 'edge-01', statsIntervalMs: 1000 });
+    // One server: its own control address is the whole list.
+    expect(welcome).toEqual({
+      type: 'welcome',
+      edgeId,
+      name: 'edge-01',
+      statsIntervalMs: 1000,
+      servers: [{ host: test.server.advertise.host, port: test.server.advertise.port }],
+    });
     const full = edge.received.find((m) => m.type === 'push');
     expect(full).toMatchObject({ full: true, upsert: [], remove: [] });
     expect((await test.request('GET', `/v1/edges/${edgeId}`)).body.connected).toBe(true);

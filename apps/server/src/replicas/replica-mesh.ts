@@ -8,6 +8,7 @@
 //   and the holder's outcome comes back the same way.
 
 import { randomUUID } from 'node:crypto';
+import { MAX_CONTROL_ADDRESSES } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import type { HostPort } from '../server-config.ts';
 import type { EdgeSessionRecord, ReplicaRecord, RuleStatsRecord } from '../store/records.ts';
@@ -83,6 +84,7 @@ export class ReplicaMesh {
     await this.heartbeat();
     await this.bus.start();
     await this.refresh();
+    this.send({ type: 'membership', from: this.id });
     this.timer = setInterval(() => void this.tick(), HEARTBEAT_MS);
     this.timer.unref();
     this.logger.info({ control: `${this.advertise.host}:${this.advertise.port}` }, 'replica joined');
@@ -97,9 +99,14 @@ export class ReplicaMesh {
       call.resolve({ kind: 'offline' });
       this.calls.delete(callId);
     }
-    await this.options.store.replicas.remove(this.id).catch((error: unknown) => {
-      this.logger.warn({ err: String(error) }, 'cannot remove this replica from the store');
-    });
+    await this.options.store.replicas
+      .remove(this.id)
+      .then(
+        () => this.bus.publish({ type: 'membership', from: this.id }),
+        (error: unknown) =>
+          this.logger.warn({ err: String(error) }, 'cannot remove this replica from the store'),
+      )
+      .catch(() => undefined);
     await this.bus.stop();
   }
 
@@ -108,7 +115,8 @@ export class ReplicaMesh {
     const others = [...this.live.values()]
       .filter((replica) => replica.id !== this.id)
       .map((replica) => ({ host: replica.controlHost, port: replica.controlPort }));
-    return [this.advertise, ...others];
+    // The URI and the bundle carry at most MAX_CONTROL_ADDRESSES.
+    return [this.advertise, ...others].slice(0, MAX_CONTROL_ADDRESSES);
   }
 
   get liveCount(): number {
@@ -197,6 +205,9 @@ export class ReplicaMesh {
   private onMessage(message: ReplicaMessage): void {
     if (message.from === this.id || this.handlers === null) return;
     switch (message.type) {
+      case 'membership':
+        void this.refresh();
+        return;
       case 'claimed':
         this.directory.set(message.edgeId, {
           edgeId: message.edgeId,

@@ -19,6 +19,8 @@ describe('replica messages', () => {
       outcome: { kind: 'acked', pushId: 3, results: [{ ruleId: 'r_1', revision: 1, state: 'active' }] },
     };
     expect(parseReplicaMessage(JSON.stringify(reply))).toEqual(reply);
+    const joined = { type: 'membership', from: 'a' };
+    expect(parseReplicaMessage(JSON.stringify(joined))).toEqual(joined);
     const claimed = { type: 'claimed', from: 'a', edgeId: 'e_1', sessionId: 's' };
     expect(parseReplicaMessage(JSON.stringify(claimed))).toEqual(claimed);
   });

@@ -51,6 +51,8 @@ const statsRecordSchema = z
   .strict();
 
 export const replicaMessageSchema = z.discriminatedUnion('type', [
+  /** `from` joined or left: the others read the membership now instead of at their next heartbeat. */
+  z.object({ type: z.literal('membership'), from: id }).strict(),
   /** `from` made its session the edge's one session. */
   z.object({ type: z.literal('claimed'), from: id, edgeId: id, sessionId: id }).strict(),
   z.object({ type: z.literal('call'), from: id, to: id, callId: id, op: routedOpSchema }).strict(),

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { openStore } from './open-store.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
-import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
-import { rawQuery } from './store-raw.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
+import { rawQuery } from './store-raw.fixture.ts';
 
 /** Every table's columns, sorted, as the catalog of the backend lists them. */
 async function columns(spec: string, backend: string): Promise<Record<string, string[]>> {
@@ -18,9 +18,15 @@ async function columns(spec: string, backend: string): Promise<Record<string, st
           spec,
           "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
         )
-      : await rawQuery(spec, "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public'");
+      : await rawQuery(
+          spec,
+          "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public'",
+        );
   const tables: Record<string, string[]> = {};
-  for (const row of rows) (tables[String(row.t)] ??= []).push(String(row.c));
+  for (const row of rows) {
+    const table = String(row.t);
+    tables[table] = [...(tables[table] ?? []), String(row.c)];
+  }
   for (const list of Object.values(tables)) list.sort();
   return tables;
 }

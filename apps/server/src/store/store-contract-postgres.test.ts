@@ -7,8 +7,8 @@
 import type { RuleStats } from '@sluice/protocol';
 import { pollUntil, rejectedCode, ZERO_COUNTERS } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
-import { useStoreBackend } from './store-backends.ts';
-import { rawQuery } from './store-raw.ts';
+import { useStoreBackend } from './store-backends.fixture.ts';
+import { rawQuery } from './store-raw.fixture.ts';
 
 const report = (ruleId: string, bytesIn: number): RuleStats => ({ ...ZERO_COUNTERS, ruleId, bytesIn });
 
@@ -80,7 +80,11 @@ describe('store on postgres, shared', () => {
       ),
     );
     expect(await stores[0]!.stats.get(rule.id)).toMatchObject({ bytesIn: 1000 });
-    const traffic = await stores[0]!.traffic.query({ widthMs: 3_600_000, from: 0, to: Date.now() + 3_600_000 });
+    const traffic = await stores[0]!.traffic.query({
+      widthMs: 3_600_000,
+      from: 0,
+      to: Date.now() + 3_600_000,
+    });
     expect(traffic.reduce((sum, sample) => sum + sample.bytesIn, 0)).toBe(1000);
     expect((await stores[0]!.quotas.get(owner.id, edge.id))!.usedBytes).toBe(1000);
   });

@@ -4,7 +4,7 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from './store.ts';
-import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 
 const MiB = 2 ** 20;
 const T0 = Date.UTC(2026, 2, 15, 12, 0, 0);

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeSessionRecord } from './records.ts';
 import type { Store } from './store.ts';
-import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 
 describe.each(STORE_BACKENDS)('replicas on %s', (backend) => {
   const fx = useStoreBackend(backend);

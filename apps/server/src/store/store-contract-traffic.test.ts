@@ -6,7 +6,7 @@ import type { RuleStats } from '@sluice/protocol';
 import { ZERO_COUNTERS } from '@sluice/test-kit';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store, TrafficFilter } from './store.ts';
-import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from './secrets.ts';
-import { STORE_BACKENDS, useStoreBackend } from './store-backends.ts';
+import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 
 describe.each(STORE_BACKENDS)('store on %s', (backend) => {
   const fx = useStoreBackend(backend);
@@ -93,9 +93,9 @@ describe.each(STORE_BACKENDS)('store on %s', (backend) => {
       const body = { name: 'web', listen: '127.0.0.1:1', targets: ['127.0.0.1:2'] };
       const rule = await store.rules.insert({ edgeId: edge.id, owner: 'alice', name: 'web', body });
       expect(rule).toMatchObject({ state: 'pending', revision: 1, edgeName: 'edge-01', body });
-      await expect(store.rules.insert({ edgeId: edge.id, owner: 'alice', name: 'web', body })).rejects.toThrow(
-        /UNIQUE|unique/,
-      );
+      await expect(
+        store.rules.insert({ edgeId: edge.id, owner: 'alice', name: 'web', body }),
+      ).rejects.toThrow(/UNIQUE|unique/);
       await store.rules.tombstone(rule.id);
       expect(await store.rules.list()).toEqual([]);
       await store.rules.insert({ edgeId: edge.id, owner: 'alice', name: 'web', body });
@@ -153,7 +153,9 @@ describe.each(STORE_BACKENDS)('store on %s', (backend) => {
       // A report for a rule of another edge is ignored.
       const other = (await store.edges.createEnrollment('edge-02', 60_000, null)).edge;
       expect(await store.stats.record(other.id, 'boot-c', [report(1e9)])).toEqual([]);
-      expect(await store.stats.all()).toEqual([{ ...third, edgeName: 'edge-01', ruleName: 'web', owner: 'a' }]);
+      expect(await store.stats.all()).toEqual([
+        { ...third, edgeName: 'edge-01', ruleName: 'web', owner: 'a' },
+      ]);
       // A new store (a server restart) continues from the stored baseline.
       await store.close();
       const reopened = await fx.open({ now: () => 15_000 });
@@ -223,7 +225,13 @@ describe.each(STORE_BACKENDS)('store on %s', (backend) => {
 
       const rule = await store.transaction(async (tx) => {
         const inserted = await tx.rules.insert({ edgeId: edge.id, owner: 'a', name: 'web', body: {} });
-        await tx.audit.add({ user: 'a', action: 'rule.push', target: inserted.id, outcome: 'ok', from: null });
+        await tx.audit.add({
+          user: 'a',
+          action: 'rule.push',
+          target: inserted.id,
+          outcome: 'ok',
+          from: null,
+        });
         return inserted;
       });
       expect((await store.rules.list()).map((r) => r.id)).toEqual([rule.id]);

@@ -1,5 +1,5 @@
-import { SERVER_ERRORS } from '../errors.ts';
 import { describe, expect, it } from 'vitest';
+import { SERVER_ERRORS } from '../errors.ts';
 import { storeFailure } from './store-errors.ts';
 
 function failure(message: string, fields: Record<string, unknown>): Error {
@@ -10,7 +10,10 @@ const codeOf = (error: unknown) => (SERVER_ERRORS.is(error) ? error.code : null)
 
 describe('storeFailure', () => {
   it('makes connection failures store_unavailable, naming the backend and the cause', () => {
-    const refused = storeFailure(failure('connect ECONNREFUSED 127.0.0.1:5432', { code: 'ECONNREFUSED' }), 'PostgreSQL db:5432/s');
+    const refused = storeFailure(
+      failure('connect ECONNREFUSED 127.0.0.1:5432', { code: 'ECONNREFUSED' }),
+      'PostgreSQL db:5432/s',
+    );
     expect(codeOf(refused)).toBe('store_unavailable');
     expect((refused as Error).message).toBe(
       'PostgreSQL db:5432/s is unavailable: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432',
@@ -33,7 +36,10 @@ describe('storeFailure', () => {
   });
 
   it('passes everything else through unchanged', () => {
-    const unique = failure('UNIQUE constraint failed: rules.name', { code: 'ERR_SQLITE_ERROR', errcode: 2067 });
+    const unique = failure('UNIQUE constraint failed: rules.name', {
+      code: 'ERR_SQLITE_ERROR',
+      errcode: 2067,
+    });
     expect(storeFailure(unique, 'SQLite f')).toBe(unique);
     const pgUnique = failure('duplicate key value violates unique constraint', { code: '23505' });
     expect(storeFailure(pgUnique, 'PG')).toBe(pgUnique);

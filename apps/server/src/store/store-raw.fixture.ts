@@ -6,7 +6,11 @@ import pg from 'pg';
 import { isPostgresSpec } from './open-store.ts';
 
 /** Runs `text` (`?` placeholders) on the database of `spec`; answers the rows. */
-export async function rawQuery(spec: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+export async function rawQuery(
+  spec: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
   if (!isPostgresSpec(spec)) {
     const db = new DatabaseSync(spec);
     try {
@@ -19,7 +23,12 @@ export async function rawQuery(spec: string, text: string, params: unknown[] = [
   const client = new pg.Client({ connectionString: spec });
   await client.connect();
   try {
-    return (await client.query(text.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+    return (
+      await client.query(
+        text.replace(/\?/g, () => `$${++n}`),
+        params,
+      )
+    ).rows as Record<string, unknown>[];
   } finally {
     await client.end();
   }
