@@ -50,8 +50,16 @@ export interface LoadReport {
   readonly cpuSeconds: number;
   readonly rssKiB: number;
   readonly enrollSeconds: number;
-  /** One rule to each edge; `lateAcks`: pushes answered 504 ack_timeout (Active later all the same). */
-  readonly fill: { readonly seconds: number; readonly latency: LatencySummary; readonly lateAcks: number };
+  /**
+   * One rule to each edge; pushes answered 504 ack_timeout (Active later all the same) and 503
+   * store_unavailable (retried). The latency is of each push's first try.
+   */
+  readonly fill: {
+    readonly seconds: number;
+    readonly latency: LatencySummary;
+    readonly lateAcks: number;
+    readonly storeUnavailable: number;
+  };
   /** PostgreSQL set-ups only: before any edge, under the push load (peaks), settled. */
   readonly connections: {
     readonly idle: ConnectionSample;
@@ -140,9 +148,9 @@ export async function runLoad(
     const poller = store === null ? null : pollConnections(store, cluster.port, pids, plan.pgPollMs);
     const samples: number[] = [];
     const fillStarted = performance.now();
-    let lateAcks = 0;
+    let filled = { lateAcks: 0, storeUnavailable: 0 };
     try {
-      lateAcks = await fillRules(
+      filled = await fillRules(
         (i) => memberOf(i).server.api,
         plan.loadEdges,
         plan.concurrency,
@@ -198,7 +206,11 @@ export async function runLoad(
       cpuSeconds: servers.reduce((t, s) => t + s.cpu.userSeconds + s.cpu.systemSeconds, 0),
       rssKiB: servers.reduce((t, s) => t + s.rssKiB, 0),
       enrollSeconds: Math.round(enrollSeconds * 1000) / 1000,
-      fill: { seconds: Math.round(fillSeconds * 1000) / 1000, latency: summarizeLatency(samples)!, lateAcks },
+      fill: {
+        seconds: Math.round(fillSeconds * 1000) / 1000,
+        latency: summarizeLatency(samples)!,
+        ...filled,
+      },
       connections:
         idle === null || settled === null
           ? null

@@ -22,6 +22,8 @@ export interface ReplayAfterFailoverReport {
   readonly fillSeconds: number;
   /** Pushes of the fill answered 504 ack_timeout (the ack came later; every rule was Active before the kill). */
   readonly lateAcks: number;
+  /** Pushes of the fill answered 503 store_unavailable, then retried. */
+  readonly storeUnavailable: number;
   /** Kill → the last edge welcomed by B. */
   readonly allWelcomedMs: number;
   /** Kill → the last edge's full push from B acked, edge side. */
@@ -52,7 +54,7 @@ export async function replayAfterFailover(
       `replay: ${plan.replayEdges} simulated edges on A; pushing ${plan.replayRules} rules to each through A`,
     );
     const fillStarted = performance.now();
-    const lateAcks = await fillRules(
+    const filled = await fillRules(
       a.server.api,
       total,
       plan.concurrency,
@@ -123,7 +125,8 @@ export async function replayAfterFailover(
       rulesPerEdge: plan.replayRules,
       simulatedEdges: true,
       fillSeconds: Math.round(fillSeconds * 1000) / 1000,
-      lateAcks,
+      lateAcks: filled.lateAcks,
+      storeUnavailable: filled.storeUnavailable,
       allWelcomedMs: Math.max(...sessions.map((s) => s.welcomedAt)) - killedAt,
       allAckedEdgeMs: Math.max(...sessions.map((s) => s.fullAckedAt!)) - killedAt,
       allAckedServerMs: Math.max(...acked.map((line) => line.time)) - killedAt,

@@ -84,6 +84,15 @@ function pushSection(p: PushLatencyReport): string[] {
   ];
 }
 
+/** The fill's answers other than 201, when there were any. */
+function answers(lateAcks: number, storeUnavailable: number): string {
+  const parts = [
+    ...(lateAcks > 0 ? [`${lateAcks} answered 504 ack_timeout (Active later)`] : []),
+    ...(storeUnavailable > 0 ? [`${storeUnavailable} answers 503 store_unavailable, retried`] : []),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
+}
+
 const summaryCells = (s: Summary): string[] => [String(s.n), ms(s.median), ms(s.min), ms(s.max)];
 
 function failoverSection(f: FailoverReport): string[] {
@@ -127,7 +136,7 @@ function replaySection(r: ReplayAfterFailoverReport): string[] {
     ),
     '',
     `Per edge, kill → B's \`push acked\`: median ${ms(r.perEdgeServerMs.median)}, max ${ms(r.perEdgeServerMs.max)} ms; the replay itself (B's \`edge connected\` → \`push acked\`): median ${ms(r.replayServerMs.median)}, max ${ms(r.replayServerMs.max)} ms.`,
-    `Before the kill: ${r.edges * r.rulesPerEdge} rules pushed through A in ${r.fillSeconds.toFixed(1)} s${r.lateAcks > 0 ? ` (${r.lateAcks} answered 504 ack_timeout, Active later)` : ''}, every one Active. Afterwards B's API showed ${r.rulesActiveAfter} of them Active.`,
+    `Before the kill: ${r.edges * r.rulesPerEdge} rules pushed through A in ${r.fillSeconds.toFixed(1)} s${answers(r.lateAcks, r.storeUnavailable)}, every one Active. Afterwards B's API showed ${r.rulesActiveAfter} of them Active.`,
   ];
 }
 
@@ -178,7 +187,7 @@ function loadSection(load: readonly LoadReport[], plan: ReplicasPlan): string[] 
     `One rule to each edge (${plan.concurrency} pushes in flight): ${load
       .map(
         (l) =>
-          `${SETUP_NAMES[l.setup]} ${l.fill.seconds.toFixed(1)} s, p50 ${ms(l.fill.latency.p50Ms)} ms, p99 ${ms(l.fill.latency.p99Ms)} ms${l.fill.lateAcks > 0 ? `, ${l.fill.lateAcks} answered 504 ack_timeout` : ''}`,
+          `${SETUP_NAMES[l.setup]} ${l.fill.seconds.toFixed(1)} s, p50 ${ms(l.fill.latency.p50Ms)} ms, p99 ${ms(l.fill.latency.p99Ms)} ms${answers(l.fill.lateAcks, l.fill.storeUnavailable)}`,
       )
       .join('; ')}.`,
     `Checked at the end: ${load.map((l) => `${SETUP_NAMES[l.setup]} ${l.check.edgesConnected} edges connected, ${l.check.rulesActive} rules Active`).join('; ')}.`,
