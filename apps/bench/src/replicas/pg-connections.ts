@@ -73,7 +73,7 @@ export async function sampleConnections(
   const rows = await psql(
     url,
     `SELECT client_port, coalesce(application_name, ''), coalesce(state, ''),
-            coalesce(extract(epoch FROM now() - xact_start), 0) FROM pg_stat_activity
+            coalesce(extract(epoch FROM clock_timestamp() - xact_start), 0) FROM pg_stat_activity
      WHERE datname = current_database() AND pid <> pg_backend_pid()`,
   );
   const counts: Record<
