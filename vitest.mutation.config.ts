@@ -13,6 +13,7 @@ export default defineConfig({
       'packages/config/src/**/*.test.ts',
       'apps/server/src/api/grant-routes.test.ts',
       'apps/server/src/quota-period.test.ts',
+      'apps/server/src/replicas/replica-messages.test.ts',
     ],
   },
 });

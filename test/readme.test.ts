@@ -4,212 +4,49 @@
 // URI, RULE_ID) filled in from what the earlier commands printed. A command the test does not know
 // fails the test, so the README cannot grow a step that nothing runs.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@sluice/test-kit';
 import { afterEach, expect, it } from 'vitest';
-import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
+import { runCleanup } from './helpers/cleanup.ts';
+import {
+  canConnect,
+  checkEveryCommandIsKnown,
+  claimRepoPath,
+  type DocSession,
+  type DocStep,
+  expectPortsFree,
+  fillPlaceholder,
+  interruptTerminals,
+  runCommand as run,
+  runDocCommands,
+  sectionCommands,
+  startTerminal,
+} from './helpers/doc-commands.ts';
+import { REPO_ROOT } from './helpers/edge-process.ts';
+import { Shell } from './helpers/shell.ts';
 
-const REPO = join(import.meta.dirname, '..');
 const SECTIONS = ['Five minutes with the edge', 'The control plane in five minutes'] as const;
 
 // Every port the walkthrough binds: the README's commands, examples/standalone.toml (8080, 2222,
-// metrics 9464) and the server's defaults (API 7080, metrics 7081, control 7443). They are fixed
-// because a reader types them; the test checks they are free instead of failing half-way through.
+// metrics 9464) and the server's defaults (API 7080, metrics 7081, control 7443).
 const WALKTHROUGH_PORTS = [8000, 8080, 2222, 9464, 7080, 7081, 7443] as const;
 
 const READY_TIMEOUT_MS = 30_000;
-const COMMAND_TIMEOUT_MS = 60_000;
-// Ctrl-C on the edge drains open connections; the walkthrough leaves none open, so it is quick.
-const STOP_TIMEOUT_MS = 15_000;
 
 afterEach(runCleanup);
 
-interface ReadmeCommand {
-  readonly section: string;
-  /** 1-based line in README.md, for the failure messages. */
-  readonly line: number;
-  /** The command as written, its trailing `# comment` dropped. */
-  readonly text: string;
-}
-
-/** The shell commands of a section's first ```sh block; `a; b` on one line is two commands. */
-function readmeCommands(): ReadmeCommand[] {
-  const lines = readFileSync(join(REPO, 'README.md'), 'utf8').split('\n');
-  const commands: ReadmeCommand[] = [];
-  for (const section of SECTIONS) {
-    const heading = lines.indexOf(`## ${section}`);
-    if (heading < 0) throw new Error(`README.md has no "## ${section}" section any more`);
-    const open = lines.findIndex((line, i) => i > heading && line.startsWith('```'));
-    const nextHeading = lines.findIndex((line, i) => i > heading && line.startsWith('## '));
-    if (open < 0 || (nextHeading >= 0 && open > nextHeading) || lines[open] !== '```sh') {
-      throw new Error(`README.md "## ${section}" no longer starts with a \`\`\`sh block`);
-    }
-    const close = lines.findIndex((line, i) => i > open && line === '```');
-    for (let i = open + 1; i < close; i += 1) {
-      const text = withoutComment(lines[i] ?? '').trim();
-      if (text === '') continue;
-      for (const part of text.split(/;\s+/)) commands.push({ section, line: i + 1, text: part.trim() });
-    }
-  }
-  return commands;
-}
-
-/** Drops a `# comment` that starts after whitespace outside single quotes, as the shell does. */
-function withoutComment(line: string): string {
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const ch = line[i];
-    if (ch === "'") quoted = !quoted;
-    else if (ch === '#' && !quoted && (i === 0 || /\s/.test(line[i - 1] ?? ''))) return line.slice(0, i);
-  }
-  return line;
-}
-
-/** A `bash -c` child in its own process group, so stopping it reaches pnpm, the shell and node. */
-class Shell {
-  readonly command: string;
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  exitCode: number | null = null;
-  exited = false;
-  /** Set once the whole group is seen gone, so the cleanup never signals a reused group id. */
-  private gone = false;
-  readonly done: Promise<void>;
-
-  constructor(command: string, env: NodeJS.ProcessEnv) {
-    this.command = command;
-    this.child = spawn('bash', ['-c', command], {
-      cwd: REPO,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-    });
-    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.done = new Promise((resolve) => {
-      this.child.on('close', (code) => {
-        this.exitCode = code;
-        this.exited = true;
-        resolve();
-      });
-    });
-    deferCleanup(() => this.kill('SIGKILL'));
-  }
-
-  describe(): string {
-    const exit = this.exitCode ?? 'none yet';
-    return `\`${this.command}\` (exit ${exit})\n--- stdout\n${this.stdout}--- stderr\n${this.stderr}`;
-  }
-
-  /** Waits for `pattern` in the output; fails at once if the command exits first. */
-  async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr', what: string): Promise<RegExpMatchArray> {
-    const found = await pollUntil(() => this[stream].match(pattern) ?? (this.exited ? 'exited' : undefined), {
-      timeoutMs: READY_TIMEOUT_MS,
-      intervalMs: 100,
-      what: `${what} from \`${this.command}\``,
-    }).catch((err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : err}\n${this.describe()}`);
-    });
-    if (found === 'exited') throw new Error(`exited before ${what}: ${this.describe()}`);
-    return found;
-  }
-
-  /** A command that runs to completion, as typed at a prompt. */
-  async finish(): Promise<this> {
-    await pollUntil(() => this.exited, {
-      timeoutMs: COMMAND_TIMEOUT_MS,
-      intervalMs: 100,
-      what: `\`${this.command}\` to exit`,
-    });
-    return this;
-  }
-
-  /** Ctrl-C, as a terminal sends it: SIGINT to the whole foreground group, which must then be gone. */
-  async interrupt(): Promise<void> {
-    this.kill('SIGINT');
-    await pollUntil(() => !this.groupAlive(), {
-      timeoutMs: STOP_TIMEOUT_MS,
-      intervalMs: 100,
-      what: `\`${this.command}\` and its children to stop on Ctrl-C`,
-    });
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined || this.gone) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-  }
-
-  private groupAlive(): boolean {
-    if (this.child.pid === undefined) return false;
-    try {
-      process.kill(-this.child.pid, 0);
-      return true;
-    } catch {
-      this.gone = true;
-      return false;
-    }
-  }
-}
-
-/** What one command of the walkthrough leaves for the next ones: the user's shell, in effect. */
-interface Session {
-  env: NodeJS.ProcessEnv;
+/** The README's walkthrough in the user's shell. */
+interface Session extends DocSession {
   /** Started with `&`: they live in the user's shell across both sections. */
   readonly jobs: Shell[];
-  /** Long-running commands a user leaves in a terminal and stops with Ctrl-C. */
-  readonly terminals: Shell[];
   adminToken?: string;
   enrollUri?: string;
   managedListen?: string;
   ruleId?: string;
 }
 
-interface Step {
-  /** The command as the README writes it; the groups are what the step checks against. */
-  readonly pattern: RegExp;
-  readonly run: (command: string, match: RegExpMatchArray, session: Session) => Promise<void>;
-}
-
-async function run(command: string, session: Session): Promise<Shell> {
-  const shell = await new Shell(command, session.env).finish();
-  expect(shell.exitCode, shell.describe()).toBe(0);
-  return shell;
-}
-
-function startTerminal(command: string, session: Session): Shell {
-  const shell = new Shell(command, session.env);
-  session.terminals.push(shell);
-  return shell;
-}
-
-/** A file the walkthrough writes into the checkout: must not be the user's own, and goes at the end. */
-function claimRepoPath(relative: string): void {
-  const path = join(REPO, relative);
-  if (existsSync(path)) {
-    throw new Error(
-      `${path} already exists; the README walkthrough writes there. Move it away and run the test again.`,
-    );
-  }
-  deferCleanup(() => rmSync(path, { recursive: true, force: true }));
-}
-
-function fillPlaceholder(command: string, placeholder: string, value: string | undefined): string {
-  if (value === undefined) throw new Error(`no value yet for ${placeholder} in \`${command}\``);
-  // A function, so that `$` in a value is never read as a replacement pattern.
-  return command.replace(placeholder, () => value);
-}
+type Step = DocStep<Session>;
 
 const STEPS: readonly Step[] = [
   // ## Five minutes with the edge
@@ -308,7 +145,7 @@ const STEPS: readonly Step[] = [
       const placeholder = "'sluice://HOST:7443/enroll?pin=...&code=...'";
       const enrollUri = session.enrollUri === undefined ? undefined : `'${session.enrollUri}'`;
       await run(fillPlaceholder(command, placeholder, enrollUri), session);
-      expect(existsSync(join(REPO, bundle ?? ''))).toBe(true);
+      expect(existsSync(join(REPO_ROOT, bundle ?? ''))).toBe(true);
     },
   },
   {
@@ -354,80 +191,21 @@ const STEPS: readonly Step[] = [
   },
 ];
 
-async function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    // 0.0.0.0 because the server's control port binds there; a loopback holder collides with it too.
-    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-function describeCommand(command: ReadmeCommand): string {
-  return `README.md:${command.line} (${command.section}) \`${command.text}\``;
-}
-
-/** The README's commands must be the steps, one for one and in order, before anything runs. */
-function checkEveryCommandIsKnown(commands: readonly ReadmeCommand[]): void {
-  for (let i = 0; i < Math.max(commands.length, STEPS.length); i += 1) {
-    const command = commands[i];
-    const step = STEPS[i];
-    if (command === undefined) {
-      throw new Error(`README.md lost a command that test/readme.test.ts runs: ${step?.pattern}`);
-    }
-    if (step === undefined || !step.pattern.test(command.text)) {
-      const expected = step?.pattern.toString() ?? 'no more commands';
-      throw new Error(
-        `${describeCommand(command)} is not what test/readme.test.ts expects there (${expected}); ` +
-          'teach the test the new command so that it stays covered',
-      );
-    }
-  }
-}
-
 it('runs every command of the README five-minute sections, as written, through ./run', async () => {
-  const commands = readmeCommands();
-  checkEveryCommandIsKnown(commands);
-
-  for (const port of WALKTHROUGH_PORTS) {
-    expect(await portIsFree(port), `port ${port} is in use; the README walkthrough binds it`).toBe(true);
-  }
+  const commands = sectionCommands('README.md', SECTIONS);
+  checkEveryCommandIsKnown(commands, STEPS, 'test/readme.test.ts');
+  await expectPortsFree(WALKTHROUGH_PORTS, 'README');
 
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The walkthrough sets these itself; values from the caller's shell would hide a broken export.
   delete env.SLUICE_SERVER;
   delete env.SLUICE_TOKEN;
   const session: Session = { env, jobs: [], terminals: [] };
-  let section = commands[0]?.section;
-  for (const [i, command] of commands.entries()) {
-    if (command.section !== section) {
-      // A user stops the standalone edge before the control plane: the managed rule wants :8080.
-      for (const terminal of session.terminals.splice(0)) await terminal.interrupt();
-      section = command.section;
-    }
-    const step = STEPS[i];
-    const match = step?.pattern.exec(command.text);
-    if (step === undefined || match === null || match === undefined) throw new Error('unreachable');
-    try {
-      await step.run(command.text, match, session);
-    } catch (err) {
-      throw new Error(`${describeCommand(command)} failed: ${err instanceof Error ? err.message : err}`, {
-        cause: err,
-      });
-    }
-  }
+  await runDocCommands(commands, STEPS, session, {
+    // A user stops the standalone edge before the control plane: the managed rule wants :8080.
+    onNewSection: () => interruptTerminals(session),
+  });
   // Ctrl-C in every terminal, newest first, then the shell's background job.
-  for (const terminal of session.terminals.reverse()) await terminal.interrupt();
+  await interruptTerminals(session);
   for (const job of session.jobs) await job.interrupt();
 }, 240_000);

@@ -15,24 +15,23 @@ const run = promisify(execFile);
 
 let databases = 0;
 
-/** A new empty database in the cluster; answers its URL. */
-export async function createDatabase(cluster: PgCluster): Promise<string> {
-  const name = `plane_${process.pid}_${++databases}`;
-  await run('psql', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(cluster.port),
-    '-U',
-    'sluice',
-    '-d',
-    'postgres',
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-c',
-    `CREATE DATABASE ${name}`,
-  ]);
+/** psql on `url` (a postgres:// URL), stopping at the first error; answers its output unaligned. */
+function psql(url: string, sql: string) {
+  return run('psql', ['-d', url, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]);
+}
+
+/** A new empty database in the cluster (named `name`, by default one of its own); answers its URL. */
+export async function createDatabase(
+  cluster: PgCluster,
+  name = `plane_${process.pid}_${++databases}`,
+): Promise<string> {
+  await psql(cluster.url, `CREATE DATABASE ${name}`);
   return cluster.url.replace(/\/postgres$/, `/${name}`);
+}
+
+/** What a one-value query answers, as psql prints it (`SELECT count(*) FROM users`: `3`). */
+export async function queryValue(url: string, sql: string): Promise<string> {
+  return (await psql(url, sql)).stdout.trim();
 }
 
 export interface ReplicaPlane {

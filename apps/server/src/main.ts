@@ -13,7 +13,6 @@ import { prepareReplicaDir } from './replica-dir.ts';
 import { loadServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
 import { backupDatabase, restoreDatabase } from './store/backup.ts';
-import { migrateStore } from './store/migrate-store.ts';
 import { describeStore, isPostgresSpec } from './store/open-store.ts';
 import { acquireStoreLock } from './store-lock.ts';
 import { addToken, addUser, setPassword } from './users.ts';
@@ -89,6 +88,7 @@ async function serve(options: {
   logger.info(
     {
       dataDir: server.dataDir.path,
+      store: describeStore(config.store ?? server.dataDir.dbFile),
       control: `${control.address}:${control.port}`,
       api: `${api.address}:${api.port}`,
       metrics: `${metrics.address}:${metrics.port}`,
@@ -180,6 +180,7 @@ program
   .requiredOption('--to <url>', 'postgres://USER@HOST:PORT/DATABASE (empty)')
   .action(async (options: { from: string; to: string }) => {
     try {
+      const { migrateStore } = await import('./store/migrate-store.ts');
       const tables = await migrateStore(options.from, options.to, (line) =>
         process.stderr.write(`${line}\n`),
       );

@@ -79,3 +79,63 @@ describe('enrollment URI', () => {
       expect(() => parseEnrollUri(uri)).toThrow(RangeError);
   });
 });
+
+describe('enrollment URI edges', () => {
+  const one = (authority: string): string => `sluice://${authority}${query}`;
+  const refusal = (text: string): string => {
+    try {
+      parseEnrollUri(text);
+    } catch (error) {
+      expect(error).toBeInstanceOf(RangeError);
+      return (error as Error).message;
+    }
+    throw new Error(`${text} was accepted`);
+  };
+
+  it('formats 1..MAX addresses and refuses none or too many', () => {
+    const servers = Array.from({ length: MAX_CONTROL_ADDRESSES + 1 }, (_, i) => ({ host: 'h', port: i + 1 }));
+    expect(() => formatEnrollUri({ servers: [], pin, code: 'abcdefgh' })).toThrow(
+      new RangeError(`0 server addresses; an enrollment URI takes 1..${MAX_CONTROL_ADDRESSES}`),
+    );
+    expect(() => formatEnrollUri({ servers, pin, code: 'abcdefgh' })).toThrow(
+      new RangeError(
+        `${MAX_CONTROL_ADDRESSES + 1} server addresses; an enrollment URI takes 1..${MAX_CONTROL_ADDRESSES}`,
+      ),
+    );
+    const most = servers.slice(0, MAX_CONTROL_ADDRESSES);
+    expect(parseEnrollUri(formatEnrollUri({ servers: most, pin, code: 'abcdefgh' })).servers).toEqual(most);
+  });
+
+  it('takes surrounding white space, and nothing before the scheme', () => {
+    expect(parseEnrollUri(`  ${one('h:1')}\n`).servers).toEqual([{ host: 'h', port: 1 }]);
+    expect(refusal(`1${one('h:1')}`)).toBe(
+      `"1${one('h:1')}" is not a URI; expected sluice://HOST:PORT[,HOST:PORT...]/enroll?pin=...&code=...`,
+    );
+  });
+
+  it('takes ports 1 and 65535 and nothing beyond', () => {
+    expect(parseEnrollUri(one('h:65535')).servers).toEqual([{ host: 'h', port: 65535 }]);
+    expect(parseEnrollUri(one('h:1')).servers).toEqual([{ host: 'h', port: 1 }]);
+    expect(refusal(one('h:65536'))).toBe('address 1 "h:65536": port "65536" is not 1..65535');
+    expect(refusal(one('h:0'))).toBe('address 1 "h:0": port "0" is not 1..65535');
+    expect(refusal(one('h:'))).toBe('address 1 "h:" has no port; expected HOST:PORT');
+    expect(refusal(one('[::1]:'))).toBe('address 1 "[::1]:" has no port; expected HOST:PORT');
+  });
+
+  it('takes brackets only around the whole host', () => {
+    expect(refusal(one('x[::1]:7443'))).toBe(
+      'address 1 "x[::1]:7443": an IPv6 address goes in brackets, [HOST]:PORT',
+    );
+  });
+
+  it('takes a pin of exactly 64 hex digits and a code of 8..128 of [A-Za-z0-9_-]', () => {
+    const with_ = (p: string, c: string) => `sluice://h:1/enroll?pin=${p}&code=${c}`;
+    for (const bad of [`${pin}a`, `x${pin}`, pin.slice(1)]) {
+      expect(refusal(with_(bad, 'abcdefgh'))).toBe('pin is not a SHA-256 fingerprint (64 hex digits)');
+    }
+    for (const bad of ['!abcdefgh', 'abcdefgh!', 'abcdefg', 'a'.repeat(129)]) {
+      expect(refusal(with_(pin, bad))).toBe('code is missing or malformed');
+    }
+    expect(parseEnrollUri(with_(pin, 'a'.repeat(128))).code).toBe('a'.repeat(128));
+  });
+});

@@ -48,3 +48,53 @@ describe('replica messages', () => {
     }
   });
 });
+
+describe('replica message kinds', () => {
+  it('reads every routed op and outcome, and stats', () => {
+    const messages = [
+      {
+        type: 'call',
+        from: 'a',
+        to: 'b',
+        callId: 'c',
+        op: { kind: 'disconnect', edgeId: 'e', reason: 'r'.repeat(200) },
+      },
+      ...[{ kind: 'timeout', pushId: 2 }, { kind: 'closed', pushId: 3 }, { kind: 'offline' }].map(
+        (outcome) => ({ type: 'reply', from: 'b', to: 'a', callId: 'c', outcome }),
+      ),
+      {
+        type: 'stats',
+        from: 'a',
+        records: [
+          {
+            ruleId: 'r_1',
+            at: 1,
+            bytesIn: 2,
+            bytesOut: 3,
+            connectionsTotal: 4,
+            activeConnections: 5,
+            rejected: 6,
+            rejectedByReason: { quota_exhausted: 6 },
+            connectErrors: 7,
+            bytesInPerSec: 8,
+            bytesOutPerSec: 9,
+          },
+        ],
+      },
+    ];
+    for (const message of messages) expect(parseReplicaMessage(JSON.stringify(message))).toEqual(message);
+  });
+
+  it('refuses a disconnect reason over 200 characters and a stats record missing a field', () => {
+    const long = {
+      type: 'call',
+      from: 'a',
+      to: 'b',
+      callId: 'c',
+      op: { kind: 'disconnect', edgeId: 'e', reason: 'r'.repeat(201) },
+    };
+    expect(parseReplicaMessage(JSON.stringify(long))).toBeNull();
+    const partial = { type: 'stats', from: 'a', records: [{ ruleId: 'r_1', at: 1 }] };
+    expect(parseReplicaMessage(JSON.stringify(partial))).toBeNull();
+  });
+});

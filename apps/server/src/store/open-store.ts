@@ -1,7 +1,7 @@
 // The store a spec names: a postgres:// or postgresql:// URL is PostgreSQL, anything else the
 // path of an SQLite file (the default, in the data dir).
 
-import { describePostgres, openPostgresStore } from './postgres/postgres-store.ts';
+import { describePostgres } from './postgres/postgres-url.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -24,6 +24,8 @@ export function describeStore(spec: string): string {
 
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresSpec(spec)) {
+    // Loaded only then: an SQLite server does not carry the PostgreSQL client in its memory.
+    const { openPostgresStore } = await import('./postgres/postgres-store.ts');
     return openPostgresStore(spec, {
       now: options.now,
       ...(options.onIdleError === undefined ? {} : { onIdleError: options.onIdleError }),

@@ -10,6 +10,21 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 import { rawQuery } from './store-raw.fixture.ts';
 
+/** The indexes made by name (not those behind PRIMARY KEY and UNIQUE columns), sorted. */
+async function indexes(spec: string, backend: string): Promise<string[]> {
+  const rows =
+    backend === 'sqlite'
+      ? await rawQuery(
+          spec,
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
+        )
+      : await rawQuery(
+          spec,
+          "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+        );
+  return rows.map((row) => String(row.name)).sort();
+}
+
 /** Every table's columns, sorted, as the catalog of the backend lists them. */
 async function columns(spec: string, backend: string): Promise<Record<string, string[]>> {
   const rows =
@@ -65,16 +80,20 @@ describe.each(STORE_BACKENDS)('migrations on %s', (backend) => {
     ]);
     expect(await rejectedCode(openStore(fx.spec))).toBe('schema_too_new');
   });
+});
 
-  it.runIf(backend === 'postgres')(
-    'PostgreSQL: the baseline has the tables and columns of the SQLite schema',
-    async () => {
-      await (await fx.open()).close();
-      expect(await columns(fx.spec, 'postgres')).toEqual(await sqliteSchema());
-    },
-  );
+// PostgreSQL only: its baseline against SQLite's schema, and several servers on one database.
+describe('migrations on postgres only', () => {
+  const fx = useStoreBackend('postgres');
 
-  it.runIf(backend === 'postgres')('PostgreSQL: servers starting together migrate once', async () => {
+  it('the baseline has the tables and columns of the SQLite schema', async () => {
+    await (await fx.open()).close();
+    const sqlite = await sqliteSchema();
+    expect(await columns(fx.spec, 'postgres')).toEqual(sqlite.columns);
+    expect(await indexes(fx.spec, 'postgres')).toEqual(sqlite.indexes);
+  });
+
+  it('servers starting together migrate once', async () => {
     const stores = await Promise.all([fx.open(), fx.open(), fx.open()]);
     const versions = await rawQuery(fx.spec, 'SELECT version FROM schema_version');
     expect(versions.map((row) => Number(row.version))).toEqual([SCHEMA_VERSION]);
@@ -82,13 +101,13 @@ describe.each(STORE_BACKENDS)('migrations on %s', (backend) => {
   });
 });
 
-/** The SQLite schema's columns, from a fresh file. */
-async function sqliteSchema(): Promise<Record<string, string[]>> {
+/** The SQLite schema's columns and indexes, from a fresh file. */
+async function sqliteSchema(): Promise<{ columns: Record<string, string[]>; indexes: string[] }> {
   const dir = tempDir('sluice-schema-');
   try {
     const file = `${dir}/sluice.db`;
     await (await openStore(file)).close();
-    return await columns(file, 'sqlite');
+    return { columns: await columns(file, 'sqlite'), indexes: await indexes(file, 'sqlite') };
   } finally {
     removeDir(dir);
   }

@@ -79,6 +79,35 @@ describe.each(STORE_BACKENDS)('traffic history from stats reports on %s', (backe
     expect(await store.traffic.query(everything(HOUR))).toEqual([{ at: T0, bytesIn: 500, bytesOut: 50 }]);
   });
 
+  it('folds a report of more rules than one statement takes, and a rule reported twice in it', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 620; i += 1) ids.push(await rule(edgeId, i % 2 === 0 ? 'alice' : 'bob', `r${i}`));
+    const first = await store.stats.record(edgeId, 'boot-a', [
+      ...ids.map((id, i) => report(id, i + 1, 1)),
+      report(ids[0]!, 100, 1),
+    ]);
+    expect(first).toHaveLength(621);
+    expect(await store.stats.get(ids[619]!)).toMatchObject({ bytesIn: 620, bytesOut: 1 });
+    // The same rule twice: the second cumulative value counts on top of the first.
+    expect(await store.stats.get(ids[0]!)).toMatchObject({ bytesIn: 100, bytesOut: 1 });
+    const sum = 100 + (620 * 621) / 2 - 1;
+    expect(await store.traffic.query(everything(MINUTE))).toEqual([{ at: T0, bytesIn: sum, bytesOut: 620 }]);
+    expect(await store.traffic.query(everything(HOUR, { ruleId: ids[0]! }))).toEqual([
+      { at: T0, bytesIn: 100, bytesOut: 1 },
+    ]);
+    now += MINUTE;
+    await store.stats.record(
+      edgeId,
+      'boot-a',
+      ids.map((id, i) => report(id, i + 2, 1)),
+    );
+    expect(await store.stats.get(ids[619]!)).toMatchObject({ bytesIn: 621 });
+    expect(await store.traffic.query(everything(MINUTE, { owner: 'bob' }))).toEqual([
+      { at: T0, bytesIn: 310 * 311, bytesOut: 310 },
+      { at: T0 + MINUTE, bytesIn: 310, bytesOut: 0 },
+    ]);
+  });
+
   it('drops reports of rules that are not live rules of the reporting edge', async () => {
     const r = await rule(edgeId, 'alice', 'web');
     await store.stats.record(otherEdgeId, 'boot-a', [report(r, 500, 50), report('r_unknown', 9, 9)]);

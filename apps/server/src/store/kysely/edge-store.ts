@@ -7,6 +7,7 @@ import type { EdgeRecord, EnrollmentRecord, Redemption } from '../records.ts';
 import { hashSecret, newId, newSecret, secretMatches } from '../secrets.ts';
 import type { EdgeStore } from '../store.ts';
 import type { StoreContext } from './store-context.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 const SECRET_PREFIX = 'sls_';
 
@@ -108,18 +109,24 @@ export class KyselyEdgeStore implements EdgeStore {
     return rows.map((row) => toEdge(row as EdgeRow));
   }
 
-  rename(id: string, name: string): Promise<EdgeRecord | null> {
-    return this.ctx.atomically(async (ctx) => {
-      const other = await ctx.db
-        .selectFrom('edges')
-        .select('id')
-        .where('name', '=', name)
-        .where('id', '!=', id)
-        .executeTakeFirst();
-      if (other !== undefined) return null;
-      await ctx.db.updateTable('edges').set({ name }).where('id', '=', id).execute();
-      return edgeWhere(ctx, 'id', id);
-    });
+  async rename(id: string, name: string): Promise<EdgeRecord | null> {
+    try {
+      return await this.ctx.atomically(async (ctx) => {
+        const other = await ctx.db
+          .selectFrom('edges')
+          .select('id')
+          .where('name', '=', name)
+          .where('id', '!=', id)
+          .executeTakeFirst();
+        if (other !== undefined) return null;
+        await ctx.db.updateTable('edges').set({ name }).where('id', '=', id).execute();
+        return edgeWhere(ctx, 'id', id);
+      });
+    } catch (error) {
+      // Another server took the name between the check and the update.
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
   revoke(id: string): Promise<EdgeRecord | null> {

@@ -12,7 +12,7 @@ import type { LabelledRuleStats, StatsStore } from '../store.ts';
 import { KyselyEdgeStore } from './edge-store.ts';
 import { foldOwnerUsage } from './quota-store.ts';
 import type { StoreContext } from './store-context.ts';
-import { addTraffic, pruneIfDue } from './traffic-store.ts';
+import { addTraffic, pruneIfDue, type TrafficDelta } from './traffic-store.ts';
 
 type StatsRow = Selectable<RuleStatsTable>;
 
@@ -51,9 +51,15 @@ function toState(row: StatsRow): RuleStatsState {
   };
 }
 
+/** Rule ids per statement of loadKnown, under either backend's parameter limit. */
+const LOAD_BATCH = 500;
+
+/** Rows per upsert of save: 18 parameters each. */
+const SAVE_BATCH = 200;
+
 /**
  * The reported rules that are live rules of the edge, each with its stored state, and the owner
- * of each (traffic history records it).
+ * of each (traffic history records it): one statement per batch of ids, not two per rule.
  */
 async function loadKnown(
   ctx: StoreContext,
@@ -62,30 +68,28 @@ async function loadKnown(
 ): Promise<{ known: Map<string, RuleStatsState | null>; owners: Map<string, string> }> {
   const known = new Map<string, RuleStatsState | null>();
   const owners = new Map<string, string>();
-  for (const { ruleId } of reports) {
-    if (known.has(ruleId)) continue;
-    const owned = await ctx.db
-      .selectFrom('rules')
-      .select('owner')
-      .where('id', '=', ruleId)
-      .where('edge_id', '=', edgeId)
-      .where('state', '!=', 'removed')
-      .executeTakeFirst();
-    if (owned === undefined) continue;
-    const row = await ctx.db
-      .selectFrom('rule_stats')
-      .selectAll()
-      .where('rule_id', '=', ruleId)
-      .executeTakeFirst();
-    known.set(ruleId, row === undefined ? null : toState(row));
-    owners.set(ruleId, owned.owner);
+  const ids = [...new Set(reports.map((report) => report.ruleId))];
+  for (let start = 0; start < ids.length; start += LOAD_BATCH) {
+    const rows = await ctx.db
+      .selectFrom('rules as r')
+      .leftJoin('rule_stats as s', 's.rule_id', 'r.id')
+      .selectAll('s')
+      .select(['r.id as live_id', 'r.owner as live_owner'])
+      .where('r.id', 'in', ids.slice(start, start + LOAD_BATCH))
+      .where('r.edge_id', '=', edgeId)
+      .where('r.state', '!=', 'removed')
+      .execute();
+    for (const row of rows) {
+      known.set(row.live_id, row.rule_id === null ? null : toState(row as StatsRow));
+      owners.set(row.live_id, row.live_owner);
+    }
   }
   return { known, owners };
 }
 
-async function save(ctx: StoreContext, state: RuleStatsState): Promise<void> {
+function toRow(state: RuleStatsState): StatsRow {
   const { stats, last } = state;
-  const row: StatsRow = {
+  return {
     rule_id: stats.ruleId,
     at: stats.at,
     bytes_in: stats.bytesIn,
@@ -105,12 +109,28 @@ async function save(ctx: StoreContext, state: RuleStatsState): Promise<void> {
     rejected_by_reason: JSON.stringify(stats.rejectedByReason),
     last_rejected_by_reason: JSON.stringify(state.lastRejectedByReason),
   };
-  const { rule_id: _key, ...update } = row;
-  await ctx.db
-    .insertInto('rule_stats')
-    .values(row)
-    .onConflict((oc) => oc.column('rule_id').doUpdateSet(update))
-    .execute();
+}
+
+/** Stores the rules' new states, each rule once (one statement may not update a row twice). */
+async function save(ctx: StoreContext, states: readonly RuleStatsState[]): Promise<void> {
+  const rows = states.map(toRow);
+  if (rows.length === 0) return;
+  // Every column but the key takes the new row's value.
+  const { rule_id: _key, ...sample } = rows[0]!;
+  const columns = Object.keys(sample) as (keyof typeof sample)[];
+  for (let start = 0; start < rows.length; start += SAVE_BATCH) {
+    await ctx.db
+      .insertInto('rule_stats')
+      .values(rows.slice(start, start + SAVE_BATCH))
+      .onConflict((oc) =>
+        oc
+          .column('rule_id')
+          .doUpdateSet((eb) =>
+            Object.fromEntries(columns.map((column) => [column, eb.ref(`excluded.${column}`)])),
+          ),
+      )
+      .execute();
+  }
 }
 
 export class KyselyStatsStore implements StatsStore {
@@ -131,11 +151,23 @@ export class KyselyStatsStore implements StatsStore {
       const { known, owners: ruleOwners } = await loadKnown(ctx, edgeId, reports);
       const now = ctx.now();
       const folded = foldStatsReports({ bootId, now, reports, known });
+      // A rule reported twice in one report: its last state, and the sum of its deltas.
+      const states = new Map<string, RuleStatsState>();
+      const deltas = new Map<string, TrafficDelta>();
       for (const { state, delta } of folded) {
-        await save(ctx, state);
-        const rule = { ruleId: state.stats.ruleId, edgeId, owner: ruleOwners.get(state.stats.ruleId)! };
-        await addTraffic(ctx, rule, delta.bytesIn, delta.bytesOut, now);
+        const ruleId = state.stats.ruleId;
+        states.set(ruleId, state);
+        const before = deltas.get(ruleId);
+        deltas.set(ruleId, {
+          ruleId,
+          edgeId,
+          owner: ruleOwners.get(ruleId)!,
+          bytesIn: (before?.bytesIn ?? 0) + delta.bytesIn,
+          bytesOut: (before?.bytesOut ?? 0) + delta.bytesOut,
+        });
       }
+      await save(ctx, [...states.values()]);
+      await addTraffic(ctx, [...deltas.values()], now);
       await foldOwnerUsage(ctx, edgeId, bootId, owners);
       return folded.map(({ state }) => state.stats);
     });

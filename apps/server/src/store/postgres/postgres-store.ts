@@ -10,6 +10,7 @@ import type { Database } from '../database.ts';
 import { KyselyStore } from '../kysely/kysely-store.ts';
 import { migratePostgres } from '../postgres-migrations.ts';
 import { storeFailure } from '../store-errors.ts';
+import { describePostgres } from './postgres-url.ts';
 
 export interface PostgresStoreOptions {
   /** The clock, for tests of expiry. */
@@ -34,16 +35,6 @@ const TYPES: pg.CustomTypesConfig = {
       ? Number
       : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
-
-/** The URL without its password, for messages. */
-export function describePostgres(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `PostgreSQL ${parsed.host}${parsed.pathname}`;
-  } catch {
-    return 'PostgreSQL';
-  }
-}
 
 /** Opens the PostgreSQL store at `url` (postgres:// or postgresql://), migrating it. */
 export async function openPostgresStore(

@@ -15,15 +15,19 @@ import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 export interface SqliteStoreOptions {
   /** The clock, for tests of expiry. */
   readonly now?: (() => number) | undefined;
+  /** How long a statement waits for another process's write lock before store_unavailable. */
+  readonly busyTimeoutMs?: number;
 }
 
-function openDatabase(file: string): DatabaseSync {
+const BUSY_TIMEOUT_MS = 5000;
+
+function openDatabase(file: string, busyTimeoutMs: number): DatabaseSync {
   let db: DatabaseSync;
   try {
     // SQLite makes the file (and its -wal and -shm, which copy its mode) with the umask's
     // mode; the database holds token and secret hashes, so it is made 0600 first.
     if (file !== ':memory:') closeSync(openSync(file, 'a', 0o600));
-    db = new DatabaseSync(file, { enableForeignKeyConstraints: true, timeout: 5000 });
+    db = new DatabaseSync(file, { enableForeignKeyConstraints: true, timeout: busyTimeoutMs });
     // WAL: a backup (another process) reads while the server writes, neither blocking.
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
@@ -41,7 +45,7 @@ function openDatabase(file: string): DatabaseSync {
 
 /** Opens (making and migrating it if need be) the SQLite store in `file`. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): KyselyStore {
-  const database = new NodeSqliteDatabase(openDatabase(file));
+  const database = new NodeSqliteDatabase(openDatabase(file, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS));
   return new KyselyStore({
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
     dialect: 'sqlite',
