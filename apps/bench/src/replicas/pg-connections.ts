@@ -61,7 +61,8 @@ function add(into: Record<string, number>, key: string): void {
 }
 
 /**
- * One reading of pg_stat_activity for the database of `url` (psql's own backend left out), each
+ * One reading of pg_stat_activity for the database of `url` (client backends only: psql's own
+ * and PostgreSQL's autovacuum workers left out), each
  * backend given to the replica whose process holds its client port.
  */
 export async function sampleConnections(
@@ -74,7 +75,8 @@ export async function sampleConnections(
     url,
     `SELECT client_port, coalesce(application_name, ''), coalesce(state, ''),
             coalesce(extract(epoch FROM clock_timestamp() - xact_start), 0) FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+     WHERE datname = current_database() AND pid <> pg_backend_pid()
+       AND backend_type = 'client backend'`,
   );
   const counts: Record<
     string,
