@@ -3,7 +3,7 @@
 // managed sluice-edge processes (`enroll`, then `--bundle FILE --shards N --metrics ...`).
 
 import { join } from 'node:path';
-import { serveArgs } from '@sluice/test-kit';
+import { type ServeListenPorts, serveArgs } from '@sluice/test-kit';
 import { BENCH_ERRORS } from '../errors.ts';
 import { describeExit, ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
@@ -13,7 +13,7 @@ import { ServerApi } from './server-api.ts';
 export const SERVER_MAIN = join(REPO_ROOT, 'apps', 'server', 'src', 'main.ts');
 
 /** JSON logs at info (the bench reads them), whatever the caller's environment says. */
-function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
   delete env.SLUICE_LOG_LEVEL;
   delete env.SLUICE_TEST_HOOKS;
@@ -35,39 +35,63 @@ export interface RunningServer {
   readonly proc: LoggedProcess;
   readonly pid: number;
   readonly api: ServerApi;
+  readonly adminToken: string;
   readonly controlPort: number;
   readonly dataDir: string;
 }
 
-/** `sluice-server serve` on loopback, port 0 everywhere; resolves once it is ready. */
-export async function startServer(dataDir: string): Promise<RunningServer> {
+export interface StartServerOptions {
+  /** `--store URL` (a PostgreSQL store shared by replicas); the data dir's SQLite file otherwise. */
+  readonly store?: string;
+  /** Listen ports (a replica restarted at its old addresses); the kernel picks otherwise. */
+  readonly ports?: ServeListenPorts;
+  /**
+   * The admin token, when the store already has its admin (a second replica, a restart): the
+   * server prints one only when it makes the admin.
+   */
+  readonly adminToken?: string;
+  /** Names the process in messages and logs. */
+  readonly name?: string;
+}
+
+/** `sluice-server serve` on loopback, port 0 everywhere unless told; resolves once it is ready. */
+export async function startServer(dataDir: string, options: StartServerOptions = {}): Promise<RunningServer> {
+  const name = options.name ?? 'sluice-server';
   const proc = new LoggedProcess({
-    name: 'sluice-server',
+    name,
     command: NODE_BIN,
-    args: [SERVER_MAIN, ...serveArgs(dataDir)],
+    args: [
+      SERVER_MAIN,
+      ...serveArgs(dataDir, options.ports),
+      ...(options.store === undefined ? [] : ['--store', options.store]),
+    ],
     env: childEnv(),
     cwd: REPO_ROOT,
     logStream: 'stderr',
   });
   try {
     const ready = await proc.waitFor('sluice-server ready', () => true, 30_000);
-    const tokenLine = await proc.process.waitForLine(
-      (line) => line.startsWith('admin token: '),
-      5000,
-      'the admin token',
-    );
-    const token = tokenLine.slice('admin token: '.length).trim();
+    let token = options.adminToken;
+    if (token === undefined) {
+      const tokenLine = await proc.process.waitForLine(
+        (line) => line.startsWith('admin token: '),
+        5000,
+        'the admin token',
+      );
+      token = tokenLine.slice('admin token: '.length).trim();
+    }
     return {
       proc,
       pid: proc.pid,
       api: new ServerApi(`http://127.0.0.1:${portOf(ready.api, 'api')}`, token),
+      adminToken: token,
       controlPort: portOf(ready.control, 'control'),
       dataDir,
     };
   } catch (err) {
     proc.process.kill();
     throw BENCH_ERRORS.error('contender_start_failed', {
-      contender: 'sluice-server',
+      contender: name,
       reason: `${err instanceof Error ? err.message : String(err)}\n${proc.process.describe()}`,
     });
   }

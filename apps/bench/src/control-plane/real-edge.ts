@@ -97,7 +97,7 @@ function memoryOf(pid: number): ProcessMemory | null {
   return reading === null ? null : { rssKiB: reading.rssKiB, pssKiB: reading.kib };
 }
 
-async function waitUntil(
+export async function waitUntil(
   check: () => Promise<boolean>,
   what: string,
   timeoutMs: number,
@@ -110,8 +110,17 @@ async function waitUntil(
   }
 }
 
-async function edgeConnected(api: ServerApi, connected: boolean): Promise<boolean> {
-  return (await api.edge(EDGE_NAME)).connected === connected;
+async function edgeConnected(api: ServerApi, connected: boolean, name = EDGE_NAME): Promise<boolean> {
+  return (await api.edge(name)).connected === connected;
+}
+
+/** Waits until the API says the edge `name` is connected (true) or gone (false). */
+export function waitEdgeConnected(api: ServerApi, name: string, connected: boolean, timeoutMs = 30_000) {
+  return waitUntil(
+    () => edgeConnected(api, connected, name),
+    `the server to see edge ${name} ${connected ? 'connected' : 'gone'}`,
+    timeoutMs,
+  );
 }
 
 function errorCode(text: string): string {
@@ -135,24 +144,37 @@ export function tenths(samples: readonly number[]): PushLatencyReport['byTenth']
   return out;
 }
 
-async function pushOneByOne(
-  server: RunningServer,
+export interface TimedPushes {
+  /** fetch() to the end of the 201 body, ms, in push order. */
+  readonly samples: readonly number[];
+  /** Requests that did not answer 201 (a port taken by something else: retried on the next port). */
+  readonly retried: readonly string[];
+  /** Wall time of the whole sequence. */
+  readonly seconds: number;
+}
+
+/**
+ * `count` rules named `${prefix}${i}` pushed to the real edge `edgeName` through `api`, one at a
+ * time, each on the next port of `ports`; every request timed. `onProgress` hears of every tenth.
+ */
+export async function pushTimed(
+  api: ServerApi,
+  edgeName: string,
   edge: LoggedProcess,
-  metricsPort: number,
-  plan: ControlPlanePlan,
-  log: (line: string) => void,
-): Promise<PushLatencyReport> {
-  const ports = new PortSource();
+  count: number,
+  ports: PortSource,
+  prefix: string,
+  onProgress: (done: number) => void = () => {},
+): Promise<TimedPushes> {
   const samples: number[] = [];
   const retried: string[] = [];
-  const logFrom = server.proc.logs.length;
   const started = performance.now();
-  const step = Math.max(1, Math.round(plan.pushes / 10));
-  for (let i = 0; i < plan.pushes; i++) {
+  const step = Math.max(1, Math.round(count / 10));
+  for (let i = 0; i < count; i++) {
     for (let attempt = 1; ; attempt++) {
       const port = ports.next();
       const t0 = performance.now();
-      const response = await server.api.pushRule(EDGE_NAME, benchRule(`r${i}`, port));
+      const response = await api.pushRule(edgeName, benchRule(`${prefix}${i}`, port));
       const ms = performance.now() - t0;
       if (response.status === 201) {
         samples.push(ms);
@@ -165,9 +187,28 @@ async function pushOneByOne(
       }
       retried.push(what);
     }
-    if ((i + 1) % step === 0) log(`push latency: ${i + 1}/${plan.pushes} rules active`);
+    if ((i + 1) % step === 0) onProgress(i + 1);
   }
-  const seconds = (performance.now() - started) / 1000;
+  return { samples, retried, seconds: (performance.now() - started) / 1000 };
+}
+
+async function pushOneByOne(
+  server: RunningServer,
+  edge: LoggedProcess,
+  metricsPort: number,
+  plan: ControlPlanePlan,
+  log: (line: string) => void,
+): Promise<PushLatencyReport> {
+  const logFrom = server.proc.logs.length;
+  const { samples, retried, seconds } = await pushTimed(
+    server.api,
+    EDGE_NAME,
+    edge,
+    plan.pushes,
+    new PortSource(),
+    'r',
+    (done) => log(`push latency: ${done}/${plan.pushes} rules active`),
+  );
   // The server logs a request once its answer is out: the last lines may still be on their way.
   const created = (): number[] =>
     server.proc
@@ -182,7 +223,7 @@ async function pushOneByOne(
   const serverActiveRules = (await server.api.rules(EDGE_NAME)).filter((r) => r.state === 'active').length;
   return {
     pushes: samples.length,
-    retried,
+    retried: [...retried],
     shards: plan.shards,
     seconds: Math.round(seconds * 1000) / 1000,
     pushesPerSecond: Math.round((samples.length / seconds) * 10) / 10,

@@ -104,12 +104,21 @@ export class SimEdge {
     return { edgeId: enrolled.edgeId, name: enrolled.name, secret: enrolled.secret };
   }
 
-  /** Opens a session: hello, welcome; the server's first (full) push is acked as any other. */
-  static async connect(target: ControlTarget, credentials: EdgeCredentials): Promise<SimEdge> {
+  /**
+   * Opens a session: hello, welcome; the server's first (full) push is acked as any other.
+   * `onAck` hears of every push just before its ack goes out, with the rules then held.
+   */
+  static async connect(
+    target: ControlTarget,
+    credentials: EdgeCredentials,
+    onAck?: (push: Parameters<AckPolicy>[0], rulesHeld: number) => void,
+  ): Promise<SimEdge> {
     const held: Held = { rules: new Map(), pushes: 0 };
     const edge = await openSession(target, (push) => {
       held.pushes += 1;
-      return applyPush(held.rules, push);
+      const results = applyPush(held.rules, push);
+      onAck?.(push, held.rules.size);
+      return results;
     });
     const bootId = randomUUID();
     edge.send({
@@ -136,6 +145,11 @@ export class SimEdge {
 
   get connected(): boolean {
     return !this.#edge.isClosed;
+  }
+
+  /** Resolves when the session ends (closed here, by the server, or the server gone). */
+  get closed(): Promise<void> {
+    return this.#edge.closed;
   }
 
   /** Why the session ended; null while it is up. */

@@ -44,6 +44,7 @@ export async function openPostgresStore(
   const backend = describePostgres(url);
   const pool = new pg.Pool({
     connectionString: url,
+    application_name: 'sluice-server',
     max: options.maxConnections ?? 10,
     // A database that is down fails a call in seconds instead of queueing it for ever.
     connectionTimeoutMillis: 5000,
