@@ -27,6 +27,30 @@ describe('free ports', () => {
     for (const port of ports) expect(await bindsTcp(port), `port ${port}`).toBe(true);
   });
 
+  it("draws below the ephemeral range from this worker's slice, a port once until the slice wraps", async () => {
+    const first = await freePorts(3);
+    const second = await freePorts(3);
+    const all = [...first, ...second];
+    expect(new Set(all).size).toBe(6);
+    const pool = Number(process.env.VITEST_POOL_ID);
+    const start = 10_000 + ((pool - 1) % 8) * 1250;
+    for (const port of all) {
+      expect(port, `port ${port}`).toBeGreaterThanOrEqual(start);
+      expect(port, `port ${port}`).toBeLessThan(start + 1250);
+    }
+    // A port held by someone else is passed over.
+    const held = createServer();
+    const next = second.at(-1)! + 1 < start + 1250 ? second.at(-1)! + 1 : start;
+    await new Promise<void>((resolve) =>
+      held.listen({ host: '127.0.0.1', port: next, exclusive: true }, resolve),
+    );
+    try {
+      expect(await freePorts(1)).not.toContain(next);
+    } finally {
+      await new Promise<void>((resolve) => held.close(() => resolve()));
+    }
+  });
+
   it('finds a block of consecutive ports free for TCP and UDP', async () => {
     const base = await freePortBlock(4);
     for (let port = base; port < base + 4; port++) {

@@ -1,6 +1,15 @@
-// Free loopback ports for edges, targets, servers and metrics listeners. Configs accept only
-// 1..65535, so a port is found by binding port 0 and reading back what the kernel gave; it is
-// free "a moment ago", which is as good as a test on one host gets.
+// Free loopback ports for edges, targets, servers and metrics listeners. A port is found by
+// binding it and letting go: it is free "a moment ago", and the allocator keeps it from being
+// handed to anyone else before the test binds it.
+//
+// - The ports come from 10000..19999, below the kernel's ephemeral range (32768 and up): a port
+//   handed out here is never the one a later bind(0) or outgoing connection takes, in this
+//   process or in another test's. (freePortBlock draws from 20000 and up, and bench:control's
+//   rule ports start at 20000.)
+// - Each vitest worker (VITEST_POOL_ID) draws from a slice of its own, so two test files running
+//   at once never draw the same port.
+// - Within a slice a cursor walks on, so a port handed out a moment ago and not yet bound is not
+//   handed out again until the slice wraps.
 
 import { createSocket } from 'node:dgram';
 import { type AddressInfo, createServer, type Server } from 'node:net';
@@ -17,15 +26,37 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+const RANGE_LOW = 10_000;
+const RANGE_HIGH = 20_000;
+const SLICES = 8;
+const SLICE_SIZE = Math.floor((RANGE_HIGH - RANGE_LOW) / SLICES);
+
+/** This process's slice: its vitest worker's, or (outside vitest) one picked by its pid. */
+function sliceStart(): number {
+  const pool = Number(process.env.VITEST_POOL_ID);
+  const index = Number.isInteger(pool) && pool >= 1 ? (pool - 1) % SLICES : process.pid % SLICES;
+  return RANGE_LOW + index * SLICE_SIZE;
+}
+
+/** Where the walk through the slice is; starts at a random place so reruns differ. */
+let cursor = Math.floor(Math.random() * SLICE_SIZE);
+
+/** The next port of the slice that binds, bound. */
+async function nextPort(host: string): Promise<Server> {
+  const start = sliceStart();
+  for (let tries = 0; tries < SLICE_SIZE; tries++) {
+    cursor = (cursor + 1) % SLICE_SIZE;
+    const server = await listenOn(start + cursor, host);
+    if (server !== null) return server;
+  }
+  throw new Error(`no free port in ${start}..${start + SLICE_SIZE - 1} on ${host}`);
+}
+
 /** `count` distinct free TCP ports: every probe stays bound until all are known, so none repeats. */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers: Server[] = [];
   try {
-    for (let i = 0; i < count; i++) {
-      const server = await listenOn(0, host);
-      if (server === null) throw new Error(`cannot bind port 0 on ${host}`);
-      servers.push(server);
-    }
+    for (let i = 0; i < count; i++) servers.push(await nextPort(host));
     return servers.map((server) => (server.address() as AddressInfo).port);
   } finally {
     await Promise.all(servers.map(closeServer));
