@@ -115,12 +115,12 @@ describe('managed edge', () => {
     await echoOnce(open, 'after');
     await edge.waitForMsg('control connect failed', { reason: 'server_unreachable' }, 10_000);
 
-    // Back: hello says what runs; the full push reconciles (web gone, api new).
+    // Back: hello says how many rules run; the full push reconciles (web gone, api new).
     await server.listen();
     const second = await server.nextSession(server.sessions.length);
     const helloAgain = await second.waitFor('hello');
     expect(helloAgain.bootId).toBe(hello.bootId);
-    expect(helloAgain.rules).toEqual([{ ruleId: 'r-web', revision: 4, state: 'active' }]);
+    expect(helloAgain.ruleCount).toBe(1);
     const reconcile = await second.push([tcpRule('r-api', 'api', apiPort!, target.port)], { full: true });
     expect(reconcile.results).toEqual([
       { ruleId: 'r-api', revision: 1, state: 'active' },

@@ -34,8 +34,8 @@ export type PushMessage = Extract<ServerMessage, { type: 'push' }>;
 
 /** What the client asks of the edge it serves. */
 export interface ControlHandler {
-  /** The rules the edge runs now, for hello. */
-  helloRules(): RuleResult[];
+  /** How many rules the edge runs now, for hello. */
+  ruleCount(): number;
   /** Applies a push; resolves with one result per rule, sent back as one ack. */
   push(push: PushMessage): Promise<RuleResult[]>;
   /** Cumulative stats per rule, for the next `stats`. */
@@ -189,7 +189,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       secret: this.options.secret,
       bootId: this.options.bootId,
       capabilities: [...this.options.capabilities],
-      rules: this.options.handler.helloRules(),
+      ruleCount: this.options.handler.ruleCount(),
     });
   }
 

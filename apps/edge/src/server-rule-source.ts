@@ -113,7 +113,7 @@ export class ServerRuleSource implements RuleSource {
       ...(this.options.silenceTimeoutMs ? { silenceTimeoutMs: this.options.silenceTimeoutMs } : {}),
       ...(this.options.pingIntervalMs ? { pingIntervalMs: this.options.pingIntervalMs } : {}),
       handler: {
-        helloRules: () => rules.current(),
+        ruleCount: () => rules.current().length,
         push: async (push) => {
           const { results, apply } = await rules.push(push);
           if (push.quotas !== undefined) applyQuotas(push.quotas);

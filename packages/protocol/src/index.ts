@@ -7,7 +7,13 @@ export {
   sameControlAddress,
 } from './control-address.ts';
 export { type EnrollTarget, formatEnrollUri, parseEnrollUri } from './enroll-uri.ts';
-export { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+export {
+  encodeFrame,
+  FRAME_ERRORS,
+  FrameReader,
+  MAX_FRAME_BYTES,
+  PRE_AUTH_MAX_FRAME_BYTES,
+} from './frames.ts';
 export {
   type EdgeMessage,
   edgeMessageSchema,

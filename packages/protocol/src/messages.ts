@@ -4,7 +4,7 @@
 //
 // A session goes:
 //   edge  -> enroll {code}                 (an enrollment connection: answered, then closed)
-//   edge  -> hello {edgeId, secret, rules}  server -> welcome {servers?} | refused
+//   edge  -> hello {edgeId, secret, ruleCount}  server -> welcome {servers?} | refused
 //   server -> push {pushId, full?, upsert, remove, owners?, quotas?}   edge -> ack {pushId, results}
 //   edge  -> stats {bootId, seq, rules, owners?}  (cumulative counters every few seconds)
 //   either -> ping / pong                   (a silent peer is a dead peer)
@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { controlAddressListSchema } from './control-address.ts';
 
 /** Bumped when a message changes incompatibly; hello carries it and the server refuses others. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const id = z.string().min(1).max(64);
 
@@ -99,8 +99,12 @@ export const edgeMessageSchema = z.discriminatedUnion('type', [
       /** A fresh id per edge process: the server re-baselines cumulative stats when it changes. */
       bootId: id,
       capabilities: z.array(z.string().max(64)).max(64),
-      /** What the edge runs now, so the server can reconcile. */
-      rules: z.array(ruleResultSchema),
+      /**
+       * How many rules the edge runs now, for the server's log. Not the rules themselves: a hello
+       * comes before authentication, so it must fit in a few KiB (PRE_AUTH_MAX_FRAME_BYTES); the
+       * server's full push after welcome is what reconciles.
+       */
+      ruleCount: z.int().min(0).max(1_000_000),
     })
     .strict(),
   z.object({ type: z.literal('ack'), pushId: z.int().min(1), results: z.array(ruleResultSchema) }).strict(),

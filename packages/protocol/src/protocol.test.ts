@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FRAME_ERRORS, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+import {
+  encodeFrame,
+  FRAME_ERRORS,
+  FrameReader,
+  MAX_FRAME_BYTES,
+  PRE_AUTH_MAX_FRAME_BYTES,
+} from './frames.ts';
 import { edgeMessageSchema, serverMessageSchema } from './messages.ts';
 
 function catchError(run: () => unknown): unknown {
@@ -37,6 +43,46 @@ describe('frames', () => {
     const notJson = catchError(() => new FrameReader().push(junk));
     expect(FRAME_ERRORS.is(notJson) && notJson.code).toBe('frame_not_json');
     expect((notJson as Error).message).toMatch(/^frame is not JSON: /);
+  });
+
+  it('holds a frame at its limit and refuses one byte more; the limit can be raised mid-stream', () => {
+    const frameOf = (bytes: number) => encodeFrame({ t: 'x'.repeat(bytes - 8) }); // {"t":""} is 8 bytes
+    const atLimit = frameOf(PRE_AUTH_MAX_FRAME_BYTES);
+    expect(atLimit.length).toBe(4 + PRE_AUTH_MAX_FRAME_BYTES);
+    expect(new FrameReader(PRE_AUTH_MAX_FRAME_BYTES).push(atLimit)).toHaveLength(1);
+    const over = catchError(() =>
+      new FrameReader(PRE_AUTH_MAX_FRAME_BYTES).push(frameOf(PRE_AUTH_MAX_FRAME_BYTES + 1)),
+    );
+    expect((over as Error).message).toBe(
+      `frame of ${PRE_AUTH_MAX_FRAME_BYTES + 1} bytes is over ${PRE_AUTH_MAX_FRAME_BYTES}`,
+    );
+    const reader = new FrameReader(PRE_AUTH_MAX_FRAME_BYTES);
+    expect(reader.push(encodeFrame({ type: 'ping' }))).toEqual([{ type: 'ping' }]);
+    reader.limit = MAX_FRAME_BYTES;
+    expect(reader.push(frameOf(PRE_AUTH_MAX_FRAME_BYTES * 4))).toHaveLength(1);
+  });
+
+  it('refuses an oversized frame as soon as its length is in, before its body arrives', () => {
+    const reader = new FrameReader(PRE_AUTH_MAX_FRAME_BYTES);
+    const big = encodeFrame({ t: 'x'.repeat(PRE_AUTH_MAX_FRAME_BYTES) });
+    expect(reader.push(big.subarray(0, 3))).toEqual([]);
+    expect(() => reader.push(big.subarray(3, 4))).toThrow(/is over/);
+  });
+
+  it('copies the chunks of a frame once, when it is complete, not on every chunk', () => {
+    // A reader that re-joined its buffer on each chunk would cost time quadratic in a large
+    // frame's size; this one leaves the chunks as they came until the frame is whole, so a byte
+    // changed in an earlier chunk before then is what it parses.
+    const frame = encodeFrame({ t: 'aaaaaaaaaaaaaaaaaaaa' });
+    const chunks = [frame.subarray(0, 10), frame.subarray(10, 20), frame.subarray(20)].map((c) =>
+      Buffer.from(c),
+    );
+    const reader = new FrameReader();
+    expect(reader.push(chunks[0]!)).toEqual([]);
+    expect(reader.push(chunks[1]!)).toEqual([]);
+    chunks[1]![0] = 'b'.charCodeAt(0); // byte 10 of the frame: the first 'a'
+    chunks[1]![9] = 'c'.charCodeAt(0);
+    expect(reader.push(chunks[2]!)).toEqual([{ t: 'baaaaaaaacaaaaaaaaaa' }]);
   });
 
   it('refuses to encode a message over the limit', () => {

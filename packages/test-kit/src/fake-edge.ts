@@ -110,7 +110,7 @@ export class FakeEdge {
   }
 
   hello(edgeId: string, secret: string, bootId: string = randomUUID(), version = PROTOCOL_VERSION): void {
-    this.send({ type: 'hello', version, edgeId, secret, bootId, capabilities: [], rules: [] });
+    this.send({ type: 'hello', version, edgeId, secret, bootId, capabilities: [], ruleCount: 0 });
   }
 
   /** The next server message not yet taken (of `type`, skipping others), within `timeoutMs`. */

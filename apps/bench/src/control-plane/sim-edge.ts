@@ -128,7 +128,7 @@ export class SimEdge {
       secret: credentials.secret,
       bootId,
       capabilities: ['tcp', 'udp'],
-      rules: [],
+      ruleCount: 0,
     });
     const { statsIntervalMs } = await firstMessage(edge, 'welcome', CONNECT_TIMEOUT_MS);
     return new SimEdge(edge, held, credentials, bootId, statsIntervalMs);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PROTOCOL_VERSION } from '@sluice/protocol';
+import { PRE_AUTH_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '@sluice/protocol';
 import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectWith, enrollAndConnect, startTestServer, type TestServer } from '../test-harness.ts';
@@ -331,6 +331,30 @@ describe('session hygiene', () => {
     expect((await two.edge.next('pong')).type).toBe('pong');
     expect(test.server.control.isConnected(two.edgeId)).toBe(true);
     await two.edge.close();
+  });
+
+  it('caps frames at 8 KiB until the peer has authenticated, and lifts the cap after welcome', async () => {
+    const stranger = await FakeEdge.connect({ port: test.controlPort, pin });
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(PRE_AUTH_MAX_FRAME_BYTES + 1);
+    // Only the length: the server refuses the frame before any of its body arrives.
+    stranger.sendRaw(head);
+    await stranger.closed;
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    expect(pushed.status).toBe(201);
+    const rules = Array.from({ length: 200 }, () => ({
+      ...ZERO_COUNTERS,
+      ruleId: pushed.body.id,
+      bytesIn: 1,
+    }));
+    const stats = { type: 'stats', bootId: 'boot-1', seq: 1, rules } as const;
+    expect(JSON.stringify(stats).length).toBeGreaterThan(PRE_AUTH_MAX_FRAME_BYTES);
+    edge.send(stats);
+    edge.send({ type: 'ping' });
+    expect((await edge.next('pong')).type).toBe('pong');
+    expect(test.server.control.isConnected(edgeId)).toBe(true);
+    await edge.close();
   });
 
   it('pings, and ends a session that stays silent', async () => {

@@ -407,7 +407,7 @@ export class ControlServer {
         edgeId: edge.id,
         name: edge.name,
         bootId: message.bootId,
-        rules: message.rules.length,
+        rules: message.ruleCount,
         capabilities: message.capabilities,
       },
       'edge connected',

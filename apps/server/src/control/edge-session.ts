@@ -12,6 +12,8 @@ import {
   encodeFrame,
   FRAME_ERRORS,
   FrameReader,
+  MAX_FRAME_BYTES,
+  PRE_AUTH_MAX_FRAME_BYTES,
   type PushedRule,
   type QuotaBudget,
   type RuleResult,
@@ -79,7 +81,8 @@ export class EdgeSession {
   private phase: Phase = 'new';
   private _edgeId: string | null = null;
   private _bootId: string | null = null;
-  private readonly reader = new FrameReader();
+  /** Frames are capped at a few KiB until the peer has authenticated (accept). */
+  private readonly reader = new FrameReader(PRE_AUTH_MAX_FRAME_BYTES);
   /** The handling of the frames received so far; the next frame is handled after it. */
   private handling: Promise<void> = Promise.resolve();
   private readonly handlers: SessionHandlers;
@@ -133,6 +136,7 @@ export class EdgeSession {
     this._edgeId = edgeId;
     this._bootId = bootId;
     this.phase = 'established';
+    this.reader.limit = MAX_FRAME_BYTES;
     this.keepalive = setInterval(() => this.tick(), this.timings.keepaliveMs);
   }
 
