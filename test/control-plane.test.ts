@@ -5,6 +5,7 @@
 // not, malformed requests are refused, and a revoked edge is cut off and exits 5.
 
 import { statSync } from 'node:fs';
+import { PROTOCOL_VERSION } from '@sluice/protocol';
 import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -60,7 +61,7 @@ describe('control plane: server and two managed edges', () => {
     for (const edge of edges) {
       expect(edge.enrolledAt).not.toBeNull();
       expect(edge.lastSeenAt).not.toBeNull();
-      expect(edge.version).toBe(1);
+      expect(edge.version).toBe(PROTOCOL_VERSION);
     }
     const listedEdges = await ctlJson<{ edges: Edge[] }>(plane.ctl, ['edges']);
     expect(listedEdges.edges.map((e) => [e.id, e.connected])).toEqual(edges.map((e) => [e.id, true]));

@@ -79,7 +79,7 @@ describe('managed edge', () => {
     const edge = await startManagedEdge(bundle, ['--metrics', `127.0.0.1:${metricsPort}`]);
     const first = await server.nextSession(1);
     const hello = await first.waitFor('hello');
-    expect(hello).toMatchObject({ edgeId: 'edge-1', secret: 's3cret-s3cret', rules: [] });
+    expect(hello).toMatchObject({ edgeId: 'edge-1', secret: 's3cret-s3cret', ruleCount: 0 });
     expect(hello.capabilities).toEqual(
       expect.arrayContaining(['tcp', 'udp', 'sni', 'proxy_protocol', 'qos']),
     );

@@ -4,6 +4,7 @@
 
 import type { ApiErrorCode } from '@sluice/api';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { PENDING_REFUSAL_REASONS } from './control/pending-connections.ts';
 import type { QuotaRecord, RuleState } from './store/records.ts';
 import type { LabelledRuleStats, Store } from './store/store.ts';
 
@@ -43,6 +44,7 @@ export class ServerMetrics {
   readonly apiRequests: Counter<'route' | 'outcome'>;
   readonly denials: Counter<'reason'>;
   readonly authFailures: Counter<'reason'>;
+  readonly controlRefused: Counter<'reason'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -67,6 +69,13 @@ export class ServerMetrics {
       registers,
     });
     for (const reason of AUTH_FAILURE_REASONS) this.authFailures.inc({ reason }, 0);
+    this.controlRefused = new Counter({
+      name: 'sluice_server_control_connections_cut_total',
+      help: 'Control connections cut before they authenticated: over the per-source or total cap, or silent past the hello deadline',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of PENDING_REFUSAL_REASONS) this.controlRefused.inc({ reason }, 0);
 
     new Gauge({
       name: 'sluice_server_edges_connected',

@@ -17,6 +17,7 @@ import { LoginThrottle } from './login-throttle.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
+import type { PendingLimits } from './control/pending-connections.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
 import { isPostgresSpec, openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
@@ -27,6 +28,8 @@ export interface SluiceServerOptions {
   readonly config: ServerConfig;
   readonly logger: Logger;
   readonly timings?: SessionTimings;
+  /** Deadline and caps of unauthenticated control connections; tests shorten them. */
+  readonly pendingLimits?: PendingLimits;
   /** The clock of the store and the login throttle (session expiry, lockouts); tests move it. */
   readonly now?: () => number;
 }
@@ -149,6 +152,8 @@ export class SluiceServer {
         statsIntervalMs: config.statsIntervalMs,
         ...(options.timings === undefined ? {} : { timings: options.timings }),
         onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+        onConnectionRefused: (reason) => metrics.controlRefused.inc({ reason }),
+        ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
         mesh,
       });
       const controlServer = control;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type AckPolicy, enrollEdge, FakeEdge, removeDir, tempDir } from '@sluice/test-kit';
 import { afterEach, beforeEach } from 'vitest';
 import type { SessionTimings } from './control/edge-session.ts';
+import type { PendingLimits } from './control/pending-connections.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
@@ -60,6 +61,7 @@ export async function startTestServer(
   options: {
     config?: Partial<ServerConfig>;
     timings?: SessionTimings;
+    pendingLimits?: PendingLimits;
     dir?: string;
     now?: () => number;
   } = {},
@@ -70,6 +72,7 @@ export async function startTestServer(
     config: testConfig(options.config),
     logger: silentLogger(),
     ...(options.timings === undefined ? {} : { timings: options.timings }),
+    ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const adminToken = server.adminToken ?? '';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { PRE_AUTH_MAX_FRAME_BYTES, PROTOCOL_VERSION } from '@sluice/protocol';
 import { ACK_ALL_ACTIVE, enrollEdge, FakeEdge, pollUntil, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -367,5 +368,71 @@ describe('session hygiene', () => {
     edge.socket.removeAllListeners('data');
     await edge.closed;
     expect(test.server.control.isConnected(edgeId)).toBe(false);
+  });
+});
+
+describe('connections that do not authenticate', () => {
+  const rawConnect = (port: number, localAddress = '127.0.0.1'): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(socket));
+      socket.once('error', reject);
+    });
+  const closed = (socket: Socket): Promise<void> =>
+    new Promise((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+  const cutCount = async (reason: string): Promise<number> => {
+    const text = await test.server.metrics.registry.getSingleMetricAsString(
+      'sluice_server_control_connections_cut_total',
+    );
+    return Number(new RegExp(`reason="${reason}"} (\\d+)`).exec(text)?.[1]);
+  };
+
+  it('are cut at the deadline: silent TCP, half a ClientHello, and TLS with no hello; a hello lifts it', async () => {
+    await test.stop();
+    test = await startTestServer({ pendingLimits: { deadlineMs: 400, perSource: 32, total: 512 } });
+    pin = test.server.certificate.fingerprint;
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const silent = await rawConnect(test.controlPort);
+    const partial = await rawConnect(test.controlPort);
+    partial.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])); // 6 bytes of a ClientHello
+    const quiet = await FakeEdge.connect({ port: test.controlPort, pin });
+    await Promise.all([closed(silent), closed(partial), quiet.closed]);
+    expect(await cutCount('hello_timeout')).toBeGreaterThanOrEqual(2);
+    // The edge that said hello is past its deadline and still served.
+    edge.send({ type: 'ping' });
+    expect((await edge.next('pong')).type).toBe('pong');
+    expect(test.server.control.isConnected(edgeId)).toBe(true);
+    await edge.close();
+  });
+
+  it('are capped per source address and in total; a cut connection frees its place', async () => {
+    await test.stop();
+    test = await startTestServer({ pendingLimits: { deadlineMs: 60_000, perSource: 3, total: 5 } });
+    pin = test.server.certificate.fingerprint;
+    const held = await Promise.all([1, 2, 3].map(() => rawConnect(test.controlPort)));
+    const fourth = await rawConnect(test.controlPort);
+    await closed(fourth);
+    expect(await cutCount('source_cap')).toBe(1);
+    const other = await Promise.all([1, 2].map(() => rawConnect(test.controlPort, '127.0.0.2')));
+    const sixth = await rawConnect(test.controlPort, '127.0.0.3');
+    await closed(sixth);
+    expect(await cutCount('total_cap')).toBe(1);
+    for (const socket of [...held, ...other]) socket.destroy();
+    await Promise.all([...held, ...other].map(closed));
+    // The places are free again: a real edge enrolls and says hello.
+    await pollUntil(
+      async () => {
+        const probe = await rawConnect(test.controlPort);
+        const open = await Promise.race([
+          closed(probe).then(() => false),
+          new Promise((r) => setTimeout(() => r(true), 100)),
+        ]);
+        probe.destroy();
+        return open === true;
+      },
+      { timeoutMs: 3000, intervalMs: 50, what: 'a place is free' },
+    );
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    expect(test.server.control.isConnected(edgeId)).toBe(true);
+    await edge.close();
   });
 });

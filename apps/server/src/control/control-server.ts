@@ -23,6 +23,12 @@ import {
   type SessionHandlers,
   type SessionTimings,
 } from './edge-session.ts';
+import {
+  DEFAULT_PENDING_LIMITS,
+  PendingConnections,
+  type PendingLimits,
+  type PendingRefusalReason,
+} from './pending-connections.ts';
 import type { StatsHub } from './stats-hub.ts';
 
 export type AuthFailureReason = 'secret_invalid' | 'edge_revoked' | 'edge_unknown' | 'version_unsupported';
@@ -39,6 +45,10 @@ export interface ControlServerOptions {
   readonly onAuthFailure?: (reason: AuthFailureReason) => void;
   /** The other replicas on the same store (PostgreSQL); absent: this server is the only one. */
   readonly mesh?: ReplicaMesh | null;
+  /** Deadline and caps of unauthenticated connections; absent: DEFAULT_PENDING_LIMITS. */
+  readonly pendingLimits?: PendingLimits;
+  /** A connection cut before it authenticated: over a cap, or silent past its deadline. */
+  readonly onConnectionRefused?: (reason: PendingRefusalReason) => void;
 }
 
 export type ControlPushOutcome = PushOutcome | { readonly kind: 'offline' };
@@ -47,9 +57,6 @@ export type ControlPushOutcome = PushOutcome | { readonly kind: 'offline' };
 export function toPushedRule(rule: RuleRecord): PushedRule {
   return { id: rule.id, revision: rule.revision, owner: rule.owner, rule: rule.body };
 }
-
-// A TLS handshake that has not finished by then is a scanner or a stuck peer.
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How often quotas are checked for a period that ended. */
 const QUOTA_PERIOD_CHECK_MS = 1_000;
@@ -64,6 +71,7 @@ export class ControlServer {
   private readonly open = new Set<EdgeSession>();
   /** Every TCP connection, mid-handshake or answered and closing too: close() ends them all. */
   private readonly sockets = new Set<Socket>();
+  private readonly pending: PendingConnections;
   private readonly handlers: SessionHandlers;
   private quotaTimer: NodeJS.Timeout | null = null;
   private readonly mesh: ReplicaMesh | null;
@@ -92,24 +100,32 @@ export class ControlServer {
         }),
       onClose: (session, reason) => this.onClose(session, reason),
     };
+    const limits = options.pendingLimits ?? DEFAULT_PENDING_LIMITS;
+    this.pending = new PendingConnections(limits, (reason, source) => {
+      this.logger.debug({ reason, source }, 'control connection cut before authentication');
+      options.onConnectionRefused?.(reason);
+    });
     this.server = createServer({
       key: options.key,
       cert: options.cert,
       minVersion: 'TLSv1.2',
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: limits.deadlineMs,
     });
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
+      this.pending.admit(socket);
     });
     this.server.on('secureConnection', (socket: TLSSocket) => {
       const session = new EdgeSession(socket, this.handlers, this.logger, options.timings ?? DEFAULT_TIMINGS);
       this.open.add(session);
     });
     // An edge that finds the wrong pin hangs up mid-handshake; that is its business to report.
-    this.server.on('tlsClientError', (error) =>
-      this.logger.debug({ err: error.message }, 'TLS handshake failed'),
-    );
+    // Node reports a handshake timeout here but leaves the socket open: end it.
+    this.server.on('tlsClientError', (error, socket) => {
+      this.logger.debug({ err: error.message }, 'TLS handshake failed');
+      socket.destroy();
+    });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -400,6 +416,7 @@ export class ControlServer {
     const previous = this.sessions.get(edge.id);
     if (previous !== undefined) previous.close('replaced', 'the edge connected again');
     session.accept(edge.id, message.bootId);
+    this.pending.settle(session.remote);
     this.sessions.set(edge.id, session);
     await store.edges.seen(edge.id, message.version);
     this.logger.info(

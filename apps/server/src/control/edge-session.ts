@@ -20,6 +20,7 @@ import {
   type ServerMessage,
 } from '@sluice/protocol';
 import type { Logger } from 'pino';
+import { peerKey } from './pending-connections.ts';
 
 export interface PushRequest {
   readonly full: boolean;
@@ -104,7 +105,7 @@ export class EdgeSession {
     this.socket = socket;
     this.handlers = handlers;
     this.timings = timings;
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.remote = peerKey(socket);
     this.logger = logger.child({ remote: this.remote });
     this.firstFrameTimer = setTimeout(
       () => this.close('no_hello', 'sent nothing within the first-frame timeout'),
