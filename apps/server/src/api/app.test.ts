@@ -13,6 +13,7 @@ import {
   ruleSchema,
   ruleStatsSchema,
 } from '@sluice/api';
+import { PROTOCOL_VERSION } from '@sluice/protocol';
 import { ACK_ALL_ACTIVE, type FakeEdge, ZERO_COUNTERS } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -300,7 +301,7 @@ describe('edges', () => {
       id: edgeId,
       connected: true,
       revoked: false,
-      version: 1,
+      version: PROTOCOL_VERSION,
       rules: 1,
     });
     expect(Object.keys(list.body.edges[0]).sort()).toEqual(

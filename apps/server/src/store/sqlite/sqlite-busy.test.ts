@@ -40,4 +40,32 @@ describe('an SQLite store whose file another connection holds', () => {
     expect((await store.users.list()).map((user) => user.name)).toEqual(['ann', 'bob']);
     await store.close();
   });
+
+  it('waits for a lock on timers: the server goes on serving, and a lock let go in time is no error', async () => {
+    const store = openSqliteStore(file, { busyTimeoutMs: 3000 });
+    const other = new DatabaseSync(file);
+    other.exec('BEGIN IMMEDIATE');
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    // Only a wait that leaves the event loop free lets this timer run and let the lock go: a
+    // busy timeout spinning inside SQLite would hold the loop until it gave up (store_unavailable).
+    const release = setTimeout(() => {
+      other.exec('ROLLBACK');
+      other.close();
+    }, 100);
+    try {
+      const [ann] = await Promise.all([
+        store.users.create('ann', 'user'),
+        store.transaction((tx) => tx.users.create('bob', 'user')),
+      ]);
+      expect(ann).toMatchObject({ name: 'ann' });
+      expect(ticks).toBeGreaterThan(0);
+      expect((await store.users.list()).map((user) => user.name)).toEqual(['ann', 'bob']);
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(release);
+      if (other.isOpen) other.close();
+      await store.close();
+    }
+  });
 });

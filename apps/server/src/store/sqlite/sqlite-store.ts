@@ -5,17 +5,21 @@
 
 import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, SqliteDialect } from 'kysely';
+import { type Dialect, Kysely, SqliteDialect } from 'kysely';
 import { serverError } from '../../errors.ts';
 import type { Database } from '../database.ts';
 import { KyselyStore } from '../kysely/kysely-store.ts';
+import { BusyRetryDriver } from './busy-retry-driver.ts';
 import { migrate } from '../migrations.ts';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 
 export interface SqliteStoreOptions {
   /** The clock, for tests of expiry. */
   readonly now?: (() => number) | undefined;
-  /** How long a statement waits for another process's write lock before store_unavailable. */
+  /**
+   * How long a statement waits for another process's write lock before store_unavailable; the
+   * wait is on timers, never spinning the event loop.
+   */
   readonly busyTimeoutMs?: number;
 }
 
@@ -27,6 +31,7 @@ function openDatabase(file: string, busyTimeoutMs: number): DatabaseSync {
     // SQLite makes the file (and its -wal and -shm, which copy its mode) with the umask's
     // mode; the database holds token and secret hashes, so it is made 0600 first.
     if (file !== ':memory:') closeSync(openSync(file, 'a', 0o600));
+    // Opening and migrating may wait for a lock synchronously (nothing is served yet).
     db = new DatabaseSync(file, { enableForeignKeyConstraints: true, timeout: busyTimeoutMs });
     // WAL: a backup (another process) reads while the server writes, neither blocking.
     db.exec('PRAGMA journal_mode = WAL');
@@ -40,14 +45,24 @@ function openDatabase(file: string, busyTimeoutMs: number): DatabaseSync {
     db.close();
     throw error;
   }
+  // From now on a held lock answers BUSY at once and BusyRetryDriver waits with timers.
+  db.exec('PRAGMA busy_timeout = 0');
   return db;
 }
 
 /** Opens (making and migrating it if need be) the SQLite store in `file`. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): KyselyStore {
-  const database = new NodeSqliteDatabase(openDatabase(file, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS));
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+  const database = new NodeSqliteDatabase(openDatabase(file, busyTimeoutMs));
+  const sqlite = new SqliteDialect({ database });
+  const dialect: Dialect = {
+    createAdapter: () => sqlite.createAdapter(),
+    createDriver: () => new BusyRetryDriver(sqlite.createDriver(), busyTimeoutMs),
+    createIntrospector: (db) => sqlite.createIntrospector(db),
+    createQueryCompiler: () => sqlite.createQueryCompiler(),
+  };
   return new KyselyStore({
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    db: new Kysely<Database>({ dialect }),
     dialect: 'sqlite',
     backend: `SQLite ${file}`,
     now: options.now,
