@@ -169,7 +169,8 @@ describe('enrollment against sluice-server', () => {
     const stranger = await startManagedEdge(variant('stranger.bundle', { edgeId: 'e_000000000000' }), {
       waitConnected: false,
     });
-    await stranger.process.waitForMsg('control refused', { reason: 'edge_unknown' });
+    // The same answer as a wrong secret: a stranger cannot tell which edge ids exist.
+    await stranger.process.waitForMsg('control refused', { reason: 'secret_invalid' });
     expect(await authFailures(plane, 'edge_unknown')).toBe(1);
     expect(forged.process.exitStatus).toBeNull();
     expect(stranger.process.exitStatus).toBeNull();

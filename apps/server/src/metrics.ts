@@ -26,7 +26,10 @@ export const DENIAL_CODES: readonly ApiErrorCode[] = [
   'not_granted',
 ];
 
-/** Why the server refused a caller: the `reason` label of sluice_server_auth_failures_total. */
+/**
+ * Why the server refused a caller (an API token, session or login; an edge's hello or enrollment):
+ * the `reason` label of sluice_server_auth_failures_total.
+ */
 export const AUTH_FAILURE_REASONS = [
   'missing_token',
   'unknown_token',
@@ -36,6 +39,12 @@ export const AUTH_FAILURE_REASONS = [
   'rate_limited',
   'secret_invalid',
   'edge_revoked',
+  'edge_unknown',
+  'version_unsupported',
+  'code_unknown',
+  'code_used',
+  'code_expired',
+  'code_superseded',
 ] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 

@@ -10,14 +10,14 @@ import { buildApi } from './api/app.ts';
 import { loadOrCreateCertificate, type ServerCertificate } from './certificate.ts';
 import { ControlServer } from './control/control-server.ts';
 import type { SessionTimings } from './control/edge-session.ts';
+import type { PendingLimits } from './control/pending-connections.ts';
 import { StatsHub } from './control/stats-hub.ts';
 import { type DataDir, openDataDir } from './data-dir.ts';
 import { serverError } from './errors.ts';
-import { LoginThrottle } from './login-throttle.ts';
+import { CONTROL_POLICY, FailureThrottle, LOGIN_POLICY } from './failure-throttle.ts';
 import { ServerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { RuleService } from './rule-service.ts';
-import type { PendingLimits } from './control/pending-connections.ts';
 import type { HostPort, ServerConfig } from './server-config.ts';
 import { isPostgresSpec, openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
@@ -153,6 +153,7 @@ export class SluiceServer {
         ...(options.timings === undefined ? {} : { timings: options.timings }),
         onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
         onConnectionRefused: (reason) => metrics.controlRefused.inc({ reason }),
+        failures: new FailureThrottle(CONTROL_POLICY, options.now),
         ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
         mesh,
       });
@@ -175,7 +176,7 @@ export class SluiceServer {
         logger,
         controlAddresses: async () => controlServer.controlAddresses(),
         fingerprint: certificate.fingerprint,
-        logins: new LoginThrottle(options.now),
+        logins: new FailureThrottle(LOGIN_POLICY, options.now),
         now: options.now ?? Date.now,
       });
       cleanup.unshift(() => api.close());

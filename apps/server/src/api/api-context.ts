@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { ControlServer } from '../control/control-server.ts';
 import type { StatsHub } from '../control/stats-hub.ts';
-import type { LoginThrottle } from '../login-throttle.ts';
+import type { FailureThrottle } from '../failure-throttle.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { RuleService } from '../rule-service.ts';
 import type { HostPort } from '../server-config.ts';
@@ -26,7 +26,7 @@ export interface ApiContext {
   /** The server certificate's SHA-256, the pin in enrollment URIs. */
   readonly fingerprint: string;
   /** Failed logins per (user, address). */
-  readonly logins: LoginThrottle;
+  readonly logins: FailureThrottle;
   /** The clock of the store (epoch ms): "now" in queries of history. */
   readonly now: () => number;
   /** The built web console (index.html, assets/); default: apps/web/dist of this checkout. */

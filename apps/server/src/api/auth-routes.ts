@@ -5,6 +5,7 @@
 import { loginBodySchema, SESSION_COOKIE, type User } from '@sluice/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
+import { loginKey } from '../failure-throttle.ts';
 import { decoyHash, verifyPassword } from '../passwords.ts';
 import type { ApiContext } from './api-context.ts';
 import { SESSION_MAX_AGE_MS } from './auth.ts';
@@ -26,7 +27,8 @@ export function authRoutes(app: FastifyInstance, context: ApiContext): void {
     const body = parseInput(loginBodySchema, request.body);
     const address = request.ip;
     request.auditTarget = body.user;
-    const waitMs = logins.retryAfterMs(body.user, address);
+    const key = loginKey(body.user, address);
+    const waitMs = logins.retryAfterMs(key);
     if (waitMs > 0) {
       context.metrics?.authFailures.inc({ reason: 'rate_limited' });
       reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
@@ -36,11 +38,11 @@ export function authRoutes(app: FastifyInstance, context: ApiContext): void {
     const hash = user === null ? null : await store.users.passwordHash(user.id);
     const matches = await verifyPassword(body.password, hash ?? (await decoyHash()));
     if (user === null || hash === null || !matches || user.disabled) {
-      logins.failed(body.user, address);
+      logins.failed(key);
       context.metrics?.authFailures.inc({ reason: 'bad_password' });
       throw apiError('unauthorized', 'wrong user name or password');
     }
-    logins.succeeded(body.user, address);
+    logins.succeeded(key);
     const session = await store.users.createSession(user.id);
     setCookie(request, reply, session.cookie, Math.floor(SESSION_MAX_AGE_MS / 1000));
     request.user = user;

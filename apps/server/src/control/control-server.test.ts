@@ -63,6 +63,52 @@ describe('enrollment', () => {
   });
 });
 
+describe('failed attempts', () => {
+  it('lock an address out after 20 guesses, answered rate_limited, audited and logged once; the lockout ends', async () => {
+    await test.stop();
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    test = await startTestServer({ now: () => clock });
+    pin = test.server.certificate.fingerprint;
+    const { edgeId, secret } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const hello = async (secret: string): Promise<string> => {
+      const edge = await FakeEdge.connect({ port: test.controlPort, pin });
+      edge.hello(edgeId, secret, randomUUID());
+      const reply = await edge.next('refused').catch(() => null);
+      await edge.closed;
+      return reply?.code ?? 'welcomed';
+    };
+    // Codes and secrets alike count: 10 bad codes, then 10 wrong secrets.
+    for (let i = 0; i < 10; i++) {
+      expect(await enrollEdge({ port: test.controlPort, pin }, `not-a-code-${i}-xxxxxxxx`)).toMatchObject({
+        code: 'code_unknown',
+      });
+    }
+    for (let i = 0; i < 10; i++) expect(await hello('sls_wrong')).toBe('secret_invalid');
+    const auditRows = async () => (await test.request('GET', '/v1/audit?limit=100')).body.entries.length;
+    const rowsAtLockout = await auditRows();
+    // Locked out: even the right secret is refused now, and nothing more is audited.
+    expect(await hello(secret)).toBe('rate_limited');
+    expect(await enrollEdge({ port: test.controlPort, pin }, 'not-a-code-again-xxxxxxxx')).toMatchObject({
+      code: 'rate_limited',
+    });
+    expect(await auditRows()).toBe(rowsAtLockout);
+    const metrics = await test.server.metrics.registry.getSingleMetricAsString(
+      'sluice_server_auth_failures_total',
+    );
+    expect(metrics).toContain('reason="code_unknown"} 10');
+    expect(metrics).toContain('reason="secret_invalid"} 10');
+    expect(metrics).toContain('reason="rate_limited"} 2');
+    // A minute later the address may try again; one more failure locks it out for two.
+    clock += 60_001;
+    expect(await hello('sls_wrong')).toBe('secret_invalid');
+    expect(await hello('sls_wrong')).toBe('rate_limited');
+    clock += 60_001;
+    expect(await hello('sls_wrong')).toBe('rate_limited');
+    clock += 60_001;
+    expect(await hello('sls_wrong')).toBe('secret_invalid');
+  });
+});
+
 describe('hello', () => {
   it('welcomes an enrolled edge and pushes its full rule set', async () => {
     const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
@@ -92,7 +138,8 @@ describe('hello', () => {
       return reply.code;
     };
     expect(await attempt(edgeId, 'sls_wrong')).toBe('secret_invalid');
-    expect(await attempt('e_000000000000', secret)).toBe('edge_unknown');
+    // An unknown edge gets the same answer as a wrong secret; the metric tells them apart.
+    expect(await attempt('e_000000000000', secret)).toBe('secret_invalid');
     expect(await attempt(edgeId, secret, PROTOCOL_VERSION + 1)).toBe('version_unsupported');
     // The refusals did not touch the live session.
     expect(edge.isClosed).toBe(false);
@@ -105,6 +152,7 @@ describe('hello', () => {
       'sluice_server_auth_failures_total',
     );
     expect(metrics).toContain('reason="secret_invalid"} 1');
+    expect(metrics).toContain('reason="edge_unknown"} 1');
     expect(metrics).toContain('reason="edge_revoked"} 1');
   });
 

@@ -10,6 +10,8 @@ import { SluiceError } from '@sluice/errors';
 import { PROTOCOL_VERSION, type PushedRule } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { serverError } from '../errors.ts';
+import { CONTROL_POLICY, FailureThrottle } from '../failure-throttle.ts';
+import type { AuthFailureReason } from '../metrics.ts';
 import type { ReplicaMesh } from '../replicas/replica-mesh.ts';
 import type { RoutedOp, RoutedOutcome } from '../replicas/replica-messages.ts';
 import type { HostPort } from '../server-config.ts';
@@ -31,7 +33,15 @@ import {
 } from './pending-connections.ts';
 import type { StatsHub } from './stats-hub.ts';
 
-export type AuthFailureReason = 'secret_invalid' | 'edge_revoked' | 'edge_unknown' | 'version_unsupported';
+/** Refusals that a guesser earns: they count towards the address's lockout. */
+const GUESSES: ReadonlySet<string> = new Set<AuthFailureReason>([
+  'secret_invalid',
+  'edge_unknown',
+  'code_unknown',
+  'code_used',
+  'code_expired',
+  'code_superseded',
+]);
 
 export interface ControlServerOptions {
   readonly store: Store;
@@ -49,6 +59,8 @@ export interface ControlServerOptions {
   readonly pendingLimits?: PendingLimits;
   /** A connection cut before it authenticated: over a cap, or silent past its deadline. */
   readonly onConnectionRefused?: (reason: PendingRefusalReason) => void;
+  /** Failed hellos and enrollments per client address; absent: CONTROL_POLICY on Date.now. */
+  readonly failures?: FailureThrottle;
 }
 
 export type ControlPushOutcome = PushOutcome | { readonly kind: 'offline' };
@@ -72,6 +84,7 @@ export class ControlServer {
   /** Every TCP connection, mid-handshake or answered and closing too: close() ends them all. */
   private readonly sockets = new Set<Socket>();
   private readonly pending: PendingConnections;
+  private readonly failures: FailureThrottle;
   private readonly handlers: SessionHandlers;
   private quotaTimer: NodeJS.Timeout | null = null;
   private readonly mesh: ReplicaMesh | null;
@@ -83,10 +96,13 @@ export class ControlServer {
     this.mesh = options.mesh ?? null;
     this.ackTimeoutMs = options.ackTimeoutMs;
     this.logger = options.logger.child({ area: 'control' });
+    this.failures = options.failures ?? new FailureThrottle(CONTROL_POLICY);
     this.handlers = {
       onFirst: (session, message) =>
         this.politely(session, () =>
-          message.type === 'enroll' ? this.onEnroll(session, message) : this.onHello(session, message),
+          this.throttled(session, () =>
+            message.type === 'enroll' ? this.onEnroll(session, message) : this.onHello(session, message),
+          ),
         ),
       onAck: (session, ack, push) => this.onAck(session, ack, push),
       onStats: (session, stats) =>
@@ -336,18 +352,49 @@ export class ControlServer {
     }
   }
 
+  /**
+   * Runs a first-frame handler unless the client's address is locked out for failed attempts.
+   * A locked-out attempt is answered `rate_limited` and counted, but neither audited nor logged
+   * one by one: the lockout's start is.
+   */
+  private async throttled(session: EdgeSession, handle: () => Promise<void>): Promise<void> {
+    const waitMs = this.failures.retryAfterMs(clientAddress(session));
+    if (waitMs === 0) {
+      await handle();
+      return;
+    }
+    this.options.onAuthFailure?.('rate_limited');
+    session.finish({
+      type: 'refused',
+      code: 'rate_limited',
+      message: `too many failed attempts from this address; try again in ${Math.ceil(waitMs / 1000)} s`,
+    });
+  }
+
   private async refuse(
     session: EdgeSession,
     code: string,
     message: string,
     audit: { action: string; user: string | null; target: string | null },
+    answered: string = code,
   ): Promise<void> {
+    if (GUESSES.has(code)) {
+      const address = clientAddress(session);
+      this.failures.failed(address);
+      const lockedMs = this.failures.retryAfterMs(address);
+      if (lockedMs > 0) {
+        this.logger.warn(
+          { address, lockedForMs: lockedMs },
+          'control: too many failed hellos or enrollments from this address; refusing it for a while',
+        );
+      }
+    }
     await this.options.store.audit.add({ ...audit, outcome: code, from: session.remote });
     this.logger.info(
       { remote: session.remote, code, target: audit.target },
       `${audit.action} refused: ${message}`,
     );
-    session.finish({ type: 'refused', code, message });
+    session.finish({ type: 'refused', code: answered, message });
   }
 
   private async onEnroll(session: EdgeSession, message: EnrollMessage): Promise<void> {
@@ -358,6 +405,7 @@ export class ControlServer {
     }
     const redemption = await this.options.store.edges.redeemEnrollment(message.code);
     if (!redemption.ok) {
+      this.options.onAuthFailure?.(redemption.code);
       await this.refuse(session, redemption.code, redemption.message, audit);
       return;
     }
@@ -381,25 +429,30 @@ export class ControlServer {
   private async onHello(session: EdgeSession, message: HelloMessage): Promise<void> {
     const { store } = this.options;
     const audit = { action: 'edge.hello', user: null, target: message.edgeId };
-    const fail = (reason: AuthFailureReason, text: string): Promise<void> => {
+    const fail = (reason: AuthFailureReason, text: string, answered: string = reason): Promise<void> => {
       this.options.onAuthFailure?.(reason);
-      return this.refuse(session, reason, text, audit);
+      return this.refuse(session, reason, text, audit, answered);
     };
+    // An unknown edge and a wrong secret get the same answer, so a stranger learns nothing of
+    // which edge ids exist; the metric, the log and the audit trail tell them apart.
+    const notKnown = (reason: 'edge_unknown' | 'secret_invalid'): Promise<void> =>
+      fail(
+        reason,
+        `edge ${message.edgeId} with this secret is not known here; enroll the edge again`,
+        'secret_invalid',
+      );
     if (message.version !== PROTOCOL_VERSION) {
       await fail('version_unsupported', versionMessage(message.version));
       return;
     }
     const edge = await store.edges.get(message.edgeId);
     if (edge === null) {
-      await fail('edge_unknown', `no edge with id ${message.edgeId}; enroll it again`);
+      await notKnown('edge_unknown');
       return;
     }
     // The secret first: only an edge that proves who it is learns that it is revoked.
     if (!(await store.edges.secretMatches(edge.id, message.secret))) {
-      await fail(
-        'secret_invalid',
-        `the secret of edge ${edge.name} (${edge.id}) does not match; enroll it again`,
-      );
+      await notKnown('secret_invalid');
       return;
     }
     if (edge.revokedAt !== null) {
@@ -501,6 +554,11 @@ export class ControlServer {
       this.logger.warn({ err: error, edgeId }, 'cannot record when the edge was last seen');
     });
   }
+}
+
+/** The client's address without its port: what lockouts count by. */
+function clientAddress(session: EdgeSession): string {
+  return session.socket.remoteAddress ?? '?';
 }
 
 function isStoreUnavailable(error: unknown): boolean {

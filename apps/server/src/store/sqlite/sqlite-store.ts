@@ -9,8 +9,8 @@ import { type Dialect, Kysely, SqliteDialect } from 'kysely';
 import { serverError } from '../../errors.ts';
 import type { Database } from '../database.ts';
 import { KyselyStore } from '../kysely/kysely-store.ts';
-import { BusyRetryDriver } from './busy-retry-driver.ts';
 import { migrate } from '../migrations.ts';
+import { BusyRetryDriver } from './busy-retry-driver.ts';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 
 export interface SqliteStoreOptions {
