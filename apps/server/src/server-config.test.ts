@@ -34,6 +34,7 @@ describe('server config', () => {
       advertise: { host: hostname(), port: 7443 },
       ackTimeoutMs: 2000,
       statsIntervalMs: 5000,
+      helloTimeoutMs: 10_000,
       store: null,
     });
   });
@@ -42,7 +43,7 @@ describe('server config', () => {
     const file = join(dir, 'server.toml');
     writeFileSync(
       file,
-      'control = "10.0.0.1:9443"\napi = "[::1]:8080"\nack_timeout_ms = 500\nstats_interval_secs = 2\nstore = "postgres://db/sluice"\n',
+      'control = "10.0.0.1:9443"\napi = "[::1]:8080"\nack_timeout_ms = 500\nstats_interval_secs = 2\nhello_timeout_ms = 3000\nstore = "postgres://db/sluice"\n',
     );
     const config = loadServerConfig({ config: file, api: '127.0.0.1:9000' });
     expect(config.store).toBe('postgres://db/sluice');
@@ -56,6 +57,7 @@ describe('server config', () => {
       advertise: { host: '10.0.0.1', port: 9443 },
       ackTimeoutMs: 500,
       statsIntervalMs: 2000,
+      helloTimeoutMs: 3000,
     });
   });
 

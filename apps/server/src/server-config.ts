@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly advertise: HostPort;
   readonly ackTimeoutMs: number;
   readonly statsIntervalMs: number;
+  /** From a control connection's TCP accept to its hello (or enroll), at most this long. */
+  readonly helloTimeoutMs: number;
   /**
    * The store spec (store/open-store.ts): a postgres:// URL, or an SQLite file path; null: the
    * data dir's own SQLite file.
@@ -35,6 +37,7 @@ export const DEFAULTS = {
   metrics: '127.0.0.1:7081',
   ackTimeoutMs: 2000,
   statsIntervalSecs: 5,
+  helloTimeoutMs: 10_000,
 } as const;
 
 /** `host:port` (IPv6 in brackets) to its parts. @throws RangeError naming the problem. */
@@ -64,6 +67,7 @@ const fileSchema = z
     metrics: hostPort.optional(),
     advertise: hostPort.optional(),
     ack_timeout_ms: z.int().min(100).max(600_000).optional(),
+    hello_timeout_ms: z.int().min(100).max(600_000).optional(),
     stats_interval_secs: z.number().min(0.1).max(3600).optional(),
     store: z.string().min(1).optional(),
   })
@@ -136,6 +140,7 @@ export function loadServerConfig(flags: ConfigFlags): ServerConfig {
     advertise: flag('advertise', flags.advertise) ?? file.advertise ?? defaultAdvertise(control),
     ackTimeoutMs: file.ack_timeout_ms ?? DEFAULTS.ackTimeoutMs,
     statsIntervalMs: Math.round((file.stats_interval_secs ?? DEFAULTS.statsIntervalSecs) * 1000),
+    helloTimeoutMs: file.hello_timeout_ms ?? DEFAULTS.helloTimeoutMs,
     store: storeFlag(flags.store) ?? file.store ?? null,
   };
 }

@@ -10,7 +10,7 @@ import { buildApi } from './api/app.ts';
 import { loadOrCreateCertificate, type ServerCertificate } from './certificate.ts';
 import { ControlServer } from './control/control-server.ts';
 import type { SessionTimings } from './control/edge-session.ts';
-import type { PendingLimits } from './control/pending-connections.ts';
+import { DEFAULT_PENDING_LIMITS, type PendingLimits } from './control/pending-connections.ts';
 import { StatsHub } from './control/stats-hub.ts';
 import { type DataDir, openDataDir } from './data-dir.ts';
 import { serverError } from './errors.ts';
@@ -154,7 +154,7 @@ export class SluiceServer {
         onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
         onConnectionRefused: (reason) => metrics.controlRefused.inc({ reason }),
         failures: new FailureThrottle(CONTROL_POLICY, options.now),
-        ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
+        pendingLimits: options.pendingLimits ?? { ...DEFAULT_PENDING_LIMITS, deadlineMs: config.helloTimeoutMs },
         mesh,
       });
       const controlServer = control;

@@ -52,6 +52,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     advertise: any,
     ackTimeoutMs: 500,
     statsIntervalMs: 1000,
+    helloTimeoutMs: 10_000,
     store: null,
     ...overrides,
   };

@@ -125,7 +125,8 @@ export class ControlServer {
       key: options.key,
       cert: options.cert,
       minVersion: 'TLSv1.2',
-      handshakeTimeout: limits.deadlineMs,
+      // A backstop only: the pending deadline (which counts the cut) fires first.
+      handshakeTimeout: limits.deadlineMs + 1000,
     });
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
