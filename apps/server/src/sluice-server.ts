@@ -154,7 +154,10 @@ export class SluiceServer {
         onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
         onConnectionRefused: (reason) => metrics.controlRefused.inc({ reason }),
         failures: new FailureThrottle(CONTROL_POLICY, options.now),
-        pendingLimits: options.pendingLimits ?? { ...DEFAULT_PENDING_LIMITS, deadlineMs: config.helloTimeoutMs },
+        pendingLimits: options.pendingLimits ?? {
+          ...DEFAULT_PENDING_LIMITS,
+          deadlineMs: config.helloTimeoutMs,
+        },
         mesh,
       });
       const controlServer = control;
