@@ -4,11 +4,14 @@
 import { freePorts } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
+import { writeConfig } from './helpers/edge-config.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
+import { runEdgeCommand } from './helpers/edge-process.ts';
 import { FOREIGN_GREETING, holdPort } from './helpers/foreign-listener.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 import { connectTcp, echoRoundTrip, readExactly } from './helpers/tcp-client.ts';
+import { makeTempDir } from './helpers/temp-dir.ts';
 
 afterEach(runCleanup);
 
@@ -53,4 +56,20 @@ describe.each(RELAY_PATHS)('port in use (%s path)', (relayPath) => {
       expect(target.accepted.length).toBe(10);
     },
   );
+});
+
+describe('the metrics port in use', () => {
+  it('is one line naming the address and exit 6, no stack trace', async () => {
+    const [metricsPort, listenPort] = await freePorts(2);
+    await holdPort(metricsPort!, false);
+    const file = writeConfig(makeTempDir(), {
+      metricsPort: metricsPort!,
+      rules: [{ name: 'web', listenPort: listenPort!, targetPorts: [listenPort! + 1] }],
+    });
+    const result = await runEdgeCommand(['--config', file]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toBe(
+      `metrics_listen_failed: cannot serve /metrics on 127.0.0.1:${metricsPort}: EADDRINUSE: another socket holds the address\n`,
+    );
+  });
 });

@@ -43,6 +43,8 @@ export const EDGE_ERRORS = defineErrors('edge', {
   // Managed mode: hello refused. edge_revoked ends the process (see docs/edge.md); the others
   // are logged and retried.
   edge_revoked: { message: 'this edge was revoked on the server: {message}', exitCode: 5 },
+  // Standalone and managed: the metrics listener cannot bind (the rules were not started).
+  metrics_listen_failed: { message: 'cannot serve /metrics on {address}: {reason}', exitCode: 6 },
 });
 
 export type EdgeErrorCode = (typeof EDGE_ERRORS.codes)[number];

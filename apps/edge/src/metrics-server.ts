@@ -3,6 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { ShardSupervisor } from '@sluice/core';
+import { EDGE_ERRORS } from './errors.ts';
 import type { EdgeMetrics } from './metrics.ts';
 
 export interface MetricsServerOptions {
@@ -49,10 +50,29 @@ export function startMetricsServer(options: MetricsServerOptions): Promise<Serve
     sendJson(404, { error: { code: 'not_found', message: `no route ${req.method} ${url.pathname}` } });
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const address = options.host.includes(':')
+        ? `[${options.host}]:${options.port}`
+        : `${options.host}:${options.port}`;
+      reject(EDGE_ERRORS.error('metrics_listen_failed', { address, reason: listenReason(error) }));
+    };
+    server.once('error', onError);
     server.listen({ host: options.host, port: options.port }, () => {
-      server.removeListener('error', reject);
+      server.removeListener('error', onError);
       resolve(server);
     });
   });
+}
+
+function listenReason(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return 'EADDRINUSE: another socket holds the address';
+    case 'EACCES':
+      return 'EACCES: a port below 1024 needs CAP_NET_BIND_SERVICE';
+    case 'EADDRNOTAVAIL':
+      return 'EADDRNOTAVAIL: not an address of this host';
+    default:
+      return error.code ?? error.message;
+  }
 }
