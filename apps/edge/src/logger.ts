@@ -1,7 +1,19 @@
 // pino: JSON lines for machines, or readable lines when a person watches the terminal.
 
+import { escapeControl } from '@sluice/errors';
 import pino, { type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import pinoPretty, { type PrettyOptions } from 'pino-pretty';
+
+/**
+ * Readable lines for a terminal. Fields are printed as JSON, which escapes them; the message is
+ * printed as it is, so its control characters are escaped here (a peer's text may be in it).
+ */
+const PRETTY: PrettyOptions = {
+  colorize: true,
+  sync: true,
+  ignore: 'pid,hostname',
+  messageFormat: (log, messageKey) => escapeControl(String(log[messageKey] ?? '')),
+};
 
 export type { Logger };
 
@@ -10,8 +22,6 @@ export function createLogger(): Logger {
   const pretty = process.stdout.isTTY && process.env.SLUICE_LOG_FORMAT !== 'json';
   // Synchronous writes: the edge logs rule events, not traffic, and every line must be out
   // before the process exits after a drain.
-  const stream = pretty
-    ? pinoPretty({ colorize: true, sync: true, ignore: 'pid,hostname' })
-    : pino.destination({ dest: 1, sync: true });
+  const stream = pretty ? pinoPretty({ ...PRETTY }) : pino.destination({ dest: 1, sync: true });
   return pino({ level, base: { pid: process.pid } }, stream);
 }

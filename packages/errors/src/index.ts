@@ -9,3 +9,4 @@ export {
   type SluiceErrorData,
 } from './define-errors.ts';
 export { type DocumentedArea, errorsMarkdown } from './errors-markdown.ts';
+export { escapeControl } from './escape-control.ts';

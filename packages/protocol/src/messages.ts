@@ -15,7 +15,18 @@ import { controlAddressListSchema } from './control-address.ts';
 /** Bumped when a message changes incompatibly; hello carries it and the server refuses others. */
 export const PROTOCOL_VERSION = 2;
 
-const id = z.string().min(1).max(64);
+// Strings a peer sends before it has authenticated end up in the server's logs: none may carry
+// a control character that could forge a line or colour a terminal.
+const VISIBLE = /^[\x21-\x7e]+$/;
+const PRINTABLE = /^[\x20-\x7e]*$/;
+const visible = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(VISIBLE, 'must be visible ASCII characters (no spaces or control characters)');
+
+const id = visible(64);
 
 /**
  * A rule as the server stores it and pushes it: its id, a revision that grows with each change,
@@ -85,9 +96,9 @@ export const edgeMessageSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('enroll'),
       version: z.int(),
-      code: z.string().min(1).max(128),
+      code: visible(128),
       /** The name the edge suggests (its hostname); the operator's name at enrollment wins. */
-      hostname: z.string().max(253),
+      hostname: z.string().max(253).regex(PRINTABLE, 'must be printable ASCII (no control characters)'),
     })
     .strict(),
   z
@@ -95,10 +106,10 @@ export const edgeMessageSchema = z.discriminatedUnion('type', [
       type: z.literal('hello'),
       version: z.int(),
       edgeId: id,
-      secret: z.string().min(1).max(256),
+      secret: visible(256),
       /** A fresh id per edge process: the server re-baselines cumulative stats when it changes. */
       bootId: id,
-      capabilities: z.array(z.string().max(64)).max(64),
+      capabilities: z.array(visible(64)).max(64),
       /**
        * How many rules the edge runs now, for the server's log. Not the rules themselves: a hello
        * comes before authentication, so it must fit in a few KiB (PRE_AUTH_MAX_FRAME_BYTES); the

@@ -93,6 +93,36 @@ describe('frames', () => {
 });
 
 describe('messages', () => {
+  it('allows no control characters or spaces in the strings of enroll and hello', () => {
+    const hello = {
+      type: 'hello',
+      version: 2,
+      edgeId: 'e_1',
+      secret: 's',
+      bootId: 'b',
+      capabilities: ['tcp'],
+      ruleCount: 0,
+    };
+    expect(edgeMessageSchema.safeParse(hello).success).toBe(true);
+    for (const [key, value] of [
+      ['edgeId', 'e_1\r\nforged'],
+      ['edgeId', 'e 1'],
+      ['secret', 's\u0000'],
+      ['bootId', '\u001b[31m'],
+      ['capabilities', ['tcp\n']],
+    ] as const) {
+      const result = edgeMessageSchema.safeParse({ ...hello, [key]: value });
+      expect(result.success, `${key}: ${JSON.stringify(value)}`).toBe(false);
+      expect(result.error?.issues[0]?.message).toBe(
+        'must be visible ASCII characters (no spaces or control characters)',
+      );
+    }
+    const enroll = { type: 'enroll', version: 2, code: 'abc', hostname: 'my host' };
+    expect(edgeMessageSchema.safeParse(enroll).success).toBe(true);
+    expect(edgeMessageSchema.safeParse({ ...enroll, hostname: 'h\nforged' }).success).toBe(false);
+    expect(edgeMessageSchema.safeParse({ ...enroll, code: 'a\tb' }).success).toBe(false);
+  });
+
   it('accepts what each side sends and refuses unknown types and keys', () => {
     expect(
       edgeMessageSchema.safeParse({

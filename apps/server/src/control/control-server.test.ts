@@ -382,6 +382,29 @@ describe('session hygiene', () => {
     await two.edge.close();
   });
 
+  it('refuses a hello whose strings carry control characters, before they reach a log message', async () => {
+    for (const forged of [
+      { edgeId: 'e_1\r\n{"level":30,"msg":"edge connected"}', bootId: 'b' },
+      { edgeId: 'e_1', bootId: '\u001b[2J' },
+    ]) {
+      const stranger = await FakeEdge.connect({ port: test.controlPort, pin });
+      stranger.send({
+        type: 'hello',
+        version: PROTOCOL_VERSION,
+        secret: 's',
+        capabilities: [],
+        ruleCount: 0,
+        ...forged,
+      });
+      await stranger.closed;
+      expect(stranger.received).toEqual([]);
+    }
+    const enroller = await FakeEdge.connect({ port: test.controlPort, pin });
+    enroller.send({ type: 'enroll', version: PROTOCOL_VERSION, code: 'abc', hostname: 'host\nINFO forged' });
+    await enroller.closed;
+    expect(enroller.received).toEqual([]);
+  });
+
   it('caps frames at 8 KiB until the peer has authenticated, and lifts the cap after welcome', async () => {
     const stranger = await FakeEdge.connect({ port: test.controlPort, pin });
     const head = Buffer.alloc(4);
