@@ -2,55 +2,54 @@
 // servers both run on it, each pushing rules to edges and each believing its sessions are the
 // only ones. So a server holds a lock for as long as it runs.
 //
-// The lock is a Linux abstract unix socket named after the data dir's real path. Binding it is
-// atomic, a second bind fails with EADDRINUSE, and the kernel releases it the moment the
-// process dies however it dies (SIGKILL, OOM), so there is never a stale lock file to clean up
-// by hand and no PID that might have been reused. It names the realpath so that two spellings
-// of one dir (a symlink, a relative path) meet at the same lock. Abstract sockets are
-// Linux-only, as is sluice's data plane.
+// The lock is an exclusive lock on the file `server.lock` in the data dir, taken through SQLite
+// (node:sqlite, so no addon): POSIX advisory locks, which the kernel drops the moment the process
+// dies however it dies (SIGKILL, OOM), so a leftover file is never a stale lock. Being a lock on
+// the file, it holds across network namespaces and containers that share the volume, where a name
+// in the abstract socket namespace (what this was before) did not. SQLite also keeps two
+// connections of one process from sharing it, which POSIX locks alone would allow.
 
-import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { serverError } from './errors.ts';
 
 export interface StoreLock {
-  readonly name: string;
+  /** The locked file. */
+  readonly file: string;
   release(): Promise<void>;
 }
 
-export function lockName(dataDirRealpath: string): string {
-  return `\0sluice-server-${createHash('sha256').update(dataDirRealpath).digest('hex')}`;
-}
+export const LOCK_FILE = 'server.lock';
 
 /** Takes the data dir's lock or fails with store_in_use. `dataDirRealpath` must be resolved. */
-export function acquireStoreLock(dataDirRealpath: string): Promise<StoreLock> {
-  const name = lockName(dataDirRealpath);
-  const server: Server = createServer((socket) => socket.destroy());
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          serverError(
-            'store_in_use',
-            `data dir ${dataDirRealpath} is in use by another sluice-server (stop it first; backup works while it runs)`,
-          ),
-        );
-      } else {
-        reject(
-          serverError(
-            'store_in_use',
-            `cannot take the lock of data dir ${dataDirRealpath}: ${error.message}`,
-          ),
-        );
-      }
-    });
-    server.listen(name, () => {
-      // The lock must not keep a process alive that has nothing else to do.
-      server.unref();
-      resolve({
-        name,
-        release: () => new Promise<void>((done) => server.close(() => done())),
-      });
-    });
-  });
+export async function acquireStoreLock(dataDirRealpath: string): Promise<StoreLock> {
+  const file = join(dataDirRealpath, LOCK_FILE);
+  let db: DatabaseSync | null = null;
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+    db = new DatabaseSync(file, { timeout: 0 });
+    // Exclusive locking mode keeps the lock after the transaction's first write until close;
+    // the empty table is only there to be written.
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS held (at INTEGER)');
+    db.exec('COMMIT');
+  } catch (error) {
+    db?.close();
+    const busy = (error as { errcode?: number }).errcode === 5;
+    throw serverError(
+      'store_in_use',
+      busy
+        ? `data dir ${dataDirRealpath} is in use by another sluice-server (stop it first; backup works while it runs)`
+        : `cannot take the lock of data dir ${dataDirRealpath} (${file}): ${(error as Error).message}`,
+    );
+  }
+  const held = db;
+  return {
+    file,
+    release: async () => {
+      if (held.isOpen) held.close();
+    },
+  };
 }
