@@ -194,7 +194,13 @@ describe('replicas on PostgreSQL', () => {
       expect(apiError(answer).code).toBe('store_unavailable');
       const health = await api.get('/healthz', { token: null });
       expect(health.status).toBe(200);
+      // Up, but not ready: the probe that reads the database says so.
+      const ready = await api.get('/readyz', { token: null });
+      expect(ready.status).toBe(503);
+      expect(apiError(ready).code).toBe('store_unavailable');
     }
+    const metricsReady = await fetch(`http://127.0.0.1:${plane.a.ports.metrics}/readyz`);
+    expect(metricsReady.status).toBe(503);
     // The edge forwards on: new connections and an open one.
     for (let i = 0; i < 5; i++) {
       await echoRoundTrip(port!, `during the outage ${i}`);
@@ -213,6 +219,8 @@ describe('replicas on PostgreSQL', () => {
       });
     }
     expect((await plane.apiB.rule(rule.id)).state).toBe('active');
+    expect((await plane.apiA.get('/readyz', { token: null })).body).toEqual({ ready: true });
+    expect((await fetch(`http://127.0.0.1:${plane.a.ports.metrics}/readyz`)).status).toBe(200);
     // And the edge is reachable for pushes through either replica again.
     await plane.apiB.waitConnected('edge-1', true, 15_000);
     await plane.apiA.pushActive('edge-1', tcpRule('later', later!, target.port));

@@ -18,6 +18,10 @@ export const SERVER_ERRORS = defineErrors('server', {
   backup_failed: { message: 'the backup could not be written', exitCode: 8 },
   restore_failed: { message: 'the backup could not be restored', exitCode: 8 },
   store_unusable: { message: 'the database cannot be opened', exitCode: 8 },
+  store_empty: {
+    message: 'the data dir was set up before but its database is missing or empty',
+    exitCode: 8,
+  },
   // The API answers it as its own store_unavailable (503), with the same exit code.
   store_unavailable: { message: 'the database cannot be reached now', exitCode: 25 },
   listen_failed: { message: 'a listener could not bind its address', exitCode: 9 },

@@ -1,13 +1,16 @@
-// HTTP on the `metrics` address: /metrics (Prometheus text) and /healthz. Its own listener, so
-// scraping needs no API token and the API can stay on loopback.
+// HTTP on the `metrics` address: /metrics (Prometheus text), /healthz and /readyz. Its own
+// listener, so scraping and probes need no API token and the API can stay on loopback.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serverError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
+import { storeProblem } from './readiness.ts';
+import type { Store } from './store/store.ts';
 
 export function startMetricsServer(
   metrics: ServerMetrics,
+  store: Store,
   host: string,
   port: number,
 ): Promise<{ server: Server; address: AddressInfo }> {
@@ -28,6 +31,16 @@ export function startMetricsServer(
       return;
     }
     if (req.method === 'GET' && url.pathname === '/healthz') return sendJson(200, { ok: true });
+    if (req.method === 'GET' && url.pathname === '/readyz') {
+      void storeProblem(store).then((problem) =>
+        problem === null
+          ? sendJson(200, { ready: true })
+          : sendJson(503, {
+              error: { code: 'store_unavailable', message: `the database cannot be read: ${problem}` },
+            }),
+      );
+      return;
+    }
     sendJson(404, { error: { code: 'not_found', message: `no route ${req.method} ${url.pathname}` } });
   });
   return new Promise((resolve, reject) => {

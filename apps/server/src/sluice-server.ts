@@ -2,6 +2,7 @@
 // three listeners (control, API, metrics). main.ts starts one for `serve`; tests start one in
 // process on ephemeral ports.
 
+import { statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +23,14 @@ import type { HostPort, ServerConfig } from './server-config.ts';
 import { isPostgresSpec, openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { acquireStoreLock, type StoreLock } from './store-lock.ts';
+
+function isMissingOrEmpty(file: string): boolean {
+  try {
+    return statSync(file).size === 0;
+  } catch {
+    return true;
+  }
+}
 
 export interface SluiceServerOptions {
   readonly dataDir: string;
@@ -120,6 +129,14 @@ export class SluiceServer {
           { cert: dataDir.certFile, fingerprint: certificate.fingerprint },
           'made a self-signed certificate',
         );
+      // A data dir that had its key before this start had its database too: a missing or empty
+      // one means a lost file, and starting afresh would mint a new admin and forget every edge.
+      if (!certificate.created && config.store === null && isMissingOrEmpty(dataDir.dbFile)) {
+        throw serverError(
+          'store_empty',
+          `${dataDir.dbFile} is missing or empty, but ${dataDir.keyFile} is from an earlier start: restore a backup (sluice-server restore), or remove the data dir to start afresh`,
+        );
+      }
       // The data dir keeps the certificate and the lock whichever the store; without a spec it
       // holds the SQLite database too.
       const store: Store = await openStore(config.store ?? dataDir.dbFile, {
@@ -194,6 +211,7 @@ export class SluiceServer {
       const apiAddress = api.server.address() as AddressInfo;
       const { server: metricsServer, address: metricsAddress } = await startMetricsServer(
         metrics,
+        store,
         config.metrics.host,
         config.metrics.port,
       );

@@ -77,8 +77,10 @@ export {
   type Health,
   type HttpMethod,
   healthSchema,
+  type Ready,
   type RouteAccess,
   type RouteResponse,
+  readySchema,
 } from './routes.ts';
 export {
   type RuleStats,

@@ -85,6 +85,9 @@ const json = (schema: z.ZodType, description: string): RouteResponse => ({
 export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
 export type Health = z.infer<typeof healthSchema>;
 
+export const readySchema = z.object({ ready: z.literal(true) }).meta({ id: 'Ready' });
+export type Ready = z.infer<typeof readySchema>;
+
 /** The OpenAPI document itself: a JSON object. */
 const openApiSchema = z.record(z.string(), z.unknown()).meta({ description: 'an OpenAPI 3.1 document' });
 
@@ -253,6 +256,15 @@ export const API_ROUTES = [
     access: 'public',
     responses: { 200: json(healthSchema, 'the server is up') },
     errors: [],
+  },
+  {
+    operationId: 'ready',
+    method: 'GET',
+    path: '/readyz',
+    summary: 'Whether the server can serve: it reads its database (503 store_unavailable when it cannot)',
+    access: 'public',
+    responses: { 200: json(readySchema, 'the database answered') },
+    errors: ['store_unavailable'],
   },
   {
     operationId: 'openapi',

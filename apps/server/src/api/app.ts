@@ -9,6 +9,7 @@ import {
   apiErrorBody,
   type Health,
   openApiDocument,
+  type Ready,
 } from '@sluice/api';
 import type { SluiceError } from '@sluice/errors';
 import Fastify, {
@@ -21,6 +22,7 @@ import Fastify, {
 } from 'fastify';
 import { apiError, SERVER_ERRORS } from '../errors.ts';
 import { DENIAL_CODES } from '../metrics.ts';
+import { storeProblem } from '../readiness.ts';
 import type { ApiContext } from './api-context.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { auditHook } from './audit-trail.ts';
@@ -135,6 +137,11 @@ export async function buildApi(context: ApiContext): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFound);
 
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }) satisfies Health);
+  app.get('/readyz', { config: { public: true } }, async () => {
+    const problem = await storeProblem(context.store);
+    if (problem !== null) throw apiError('store_unavailable', `the database cannot be read: ${problem}`);
+    return { ready: true } satisfies Ready;
+  });
   // The contract itself, for clients that generate code from it; it holds nothing secret.
   const openApi = openApiDocument();
   app.get('/v1/openapi.json', { config: { public: true } }, async () => openApi);

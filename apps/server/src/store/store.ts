@@ -325,6 +325,8 @@ export interface Store extends StoreAggregates {
    * promise it answers resolves and rolled back when it rejects. `fn` works through `tx` only.
    */
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T>;
+  /** Reads a row of a table: rejects when the database cannot be read (down, locked, corrupt). */
+  ping(): Promise<void>;
   /** Closes the store once the work already asked of it is done. */
   close(): Promise<void>;
 }

@@ -22,6 +22,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the server can serve: it reads its database (503 store_unavailable when it cannot)
+         * @description No token needed.
+         */
+        get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -793,6 +813,10 @@ export interface components {
         QuotaList: {
             quotas: components["schemas"]["Quota"][];
         };
+        Ready: {
+            /** @constant */
+            ready: true;
+        };
         RenameEdge: {
             /**
              * @description 1-253 letters, digits, "_", "." or "-", starting with a letter or digit; not of the form e_ and 12 hex digits
@@ -939,6 +963,44 @@ export interface operations {
             };
             /** @description `internal`: a bug in the server */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the database answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ready"];
+                };
+            };
+            /** @description `internal`: a bug in the server */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `store_unavailable`: the server cannot reach its database now; retry once it is back */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

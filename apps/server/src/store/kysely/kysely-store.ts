@@ -145,6 +145,17 @@ export class KyselyStore implements Store {
     });
   }
 
+  ping(): Promise<void> {
+    if (this.closing !== null) return Promise.reject(new Error('the store is closed'));
+    return this.track(async () => {
+      try {
+        await this.db.selectFrom('users').select('id').limit(1).execute();
+      } catch (error) {
+        throw storeFailure(error, this.backend);
+      }
+    });
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.running]);

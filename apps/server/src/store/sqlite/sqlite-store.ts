@@ -39,6 +39,14 @@ function openDatabase(file: string, busyTimeoutMs: number): DatabaseSync {
   } catch (error) {
     throw serverError('store_unusable', `${file}: ${(error as Error).message}`);
   }
+  const problems = integrityProblems(db);
+  if (problems !== null) {
+    db.close();
+    throw serverError(
+      'store_unusable',
+      `${file} fails SQLite's quick_check: ${problems}; restore a backup (sluice-server restore) or move the file away`,
+    );
+  }
   try {
     migrate(db, file);
   } catch (error) {
@@ -48,6 +56,19 @@ function openDatabase(file: string, busyTimeoutMs: number): DatabaseSync {
   // From now on a held lock answers BUSY at once and BusyRetryDriver waits with timers.
   db.exec('PRAGMA busy_timeout = 0');
   return db;
+}
+
+/** null when PRAGMA quick_check finds the file sound; else its first findings, in one line. */
+function integrityProblems(db: DatabaseSync): string | null {
+  let rows: Record<string, unknown>[];
+  try {
+    rows = db.prepare('PRAGMA quick_check(3)').all() as Record<string, unknown>[];
+  } catch (error) {
+    return (error as Error).message;
+  }
+  // SQLite's findings may span lines; the error is one line.
+  const findings = rows.map((row) => String(Object.values(row)[0]).replace(/\s+/g, ' ').trim());
+  return findings.length === 1 && findings[0] === 'ok' ? null : findings.join('; ');
 }
 
 /** Opens (making and migrating it if need be) the SQLite store in `file`. */
