@@ -221,7 +221,7 @@ describe('rules', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('a user sees only its own rules and gets 403 on another owner rule', async () => {
+  it("a user sees only its own rules; another owner's rule is 404, word for word as a missing one", async () => {
     expect((await test.request('GET', '/v1/rules', undefined, alice)).body.rules).toHaveLength(1);
     expect((await test.request('GET', '/v1/rules', undefined, bob)).body.rules).toHaveLength(0);
     expect((await test.request('GET', '/v1/rules?edge=edge-01')).body.rules).toHaveLength(1);
@@ -234,8 +234,11 @@ describe('rules', () => {
       ['GET', `/v1/stats/stream?rule=${ruleId}`, undefined],
     ] as const) {
       const response = await test.request(method, url, body, bob);
-      expect(response.status, `${method} ${url}`).toBe(403);
-      expect(response.body.error.code).toBe('forbidden');
+      expect(response.status, `${method} ${url}`).toBe(404);
+      const missing = await test.request(method, url.replace(ruleId, 'r_000000000000'), body, bob);
+      expect(response.body).toEqual(
+        JSON.parse(JSON.stringify(missing.body).replaceAll('r_000000000000', ruleId)),
+      );
     }
     const forOther = await test.request(
       'POST',

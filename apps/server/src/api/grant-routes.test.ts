@@ -168,7 +168,7 @@ describe('what a user sees', () => {
       ['GET', `/v1/stats/stream?rule=${carols!.id}`],
       ['DELETE', `/v1/rules/${carols!.id}`],
     ] as const) {
-      expect((await test.request(method, url, undefined, dave)).status, url).toBe(403);
+      expect((await test.request(method, url, undefined, dave)).status, url).toBe(404);
     }
   });
 

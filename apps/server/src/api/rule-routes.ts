@@ -32,18 +32,16 @@ export function mayTouch(user: UserRecord, rule: Pick<RuleRecord, 'owner'>): boo
 export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, rules } = context;
 
-  /** The rule `:id` the request's user may act on: not_found, else forbidden. */
+  /**
+   * The rule `:id` the request's user may act on. Another owner's rule is not_found, word for word
+   * as a rule that does not exist: a user cannot learn which rule ids exist.
+   */
   const ruleFor = async (request: FastifyRequest<{ Params: RuleParams }>): Promise<RuleRecord> => {
     const { id } = parseInput(ruleParamsSchema, request.params, 'params');
     const rule = await store.rules.get(id);
-    if (rule === null) throw apiError('not_found', `no rule with id ${JSON.stringify(id)}`);
-    request.auditTarget = rule.id;
-    const user = userOf(request);
-    if (!mayTouch(user, rule)) {
-      throw apiError(
-        'forbidden',
-        `rule ${rule.id} belongs to ${rule.owner}; ${user.name} may touch only its own rules`,
-      );
+    request.auditTarget = id;
+    if (rule === null || !mayTouch(userOf(request), rule)) {
+      throw apiError('not_found', `no rule with id ${JSON.stringify(id)}`);
     }
     return rule;
   };

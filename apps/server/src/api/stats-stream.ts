@@ -26,8 +26,10 @@ export function statsStreamRoutes(app: FastifyInstance, context: ApiContext): vo
     const query = parseInput(statsStreamQuerySchema, request.query, 'query');
     if (query.rule !== undefined) {
       const rule = await context.store.rules.get(query.rule);
-      if (rule === null) throw apiError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
-      if (!mayTouch(user, rule)) throw apiError('forbidden', `rule ${rule.id} belongs to ${rule.owner}`);
+      // Another owner's rule is answered as one that does not exist.
+      if (rule === null || !mayTouch(user, rule)) {
+        throw apiError('not_found', `no rule with id ${JSON.stringify(query.rule)}`);
+      }
     }
     reply.hijack();
     const raw = reply.raw;

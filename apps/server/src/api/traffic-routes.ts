@@ -70,13 +70,10 @@ export function trafficRoutes(app: FastifyInstance, context: ApiContext): void {
       const rule = await store.rules.get(query.rule);
       // A rule that is gone keeps its history under the owner it had.
       const ref = rule ?? (await store.traffic.ruleRef(query.rule));
-      if (ref === null) throw apiError('not_found', `rule: no rule with id ${JSON.stringify(query.rule)}`);
       request.auditTarget = query.rule;
-      if (!mayTouch(user, { owner: ref.owner })) {
-        throw apiError(
-          'forbidden',
-          `rule: ${query.rule} belongs to ${ref.owner}; ${user.name} may see only its own rules`,
-        );
+      // Another owner's rule is answered as one that does not exist.
+      if (ref === null || !mayTouch(user, { owner: ref.owner })) {
+        throw apiError('not_found', `rule: no rule with id ${JSON.stringify(query.rule)}`);
       }
       return { ruleId: query.rule, owner: own };
     }
@@ -89,9 +86,9 @@ export function trafficRoutes(app: FastifyInstance, context: ApiContext): void {
     }
     if (query.user !== undefined) {
       const named = await store.users.getByName(query.user);
-      if (named === null) throw apiError('not_found', `user: no user named ${JSON.stringify(query.user)}`);
-      if (own !== undefined && named.id !== user.id) {
-        throw apiError('forbidden', `user: ${user.name} may see only its own traffic`);
+      // A user sees only itself: another user is answered as one that does not exist.
+      if (named === null || (own !== undefined && named.id !== user.id)) {
+        throw apiError('not_found', `user: no user named ${JSON.stringify(query.user)}`);
       }
       return { owner: named.name };
     }
