@@ -44,7 +44,10 @@ describe('tenancy in the web console', () => {
   it('a user with a grant and a quota sees only their own, is refused outside the grant at the field, and sees the quota move', async ({
     task,
   }) => {
-    const plane = await startControlPlane({ configToml: 'stats_interval_secs = 0.3\n' });
+    // bob's rule targets an echo server on loopback, which users may not target by default.
+    const plane = await startControlPlane({
+      configToml: 'stats_interval_secs = 0.3\nuser_targets_allowed = ["127.0.0.0/8"]\n',
+    });
     await makeUser(plane.api, 'root', ADMIN_PASSWORD, 'admin');
     await addEdge(plane, 'edge-a');
     const target = await startEchoTarget();

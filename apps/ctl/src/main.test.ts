@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { type AddressInfo, createServer } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
+import { PROTOCOL_VERSION } from '@sluice/protocol';
 import { enrollAndConnect, startTestServer, type TestServer } from '@sluice/server/test-harness';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -346,9 +347,13 @@ describe('edges and revoke', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+ID\s+STATE\s+VERSION\s+RULES\s+LAST SEEN\s+ENROLLED$/);
     expect(lines.find((line) => line.startsWith('edge-01'))).toMatch(
-      new RegExp(`^edge-01\\s+${edge01Id}\\s+connected\\s+1\\s+\\d+\\s+(just now|\\d+s ago)\\s+${TIME}$`),
+      new RegExp(
+        `^edge-01\\s+${edge01Id}\\s+connected\\s+${PROTOCOL_VERSION}\\s+\\d+\\s+(just now|\\d+s ago)\\s+${TIME}$`,
+      ),
     );
-    expect(lines.find((line) => line.startsWith('edge-02'))).toMatch(/^edge-02\s+e_\w+\s+offline\s+1\s+1\s+/);
+    expect(lines.find((line) => line.startsWith('edge-02'))).toMatch(
+      new RegExp(`^edge-02\\s+e_\\w+\\s+offline\\s+${PROTOCOL_VERSION}\\s+1\\s+`),
+    );
     expect(lines.find((line) => line.startsWith('edge-03'))).toMatch(
       /^edge-03\s+e_\w+\s+revoked\s+-\s+0\s+never\s+-$/,
     );

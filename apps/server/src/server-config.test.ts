@@ -35,6 +35,7 @@ describe('server config', () => {
       ackTimeoutMs: 2000,
       statsIntervalMs: 5000,
       helloTimeoutMs: 10_000,
+      tenants: { targetsAllowed: [], maxRulesPerEdge: 100, maxPortsPerEdge: 1024 },
       store: null,
     });
   });

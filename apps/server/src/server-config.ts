@@ -2,12 +2,14 @@
 // names the file (or flag), the key and the reason, like the edge's config errors.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseListen, validate } from '@sluice/config';
 import { parse, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { serverError } from './errors.ts';
+import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './tenant-policy.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -24,6 +26,8 @@ export interface ServerConfig {
   readonly statsIntervalMs: number;
   /** From a control connection's TCP accept to its hello (or enroll), at most this long. */
   readonly helloTimeoutMs: number;
+  /** What users (not admins) may push beyond their grants. */
+  readonly tenants: TenantPolicy;
   /**
    * The store spec (store/open-store.ts): a postgres:// URL, or an SQLite file path; null: the
    * data dir's own SQLite file.
@@ -51,6 +55,21 @@ export function parseHostPort(text: string): HostPort {
   return { host: listen.host, port: listen.portLo };
 }
 
+const cidr = z.string().refine(
+  (text) => {
+    const [network, bits, extra] = text.split('/');
+    const family = isIP(network ?? '');
+    const n = Number(bits);
+    return (
+      extra === undefined && family !== 0 && Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128)
+    );
+  },
+  {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a CIDR (ADDRESS/BITS, e.g. "10.0.0.0/8" or "fd00::/8")`,
+  },
+);
+
 const hostPort = z.string().transform((text, ctx): HostPort => {
   try {
     return parseHostPort(text);
@@ -68,6 +87,9 @@ const fileSchema = z
     advertise: hostPort.optional(),
     ack_timeout_ms: z.int().min(100).max(600_000).optional(),
     hello_timeout_ms: z.int().min(100).max(600_000).optional(),
+    user_targets_allowed: z.array(cidr).max(1000).optional(),
+    user_max_rules_per_edge: z.int().min(1).max(100_000).optional(),
+    user_max_ports_per_edge: z.int().min(1).max(65_535).optional(),
     stats_interval_secs: z.number().min(0.1).max(3600).optional(),
     store: z.string().min(1).optional(),
   })
@@ -141,6 +163,11 @@ export function loadServerConfig(flags: ConfigFlags): ServerConfig {
     ackTimeoutMs: file.ack_timeout_ms ?? DEFAULTS.ackTimeoutMs,
     statsIntervalMs: Math.round((file.stats_interval_secs ?? DEFAULTS.statsIntervalSecs) * 1000),
     helloTimeoutMs: file.hello_timeout_ms ?? DEFAULTS.helloTimeoutMs,
+    tenants: {
+      targetsAllowed: file.user_targets_allowed ?? DEFAULT_TENANT_POLICY.targetsAllowed,
+      maxRulesPerEdge: file.user_max_rules_per_edge ?? DEFAULT_TENANT_POLICY.maxRulesPerEdge,
+      maxPortsPerEdge: file.user_max_ports_per_edge ?? DEFAULT_TENANT_POLICY.maxPortsPerEdge,
+    },
     store: storeFlag(flags.store) ?? file.store ?? null,
   };
 }

@@ -197,6 +197,7 @@ export class SluiceServer {
         controlAddresses: async () => controlServer.controlAddresses(),
         fingerprint: certificate.fingerprint,
         logins: new FailureThrottle(LOGIN_POLICY, options.now),
+        tenants: config.tenants,
         now: options.now ?? Date.now,
       });
       cleanup.unshift(() => api.close());

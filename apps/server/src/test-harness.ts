@@ -11,6 +11,7 @@ import type { PendingLimits } from './control/pending-connections.ts';
 import { silentLogger } from './logger.ts';
 import type { ServerConfig } from './server-config.ts';
 import { SluiceServer } from './sluice-server.ts';
+import { DEFAULT_TENANT_POLICY } from './tenant-policy.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
 export type JsonBody = any;
@@ -53,6 +54,9 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     ackTimeoutMs: 500,
     statsIntervalMs: 1000,
     helloTimeoutMs: 10_000,
+    // Every target of these tests is on loopback: users may target it here (tenant-policy.test.ts
+    // tests the default, which refuses it).
+    tenants: { ...DEFAULT_TENANT_POLICY, targetsAllowed: ['127.0.0.0/8', '::1/128'] },
     store: null,
     ...overrides,
   };

@@ -52,6 +52,11 @@ export const API_ERRORS = defineErrors('api', {
     status: 503,
     exitCode: 25,
   },
+  tenant_limit: {
+    message: 'the owner holds as many rules or listen ports on that edge as a user may (server config)',
+    status: 409,
+    exitCode: 26,
+  },
 });
 
 export type ApiErrorCode = (typeof API_ERRORS.codes)[number];

@@ -102,6 +102,7 @@ const PUSH_ERRORS = [
   'activation_failed',
   'ack_timeout',
   'not_granted',
+  'tenant_limit',
 ] as const satisfies readonly ApiErrorCode[];
 
 /** Tenancy: the grant routes. */

@@ -10,6 +10,7 @@ import type { RuleService } from '../rule-service.ts';
 import type { HostPort } from '../server-config.ts';
 import type { AuditChange, UserRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
+import type { TenantPolicy } from '../tenant-policy.ts';
 
 export interface ApiContext {
   readonly store: Store;
@@ -27,6 +28,8 @@ export interface ApiContext {
   readonly fingerprint: string;
   /** Failed logins per (user, address). */
   readonly logins: FailureThrottle;
+  /** What users may push beyond their grants (server config). */
+  readonly tenants: TenantPolicy;
   /** The clock of the store (epoch ms): "now" in queries of history. */
   readonly now: () => number;
   /** The built web console (index.html, assets/); default: apps/web/dist of this checkout. */

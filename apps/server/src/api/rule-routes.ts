@@ -15,6 +15,7 @@ import { apiError } from '../errors.ts';
 import { checkGranted } from '../grant-check.ts';
 import { validateRuleBody } from '../rule-service.ts';
 import type { RuleRecord, UserRecord } from '../store/records.ts';
+import { checkTenantPolicy } from '../tenant-policy.ts';
 import { type ApiContext, recordChange, userOf } from './api-context.ts';
 import { findEdgeOr404 } from './edge-routes.ts';
 import { parseInput } from './parse-body.ts';
@@ -66,6 +67,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
       );
     }
     await checkGranted(store, user, edge, table);
+    await checkTenantPolicy(store, context.tenants, user, edge, table);
     const rule = await rules.create(edge, owner, table);
     request.auditTarget = rule.id;
     recordChange(request, null, ruleView(rule));
@@ -95,7 +97,9 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
       );
     }
     const table = validateRuleBody(body.rule, rule.owner);
-    await checkGranted(store, userOf(request), { id: rule.edgeId, name: rule.edgeName }, table);
+    const edge = { id: rule.edgeId, name: rule.edgeName };
+    await checkGranted(store, userOf(request), edge, table);
+    await checkTenantPolicy(store, context.tenants, userOf(request), edge, table, rule.id);
     const updated = await rules.update(rule, table);
     recordChange(request, ruleView(rule), ruleView(updated));
     context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');

@@ -1530,7 +1530,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `port_in_use`: the rule overlaps another rule of the same edge; `name_taken`: an edge or rule name already used on that edge; `edge_revoked`: pushing to a revoked edge */
+            /** @description `port_in_use`: the rule overlaps another rule of the same edge; `name_taken`: an edge or rule name already used on that edge; `edge_revoked`: pushing to a revoked edge; `tenant_limit`: the owner holds as many rules or listen ports on that edge as a user may (server config) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1688,7 +1688,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `port_in_use`: the rule overlaps another rule of the same edge; `name_taken`: an edge or rule name already used on that edge; `edge_revoked`: pushing to a revoked edge */
+            /** @description `port_in_use`: the rule overlaps another rule of the same edge; `name_taken`: an edge or rule name already used on that edge; `edge_revoked`: pushing to a revoked edge; `tenant_limit`: the owner holds as many rules or listen ports on that edge as a user may (server config) */
             409: {
                 headers: {
                     [name: string]: unknown;
