@@ -50,11 +50,13 @@ export interface StartEdgeOptions {
   /** Wait for the "edge ready" line before resolving (default true). */
   readonly waitReady?: boolean;
   readonly readyTimeoutMs?: number;
+  /** Node flags before the entry (`--import` of a recorder); the shards inherit them. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Starts the edge; it is SIGKILLed by the test's cleanup if still running. */
 export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess> {
-  const child = spawn(edgeNode(), [EDGE_MAIN, '--config', options.configFile], {
+  const child = spawn(edgeNode(), [...(options.nodeArgs ?? []), EDGE_MAIN, '--config', options.configFile], {
     cwd: REPO_ROOT,
     env: edgeEnv(options.relayPath, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
