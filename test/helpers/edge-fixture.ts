@@ -22,6 +22,7 @@ export interface LaunchOptions {
   readonly config: Omit<EdgeConfig, 'metricsPort'>;
   readonly env?: Record<string, string>;
   readonly waitReady?: boolean;
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function launchEdge(options: LaunchOptions): Promise<LaunchedEdge> {
@@ -33,6 +34,7 @@ export async function launchEdge(options: LaunchOptions): Promise<LaunchedEdge> 
     relayPath: options.relayPath,
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.waitReady === undefined ? {} : { waitReady: options.waitReady }),
+    ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
   });
   return {
     edge,

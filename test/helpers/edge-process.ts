@@ -1,4 +1,4 @@
-// The standalone edge as a real child process: `node apps/edge/src/main.ts --config FILE`, its
+// The standalone edge as a real child process: `node apps/edge/bin/sluice-edge.js --config FILE`, its
 // pino JSON log lines parsed as they arrive (the kit's LogProcess), waits on log events with
 // deadlines, signals, and a SIGKILL in the test's cleanup for whatever is still running.
 
@@ -10,7 +10,8 @@ import { type CommandResult, commandResult } from './command-result.ts';
 import { type RelayPath, relayPathEnv } from './relay-paths.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
-export const EDGE_MAIN = join(REPO_ROOT, 'apps', 'edge', 'src', 'main.ts');
+/** The edge's entry: the bin, which serves its TypeScript pre-stripped (as `./run edge` does). */
+export const EDGE_MAIN = join(REPO_ROOT, 'apps', 'edge', 'bin', 'sluice-edge.js');
 
 /** The edge's pino JSON lines come on stdout; stderr is kept as text for failure messages. */
 export class EdgeProcess extends LogProcess {
@@ -49,11 +50,13 @@ export interface StartEdgeOptions {
   /** Wait for the "edge ready" line before resolving (default true). */
   readonly waitReady?: boolean;
   readonly readyTimeoutMs?: number;
+  /** Node flags before the entry (`--import` of a recorder); the shards inherit them. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Starts the edge; it is SIGKILLed by the test's cleanup if still running. */
 export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess> {
-  const child = spawn(edgeNode(), [EDGE_MAIN, '--config', options.configFile], {
+  const child = spawn(edgeNode(), [...(options.nodeArgs ?? []), EDGE_MAIN, '--config', options.configFile], {
     cwd: REPO_ROOT,
     env: edgeEnv(options.relayPath, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,7 @@ export const BENCH_ERRORS = defineErrors('bench', {
   tool_missing: { message: '{tool} is not installed ({install})', exitCode: 3 },
   contender_start_failed: { message: '{contender} did not start: {reason}', exitCode: 1 },
   idle_connections_failed: { message: 'idle connections through {contender}: {reason}', exitCode: 1 },
+  memory_unreadable: { message: 'the memory of {subject}: {reason}', exitCode: 1 },
   load_failed: { message: '{scenario} load through {contender}: {reason}', exitCode: 1 },
   target_failed: { message: 'the {target} target did not start: {reason}', exitCode: 1 },
   timeout: { message: 'timed out after {ms} ms waiting for {what}', exitCode: 1 },

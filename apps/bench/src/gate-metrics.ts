@@ -94,6 +94,19 @@ const idleKibPerConnection: MetricReader = (report, gate, contender) => {
   return { kind: 'value', value: figure };
 };
 
+/** A subject of edge-memory (`sluice-2-shards`, `bare-node-2-workers`): its median RSS in KiB. */
+const edgeRssKiB: MetricReader = (report, gate, subject) => {
+  const m = report.edgeMemory;
+  if (m === null) return missing('the edge-memory scenario did not run');
+  const row = m.rows.find((r) => r.subject === subject);
+  if (row === undefined) return missing(`no edge-memory row for ${subject} (measured: ${m.rows.map((r) => r.subject).join(', ')})`);
+  if (row.rss === null) {
+    const error = row.runErrors[0];
+    return missing(error === undefined ? 'no reading' : `${error.code}: ${firstLine(error.message)}`);
+  }
+  return { kind: 'value', value: gate.statistic === 'max' ? row.rss.max : row.rss.median };
+};
+
 /** scenario → metric → reader. A gate naming anything else is rejected when gates.json is read. */
 export const GATE_METRICS: Readonly<Record<string, Readonly<Record<string, MetricReader>>>> = {
   throughput: { bits_per_second: throughputBitsPerSecond },
@@ -107,6 +120,7 @@ export const GATE_METRICS: Readonly<Record<string, Readonly<Record<string, Metri
     connections_per_second: matrixReader('connect-rate', (r) => r.connectRate, 'perSecond'),
   },
   'idle-memory': { kib_per_connection: idleKibPerConnection },
+  'edge-memory': { rss_kib: edgeRssKiB },
 };
 
 /** Gates whose scenario or metric no reader knows, as messages; empty when all are known. */
@@ -146,11 +160,13 @@ export function runLookup(reports: readonly BenchReport[]): GateLookup {
 /** The observations of one report, for evaluateGates. */
 export function reportLookup(report: BenchReport): GateLookup {
   return (gate, contender) => {
-    const entry = report.contenders.find((c) => c.id === contender);
-    if (entry === undefined) {
-      return missing(`not among this run's contenders (${report.options.contenders.join(', ')})`);
+    for (const id of gate.contenders ?? [contender]) {
+      const entry = report.contenders.find((c) => c.id === id);
+      if (entry === undefined) {
+        return missing(`${id} is not among this run's contenders (${report.options.contenders.join(', ')})`);
+      }
+      if (entry.skipped !== null) return { kind: 'skipped', reason: entry.skipped };
     }
-    if (entry.skipped !== null) return { kind: 'skipped', reason: entry.skipped };
     if (!(report.options.scenarios as readonly string[]).includes(gate.scenario)) {
       return missing(`the ${gate.scenario} scenario was not run`);
     }

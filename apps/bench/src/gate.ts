@@ -26,6 +26,11 @@ const gateSchema = z.strictObject({
   /** ratio = numerator's figure / denominator's figure, both from the same run. */
   numerator: z.string().min(1),
   denominator: z.string().min(1),
+  /**
+   * When numerator and denominator are what the scenario itself measures rather than contenders
+   * (edge-memory's `bare-node-2-workers`, `sluice-2-shards`): the contenders that bring them in.
+   */
+  contenders: z.array(z.string().min(1)).min(1).optional(),
   /** The ratio must be at least this. */
   floor: z.number().positive(),
   /** The median ratio observed when the floor was set. */
@@ -125,6 +130,7 @@ export function formatFigure(metric: string, n: number): string {
   if (metric === 'bits_per_second') return `${(n / 1e9).toFixed(2)} Gbit/s`;
   if (metric === 'kib_per_connection') return `${n.toFixed(2)} KiB/conn`;
   if (metric === 'requests_per_second') return `${Math.round(n)} req/s`;
+  if (metric === 'rss_kib') return `${(n / 1024).toFixed(1)} MiB RSS`;
   return Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3);
 }
 
@@ -223,8 +229,7 @@ export function gateNeeds(gates: readonly GateSpec[]): { scenario: string; conte
   const byScenario = new Map<string, Set<string>>();
   for (const g of gates) {
     const set = byScenario.get(g.scenario) ?? new Set<string>();
-    set.add(g.numerator);
-    set.add(g.denominator);
+    for (const id of g.contenders ?? [g.numerator, g.denominator]) set.add(id);
     byScenario.set(g.scenario, set);
   }
   return [...byScenario].map(([scenario, contenders]) => ({ scenario, contenders: [...contenders] }));

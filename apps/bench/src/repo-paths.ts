@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
-export const EDGE_MAIN = join(REPO_ROOT, 'apps', 'edge', 'src', 'main.ts');
+/** The edge's entry: the bin, which serves its TypeScript pre-stripped (as `./run edge` does). */
+export const EDGE_MAIN = join(REPO_ROOT, 'apps', 'edge', 'bin', 'sluice-edge.js');
 export const RESULTS_DIR = join(REPO_ROOT, 'benchmarks', 'out');
 
 /** The repo's Node 24 (`./run` puts it in .tools/bin), else the Node running the bench. */

@@ -120,6 +120,7 @@ export function sampleReport(overrides: Partial<BenchReport> = {}): BenchReport 
       notMeasured: [{ contender: 'c-splice', reason: 'a throughput ceiling only' }],
       runs: {},
     },
+    edgeMemory: null,
     qosCap: null,
     ...overrides,
   };

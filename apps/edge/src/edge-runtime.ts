@@ -12,8 +12,6 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { ShardSupervisor } from '@sluice/core';
 import type { Logger } from './logger.ts';
-import { EdgeMetrics } from './metrics.ts';
-import { startMetricsServer } from './metrics-server.ts';
 import type { RuleSource } from './rule-source.ts';
 
 /** What both modes set: from the file (standalone) or from the flags (managed). */
@@ -83,6 +81,11 @@ export class EdgeRuntime {
     });
     this.supervisor = supervisor;
     if (this.options.metrics) {
+      // prom-client and the HTTP server load only for an edge that serves metrics.
+      const [{ EdgeMetrics }, { startMetricsServer }] = await Promise.all([
+        import('./metrics.ts'),
+        import('./metrics-server.ts'),
+      ]);
       const metrics = new EdgeMetrics(supervisor, name);
       this.metricsServer = await startMetricsServer({
         ...this.options.metrics,

@@ -2,7 +2,7 @@
 
 import { escapeControl } from '@sluice/errors';
 import pino, { type Logger } from 'pino';
-import pinoPretty, { type PrettyOptions } from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 
 /**
  * Readable lines for a terminal. Fields are printed as JSON, which escapes them; the message is
@@ -17,11 +17,14 @@ const PRETTY: PrettyOptions = {
 
 export type { Logger };
 
-export function createLogger(): Logger {
+/** pino-pretty is loaded only for a terminal: a service's edge never pays for its modules. */
+export async function createLogger(): Promise<Logger> {
   const level = process.env.SLUICE_LOG_LEVEL ?? 'info';
   const pretty = process.stdout.isTTY && process.env.SLUICE_LOG_FORMAT !== 'json';
   // Synchronous writes: the edge logs rule events, not traffic, and every line must be out
   // before the process exits after a drain.
-  const stream = pretty ? pinoPretty({ ...PRETTY }) : pino.destination({ dest: 1, sync: true });
+  const stream = pretty
+    ? (await import('pino-pretty')).default({ ...PRETTY })
+    : pino.destination({ dest: 1, sync: true });
   return pino({ level, base: { pid: process.pid } }, stream);
 }

@@ -7,11 +7,9 @@ import { formatControlAddress } from '@sluice/protocol';
 import { Command } from 'commander';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
 import { EdgeRuntime } from './edge-runtime.ts';
-import { enroll } from './enroll.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { createLogger } from './logger.ts';
-import { ServerRuleSource } from './server-rule-source.ts';
 import { versionLine } from './version.ts';
 
 interface MainOptions {
@@ -69,6 +67,8 @@ async function runEdge(options: MainOptions): Promise<void> {
   if (options.bundle) {
     if (options.check) throw usage('--check validates a --config file');
     const bundle = await readBundleFile(options.bundle);
+    // The managed edge's modules (control client, pushed rules) stay unloaded in a standalone one.
+    const { ServerRuleSource } = await import('./server-rule-source.ts');
     const edge = new EdgeRuntime({
       name: bundle.name,
       shards: options.shards === undefined ? null : parseShards(options.shards),
@@ -76,7 +76,7 @@ async function runEdge(options: MainOptions): Promise<void> {
       drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
       // Beside the bundle: the counters that survive a kill (edge-state-file.ts).
       source: new ServerRuleSource({ bundle, stateFile: `${resolve(options.bundle)}.state` }),
-      log: createLogger(),
+      log: await createLogger(),
       ownProcess: true,
     });
     await edge.start();
@@ -97,13 +97,14 @@ async function runEdge(options: MainOptions): Promise<void> {
   const edge = new EdgeRuntime({
     ...runtimeSettings(config),
     source: new FileRuleSource(config),
-    log: createLogger(),
+    log: await createLogger(),
     ownProcess: true,
   });
   await edge.start();
 }
 
 async function runEnroll(uri: string, options: { bundle: string; force?: boolean }): Promise<void> {
+  const { enroll } = await import('./enroll.ts');
   const { file, bundle } = await enroll(uri, { bundleFile: options.bundle, force: options.force ?? false });
   process.stdout.write(
     `enrolled as edge ${JSON.stringify(bundle.name)} (id ${bundle.edgeId}) with ${bundle.servers.map(formatControlAddress).join(', ')}\n` +

@@ -1,7 +1,7 @@
 // The data plane's error table: one stable code per failure an operator can see, with its
 // message template. Errors cross threads as plain data (CoreErrorData, from CORE_ERRORS.data).
 
-import { formatHostPort } from '@sluice/config';
+import { formatHostPort } from '@sluice/config/address';
 import { defineErrors, type SluiceErrorData } from '@sluice/errors';
 
 export const CORE_ERRORS = defineErrors('core', {

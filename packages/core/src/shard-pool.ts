@@ -44,7 +44,8 @@ interface ShardHandle {
   readonly pending: Map<number, (error: CoreErrorData | null) => void>;
 }
 
-const SHARD_ENTRY = new URL('./shard-entry.ts', import.meta.url);
+/** Plain JavaScript: it serves the shard its TypeScript pre-stripped (stripped-sources.js). */
+const SHARD_ENTRY = new URL('./shard-boot.js', import.meta.url);
 /**
  * Every accepted connection leaves a few KiB of garbage behind (the net.Socket objects the
  * splice path hands off, the stream state of closed connections). With V8's default young

@@ -2,7 +2,7 @@
 // supervisor asks over its port and answers each request once; it never decides rule state.
 
 import type { MessagePort } from 'node:worker_threads';
-import { formatListen } from '@sluice/config';
+import { formatListen } from '@sluice/config/address';
 import { Counters } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import type { SpliceStatus } from '@sluice/splice';

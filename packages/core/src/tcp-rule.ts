@@ -3,7 +3,8 @@
 // still carries.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { formatListen, type RuleSpec } from '@sluice/config';
+import type { RuleSpec } from '@sluice/config';
+import { formatListen } from '@sluice/config/address';
 import {
   type AcceptErrorReason,
   acceptErrorField,

@@ -14,7 +14,8 @@
 
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { formatListen, type RuleSpec } from '@sluice/config';
+import type { RuleSpec } from '@sluice/config';
+import { formatListen } from '@sluice/config/address';
 import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
 import { BurstLog } from './burst-log.ts';

@@ -1,5 +1,5 @@
 // sluice's standalone edge on the splice path or the JS relay path (SLUICE_NO_SPLICE=1), with
-// 1 shard or one per core: `<repo>/.tools/bin/node apps/edge/src/main.ts --config <generated toml>`. Ready when
+// 1 shard or one per core: `<repo>/.tools/bin/node apps/edge/bin/sluice-edge.js --config <generated toml>`. Ready when
 // the JSON log line "edge ready" says no rule failed.
 
 import { writeFileSync } from 'node:fs';
@@ -77,7 +77,7 @@ export function edgeConfigToml(
   return [...lines, ''].join('\n');
 }
 
-type RelayPath = 'js' | 'splice';
+export type RelayPath = 'js' | 'splice';
 
 function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
@@ -87,7 +87,8 @@ function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
   return env;
 }
 
-function sluiceEdge(id: string, path: RelayPath, shards: number, label: string): Contender {
+/** The standalone edge as a contender; the edge-memory scenario makes its own at other shard counts. */
+export function sluiceEdge(id: string, path: RelayPath, shards: number, label: string): Contender {
   return {
     id,
     label,

@@ -5,6 +5,7 @@
 import type { Chart } from '../charts/chart-specs.ts';
 import type { Contender } from '../contender.ts';
 import { connectRateScenario } from './connect-rate.ts';
+import { edgeMemoryScenario } from './edge-memory.ts';
 import { httpScenario } from './http.ts';
 import { idleMemoryScenario } from './idle-memory.ts';
 import { parallelScenario } from './parallel.ts';
@@ -29,6 +30,7 @@ const SCENARIOS = [
   httpScenario,
   connectRateScenario,
   idleMemoryScenario,
+  edgeMemoryScenario,
   qosCapScenario,
 ] as const;
 
