@@ -115,4 +115,36 @@ describe('RuleReconciler', () => {
       { shard: 0, request: { type: 'bind', bindings: [expect.objectContaining({ slot: 0 })] } },
     ]);
   });
+
+  it('change() binds new rules in one message per shard and messages nothing about other rules', async () => {
+    const { shards, asked } = fakeShards();
+    const { reconciler: r } = reconciler(shards);
+    const [web, db, cache, queue] = await rules('web', 'db', 'cache', 'queue');
+    await r.apply([web!]);
+    asked.length = 0;
+    const result = await r.change([db!, cache!, queue!], []);
+    expect(result).toEqual({
+      added: ['db', 'cache', 'queue'],
+      removed: [],
+      changed: [],
+      unchanged: [],
+      failed: [],
+    });
+    expect(
+      asked.map((a) => [a.shard, a.request.type, a.request.type === 'bind' ? a.request.bindings.length : 0]),
+    ).toEqual([
+      [0, 'bind', 3],
+      [1, 'bind', 3],
+    ]);
+    asked.length = 0;
+    expect((await r.change([], ['db'])).removed).toEqual(['db']);
+    // Only db's slot is named (unbind, then release once drained); web, on slot 0, is not.
+    expect(asked.map((a) => a.request).slice(0, 2)).toEqual([
+      { type: 'unbind', slot: 1 },
+      { type: 'unbind', slot: 1 },
+    ]);
+    expect(asked.filter((a) => !('slot' in a.request) || a.request.slot !== 1)).toEqual([]);
+    expect(r.stateOf('web')).toMatchObject({ state: 'active' });
+    expect(r.stateOf('db')).toBeUndefined();
+  });
 });

@@ -169,7 +169,10 @@ export class RuleReconciler {
       const active = [...this.rules.values()].filter((rule) => rule.state === 'active');
       for (let at = 0; at < active.length; at += BIND_BATCH) {
         const batch = active.slice(at, at + BIND_BATCH);
-        const errors = await this.shards.bindOn(shard, batch.map((rule) => this.bindingOf(rule)));
+        const errors = await this.shards.bindOn(
+          shard,
+          batch.map((rule) => this.bindingOf(rule)),
+        );
         batch.forEach((rule, i) => {
           const error = errors[i] ?? null;
           if (!error) {
@@ -246,7 +249,11 @@ export class RuleReconciler {
       if (rule === undefined) {
         toAdd.push(spec);
         result.added.push(spec.name);
-      } else if (rule.state === 'failed' || needsRebind(rule.spec, spec) || !this.ownerSlots.has(spec.owner)) {
+      } else if (
+        rule.state === 'failed' ||
+        needsRebind(rule.spec, spec) ||
+        !this.ownerSlots.has(spec.owner)
+      ) {
         // A failed rule is retried; a new listen address means new listeners; an owner the
         // QoS table had no room for fails the rule with that reason.
         this.rules.delete(spec.name);
@@ -271,38 +278,56 @@ export class RuleReconciler {
     return result;
   }
 
-  /** Adds the rules `specs`: slots, probes a few at a time, then binds in batches. */
+  /**
+   * Adds the rules `specs`: slots, then per batch the port probes (a few at a time) and one bind
+   * message per shard. The next batch is probed while the shards bind the last one.
+   */
   private async activate(specs: readonly RuleSpec[]): Promise<RuleRecord[]> {
     const records = specs.map((spec) => this.prepare(spec));
-    const probing = records.filter((rule) => rule.state !== 'failed');
-    for (let at = 0; at < probing.length; at += PROBE_CONCURRENCY) {
-      const batch = probing.slice(at, at + PROBE_CONCURRENCY);
-      const probes = await Promise.all(batch.map((rule) => probeListen(rule.spec.listen, rule.spec.protocol)));
+    const ready = records.filter((rule) => rule.state !== 'failed');
+    let binding: Promise<void> = Promise.resolve();
+    for (let at = 0; at < ready.length; at += BIND_BATCH) {
+      const batch = ready.slice(at, at + BIND_BATCH);
+      await this.probe(batch);
+      await binding;
+      binding = this.bind(batch.filter((rule) => rule.state !== 'failed'));
+    }
+    await binding;
+    return records;
+  }
+
+  /** Fails each rule whose listen a foreign socket holds (port-probe.ts). */
+  private async probe(rules: readonly RuleRecord[]): Promise<void> {
+    for (let at = 0; at < rules.length; at += PROBE_CONCURRENCY) {
+      const batch = rules.slice(at, at + PROBE_CONCURRENCY);
+      const probes = await Promise.all(
+        batch.map((rule) => probeListen(rule.spec.listen, rule.spec.protocol)),
+      );
       batch.forEach((rule, i) => {
         const probe = probes[i];
         if (probe) this.fail(rule, probe);
       });
     }
-    const binding = records.filter((rule) => rule.state !== 'failed');
-    for (let at = 0; at < binding.length; at += BIND_BATCH) {
-      const batch = binding.slice(at, at + BIND_BATCH);
-      const perShard = await this.shards.bindEverywhere(batch.map((rule) => this.bindingOf(rule)));
-      for (const [i, rule] of batch.entries()) {
-        const error = perShard.map((errors) => errors[i] ?? null).find((e) => e !== null);
-        if (error) {
-          await this.shards.broadcast({ type: 'release', slot: rule.slot! });
-          this.fail(rule, error);
-          continue;
-        }
-        rule.to('active');
-        this.log('info', 'rule active', {
-          rule: rule.spec.name,
-          listen: formatListen(rule.spec.listen),
-          shards: this.shards.running,
-        });
+  }
+
+  /** Binds `rules` on every shard: Active where all bound, else released everywhere and Failed. */
+  private async bind(rules: readonly RuleRecord[]): Promise<void> {
+    if (rules.length === 0) return;
+    const perShard = await this.shards.bindEverywhere(rules.map((rule) => this.bindingOf(rule)));
+    for (const [i, rule] of rules.entries()) {
+      const error = perShard.map((errors) => errors[i] ?? null).find((e) => e !== null);
+      if (error) {
+        await this.shards.broadcast({ type: 'release', slot: rule.slot! });
+        this.fail(rule, error);
+        continue;
       }
+      rule.to('active');
+      this.log('info', 'rule active', {
+        rule: rule.spec.name,
+        listen: formatListen(rule.spec.listen),
+        shards: this.shards.running,
+      });
     }
-    return records;
   }
 
   /** A new record for `spec` with its counter and QoS slots, or failed when there is no room. */

@@ -42,7 +42,10 @@ interface ShardHandle {
   startedAt: number;
   restartDelayMs: number;
   /** Requests in flight: how many answers each expects, and where they go. */
-  readonly pending: Map<number, { readonly count: number; readonly settle: (errors: readonly (CoreErrorData | null)[]) => void }>;
+  readonly pending: Map<
+    number,
+    { readonly count: number; readonly settle: (errors: readonly (CoreErrorData | null)[]) => void }
+  >;
 }
 
 const SHARD_ENTRY = new URL('./shard-entry.ts', import.meta.url);
@@ -100,7 +103,9 @@ export class ShardPool {
   /** Asks every running shard; one answer each, null for done. */
   broadcast(request: ShardRequest): Promise<(CoreErrorData | null)[]> {
     return Promise.all(
-      this.shards.filter((shard) => shard.ready).map(async (shard) => (await this.ask(shard, request, 1))[0]!),
+      this.shards
+        .filter((shard) => shard.ready)
+        .map(async (shard) => (await this.ask(shard, request, 1))[0]!),
     );
   }
 
@@ -219,7 +224,8 @@ export class ShardPool {
         shard.ready = false;
         shard.worker = null;
         // Requests in flight die with the shard; its restart rebinds every active rule.
-        for (const { count, settle } of shard.pending.values()) settle(Array.from({ length: count }, () => null));
+        for (const { count, settle } of shard.pending.values())
+          settle(Array.from({ length: count }, () => null));
         shard.pending.clear();
         resolve();
         if (this.stopping) return;
