@@ -272,6 +272,11 @@ async function pushByLevel(
   };
 }
 
+/** Room on the edge for every rule the run pushes (sluice-edge --max-rules; 4096 at least). */
+function maxRulesFor(plan: ControlPlanePlan): number {
+  return Math.max(4096, rulesHeldAtEnd(plan));
+}
+
 /** fastify's elapsed ms of the `count` POST /v1/rules 201s logged since `logFrom`. */
 async function serverElapsed(server: RunningServer, logFrom: number, count: number): Promise<number[]> {
   // The server logs a request once its answer is out: the last lines may still be on their way.
@@ -306,7 +311,7 @@ async function replay(
   const serverFrom = server.proc.logs.length;
   const startedAt = Date.now();
   const t0 = performance.now();
-  const edge = spawnRealEdge(bundle, plan.shards, metricsPort);
+  const edge = spawnRealEdge(bundle, plan.shards, metricsPort, maxRulesFor(plan));
   held.edge = edge;
   let allActiveMs: number | null = null;
   const deadline = t0 + 180_000;
@@ -371,7 +376,7 @@ export async function runRealEdge(
     const bundle = join(dir.path, 'edge.bundle');
     await enrollRealEdge(enrollment.uri, bundle);
     const [metricsPort] = await freePorts(1);
-    const edge = spawnRealEdge(bundle, plan.shards, metricsPort!);
+    const edge = spawnRealEdge(bundle, plan.shards, metricsPort!, maxRulesFor(plan));
     held.edge = edge;
     await edge.waitFor('control connected', () => true, 60_000);
     const api = server.api;
