@@ -43,6 +43,8 @@ const gatesFileSchema = z.strictObject({
     args: z.array(z.string()),
     /** More flags for one scenario's run (`"idle-memory": ["--connections", "4000"]`). */
     scenario_args: z.record(z.string(), z.array(z.string())).optional(),
+    /** Flags for `pnpm bench:control`, run when a gate's scenario is `control-plane`. */
+    control_plane_args: z.array(z.string()).optional(),
   }),
   gates: z.array(gateSchema).min(1),
 });
@@ -125,6 +127,7 @@ export function formatFigure(metric: string, n: number): string {
   if (metric === 'bits_per_second') return `${(n / 1e9).toFixed(2)} Gbit/s`;
   if (metric === 'kib_per_connection') return `${n.toFixed(2)} KiB/conn`;
   if (metric === 'requests_per_second') return `${Math.round(n)} req/s`;
+  if (metric.endsWith('_ms')) return `${n.toFixed(1)} ms`;
   return Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3);
 }
 
