@@ -1,6 +1,5 @@
 // The managed edge's rules: whatever the server pushes over the control session. Each push is
-// applied (pushed-rule-set.ts) and acked; cumulative stats go back every statsIntervalMs, for the
-// rules whose counters moved (stats-changes.ts). The data
+// applied (pushed-rule-set.ts) and acked; cumulative stats go back every statsIntervalMs. The data
 // plane never waits on the session: while it is down the rules keep forwarding, and the server's
 // full push on the next session reconciles. A revoked edge drains and exits (exit code 5).
 // A push's quotas become each owner's budget in the QoS table (bytes left: the pushed stop point
@@ -16,7 +15,6 @@ import { OwnerUsage } from './owner-usage.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
 import { RuleStatsCollector } from './rule-stats-collector.ts';
-import { StatsChanges } from './stats-changes.ts';
 
 export interface ServerRuleSourceOptions {
   readonly bundle: Bundle;
@@ -56,7 +54,6 @@ export class ServerRuleSource implements RuleSource {
       log.warn({ reason: saved.reason }, 'edge state not used: counters start from zero');
     const stats = new RuleStatsCollector(supervisor, saved?.state?.rules);
     const usage = new OwnerUsage(saved?.state?.usage);
-    const changes = new StatsChanges();
     /** Reads the counters, and adds what each owner moved since the last read to its usage. */
     const collect = () => {
       const current = stats.collect(rules.ids(), rules.idsByName());
@@ -138,12 +135,11 @@ export class ServerRuleSource implements RuleSource {
           );
           return results;
         },
-        stats: () => changes.select(collect()),
+        stats: collect,
         owners: () => usage.report(),
       },
     });
     this.client = client;
-    client.on('connected', () => changes.reset());
     client.on('revoked', (error) => {
       log.error(
         { reason: error.code, detail: error.message, exit_code: REVOKED_EXIT_CODE },
