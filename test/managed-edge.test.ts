@@ -165,6 +165,30 @@ describe('managed edge', () => {
     await echoRoundTrip(free, 'ok');
   });
 
+  it('--max-rules sets how many rules can be active: one more is failed rule_capacity_exceeded', async () => {
+    const server = await fakeServer();
+    const bundle = await enrolled(server);
+    await startManagedEdge(bundle, ['--max-rules', '2']);
+    const session = await server.nextSession(1);
+    await session.waitFor('hello');
+    const target = await startEchoTarget();
+    const [a, b, c] = await freePorts(3);
+    const ack = await session.push(
+      [
+        tcpRule('r-a', 'a', a!, target.port),
+        tcpRule('r-b', 'b', b!, target.port),
+        tcpRule('r-c', 'c', c!, target.port),
+      ],
+      { full: true },
+    );
+    expect(ack.results.map((r) => `${r.ruleId} ${r.state} ${r.code ?? ''}`.trim())).toEqual([
+      'r-a active',
+      'r-b active',
+      'r-c failed rule_capacity_exceeded',
+    ]);
+    await echoRoundTrip(b!, 'b');
+  });
+
   it('a revoked edge drains and exits 5; refusals the server may lift are retried', async () => {
     const server = await fakeServer();
     const bundle = await enrolled(server);

@@ -3,9 +3,9 @@
 // it after a SIGKILL and restart, (c) sluice-server's RSS/PSS with 50 simulated edges and 2000
 // rules. Markdown to stdout, progress to stderr, JSON + Markdown to benchmarks/out/control-plane/.
 //
-//   pnpm bench:control                 1000 pushes, 50 edges, 2000 rules, 120 s settle
-//   pnpm bench:control --quick         100 pushes, 10 edges, 100 rules, 6 s settle (a smoke run)
-//   pnpm bench:control --pushes 500 --edges 20 --rules 800 --settle 30 --out DIR
+//   pnpm bench:control                 200 pushes at 1, 1000 and 10000 rules held, 50 edges, 2000 rules, 120 s settle
+//   pnpm bench:control --quick         50 pushes at 1 and 100 rules held, 10 edges, 100 rules, 6 s settle (a smoke run)
+//   pnpm bench:control --levels 1,2000 --pushes 100 --edges 20 --rules 800 --settle 30 --out DIR
 
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -21,8 +21,18 @@ const program = new Command('bench-control')
   .description(
     'Measures sluice-server: push-to-Active latency, replay to a reconnecting edge, memory with many edges',
   )
-  .option('--quick', 'small counts: 100 pushes, 10 simulated edges, 100 rules, 6 s settle')
-  .option('--pushes <n>', 'rules pushed one by one to the real edge, then replayed (default 1000, quick 100)')
+  .option(
+    '--quick',
+    'small counts: 50 pushes at 1 and 100 rules held, 10 simulated edges, 100 rules, 6 s settle',
+  )
+  .option(
+    '--levels <list>',
+    'rules the real edge holds (filled untimed) before each run of timed pushes, ascending (default 1,1000,10000; quick 1,100)',
+  )
+  .option(
+    '--pushes <n>',
+    'timed pushes, one at a time, at each level (default 200, quick 50); every rule is then replayed',
+  )
   .option('--edges <n>', 'simulated edges for the memory figure (default 50, quick 10)')
   .option('--rules <n>', 'rules over the simulated edges (default 2000, quick 100)')
   .option(
@@ -41,12 +51,27 @@ function count(flag: string, value: string | undefined, fallback: number, min: n
   return n;
 }
 
+/** `--levels`: ascending rule counts, 1 to 20,000 (the bench's rules need a loopback port each). */
+function levelList(value: string | undefined, fallback: readonly number[]): readonly number[] {
+  if (value === undefined) return fallback;
+  const levels = value.split(',').map((part) => Number(part.trim()));
+  const ascending = levels.every((n, i) => i === 0 || n > levels[i - 1]!);
+  if (!levels.every((n) => Number.isSafeInteger(n) && n >= 0 && n <= 20_000) || !ascending) {
+    throw BENCH_ERRORS.error('bad_flag', {
+      flag: '--levels',
+      reason: `expected ascending rule counts from 0 to 20000 separated by commas, got "${value}"`,
+    });
+  }
+  return levels;
+}
+
 const log = (line: string): void => void process.stderr.write(`bench control: ${line}\n`);
 
 async function main(): Promise<number> {
   program.parse();
   const flags = program.opts<{
     quick?: boolean;
+    levels?: string;
     pushes?: string;
     edges?: string;
     rules?: string;
@@ -56,6 +81,7 @@ async function main(): Promise<number> {
   const base = flags.quick === true ? QUICK_CONTROL_PLAN : FULL_CONTROL_PLAN;
   const plan: ControlPlanePlan = {
     ...base,
+    levels: levelList(flags.levels, base.levels),
     pushes: count('--pushes', flags.pushes, base.pushes, 1, 10_000),
     edges: count('--edges', flags.edges, base.edges, 1, 1000),
     rules: count('--rules', flags.rules, base.rules, 1, 100_000),

@@ -14,6 +14,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
+import type { ControlPlaneReport } from './control-plane/report.ts';
 import { BENCH_ERRORS } from './errors.ts';
 import {
   evaluateGates,
@@ -24,10 +25,16 @@ import {
   parseGatesFile,
 } from './gate.ts';
 import { calibrate, formatCalibration } from './gate-calibrate.ts';
-import { runLookup, unknownMetrics } from './gate-metrics.ts';
+import { CONTROL_PLANE_SCENARIO, runLookup, unknownMetrics } from './gate-metrics.ts';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths.ts';
 import { type BenchReport, fileTimestamp } from './report.ts';
-import { readReport, runBench } from './report-bench-run.ts';
+import {
+  isControlPlaneReport,
+  readControlPlaneReport,
+  readReport,
+  runBench,
+  runControlBench,
+} from './report-bench-run.ts';
 import { runMain } from './run-main.ts';
 
 export const GATES_FILE = join(REPO_ROOT, 'benchmarks', 'gates.json');
@@ -53,7 +60,8 @@ function loadGates(file: string): GatesFile {
 
 /** The sluice-bench flags for each scenario the gates need, in the order the gates name them. */
 export function suiteRuns(gates: GatesFile): { scenario: string; args: string[] }[] {
-  return gateNeeds(gates.gates).map(({ scenario, contenders }) => ({
+  const dataPlane = gates.gates.filter((g) => g.scenario !== CONTROL_PLANE_SCENARIO);
+  return gateNeeds(dataPlane).map(({ scenario, contenders }) => ({
     scenario,
     args: [
       ...gates.suite.args,
@@ -69,6 +77,8 @@ export function suiteRuns(gates: GatesFile): { scenario: string; args: string[] 
 interface SuiteRun {
   readonly dir: string;
   readonly reports: readonly BenchReport[];
+  /** The control-plane run, when a gate needs one. */
+  readonly control: ControlPlaneReport | null;
 }
 
 async function runSuite(gates: GatesFile): Promise<SuiteRun> {
@@ -81,10 +91,18 @@ async function runSuite(gates: GatesFile): Promise<SuiteRun> {
     log(`${scenario}: ${Math.round(run.seconds)} s (sluice-bench exit ${run.exitCode})`);
     reports.push(run.report);
   }
+  let control: ControlPlaneReport | null = null;
+  if (gates.gates.some((g) => g.scenario === CONTROL_PLANE_SCENARIO)) {
+    const args = gates.suite.control_plane_args ?? [];
+    log(`${CONTROL_PLANE_SCENARIO}: bench:control ${args.join(' ')}`);
+    const run = await runControlBench(args, dir);
+    log(`${CONTROL_PLANE_SCENARIO}: ${Math.round(run.seconds)} s (bench:control exit ${run.exitCode})`);
+    control = run.report;
+  }
   log(
     `suite took ${Math.round((performance.now() - started) / 1000)} s; reports in ${relative(process.cwd(), dir)}/`,
   );
-  return { dir, reports };
+  return { dir, reports, control };
 }
 
 /** A run already written: a directory of reports (one per scenario), or one JSON report. */
@@ -95,9 +113,17 @@ function readRun(path: string): SuiteRun {
       .sort();
     if (files.length === 0)
       throw BENCH_ERRORS.error('gate_suite_failed', { reason: `${path} holds no JSON report` });
-    return { dir: path, reports: files.map((f) => readReport(join(path, f))) };
+    const control = files.map((f) => join(path, f)).filter(isControlPlaneReport);
+    const reports = files.map((f) => join(path, f)).filter((f) => !control.includes(f));
+    return {
+      dir: path,
+      reports: reports.map(readReport),
+      control: control[0] === undefined ? null : readControlPlaneReport(control[0]),
+    };
   }
-  return { dir: path.replace(/\/[^/]*$/, '') || '.', reports: [readReport(path)] };
+  const dir = path.replace(/\/[^/]*$/, '') || '.';
+  if (isControlPlaneReport(path)) return { dir, reports: [], control: readControlPlaneReport(path) };
+  return { dir, reports: [readReport(path)], control: null };
 }
 
 async function main(): Promise<number> {
@@ -138,7 +164,7 @@ async function main(): Promise<number> {
     }
     const rows = calibrate(
       gates.gates,
-      runs.map((r) => runLookup(r.reports)),
+      runs.map((r) => runLookup(r.reports, r.control)),
     );
     process.stdout.write(formatCalibration(rows, runs.length));
     return 0;
@@ -151,7 +177,7 @@ async function main(): Promise<number> {
     });
   }
   const run = paths[0] === undefined ? await runSuite(gates) : readRun(paths[0]);
-  let verdict = evaluateGates(gates.gates, runLookup(run.reports));
+  let verdict = evaluateGates(gates.gates, runLookup(run.reports, run.control));
   if (!verdict.ok && paths[0] === undefined && flags.retry !== false) {
     const failed = new Set(verdict.results.filter((r) => r.status === 'fail').map((r) => r.id));
     const again = { ...gates, gates: gates.gates.filter((g) => failed.has(g.id)) };
@@ -160,7 +186,7 @@ async function main(): Promise<number> {
       `retrying the ${failed.size} failed gate(s) once: a gate fails only when both runs are below its floor`,
     );
     const retry = await runSuite(again);
-    verdict = mergeRetry(verdict, evaluateGates(again.gates, runLookup(retry.reports)));
+    verdict = mergeRetry(verdict, evaluateGates(again.gates, runLookup(retry.reports, retry.control)));
   }
   process.stdout.write(`\n${formatVerdict(verdict)}`);
   if (paths[0] === undefined) {

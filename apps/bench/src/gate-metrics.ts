@@ -2,6 +2,7 @@
 // answering a value, or why there is none (the contender was skipped on this host, failed, does
 // not apply, or was not part of the run).
 
+import type { ControlPlaneReport } from './control-plane/report.ts';
 import type { GateLookup, GateSpec, Observation } from './gate.ts';
 import type { BenchReport } from './report.ts';
 import type { MatrixResult, MatrixRow } from './scenarios/matrix.ts';
@@ -123,13 +124,65 @@ export const GATE_METRICS: Readonly<Record<string, Readonly<Record<string, Metri
   'edge-memory': { rss_kib: edgeRssKiB },
 };
 
+/**
+ * The control plane's gated figures (`pnpm bench:control`), each contender a level of rules the
+ * real edge held: `held-1000` is the timed pushes that began with 1,000 rules on the edge.
+ */
+export const CONTROL_PLANE_SCENARIO = 'control-plane';
+
+type ControlReader = (report: ControlPlaneReport, rulesHeld: number) => Observation;
+
+const pushP99: ControlReader = (report, rulesHeld) => {
+  const push = report.pushLatency;
+  if (push === null) {
+    const error = report.errors.find((e) => e.part === 'push latency');
+    return missing(`push latency not measured${error === undefined ? '' : `: ${firstLine(error.message)}`}`);
+  }
+  const level = push.byLevel.find((l) => l.rulesHeld === rulesHeld);
+  if (level === undefined) {
+    return missing(
+      `no timed pushes at ${rulesHeld} rules held (measured: ${push.byLevel.map((l) => l.rulesHeld).join(', ')})`,
+    );
+  }
+  return { kind: 'value', value: level.latency.p99Ms };
+};
+
+const CONTROL_METRICS: Readonly<Record<string, ControlReader>> = { push_p99_ms: pushP99 };
+
+/** The level of rules held a control-plane contender id names (`held-1000` → 1000), or null. */
+function rulesHeldOf(contender: string): number | null {
+  const match = /^held-(\d+)$/.exec(contender);
+  return match === null ? null : Number(match[1]);
+}
+
+/** The observations of a control-plane report (one run of `pnpm bench:control`). */
+export function controlPlaneLookup(report: ControlPlaneReport | null): GateLookup {
+  return (gate, contender) => {
+    if (report === null) return missing('bench:control did not run');
+    const held = rulesHeldOf(contender);
+    if (held === null) return missing(`"${contender}" is not a level of rules held (held-N)`);
+    const reader = CONTROL_METRICS[gate.metric];
+    if (reader === undefined) return missing(`no reader for ${gate.scenario} ${gate.metric}`);
+    return reader(report, held);
+  };
+}
+
 /** Gates whose scenario or metric no reader knows, as messages; empty when all are known. */
 export function unknownMetrics(gates: readonly GateSpec[]): string[] {
   return gates.flatMap((g, i) => {
+    if (g.scenario === CONTROL_PLANE_SCENARIO) {
+      const bad = [g.numerator, g.denominator].find((c) => rulesHeldOf(c) === null);
+      if (CONTROL_METRICS[g.metric] === undefined)
+        return [
+          `gates[${i}].metric: "${g.metric}" is not a control-plane metric (known: ${Object.keys(CONTROL_METRICS).join(', ')})`,
+        ];
+      if (bad !== undefined) return [`gates[${i}]: "${bad}" is not a level of rules held (held-N)`];
+      return [];
+    }
     const byMetric = GATE_METRICS[g.scenario];
     if (byMetric === undefined) {
       return [
-        `gates[${i}].scenario: no gate metrics for "${g.scenario}" (known: ${Object.keys(GATE_METRICS).join(', ')})`,
+        `gates[${i}].scenario: no gate metrics for "${g.scenario}" (known: ${[...Object.keys(GATE_METRICS), CONTROL_PLANE_SCENARIO].join(', ')})`,
       ];
     }
     if (byMetric[g.metric] === undefined) {
@@ -145,12 +198,17 @@ export function unknownMetrics(gates: readonly GateSpec[]): string[] {
  * The observations of a gate suite run, which may be one report per scenario: each gate reads
  * the report that ran its scenario.
  */
-export function runLookup(reports: readonly BenchReport[]): GateLookup {
+export function runLookup(
+  reports: readonly BenchReport[],
+  control: ControlPlaneReport | null = null,
+): GateLookup {
   const lookups = reports.map((r) => ({
     scenarios: r.options.scenarios as readonly string[],
     lookup: reportLookup(r),
   }));
+  const controlLookup = controlPlaneLookup(control);
   return (gate, contender) => {
+    if (gate.scenario === CONTROL_PLANE_SCENARIO) return controlLookup(gate, contender);
     const found = lookups.find((l) => l.scenarios.includes(gate.scenario));
     if (found === undefined) return missing(`no report in this run measured ${gate.scenario}`);
     return found.lookup(gate, contender);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ControlPlaneReport } from './control-plane/report.ts';
 import {
   evaluateGate,
   evaluateGates,
@@ -25,6 +26,32 @@ const SPLICE: GateSpec = {
   measured_median: 0.95,
   margin: '15%',
 };
+
+const PUSH_FLAT: GateSpec = {
+  id: 'push_p99_flat_1000_rules',
+  description: 'push p99 at 1 rule held over push p99 at 1000 rules held',
+  scenario: 'control-plane',
+  metric: 'push_p99_ms',
+  numerator: 'held-1',
+  denominator: 'held-1000',
+  floor: 0.5,
+  measured_median: 0.9,
+  margin: '40%',
+};
+
+/** A bench:control report with timed pushes at 1 and 1000 rules held (only what gates read). */
+function controlReport(p99At1000: number): ControlPlaneReport {
+  const level = (rulesHeld: number, p99Ms: number) => ({
+    rulesHeld,
+    latency: { p99Ms },
+    serverLatency: null,
+  });
+  return {
+    kind: 'control-plane',
+    pushLatency: { byLevel: [level(1, 6), level(1000, p99At1000)] },
+    errors: [],
+  } as unknown as ControlPlaneReport;
+}
 
 const MEMORY: GateSpec = {
   id: 'idle_memory_haproxy_vs_sluice',
@@ -240,6 +267,30 @@ describe('reportLookup', () => {
       kind: 'missing',
       reason: 'not measured: a throughput ceiling only',
     });
+  });
+
+  it('control-plane gates read push p99 at a level of rules held from the bench:control report', () => {
+    const flat = runLookup([], controlReport(8));
+    expect(flat(PUSH_FLAT, 'held-1000')).toEqual({ kind: 'value', value: 8 });
+    expect(evaluateGate(PUSH_FLAT, flat)).toMatchObject({ status: 'pass', ratio: 0.75 });
+    // A push that costs more with more rules held falls below the floor.
+    expect(evaluateGate(PUSH_FLAT, runLookup([], controlReport(30)))).toMatchObject({
+      status: 'fail',
+      ratio: 0.2,
+    });
+    expect(flat({ ...PUSH_FLAT, denominator: 'held-10000' }, 'held-10000')).toEqual({
+      kind: 'missing',
+      reason: 'no timed pushes at 10000 rules held (measured: 1, 1000)',
+    });
+    expect(runLookup([])(PUSH_FLAT, 'held-1')).toEqual({
+      kind: 'missing',
+      reason: 'bench:control did not run',
+    });
+    expect(unknownMetrics([PUSH_FLAT])).toEqual([]);
+    expect(unknownMetrics([{ ...PUSH_FLAT, numerator: 'sluice' }])[0]).toMatch(
+      /"sluice" is not a level of rules held/,
+    );
+    expect(unknownMetrics([{ ...PUSH_FLAT, metric: 'rss' }])[0]).toMatch(/not a control-plane metric/);
   });
 
   it('runLookup reads each gate from the report that ran its scenario', () => {

@@ -48,6 +48,8 @@ const gatesFileSchema = z.strictObject({
     args: z.array(z.string()),
     /** More flags for one scenario's run (`"idle-memory": ["--connections", "4000"]`). */
     scenario_args: z.record(z.string(), z.array(z.string())).optional(),
+    /** Flags for `pnpm bench:control`, run when a gate's scenario is `control-plane`. */
+    control_plane_args: z.array(z.string()).optional(),
   }),
   gates: z.array(gateSchema).min(1),
 });
@@ -131,6 +133,7 @@ export function formatFigure(metric: string, n: number): string {
   if (metric === 'kib_per_connection') return `${n.toFixed(2)} KiB/conn`;
   if (metric === 'requests_per_second') return `${Math.round(n)} req/s`;
   if (metric === 'rss_kib') return `${(n / 1024).toFixed(1)} MiB RSS`;
+  if (metric.endsWith('_ms')) return `${n.toFixed(1)} ms`;
   return Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3);
 }
 

@@ -25,6 +25,8 @@ export interface EdgeSettings {
 }
 
 export interface EdgeRuntimeOptions extends EdgeSettings {
+  /** How many rules can be active at once (counter and QoS slots); default 4096. */
+  readonly maxRules?: number;
   readonly source: RuleSource;
   readonly log: Logger;
   /** Process-wide signal handlers and exit (the binary); off for tests that run it in-process. */
@@ -76,6 +78,7 @@ export class EdgeRuntime {
     const supervisor = await ShardSupervisor.start({
       shards,
       drainTimeoutMs: this.options.drainTimeoutSecs * 1000,
+      ...(this.options.maxRules === undefined ? {} : { slotCapacity: this.options.maxRules }),
       testHooks,
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });

@@ -16,6 +16,7 @@ interface MainOptions {
   config?: string;
   bundle?: string;
   shards?: string;
+  maxRules?: string;
   metrics?: string;
   drainTimeout?: string;
   check?: boolean;
@@ -23,6 +24,8 @@ interface MainOptions {
 }
 
 const MAX_DRAIN_TIMEOUT_SECS = 86_400;
+/** --max-rules: each rule slot takes 336 bytes of counters per shard, touched only once used. */
+const MAX_RULES_LIMIT = 65_536;
 
 function usage(reason: string): EdgeError {
   return EDGE_ERRORS.error('usage', { reason: `${reason} (see sluice-edge --help)` });
@@ -37,6 +40,13 @@ function parseShards(text: string): number {
   if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS)
     throw usage(`--shards ${text}: expected 1..${MAX_SHARDS}`);
   return shards;
+}
+
+function parseMaxRules(text: string): number {
+  const rules = Number(text);
+  if (!Number.isInteger(rules) || rules < 1 || rules > MAX_RULES_LIMIT)
+    throw usage(`--max-rules ${text}: expected 1..${MAX_RULES_LIMIT}`);
+  return rules;
 }
 
 function parseMetrics(text: string): { host: string; port: number } {
@@ -72,6 +82,7 @@ async function runEdge(options: MainOptions): Promise<void> {
     const edge = new EdgeRuntime({
       name: bundle.name,
       shards: options.shards === undefined ? null : parseShards(options.shards),
+      ...(options.maxRules === undefined ? {} : { maxRules: parseMaxRules(options.maxRules) }),
       metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
       drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
       // Beside the bundle: the counters that survive a kill (edge-state-file.ts).
@@ -89,6 +100,7 @@ async function runEdge(options: MainOptions): Promise<void> {
         `--${flag === 'drainTimeout' ? 'drain-timeout' : flag} goes with --bundle; with --config, set it in the file`,
       );
   }
+  if (options.maxRules !== undefined) throw usage('--max-rules goes with --bundle');
   const config = await loadStandaloneConfig(options.config);
   if (options.check) {
     process.stdout.write(`config ok: ${config.file} (${config.rules.length} rules)\n`);
@@ -121,6 +133,7 @@ const program = new Command('sluice-edge')
   .option('-c, --config <file>', 'run standalone from a config file (TOML)')
   .option('-b, --bundle <file>', 'run managed by a sluice-server, from the bundle `enroll` wrote')
   .option('--shards <n>', 'managed: shards (worker threads); default: available cores')
+  .option('--max-rules <n>', 'managed: how many rules can be active at once (default 4096)')
   .option('--metrics <host:port>', 'managed: serve /metrics and /healthz here')
   .option('--drain-timeout <secs>', 'managed: how long connections may finish at shutdown (default 30)')
   .option('--check', 'validate the config and exit: 0 valid, 2 invalid')

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { ShardSupervisor } from '@sluice/core';
 import type { RuleResult } from '@sluice/protocol';
-import { freePort, tcpRule } from '@sluice/test-kit';
+import { freePort, freePortBlock, tcpRule } from '@sluice/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessage } from './control-client.ts';
 import { startEchoServer } from './edge-test-support.fixture.ts';
@@ -229,5 +229,114 @@ describe('PushedRuleSet: push -> apply -> results', () => {
     expect(echoed).toBe(false);
     expect(supervisor.ownerConnections('alice')).toBe(1);
     first.destroy();
+  });
+});
+
+describe('PushedRuleSet: a push touches only the rules it names', () => {
+  /** An open connection through `port`: answers each write with its echo. */
+  async function openConnection(port: number) {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setEncoding('utf8');
+    closers.push(async () => void socket.destroy());
+    await once(socket, 'connect');
+    const echo = async (text: string): Promise<string> => {
+      socket.write(text);
+      let got = '';
+      while (got.length < text.length) got += String((await once(socket, 'data'))[0]);
+      return got;
+    };
+    return { socket, echo };
+  }
+
+  it('rules a push does not name are not compared, rebound or messaged; their connections go on', async () => {
+    const rules = new PushedRuleSet(supervisor);
+    const target = await echoServer();
+    const [a, b, c] = [await freePort(), await freePort(), await freePort()];
+    await rules.push(push([tcpRule('ra', 'a', a, target)]));
+    const slotOfA = supervisor.snapshot().find((r) => r.name === 'a')!.slot;
+    const held = await openConnection(a);
+    expect(await held.echo('before')).toBe('before');
+
+    const added = await rules.push(push([tcpRule('rb', 'b', b, target)]));
+    expect(added.apply).toEqual({ added: ['b'], removed: [], changed: [], unchanged: [], failed: [] });
+    // A full push that repeats a and b as they run applies only what is new in it.
+    const full = await rules.push(
+      push([tcpRule('ra', 'a', a, target), tcpRule('rb', 'b', b, target), tcpRule('rc', 'c', c, target)], {
+        full: true,
+      }),
+    );
+    expect(full.apply).toEqual({ added: ['c'], removed: [], changed: [], unchanged: [], failed: [] });
+    expect(full.results.map((r) => `${r.ruleId} ${r.state}`)).toEqual([
+      'ra active',
+      'rb active',
+      'rc active',
+    ]);
+
+    expect(held.socket.destroyed).toBe(false);
+    expect(await held.echo('after')).toBe('after');
+    expect(supervisor.snapshot().find((r) => r.name === 'a')).toMatchObject({
+      state: 'active',
+      slot: slotOfA,
+    });
+  });
+
+  it('clashes with held rules are caught through the indexes, among many held rules', async () => {
+    const rules = new PushedRuleSet(supervisor);
+    const target = await echoServer();
+    const lo = await freePortBlock(160);
+    // A wide range (kept off the per-port index) and fifty single ports, in one push.
+    const wide = tcpRule('w', 'wide', lo, target, { rule: { listen: `127.0.0.1:${lo}-${lo + 99}` } });
+    const narrow = Array.from({ length: 50 }, (_, i) => tcpRule(`n${i}`, `n${i}`, lo + 100 + i, target));
+    const first = await rules.push(push([wide, ...narrow]));
+    expect(first.results.filter((r) => r.state !== 'active')).toEqual([]);
+
+    const { results } = await rules.push(
+      push([
+        tcpRule('x1', 'x1', lo + 120, target),
+        tcpRule('x2', 'x2', lo + 50, target),
+        tcpRule('x3', 'x3', lo + 140, target, { rule: { listen: `127.0.0.1:${lo + 145}-${lo + 159}` } }),
+        tcpRule('x4', 'x4', lo + 130, target, { rule: { listen: `0.0.0.0:${lo + 130}` } }),
+        tcpRule('x5', 'n7', lo + 155, target),
+      ]),
+    );
+    const got = byId(results);
+    expect(got.x1).toMatchObject({
+      state: 'failed',
+      code: 'port_in_use',
+      message: expect.stringContaining('(n20)'),
+    });
+    expect(got.x2).toMatchObject({
+      state: 'failed',
+      code: 'port_in_use',
+      message: expect.stringContaining('(w)'),
+    });
+    expect(got.x3).toMatchObject({
+      state: 'failed',
+      code: 'port_in_use',
+      message: expect.stringContaining('(n45)'),
+    });
+    expect(got.x4).toMatchObject({
+      state: 'failed',
+      code: 'port_in_use',
+      message: expect.stringContaining('(n30)'),
+    });
+    expect(got.x5).toMatchObject({
+      state: 'failed',
+      code: 'name_taken',
+      message: expect.stringContaining('n7'),
+    });
+    expect(rules.size).toBe(51);
+    expect(await roundTrip(lo + 120, 'n20 still')).toBe('n20 still');
+
+    // A rule leaving its port and a newcomer taking it, in one push: no clash.
+    const moved = await rules.push(
+      push([tcpRule('n0', 'n0', lo + 150, target, { revision: 2 }), tcpRule('y', 'y', lo + 100, target)]),
+    );
+    expect(byId(moved.results)).toEqual({
+      n0: { ruleId: 'n0', revision: 2, state: 'active' },
+      y: { ruleId: 'y', revision: 1, state: 'active' },
+    });
+    expect(await roundTrip(lo + 150, 'n0 moved')).toBe('n0 moved');
+    expect(await roundTrip(lo + 100, 'y took it')).toBe('y took it');
   });
 });

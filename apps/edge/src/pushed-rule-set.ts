@@ -1,14 +1,20 @@
 // The pushed rule set: the rules a managed edge runs, keyed by the server's rule ids, and how a
-// push becomes a supervisor.apply and then one result per rule for the ack:
+// push becomes a supervisor.change and then one result per rule for the ack:
 //
 // 1. every upserted rule table is validated with the config's ruleSchema (the pushed owner wins
 //    over any `owner` key in the table); an invalid one is `failed rule_invalid`;
-// 2. the next set is the upserts (full push) or the current set with upserts and removals;
-// 3. rules of the set that clash with one another are failed here, before any bind: a second rule
-//    of the same name (`name_taken`) or a listen overlapping another rule's of the same protocol
-//    (`port_in_use`); rules the edge already runs keep their place against newcomers;
-// 4. supervisor.apply(specs, owners) binds; each rule is `active` or `failed` with the data
-//    plane's reason (port_in_use, permission_denied, ...); rules left out are `removed`.
+// 2. what changes: upserts whose table differs from what runs (an identical one, or one that runs
+//    already, is left alone), and removals (those named, or for a full push those left out);
+// 3. each change is checked against the rules that stay, by the name and listen indexes: a
+//    second rule of the same name (`name_taken`) or a listen overlapping another rule's of the
+//    same protocol (`port_in_use`) fails here, before any bind; rules the edge already runs keep
+//    their place against newcomers;
+// 4. supervisor.change(upserts, removed, owners) binds only those; each is `active` or `failed`
+//    with the data plane's reason (port_in_use, permission_denied, ...); rules left out of a
+//    full push are `removed`.
+//
+// So a push costs what its own rules cost, however many the edge holds; a full push (the replay
+// on connect) is a push of every rule, bound in batches by the reconciler.
 //
 // The edge keeps only rules that run. A new revision that fails (invalid, clashing, or not
 // bindable) does not take its rule down: the revision that ran before stays (re-applied when the
@@ -20,15 +26,15 @@
 import {
   formatListen,
   limitsSchema,
-  listensOverlap,
   type OwnerSpec,
   type RuleSpec,
   ruleSchema,
   validate,
 } from '@sluice/config';
-import type { ApplyResult, RuleSnapshot, ShardSupervisor } from '@sluice/core';
+import type { ApplyResult, CoreErrorData, RuleState, ShardSupervisor } from '@sluice/core';
 import type { RuleResult } from '@sluice/protocol';
 import type { PushMessage } from './control-client.ts';
+import { ListenIndex } from './listen-index.ts';
 
 /** One pushed rule, validated: the server's id and revision, and the RuleSpec it runs as. */
 interface PushedRuleSpec {
@@ -40,6 +46,9 @@ interface PushedRuleSpec {
 /** Why a pushed rule is not running: what its failed RuleResult carries. */
 type RuleFailure = { readonly code: string; readonly message: string };
 
+/** What the data plane says of a rule it holds. */
+type LiveState = { readonly state: RuleState; readonly error: CoreErrorData | null } | undefined;
+
 export interface PushOutcome {
   /** One per rule the push named (and, for a full push, per rule it removed by leaving it out). */
   readonly results: RuleResult[];
@@ -49,7 +58,11 @@ export interface PushOutcome {
 export class PushedRuleSet {
   private readonly supervisor: ShardSupervisor;
   /** What runs (or tried to and failed to bind), in the order the rules were first pushed. */
-  private entries = new Map<string, PushedRuleSpec>();
+  private readonly entries = new Map<string, PushedRuleSpec>();
+  /** Rule id by data-plane rule name, for the entries. */
+  private readonly byName = new Map<string, string>();
+  /** The entries' listens. */
+  private readonly listens = new ListenIndex<string>();
   private owners: Record<string, OwnerSpec> = {};
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -62,8 +75,8 @@ export class PushedRuleSet {
   }
 
   /** Rule id for each data-plane rule name (the rule table's name). */
-  idsByName(): Map<string, string> {
-    return new Map([...this.entries.values()].map((entry) => [entry.spec.name, entry.id]));
+  idsByName(): ReadonlyMap<string, string> {
+    return this.byName;
   }
 
   /** The owner of a rule the edge holds. */
@@ -77,9 +90,8 @@ export class PushedRuleSet {
 
   /** What the edge runs now, for hello: each rule's id, revision and state. */
   current(): RuleResult[] {
-    const live = this.liveStates();
     return [...this.entries.values()].map((entry) =>
-      resultOf(entry.id, entry.revision, live.get(entry.spec.name)),
+      resultOf(entry.id, entry.revision, this.supervisor.stateOf(entry.spec.name)),
     );
   }
 
@@ -115,69 +127,118 @@ export class PushedRuleSet {
     }
     const revisions = new Map(push.upsert.map((rule) => [rule.id, rule.revision]));
 
-    // 2. The next set: rules already running first (they keep their place), then newcomers.
-    const previous = this.entries;
+    // 2. What changes: removals, and upserts that differ from what runs (rules already running
+    // first, so they keep their place; then newcomers in push order). Only the rules the push
+    // names are looked at, except that a full push looks for the rules it leaves out.
     const removed = new Set(
-      push.full ? [...previous.keys()].filter((id) => !revisions.has(id)) : push.remove,
+      push.full ? [...this.entries.keys()].filter((id) => !revisions.has(id)) : push.remove,
     );
-    for (const id of removed) if (!push.full) pushed.delete(id);
-    const order = [...new Set([...previous.keys(), ...pushed.keys()])].filter((id) => !removed.has(id));
+    /** What ran before this push, of the rules it names. */
+    const previous = new Map<string, PushedRuleSpec>();
+    for (const id of [...revisions.keys(), ...removed]) {
+      const entry = this.entries.get(id);
+      if (entry !== undefined) previous.set(id, entry);
+    }
+    const changes: PushedRuleSpec[] = [];
+    for (const [id, entry] of pushed) {
+      if (removed.has(id)) continue;
+      const before = previous.get(id);
+      if (before !== undefined && sameSpec(before, entry) && this.isActive(before)) {
+        this.entries.set(id, entry);
+        continue;
+      }
+      changes.push(entry);
+    }
+    changes.sort((a, b) => Number(previous.has(b.id)) - Number(previous.has(a.id)));
 
-    // 3. Clashes inside the set, checked in that order.
-    const next = new Map<string, PushedRuleSpec>();
-    const accepted: PushedRuleSpec[] = [];
-    for (const id of order) {
-      const candidates = [pushed.get(id), previous.get(id)].filter(
-        (entry): entry is PushedRuleSpec => entry !== undefined,
-      );
-      for (const entry of candidates) {
-        const clash = clashWith(entry, accepted);
-        if (clash === null) {
-          next.set(id, entry);
-          accepted.push(entry);
-          break;
-        }
-        if (entry === pushed.get(id)) failures.set(id, clash);
+    // 3. Take out what goes or changes, then check each change against what stays and what was
+    // accepted before it.
+    const retired: string[] = [];
+    for (const id of removed) {
+      const before = previous.get(id);
+      if (before === undefined) continue;
+      this.unindex(before);
+      this.entries.delete(id);
+      retired.push(before.spec.name);
+    }
+    for (const entry of changes) {
+      const before = previous.get(entry.id);
+      if (before !== undefined) this.unindex(before);
+    }
+    const upserts: PushedRuleSpec[] = [];
+    for (const entry of changes) {
+      const before = previous.get(entry.id);
+      const clash = this.clashWith(entry);
+      if (clash === null) {
+        this.index(entry);
+        this.entries.set(entry.id, entry);
+        upserts.push(entry);
+        if (before !== undefined && before.spec.name !== entry.spec.name) retired.push(before.spec.name);
+        continue;
+      }
+      failures.set(entry.id, clash);
+      if (before === undefined) continue;
+      // The revision that ran stays, unless the push took its place from under it.
+      if (this.clashWith(before) === null) this.index(before);
+      else {
+        this.entries.delete(entry.id);
+        retired.push(before.spec.name);
       }
     }
 
     // 4. Bind. A rule that does not come up is not kept: its previous revision goes back if it
     // had one, otherwise it is dropped, so the edge runs exactly what it acked active (the
     // server, not the edge, decides whether to push it again).
-    let apply = await this.supervisor.apply(specsOf(next), owners);
-    let live = this.liveStates();
-    for (let round = 0; round < 2; round++) {
-      const down = [...next.values()].filter((entry) => live.get(entry.spec.name)?.state !== 'active');
+    const apply = await this.supervisor.change(
+      upserts.map((entry) => entry.spec),
+      retired,
+      owners,
+    );
+    let checking = upserts;
+    for (let round = 0; round < 2 && checking.length > 0; round++) {
+      const down = checking.filter((entry) => !this.isActive(entry));
       if (down.length === 0) break;
+      const again: PushedRuleSpec[] = [];
+      const gone: string[] = [];
       for (const entry of down) {
-        const state = live.get(entry.spec.name);
+        const state = this.supervisor.stateOf(entry.spec.name);
         if (!failures.has(entry.id)) {
           failures.set(entry.id, {
             code: state?.error?.code ?? 'internal',
             message: state?.error?.message ?? 'the data plane does not hold this rule',
           });
         }
+        this.unindex(entry);
+        this.entries.delete(entry.id);
+        gone.push(entry.spec.name);
         const before = previous.get(entry.id);
-        if (round === 0 && before !== undefined && before !== entry) next.set(entry.id, before);
-        else next.delete(entry.id);
+        if (round === 0 && before !== undefined && before !== entry && this.clashWith(before) === null) {
+          this.index(before);
+          this.entries.set(before.id, before);
+          again.push(before);
+        }
       }
-      apply = await this.supervisor.apply(specsOf(next), owners);
-      live = this.liveStates();
+      const names = new Set(again.map((entry) => entry.spec.name));
+      await this.supervisor.change(
+        again.map((entry) => entry.spec),
+        gone.filter((name) => !names.has(name)),
+        owners,
+      );
+      checking = again;
     }
-    this.entries = next;
     this.owners = owners;
 
-    // 5. One result per rule the push named, and per rule it took down otherwise.
+    // 5. One result per rule the push named.
     const results: RuleResult[] = [];
     for (const [id, revision] of revisions) {
       if (removed.has(id)) continue;
       const failure = failures.get(id);
-      const entry = next.get(id);
+      const entry = this.entries.get(id);
       if (failure !== undefined || entry === undefined) {
         const { code, message } = failure ?? { code: 'internal', message: 'the rule was lost' };
         results.push({ ruleId: id, revision, state: 'failed', code, message });
       } else {
-        results.push(resultOf(id, revision, live.get(entry.spec.name)));
+        results.push(resultOf(id, revision, this.supervisor.stateOf(entry.spec.name)));
       }
     }
     for (const id of removed) {
@@ -187,12 +248,45 @@ export class PushedRuleSet {
         state: 'removed',
       });
     }
-    for (const [id, before] of previous) {
-      if (revisions.has(id) || removed.has(id) || next.has(id)) continue;
-      const { code, message } = failures.get(id) ?? { code: 'internal', message: 'the rule was lost' };
-      results.push({ ruleId: id, revision: before.revision, state: 'failed', code, message });
-    }
     return { results, apply };
+  }
+
+  private isActive(entry: PushedRuleSpec): boolean {
+    return this.supervisor.stateOf(entry.spec.name)?.state === 'active';
+  }
+
+  /** Files `entry` under its name and listen. */
+  private index(entry: PushedRuleSpec): void {
+    this.byName.set(entry.spec.name, entry.id);
+    this.listens.add(entry.spec.protocol, entry.spec.listen, entry.id);
+  }
+
+  private unindex(entry: PushedRuleSpec): void {
+    if (this.byName.get(entry.spec.name) === entry.id) this.byName.delete(entry.spec.name);
+    this.listens.delete(entry.id);
+  }
+
+  /** Why `entry` cannot join the rules held: a name already taken, or an overlapping listen. */
+  private clashWith(entry: PushedRuleSpec): RuleFailure | null {
+    const sameName = this.byName.get(entry.spec.name);
+    if (sameName !== undefined && sameName !== entry.id) {
+      return {
+        code: 'name_taken',
+        message: `rule name ${JSON.stringify(entry.spec.name)} is already used by rule ${sameName}`,
+      };
+    }
+    // SO_REUSEPORT would let both bind and split the connections between them, so an overlap is
+    // refused here, as the config loader refuses it in a file.
+    const { spec } = entry;
+    const other = this.listens.overlapping(spec.protocol, spec.listen);
+    if (other !== null && other.value !== entry.id) {
+      const otherName = this.entries.get(other.value)?.spec.name ?? '';
+      return {
+        code: 'port_in_use',
+        message: `${spec.protocol} ${formatListen(spec.listen)} overlaps ${formatListen(other.listen)} of rule ${JSON.stringify(otherName)} (${other.value})`,
+      };
+    }
+    return null;
   }
 
   private nextOwners(pushed: PushMessage['owners']): {
@@ -213,23 +307,14 @@ export class PushedRuleSet {
     }
     return { owners, badOwners };
   }
-
-  /** The supervisor's snapshot of each rule it holds, by name (draining and removed ones left out). */
-  private liveStates(): Map<string, RuleSnapshot> {
-    const live = new Map<string, RuleSnapshot>();
-    for (const rule of this.supervisor.snapshot()) {
-      if (rule.state === 'draining' || rule.state === 'removed') continue;
-      live.set(rule.name, rule);
-    }
-    return live;
-  }
 }
 
-function specsOf(entries: Map<string, PushedRuleSpec>): RuleSpec[] {
-  return [...entries.values()].map((entry) => entry.spec);
+/** The same table (at any revision): nothing for the data plane to do. */
+function sameSpec(a: PushedRuleSpec, b: PushedRuleSpec): boolean {
+  return JSON.stringify(a.spec) === JSON.stringify(b.spec);
 }
 
-function resultOf(ruleId: string, revision: number, live: RuleSnapshot | undefined): RuleResult {
+function resultOf(ruleId: string, revision: number, live: LiveState): RuleResult {
   if (live?.state === 'active') return { ruleId, revision, state: 'active' };
   if (live?.state === 'failed') {
     return {
@@ -247,28 +332,4 @@ function resultOf(ruleId: string, revision: number, live: RuleSnapshot | undefin
     code: 'internal',
     message: 'the data plane does not hold this rule',
   };
-}
-
-/** Why `entry` cannot join `accepted`: a name already taken, or an overlapping listen. */
-function clashWith(entry: PushedRuleSpec, accepted: readonly PushedRuleSpec[]): RuleFailure | null {
-  const same = accepted.find((other) => other.spec.name === entry.spec.name);
-  if (same !== undefined) {
-    return {
-      code: 'name_taken',
-      message: `rule name ${JSON.stringify(entry.spec.name)} is already used by rule ${same.id}`,
-    };
-  }
-  // SO_REUSEPORT would let both bind and split the connections between them, so an overlap is
-  // refused here, as the config loader refuses it in a file.
-  const { spec } = entry;
-  const other = accepted.find(
-    (o) => o.spec.protocol === spec.protocol && listensOverlap(o.spec.listen, spec.listen),
-  );
-  if (other !== undefined) {
-    return {
-      code: 'port_in_use',
-      message: `${spec.protocol} ${formatListen(spec.listen)} overlaps ${formatListen(other.spec.listen)} of rule ${JSON.stringify(other.spec.name)} (${other.id})`,
-    };
-  }
-  return null;
 }

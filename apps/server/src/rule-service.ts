@@ -9,6 +9,7 @@ import type { RuleResult } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import { type ControlPushOutcome, type ControlServer, toPushedRule } from './control/control-server.ts';
 import { apiError } from './errors.ts';
+import { listenKeysOf } from './store/listen-keys.ts';
 import type { EdgeRecord, RuleRecord } from './store/records.ts';
 import type { Store, StoreAggregates } from './store/store.ts';
 
@@ -53,6 +54,8 @@ export class RuleService {
   /**
    * name_taken or port_in_use when `body` clashes with a live rule of the edge (but `exceptId`).
    * Runs in the transaction `tx` that then writes the rule, so the check still holds at the write.
+   * Only the rules the store's indexes find on the same name or ports are compared, so the check
+   * does not grow with the rules the edge holds.
    */
   private async checkConflicts(
     tx: StoreAggregates,
@@ -60,7 +63,11 @@ export class RuleService {
     body: Record<string, unknown>,
     exceptId?: string,
   ): Promise<void> {
-    for (const other of await tx.rules.list({ edgeId: edge.id })) {
+    // Rules stored before the listen keys were have them filled in here, once, under the edge
+    // lock as the check itself, so the index finds every rule.
+    await tx.rules.fillListenKeys(edge.id);
+    const candidates = await tx.rules.clashCandidates(edge.id, String(body.name), listenKeysOf(body));
+    for (const other of candidates) {
       if (other.id === exceptId) continue;
       // The same checks as between the [[rules]] of one file, with the new rule second so
       // every issue lands on it.

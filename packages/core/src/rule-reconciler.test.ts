@@ -10,6 +10,7 @@ import { QosTable } from '@sluice/qos';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import { RuleReconciler, type RuleShards } from './rule-reconciler.ts';
+import type { ShardBinding } from './shard-messages.ts';
 import type { ShardRequest } from './shard-pool.ts';
 
 async function freePort(): Promise<number> {
@@ -33,16 +34,20 @@ function fakeShards(refuse: Set<string> = new Set()) {
   const asked: { shard: number; request: ShardRequest }[] = [];
   const answer = (shard: number, request: ShardRequest): CoreErrorData | null => {
     asked.push({ shard, request });
-    if (request.type === 'bind' && shard === 1 && refuse.has(request.rule.name)) {
-      return CORE_ERRORS.data('port_in_use', { listen: 'somewhere' });
-    }
     return null;
+  };
+  const bind = (shard: number, bindings: readonly ShardBinding[]) => {
+    asked.push({ shard, request: { type: 'bind', bindings } });
+    return bindings.map(({ rule }) =>
+      shard === 1 && refuse.has(rule.name) ? CORE_ERRORS.data('port_in_use', { listen: 'somewhere' }) : null,
+    );
   };
   const shards: RuleShards = {
     running: 2,
     isRunning: () => true,
     broadcast: async (request) => [answer(0, request), answer(1, request)],
-    request: async (shard, request) => answer(shard, request),
+    bindEverywhere: async (bindings) => [bind(0, bindings), bind(1, bindings)],
+    bindOn: async (shard, bindings) => bind(shard, bindings),
   };
   return { shards, asked };
 }
@@ -106,6 +111,40 @@ describe('RuleReconciler', () => {
     await r.apply(await rules('web', 'db'));
     asked.length = 0;
     await r.rebind(0);
-    expect(asked).toEqual([{ shard: 0, request: expect.objectContaining({ type: 'bind', slot: 0 }) }]);
+    expect(asked).toEqual([
+      { shard: 0, request: { type: 'bind', bindings: [expect.objectContaining({ slot: 0 })] } },
+    ]);
+  });
+
+  it('change() binds new rules in one message per shard and messages nothing about other rules', async () => {
+    const { shards, asked } = fakeShards();
+    const { reconciler: r } = reconciler(shards);
+    const [web, db, cache, queue] = await rules('web', 'db', 'cache', 'queue');
+    await r.apply([web!]);
+    asked.length = 0;
+    const result = await r.change([db!, cache!, queue!], []);
+    expect(result).toEqual({
+      added: ['db', 'cache', 'queue'],
+      removed: [],
+      changed: [],
+      unchanged: [],
+      failed: [],
+    });
+    expect(
+      asked.map((a) => [a.shard, a.request.type, a.request.type === 'bind' ? a.request.bindings.length : 0]),
+    ).toEqual([
+      [0, 'bind', 3],
+      [1, 'bind', 3],
+    ]);
+    asked.length = 0;
+    expect((await r.change([], ['db'])).removed).toEqual(['db']);
+    // Only db's slot is named (unbind, then release once drained); web, on slot 0, is not.
+    expect(asked.map((a) => a.request).slice(0, 2)).toEqual([
+      { type: 'unbind', slot: 1 },
+      { type: 'unbind', slot: 1 },
+    ]);
+    expect(asked.filter((a) => !('slot' in a.request) || a.request.slot !== 1)).toEqual([]);
+    expect(r.stateOf('web')).toMatchObject({ state: 'active' });
+    expect(r.stateOf('db')).toBeUndefined();
   });
 });

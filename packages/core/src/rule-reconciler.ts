@@ -1,9 +1,12 @@
-// Makes the rules the shards run equal the rule set it is given. Each rule has a RuleRecord
-// (rule-record.ts): added rules get a counter slot, are probed for a foreign holder of their
-// port and bound on every shard: Active once all shards bound them, Failed(reason) otherwise,
-// and then released everywhere. Removed rules (and rules whose listen changed) stop accepting
-// at once and drain. Every change, and every rebind after a shard restart, runs through one
-// queue, so a shard never sees two changes interleaved.
+// Makes the rules the shards run equal the rule set it is given (apply), or changes just the
+// rules it is told of (change: the cost of a push is that of the rules it names, whatever the
+// edge holds). Each rule has a RuleRecord (rule-record.ts): added rules get a counter slot, are
+// probed for a foreign holder of their port and bound on every shard: Active once all shards
+// bound them, Failed(reason) otherwise, and then released everywhere. Added rules are probed a
+// few at a time and bound in batches (one message per shard per batch), so a replay of
+// thousands is not thousands of round trips. Removed rules (and rules whose listen changed)
+// stop accepting at once and drain. Every change, and every rebind after a shard restart, runs
+// through one queue, so a shard never sees two changes interleaved.
 
 import { formatListen, formatTarget, type OwnerSpec, type RuleSpec } from '@sluice/config';
 import { type Counters, FIELD } from '@sluice/counters';
@@ -12,6 +15,7 @@ import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { probeListen } from './port-probe.ts';
 import { RuleRecord, type RuleState } from './rule-record.ts';
+import type { ShardBinding } from './shard-messages.ts';
 import type { ShardPool } from './shard-pool.ts';
 import { SlotAllocator } from './slot-allocator.ts';
 
@@ -36,7 +40,7 @@ export interface ApplyResult {
 }
 
 /** What the reconciler asks of the shards. */
-export type RuleShards = Pick<ShardPool, 'broadcast' | 'request' | 'isRunning' | 'running'>;
+export type RuleShards = Pick<ShardPool, 'broadcast' | 'bindEverywhere' | 'bindOn' | 'isRunning' | 'running'>;
 
 export interface RuleReconcilerOptions {
   readonly log: LogFn;
@@ -44,6 +48,10 @@ export interface RuleReconcilerOptions {
 }
 
 const DRAIN_POLL_MS = 50;
+/** Port probes run at once while rules are added (each binds and closes one socket). */
+const PROBE_CONCURRENCY = 64;
+/** Rules per bind message: a shard answers a batch within its request timeout. */
+const BIND_BATCH = 500;
 /** After the drain, how long closed connections have to report their end before the slot is given up for good. */
 const SETTLE_MS = 2_000;
 
@@ -78,8 +86,30 @@ export class RuleReconciler {
   apply(specs: readonly RuleSpec[], owners: Readonly<Record<string, OwnerSpec>> = {}): Promise<ApplyResult> {
     return this.serialize(async () => {
       this.configureOwners(specs, owners);
-      return this.applyNow(specs);
+      const wanted = new Set(specs.map((spec) => spec.name));
+      const gone = [...this.rules.keys()].filter((name) => !wanted.has(name));
+      return this.changeNow(specs, gone);
     });
+  }
+
+  /**
+   * Adds or changes the rules `upserts` and removes the rules named in `removed`; every other
+   * rule is left as it is (not compared, not messaged). `owners` are the caps of every owner.
+   */
+  change(
+    upserts: readonly RuleSpec[],
+    removed: readonly string[],
+    owners: Readonly<Record<string, OwnerSpec>> = {},
+  ): Promise<ApplyResult> {
+    return this.serialize(async () => {
+      this.configureOwners(upserts, owners);
+      return this.changeNow(upserts, removed);
+    });
+  }
+
+  /** The state of the rule `name` holds now (draining ones are not held), and why it failed. */
+  stateOf(name: string): { readonly state: RuleState; readonly error: CoreErrorData | null } | undefined {
+    return this.rules.get(name);
   }
 
   /** Connections open now against an owner's cap, over every shard and rule. */
@@ -136,24 +166,25 @@ export class RuleReconciler {
     return this.serialize(async () => {
       if (!this.shards.isRunning(shard)) return;
       let rebound = 0;
-      for (const rule of this.rules.values()) {
-        if (rule.state !== 'active') continue;
-        const ownerSlot = this.ownerSlots.get(rule.spec.owner)!;
-        const error = await this.shards.request(shard, {
-          type: 'bind',
-          rule: rule.spec,
-          slot: rule.slot!,
-          ownerSlot,
-        });
-        if (!error) {
-          rebound++;
-          continue;
-        }
-        this.log('error', 'rule could not be rebound on a restarted shard', {
-          rule: rule.spec.name,
+      const active = [...this.rules.values()].filter((rule) => rule.state === 'active');
+      for (let at = 0; at < active.length; at += BIND_BATCH) {
+        const batch = active.slice(at, at + BIND_BATCH);
+        const errors = await this.shards.bindOn(
           shard,
-          reason: error.code,
-          detail: error.message,
+          batch.map((rule) => this.bindingOf(rule)),
+        );
+        batch.forEach((rule, i) => {
+          const error = errors[i] ?? null;
+          if (!error) {
+            rebound++;
+            return;
+          }
+          this.log('error', 'rule could not be rebound on a restarted shard', {
+            rule: rule.spec.name,
+            shard,
+            reason: error.code,
+            detail: error.message,
+          });
         });
       }
       this.log('info', 'shard rules rebound', { shard, rules: rebound });
@@ -202,17 +233,22 @@ export class RuleReconciler {
     return run;
   }
 
-  private async applyNow(specs: readonly RuleSpec[]): Promise<ApplyResult> {
+  private async changeNow(upserts: readonly RuleSpec[], removed: readonly string[]): Promise<ApplyResult> {
     const result: ApplyResult = { added: [], removed: [], changed: [], unchanged: [], failed: [] };
-    const wanted = new Map(specs.map((spec) => [spec.name, spec]));
     const toAdd: RuleSpec[] = [];
 
-    for (const [name, rule] of [...this.rules]) {
-      const spec = wanted.get(name);
-      if (!spec) {
-        this.rules.delete(name);
-        if (rule.state === 'active') await this.retire(rule);
-        result.removed.push(name);
+    for (const name of removed) {
+      const rule = this.rules.get(name);
+      if (rule === undefined) continue;
+      this.rules.delete(name);
+      if (rule.state === 'active') await this.retire(rule);
+      result.removed.push(name);
+    }
+    for (const spec of upserts) {
+      const rule = this.rules.get(spec.name);
+      if (rule === undefined) {
+        toAdd.push(spec);
+        result.added.push(spec.name);
       } else if (
         rule.state === 'failed' ||
         needsRebind(rule.spec, spec) ||
@@ -220,36 +256,82 @@ export class RuleReconciler {
       ) {
         // A failed rule is retried; a new listen address means new listeners; an owner the
         // QoS table had no room for fails the rule with that reason.
-        this.rules.delete(name);
+        this.rules.delete(spec.name);
         if (rule.state === 'active') await this.retire(rule);
         toAdd.push(spec);
-        result.changed.push(name);
+        result.changed.push(spec.name);
       } else if (sameSpec(rule.spec, spec)) {
-        result.unchanged.push(name);
+        result.unchanged.push(spec.name);
       } else {
         rule.spec = spec;
         // Connections already open keep counting against the owner they were admitted under.
         const ownerSlot = this.ownerSlots.get(spec.owner)!;
         this.qos.configure(this.qos.rule(rule.slot!), spec.limits);
         await this.shards.broadcast({ type: 'update', rule: spec, slot: rule.slot!, ownerSlot });
-        result.changed.push(name);
-        this.log('info', 'rule updated', { rule: name });
+        result.changed.push(spec.name);
+        this.log('info', 'rule updated', { rule: spec.name });
       }
     }
-    for (const spec of specs) {
-      if (!this.rules.has(spec.name) && !toAdd.includes(spec)) {
-        toAdd.push(spec);
-        result.added.push(spec.name);
-      }
-    }
-    for (const spec of toAdd) {
-      const rule = await this.activate(spec);
-      if (rule.state === 'failed') result.failed.push({ name: spec.name, error: rule.error! });
+    for (const rule of await this.activate(toAdd)) {
+      if (rule.state === 'failed') result.failed.push({ name: rule.spec.name, error: rule.error! });
     }
     return result;
   }
 
-  private async activate(spec: RuleSpec): Promise<RuleRecord> {
+  /**
+   * Adds the rules `specs`: slots, then per batch the port probes (a few at a time) and one bind
+   * message per shard. The next batch is probed while the shards bind the last one.
+   */
+  private async activate(specs: readonly RuleSpec[]): Promise<RuleRecord[]> {
+    const records = specs.map((spec) => this.prepare(spec));
+    const ready = records.filter((rule) => rule.state !== 'failed');
+    let binding: Promise<void> = Promise.resolve();
+    for (let at = 0; at < ready.length; at += BIND_BATCH) {
+      const batch = ready.slice(at, at + BIND_BATCH);
+      await this.probe(batch);
+      await binding;
+      binding = this.bind(batch.filter((rule) => rule.state !== 'failed'));
+    }
+    await binding;
+    return records;
+  }
+
+  /** Fails each rule whose listen a foreign socket holds (port-probe.ts). */
+  private async probe(rules: readonly RuleRecord[]): Promise<void> {
+    for (let at = 0; at < rules.length; at += PROBE_CONCURRENCY) {
+      const batch = rules.slice(at, at + PROBE_CONCURRENCY);
+      const probes = await Promise.all(
+        batch.map((rule) => probeListen(rule.spec.listen, rule.spec.protocol)),
+      );
+      batch.forEach((rule, i) => {
+        const probe = probes[i];
+        if (probe) this.fail(rule, probe);
+      });
+    }
+  }
+
+  /** Binds `rules` on every shard: Active where all bound, else released everywhere and Failed. */
+  private async bind(rules: readonly RuleRecord[]): Promise<void> {
+    if (rules.length === 0) return;
+    const perShard = await this.shards.bindEverywhere(rules.map((rule) => this.bindingOf(rule)));
+    for (const [i, rule] of rules.entries()) {
+      const error = perShard.map((errors) => errors[i] ?? null).find((e) => e !== null);
+      if (error) {
+        await this.shards.broadcast({ type: 'release', slot: rule.slot! });
+        this.fail(rule, error);
+        continue;
+      }
+      rule.to('active');
+      this.log('info', 'rule active', {
+        rule: rule.spec.name,
+        listen: formatListen(rule.spec.listen),
+        shards: this.shards.running,
+      });
+    }
+  }
+
+  /** A new record for `spec` with its counter and QoS slots, or failed when there is no room. */
+  private prepare(spec: RuleSpec): RuleRecord {
     const rule = new RuleRecord(spec);
     this.rules.set(spec.name, rule);
     const slot = this.slots.take();
@@ -261,8 +343,7 @@ export class RuleReconciler {
     }
     this.counters.clearSlot(slot);
     rule.slot = slot;
-    const ownerSlot = this.ownerSlot(spec.owner);
-    if (ownerSlot === null) {
+    if (this.ownerSlot(spec.owner) === null) {
       return this.fail(
         rule,
         CORE_ERRORS.data('owner_capacity_exceeded', { capacity: this.qos.ownerCapacity }),
@@ -270,21 +351,11 @@ export class RuleReconciler {
     }
     this.qos.reset(this.qos.rule(slot));
     this.qos.configure(this.qos.rule(slot), spec.limits);
-    const probe = await probeListen(spec.listen, spec.protocol);
-    if (probe) return this.fail(rule, probe);
-    const errors = await this.shards.broadcast({ type: 'bind', rule: spec, slot, ownerSlot });
-    const error = errors.find((e) => e !== null);
-    if (error) {
-      await this.shards.broadcast({ type: 'release', slot });
-      return this.fail(rule, error);
-    }
-    rule.to('active');
-    this.log('info', 'rule active', {
-      rule: spec.name,
-      listen: formatListen(spec.listen),
-      shards: this.shards.running,
-    });
     return rule;
+  }
+
+  private bindingOf(rule: RuleRecord): ShardBinding {
+    return { rule: rule.spec, slot: rule.slot!, ownerSlot: this.ownerSlots.get(rule.spec.owner)! };
   }
 
   private fail(rule: RuleRecord, error: CoreErrorData): RuleRecord {

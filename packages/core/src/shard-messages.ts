@@ -17,16 +17,19 @@ export interface ShardInit {
   readonly testHooks: boolean;
 }
 
+/** One rule to bind on a shard, under its counter slot and its owner's QoS slot. */
+export interface ShardBinding {
+  readonly rule: RuleSpec;
+  readonly slot: number;
+  readonly ownerSlot: number;
+}
+
 // Rules are addressed by counter slot: a slot stays with one rule from bind until release,
 // so a removed rule still draining never collides with a new rule of the same name.
+// A bind carries many rules so that a full push (a replay of thousands) costs one message per
+// shard per batch rather than one per rule; the shard answers one error or null per binding.
 export type ToShard =
-  | {
-      readonly type: 'bind';
-      readonly id: number;
-      readonly rule: RuleSpec;
-      readonly slot: number;
-      readonly ownerSlot: number;
-    }
+  | { readonly type: 'bind'; readonly id: number; readonly bindings: readonly ShardBinding[] }
   | {
       readonly type: 'update';
       readonly id: number;
@@ -43,6 +46,8 @@ export type ToShard =
 export type FromShard =
   | { readonly type: 'ready'; readonly splice: SpliceStatus }
   | { readonly type: 'reply'; readonly id: number; readonly error: CoreErrorData | null }
+  /** The answer to a bind: one entry per binding, in order. */
+  | { readonly type: 'bound'; readonly id: number; readonly errors: readonly (CoreErrorData | null)[] }
   | {
       readonly type: 'log';
       readonly level: Parameters<LogFn>[0];

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { SpliceStatus } from '@sluice/splice';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
-import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+import type { FromShard, ShardBinding, ShardInit, ToShard } from './shard-messages.ts';
 
 /** A request to a shard, before the pool numbers it. */
 export type ShardRequest = ToShard extends infer T
@@ -41,7 +41,11 @@ interface ShardHandle {
   ready: boolean;
   startedAt: number;
   restartDelayMs: number;
-  readonly pending: Map<number, (error: CoreErrorData | null) => void>;
+  /** Requests in flight: how many answers each expects, and where they go. */
+  readonly pending: Map<
+    number,
+    { readonly count: number; readonly settle: (errors: readonly (CoreErrorData | null)[]) => void }
+  >;
 }
 
 /** Plain JavaScript: it serves the shard its TypeScript pre-stripped (stripped-sources.js). */
@@ -99,13 +103,34 @@ export class ShardPool {
 
   /** Asks every running shard; one answer each, null for done. */
   broadcast(request: ShardRequest): Promise<(CoreErrorData | null)[]> {
-    return Promise.all(this.shards.filter((shard) => shard.ready).map((shard) => this.ask(shard, request)));
+    return Promise.all(
+      this.shards
+        .filter((shard) => shard.ready)
+        .map(async (shard) => (await this.ask(shard, request, 1))[0]!),
+    );
+  }
+
+  /** Binds `bindings` on every running shard: per shard, one answer per binding, in order. */
+  bindEverywhere(bindings: readonly ShardBinding[]): Promise<(readonly (CoreErrorData | null)[])[]> {
+    return Promise.all(
+      this.shards
+        .filter((shard) => shard.ready)
+        .map((shard) => this.ask(shard, { type: 'bind', bindings }, bindings.length)),
+    );
+  }
+
+  /** Binds `bindings` on one shard (none answered when it is not running). */
+  bindOn(index: number, bindings: readonly ShardBinding[]): Promise<readonly (CoreErrorData | null)[]> {
+    const shard = this.shards[index];
+    return shard?.ready
+      ? this.ask(shard, { type: 'bind', bindings }, bindings.length)
+      : Promise.resolve(bindings.map(() => null));
   }
 
   /** Asks one shard; null when it is not running (its restart brings its rules back). */
   request(index: number, request: ShardRequest): Promise<CoreErrorData | null> {
     const shard = this.shards[index];
-    return shard?.ready ? this.ask(shard, request) : Promise.resolve(null);
+    return shard?.ready ? this.ask(shard, request, 1).then((errors) => errors[0]!) : Promise.resolve(null);
   }
 
   isRunning(index: number): boolean {
@@ -126,18 +151,26 @@ export class ShardPool {
     await Promise.all(this.shards.map((shard) => shard.worker?.terminate()));
   }
 
-  private ask(shard: ShardHandle, request: ShardRequest): Promise<CoreErrorData | null> {
+  private ask(
+    shard: ShardHandle,
+    request: ShardRequest,
+    count: number,
+  ): Promise<readonly (CoreErrorData | null)[]> {
     const worker = shard.worker!;
     const id = this.nextRequestId++;
     return new Promise((resolve) => {
       const timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       const timer = setTimeout(() => {
         shard.pending.delete(id);
-        resolve(CORE_ERRORS.data('shard_unavailable', { shard: shard.index, ms: timeoutMs }));
+        const error = CORE_ERRORS.data('shard_unavailable', { shard: shard.index, ms: timeoutMs });
+        resolve(Array.from({ length: count }, () => error));
       }, timeoutMs);
-      shard.pending.set(id, (error) => {
-        clearTimeout(timer);
-        resolve(error);
+      shard.pending.set(id, {
+        count,
+        settle: (errors) => {
+          clearTimeout(timer);
+          resolve(errors);
+        },
       });
       worker.postMessage({ ...request, id } as ToShard);
     });
@@ -173,7 +206,11 @@ export class ShardPool {
             resolve();
             return;
           case 'reply':
-            shard.pending.get(message.id)?.(message.error);
+            shard.pending.get(message.id)?.settle([message.error]);
+            shard.pending.delete(message.id);
+            return;
+          case 'bound':
+            shard.pending.get(message.id)?.settle(message.errors);
             shard.pending.delete(message.id);
             return;
           case 'log':
@@ -188,7 +225,8 @@ export class ShardPool {
         shard.ready = false;
         shard.worker = null;
         // Requests in flight die with the shard; its restart rebinds every active rule.
-        for (const settle of shard.pending.values()) settle(null);
+        for (const { count, settle } of shard.pending.values())
+          settle(Array.from({ length: count }, () => null));
         shard.pending.clear();
         resolve();
         if (this.stopping) return;

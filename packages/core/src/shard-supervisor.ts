@@ -7,10 +7,12 @@ import type { OwnerSpec, RuleSpec } from '@sluice/config';
 import { Counters, DEFAULT_SLOT_CAPACITY } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import type { SpliceStatus } from '@sluice/splice';
+import type { CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { PipeWaitLog } from './pipe-wait-log.ts';
 import { QuotaWatch } from './quota-watch.ts';
 import { type ApplyResult, RuleReconciler, type RuleSnapshot } from './rule-reconciler.ts';
+import type { RuleState } from './rule-record.ts';
 import { ShardPool } from './shard-pool.ts';
 
 export interface SupervisorOptions {
@@ -104,6 +106,20 @@ export class ShardSupervisor {
   /** Makes the running rule set equal `specs`, with `owners`' caps (rule-reconciler.ts). */
   apply(specs: readonly RuleSpec[], owners: Readonly<Record<string, OwnerSpec>> = {}): Promise<ApplyResult> {
     return this.reconciler.apply(specs, owners);
+  }
+
+  /** Changes only the rules named: `upserts` added or changed, `removed` (names) retired. */
+  change(
+    upserts: readonly RuleSpec[],
+    removed: readonly string[],
+    owners: Readonly<Record<string, OwnerSpec>> = {},
+  ): Promise<ApplyResult> {
+    return this.reconciler.change(upserts, removed, owners);
+  }
+
+  /** The state of the rule `name` the edge holds (not a draining one), without a snapshot of all. */
+  stateOf(name: string): { readonly state: RuleState; readonly error: CoreErrorData | null } | undefined {
+    return this.reconciler.stateOf(name);
   }
 
   /**

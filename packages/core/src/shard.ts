@@ -10,7 +10,7 @@ import { DnsCache } from './dns-cache.ts';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { RelayPath } from './relay-path.ts';
 import type { RelaySelection } from './relay-select.ts';
-import type { FromShard, ShardInit, ToShard } from './shard-messages.ts';
+import type { FromShard, ShardBinding, ShardInit, ToShard } from './shard-messages.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
 import { TcpRule } from './tcp-rule.ts';
 import { UdpRule } from './udp-rule.ts';
@@ -67,21 +67,9 @@ export class Shard {
   private async handle(message: ToShard): Promise<void> {
     switch (message.type) {
       case 'bind': {
-        this.rules.get(message.slot)?.unbind();
-        const accounts = {
-          counters: this.counters,
-          row: this.counters.row(message.slot, this.index),
-          qos: this.qos,
-          qosRule: this.qos.rule(message.slot),
-          qosOwner: this.qos.owner(message.ownerSlot),
-        };
-        const rule: ShardRule =
-          message.rule.protocol === 'udp'
-            ? new UdpRule(message.rule, accounts, this.services)
-            : new TcpRule(message.rule, accounts, this.services, this.relayPath);
-        const error = await rule.bind();
-        if (!error) this.rules.set(message.slot, rule);
-        this.reply(message.id, error);
+        const errors: (CoreErrorData | null)[] = [];
+        for (const binding of message.bindings) errors.push(await this.bind(binding));
+        this.send({ type: 'bound', id: message.id, errors });
         return;
       }
       case 'update': {
@@ -115,6 +103,24 @@ export class Shard {
         return;
       }
     }
+  }
+
+  private async bind(binding: ShardBinding): Promise<CoreErrorData | null> {
+    this.rules.get(binding.slot)?.unbind();
+    const accounts = {
+      counters: this.counters,
+      row: this.counters.row(binding.slot, this.index),
+      qos: this.qos,
+      qosRule: this.qos.rule(binding.slot),
+      qosOwner: this.qos.owner(binding.ownerSlot),
+    };
+    const rule: ShardRule =
+      binding.rule.protocol === 'udp'
+        ? new UdpRule(binding.rule, accounts, this.services)
+        : new TcpRule(binding.rule, accounts, this.services, this.relayPath);
+    const error = await rule.bind();
+    if (!error) this.rules.set(binding.slot, rule);
+    return error;
   }
 
   private reply(id: number, error: CoreErrorData | null): void {

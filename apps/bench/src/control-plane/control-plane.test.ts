@@ -10,8 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseLogLine } from '../log-line.ts';
 import { NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { percentile, summarizeLatency } from './latency.ts';
-import { PortSource } from './plan.ts';
-import { tenths } from './real-edge.ts';
+import { PortSource, QUICK_CONTROL_PLAN, rulesHeldAtEnd } from './plan.ts';
 import type { ControlPlaneReport } from './report.ts';
 
 describe('control-plane bench helpers', () => {
@@ -33,11 +32,9 @@ describe('control-plane bench helpers', () => {
     expect(summarizeLatency([])).toBeNull();
   });
 
-  it('cuts the push sequence into tenths by rules already there', () => {
-    const parts = tenths(Array.from({ length: 25 }, (_, i) => i));
-    expect(parts.map((p) => p.rulesBefore)).toEqual([0, 2, 5, 7, 10, 12, 15, 17, 20, 22]);
-    expect(parts.reduce((n, p) => n + p.latency.count, 0)).toBe(25);
-    expect(tenths([4, 5]).map((p) => p.latency.p50Ms)).toEqual([4, 5]);
+  it('counts the rules held at the end as the last level and its timed pushes', () => {
+    expect(rulesHeldAtEnd({ levels: [1, 1000, 10_000], pushes: 200 })).toBe(10_200);
+    expect(rulesHeldAtEnd(QUICK_CONTROL_PLAN)).toBe(150);
   });
 
   it('hands out ports below the end, skipping taken ones', () => {
@@ -81,30 +78,33 @@ describe('pnpm bench:control --quick', () => {
     const report = JSON.parse(readFileSync(join(out, jsonFile), 'utf8')) as ControlPlaneReport;
     expect(report.kind).toBe('control-plane');
     expect(report.errors).toEqual([]);
-    expect(report.plan).toMatchObject({ quick: true, pushes: 100, edges: 10, rules: 100 });
+    expect(report.plan).toMatchObject({ quick: true, levels: [1, 100], pushes: 50, edges: 10, rules: 100 });
     expect(report.loadAverage.start).toHaveLength(3);
 
     const push = report.pushLatency!;
     expect(push.pushes).toBe(100);
+    expect(push.rulesHeld).toBe(150);
     expect(push.samplesMs).toHaveLength(100);
     expect(push.latency.count).toBe(100);
     expect(push.latency.p50Ms).toBeGreaterThan(0);
     expect(push.latency.p50Ms).toBeLessThanOrEqual(push.latency.p99Ms);
     expect(push.latency.p99Ms).toBeLessThanOrEqual(push.latency.maxMs);
     expect(push.serverLatency?.count).toBe(100);
-    expect(push.byTenth).toHaveLength(10);
-    expect(push.byTenth.reduce((n, t) => n + t.latency.count, 0)).toBe(100);
+    expect(push.byLevel.map((l) => [l.rulesHeld, l.latency.count, l.serverLatency?.count])).toEqual([
+      [1, 50, 50],
+      [100, 50, 50],
+    ]);
     expect(push.pushesPerSecond).toBeGreaterThan(0);
-    expect(push.edgeActiveRules).toBe(100);
-    expect(push.serverActiveRules).toBe(100);
+    expect(push.edgeActiveRules).toBe(150);
+    expect(push.serverActiveRules).toBe(150);
 
     const replay = report.replay!;
-    expect(replay.rules).toBe(100);
-    expect(replay.ackedResults).toBe(100);
+    expect(replay.rules).toBe(150);
+    expect(replay.ackedResults).toBe(150);
     expect(replay.ackedFailed).toBe(0);
     expect(replay.startToAllActiveMs).toBeGreaterThan(0);
     // The edge's span (welcome received to full push applied) lies inside the server's (edge
-    // connected, before welcome, to the ack received), both on this host's clock; applying 100
+    // connected, before welcome, to the ack received), both on this host's clock; applying 150
     // rules takes more than the clock's millisecond.
     expect(replay.edgeReplayMs).toBeGreaterThan(0);
     expect(replay.serverReplayMs).toBeGreaterThanOrEqual(replay.edgeReplayMs!);

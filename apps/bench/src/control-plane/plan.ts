@@ -6,7 +6,13 @@ import { listeningTcpPorts } from '../ports.ts';
 
 export interface ControlPlanePlan {
   readonly quick: boolean;
-  /** (a) rules pushed one after another to the real edge; (b) the same rules replayed to it. */
+  /**
+   * (a) how many rules the real edge holds when each run of timed pushes starts (ascending): the
+   * edge is filled up to each level with untimed pushes, then `pushes` are timed one at a time.
+   * (b) every rule pushed (the last level plus its timed pushes) is replayed to it.
+   */
+  readonly levels: readonly number[];
+  /** (a) timed pushes at each level. */
   readonly pushes: number;
   /** Shards of the real edge. */
   readonly shards: number;
@@ -26,7 +32,8 @@ export interface ControlPlanePlan {
 
 export const FULL_CONTROL_PLAN: ControlPlanePlan = {
   quick: false,
-  pushes: 1000,
+  levels: [1, 1000, 10_000],
+  pushes: 200,
   shards: 1,
   pollMs: 50,
   edges: 50,
@@ -35,10 +42,16 @@ export const FULL_CONTROL_PLAN: ControlPlanePlan = {
   settleSeconds: 120,
 };
 
+/** (b) the rules the real edge holds at the end of (a), replayed to it. */
+export function rulesHeldAtEnd(plan: Pick<ControlPlanePlan, 'levels' | 'pushes'>): number {
+  return (plan.levels.at(-1) ?? 0) + plan.pushes;
+}
+
 /** A smoke run: every step once, small counts, one stats round during the settle. */
 export const QUICK_CONTROL_PLAN: ControlPlanePlan = {
   quick: true,
-  pushes: 100,
+  levels: [1, 100],
+  pushes: 50,
   shards: 1,
   pollMs: 50,
   edges: 10,

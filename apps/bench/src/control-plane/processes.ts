@@ -116,7 +116,15 @@ export async function enrollRealEdge(uri: string, bundleFile: string): Promise<v
 }
 
 /** `sluice-edge --bundle FILE --shards N --metrics 127.0.0.1:PORT`, just spawned (not yet ready). */
-export function spawnRealEdge(bundleFile: string, shards: number, metricsPort: number): LoggedProcess {
+/** sluice-edge's own default. */
+const DEFAULT_MAX_RULES = 4096;
+
+export function spawnRealEdge(
+  bundleFile: string,
+  shards: number,
+  metricsPort: number,
+  maxRules = DEFAULT_MAX_RULES,
+): LoggedProcess {
   return new LoggedProcess({
     name: 'sluice-edge',
     command: NODE_BIN,
@@ -126,6 +134,8 @@ export function spawnRealEdge(bundleFile: string, shards: number, metricsPort: n
       bundleFile,
       '--shards',
       String(shards),
+      '--max-rules',
+      String(maxRules),
       '--metrics',
       `127.0.0.1:${metricsPort}`,
       '--drain-timeout',

@@ -4,7 +4,9 @@
 // (a) POST /v1/rules answers 201 only once the server pushed the rule, the edge bound its
 //     listener and acked it `active`, and the store marked it Active: each request is timed from
 //     before fetch() to the end of the 201's body, one request at a time, each rule on its own
-//     loopback port (nothing ever connects to them).
+//     loopback port (nothing ever connects to them). The edge is filled (untimed, a few requests
+//     in flight) up to each of the plan's levels of rules held, and `pushes` are timed there: a
+//     push should cost the same at 1 rule held as at 10,000.
 // (b) With those rules stored, the edge is SIGKILLed and started again from its bundle. Measured:
 //     from the spawn until the edge's own /metrics?format=json shows every rule `active` (polled),
 //     and, from the pino lines of both processes (ms timestamps, one clock), the replay itself:
@@ -19,7 +21,7 @@ import { treePssKiB } from '../rss.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { type LatencySummary, summarizeLatency } from './latency.ts';
 import type { LoggedProcess } from './logged-process.ts';
-import { type ControlPlanePlan, PortSource } from './plan.ts';
+import { type ControlPlanePlan, PortSource, rulesHeldAtEnd } from './plan.ts';
 import {
   edgeActiveRules,
   enrollRealEdge,
@@ -34,13 +36,23 @@ export interface ProcessMemory {
   readonly pssKiB: number;
 }
 
+/** The timed pushes at one level: the edge held `rulesHeld` rules when the first came. */
+export interface PushLevel {
+  readonly rulesHeld: number;
+  readonly latency: LatencySummary;
+  /** fastify's elapsed time for the same requests (whole ms). */
+  readonly serverLatency: LatencySummary | null;
+}
+
 export interface PushLatencyReport {
-  /** Rules that reached Active (201). */
+  /** Timed rules that reached Active (201), over every level. */
   readonly pushes: number;
+  /** Rules the edge held at the end (the fill pushes included). */
+  readonly rulesHeld: number;
   /** Requests that did not answer 201 (a port taken by something else: retried on the next port). */
   readonly retried: readonly string[];
   readonly shards: number;
-  /** Wall time of the whole sequence, and pushes per second over it. */
+  /** Wall time of the timed pushes, and pushes per second over it. */
   readonly seconds: number;
   readonly pushesPerSecond: number;
   /** Client side: fetch() to the end of the 201 body. */
@@ -48,11 +60,8 @@ export interface PushLatencyReport {
   /** Server side: fastify's elapsed time in the server's `api request` lines (whole ms). */
   readonly serverLatency: LatencySummary | null;
   readonly firstPushMs: number;
-  /**
-   * The sequence in tenths: latency against how many rules the edge already ran (every push
-   * checks the new rule against all of them, on the server and on the edge).
-   */
-  readonly byTenth: readonly { readonly rulesBefore: number; readonly latency: LatencySummary }[];
+  /** Latency against how many rules the edge already held. */
+  readonly byLevel: readonly PushLevel[];
   /** After the last push: the edge's own metrics and the server's API, both counting Active rules. */
   readonly edgeActiveRules: number | null;
   readonly serverActiveRules: number;
@@ -132,18 +141,6 @@ function errorCode(text: string): string {
   }
 }
 
-/** `samples` cut into ten runs in order (fewer when there are fewer than ten), each summarised. */
-export function tenths(samples: readonly number[]): PushLatencyReport['byTenth'] {
-  const parts = Math.min(10, samples.length);
-  const out: { rulesBefore: number; latency: LatencySummary }[] = [];
-  for (let k = 0; k < parts; k++) {
-    const from = Math.floor((k * samples.length) / parts);
-    const to = Math.floor(((k + 1) * samples.length) / parts);
-    out.push({ rulesBefore: from, latency: summarizeLatency(samples.slice(from, to))! });
-  }
-  return out;
-}
-
 export interface TimedPushes {
   /** fetch() to the end of the 201 body, ms, in push order. */
   readonly samples: readonly number[];
@@ -192,23 +189,96 @@ export async function pushTimed(
   return { samples, retried, seconds: (performance.now() - started) / 1000 };
 }
 
-async function pushOneByOne(
+/**
+ * Pushes rules `${prefix}${from}` .. `${prefix}${to - 1}` untimed, `concurrency` requests in flight
+ * (they take turns on the server's edge lock), each on the next port of `ports`.
+ */
+export async function fillRules(
+  api: ServerApi,
+  edgeName: string,
+  edge: LoggedProcess,
+  range: { readonly from: number; readonly to: number },
+  ports: PortSource,
+  prefix: string,
+  concurrency: number,
+): Promise<void> {
+  let next = range.from;
+  const worker = async (): Promise<void> => {
+    while (next < range.to) {
+      const i = next++;
+      await pushTimed(api, edgeName, edge, 1, ports, `${prefix}${i}-`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function pushByLevel(
   server: RunningServer,
   edge: LoggedProcess,
   metricsPort: number,
   plan: ControlPlanePlan,
   log: (line: string) => void,
 ): Promise<PushLatencyReport> {
-  const logFrom = server.proc.logs.length;
-  const { samples, retried, seconds } = await pushTimed(
-    server.api,
-    EDGE_NAME,
-    edge,
-    plan.pushes,
-    new PortSource(),
-    'r',
-    (done) => log(`push latency: ${done}/${plan.pushes} rules active`),
-  );
+  const ports = new PortSource();
+  const levels: PushLevel[] = [];
+  const samples: number[] = [];
+  const retried: string[] = [];
+  const serverSamples: number[] = [];
+  let held = 0;
+  let seconds = 0;
+  for (const level of plan.levels) {
+    if (level > held) {
+      log(`push latency: filling the edge from ${held} to ${level} rules`);
+      await fillRules(
+        server.api,
+        EDGE_NAME,
+        edge,
+        { from: held, to: level },
+        ports,
+        'f',
+        plan.pushConcurrency,
+      );
+      held = level;
+    }
+    const logFrom = server.proc.logs.length;
+    const timed = await pushTimed(server.api, EDGE_NAME, edge, plan.pushes, ports, `t${held}-`);
+    samples.push(...timed.samples);
+    retried.push(...timed.retried);
+    seconds += timed.seconds;
+    const serverMs = await serverElapsed(server, logFrom, timed.samples.length);
+    serverSamples.push(...serverMs);
+    const latency = summarizeLatency(timed.samples)!;
+    levels.push({ rulesHeld: held, latency, serverLatency: summarizeLatency(serverMs) });
+    log(`push latency at ${held} rules held: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`);
+    held += timed.samples.length;
+  }
+  const serverActiveRules = (await server.api.rules(EDGE_NAME)).filter((r) => r.state === 'active').length;
+  return {
+    pushes: samples.length,
+    rulesHeld: held,
+    retried,
+    shards: plan.shards,
+    seconds: Math.round(seconds * 1000) / 1000,
+    pushesPerSecond: Math.round((samples.length / seconds) * 10) / 10,
+    latency: summarizeLatency(samples)!,
+    serverLatency: summarizeLatency(serverSamples),
+    firstPushMs: Math.round(samples[0]! * 100) / 100,
+    byLevel: levels,
+    edgeActiveRules: await edgeActiveRules(metricsPort),
+    serverActiveRules,
+    serverMemory: memoryOf(server.pid),
+    edgeMemory: memoryOf(edge.pid),
+    samplesMs: samples.map((ms) => Math.round(ms * 100) / 100),
+  };
+}
+
+/** Room on the edge for every rule the run pushes (sluice-edge --max-rules; 4096 at least). */
+function maxRulesFor(plan: ControlPlanePlan): number {
+  return Math.max(4096, rulesHeldAtEnd(plan));
+}
+
+/** fastify's elapsed ms of the `count` POST /v1/rules 201s logged since `logFrom`. */
+async function serverElapsed(server: RunningServer, logFrom: number, count: number): Promise<number[]> {
   // The server logs a request once its answer is out: the last lines may still be on their way.
   const created = (): number[] =>
     server.proc
@@ -218,25 +288,8 @@ async function pushOneByOne(
         logFrom,
       )
       .map((line) => Number(line.ms));
-  for (let waited = 0; created().length < samples.length && waited < 5000; waited += 20) await sleep(20);
-  const serverMs = created();
-  const serverActiveRules = (await server.api.rules(EDGE_NAME)).filter((r) => r.state === 'active').length;
-  return {
-    pushes: samples.length,
-    retried: [...retried],
-    shards: plan.shards,
-    seconds: Math.round(seconds * 1000) / 1000,
-    pushesPerSecond: Math.round((samples.length / seconds) * 10) / 10,
-    latency: summarizeLatency(samples)!,
-    serverLatency: summarizeLatency(serverMs),
-    firstPushMs: Math.round(samples[0]! * 100) / 100,
-    byTenth: tenths(samples),
-    edgeActiveRules: await edgeActiveRules(metricsPort),
-    serverActiveRules,
-    serverMemory: memoryOf(server.pid),
-    edgeMemory: memoryOf(edge.pid),
-    samplesMs: samples.map((ms) => Math.round(ms * 100) / 100),
-  };
+  for (let waited = 0; created().length < count && waited < 5000; waited += 20) await sleep(20);
+  return created();
 }
 
 async function replay(
@@ -246,6 +299,7 @@ async function replay(
   plan: ControlPlanePlan,
   log: (line: string) => void,
   held: { edge: LoggedProcess | null },
+  rules: number,
 ): Promise<ReplayReport> {
   const edgeId = (await server.api.edge(EDGE_NAME)).id;
   const previous = held.edge;
@@ -253,24 +307,24 @@ async function replay(
   previous.process.child.kill('SIGKILL');
   await previous.process.exited;
   await waitUntil(() => edgeConnected(server.api, false), 'the server to see the edge gone', 30_000);
-  log(`replay: edge SIGKILLed; starting it again to replay ${plan.pushes} rules`);
+  log(`replay: edge SIGKILLed; starting it again to replay ${rules} rules`);
   const serverFrom = server.proc.logs.length;
   const startedAt = Date.now();
   const t0 = performance.now();
-  const edge = spawnRealEdge(bundle, plan.shards, metricsPort);
+  const edge = spawnRealEdge(bundle, plan.shards, metricsPort, maxRulesFor(plan));
   held.edge = edge;
   let allActiveMs: number | null = null;
   const deadline = t0 + 180_000;
   while (allActiveMs === null) {
     const active = await edgeActiveRules(metricsPort);
-    if (active !== null && active >= plan.pushes) allActiveMs = performance.now() - t0;
+    if (active !== null && active >= rules) allActiveMs = performance.now() - t0;
     else {
       if (!edge.process.running)
         throw new Error(`the edge exited during the replay\n${edge.process.describe()}`);
       if (performance.now() > deadline) {
         throw BENCH_ERRORS.error('timeout', {
           ms: 180_000,
-          what: `${plan.pushes} rules active on the restarted edge`,
+          what: `${rules} rules active on the restarted edge`,
         });
       }
       await sleep(plan.pollMs);
@@ -284,7 +338,7 @@ async function replay(
   const serverConnected = server.proc.find('edge connected', (line) => line.edgeId === edgeId, serverFrom)[0];
   const acked = await server.proc.waitFor(
     'push acked',
-    (line) => line.edgeId === edgeId && line.results === plan.pushes,
+    (line) => line.edgeId === edgeId && line.results === rules,
     10_000,
     serverFrom,
   );
@@ -294,7 +348,7 @@ async function replay(
     serverFrom,
   );
   return {
-    rules: plan.pushes,
+    rules: rules,
     signal: 'SIGKILL',
     startToAllActiveMs: Math.round(allActiveMs),
     pollMs: plan.pollMs,
@@ -322,22 +376,22 @@ export async function runRealEdge(
     const bundle = join(dir.path, 'edge.bundle');
     await enrollRealEdge(enrollment.uri, bundle);
     const [metricsPort] = await freePorts(1);
-    const edge = spawnRealEdge(bundle, plan.shards, metricsPort!);
+    const edge = spawnRealEdge(bundle, plan.shards, metricsPort!, maxRulesFor(plan));
     held.edge = edge;
     await edge.waitFor('control connected', () => true, 60_000);
     const api = server.api;
     await waitUntil(() => edgeConnected(api, true), 'the server to see the edge connected', 30_000);
     log(
-      `push latency: edge connected (pid ${edge.pid}, ${plan.shards} shard); pushing ${plan.pushes} rules one by one`,
+      `push latency: edge connected (pid ${edge.pid}, ${plan.shards} shard); ${plan.pushes} timed pushes at ${plan.levels.join(', ')} rules held, ${rulesHeldAtEnd(plan)} rules in all`,
     );
-    const push = await pushOneByOne(server, edge, metricsPort!, plan, log);
+    const push = await pushByLevel(server, edge, metricsPort!, plan, log);
     log(
       `push latency: p50 ${push.latency.p50Ms} ms, p99 ${push.latency.p99Ms} ms, max ${push.latency.maxMs} ms, ${push.pushesPerSecond} pushes/s`,
     );
     try {
-      const replayed = await replay(server, bundle, metricsPort!, plan, log, held);
+      const replayed = await replay(server, bundle, metricsPort!, plan, log, held, push.rulesHeld);
       log(
-        `replay: all ${plan.pushes} rules active ${replayed.startToAllActiveMs} ms after the spawn; replay ${replayed.serverReplayMs} ms (server view)`,
+        `replay: all ${push.rulesHeld} rules active ${replayed.startToAllActiveMs} ms after the spawn; replay ${replayed.serverReplayMs} ms (server view)`,
       );
       return { push, replay: replayed, replayError: null };
     } catch (err) {

@@ -499,10 +499,14 @@ export class ControlServer {
     const edgeId = session.edgeId;
     if (edgeId === null) return;
     await this.options.store.transaction(async (tx) => {
+      // Active results, most of an ack of a full push, are stored a batch per statement.
+      await tx.rules.setActive(
+        edgeId,
+        ack.results.filter((result) => result.state === 'active'),
+      );
       for (const result of ack.results) {
-        if (result.state === 'active') {
-          await tx.rules.setState(edgeId, result.ruleId, result.revision, 'active');
-        } else if (result.state === 'failed') {
+        if (result.state === 'active') continue;
+        if (result.state === 'failed') {
           await tx.rules.setState(
             edgeId,
             result.ruleId,

@@ -65,6 +65,10 @@ export interface RulesTable {
   reason: string | null;
   message: string | null;
   body: string;
+  /** The listen's protocol, first port and width (last - first); null before schema 9. */
+  protocol: string | null;
+  port_lo: number | null;
+  port_span: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -249,6 +249,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX edge_sessions_replica ON edge_sessions(replica_id);
     `,
   },
+  {
+    version: 9,
+    name: 'rule listen ports, indexed for the overlap check',
+    sql: `
+      -- The overlap check of a push reads only the live rules of the edge on the pushed ports:
+      -- each rule's protocol, first listen port and width beside its JSON body. Rules written
+      -- before this version have none until their edge's next push fills them in.
+      ALTER TABLE rules ADD COLUMN protocol TEXT;
+      ALTER TABLE rules ADD COLUMN port_lo INTEGER;
+      ALTER TABLE rules ADD COLUMN port_span INTEGER;
+      CREATE INDEX rules_edge_ports ON rules(edge_id, protocol, port_lo) WHERE state != 'removed';
+      CREATE INDEX rules_edge_span ON rules(edge_id, protocol, port_span) WHERE state != 'removed';
+      CREATE INDEX rules_edge_unkeyed ON rules(edge_id) WHERE port_lo IS NULL AND state != 'removed';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -15,6 +15,7 @@
 // rejects with store_unavailable; it recovers by itself once the database is back.
 
 import type { OwnerUsage, QuotaBudget, RuleStats } from '@sluice/protocol';
+import type { ListenKeys } from './listen-keys.ts';
 import type {
   AuditChange,
   AuditEntry,
@@ -143,11 +144,31 @@ export interface RuleStore {
     reason?: string | null,
     message?: string | null,
   ): Promise<boolean>;
+  /**
+   * setState(edgeId, id, revision, 'active') for many rules at once (an ack of a full push
+   * carries one result per rule the edge holds); answers how many rows changed.
+   */
+  setActive(
+    edgeId: string,
+    results: readonly { readonly ruleId: string; readonly revision: number }[],
+  ): Promise<number>;
   /** Marks a rule removed: a tombstone that frees its name and port until the edge confirms. */
   tombstone(id: string): Promise<RuleRecord | null>;
   delete(id: string): Promise<boolean>;
   /** Drops an edge's tombstones (all, or those of `ids`) once the edge runs exactly the live set. */
   purgeTombstones(edgeId: string, ids?: readonly string[]): Promise<number>;
+  /**
+   * The live rules of an edge that a rule named `name` listening on `keys` may clash with, found
+   * through indexes, not by reading every rule: the one of that name, those of the same protocol
+   * whose listen ports meet keys' range (those of rules without listen keys are not found:
+   * fillListenKeys first). Hosts are not compared here.
+   */
+  clashCandidates(edgeId: string, name: string, keys: ListenKeys | null): Promise<RuleRecord[]>;
+  /**
+   * Records the listen keys, from their bodies, of an edge's live rules written before schema 9
+   * (none after the first call); answers how many it filled.
+   */
+  fillListenKeys(edgeId: string): Promise<number>;
 }
 
 /** A rule's totals with the labels metrics carry. */

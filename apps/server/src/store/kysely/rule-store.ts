@@ -3,6 +3,7 @@
 
 import type { Selectable } from 'kysely';
 import type { RulesTable } from '../database.ts';
+import { type ListenKeys, listenKeysOf } from '../listen-keys.ts';
 import type { RuleRecord, RuleState } from '../records.ts';
 import { newId } from '../secrets.ts';
 import type { NewRule, RuleFilter, RuleStore } from '../store.ts';
@@ -22,6 +23,19 @@ function toRule(row: Selectable<RulesTable> & { edge_name: string }): RuleRecord
     body: JSON.parse(row.body) as Record<string, unknown>,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+/** Rule ids per UPDATE when many rules go active at once (SQLite allows 32,766 parameters). */
+const SET_ACTIVE_BATCH = 500;
+
+/** The indexed columns of a rule's listen. */
+function keyColumns(body: Readonly<Record<string, unknown>>) {
+  const keys = listenKeysOf(body);
+  return {
+    protocol: keys?.protocol ?? null,
+    port_lo: keys?.portLo ?? null,
+    port_span: keys === null ? null : keys.portHi - keys.portLo,
   };
 }
 
@@ -91,6 +105,7 @@ export class KyselyRuleStore implements RuleStore {
           revision: 1,
           state: 'pending',
           body: JSON.stringify(rule.body),
+          ...keyColumns(rule.body),
           created_at: now,
           updated_at: now,
         })
@@ -106,6 +121,7 @@ export class KyselyRuleStore implements RuleStore {
         .set((eb) => ({
           name: change.name,
           body: JSON.stringify(change.body),
+          ...keyColumns(change.body),
           revision: eb('revision', '+', 1),
           state: 'pending',
           reason: null,
@@ -137,6 +153,33 @@ export class KyselyRuleStore implements RuleStore {
     return changed(result) > 0;
   }
 
+  async setActive(
+    edgeId: string,
+    results: readonly { readonly ruleId: string; readonly revision: number }[],
+  ): Promise<number> {
+    const byRevision = new Map<number, string[]>();
+    for (const { ruleId, revision } of results) {
+      const ids = byRevision.get(revision) ?? [];
+      ids.push(ruleId);
+      byRevision.set(revision, ids);
+    }
+    let count = 0;
+    for (const [revision, ids] of byRevision) {
+      for (let at = 0; at < ids.length; at += SET_ACTIVE_BATCH) {
+        const result = await this.ctx.db
+          .updateTable('rules')
+          .set({ state: 'active', reason: null, message: null, updated_at: this.ctx.now() })
+          .where('edge_id', '=', edgeId)
+          .where('revision', '=', revision)
+          .where('state', '!=', 'removed')
+          .where('id', 'in', ids.slice(at, at + SET_ACTIVE_BATCH))
+          .executeTakeFirst();
+        count += changed(result);
+      }
+    }
+    return count;
+  }
+
   tombstone(id: string): Promise<RuleRecord | null> {
     return this.ctx.atomically(async (ctx) => {
       await ctx.db
@@ -161,5 +204,55 @@ export class KyselyRuleStore implements RuleStore {
       .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
       .executeTakeFirst();
     return changed(result);
+  }
+
+  async clashCandidates(edgeId: string, name: string, keys: ListenKeys | null): Promise<RuleRecord[]> {
+    const live = () => rules(this.ctx).where('r.edge_id', '=', edgeId).where('r.state', '!=', 'removed');
+    const found = await live().where('r.name', '=', name).execute();
+    if (keys !== null) {
+      // A rule starting below keys' first port reaches it only if it is at least that wide:
+      // the widest listen of the protocol bounds how far down the index is read.
+      const widest = await this.ctx.db
+        .selectFrom('rules')
+        .select('port_span')
+        .where('edge_id', '=', edgeId)
+        .where('protocol', '=', keys.protocol)
+        .where('state', '!=', 'removed')
+        .where('port_span', 'is not', null)
+        .orderBy('port_span', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (widest !== undefined) {
+        const span = Number(widest.port_span);
+        found.push(
+          ...(await live()
+            .where('r.protocol', '=', keys.protocol)
+            .where('r.port_lo', '>=', keys.portLo - span)
+            .where('r.port_lo', '<=', keys.portHi)
+            .where((eb) => eb(eb('r.port_lo', '+', eb.ref('r.port_span')), '>=', keys.portLo))
+            .execute()),
+        );
+      }
+    }
+    const byId = new Map(found.map((row) => [row.id, row]));
+    return [...byId.values()].map(toRule);
+  }
+
+  async fillListenKeys(edgeId: string): Promise<number> {
+    const rows = await this.ctx.db
+      .selectFrom('rules')
+      .select(['id', 'body'])
+      .where('edge_id', '=', edgeId)
+      .where('port_lo', 'is', null)
+      .where('state', '!=', 'removed')
+      .execute();
+    for (const row of rows) {
+      await this.ctx.db
+        .updateTable('rules')
+        .set(keyColumns(JSON.parse(row.body) as Record<string, unknown>))
+        .where('id', '=', row.id)
+        .execute();
+    }
+    return rows.length;
   }
 }
