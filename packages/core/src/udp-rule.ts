@@ -1,4 +1,5 @@
-// A UDP rule as one shard runs it. Each port of the listen gets a socket bound with
+// A UDP rule as one shard runs it on the JS path (node:dgram): used when the splice addon is
+// off or absent; udp-native-rule.ts is the same rule on the addon's batched flow path. Each port of the listen gets a socket bound with
 // SO_REUSEPORT beside the other shards' (the kernel hashes a client's address to one shard, so
 // a flow's datagrams all arrive at the same shard). A flow is keyed by (listen port, client
 // address); it gets one connected upstream socket, and replies go back from the listening
@@ -27,15 +28,13 @@ import type { RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
 import { udpProbe } from './target-probe.ts';
+import { udpSweepEveryMs } from './udp-sweep.ts';
 
 /**
  * Datagrams a new flow holds while its upstream socket connects, and keeps until its target
  * first replies (to send again to the next target after an ICMP error).
  */
 const HELD_DATAGRAMS = 64;
-/** The idle sweep runs this often at most, and at least every quarter of the idle timeout. */
-const MAX_SWEEP_MS = 1_000;
-const MIN_SWEEP_MS = 20;
 
 class UdpFlow {
   readonly key: string;
@@ -181,8 +180,7 @@ export class UdpRule implements ShardRule {
   }
 
   private startSweep(): void {
-    const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(this.rule.idleTimeoutMs / 4)));
-    this.sweep = setInterval(() => this.endIdleFlows(), every);
+    this.sweep = setInterval(() => this.endIdleFlows(), udpSweepEveryMs(this.rule.idleTimeoutMs));
     this.sweep.unref();
   }
 
