@@ -113,6 +113,28 @@ describe('native UDP flows', () => {
     expect(view.read(l.row, FIELD.BYTES_OUT)).toBe(16n);
   });
 
+  it('keeps datagram boundaries and order in a burst of equal datagrams (the batched and segmented sends)', async () => {
+    const l = await listener();
+    const seen: Buffer[] = [];
+    const target = await bound();
+    target.on('message', (message, from) => {
+      seen.push(message);
+      target.send('ok', from.port, from.address);
+    });
+    const c = await client();
+    c.socket.send('open', l.port, '127.0.0.1');
+    await pollUntil(() => l.events.length === 1, { timeoutMs: 5_000, what: 'the new flow' });
+    splice.udpOpen(l.id, l.events[0]!.flow, '127.0.0.1', target.address().port, undefined, -1);
+    await pollUntil(() => c.replies.length === 1, { timeoutMs: 5_000, what: 'the first reply' });
+    // 60 datagrams of 1000 bytes and a shorter last one, sent back to back.
+    const burst = Array.from({ length: 61 }, (_, i) => Buffer.alloc(i === 60 ? 123 : 1000, i));
+    await Promise.all(
+      burst.map((datagram) => new Promise<void>((done) => c.socket.send(datagram, l.port, '127.0.0.1', () => done()))),
+    );
+    await pollUntil(() => seen.length === 62, { timeoutMs: 5_000, what: 'every datagram at the target' });
+    expect(seen.slice(1)).toEqual(burst);
+  });
+
   it('reports ICMP port unreachable as an error and moves the flow, with what it held, to another target', async () => {
     const l = await listener();
     const c = await client();

@@ -1,6 +1,7 @@
 #include "udp-relay.h"
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,10 @@ constexpr int kBatchesPerWake = 8;
 // at 1 Gbit/s of 1400-byte datagrams is about 90 datagrams a millisecond. The kernel caps it
 // at net.core.rmem_max.
 constexpr int kReceiveBuffer = 4 << 20;
+// One UDP GSO send (UDP_SEGMENT): at most this many segments (the kernel's UDP_MAX_SEGMENTS is
+// 64 or more) and this many payload bytes (under the 65,507 of one IPv4 UDP datagram).
+constexpr unsigned kGsoMaxSegments = 64;
+constexpr size_t kGsoMaxBytes = 65000;
 
 enum Count { kPacketsIn, kPacketsOut, kBytesIn, kBytesOut, kDropped, kQuota };
 
@@ -338,9 +343,73 @@ void Listener::ReadClients() {
   }
 }
 
+namespace {
+
+// How many datagrams from the start of `msgs` (one iovec each) can leave as one UDP GSO send:
+// equal sizes, the last possibly shorter, within one maximal UDP payload.
+unsigned GsoRun(const mmsghdr* msgs, unsigned n) {
+  if (msgs[0].msg_hdr.msg_iovlen != 1) return 0;
+  const size_t size = msgs[0].msg_hdr.msg_iov[0].iov_len;
+  size_t total = 0;
+  unsigned k = 0;
+  while (k < n && k < kGsoMaxSegments && msgs[k].msg_hdr.msg_iovlen == 1) {
+    const size_t len = msgs[k].msg_hdr.msg_iov[0].iov_len;
+    if (len > size || len == 0 || total + len > kGsoMaxBytes) break;
+    total += len;
+    k++;
+    if (len < size) break;
+  }
+  return k;
+}
+
+// Sends `n` datagrams as one buffer cut by the kernel into segments of the first one's size.
+// 0 or -errno.
+int SendSegments(int fd, const mmsghdr* msgs, unsigned n, char* buffer) {
+  size_t total = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const iovec& iov = msgs[i].msg_hdr.msg_iov[0];
+    std::memcpy(buffer + total, iov.iov_base, iov.iov_len);
+    total += iov.iov_len;
+  }
+  iovec whole{buffer, total};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))] = {};
+  msghdr m;
+  std::memset(&m, 0, sizeof m);
+  m.msg_iov = &whole;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  const uint16_t segment = static_cast<uint16_t>(msgs[0].msg_hdr.msg_iov[0].iov_len);
+  std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+  return sendmsg(fd, &m, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+}  // namespace
+
 void Listener::SendUpstream(Flow* flow, mmsghdr* msgs, unsigned n) {
   unsigned sent = 0;
   while (sent < n && flow->fd >= 0) {
+    const unsigned run = udp_->gso ? GsoRun(msgs + sent, n - sent) : 0;
+    if (run >= 2) {
+      if (udp_->gso_buffer.empty()) udp_->gso_buffer.resize(kGsoMaxBytes);
+      int err = SendSegments(flow->fd, msgs + sent, run, udp_->gso_buffer.data());
+      if (err == 0) {
+        sent += run;
+        continue;
+      }
+      if (err == -EIO || err == -EINVAL || err == -ENOPROTOOPT || err == -EOPNOTSUPP) {
+        // This kernel (or route) takes no UDP GSO: batches of single datagrams from now on.
+        udp_->gso = false;
+        continue;
+      }
+      count_[kDropped] += n - sent;
+      if (!IsTransient(-err)) UpstreamFailed(flow, -err);
+      return;
+    }
     int r = sendmmsg(flow->fd, msgs + sent, n - sent, MSG_DONTWAIT);
     if (r < 0) {
       int err = errno;

@@ -124,6 +124,9 @@ struct ThreadUdp {
   int closing = 0;  // poll handles whose close callback is still due
   // Receive buffers shared by every socket of the thread: one batch at a time.
   std::vector<char> buffers;
+  // UDP GSO (UDP_SEGMENT) for runs of equal datagrams to one target, until the kernel refuses it.
+  bool gso = true;
+  std::vector<char> gso_buffer;
 
   uv_loop_t* loop() const { return state->loop; }
   void ClosePoll(uv_poll_t* poll);
