@@ -107,6 +107,7 @@ export const GATE_METRICS: Readonly<Record<string, Readonly<Record<string, Metri
     connections_per_second: matrixReader('connect-rate', (r) => r.connectRate, 'perSecond'),
   },
   'idle-memory': { kib_per_connection: idleKibPerConnection },
+  udp: { bits_per_second: matrixReader('udp', (r) => r.udp, 'bitsPerSecond') },
 };
 
 /** Gates whose scenario or metric no reader knows, as messages; empty when all are known. */
