@@ -395,7 +395,11 @@ describe('reportLookup on UDP', () => {
       ],
       udp: {
         points: [100e6, 1e9],
-        rows: [row('sluice-splice-1', 100e6, 100e6), row('sluice-splice-1', 1e9, 950e6), row('redirect', 1e9, 1e9)],
+        rows: [
+          row('sluice-splice-1', 100e6, 100e6),
+          row('sluice-splice-1', 1e9, 950e6),
+          row('redirect', 1e9, 1e9),
+        ],
         notApplicable: [{ contender: 'c-splice', label: 'C', reason: 'a TCP splice(2) relay' }],
         seconds: 2,
         repeats: 1,
@@ -407,6 +411,9 @@ describe('reportLookup on UDP', () => {
   it('reads the received bit rate at the offered load the gate names', () => {
     expect(lookup(UDP, 'sluice-splice-1')).toEqual({ kind: 'value', value: 950e6 });
     expect(evaluateGate(UDP, lookup).ratio).toBeCloseTo(0.95);
-    expect(lookup(UDP, 'c-splice')).toEqual({ kind: 'missing', reason: 'does not apply: a TCP splice(2) relay' });
+    expect(lookup(UDP, 'c-splice')).toEqual({
+      kind: 'missing',
+      reason: 'does not apply: a TCP splice(2) relay',
+    });
   });
 });

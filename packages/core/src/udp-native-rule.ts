@@ -106,7 +106,8 @@ export class NativeUdpRule implements ShardRule {
   }
 
   closeConnections(): void {
-    for (const listener of this.listeners) for (const flow of [...listener.flows.values()]) this.endFlow(flow);
+    for (const listener of this.listeners)
+      for (const flow of [...listener.flows.values()]) this.endFlow(flow);
     this.burst.stop();
   }
 

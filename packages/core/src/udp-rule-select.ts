@@ -7,11 +7,12 @@ import type { RuleSpec } from '@sluice/config';
 import { loadSplice } from '@sluice/splice';
 import type { RuleAccounts } from './relay-path.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
-import { UdpRule } from './udp-rule.ts';
 import { NativeUdpRule } from './udp-native-rule.ts';
+import { UdpRule } from './udp-rule.ts';
 
 export function createUdpRule(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices): ShardRule {
   const native = loadSplice();
-  if (native !== null && isIP(rule.listen.host) !== 0) return new NativeUdpRule(rule, accounts, services, native);
+  if (native !== null && isIP(rule.listen.host) !== 0)
+    return new NativeUdpRule(rule, accounts, services, native);
   return new UdpRule(rule, accounts, services);
 }

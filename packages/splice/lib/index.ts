@@ -24,8 +24,8 @@ export type {
   SpliceRelayOptions,
   SpliceStats,
 } from './native.ts';
-export type { NativeUdp, UdpCounterFields, UdpFlowEvent } from './udp-native.ts';
 export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
+export type { NativeUdp, UdpCounterFields, UdpFlowEvent } from './udp-native.ts';
 
 export interface SpliceStatus {
   readonly enabled: boolean;

@@ -56,7 +56,9 @@ async function bound(port = 0): Promise<Socket> {
 /** A socket answering every datagram with `${tag}:` and the datagram. */
 async function echo(tag: string): Promise<number> {
   const socket = await bound();
-  socket.on('message', (message, from) => socket.send(Buffer.concat([Buffer.from(`${tag}:`), message]), from.port, from.address));
+  socket.on('message', (message, from) =>
+    socket.send(Buffer.concat([Buffer.from(`${tag}:`), message]), from.port, from.address),
+  );
   return socket.address().port;
 }
 
@@ -96,17 +98,31 @@ describe('native UDP flows', () => {
     a.socket.send('a1', l.port, '127.0.0.1');
     a.socket.send('a2', l.port, '127.0.0.1');
     b.socket.send('b1', l.port, '127.0.0.1');
-    await pollUntil(() => l.events.filter((e) => e.type === 'new').length === 2, { timeoutMs: 5_000, what: 'two new flows' });
+    await pollUntil(() => l.events.filter((e) => e.type === 'new').length === 2, {
+      timeoutMs: 5_000,
+      what: 'two new flows',
+    });
     const flows = l.events.filter((e) => e.type === 'new');
-    expect(flows.map((e) => e.port).sort()).toEqual([a.socket.address().port, b.socket.address().port].sort());
+    expect(flows.map((e) => e.port).sort()).toEqual(
+      [a.socket.address().port, b.socket.address().port].sort(),
+    );
     expect(flows.every((e) => e.address === '127.0.0.1')).toBe(true);
-    for (const flow of flows) expect(splice.udpOpen(l.id, flow.flow, '127.0.0.1', target, undefined, qos.owner(0))).toBe(0);
-    await pollUntil(() => a.replies.length === 2 && b.replies.length === 1, { timeoutMs: 5_000, what: 'the held datagrams answered' });
+    for (const flow of flows)
+      expect(splice.udpOpen(l.id, flow.flow, '127.0.0.1', target, undefined, qos.owner(0))).toBe(0);
+    await pollUntil(() => a.replies.length === 2 && b.replies.length === 1, {
+      timeoutMs: 5_000,
+      what: 'the held datagrams answered',
+    });
     a.socket.send('a3', l.port, '127.0.0.1');
     await pollUntil(() => a.replies.length === 3, { timeoutMs: 5_000, what: 'a later datagram answered' });
     expect(a.replies).toEqual(['t:a1', 't:a2', 't:a3']);
     expect(b.replies).toEqual(['t:b1']);
-    expect(l.events.filter((e) => e.type === 'answered').map((e) => e.flow).sort()).toEqual(flows.map((e) => e.flow).sort());
+    expect(
+      l.events
+        .filter((e) => e.type === 'answered')
+        .map((e) => e.flow)
+        .sort(),
+    ).toEqual(flows.map((e) => e.flow).sort());
     expect(view.read(l.row, FIELD.PACKETS_IN)).toBe(4n);
     expect(view.read(l.row, FIELD.PACKETS_OUT)).toBe(4n);
     expect(view.read(l.row, FIELD.BYTES_IN)).toBe(8n);
@@ -129,7 +145,9 @@ describe('native UDP flows', () => {
     // 60 datagrams of 1000 bytes and a shorter last one, sent back to back.
     const burst = Array.from({ length: 61 }, (_, i) => Buffer.alloc(i === 60 ? 123 : 1000, i));
     await Promise.all(
-      burst.map((datagram) => new Promise<void>((done) => c.socket.send(datagram, l.port, '127.0.0.1', () => done()))),
+      burst.map(
+        (datagram) => new Promise<void>((done) => c.socket.send(datagram, l.port, '127.0.0.1', () => done())),
+      ),
     );
     await pollUntil(() => seen.length === 62, { timeoutMs: 5_000, what: 'every datagram at the target' });
     expect(seen.slice(1)).toEqual(burst);
@@ -142,10 +160,16 @@ describe('native UDP flows', () => {
     await pollUntil(() => l.events.length === 1, { timeoutMs: 5_000, what: 'the new flow' });
     const flow = l.events[0]!.flow;
     expect(splice.udpOpen(l.id, flow, '127.0.0.1', await closedPort(), undefined, -1)).toBe(0);
-    await pollUntil(() => l.events.some((e) => e.type === 'error'), { timeoutMs: 5_000, what: 'the ICMP error' });
+    await pollUntil(() => l.events.some((e) => e.type === 'error'), {
+      timeoutMs: 5_000,
+      what: 'the ICMP error',
+    });
     expect(l.events[1]).toEqual({ type: 'error', flow, errno: constants.errno.ECONNREFUSED });
     expect(splice.udpOpen(l.id, flow, '127.0.0.1', await echo('second'), undefined, -1)).toBe(0);
-    await pollUntil(() => c.replies.length === 1, { timeoutMs: 5_000, what: 'the reply from the second target' });
+    await pollUntil(() => c.replies.length === 1, {
+      timeoutMs: 5_000,
+      what: 'the reply from the second target',
+    });
     expect(c.replies).toEqual(['second:q']);
   });
 
@@ -165,9 +189,15 @@ describe('native UDP flows', () => {
     await pollUntil(() => c.replies.length === 1, { timeoutMs: 5_000, what: 'the reply' });
     expect(seen).toEqual(['HDR|x']);
     expect(splice.udpExpire(l.id, 3_600_000)).toEqual([]);
-    await pollUntil(() => splice.udpExpire(l.id, 0).length === 1, { timeoutMs: 5_000, what: 'the flow to expire' });
+    await pollUntil(() => splice.udpExpire(l.id, 0).length === 1, {
+      timeoutMs: 5_000,
+      what: 'the flow to expire',
+    });
     c.socket.send('y', l.port, '127.0.0.1');
-    await pollUntil(() => l.events.filter((e) => e.type === 'new').length === 2, { timeoutMs: 5_000, what: 'a new flow' });
+    await pollUntil(() => l.events.filter((e) => e.type === 'new').length === 2, {
+      timeoutMs: 5_000,
+      what: 'a new flow',
+    });
     expect(l.events.at(-1)).toMatchObject({ type: 'new' });
     expect(l.events.at(-1)!.flow).not.toBe(flow);
   });
@@ -176,19 +206,34 @@ describe('native UDP flows', () => {
     const l = await listener();
     splice.udpClose(l.id);
     // The descriptor closes once libuv has closed its poll handle, on a later loop turn.
-    const again = await pollUntil(() => bound(l.port).then(() => true, () => false), {
-      timeoutMs: 5_000,
-      what: 'the port free again',
-    });
+    const again = await pollUntil(
+      () =>
+        bound(l.port).then(
+          () => true,
+          () => false,
+        ),
+      {
+        timeoutMs: 5_000,
+        what: 'the port free again',
+      },
+    );
     expect(again).toBe(true);
     const row = view.row(rowsTaken++, 0);
-    expect(splice.udpListen('127.0.0.1', l.port, row, FIELDS, -1, () => {})).toBe(-constants.errno.EADDRINUSE);
-    expect(() => splice.udpListen('localhost', 1, row, FIELDS, -1, () => {})).toThrow(/udpListen: host must be an IP address/);
+    expect(splice.udpListen('127.0.0.1', l.port, row, FIELDS, -1, () => {})).toBe(
+      -constants.errno.EADDRINUSE,
+    );
+    expect(() => splice.udpListen('localhost', 1, row, FIELDS, -1, () => {})).toThrow(
+      /udpListen: host must be an IP address/,
+    );
     expect(() => splice.udpListen('127.0.0.1', 1, row, { ...FIELDS, bytesIn: 1e9 }, -1, () => {})).toThrow(
       /fields.bytesIn must be a word offset/,
     );
-    expect(() => splice.udpListen('127.0.0.1', 1, row, FIELDS, 1e9, () => {})).toThrow(/qosRule must be -1 or an entity/);
-    expect(() => splice.udpOpen(1, 1, 'nowhere', 1, undefined, -1)).toThrow(/udpOpen: address must be an IP address/);
+    expect(() => splice.udpListen('127.0.0.1', 1, row, FIELDS, 1e9, () => {})).toThrow(
+      /qosRule must be -1 or an entity/,
+    );
+    expect(() => splice.udpOpen(1, 1, 'nowhere', 1, undefined, -1)).toThrow(
+      /udpOpen: address must be an IP address/,
+    );
     expect(splice.udpOpen(999_999, 1, '127.0.0.1', 1, undefined, -1)).toBe(-constants.errno.ENOENT);
   });
 });
