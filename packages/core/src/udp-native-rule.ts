@@ -6,12 +6,11 @@
 // JS path, kept for SLUICE_NO_SPLICE=1 and when the addon does not load); the e2e suites run
 // every UDP test on both.
 
-import { formatListen, type RuleSpec } from '@sluice/config';
-import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
-import { type NativeUdp, spliceErrnoCode, type UdpCounterFields, type UdpFlowEvent } from '@sluice/splice';
+import type { RuleSpec } from '@sluice/config';
+import { connectErrorField, FIELD, rejectField, UDP_COUNTER_FIELDS } from '@sluice/counters';
+import { type NativeUdp, spliceErrnoCode, type UdpFlowEvent } from '@sluice/splice';
 import { BurstLog } from './burst-log.ts';
 import type { DnsCache } from './dns-cache.ts';
-import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import type { CoreErrorData } from './errors.ts';
 import { bindError } from './errors.ts';
 import { bindEveryPort, targetPort } from './port-map.ts';
@@ -20,18 +19,10 @@ import type { RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
 import { udpProbe } from './target-probe.ts';
-import { udpSweepEveryMs } from './udp-sweep.ts';
+import { IdleSweep } from './udp-sweep.ts';
+import { countUdpTargetError } from './udp-target-error.ts';
 
 const ENOENT = 2;
-
-const UDP_COUNTER_FIELDS: UdpCounterFields = {
-  packetsIn: FIELD.PACKETS_IN,
-  packetsOut: FIELD.PACKETS_OUT,
-  bytesIn: FIELD.BYTES_IN,
-  bytesOut: FIELD.BYTES_OUT,
-  datagramsDropped: FIELD.DATAGRAMS_DROPPED,
-  quotaRejected: rejectField('quota_exhausted'),
-};
 
 interface NativeListener {
   /** The addon's listener id (0 until it is bound). */
@@ -61,7 +52,7 @@ export class NativeUdpRule implements ShardRule {
   private readonly dns: DnsCache;
   private readonly burst: BurstLog;
   private listeners: NativeListener[] = [];
-  private sweep: NodeJS.Timeout | null = null;
+  private readonly sweep = new IdleSweep(() => this.endIdleFlows());
 
   constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices, native: NativeUdp) {
     this.rule = rule;
@@ -80,26 +71,21 @@ export class NativeUdpRule implements ShardRule {
       () => this.unbind(),
     );
     if (error) return error;
-    this.startSweep();
+    this.sweep.start(this.rule.idleTimeoutMs);
     return null;
   }
 
   update(rule: RuleSpec, qosOwner: number): void {
-    const sweepChanged = rule.idleTimeoutMs !== this.rule.idleTimeoutMs;
     this.rule = rule;
     this.qosOwner = qosOwner;
     this.targets.update(rule);
-    if (sweepChanged && this.sweep !== null) {
-      clearInterval(this.sweep);
-      this.startSweep();
-    }
+    this.sweep.update(rule.idleTimeoutMs);
   }
 
   /** Replies leave through the listening socket: unbinding ends the rule's flows with it. */
   unbind(): void {
     this.closeConnections();
-    if (this.sweep !== null) clearInterval(this.sweep);
-    this.sweep = null;
+    this.sweep.stop();
     for (const listener of this.listeners) this.native.udpClose(listener.id);
     this.listeners = [];
     this.targets.stop();
@@ -140,11 +126,6 @@ export class NativeUdpRule implements ShardRule {
     listener.id = id;
     this.listeners.push(listener);
     return null;
-  }
-
-  private startSweep(): void {
-    this.sweep = setInterval(() => this.endIdleFlows(), udpSweepEveryMs(this.rule.idleTimeoutMs));
-    this.sweep.unref();
   }
 
   private endIdleFlows(): void {
@@ -233,21 +214,8 @@ export class NativeUdpRule implements ShardRule {
   }
 
   private onTargetError(flow: NativeFlow, code: string): void {
-    const exhausted = acceptErrorReason(code);
-    if (exhausted !== null) {
-      // No descriptor (or memory) for the upstream socket: this host's trouble, not the target's.
-      this.accounts.counters.add(this.accounts.row, acceptErrorField(exhausted), 1);
-      this.burst.note(`accept ${code}`, 'warn', 'accept failed', {
-        rule: this.rule.name,
-        listen: formatListen(this.rule.listen),
-        reason: exhausted,
-        errno: code,
-      });
-      this.endFlow(flow);
-      return;
-    }
-    this.accounts.counters.add(this.accounts.row, connectErrorField(connectErrorReason(code)), 1);
-    this.targetFailed(flow);
+    if (countUdpTargetError(this.accounts, this.burst, this.rule, code)) this.endFlow(flow);
+    else this.targetFailed(flow);
   }
 
   /**

@@ -15,12 +15,11 @@
 
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { formatListen, type RuleSpec } from '@sluice/config';
-import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
+import type { RuleSpec } from '@sluice/config';
+import { connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
 import { BurstLog } from './burst-log.ts';
 import type { DnsCache } from './dns-cache.ts';
-import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
 import { bindEveryPort, targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
@@ -28,7 +27,8 @@ import type { RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
 import { udpProbe } from './target-probe.ts';
-import { udpSweepEveryMs } from './udp-sweep.ts';
+import { IdleSweep } from './udp-sweep.ts';
+import { countUdpTargetError } from './udp-target-error.ts';
 
 /**
  * Datagrams a new flow holds while its upstream socket connects, and keeps until its target
@@ -98,7 +98,7 @@ export class UdpRule implements ShardRule {
   private readonly burst: BurstLog;
   private sockets: DgramSocket[] = [];
   private readonly flows = new Map<string, UdpFlow>();
-  private sweep: NodeJS.Timeout | null = null;
+  private readonly sweep = new IdleSweep(() => this.endIdleFlows());
 
   constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices) {
     this.rule = rule;
@@ -117,19 +117,15 @@ export class UdpRule implements ShardRule {
       () => this.unbind(),
     );
     if (error) return error;
-    this.startSweep();
+    this.sweep.start(this.rule.idleTimeoutMs);
     return null;
   }
 
   update(rule: RuleSpec, qosOwner: number): void {
-    const sweepChanged = rule.idleTimeoutMs !== this.rule.idleTimeoutMs;
     this.rule = rule;
     this.qosOwner = qosOwner;
     this.targets.update(rule);
-    if (sweepChanged && this.sweep !== null) {
-      clearInterval(this.sweep);
-      this.startSweep();
-    }
+    this.sweep.update(rule.idleTimeoutMs);
   }
 
   /**
@@ -138,8 +134,7 @@ export class UdpRule implements ShardRule {
    */
   unbind(): void {
     this.closeConnections();
-    if (this.sweep !== null) clearInterval(this.sweep);
-    this.sweep = null;
+    this.sweep.stop();
     for (const socket of this.sockets) socket.close();
     this.sockets = [];
     this.targets.stop();
@@ -177,11 +172,6 @@ export class UdpRule implements ShardRule {
         resolve(null);
       });
     });
-  }
-
-  private startSweep(): void {
-    this.sweep = setInterval(() => this.endIdleFlows(), udpSweepEveryMs(this.rule.idleTimeoutMs));
-    this.sweep.unref();
   }
 
   private endIdleFlows(): void {
@@ -258,21 +248,8 @@ export class UdpRule implements ShardRule {
 
   private onTargetError(flow: UdpFlow, upstream: DgramSocket, err: NodeJS.ErrnoException): void {
     if (flow.ended || flow.upstream !== upstream) return;
-    const exhausted = acceptErrorReason(err.code);
-    if (exhausted !== null) {
-      // No descriptor (or memory) for the upstream socket: this host's trouble, not the target's.
-      this.accounts.counters.add(this.accounts.row, acceptErrorField(exhausted), 1);
-      this.burst.note(`accept ${err.code}`, 'warn', 'accept failed', {
-        rule: this.rule.name,
-        listen: formatListen(this.rule.listen),
-        reason: exhausted,
-        errno: err.code,
-      });
-      this.endFlow(flow);
-      return;
-    }
-    this.accounts.counters.add(this.accounts.row, connectErrorField(connectErrorReason(err.code)), 1);
-    this.targetFailed(flow);
+    if (countUdpTargetError(this.accounts, this.burst, this.rule, err.code)) this.endFlow(flow);
+    else this.targetFailed(flow);
   }
 
   /**

@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { constants } from 'node:os';
-import { Counters, FIELD, rejectField } from '@sluice/counters';
+import { Counters, FIELD, UDP_COUNTER_FIELDS } from '@sluice/counters';
 import { BUCKET, QOS_FIELD, QosTable } from '@sluice/qos';
 import { pollUntil } from '@sluice/test-kit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,14 +17,7 @@ const qos = new QosTable(QosTable.allocate(4, 2));
 const view = new Counters(Counters.allocate(1, 64));
 let rowsTaken = 0;
 const splice = loadSplice() as NativeSplice;
-const FIELDS: UdpCounterFields = {
-  packetsIn: FIELD.PACKETS_IN,
-  packetsOut: FIELD.PACKETS_OUT,
-  bytesIn: FIELD.BYTES_IN,
-  bytesOut: FIELD.BYTES_OUT,
-  datagramsDropped: FIELD.DATAGRAMS_DROPPED,
-  quotaRejected: rejectField('quota_exhausted'),
-};
+const FIELDS: UdpCounterFields = UDP_COUNTER_FIELDS;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

@@ -42,6 +42,35 @@ struct PollBox {
   Listener* listener = nullptr;
 };
 
+// A poll handle for `fd` (its descriptor from now on, closed with it). nullptr, with the
+// descriptor closed and *err set, when libuv refuses it.
+PollBox* Watch(ThreadUdp* udp, int fd, int* err) {
+  PollBox* box = new PollBox();
+  box->fd = fd;
+  box->udp = udp;
+  *err = uv_poll_init_socket(udp->loop(), &box->handle, fd);
+  if (*err == 0) return box;
+  close(fd);
+  delete box;
+  return nullptr;
+}
+
+// Points each of `n` receive headers at its slot of `buffers` (and its address at `names[i]`,
+// when given), as recvmmsg takes them.
+void PrepareReceive(mmsghdr* msgs, iovec* iovs, sockaddr_storage* names, char* buffers, unsigned n) {
+  for (unsigned i = 0; i < n; i++) {
+    iovs[i].iov_base = buffers + i * kSlot;
+    iovs[i].iov_len = kSlot;
+    std::memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+    msgs[i].msg_hdr.msg_iov = &iovs[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    if (names != nullptr) {
+      msgs[i].msg_hdr.msg_name = &names[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof names[i];
+    }
+  }
+}
+
 std::string KeyOf(const sockaddr_storage& addr) {
   if (addr.ss_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
@@ -144,15 +173,9 @@ int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t 
   }
   SetReceiveBuffer(fd);
   if (udp->buffers.empty()) udp->buffers.resize(kBatch * kSlot);
-  PollBox* box = new PollBox();
-  box->fd = fd;
-  box->udp = udp;
-  int err = uv_poll_init_socket(udp->loop(), &box->handle, fd);
-  if (err != 0) {
-    close(fd);
-    delete box;
-    return err;
-  }
+  int err = 0;
+  PollBox* box = Watch(udp, fd, &err);
+  if (box == nullptr) return err;
   Listener* l = new Listener(udp, udp->next_id++);
   box->listener = l;
   box->handle.data = l;
@@ -263,15 +286,7 @@ void Listener::ReadClients() {
   static thread_local iovec out_iovs[kBatch][2];
   char* buffers = udp_->buffers.data();
   for (int round = 0; round < kBatchesPerWake && !closed_; round++) {
-    for (unsigned i = 0; i < kBatch; i++) {
-      iovs[i].iov_base = buffers + i * kSlot;
-      iovs[i].iov_len = kSlot;
-      std::memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &names[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof names[i];
-    }
+    PrepareReceive(msgs, iovs, names, buffers, kBatch);
     int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
     // Consecutive datagrams of one open flow leave in one sendmmsg.
@@ -427,13 +442,7 @@ void Listener::ReadUpstream(Flow* flow) {
   static thread_local iovec iovs[kBatch];
   char* buffers = udp_->buffers.data();
   for (int round = 0; round < kBatchesPerWake && flow->fd >= 0; round++) {
-    for (unsigned i = 0; i < kBatch; i++) {
-      iovs[i].iov_base = buffers + i * kSlot;
-      iovs[i].iov_len = kSlot;
-      std::memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
+    PrepareReceive(msgs, iovs, nullptr, buffers, kBatch);
     int n = recvmmsg(flow->fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (!IsTransient(errno)) UpstreamFailed(flow, errno);
@@ -502,15 +511,9 @@ int Listener::Open(uint32_t flow_id, const sockaddr_storage& target, socklen_t l
     return -err;
   }
   SetReceiveBuffer(fd);
-  PollBox* box = new PollBox();
-  box->fd = fd;
-  box->udp = udp_;
-  int err = uv_poll_init_socket(udp_->loop(), &box->handle, fd);
-  if (err != 0) {
-    close(fd);
-    delete box;
-    return err;
-  }
+  int err = 0;
+  PollBox* box = Watch(udp_, fd, &err);
+  if (box == nullptr) return err;
   box->handle.data = flow;
   flow->fd = fd;
   flow->poll = &box->handle;
