@@ -9,18 +9,13 @@
 import type { RuleSpec } from '@sluice/config';
 import { connectErrorField, FIELD, rejectField, UDP_COUNTER_FIELDS } from '@sluice/counters';
 import { type NativeUdp, spliceErrnoCode, type UdpFlowEvent } from '@sluice/splice';
-import { BurstLog } from './burst-log.ts';
-import type { DnsCache } from './dns-cache.ts';
 import type { CoreErrorData } from './errors.ts';
 import { bindError } from './errors.ts';
-import { bindEveryPort, targetPort } from './port-map.ts';
+import { targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
-import { RuleTargets } from './rule-targets.ts';
-import type { ShardRule, ShardServices } from './shard-rule.ts';
-import { udpProbe } from './target-probe.ts';
-import { IdleSweep } from './udp-sweep.ts';
-import { countUdpTargetError } from './udp-target-error.ts';
+import type { ShardServices } from './shard-rule.ts';
+import { UdpRuleBase } from './udp-rule-base.ts';
 
 const ENOENT = 2;
 
@@ -43,72 +38,25 @@ interface NativeFlow {
   ended: boolean;
 }
 
-export class NativeUdpRule implements ShardRule {
-  rule: RuleSpec;
+export class NativeUdpRule extends UdpRuleBase<NativeFlow> {
   private readonly native: NativeUdp;
-  private readonly accounts: RuleAccounts;
-  private qosOwner: number;
-  private readonly targets: RuleTargets;
-  private readonly dns: DnsCache;
-  private readonly burst: BurstLog;
   private listeners: NativeListener[] = [];
-  private readonly sweep = new IdleSweep(() => this.endIdleFlows());
 
   constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices, native: NativeUdp) {
-    this.rule = rule;
+    super(rule, accounts, services);
     this.native = native;
-    this.accounts = accounts;
-    this.qosOwner = accounts.qosOwner;
-    this.dns = services.dns;
-    this.burst = new BurstLog(services.log);
-    this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, udpProbe);
   }
 
-  async bind(): Promise<CoreErrorData | null> {
-    const error = await bindEveryPort(
-      this.rule.listen,
-      async (port) => this.bindPort(port),
-      () => this.unbind(),
-    );
-    if (error) return error;
-    this.sweep.start(this.rule.idleTimeoutMs);
-    return null;
-  }
-
-  update(rule: RuleSpec, qosOwner: number): void {
-    this.rule = rule;
-    this.qosOwner = qosOwner;
-    this.targets.update(rule);
-    this.sweep.update(rule.idleTimeoutMs);
-  }
-
-  /** Replies leave through the listening socket: unbinding ends the rule's flows with it. */
-  unbind(): void {
-    this.closeConnections();
-    this.sweep.stop();
+  protected closeSockets(): void {
     for (const listener of this.listeners) this.native.udpClose(listener.id);
     this.listeners = [];
-    this.targets.stop();
   }
 
-  closeConnections(): void {
-    for (const listener of this.listeners)
-      for (const flow of [...listener.flows.values()]) this.endFlow(flow);
-    this.burst.stop();
+  protected openFlows(): NativeFlow[] {
+    return this.listeners.flatMap((listener) => [...listener.flows.values()]);
   }
 
-  cutOverQuota(): void {
-    const { qos, counters, row } = this.accounts;
-    for (const listener of this.listeners) {
-      for (const flow of [...listener.flows.values()]) {
-        if (!qos.quotaExhausted(flow.qosOwner)) continue;
-        counters.add(row, rejectField('quota_exhausted'), 1);
-        this.endFlow(flow);
-      }
-    }
-  }
-
-  private bindPort(port: number): CoreErrorData | null {
+  protected async bindPort(port: number): Promise<CoreErrorData | null> {
     const host = this.rule.listen.host;
     const listener: NativeListener = { id: 0, port, flows: new Map() };
     const id = this.native.udpListen(
@@ -128,7 +76,7 @@ export class NativeUdpRule implements ShardRule {
     return null;
   }
 
-  private endIdleFlows(): void {
+  protected endIdleFlows(): void {
     for (const listener of this.listeners) {
       for (const id of this.native.udpExpire(listener.id, this.rule.idleTimeoutMs)) {
         const flow = listener.flows.get(id);
@@ -150,7 +98,7 @@ export class NativeUdpRule implements ShardRule {
         if (flow.holding) this.targets.succeeded(flow.order[flow.attempt]!);
         flow.holding = false;
       } else {
-        this.onTargetError(flow, spliceErrnoCode(event.errno));
+        this.upstreamFailed(flow, spliceErrnoCode(event.errno));
       }
     }
   }
@@ -204,7 +152,7 @@ export class NativeUdpRule implements ShardRule {
           flow.qosOwner,
         );
         if (result === -ENOENT) this.forget(flow);
-        else if (result < 0) this.onTargetError(flow, spliceErrnoCode(result));
+        else if (result < 0) this.upstreamFailed(flow, spliceErrnoCode(result));
       },
       () => {
         this.accounts.counters.add(this.accounts.row, connectErrorField('unreachable'), 1);
@@ -213,16 +161,11 @@ export class NativeUdpRule implements ShardRule {
     );
   }
 
-  private onTargetError(flow: NativeFlow, code: string): void {
-    if (countUdpTargetError(this.accounts, this.burst, this.rule, code)) this.endFlow(flow);
-    else this.targetFailed(flow);
-  }
-
   /**
    * The flow's target refused it. Before its first reply the flow moves on to the next target
    * with what it holds; after it (or with no target left) the flow ends.
    */
-  private targetFailed(flow: NativeFlow): void {
+  protected targetFailed(flow: NativeFlow): void {
     this.targets.failed(flow.order[flow.attempt]!);
     if (!flow.holding || flow.attempt + 1 >= flow.order.length) {
       this.endFlow(flow);
@@ -233,7 +176,7 @@ export class NativeUdpRule implements ShardRule {
     this.openUpstream(flow);
   }
 
-  private endFlow(flow: NativeFlow): void {
+  protected endFlow(flow: NativeFlow): void {
     if (flow.ended) return;
     this.native.udpEnd(flow.listener.id, flow.id);
     this.forget(flow);

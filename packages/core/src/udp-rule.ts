@@ -15,20 +15,12 @@
 
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { RuleSpec } from '@sluice/config';
 import { connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
-import { BurstLog } from './burst-log.ts';
-import type { DnsCache } from './dns-cache.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
-import { bindEveryPort, targetPort } from './port-map.ts';
+import { targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
-import type { RuleAccounts } from './relay-path.ts';
-import { RuleTargets } from './rule-targets.ts';
-import type { ShardRule, ShardServices } from './shard-rule.ts';
-import { udpProbe } from './target-probe.ts';
-import { IdleSweep } from './udp-sweep.ts';
-import { countUdpTargetError } from './udp-target-error.ts';
+import { UdpRuleBase } from './udp-rule-base.ts';
 
 /**
  * Datagrams a new flow holds while its upstream socket connects, and keeps until its target
@@ -89,72 +81,20 @@ const DIRECTION = {
   in: { bandwidth: QOS_FIELD.BANDWIDTH_IN, packets: FIELD.PACKETS_IN, bytes: FIELD.BYTES_IN },
   out: { bandwidth: QOS_FIELD.BANDWIDTH_OUT, packets: FIELD.PACKETS_OUT, bytes: FIELD.BYTES_OUT },
 } as const;
-export class UdpRule implements ShardRule {
-  rule: RuleSpec;
-  private readonly accounts: RuleAccounts;
-  private qosOwner: number;
-  private readonly targets: RuleTargets;
-  private readonly dns: DnsCache;
-  private readonly burst: BurstLog;
+export class UdpRule extends UdpRuleBase<UdpFlow> {
   private sockets: DgramSocket[] = [];
   private readonly flows = new Map<string, UdpFlow>();
-  private readonly sweep = new IdleSweep(() => this.endIdleFlows());
 
-  constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices) {
-    this.rule = rule;
-    this.accounts = accounts;
-    this.qosOwner = accounts.qosOwner;
-    this.dns = services.dns;
-    this.burst = new BurstLog(services.log);
-    this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, udpProbe);
-  }
-
-  /** Binds every port of the listen, or none: the first port that fails is named. */
-  async bind(): Promise<CoreErrorData | null> {
-    const error = await bindEveryPort(
-      this.rule.listen,
-      (port) => this.bindPort(port),
-      () => this.unbind(),
-    );
-    if (error) return error;
-    this.sweep.start(this.rule.idleTimeoutMs);
-    return null;
-  }
-
-  update(rule: RuleSpec, qosOwner: number): void {
-    this.rule = rule;
-    this.qosOwner = qosOwner;
-    this.targets.update(rule);
-    this.sweep.update(rule.idleTimeoutMs);
-  }
-
-  /**
-   * Replies leave through the listening socket, so a UDP rule cannot stop listening and go on
-   * relaying: unbinding ends its flows with it.
-   */
-  unbind(): void {
-    this.closeConnections();
-    this.sweep.stop();
+  protected closeSockets(): void {
     for (const socket of this.sockets) socket.close();
     this.sockets = [];
-    this.targets.stop();
   }
 
-  closeConnections(): void {
-    for (const flow of [...this.flows.values()]) this.endFlow(flow);
-    this.burst.stop();
+  protected openFlows(): UdpFlow[] {
+    return [...this.flows.values()];
   }
 
-  cutOverQuota(): void {
-    const { qos, counters, row } = this.accounts;
-    for (const flow of [...this.flows.values()]) {
-      if (!qos.quotaExhausted(flow.qosOwner)) continue;
-      counters.add(row, rejectField('quota_exhausted'), 1);
-      this.endFlow(flow);
-    }
-  }
-
-  private bindPort(port: number): Promise<CoreErrorData | null> {
+  protected bindPort(port: number): Promise<CoreErrorData | null> {
     const host = this.rule.listen.host;
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reusePort: true });
     return new Promise((resolve) => {
@@ -174,7 +114,7 @@ export class UdpRule implements ShardRule {
     });
   }
 
-  private endIdleFlows(): void {
+  protected endIdleFlows(): void {
     const cutoff = Date.now() - this.rule.idleTimeoutMs;
     for (const flow of [...this.flows.values()]) if (flow.lastActive <= cutoff) this.endFlow(flow);
   }
@@ -248,15 +188,14 @@ export class UdpRule implements ShardRule {
 
   private onTargetError(flow: UdpFlow, upstream: DgramSocket, err: NodeJS.ErrnoException): void {
     if (flow.ended || flow.upstream !== upstream) return;
-    if (countUdpTargetError(this.accounts, this.burst, this.rule, err.code)) this.endFlow(flow);
-    else this.targetFailed(flow);
+    this.upstreamFailed(flow, err.code);
   }
 
   /**
    * The flow's target refused it. Before its first reply the flow moves on to the next target
    * with what it holds; after it (or with no target left) the flow ends.
    */
-  private targetFailed(flow: UdpFlow): void {
+  protected targetFailed(flow: UdpFlow): void {
     this.targets.failed(flow.target);
     if (flow.held === null || flow.attempt + 1 >= flow.order.length) {
       this.endFlow(flow);
@@ -294,7 +233,7 @@ export class UdpRule implements ShardRule {
     flow.listener.send(reply, flow.clientPort, flow.clientAddress);
   }
 
-  private endFlow(flow: UdpFlow): void {
+  protected endFlow(flow: UdpFlow): void {
     if (flow.ended) return;
     flow.ended = true;
     this.flows.delete(flow.key);
