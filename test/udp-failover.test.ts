@@ -2,7 +2,7 @@
 // answers ICMP port unreachable moves to the second and its datagram is sent again there; a
 // target that keeps refusing goes down (sluice_target_up 0) and new flows start at the next
 // one; the active probe (health_check_interval_secs) brings it back once it listens again.
-// Real UDP sockets on loopback; UDP does not use the TCP relay path, so it runs on one of them.
+// Real UDP sockets on loopback, on both paths: the addon's batched flow path and node:dgram.
 
 import { freePorts, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,8 +19,6 @@ type UdpRuleMetrics = RuleMetrics & {
   readonly targets: readonly { readonly target: string; readonly up: boolean }[];
 };
 
-const relayPath = RELAY_PATHS[0]!;
-
 /** Sends `text` from `client` and waits for the one reply it brings. */
 async function ask(client: UdpClient, port: number, text: string): Promise<string> {
   const before = client.replies.length;
@@ -29,7 +27,7 @@ async function ask(client: UdpClient, port: number, text: string): Promise<strin
   return client.replies[before]!.toString();
 }
 
-describe('UDP target failover', () => {
+describe.each(RELAY_PATHS)('UDP target failover (%s path)', (relayPath) => {
   it('moves a flow from a refusing first target to the second, takes the first down, and the probe brings it back', async () => {
     const [listen, deadPort] = (await freePorts(2)) as [number, number];
     const second = await startUdpEcho('second');

@@ -1,7 +1,7 @@
 // UDP through the edge: many clients at once each get their own flow and only their own
 // replies; flows end when idle or when the target answers with ICMP; the rule-wide flow cap
 // drops (and counts) new clients without evicting anyone; a bandwidth cap drops datagrams over
-// budget. UDP does not depend on the TCP relay path, so it runs on the default one.
+// budget. Every test runs on both paths: the addon's batched flow path (splice) and node:dgram (js).
 
 import { createSocket } from 'node:dgram';
 import { parseProxyHeader } from '@sluice/core/proxy-protocol';
@@ -25,13 +25,11 @@ type UdpRule = RuleMetrics & {
   };
 };
 
-const relayPath = RELAY_PATHS[0]!;
-
 function udpRule(name: string, listen: number, target: number, extra = ''): string {
   return `[[rules]]\nname = "${name}"\nprotocol = "udp"\nlisten = "127.0.0.1:${listen}"\ntargets = ["127.0.0.1:${target}"]\n${extra}\n`;
 }
 
-describe('UDP relay', () => {
+describe.each(RELAY_PATHS)('UDP relay (%s path)', (relayPath) => {
   it('gives each of many clients its own flow, and each gets exactly its own replies', async () => {
     const CLIENTS = 40;
     const EACH = 25;
@@ -73,6 +71,44 @@ describe('UDP relay', () => {
     expect(text).toMatch(/sluice_rule_packets_in_total\{[^}]*rule="u"[^}]*\} 1000/);
     expect(text).toMatch(/sluice_rule_active_flows\{[^}]*rule="u"[^}]*\} 40/);
   });
+
+  it('holds 10,000 concurrent flows, each with its own upstream socket and only its own replies', async () => {
+    const FLOWS = 10_000;
+    // A round's datagrams all land in the target's one socket buffer at once: 100 fit.
+    const ROUND = 100;
+    const echo = await startUdpEcho('t');
+    const [port] = (await freePorts(1)) as [number];
+    const { metrics } = await launchRawEdge(
+      relayPath,
+      udpRule('u', port, echo.port, `max_flows = ${FLOWS}\nidle_timeout_secs = 600`),
+      1,
+    );
+    const clients = await Promise.all(Array.from({ length: FLOWS }, () => udpClient()));
+    // Two datagrams per client, in rounds small enough for the sockets' buffers; the second
+    // pass finds every flow still open (the target sees no new source port).
+    for (const pass of [0, 1]) {
+      for (let first = 0; first < FLOWS; first += ROUND) {
+        const round = clients.slice(first, first + ROUND);
+        await Promise.all(round.map((client, i) => client.send(`c${first + i}-${pass}`, port)));
+        await pollUntil(() => round.every((client) => client.replies.length === pass + 1), {
+          timeoutMs: 10_000,
+          what: `pass ${pass} replies to clients ${first}-${first + ROUND - 1}`,
+        });
+      }
+    }
+    clients.forEach((client, c) => {
+      expect(client.replies.map(String)).toEqual([`t:c${c}-0`, `t:c${c}-1`]);
+    });
+    expect(echo.peers.size).toBe(FLOWS);
+    const rule = (await metrics.rule('u')) as UdpRule;
+    expect(rule.connections_total).toBe(FLOWS);
+    expect(rule.udp).toMatchObject({
+      packets_in: 2 * FLOWS,
+      packets_out: 2 * FLOWS,
+      active_flows: FLOWS,
+      flows_dropped: 0,
+    });
+  }, 180_000);
 
   it('ends an idle flow after idle_timeout_secs; the next datagram starts a new one', async () => {
     const echo = await startUdpEcho('t');

@@ -1,5 +1,6 @@
-// The TCP relay paths every data-plane test runs over: the splice(2) addon (the default when it
-// loads) and the JS relay (SLUICE_NO_SPLICE=1).
+// The relay paths every data-plane test runs over: the splice addon (the default when it loads:
+// splice(2) for TCP, its batched flow path for UDP) and the JS relay (SLUICE_NO_SPLICE=1:
+// node:net and node:dgram).
 
 export type RelayPath = 'js' | 'splice';
 

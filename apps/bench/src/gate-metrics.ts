@@ -122,6 +122,7 @@ export const GATE_METRICS: Readonly<Record<string, Readonly<Record<string, Metri
   },
   'idle-memory': { kib_per_connection: idleKibPerConnection },
   'edge-memory': { rss_kib: edgeRssKiB },
+  udp: { bits_per_second: matrixReader('udp', (r) => r.udp, 'bitsPerSecond') },
 };
 
 /**

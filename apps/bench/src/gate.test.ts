@@ -409,3 +409,62 @@ describe('calibration', () => {
     expect(row?.gaps).toEqual(['run 4: not in the test table']);
   });
 });
+
+describe('reportLookup on UDP', () => {
+  // Received bit rate at an offered load: with the offered load the same for both contenders,
+  // the ratio is the ratio of the fractions delivered (1 - loss).
+  const UDP: GateSpec = {
+    ...SPLICE,
+    id: 'udp',
+    scenario: 'udp',
+    metric: 'bits_per_second',
+    numerator: 'sluice-splice-1',
+    denominator: 'redirect',
+    case: '1G',
+  };
+  const row = (contender: string, point: number, received: number) => ({
+    contender,
+    label: contender,
+    point,
+    pointLabel: point === 1e9 ? '1G' : '100M',
+    runs: [],
+    summary: {
+      bitsPerSecond: { n: 1, median: received, min: received, max: received },
+      lostPercent: null,
+      jitterMs: null,
+    },
+    vsDirect: { bitsPerSecond: null, lostPercent: null, jitterMs: null },
+    vsRedirect: { bitsPerSecond: null, lostPercent: null, jitterMs: null },
+  });
+  const base = report({});
+  const lookup = reportLookup(
+    report({
+      options: { ...base.options, scenarios: ['udp'] },
+      contenders: [
+        ...base.contenders,
+        { id: 'redirect', label: 'R', relay: 'kernel', description: '', skipped: null },
+      ],
+      udp: {
+        points: [100e6, 1e9],
+        rows: [
+          row('sluice-splice-1', 100e6, 100e6),
+          row('sluice-splice-1', 1e9, 950e6),
+          row('redirect', 1e9, 1e9),
+        ],
+        notApplicable: [{ contender: 'c-splice', label: 'C', reason: 'a TCP splice(2) relay' }],
+        seconds: 2,
+        repeats: 1,
+        length: 1400,
+      },
+    }),
+  );
+
+  it('reads the received bit rate at the offered load the gate names', () => {
+    expect(lookup(UDP, 'sluice-splice-1')).toEqual({ kind: 'value', value: 950e6 });
+    expect(evaluateGate(UDP, lookup).ratio).toBeCloseTo(0.95);
+    expect(lookup(UDP, 'c-splice')).toEqual({
+      kind: 'missing',
+      reason: 'does not apply: a TCP splice(2) relay',
+    });
+  });
+});

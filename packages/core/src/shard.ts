@@ -13,7 +13,7 @@ import type { RelaySelection } from './relay-select.ts';
 import type { FromShard, ShardBinding, ShardInit, ToShard } from './shard-messages.ts';
 import type { ShardRule, ShardServices } from './shard-rule.ts';
 import { TcpRule } from './tcp-rule.ts';
-import { UdpRule } from './udp-rule.ts';
+import { createUdpRule } from './udp-rule-select.ts';
 
 /** How often idle connections of an owner whose quota is spent are looked for. */
 const QUOTA_SWEEP_MS = 250;
@@ -116,7 +116,7 @@ export class Shard {
     };
     const rule: ShardRule =
       binding.rule.protocol === 'udp'
-        ? new UdpRule(binding.rule, accounts, this.services)
+        ? createUdpRule(binding.rule, accounts, this.services)
         : new TcpRule(binding.rule, accounts, this.services, this.relayPath);
     const error = await rule.bind();
     if (!error) this.rules.set(binding.slot, rule);

@@ -1,4 +1,5 @@
-// A UDP rule as one shard runs it. Each port of the listen gets a socket bound with
+// A UDP rule as one shard runs it on the JS path (node:dgram): used when the splice addon is
+// off or absent; udp-native-rule.ts is the same rule on the addon's batched flow path. Each port of the listen gets a socket bound with
 // SO_REUSEPORT beside the other shards' (the kernel hashes a client's address to one shard, so
 // a flow's datagrams all arrive at the same shard). A flow is keyed by (listen port, client
 // address); it gets one connected upstream socket, and replies go back from the listening
@@ -14,29 +15,18 @@
 
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { RuleSpec } from '@sluice/config';
-import { formatListen } from '@sluice/config/address';
-import { acceptErrorField, connectErrorField, FIELD, rejectField } from '@sluice/counters';
+import { connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import { QOS_FIELD } from '@sluice/qos';
-import { BurstLog } from './burst-log.ts';
-import type { DnsCache } from './dns-cache.ts';
-import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
-import { bindEveryPort, targetPort } from './port-map.ts';
+import { targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
-import type { RuleAccounts } from './relay-path.ts';
-import { RuleTargets } from './rule-targets.ts';
-import type { ShardRule, ShardServices } from './shard-rule.ts';
-import { udpProbe } from './target-probe.ts';
+import { UdpRuleBase } from './udp-rule-base.ts';
 
 /**
  * Datagrams a new flow holds while its upstream socket connects, and keeps until its target
  * first replies (to send again to the next target after an ICMP error).
  */
 const HELD_DATAGRAMS = 64;
-/** The idle sweep runs this often at most, and at least every quarter of the idle timeout. */
-const MAX_SWEEP_MS = 1_000;
-const MIN_SWEEP_MS = 20;
 
 class UdpFlow {
   readonly key: string;
@@ -91,77 +81,20 @@ const DIRECTION = {
   in: { bandwidth: QOS_FIELD.BANDWIDTH_IN, packets: FIELD.PACKETS_IN, bytes: FIELD.BYTES_IN },
   out: { bandwidth: QOS_FIELD.BANDWIDTH_OUT, packets: FIELD.PACKETS_OUT, bytes: FIELD.BYTES_OUT },
 } as const;
-export class UdpRule implements ShardRule {
-  rule: RuleSpec;
-  private readonly accounts: RuleAccounts;
-  private qosOwner: number;
-  private readonly targets: RuleTargets;
-  private readonly dns: DnsCache;
-  private readonly burst: BurstLog;
+export class UdpRule extends UdpRuleBase<UdpFlow> {
   private sockets: DgramSocket[] = [];
   private readonly flows = new Map<string, UdpFlow>();
-  private sweep: NodeJS.Timeout | null = null;
 
-  constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices) {
-    this.rule = rule;
-    this.accounts = accounts;
-    this.qosOwner = accounts.qosOwner;
-    this.dns = services.dns;
-    this.burst = new BurstLog(services.log);
-    this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, udpProbe);
-  }
-
-  /** Binds every port of the listen, or none: the first port that fails is named. */
-  async bind(): Promise<CoreErrorData | null> {
-    const error = await bindEveryPort(
-      this.rule.listen,
-      (port) => this.bindPort(port),
-      () => this.unbind(),
-    );
-    if (error) return error;
-    this.startSweep();
-    return null;
-  }
-
-  update(rule: RuleSpec, qosOwner: number): void {
-    const sweepChanged = rule.idleTimeoutMs !== this.rule.idleTimeoutMs;
-    this.rule = rule;
-    this.qosOwner = qosOwner;
-    this.targets.update(rule);
-    if (sweepChanged && this.sweep !== null) {
-      clearInterval(this.sweep);
-      this.startSweep();
-    }
-  }
-
-  /**
-   * Replies leave through the listening socket, so a UDP rule cannot stop listening and go on
-   * relaying: unbinding ends its flows with it.
-   */
-  unbind(): void {
-    this.closeConnections();
-    if (this.sweep !== null) clearInterval(this.sweep);
-    this.sweep = null;
+  protected closeSockets(): void {
     for (const socket of this.sockets) socket.close();
     this.sockets = [];
-    this.targets.stop();
   }
 
-  closeConnections(): void {
-    for (const flow of [...this.flows.values()]) this.endFlow(flow);
-    this.burst.stop();
+  protected openFlows(): UdpFlow[] {
+    return [...this.flows.values()];
   }
 
-  cutOverQuota(): void {
-    const { qos, counters, row } = this.accounts;
-    for (const flow of [...this.flows.values()]) {
-      if (!qos.quotaExhausted(flow.qosOwner)) continue;
-      counters.add(row, rejectField('quota_exhausted'), 1);
-      this.endFlow(flow);
-    }
-  }
-
-  private bindPort(port: number): Promise<CoreErrorData | null> {
+  protected bindPort(port: number): Promise<CoreErrorData | null> {
     const host = this.rule.listen.host;
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reusePort: true });
     return new Promise((resolve) => {
@@ -181,13 +114,7 @@ export class UdpRule implements ShardRule {
     });
   }
 
-  private startSweep(): void {
-    const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(this.rule.idleTimeoutMs / 4)));
-    this.sweep = setInterval(() => this.endIdleFlows(), every);
-    this.sweep.unref();
-  }
-
-  private endIdleFlows(): void {
+  protected endIdleFlows(): void {
     const cutoff = Date.now() - this.rule.idleTimeoutMs;
     for (const flow of [...this.flows.values()]) if (flow.lastActive <= cutoff) this.endFlow(flow);
   }
@@ -261,28 +188,14 @@ export class UdpRule implements ShardRule {
 
   private onTargetError(flow: UdpFlow, upstream: DgramSocket, err: NodeJS.ErrnoException): void {
     if (flow.ended || flow.upstream !== upstream) return;
-    const exhausted = acceptErrorReason(err.code);
-    if (exhausted !== null) {
-      // No descriptor (or memory) for the upstream socket: this host's trouble, not the target's.
-      this.accounts.counters.add(this.accounts.row, acceptErrorField(exhausted), 1);
-      this.burst.note(`accept ${err.code}`, 'warn', 'accept failed', {
-        rule: this.rule.name,
-        listen: formatListen(this.rule.listen),
-        reason: exhausted,
-        errno: err.code,
-      });
-      this.endFlow(flow);
-      return;
-    }
-    this.accounts.counters.add(this.accounts.row, connectErrorField(connectErrorReason(err.code)), 1);
-    this.targetFailed(flow);
+    this.upstreamFailed(flow, err.code);
   }
 
   /**
    * The flow's target refused it. Before its first reply the flow moves on to the next target
    * with what it holds; after it (or with no target left) the flow ends.
    */
-  private targetFailed(flow: UdpFlow): void {
+  protected targetFailed(flow: UdpFlow): void {
     this.targets.failed(flow.target);
     if (flow.held === null || flow.attempt + 1 >= flow.order.length) {
       this.endFlow(flow);
@@ -320,7 +233,7 @@ export class UdpRule implements ShardRule {
     flow.listener.send(reply, flow.clientPort, flow.clientAddress);
   }
 
-  private endFlow(flow: UdpFlow): void {
+  protected endFlow(flow: UdpFlow): void {
     if (flow.ended) return;
     flow.ended = true;
     this.flows.delete(flow.key);

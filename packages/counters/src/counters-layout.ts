@@ -94,6 +94,19 @@ export function rejectField(reason: RejectReason): number {
   return FIELD.REJECTED + REJECT_REASONS.indexOf(reason);
 }
 
+/**
+ * The words of a row the addon's UDP flow path adds to, as its udpListen() takes them (the
+ * shape of UdpCounterFields in packages/splice).
+ */
+export const UDP_COUNTER_FIELDS = {
+  packetsIn: FIELD.PACKETS_IN,
+  packetsOut: FIELD.PACKETS_OUT,
+  bytesIn: FIELD.BYTES_IN,
+  bytesOut: FIELD.BYTES_OUT,
+  datagramsDropped: FIELD.DATAGRAMS_DROPPED,
+  quotaRejected: rejectField('quota_exhausted'),
+} as const;
+
 export function acceptErrorField(reason: AcceptErrorReason): number {
   return FIELD.ACCEPT_ERRORS + ACCEPT_ERROR_REASONS.indexOf(reason);
 }

@@ -25,6 +25,7 @@ export type {
   SpliceStats,
 } from './native.ts';
 export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
+export type { NativeUdp, UdpCounterFields, UdpFlowEvent } from './udp-native.ts';
 
 export interface SpliceStatus {
   readonly enabled: boolean;
@@ -60,6 +61,11 @@ function wrap(binding: NativeBinding): NativeSplice {
     relay: binding.relay,
     destroy: binding.destroy,
     stats: binding.stats,
+    udpListen: binding.udpListen,
+    udpOpen: binding.udpOpen,
+    udpEnd: binding.udpEnd,
+    udpExpire: binding.udpExpire,
+    udpClose: binding.udpClose,
   });
 }
 

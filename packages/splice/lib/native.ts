@@ -2,6 +2,8 @@
 // (NativeBinding) and what this package hands to the data plane (NativeSplice). The binding is
 // per thread: each worker that loads it gets its own relays, pipe pool and counters view.
 
+import { type NativeUdp, UDP_BINDING_EXPORTS } from './udp-native.ts';
+
 /** Why a relay closed. `errno` is set for the resets, `error` and `unsupported`. */
 export type SpliceCloseReason =
   | 'eof' // both directions ended with FIN and every byte was delivered
@@ -99,7 +101,7 @@ export type SpliceRelayFn = (
 ) => number;
 
 /** The data plane's view of the splice path (what loadSplice() returns). */
-export interface NativeSplice {
+export interface NativeSplice extends NativeUdp {
   /**
    * Once per thread, before relay() and never while a relay is open: the counters
    * SharedArrayBuffer (BigInt64 words; the binding refuses one that can grow) and where
@@ -135,7 +137,7 @@ export interface NativeSplice {
 }
 
 /** Exactly what the compiled binding exports. */
-export interface NativeBinding {
+export interface NativeBinding extends NativeUdp {
   /** `counters` and `qos.words` are BigInt64Array views over the SharedArrayBuffers. */
   init(
     counters: BigInt64Array,
@@ -148,4 +150,4 @@ export interface NativeBinding {
   stats(): SpliceStats;
 }
 
-export const BINDING_EXPORTS = ['init', 'relay', 'destroy', 'stats'] as const;
+export const BINDING_EXPORTS = ['init', 'relay', 'destroy', 'stats', ...UDP_BINDING_EXPORTS] as const;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "relay.h"
+#include "udp-napi.h"
 
 namespace sluice {
 namespace {
@@ -320,6 +321,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("relay", Napi::Function::New(env, RelayFn, "relay", state));
   exports.Set("destroy", Napi::Function::New(env, DestroyFn, "destroy", state));
   exports.Set("stats", Napi::Function::New(env, StatsFn, "stats", state));
+  if (!udp::RegisterUdp(env, exports, state)) return exports;
   return exports;
 }
 

@@ -108,8 +108,8 @@ export interface UdpPlan {
 }
 
 const UDP_PLAN: PlanParts<UdpPlan> = {
-  full: { udpBitrates: [100e6, 1e9, 5e9], udpLength: 1400 },
-  quick: { udpBitrates: [100e6, 1e9], udpLength: 1400 },
+  full: { udpBitrates: [100e6, 1e9, 2.5e9, 5e9], udpLength: 1400 },
+  quick: { udpBitrates: [100e6, 1e9, 2.5e9, 5e9], udpLength: 1400 },
 };
 
 export const udpScenario = defineScenario({

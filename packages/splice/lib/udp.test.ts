@@ -1,0 +1,232 @@
+// The addon's UDP flow path on this thread's loop, over real loopback sockets: flow events,
+// replies to the right client, counters, ICMP errors and a move to another target, idle
+// expiry, close, and clear errors for bad input.
+
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { constants } from 'node:os';
+import { Counters, FIELD, UDP_COUNTER_FIELDS } from '@sluice/counters';
+import { BUCKET, QOS_FIELD, QosTable } from '@sluice/qos';
+import { pollUntil } from '@sluice/test-kit';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadSplice, spliceStatus, type UdpCounterFields, type UdpFlowEvent } from './index.ts';
+import type { NativeSplice } from './native.ts';
+import { COUNTER_FIELDS } from './relay-harness.fixture.ts';
+
+const qos = new QosTable(QosTable.allocate(4, 2));
+const view = new Counters(Counters.allocate(1, 64));
+let rowsTaken = 0;
+const splice = loadSplice() as NativeSplice;
+const FIELDS: UdpCounterFields = UDP_COUNTER_FIELDS;
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+beforeAll(() => {
+  expect(spliceStatus(), 'the splice binary must be built on Linux').toMatchObject({ enabled: true });
+  splice.init(view.words.buffer as SharedArrayBuffer, COUNTER_FIELDS, {
+    buffer: qos.buffer,
+    bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
+    bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
+    rate: BUCKET.RATE,
+    limitNs: BUCKET.LIMIT_NS,
+    tatNs: BUCKET.TAT_NS,
+    quotaCapped: QOS_FIELD.QUOTA_CAPPED,
+    quotaLeft: QOS_FIELD.QUOTA_LEFT,
+  });
+});
+
+async function bound(port = 0): Promise<Socket> {
+  const socket = createSocket('udp4');
+  socket.bind(port, '127.0.0.1');
+  await once(socket, 'listening');
+  cleanups.push(() => socket.close());
+  return socket;
+}
+
+/** A socket answering every datagram with `${tag}:` and the datagram. */
+async function echo(tag: string): Promise<number> {
+  const socket = await bound();
+  socket.on('message', (message, from) =>
+    socket.send(Buffer.concat([Buffer.from(`${tag}:`), message]), from.port, from.address),
+  );
+  return socket.address().port;
+}
+
+async function closedPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** A native listener on a free loopback port, recording its events. */
+async function listener(): Promise<{ id: number; port: number; row: number; events: UdpFlowEvent[] }> {
+  const port = await closedPort();
+  const row = view.row(rowsTaken++, 0);
+  const events: UdpFlowEvent[] = [];
+  const id = splice.udpListen('127.0.0.1', port, row, FIELDS, qos.rule(0), (batch) => events.push(...batch));
+  expect(id).toBeGreaterThan(0);
+  cleanups.push(() => splice.udpClose(id));
+  return { id, port, row, events };
+}
+
+async function client(): Promise<{ socket: Socket; replies: string[] }> {
+  const socket = await bound();
+  const replies: string[] = [];
+  socket.on('message', (message) => replies.push(message.toString()));
+  return { socket, replies };
+}
+
+describe('native UDP flows', () => {
+  it('tells of a new client, relays its held and later datagrams, and sends the replies back to it alone', async () => {
+    const l = await listener();
+    const target = await echo('t');
+    const a = await client();
+    const b = await client();
+    a.socket.send('a1', l.port, '127.0.0.1');
+    a.socket.send('a2', l.port, '127.0.0.1');
+    b.socket.send('b1', l.port, '127.0.0.1');
+    await pollUntil(() => l.events.filter((e) => e.type === 'new').length === 2, {
+      timeoutMs: 5_000,
+      what: 'two new flows',
+    });
+    const flows = l.events.filter((e) => e.type === 'new');
+    expect(flows.map((e) => e.port).sort()).toEqual(
+      [a.socket.address().port, b.socket.address().port].sort(),
+    );
+    expect(flows.every((e) => e.address === '127.0.0.1')).toBe(true);
+    for (const flow of flows)
+      expect(splice.udpOpen(l.id, flow.flow, '127.0.0.1', target, undefined, qos.owner(0))).toBe(0);
+    await pollUntil(() => a.replies.length === 2 && b.replies.length === 1, {
+      timeoutMs: 5_000,
+      what: 'the held datagrams answered',
+    });
+    a.socket.send('a3', l.port, '127.0.0.1');
+    await pollUntil(() => a.replies.length === 3, { timeoutMs: 5_000, what: 'a later datagram answered' });
+    expect(a.replies).toEqual(['t:a1', 't:a2', 't:a3']);
+    expect(b.replies).toEqual(['t:b1']);
+    expect(
+      l.events
+        .filter((e) => e.type === 'answered')
+        .map((e) => e.flow)
+        .sort(),
+    ).toEqual(flows.map((e) => e.flow).sort());
+    expect(view.read(l.row, FIELD.PACKETS_IN)).toBe(4n);
+    expect(view.read(l.row, FIELD.PACKETS_OUT)).toBe(4n);
+    expect(view.read(l.row, FIELD.BYTES_IN)).toBe(8n);
+    expect(view.read(l.row, FIELD.BYTES_OUT)).toBe(16n);
+  });
+
+  it('keeps datagram boundaries and order in a burst of equal datagrams (the batched and segmented sends)', async () => {
+    const l = await listener();
+    const seen: Buffer[] = [];
+    const target = await bound();
+    target.on('message', (message, from) => {
+      seen.push(message);
+      target.send('ok', from.port, from.address);
+    });
+    const c = await client();
+    c.socket.send('open', l.port, '127.0.0.1');
+    await pollUntil(() => l.events.length === 1, { timeoutMs: 5_000, what: 'the new flow' });
+    splice.udpOpen(l.id, l.events[0]!.flow, '127.0.0.1', target.address().port, undefined, -1);
+    await pollUntil(() => c.replies.length === 1, { timeoutMs: 5_000, what: 'the first reply' });
+    // 60 datagrams of 1000 bytes and a shorter last one, sent back to back.
+    const burst = Array.from({ length: 61 }, (_, i) => Buffer.alloc(i === 60 ? 123 : 1000, i));
+    await Promise.all(
+      burst.map(
+        (datagram) => new Promise<void>((done) => c.socket.send(datagram, l.port, '127.0.0.1', () => done())),
+      ),
+    );
+    await pollUntil(() => seen.length === 62, { timeoutMs: 5_000, what: 'every datagram at the target' });
+    expect(seen.slice(1)).toEqual(burst);
+  });
+
+  it('reports ICMP port unreachable as an error and moves the flow, with what it held, to another target', async () => {
+    const l = await listener();
+    const c = await client();
+    c.socket.send('q', l.port, '127.0.0.1');
+    await pollUntil(() => l.events.length === 1, { timeoutMs: 5_000, what: 'the new flow' });
+    const flow = l.events[0]!.flow;
+    expect(splice.udpOpen(l.id, flow, '127.0.0.1', await closedPort(), undefined, -1)).toBe(0);
+    await pollUntil(() => l.events.some((e) => e.type === 'error'), {
+      timeoutMs: 5_000,
+      what: 'the ICMP error',
+    });
+    expect(l.events[1]).toEqual({ type: 'error', flow, errno: constants.errno.ECONNREFUSED });
+    expect(splice.udpOpen(l.id, flow, '127.0.0.1', await echo('second'), undefined, -1)).toBe(0);
+    await pollUntil(() => c.replies.length === 1, {
+      timeoutMs: 5_000,
+      what: 'the reply from the second target',
+    });
+    expect(c.replies).toEqual(['second:q']);
+  });
+
+  it('prefixes each datagram with the PROXY header given, and expires idle flows', async () => {
+    const l = await listener();
+    const seen: string[] = [];
+    const target = await bound();
+    target.on('message', (message, from) => {
+      seen.push(message.toString());
+      target.send('ok', from.port, from.address);
+    });
+    const c = await client();
+    c.socket.send('x', l.port, '127.0.0.1');
+    await pollUntil(() => l.events.length === 1, { timeoutMs: 5_000, what: 'the new flow' });
+    const flow = l.events[0]!.flow;
+    splice.udpOpen(l.id, flow, '127.0.0.1', target.address().port, Buffer.from('HDR|'), -1);
+    await pollUntil(() => c.replies.length === 1, { timeoutMs: 5_000, what: 'the reply' });
+    expect(seen).toEqual(['HDR|x']);
+    expect(splice.udpExpire(l.id, 3_600_000)).toEqual([]);
+    await pollUntil(() => splice.udpExpire(l.id, 0).length === 1, {
+      timeoutMs: 5_000,
+      what: 'the flow to expire',
+    });
+    c.socket.send('y', l.port, '127.0.0.1');
+    await pollUntil(() => l.events.filter((e) => e.type === 'new').length === 2, {
+      timeoutMs: 5_000,
+      what: 'a new flow',
+    });
+    expect(l.events.at(-1)).toMatchObject({ type: 'new' });
+    expect(l.events.at(-1)!.flow).not.toBe(flow);
+  });
+
+  it('frees the port on close, answers -EADDRINUSE for a held port and refuses bad input by name', async () => {
+    const l = await listener();
+    splice.udpClose(l.id);
+    // The descriptor closes once libuv has closed its poll handle, on a later loop turn.
+    const again = await pollUntil(
+      () =>
+        bound(l.port).then(
+          () => true,
+          () => false,
+        ),
+      {
+        timeoutMs: 5_000,
+        what: 'the port free again',
+      },
+    );
+    expect(again).toBe(true);
+    const row = view.row(rowsTaken++, 0);
+    expect(splice.udpListen('127.0.0.1', l.port, row, FIELDS, -1, () => {})).toBe(
+      -constants.errno.EADDRINUSE,
+    );
+    expect(() => splice.udpListen('localhost', 1, row, FIELDS, -1, () => {})).toThrow(
+      /udpListen: host must be an IP address/,
+    );
+    expect(() => splice.udpListen('127.0.0.1', 1, row, { ...FIELDS, bytesIn: 1e9 }, -1, () => {})).toThrow(
+      /fields.bytesIn must be a word offset/,
+    );
+    expect(() => splice.udpListen('127.0.0.1', 1, row, FIELDS, 1e9, () => {})).toThrow(
+      /qosRule must be -1 or an entity/,
+    );
+    expect(() => splice.udpOpen(1, 1, 'nowhere', 1, undefined, -1)).toThrow(
+      /udpOpen: address must be an IP address/,
+    );
+    expect(splice.udpOpen(999_999, 1, '127.0.0.1', 1, undefined, -1)).toBe(-constants.errno.ENOENT);
+  });
+});
