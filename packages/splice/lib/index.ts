@@ -14,6 +14,9 @@ import type {
 
 export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
 export type {
+  AcceptGroupOptions,
+  AcceptTarget,
+  NativeAccept,
   NativeSplice,
   SpliceCloseReason,
   SpliceCloseResult,
@@ -23,6 +26,13 @@ export type {
   SpliceQosLayout,
   SpliceRelayOptions,
   SpliceStats,
+} from './native.ts';
+export {
+  ACCEPT_EVENT,
+  ACCEPT_EVENT_WORDS,
+  ACCEPT_NO_RELAY,
+  ACCEPT_VERDICT,
+  CLOSE_REASONS,
 } from './native.ts';
 export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
 
@@ -60,6 +70,15 @@ function wrap(binding: NativeBinding): NativeSplice {
     relay: binding.relay,
     destroy: binding.destroy,
     stats: binding.stats,
+    accept: Object.freeze({
+      group: binding.acceptGroup,
+      configure: binding.acceptConfigure,
+      listen: binding.acceptListen,
+      targets: binding.acceptTargets,
+      close: binding.acceptClose,
+      destroy: binding.acceptDestroy,
+      dispose: binding.acceptDispose,
+    }),
   });
 }
 
