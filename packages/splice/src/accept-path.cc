@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,8 +209,7 @@ bool AcceptBatch(Listener* l) {
   while (n < g->batch) {
     int fd = accept4(l->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      int one = 1;
-      (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      // TCP_NODELAY is set by the relay (Relay::Begin) once it keeps the pair.
       g->verdicts[g->batch + n] = fd;
       n++;
       continue;
@@ -293,8 +291,6 @@ void Connect::TryNext() {
       attempt++;
       continue;
     }
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len) == 0) {
       Succeeded();
       return;
