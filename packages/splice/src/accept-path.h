@@ -101,6 +101,7 @@ struct Registry {
   std::unordered_map<uint32_t, Listener*> listeners;
   uint32_t next_group = 1;
   uint32_t next_listener = 1;
+  int spare_fd = -1;  // given up for a moment to reset a connection no descriptor is left for
 };
 
 Registry* RegistryOf(ThreadState* state);
