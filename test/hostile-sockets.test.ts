@@ -19,7 +19,7 @@ import { poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
 import type { MetricsClient, RuleMetrics } from './helpers/metrics.ts';
 import { type Digest, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
-import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
+import { RELAY_PATHS, type RelayPath, splices } from './helpers/relay-paths.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';
 import { closed, connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
@@ -172,7 +172,7 @@ function ordinaryAtTarget(target: TargetServer & { bytes: (index: number) => Buf
   });
 }
 
-describe.each(['splice', 'js', 'kernel'] as const)('hostile sockets (%s)', (route) => {
+describe.each([...RELAY_PATHS, 'kernel'] as const)('hostile sockets (%s)', (route) => {
   it('urgent bytes: every ordinary byte arrives, parked connections cost no CPU, FINs close cleanly', async () => {
     const target = await recordingTarget();
     const edge = route === 'kernel' ? null : await startEdge(route, { urgent: { target: target.port } });
@@ -198,7 +198,7 @@ describe.each(['splice', 'js', 'kernel'] as const)('hostile sockets (%s)', (rout
     noRelayErrors(rule);
     // The splice relay counts the urgent bytes it stepped over (at least the three lone ones);
     // the JS relay's reads skip them in the kernel and cannot see them.
-    if (route === 'splice') expect(rule.urgent_bytes).toBeGreaterThanOrEqual(3);
+    if (splices(route)) expect(rule.urgent_bytes).toBeGreaterThanOrEqual(3);
     else expect(rule.urgent_bytes).toBe(0);
     for (const peer of peers) await peer.close();
     await waitForFdBaseline(edge.edge.pid, baseline!, poolAllowance(1, 8));
@@ -346,7 +346,7 @@ describe.each(RELAY_PATHS)('the fd limit under live connections (%s path)', (pat
     const bulk = busy.map((socket, i) => sendPayload(socket, `bulk-${i}`, BULK));
     for (const sending of bulk) sending.catch(() => {}); // awaited below; a failed test must not add noise
     await pollUntil(() => busyTargets.length === busyCount, { timeoutMs: 5_000, what: 'the busy targets' });
-    if (path === 'splice') {
+    if (splices(path)) {
       await pollUntil(() => fdKinds(edge.edge.pid).pipes === otherPipeEnds + 2 * busyCount, {
         timeoutMs: 10_000,
         what: `every busy pair holding a pipe and none pooled (${busyCount} pipes)`,
@@ -380,7 +380,7 @@ describe.each(RELAY_PATHS)('the fd limit under live connections (%s path)', (pat
     await Promise.all(bulk);
     const rule = await ruleMetrics(edge, 'live');
     noRelayErrors(rule);
-    if (path === 'splice') {
+    if (splices(path)) {
       expect(rule.pipe_waits).toBeGreaterThan(0);
       await edge.edge.waitForMsg(
         'relays waited for a pipe (out of descriptors or memory); their bytes wait in the sockets',

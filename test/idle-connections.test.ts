@@ -16,13 +16,13 @@ import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
 import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpers/fd-baseline.ts';
 import { type FdKinds, fdCount, fdKinds, openFilesLimit } from './helpers/proc-stats.ts';
-import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
+import { RELAY_PATHS, type RelayPath, splices } from './helpers/relay-paths.ts';
 import { startEchoTargetProcess } from './helpers/target-process.ts';
 import { connectTcp, echoOnce, echoRoundTrip } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 
-const CONNECTIONS: Record<RelayPath, number> = { splice: 9000, js: 4000 };
+const CONNECTIONS: Record<RelayPath, number> = { native: 9000, splice: 9000, js: 4000 };
 /** Connections opened at once; more would only overflow the listen backlog and wait on SYN retries. */
 const BATCH = 100;
 const SHARDS = 2;
@@ -54,7 +54,7 @@ describe.each(RELAY_PATHS)('idle connections (%s path)', (relayPath) => {
       config: { shards: SHARDS, rules: [{ name: 'idle', listenPort, targetPorts: [target.port] }] },
     });
     // A batch's pairs may all hold a pipe each way at once while their first bytes pass.
-    const pipeAllowance = relayPath === 'splice' ? poolAllowance(SHARDS, 2 * BATCH) : 0;
+    const pipeAllowance = splices(relayPath) ? poolAllowance(SHARDS, 2 * BATCH) : 0;
 
     requireDescriptors('the test process (the clients)', 'self', fdCount(process.pid) + count + HEADROOM);
     requireDescriptors('the target process', target.pid, fdCount(target.pid) + count + HEADROOM);

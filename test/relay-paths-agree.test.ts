@@ -1,4 +1,4 @@
-// The splice path and the JS path are the same relay to a user: a seeded set of connection
+// The native path, the splice path and the JS path are the same relay to a user: a seeded set of connection
 // scripts (0 B to 4 MiB each way; the client ending first, the target ending first, both sending
 // at once, many small writes) runs through an edge on each path. Every connection must carry
 // exactly the bytes sent, both ways, on both paths, and the rule's counters must equal the
@@ -225,7 +225,7 @@ async function runScripts(relayPath: RelayPath, scripts: readonly Script[]): Pro
 }
 
 describe('relay paths agree', () => {
-  it(`relay ${SCRIPT_COUNT} random connection scripts identically on the splice and JS paths (seed ${SEED})`, async () => {
+  it(`relay ${SCRIPT_COUNT} random connection scripts identically on the native, splice and JS paths (seed ${SEED})`, async () => {
     const scripts = makeScripts(SEED, SCRIPT_COUNT);
     const expected = scripts.map((script) => ({
       up: payloadDigest([seedOf(script, 'up'), script.up]),
@@ -261,5 +261,6 @@ describe('relay paths agree', () => {
       active_connections: run.rule.active_connections,
     });
     expect(pick(runs.get('splice')!), `splice vs js counters (seed ${SEED})`).toEqual(pick(runs.get('js')!));
+    expect(pick(runs.get('native')!), `native vs js counters (seed ${SEED})`).toEqual(pick(runs.get('js')!));
   });
 });

@@ -13,7 +13,7 @@ import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpe
 import type { MetricsClient } from './helpers/metrics.ts';
 import { MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
-import { RELAY_PATHS, type RelayPath } from './helpers/relay-paths.ts';
+import { RELAY_PATHS, type RelayPath, splices } from './helpers/relay-paths.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';
 import { connectTcp } from './helpers/tcp-client.ts';
 
@@ -171,11 +171,7 @@ describe.each(RELAY_PATHS)('resets (%s path)', (relayPath) => {
     const rule = await metrics.rule('resets');
     expect(rule.connections_total).toBe(WARM_UP + RESETS);
     // One pair at a time: each shard's pool can have grown by at most one pipe per direction.
-    const after = await waitForFdBaseline(
-      pid,
-      baseline,
-      relayPath === 'splice' ? poolAllowance(SHARDS, 2) : 0,
-    );
+    const after = await waitForFdBaseline(pid, baseline, splices(relayPath) ? poolAllowance(SHARDS, 2) : 0);
     expect(after.sockets, describeFds(after, baseline)).toBeLessThanOrEqual(
       baseline.sockets + FD_SLACK.sockets,
     );

@@ -20,7 +20,7 @@ import { describeFds, FD_SLACK, poolAllowance, waitForFdBaseline } from './helpe
 import type { MetricsClient } from './helpers/metrics.ts';
 import { type Digest, KIB, MIB, PayloadSink, sendPayload } from './helpers/payload.ts';
 import { fdKinds } from './helpers/proc-stats.ts';
-import { RELAY_PATHS } from './helpers/relay-paths.ts';
+import { RELAY_PATHS, splices } from './helpers/relay-paths.ts';
 import { startTarget, type TargetServer } from './helpers/target-server.ts';
 import { closed, connectTcp } from './helpers/tcp-client.ts';
 
@@ -262,7 +262,7 @@ describe.each(RELAY_PATHS)('shard killed mid-transfer (%s path)', (relayPath) =>
     // Pipes made since start-up: pooled ones and, on the splice path, one full pipe for each
     // stalled transfer (a direction holds its pipe while bytes are in flight).
     const heldBeforeCrash = [...beforeCrash.pipeInodes].filter((inode) => !startupPipes.has(inode));
-    if (relayPath === 'splice') {
+    if (splices(relayPath)) {
       expect(heldBeforeCrash.length).toBeGreaterThanOrEqual(running.filter((t) => t.stalled).length);
     }
 
@@ -335,8 +335,7 @@ describe.each(RELAY_PATHS)('shard killed mid-transfer (%s path)', (relayPath) =>
     expect(rule.connections_total).toBe(4 + running.length + fresh.length);
     // Pools keep the pipes they were given back: shard 1's may have grown to one per direction
     // of its long transfers, the new shard 0's to one per direction of one transfer at a time.
-    const pipeAllowance =
-      relayPath === 'splice' ? poolAllowance(1, 2 * alive.length) + poolAllowance(1, 2) : 0;
+    const pipeAllowance = splices(relayPath) ? poolAllowance(1, 2 * alive.length) + poolAllowance(1, 2) : 0;
     const after = await waitForFdBaseline(edge.pid, baseline, pipeAllowance);
     expect(after.sockets, describeFds(after, baseline)).toBeLessThanOrEqual(
       baseline.sockets + FD_SLACK.sockets,

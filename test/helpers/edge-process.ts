@@ -39,6 +39,7 @@ function edgeEnv(relayPath: RelayPath, extra: Record<string, string>): NodeJS.Pr
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The relay path and the test hooks are chosen per test, never inherited.
   delete env.SLUICE_NO_SPLICE;
+  delete env.SLUICE_NO_NATIVE_ACCEPT;
   delete env.SLUICE_TEST_HOOKS;
   return { ...env, ...relayPathEnv(relayPath), ...extra };
 }

@@ -10,7 +10,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { ShardSupervisor } from '@sluice/core';
+import { relayPathName, ShardSupervisor } from '@sluice/core';
 import type { Logger } from './logger.ts';
 import type { RuleSource } from './rule-source.ts';
 
@@ -104,7 +104,7 @@ export class EdgeRuntime {
         mode: source.mode,
         client: name,
         shards,
-        relay: supervisor.splice.enabled ? 'splice' : 'js',
+        relay: relayPathName(supervisor.splice),
         splice: supervisor.splice.reason,
         ...ready,
       },

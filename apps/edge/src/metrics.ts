@@ -1,7 +1,7 @@
 // The edge's metrics: one prom-client registry whose rule series are read from the counters
 // buffer at scrape time (no message per connection), and the same numbers as JSON.
 
-import type { ShardSupervisor } from '@sluice/core';
+import type { RelayPathName, ShardSupervisor } from '@sluice/core';
 import {
   ACCEPT_ERROR_REASONS,
   acceptErrorField,
@@ -12,6 +12,7 @@ import {
   RELAY_ERROR_REASONS,
   rejectField,
   relayErrorField,
+  relayPathName,
 } from '@sluice/core';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
@@ -60,7 +61,7 @@ export interface RuleJson {
 
 export interface EdgeJson {
   client: string;
-  relay: { path: 'splice' | 'js'; splice_enabled: boolean; reason: string };
+  relay: { path: RelayPathName; splice_enabled: boolean; reason: string };
   shards: { configured: number; running: number; restarts: number };
   rules: RuleJson[];
 }
@@ -214,7 +215,7 @@ export class EdgeMetrics {
     return {
       client: this.client,
       relay: {
-        path: splice.enabled ? 'splice' : 'js',
+        path: relayPathName(splice),
         splice_enabled: splice.enabled,
         reason: splice.reason,
       },

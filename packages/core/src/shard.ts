@@ -5,7 +5,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { formatListen } from '@sluice/config/address';
 import { Counters } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
-import type { SpliceStatus } from '@sluice/splice';
+import type { NativeAccept, SpliceStatus } from '@sluice/splice';
 import { DnsCache } from './dns-cache.ts';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { RelayPath } from './relay-path.ts';
@@ -25,6 +25,7 @@ export class Shard {
   private readonly qos: QosTable;
   private readonly relayPath: RelayPath;
   private readonly splice: SpliceStatus;
+  private readonly nativeAccept: NativeAccept | null;
   private readonly testHooks: boolean;
   private readonly rules = new Map<number, ShardRule>();
   private readonly services: ShardServices;
@@ -36,6 +37,7 @@ export class Shard {
     this.qos = new QosTable(init.qos, init.shard);
     this.relayPath = relay.path;
     this.splice = relay.splice;
+    this.nativeAccept = relay.accept;
     this.testHooks = init.testHooks;
     this.services = {
       // SLUICE_DNS_SERVERS (comma-separated ip or ip:port) points target lookups at other
@@ -117,7 +119,7 @@ export class Shard {
     const rule: ShardRule =
       binding.rule.protocol === 'udp'
         ? createUdpRule(binding.rule, accounts, this.services)
-        : new TcpRule(binding.rule, accounts, this.services, this.relayPath);
+        : new TcpRule(binding.rule, accounts, this.services, this.relayPath, this.nativeAccept);
     const error = await rule.bind();
     if (!error) this.rules.set(binding.slot, rule);
     return error;

@@ -11,12 +11,14 @@ import {
   type RelayErrorReason,
   relayErrorField,
 } from '@sluice/counters';
+import type { NativeAccept } from '@sluice/splice';
 import { BurstLog } from './burst-log.ts';
 import type { ConnectionContext, RuleConnection } from './connection-context.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
+import { NativeConnections, nativeEligible } from './native-connections.ts';
 import { bindEveryPort } from './port-map.ts';
 import type { RelayPath, RuleAccounts } from './relay-path.ts';
 import { RuleTargets } from './rule-targets.ts';
@@ -36,9 +38,19 @@ export class TcpRule implements ShardRule, ConnectionContext {
   private readonly burst: BurstLog;
   private servers: Server[] = [];
   private readonly connections = new Set<RuleConnection>();
+  /** The native connection path, when this thread has it and the rule qualified at bind. */
+  private readonly nativeAccept: NativeAccept | null;
+  private native: NativeConnections | null = null;
 
-  constructor(rule: RuleSpec, accounts: RuleAccounts, services: ShardServices, relayPath: RelayPath) {
+  constructor(
+    rule: RuleSpec,
+    accounts: RuleAccounts,
+    services: ShardServices,
+    relayPath: RelayPath,
+    nativeAccept: NativeAccept | null = null,
+  ) {
     this.rule = rule;
+    this.nativeAccept = nativeAccept;
     this.accounts = accounts;
     this.dns = services.dns;
     this.log = services.log;
@@ -50,6 +62,21 @@ export class TcpRule implements ShardRule, ConnectionContext {
 
   /** Binds every port of the listen, or none: the first port that fails is named and the rest closed. */
   bind(): Promise<CoreErrorData | null> {
+    if (this.nativeAccept !== null && nativeEligible(this.rule)) {
+      const native = new NativeConnections(this.nativeAccept, this, this.onConnection);
+      this.native = native;
+      return bindEveryPort(
+        this.rule.listen,
+        (port) => {
+          const errno = native.listen(port);
+          if (errno === null) return Promise.resolve(null);
+          const err: NodeJS.ErrnoException = new Error(`listen ${errno} ${this.rule.listen.host}:${port}`);
+          err.code = errno;
+          return Promise.resolve(bindError(err, this.rule.listen.host, port));
+        },
+        () => this.unbind(),
+      );
+    }
     return bindEveryPort(
       this.rule.listen,
       (port) => this.bindPort(port),
@@ -89,6 +116,7 @@ export class TcpRule implements ShardRule, ConnectionContext {
     this.accounts = { ...this.accounts, qosOwner };
     this.targets.update(rule);
     this.sni = rule.sni === null ? null : new SniRouter(rule.sni);
+    this.native?.update();
   }
 
   /** Stops accepting at once; open connections go on until they end or are closed. */
@@ -97,11 +125,13 @@ export class TcpRule implements ShardRule, ConnectionContext {
     // supervisor tracks itself through the counters.
     for (const server of this.servers) server.close();
     this.servers = [];
+    this.native?.unbind();
     this.targets.stop();
   }
 
   closeConnections(): void {
     for (const connection of this.connections) connection.destroy();
+    this.native?.closeConnections();
     this.burst.stop();
   }
 
@@ -110,6 +140,7 @@ export class TcpRule implements ShardRule, ConnectionContext {
     for (const connection of this.connections) {
       if (connection.quotaOwner >= 0 && qos.quotaExhausted(connection.quotaOwner)) connection.cutForQuota();
     }
+    this.native?.cutOverQuota();
   }
 
   acceptFailed(reason: AcceptErrorReason, errno: string): void {

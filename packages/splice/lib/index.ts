@@ -14,6 +14,9 @@ import type {
 
 export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
 export type {
+  AcceptGroupOptions,
+  AcceptTarget,
+  NativeAccept,
   NativeSplice,
   SpliceCloseReason,
   SpliceCloseResult,
@@ -23,6 +26,13 @@ export type {
   SpliceQosLayout,
   SpliceRelayOptions,
   SpliceStats,
+} from './native.ts';
+export {
+  ACCEPT_EVENT,
+  ACCEPT_EVENT_WORDS,
+  ACCEPT_NO_RELAY,
+  ACCEPT_VERDICT,
+  CLOSE_REASONS,
 } from './native.ts';
 export { type PipeBudgetSource, pipeBudgetPages } from './pipe-budget.ts';
 export type { NativeUdp, UdpCounterFields, UdpFlowEvent } from './udp-native.ts';
@@ -66,6 +76,15 @@ function wrap(binding: NativeBinding): NativeSplice {
     udpEnd: binding.udpEnd,
     udpExpire: binding.udpExpire,
     udpClose: binding.udpClose,
+    accept: Object.freeze({
+      group: binding.acceptGroup,
+      configure: binding.acceptConfigure,
+      listen: binding.acceptListen,
+      targets: binding.acceptTargets,
+      close: binding.acceptClose,
+      destroy: binding.acceptDestroy,
+      dispose: binding.acceptDispose,
+    }),
   });
 }
 

@@ -100,6 +100,94 @@ export type SpliceRelayFn = (
   onClose: SpliceOnClose,
 ) => number;
 
+/** The close reasons in the order of the addon's CloseReason (relay.h): accept events carry the index. */
+export const CLOSE_REASONS: readonly SpliceCloseReason[] = [
+  'eof',
+  'client_reset',
+  'upstream_reset',
+  'error',
+  'idle_timeout',
+  'destroyed',
+  'unsupported',
+  'quota_exhausted',
+];
+
+/**
+ * Event records of the native connection path, ACCEPT_EVENT_WORDS int32 each: [kind, a, b, c]
+ * (accept-path.h holds the same numbers).
+ */
+export const ACCEPT_EVENT = {
+  /** a = owner entity, b = index into CLOSE_REASONS (ACCEPT_NO_RELAY: no relay ran), c = errno. */
+  CLOSED: 1,
+  /** a = target index, b = errno (ETIMEDOUT when the connect timeout ran out). */
+  CONNECT_FAILED: 2,
+  /** a = target index, b = the attempt (0: the first target tried). */
+  CONNECTED: 3,
+  /** a = errno: this host ran out of descriptors or memory for a new connection. */
+  ACCEPT_FAILED: 4,
+} as const;
+export const ACCEPT_EVENT_WORDS = 4;
+export const ACCEPT_NO_RELAY = -1;
+
+/** What onAccept writes for a connection instead of the owner entity it admitted it under. */
+export const ACCEPT_VERDICT = {
+  /** Reset it (refused, or no target). */
+  REFUSE: -1,
+  /** JS took the descriptor (verdicts[batch + i]) into a socket of its own. */
+  TAKEN_BY_JS: -2,
+} as const;
+
+export interface AcceptGroupOptions {
+  /** Counter row of the rule on this shard, as for relay(). */
+  readonly row: number;
+  /** QoS entity of the rule. */
+  readonly qosRule: number;
+  readonly halfCloseTimeoutMs: number;
+  /** 0: no timeout. */
+  readonly connectTimeoutMs: number;
+}
+
+/** A target as the native path connects to it: an IP literal and a port. */
+export interface AcceptTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * One rule's connection path in the addon: listening sockets accepted natively, each batch of
+ * new connections admitted by `onAccept`, the upstream connected in the target order JS gives,
+ * and the pair relayed by splice(2). What happened is told through `events`, once per loop turn.
+ */
+export interface NativeAccept {
+  /**
+   * `onAccept(listener, count)`: for each i < count, write into `verdicts[i]` the owner entity the
+   * connection is admitted under, or an ACCEPT_VERDICT; its descriptor is `verdicts[batch + i]`
+   * (batch = verdicts.length / 2). Write the target order into `order` ([count, index...]).
+   * `onEvents(count)`: read `count` records from `events`. All three arrays view
+   * SharedArrayBuffers. Answers the group id.
+   */
+  group(
+    onAccept: (listener: number, count: number) => void,
+    onEvents: (count: number) => void,
+    verdicts: Int32Array,
+    order: Int32Array,
+    events: Int32Array,
+    options: AcceptGroupOptions,
+  ): number;
+  /** New options for connections accepted from now on. */
+  configure(group: number, options: AcceptGroupOptions): void;
+  /** Binds (SO_REUSEPORT) and listens: the listener id (> 0), or -errno. */
+  listen(group: number, host: string, port: number, targets: readonly AcceptTarget[]): number;
+  /** New targets for connections this listener accepts from now on. */
+  targets(listener: number, targets: readonly AcceptTarget[]): void;
+  /** Stops accepting and closes the listening socket; its connections go on. */
+  close(listener: number): void;
+  /** Closes every connection of the group now; with an owner entity, cuts that owner's for its spent quota. */
+  destroy(group: number, owner?: number): void;
+  /** No more calls but destroy(): the group is freed once its last connection has been told. */
+  dispose(group: number): void;
+}
+
 /** The data plane's view of the splice path (what loadSplice() returns). */
 export interface NativeSplice extends NativeUdp {
   /**
@@ -134,6 +222,8 @@ export interface NativeSplice extends NativeUdp {
    */
   destroy(id: number, how?: 'quota'): void;
   stats(): SpliceStats;
+  /** The native connection path (accept-path.h). */
+  readonly accept: NativeAccept;
 }
 
 /** Exactly what the compiled binding exports. */
@@ -148,6 +238,26 @@ export interface NativeBinding extends NativeUdp {
   relay: SpliceRelayFn;
   destroy(id: number, how?: 'quota'): void;
   stats(): SpliceStats;
+  acceptGroup: NativeAccept['group'];
+  acceptConfigure: NativeAccept['configure'];
+  acceptListen: NativeAccept['listen'];
+  acceptTargets: NativeAccept['targets'];
+  acceptClose: NativeAccept['close'];
+  acceptDestroy: NativeAccept['destroy'];
+  acceptDispose: NativeAccept['dispose'];
 }
 
-export const BINDING_EXPORTS = ['init', 'relay', 'destroy', 'stats', ...UDP_BINDING_EXPORTS] as const;
+export const BINDING_EXPORTS = [
+  'init',
+  'relay',
+  'destroy',
+  'stats',
+  'acceptGroup',
+  'acceptConfigure',
+  'acceptListen',
+  'acceptTargets',
+  'acceptClose',
+  'acceptDestroy',
+  'acceptDispose',
+  ...UDP_BINDING_EXPORTS,
+] as const;

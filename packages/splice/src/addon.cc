@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "accept-path.h"
 #include "relay.h"
 #include "udp-napi.h"
 
@@ -321,6 +322,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("relay", Napi::Function::New(env, RelayFn, "relay", state));
   exports.Set("destroy", Napi::Function::New(env, DestroyFn, "destroy", state));
   exports.Set("stats", Napi::Function::New(env, StatsFn, "stats", state));
+  accept::Register(env, exports, state);
   if (!udp::RegisterUdp(env, exports, state)) return exports;
   return exports;
 }

@@ -1,5 +1,7 @@
 #include "relay.h"
 
+#include "accept-path.h"
+
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -103,7 +105,19 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
       return err;
     }
   }
+  return Begin(state, fds, row, half_close_ms, qos_owner, qos_rule, on_close, nullptr);
+}
 
+int64_t Relay::Adopt(ThreadState* state, int client_fd, int upstream_fd, uint32_t row, uint64_t half_close_ms,
+                     int64_t qos_owner, int64_t qos_rule, RelaySink* sink) {
+  // Begin closes both descriptors on every path that returns -errno (a failed handle init, or
+  // splice refusing the pair, which Finish closes).
+  const int fds[2] = {client_fd, upstream_fd};
+  return Begin(state, fds, row, half_close_ms, qos_owner, qos_rule, nullptr, sink);
+}
+
+int64_t Relay::Begin(ThreadState* state, const int fds[2], uint32_t row, uint64_t half_close_ms,
+                     int64_t qos_owner, int64_t qos_rule, napi_value on_close, RelaySink* sink) {
   // Ids stay positive int32 (so -errno can never look like one) and skip any still open.
   uint32_t id;
   do {
@@ -160,11 +174,14 @@ int64_t Relay::Start(ThreadState* state, int client_fd, int upstream_fd, uint32_
     return err;
   }
 
-  r->on_close_ = Napi::Persistent(Napi::Function(state->env, on_close));
-  napi_value name = nullptr;
-  if (napi_create_string_utf8(state->env, "sluice:splice:relay", NAPI_AUTO_LENGTH, &name) == napi_ok) {
-    (void)napi_async_init(state->env, nullptr, name, &r->async_context_);
+  if (on_close != nullptr) {
+    r->on_close_ = Napi::Persistent(Napi::Function(state->env, on_close));
+    napi_value name = nullptr;
+    if (napi_create_string_utf8(state->env, "sluice:splice:relay", NAPI_AUTO_LENGTH, &name) == napi_ok) {
+      (void)napi_async_init(state->env, nullptr, name, &r->async_context_);
+    }
   }
+  r->sink_ = sink;
   state->relays.emplace(id, r);
 
   // Try the splice first; readiness is waited for only after EAGAIN.
@@ -667,7 +684,13 @@ void Relay::OnHandleClosed(uv_handle_t* handle) {
 
 void Relay::Complete() {
   ThreadState* state = state_;
-  if (!silent_ && !state->tearing_down && !on_close_.IsEmpty()) CallOnClose();
+  if (!silent_ && !state->tearing_down) {
+    if (sink_ != nullptr) {
+      sink_->RelayClosed(id_, static_cast<int>(reason_), errno_);
+    } else if (!on_close_.IsEmpty()) {
+      CallOnClose();
+    }
+  }
   if (!state->tearing_down) DestroyAsyncContext();
   delete this;
   state->MaybeFinishTeardown();
@@ -726,6 +749,7 @@ void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   // last close callback frees them, and the last of those finishes the teardown.
   std::vector<Relay*> all(state->allocated.begin(), state->allocated.end());
   for (Relay* relay : all) relay->Abandon();
+  accept::Teardown(state);
   // The environment is still whole here; after this hook it is not. Drop every JS reference now.
   state->counters = nullptr;
   state->counters_ref.Reset();
@@ -736,7 +760,7 @@ void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
 }
 
 void ThreadState::MaybeFinishTeardown() {
-  if (!tearing_down || !allocated.empty()) return;
+  if (!tearing_down || !allocated.empty() || accept_handles > 0) return;
   pipes.CloseAll();
   napi_remove_async_cleanup_hook(cleanup);
   delete this;

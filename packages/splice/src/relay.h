@@ -17,6 +17,19 @@
 namespace sluice {
 
 class Relay;
+namespace accept {
+struct Registry;
+}
+
+// Who hears that a relay closed when no JS callback does: the native accept path collects
+// these and tells JS in batches (accept-path.h).
+class RelaySink {
+ public:
+  virtual void RelayClosed(uint32_t id, int reason, int err) = 0;
+
+ protected:
+  ~RelaySink() = default;
+};
 
 // Everything the addon holds for one Node.js environment (main thread or one worker). Created
 // when the module is loaded into that environment; freed by the async cleanup hook once every
@@ -65,6 +78,11 @@ struct ThreadState {
   std::unordered_set<Relay*> allocated;
   uint32_t next_id = 1;
 
+  // The native accept path's listeners, connects and groups (accept-path.cc), and how many of
+  // their libuv handles are still open: teardown waits for those as for the relays.
+  accept::Registry* accept = nullptr;
+  int accept_handles = 0;
+
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
   void MaybeFinishTeardown();
 };
@@ -85,6 +103,10 @@ class Relay {
   // QoS buffer, or -1 for none.
   static int64_t Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
                        uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, napi_value on_close);
+  // As Start, for descriptors the caller hands over (the native accept path's own): the relay
+  // owns them from here, whatever it returns, and tells `sink` (not JS) when it closes.
+  static int64_t Adopt(ThreadState* state, int client_fd, int upstream_fd, uint32_t row, uint64_t half_close_ms,
+                       int64_t qos_owner, int64_t qos_rule, RelaySink* sink);
 
   // destroy(id): close both sides now (drain timeout, rule removed).
   void Destroy() { Finish(CloseReason::kDestroyed, 0); }
@@ -127,6 +149,8 @@ class Relay {
   };
 
   Relay(ThreadState* state, uint32_t id);
+  static int64_t Begin(ThreadState* state, const int fds[2], uint32_t row, uint64_t half_close_ms,
+                       int64_t qos_owner, int64_t qos_rule, napi_value on_close, RelaySink* sink);
   ~Relay();
 
   // The most bytes direction `dir` may read with its next splice: one full pipe when neither
@@ -192,6 +216,7 @@ class Relay {
   int errno_ = 0;
   int pending_closes_ = 0;
   Napi::FunctionReference on_close_;
+  RelaySink* sink_ = nullptr;  // set instead of on_close_ for adopted pairs
   // Each relay's own async context, made in relay(): onClose runs in the async context (and the
   // AsyncLocalStorage stores) of the relay() call that started it.
   napi_async_context async_context_ = nullptr;
