@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import type { RuleMetrics } from './helpers/metrics.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
-import { RELAY_PATHS } from './helpers/relay-paths.ts';
+import { UDP_PATHS } from './helpers/relay-paths.ts';
 import { startUdpEcho, type UdpClient, udpClient } from './helpers/udp.ts';
 
 afterEach(runCleanup);
@@ -27,7 +27,7 @@ async function ask(client: UdpClient, port: number, text: string): Promise<strin
   return client.replies[before]!.toString();
 }
 
-describe.each(RELAY_PATHS)('UDP target failover (%s path)', (relayPath) => {
+describe.each(UDP_PATHS)('UDP target failover (%s path)', (relayPath) => {
   it('moves a flow from a refusing first target to the second, takes the first down, and the probe brings it back', async () => {
     const [listen, deadPort] = (await freePorts(2)) as [number, number];
     const second = await startUdpEcho('second');

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import type { RuleMetrics } from './helpers/metrics.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
-import { RELAY_PATHS } from './helpers/relay-paths.ts';
+import { UDP_PATHS } from './helpers/relay-paths.ts';
 import { startUdpEcho, udpClient } from './helpers/udp.ts';
 
 afterEach(runCleanup);
@@ -29,7 +29,7 @@ function udpRule(name: string, listen: number, target: number, extra = ''): stri
   return `[[rules]]\nname = "${name}"\nprotocol = "udp"\nlisten = "127.0.0.1:${listen}"\ntargets = ["127.0.0.1:${target}"]\n${extra}\n`;
 }
 
-describe.each(RELAY_PATHS)('UDP relay (%s path)', (relayPath) => {
+describe.each(UDP_PATHS)('UDP relay (%s path)', (relayPath) => {
   it('gives each of many clients its own flow, and each gets exactly its own replies', async () => {
     const CLIENTS = 40;
     const EACH = 25;

@@ -7,6 +7,9 @@ export type RelayPath = 'js' | 'native' | 'splice';
 
 export const RELAY_PATHS: readonly RelayPath[] = ['native', 'splice', 'js'];
 
+/** UDP has two paths: the addon's flow path (native and splice are the same for it) and node:dgram. */
+export const UDP_PATHS: readonly RelayPath[] = ['splice', 'js'];
+
 /** Environment that selects `path` in the edge. */
 export function relayPathEnv(path: RelayPath): Record<string, string> {
   switch (path) {
