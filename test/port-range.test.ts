@@ -74,13 +74,13 @@ describe.each(RELAY_PATHS)('port ranges (%s path)', (relayPath) => {
   });
 });
 
-describe('UDP port ranges', () => {
+describe.each(RELAY_PATHS)('UDP port ranges (%s path)', (relayPath) => {
   it('relays each port of a UDP range to its own offset', async () => {
     const listen = await freePortBlock(10);
     const target = await freePortBlock(10);
     await Promise.all(Array.from({ length: 10 }, (_, i) => startUdpEcho(`p${i}`, target + i)));
     await launchRawEdge(
-      RELAY_PATHS[0]!,
+      relayPath,
       `[[rules]]\nname = "u"\nprotocol = "udp"\nlisten = "127.0.0.1:${listen}-${listen + 9}"\ntargets = ["127.0.0.1:${target}-${target + 9}"]\n`,
     );
     const client = await udpClient();

@@ -6,6 +6,7 @@
 // JS path, kept for SLUICE_NO_SPLICE=1 and when the addon does not load); the e2e suites run
 // every UDP test on both.
 
+import { constants } from 'node:os';
 import type { RuleSpec } from '@sluice/config';
 import { connectErrorField, FIELD, rejectField, UDP_COUNTER_FIELDS } from '@sluice/counters';
 import { type NativeUdp, spliceErrnoCode, type UdpFlowEvent } from '@sluice/splice';
@@ -16,8 +17,6 @@ import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
 import type { ShardServices } from './shard-rule.ts';
 import { UdpRuleBase } from './udp-rule-base.ts';
-
-const ENOENT = 2;
 
 interface NativeListener {
   /** The addon's listener id (0 until it is bound). */
@@ -151,7 +150,7 @@ export class NativeUdpRule extends UdpRuleBase<NativeFlow> {
           flow.proxyHeader,
           flow.qosOwner,
         );
-        if (result === -ENOENT) this.forget(flow);
+        if (result === -constants.errno.ENOENT) this.forget(flow);
         else if (result < 0) this.upstreamFailed(flow, spliceErrnoCode(result));
       },
       () => {
