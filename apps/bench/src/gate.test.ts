@@ -307,13 +307,19 @@ describe('reportLookup on edge-memory subjects', () => {
       { subject: 'bare-node-2-workers', median: 75_000 },
     ]);
     expect(lookup(EDGE_RSS, 'bare-node-2-workers')).toEqual({ kind: 'value', value: 75_000 });
-    expect(lookup({ ...EDGE_RSS, statistic: 'max' }, 'sluice-2-shards')).toEqual({ kind: 'value', value: 110_001 });
+    expect(lookup({ ...EDGE_RSS, statistic: 'max' }, 'sluice-2-shards')).toEqual({
+      kind: 'value',
+      value: 110_001,
+    });
     expect(evaluateGate(EDGE_RSS, lookup).ratio).toBeCloseTo(75 / 110);
   });
 
   it('says which subject has no reading, and which contender the gate needs is missing', () => {
     const lookup = edge([{ subject: 'sluice-2-shards', median: null }]);
-    expect(lookup(EDGE_RSS, 'sluice-2-shards')).toEqual({ kind: 'missing', reason: 'memory_unreadable: gone' });
+    expect(lookup(EDGE_RSS, 'sluice-2-shards')).toEqual({
+      kind: 'missing',
+      reason: 'memory_unreadable: gone',
+    });
     expect(lookup(EDGE_RSS, 'bare-node-2-workers')).toEqual({
       kind: 'missing',
       reason: 'no edge-memory row for bare-node-2-workers (measured: sluice-2-shards)',

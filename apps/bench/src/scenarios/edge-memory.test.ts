@@ -22,7 +22,7 @@ describe('edgeMemoryReport', () => {
       [edgeSubject(4), [{ rssKiB: 160, pssKiB: 90 }]],
       [BARE_NODE, [{ rssKiB: 80, pssKiB: 30 }]],
     ]);
-    const failure = { code: 'memory_unreadable', message: 'gone' };
+    const failure = { code: 'memory_unreadable', message: 'gone' } as const;
     const report = edgeMemoryReport(list, runs, new Map([[edgeSubject(1), [failure]]]), {
       shardCounts: [1, 2, 4],
       repeats: 3,
