@@ -44,7 +44,10 @@ const NOT_IN_STANDALONE_MAIN = [
 function recorded(dir: string): Map<number, string[]> {
   const threads = new Map<number, string[]>();
   for (const file of readdirSync(dir)) {
-    threads.set(Number(file.replace('.txt', '')), readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean));
+    threads.set(
+      Number(file.replace('.txt', '')),
+      readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean),
+    );
   }
   return threads;
 }
@@ -68,8 +71,14 @@ describe('what an idle edge loads', () => {
     expect(shards.length).toBe(2);
     for (const [id, modules] of shards) {
       // The shard did load its own code (the recorder saw it), pre-stripped.
-      expect(modules.some((m) => m.endsWith('packages/core/src/tcp-rule.ts')), `shard thread ${id}`).toBe(true);
-      expect(modules.filter((m) => NOT_IN_SHARDS.some((p) => m.includes(p))), `shard thread ${id}`).toEqual([]);
+      expect(
+        modules.some((m) => m.endsWith('packages/core/src/tcp-rule.ts')),
+        `shard thread ${id}`,
+      ).toBe(true);
+      expect(
+        modules.filter((m) => NOT_IN_SHARDS.some((p) => m.includes(p))),
+        `shard thread ${id}`,
+      ).toEqual([]);
       expect(modules, `shard thread ${id}`).not.toContain('type-stripper');
     }
     const main = threads.get(MAIN_THREAD) ?? [];

@@ -28,6 +28,7 @@ describe('resolveOptions', () => {
         'http',
         'connect-rate',
         'idle-memory',
+        'edge-memory',
         'qos-cap',
       ],
       contenders: IDS,
@@ -61,7 +62,7 @@ describe('resolveOptions', () => {
       '--contenders: unknown contender "nginx" (any of: direct, redirect, naive-pipe, haproxy)',
     );
     expect(badFlag(() => resolveOptions({ only: 'latency' }, IDS))).toBe(
-      '--only: unknown scenario "latency" (one of: throughput, sweep, parallel, udp, small-messages, http, connect-rate, idle-memory, qos-cap)',
+      '--only: unknown scenario "latency" (one of: throughput, sweep, parallel, udp, small-messages, http, connect-rate, idle-memory, edge-memory, qos-cap)',
     );
     expect(badFlag(() => resolveOptions({ connections: '1000,lots' }, IDS))).toBe(
       '--connections: expected a whole number from 1 to 100000, got "lots"',

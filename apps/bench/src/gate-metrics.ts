@@ -100,7 +100,10 @@ const edgeRssKiB: MetricReader = (report, gate, subject) => {
   const m = report.edgeMemory;
   if (m === null) return missing('the edge-memory scenario did not run');
   const row = m.rows.find((r) => r.subject === subject);
-  if (row === undefined) return missing(`no edge-memory row for ${subject} (measured: ${m.rows.map((r) => r.subject).join(', ')})`);
+  if (row === undefined)
+    return missing(
+      `no edge-memory row for ${subject} (measured: ${m.rows.map((r) => r.subject).join(', ')})`,
+    );
   if (row.rss === null) {
     const error = row.runErrors[0];
     return missing(error === undefined ? 'no reading' : `${error.code}: ${firstLine(error.message)}`);

@@ -53,6 +53,19 @@ function controlReport(p99At1000: number): ControlPlaneReport {
   } as unknown as ControlPlaneReport;
 }
 
+const EDGE_RSS: GateSpec = {
+  id: 'idle_edge_rss_bare_node_vs_sluice',
+  description: 'idle edge RSS, bare Node over sluice at 2 shards',
+  scenario: 'edge-memory',
+  metric: 'rss_kib',
+  numerator: 'bare-node-2-workers',
+  denominator: 'sluice-2-shards',
+  contenders: ['sluice-splice-1'],
+  floor: 0.5,
+  measured_median: 0.7,
+  margin: '10%',
+};
+
 const MEMORY: GateSpec = {
   id: 'idle_memory_haproxy_vs_sluice',
   description: 'KiB per idle connection, HAProxy over sluice',
@@ -155,6 +168,10 @@ describe('evaluateGates and formatVerdict', () => {
       { scenario: 'throughput', contenders: ['sluice-splice-1', 'c-splice', 'sluice-js-1'] },
       { scenario: 'idle-memory', contenders: ['haproxy', 'sluice-splice-1'] },
     ]);
+  });
+
+  it("gateNeeds: a gate over its scenario's own subjects runs the contenders it names", () => {
+    expect(gateNeeds([EDGE_RSS])).toEqual([{ scenario: 'edge-memory', contenders: ['sluice-splice-1'] }]);
   });
 });
 
@@ -309,6 +326,58 @@ describe('reportLookup', () => {
     expect(lookup({ ...MEMORY, case: '10000' }, 'sluice-splice-1')).toEqual({
       kind: 'missing',
       reason: 'not measured at 10000 connections (measured: 1000, 4000)',
+    });
+  });
+});
+
+describe('reportLookup on edge-memory subjects', () => {
+  const edge = (rows: { subject: string; median: number | null }[]) =>
+    reportLookup(
+      report({
+        options: { ...report({}).options, scenarios: ['edge-memory'] },
+        edgeMemory: {
+          repeats: 1,
+          settleMs: 1500,
+          perShardRssKiB: null,
+          runs: {},
+          rows: rows.map(({ subject, median }) => ({
+            subject,
+            label: subject,
+            rss: median === null ? null : { n: 2, median, min: median - 1, max: median + 1 },
+            pss: null,
+            vsBareNode: null,
+            runErrors: median === null ? [{ code: 'memory_unreadable', message: 'gone' }] : [],
+          })),
+        },
+      }),
+    );
+
+  it("reads a subject's median RSS (or its largest run), though it is no contender", () => {
+    const lookup = edge([
+      { subject: 'sluice-2-shards', median: 110_000 },
+      { subject: 'bare-node-2-workers', median: 75_000 },
+    ]);
+    expect(lookup(EDGE_RSS, 'bare-node-2-workers')).toEqual({ kind: 'value', value: 75_000 });
+    expect(lookup({ ...EDGE_RSS, statistic: 'max' }, 'sluice-2-shards')).toEqual({
+      kind: 'value',
+      value: 110_001,
+    });
+    expect(evaluateGate(EDGE_RSS, lookup).ratio).toBeCloseTo(75 / 110);
+  });
+
+  it('says which subject has no reading, and which contender the gate needs is missing', () => {
+    const lookup = edge([{ subject: 'sluice-2-shards', median: null }]);
+    expect(lookup(EDGE_RSS, 'sluice-2-shards')).toEqual({
+      kind: 'missing',
+      reason: 'memory_unreadable: gone',
+    });
+    expect(lookup(EDGE_RSS, 'bare-node-2-workers')).toEqual({
+      kind: 'missing',
+      reason: 'no edge-memory row for bare-node-2-workers (measured: sluice-2-shards)',
+    });
+    expect(lookup({ ...EDGE_RSS, contenders: ['nginx'] }, 'sluice-2-shards')).toMatchObject({
+      kind: 'missing',
+      reason: expect.stringMatching(/^nginx is not among this run's contenders/),
     });
   });
 });

@@ -16,9 +16,9 @@ import { freePorts } from '../ports.ts';
 import { NODE_BIN } from '../repo-paths.ts';
 import { treePssKiB } from '../rss.ts';
 import { ratio, type Summary, summarize } from '../stats.ts';
-import { cell, DASH, firstLine, fixed, table } from './markdown-table.ts';
-import { defineScenario, type PlanParts } from './scenario-definition.ts';
+import { cell, firstLine, fixed, table } from './markdown-table.ts';
 import type { ScenarioContext } from './scenario.ts';
+import { defineScenario, type PlanParts } from './scenario-definition.ts';
 
 /** After start-up, before the reading: lazy start-up work and the first GCs are over by then. */
 const SETTLE_MS = 1500;
@@ -200,7 +200,8 @@ export function edgeMemoryReport(
   const most = Math.max(...shardCounts);
   const first = median(edgeSubject(fewest));
   const last = median(edgeSubject(most));
-  const perShardRssKiB = first === null || last === null || most === fewest ? null : (last - first) / (most - fewest);
+  const perShardRssKiB =
+    first === null || last === null || most === fewest ? null : (last - first) / (most - fewest);
   return {
     repeats,
     settleMs: SETTLE_MS,
@@ -215,7 +216,8 @@ const mib = (summary: Summary | null): string => cell(summary, 1, 1024);
 function edgeMemoryMarkdown(m: EdgeMemoryReport, notes: string[]): string[] {
   if (m.rows.length === 0) return [];
   for (const row of m.rows) {
-    for (const e of row.runErrors) notes.push(`edge-memory, ${row.subject}: ${e.code}: ${firstLine(e.message)}`);
+    for (const e of row.runErrors)
+      notes.push(`edge-memory, ${row.subject}: ${e.code}: ${firstLine(e.message)}`);
   }
   if (m.perShardRssKiB !== null) {
     notes.push(`edge-memory: each further shard adds ${(m.perShardRssKiB / 1024).toFixed(1)} MiB of RSS`);
