@@ -49,7 +49,9 @@ describe('replicas bench helpers', () => {
 /** The one shell command of the README's replicas section. */
 function documentedCommand(): string {
   const readme = readFileSync(join(REPO_ROOT, 'benchmarks', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## replicas'));
+  const start = readme.indexOf('## replicas');
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end === -1 ? undefined : end);
   const blocks = [...section.matchAll(/```sh\n([^`]*)```/g)].map((m) => m[1]!.trim());
   expect(blocks).toHaveLength(1);
   return blocks[0]!;
