@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { type ControlPushOutcome, type ControlServer, toPushedRule } from './control/control-server.ts';
 import { apiError } from './errors.ts';
 import { listenKeysOf } from './store/listen-keys.ts';
-import type { EdgeRecord, RuleRecord } from './store/records.ts';
+import type { EdgeRecord, RuleRecord, UserRecord } from './store/records.ts';
 import type { Store, StoreAggregates } from './store/store.ts';
 
 export interface RuleServiceOptions {
@@ -34,6 +34,19 @@ export function validateRuleBody(raw: unknown, owner: string): Record<string, un
     throw apiError('bad_request', result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '));
   }
   return body;
+}
+
+/** Whether `user` may see and change `rule`: an admin any rule, a user its own. */
+export function mayTouch(user: Pick<UserRecord, 'role' | 'name'>, rule: Pick<RuleRecord, 'owner'>): boolean {
+  return user.role === 'admin' || rule.owner === user.name;
+}
+
+/**
+ * How a clash names the other rule to `viewer`: by name and id if the viewer may see it, otherwise
+ * only as another owner's, so a conflict tells a user nothing of rules that are not theirs.
+ */
+function describeTo(rule: RuleRecord, viewer: Pick<UserRecord, 'role' | 'name'>): string {
+  return mayTouch(viewer, rule) ? describe(rule) : "another owner's rule";
 }
 
 function describe(rule: RuleRecord): string {
@@ -61,6 +74,7 @@ export class RuleService {
     tx: StoreAggregates,
     edge: EdgeRecord,
     body: Record<string, unknown>,
+    viewer: Pick<UserRecord, 'role' | 'name'>,
     exceptId?: string,
   ): Promise<void> {
     // Rules stored before the listen keys were have them filled in here, once, under the edge
@@ -75,12 +89,12 @@ export class RuleService {
         if (issue.path[2] === 'name') {
           throw apiError(
             'name_taken',
-            `rule.name: ${JSON.stringify(body.name)} is already used on edge ${edge.name} by ${describe(other)}`,
+            `rule.name: ${JSON.stringify(body.name)} is already used on edge ${edge.name} by ${describeTo(other, viewer)}`,
           );
         }
         throw apiError(
           'port_in_use',
-          `rule.listen: ${String(body.listen)} overlaps ${String(other.body.listen)} of ${describe(other)} on edge ${edge.name}`,
+          `rule.listen: ${String(body.listen)} overlaps ${String(other.body.listen)} of ${describeTo(other, viewer)} on edge ${edge.name}`,
         );
       }
     }
@@ -100,14 +114,19 @@ export class RuleService {
   }
 
   /** Stores a new rule, pushes it and answers it active, or throws (and stores nothing). */
-  async create(edge: EdgeRecord, owner: string, body: Record<string, unknown>): Promise<RuleRecord> {
+  async create(
+    edge: EdgeRecord,
+    owner: string,
+    body: Record<string, unknown>,
+    viewer: Pick<UserRecord, 'role' | 'name'>,
+  ): Promise<RuleRecord> {
     this.checkPushable(edge);
     // The check and the insert are one transaction: a concurrent push cannot slip in between.
     const rule = await this.store.transaction(async (tx) => {
       // Other servers may push to this edge at the same time: the lock makes their checks and
       // writes take turns, so each check sees the rules written before it.
       await tx.edges.lock(edge.id);
-      await this.checkConflicts(tx, edge, body);
+      await this.checkConflicts(tx, edge, body, viewer);
       this.checkConnected(edge);
       return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
     });
@@ -121,12 +140,16 @@ export class RuleService {
   }
 
   /** Replaces a rule's table at the next revision; on failure the previous table is restored. */
-  async update(rule: RuleRecord, body: Record<string, unknown>): Promise<RuleRecord> {
+  async update(
+    rule: RuleRecord,
+    body: Record<string, unknown>,
+    viewer: Pick<UserRecord, 'role' | 'name'>,
+  ): Promise<RuleRecord> {
     const edge = (await this.store.edges.get(rule.edgeId))!;
     this.checkPushable(edge);
     const revised = await this.store.transaction(async (tx) => {
       await tx.edges.lock(edge.id);
-      await this.checkConflicts(tx, edge, body, rule.id);
+      await this.checkConflicts(tx, edge, body, viewer, rule.id);
       this.checkConnected(edge);
       return tx.rules.revise(rule.id, { name: String(body.name), body });
     });

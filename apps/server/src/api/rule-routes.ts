@@ -13,8 +13,8 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
 import { checkGranted } from '../grant-check.ts';
-import { validateRuleBody } from '../rule-service.ts';
-import type { RuleRecord, UserRecord } from '../store/records.ts';
+import { mayTouch, validateRuleBody } from '../rule-service.ts';
+import type { RuleRecord } from '../store/records.ts';
 import { checkTenantPolicy } from '../tenant-policy.ts';
 import { type ApiContext, recordChange, userOf } from './api-context.ts';
 import { findEdgeOr404 } from './edge-routes.ts';
@@ -24,10 +24,6 @@ import { ruleView, statsView } from './views.ts';
 /** The owner a rule table names, if any. */
 function tableOwner(rule: RuleTable): string | undefined {
   return typeof rule.owner === 'string' ? rule.owner : undefined;
-}
-
-export function mayTouch(user: UserRecord, rule: Pick<RuleRecord, 'owner'>): boolean {
-  return user.role === 'admin' || rule.owner === user.name;
 }
 
 export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
@@ -68,7 +64,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     }
     await checkGranted(store, user, edge, table);
     await checkTenantPolicy(store, context.tenants, user, edge, table);
-    const rule = await rules.create(edge, owner, table);
+    const rule = await rules.create(edge, owner, table, user);
     request.auditTarget = rule.id;
     recordChange(request, null, ruleView(rule));
     context.logger.info({ ruleId: rule.id, edge: edge.name, owner, name: rule.name }, 'rule active');
@@ -100,7 +96,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     const edge = { id: rule.edgeId, name: rule.edgeName };
     await checkGranted(store, userOf(request), edge, table);
     await checkTenantPolicy(store, context.tenants, userOf(request), edge, table, rule.id);
-    const updated = await rules.update(rule, table);
+    const updated = await rules.update(rule, table, userOf(request));
     recordChange(request, ruleView(rule), ruleView(updated));
     context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');
     return ruleView(updated);

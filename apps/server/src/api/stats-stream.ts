@@ -5,9 +5,9 @@ import type { ServerResponse } from 'node:http';
 import { statsStreamQuerySchema } from '@sluice/api';
 import type { FastifyInstance } from 'fastify';
 import { apiError } from '../errors.ts';
+import { mayTouch } from '../rule-service.ts';
 import { type ApiContext, userOf } from './api-context.ts';
 import { parseInput } from './parse-body.ts';
-import { mayTouch } from './rule-routes.ts';
 import { statsView } from './views.ts';
 
 // Proxies and load balancers drop a connection that stays silent; a comment line is ignored

@@ -117,4 +117,32 @@ describe('the tenant policy', () => {
     });
     expect(admin.status).toBe(201);
   });
+
+  it("names no other owner's rule in a conflict; an admin's conflict names the rule", async () => {
+    // After the tests above erin holds 3 rules; the admin's is on a port erin is granted.
+    const made = await test.request('POST', '/v1/rules', {
+      edge: 'edge-01',
+      rule: { name: 'admin-24', listen: '127.0.0.1:24', targets: ['10.0.0.1:24'] },
+    });
+    expect(made.status).toBe(201);
+    const admins = made.body;
+    const [held] = await test.server.store.rules.list({ owner: 'erin' });
+    const update = (rule: Record<string, unknown>) =>
+      test.request('PUT', `/v1/rules/${held!.id}`, { rule: { ...held!.body, ...rule } }, erin);
+    expect((await update({ listen: '127.0.0.1:24' })).body.error).toEqual({
+      code: 'port_in_use',
+      message: "rule.listen: 127.0.0.1:24 overlaps 127.0.0.1:24 of another owner's rule on edge edge-01",
+    });
+    expect((await update({ name: 'admin-24' })).body.error).toEqual({
+      code: 'name_taken',
+      message: `rule.name: "admin-24" is already used on edge edge-01 by another owner's rule`,
+    });
+    const clash = await test.request('PUT', `/v1/rules/${admins.id}`, {
+      rule: { name: 'admin-24', listen: String(held!.body.listen), targets: ['10.0.0.1:24'] },
+    });
+    expect(clash.body.error.message).toContain(
+      `of rule ${JSON.stringify(held!.name)} (${held!.id}) on edge edge-01`,
+    );
+    expect((await test.server.store.rules.get(held!.id))!.body).toEqual(held!.body);
+  });
 });

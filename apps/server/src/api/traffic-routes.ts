@@ -15,13 +15,13 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.ts';
 import { seesEdge } from '../grant-check.ts';
+import { mayTouch } from '../rule-service.ts';
 import type { UserRecord } from '../store/records.ts';
 import type { TrafficFilter } from '../store/store.ts';
 import { bucketStart } from '../store/traffic-buckets.ts';
 import { type ApiContext, userOf } from './api-context.ts';
 import { findEdgeOr404 } from './edge-routes.ts';
 import { parseInput } from './parse-body.ts';
-import { mayTouch } from './rule-routes.ts';
 
 const DAY_MS = 86_400_000;
 
