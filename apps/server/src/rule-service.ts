@@ -12,11 +12,14 @@ import { apiError } from './errors.ts';
 import { listenKeysOf } from './store/listen-keys.ts';
 import type { EdgeRecord, RuleRecord, UserRecord } from './store/records.ts';
 import type { Store, StoreAggregates } from './store/store.ts';
+import { checkTenantLimits, type TenantPolicy } from './tenant-policy.ts';
 
 export interface RuleServiceOptions {
   readonly store: Store;
   readonly control: ControlServer;
   readonly logger: Logger;
+  /** What a user's rules may hold on one edge (server config). */
+  readonly tenants: TenantPolicy;
 }
 
 /**
@@ -57,11 +60,13 @@ export class RuleService {
   private readonly store: Store;
   private readonly control: ControlServer;
   private readonly logger: Logger;
+  private readonly tenants: TenantPolicy;
 
   constructor(options: RuleServiceOptions) {
     this.store = options.store;
     this.control = options.control;
     this.logger = options.logger.child({ area: 'rules' });
+    this.tenants = options.tenants;
   }
 
   /**
@@ -126,6 +131,7 @@ export class RuleService {
       // Other servers may push to this edge at the same time: the lock makes their checks and
       // writes take turns, so each check sees the rules written before it.
       await tx.edges.lock(edge.id);
+      if (viewer.role !== 'admin') await checkTenantLimits(tx.rules, this.tenants, edge, body);
       await this.checkConflicts(tx, edge, body, viewer);
       this.checkConnected(edge);
       return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
@@ -149,6 +155,7 @@ export class RuleService {
     this.checkPushable(edge);
     const revised = await this.store.transaction(async (tx) => {
       await tx.edges.lock(edge.id);
+      if (viewer.role !== 'admin') await checkTenantLimits(tx.rules, this.tenants, edge, body, rule.id);
       await this.checkConflicts(tx, edge, body, viewer, rule.id);
       this.checkConnected(edge);
       return tx.rules.revise(rule.id, { name: String(body.name), body });

@@ -178,7 +178,7 @@ export class SluiceServer {
         mesh,
       });
       const controlServer = control;
-      const rules = new RuleService({ store, control, logger });
+      const rules = new RuleService({ store, control, logger, tenants: config.tenants });
       const controlAddress = await control.listen(config.control.host, config.control.port);
       cleanup.unshift(() => controlServer.close());
       // Port 0 lets the kernel pick the control port; the URI must carry the one it picked.

@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { type RuleSpec, ruleSchema } from '@sluice/config';
 import { apiError } from './errors.ts';
 import type { GrantRecord, UserRecord } from './store/records.ts';
-import type { Store } from './store/store.ts';
+import type { Store, StoreAggregates } from './store/store.ts';
 
 export interface TenantPolicy {
   /** CIDRs a user's rule may target although they are loopback, link-local or this server's. */
@@ -81,9 +81,9 @@ function portsOf(spec: RuleSpec): number {
 }
 
 /**
- * Throws not_granted (a privileged port, a reserved target) or tenant_limit (rules or ports on
- * the edge) unless `user` is an admin or the rule `body` keeps to the policy. `replacing` is the
- * id of the rule an update replaces (it does not count against the limits).
+ * Throws not_granted (a privileged port, a reserved target) unless `user` is an admin or the
+ * rule `body` keeps to the policy. The limits on rules and ports are checked apart, by
+ * checkTenantLimits, inside the transaction that writes the rule.
  */
 export async function checkTenantPolicy(
   store: Store,
@@ -91,7 +91,6 @@ export async function checkTenantPolicy(
   user: UserRecord,
   edge: { readonly id: string; readonly name: string },
   body: Record<string, unknown>,
-  replacing?: string,
 ): Promise<void> {
   if (user.role === 'admin') return;
   const spec = ruleSchema.parse(body);
@@ -118,7 +117,23 @@ export async function checkTenantPolicy(
       );
     }
   }
-  const held = (await store.rules.list({ edgeId: edge.id, owner: spec.owner })).filter(
+}
+
+/**
+ * Throws tenant_limit when a user's rule `body` would take its owner past the rules or listen
+ * ports a user may hold on the edge. Runs in the transaction that writes the rule, under the
+ * edge's lock, so two concurrent pushes cannot both pass it. `replacing` is the id of the rule an
+ * update replaces (it does not count against the limits).
+ */
+export async function checkTenantLimits(
+  rules: StoreAggregates['rules'],
+  policy: TenantPolicy,
+  edge: { readonly id: string; readonly name: string },
+  body: Record<string, unknown>,
+  replacing?: string,
+): Promise<void> {
+  const spec = ruleSchema.parse(body);
+  const held = (await rules.list({ edgeId: edge.id, owner: spec.owner })).filter(
     (rule) => rule.state !== 'removed' && rule.id !== replacing,
   );
   if (held.length + 1 > policy.maxRulesPerEdge) {

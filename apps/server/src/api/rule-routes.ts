@@ -95,7 +95,7 @@ export function ruleRoutes(app: FastifyInstance, context: ApiContext): void {
     const table = validateRuleBody(body.rule, rule.owner);
     const edge = { id: rule.edgeId, name: rule.edgeName };
     await checkGranted(store, userOf(request), edge, table);
-    await checkTenantPolicy(store, context.tenants, userOf(request), edge, table, rule.id);
+    await checkTenantPolicy(store, context.tenants, userOf(request), edge, table);
     const updated = await rules.update(rule, table, userOf(request));
     recordChange(request, ruleView(rule), ruleView(updated));
     context.logger.info({ ruleId: rule.id, revision: updated.revision }, 'rule updated');

@@ -145,4 +145,21 @@ describe('the tenant policy', () => {
     );
     expect((await test.server.store.rules.get(held!.id))!.body).toEqual(held!.body);
   });
+
+  it('holds the rule cap against pushes sent all at once', async () => {
+    const { store } = test.server;
+    const fay = (await store.users.createToken((await store.users.create('fay', 'user')).id)).token;
+    const granted = await test.request('POST', '/v1/grants', {
+      user: 'fay',
+      edge: 'edge-01',
+      ports: { from: 33000, to: 33999 },
+      protocols: ['tcp'],
+    });
+    expect(granted.status).toBe(201);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => push(`127.0.0.1:${33000 + i}`, ['10.0.0.1:80'], fay, `fay${i}`)),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+    expect((await store.rules.list({ owner: 'fay' })).length).toBe(3);
+  });
 });
