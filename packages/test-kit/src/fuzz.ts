@@ -11,6 +11,12 @@ import fc from 'fast-check';
 /** New inputs per target: FUZZ_RUNS from the environment, else the suite's short run. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
+/**
+ * The time limit of a fuzz test that needs more than vitest's default: 2 minutes in the suite,
+ * none in the long run (FUZZ_RUNS set), which `./run fuzz` starts with no test timeout.
+ */
+export const FUZZ_TIMEOUT_MS = process.env.FUZZ_RUNS === undefined ? 120_000 : 0;
+
 /** A Buffer as a corpus line. */
 export const BYTES_CODEC: FuzzCodec<Buffer> = {
   encode: (value) => value.toString('hex'),

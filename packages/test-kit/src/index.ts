@@ -26,7 +26,15 @@ export {
   type OutgoingMessage,
   type PushMessage,
 } from './fake-edge.ts';
-export { BYTES_CODEC, FUZZ_RUNS, type FuzzCodec, type FuzzTarget, fuzz, JSON_CODEC } from './fuzz.ts';
+export {
+  BYTES_CODEC,
+  FUZZ_RUNS,
+  FUZZ_TIMEOUT_MS,
+  type FuzzCodec,
+  type FuzzTarget,
+  fuzz,
+  JSON_CODEC,
+} from './fuzz.ts';
 export { haproxyConfig } from './haproxy-config.ts';
 export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';

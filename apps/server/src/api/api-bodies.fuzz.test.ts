@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { API_ROUTES, apiErrorBodySchema } from '@sluice/api';
-import { enrollEdge, fuzz, JSON_CODEC } from '@sluice/test-kit';
+import { enrollEdge, FUZZ_TIMEOUT_MS, fuzz, JSON_CODEC } from '@sluice/test-kit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-harness.ts';
@@ -98,21 +98,25 @@ function pathOf(template: string, picks: readonly number[]): string {
 }
 
 describe('API request bodies under fuzzing', () => {
-  it('answer any body with a success or a 4xx error of the contract, never a 5xx', async () => {
-    await fuzz({
-      corpus: join(CORPUS, 'bodies.corpus'),
-      arbitrary: requestArb,
-      codec: JSON_CODEC as never,
-      check: async (input: { route: number; params: number[]; body: unknown }) => {
-        const route = withBody[input.route % withBody.length]!;
-        const url = pathOf(route.path, input.params);
-        const answer = await test.request(route.method, url, JSON.stringify(input.body));
-        expect(
-          answer.status,
-          `${route.method} ${url} ${JSON.stringify(input.body)}: ${JSON.stringify(answer.body)}`,
-        ).toBeLessThan(500);
-        if (answer.status >= 400) expect(apiErrorBodySchema.safeParse(answer.body).success).toBe(true);
-      },
-    });
-  }, 120_000);
+  it(
+    'answer any body with a success or a 4xx error of the contract, never a 5xx',
+    async () => {
+      await fuzz({
+        corpus: join(CORPUS, 'bodies.corpus'),
+        arbitrary: requestArb,
+        codec: JSON_CODEC as never,
+        check: async (input: { route: number; params: number[]; body: unknown }) => {
+          const route = withBody[input.route % withBody.length]!;
+          const url = pathOf(route.path, input.params);
+          const answer = await test.request(route.method, url, JSON.stringify(input.body));
+          expect(
+            answer.status,
+            `${route.method} ${url} ${JSON.stringify(input.body)}: ${JSON.stringify(answer.body)}`,
+          ).toBeLessThan(500);
+          if (answer.status >= 400) expect(apiErrorBodySchema.safeParse(answer.body).success).toBe(true);
+        },
+      });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
