@@ -4,7 +4,7 @@
 // the edge keeps forwarding while the server is away and reconciles on the next session.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FakeControlServer,
@@ -50,6 +50,21 @@ async function startManagedEdge(bundleFile: string, args: string[] = []): Promis
   await edge.waitForMsg('edge ready', { mode: 'managed' }, 20_000);
   return edge;
 }
+
+/** The JSON in `file` once it parses and `ready` holds of it (the edge writes it after a push). */
+async function waitForJson(file: string, ready: (json: JsonValue) => boolean): Promise<JsonValue> {
+  for (let tries = 0; tries < 200; tries++) {
+    if (existsSync(file)) {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as JsonValue;
+      if (ready(json)) return json;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${file} did not get what was waited for in 10 s`);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a file's JSON, read field by field in the tests
+type JsonValue = any;
 
 async function enrolled(server: FakeControlServer): Promise<string> {
   const bundle = join(makeTempDir(), 'edge.bundle');
@@ -138,6 +153,116 @@ describe('managed edge', () => {
     edge.signal('SIGTERM');
     expect(await edge.waitForExit(15_000)).toEqual({ code: 0, signal: null });
     await edge.waitForMsg('stopped');
+  });
+
+  it('restarted while the server is away, resumes its last applied rules; the next session reconciles them', async () => {
+    const server = await fakeServer();
+    const bundle = await enrolled(server);
+    const rulesFile = `${bundle}.rules`;
+    const target = await startEchoTarget();
+    const [webPort, apiPort, newPort] = await freePorts(3);
+    const owners = { 'team-a': { bandwidth: '100Mbit' } };
+    const edge = await startManagedEdge(bundle);
+    const session = await server.nextSession(1);
+    await session.waitFor('hello');
+    await edge.waitForMsg('control connected', {}, 10_000);
+    const ack = await session.push(
+      [
+        tcpRule('r-web', 'web', webPort!, target.port, { revision: 4, owner: 'team-a' }),
+        tcpRule('r-api', 'api', apiPort!, target.port),
+      ],
+      { full: true, owners },
+    );
+    expect(ack.results.map((r) => r.state)).toEqual(['active', 'active']);
+    // Saved after the push: the rules as pushed and the owners' tables, readable by the edge alone.
+    const saved = await waitForJson(rulesFile, (json) => json.upsert?.length === 2);
+    expect(saved).toMatchObject({ version: 1, edgeId: 'edge-1', owners });
+    expect(saved.upsert.map((rule: { id: string }) => rule.id).sort()).toEqual(['r-api', 'r-web']);
+    expect(statSync(rulesFile).mode & 0o777).toBe(0o600);
+
+    // The server goes; the edge is killed and started again: it forwards what it ran.
+    await server.close();
+    edge.signal('SIGKILL');
+    await edge.waitForExit(15_000);
+    const again = await startManagedEdge(bundle);
+    expect(
+      await again.waitForMsg(
+        'rules resumed from the last applied set; the server reconciles them at the first session',
+      ),
+    ).toMatchObject({
+      file: rulesFile,
+      active: 2,
+      failed: [],
+    });
+    await echoRoundTrip(webPort!, 'web, resumed with no server');
+    await echoRoundTrip(apiPort!, 'api, resumed with no server');
+    const open = await connectTcp(webPort!);
+    await echoOnce(open, 'before the session');
+
+    // The server is back with a changed set: web stays (its connection with it), api goes, new comes.
+    await server.listen();
+    const second = await server.nextSession(server.sessions.length);
+    expect((await second.waitFor('hello')).ruleCount).toBe(2);
+    const reconcile = await second.push(
+      [
+        tcpRule('r-web', 'web', webPort!, target.port, { revision: 4, owner: 'team-a' }),
+        tcpRule('r-new', 'new', newPort!, target.port),
+      ],
+      { full: true, owners },
+    );
+    expect(reconcile.results).toEqual([
+      { ruleId: 'r-web', revision: 4, state: 'active' },
+      { ruleId: 'r-new', revision: 1, state: 'active' },
+      { ruleId: 'r-api', revision: 1, state: 'removed' },
+    ]);
+    await echoOnce(open, 'after the session');
+    open.destroy();
+    expect(await connectError(apiPort!)).toBe('ECONNREFUSED');
+    await echoRoundTrip(newPort!, 'new');
+    const reconciled = await waitForJson(rulesFile, (json) =>
+      json.upsert?.some((r: { id: string }) => r.id === 'r-new'),
+    );
+    expect(reconciled.upsert.map((rule: { id: string }) => rule.id).sort()).toEqual(['r-new', 'r-web']);
+    again.signal('SIGTERM');
+    expect((await again.waitForExit(15_000)).code).toBe(0);
+
+    // A damaged file: one line naming it and why, and the edge starts with no rules.
+    writeFileSync(rulesFile, '{"version": 1, "edgeId": "edge-1", "upsert": [');
+    const damaged = await startManagedEdge(bundle);
+    expect(
+      await damaged.waitForMsg('applied rules not resumed: starting with none until the server pushes'),
+    ).toMatchObject({
+      reason: `${rulesFile}: not JSON`,
+    });
+    expect(await connectError(webPort!)).toBe('ECONNREFUSED');
+  });
+
+  it('a revoked edge removes its saved rules, so a restart does not bring them back', async () => {
+    const server = await fakeServer();
+    const bundle = await enrolled(server);
+    const target = await startEchoTarget();
+    const port = await freePort();
+    const edge = await startManagedEdge(bundle);
+    const session = await server.nextSession(1);
+    await session.waitFor('hello');
+    await edge.waitForMsg('control connected', {}, 10_000);
+    await session.push([tcpRule('r-web', 'web', port, target.port)], { full: true });
+    await waitForJson(`${bundle}.rules`, (json) => json.upsert?.length === 1);
+    await server.close();
+    edge.signal('SIGKILL');
+    await edge.waitForExit(15_000);
+
+    server.onHello = () => ({ type: 'refused', code: 'edge_revoked', message: 'revoked by admin' });
+    await server.listen();
+    const revoked = await startManagedEdge(bundle);
+    // Resumed until the server says otherwise (traffic in that moment would race the revoke).
+    expect(
+      await revoked.waitForMsg(
+        'rules resumed from the last applied set; the server reconciles them at the first session',
+      ),
+    ).toMatchObject({ active: 1 });
+    expect(await revoked.waitForExit(15_000)).toEqual({ code: 5, signal: null });
+    expect(existsSync(`${bundle}.rules`)).toBe(false);
   });
 
   it('acks a rule that cannot bind as failed port_in_use, an invalid one as rule_invalid', async () => {

@@ -2,7 +2,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeDir, tempDir } from '@sluice/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EDGE_STATE_MODE, type EdgeState, readEdgeState, writeEdgeState } from './edge-state-file.ts';
+import { type EdgeState, readEdgeState, writeEdgeState } from './edge-state-file.ts';
+import { PRIVATE_FILE_MODE } from './private-file.ts';
 
 let dir: string;
 let file: string;
@@ -23,14 +24,14 @@ const STATE: EdgeState = {
 describe('the edge state file', () => {
   it('is written at mode 0600 and read back for the same edge', async () => {
     await writeEdgeState(file, STATE);
-    expect((await stat(file)).mode & 0o777).toBe(EDGE_STATE_MODE);
+    expect((await stat(file)).mode & 0o777).toBe(PRIVATE_FILE_MODE);
     expect(await readEdgeState(file, 'e_1')).toEqual({ state: STATE });
   });
 
   it('replaces a more open temporary file a killed process left behind', async () => {
     await writeFile(`${file}.tmp`, 'partial', { mode: 0o644 });
     await writeEdgeState(file, STATE);
-    expect((await stat(file)).mode & 0o777).toBe(EDGE_STATE_MODE);
+    expect((await stat(file)).mode & 0o777).toBe(PRIVATE_FILE_MODE);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(STATE);
   });
 

@@ -4,10 +4,10 @@
 // boot id, so the server folds its counters on as if it had never stopped: a kill loses at most
 // the last second of counting, and the owners' quotas stay exact.
 
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { writePrivateFile } from './private-file.ts';
 
-export const EDGE_STATE_MODE = 0o600;
 /** How often the state is written. */
 export const EDGE_STATE_INTERVAL_MS = 1_000;
 
@@ -61,10 +61,6 @@ export async function readEdgeState(
 }
 
 /** Replaces the state file with `state`; readers see the old file or the new, never a part. */
-export async function writeEdgeState(file: string, state: EdgeState): Promise<void> {
-  const temp = `${file}.tmp`;
-  // A temporary file left by a killed process may be more open than 0600: a fresh one is made.
-  await rm(temp, { force: true });
-  await writeFile(temp, JSON.stringify(state), { mode: EDGE_STATE_MODE, flag: 'wx' });
-  await rename(temp, file);
+export function writeEdgeState(file: string, state: EdgeState): Promise<void> {
+  return writePrivateFile(file, JSON.stringify(state));
 }

@@ -85,8 +85,13 @@ async function runEdge(options: MainOptions): Promise<void> {
       ...(options.maxRules === undefined ? {} : { maxRules: parseMaxRules(options.maxRules) }),
       metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
       drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
-      // Beside the bundle: the counters that survive a kill (edge-state-file.ts).
-      source: new ServerRuleSource({ bundle, stateFile: `${resolve(options.bundle)}.state` }),
+      // Beside the bundle: the counters that survive a kill (edge-state-file.ts) and the rules
+      // a restart resumes (applied-rules-file.ts).
+      source: new ServerRuleSource({
+        bundle,
+        stateFile: `${resolve(options.bundle)}.state`,
+        rulesFile: `${resolve(options.bundle)}.rules`,
+      }),
       log: await createLogger(),
       ownProcess: true,
     });

@@ -32,7 +32,7 @@ import {
   validate,
 } from '@sluice/config';
 import type { ApplyResult, CoreErrorData, RuleState, ShardSupervisor } from '@sluice/core';
-import type { RuleResult } from '@sluice/protocol';
+import type { PushedRule, RuleResult } from '@sluice/protocol';
 import type { PushMessage } from './control-client.ts';
 import { ListenIndex } from './listen-index.ts';
 
@@ -41,6 +41,14 @@ interface PushedRuleSpec {
   readonly id: string;
   readonly revision: number;
   readonly spec: RuleSpec;
+  /** The rule as the server pushed it, to be pushed again from the rules file (applied-rules-file.ts). */
+  readonly pushed: PushedRule;
+}
+
+/** What the edge runs, as a full push would give it again: the rules, and the owners' tables. */
+export interface AppliedRules {
+  readonly upsert: PushedRule[];
+  readonly owners: Record<string, Record<string, unknown>>;
 }
 
 /** Why a pushed rule is not running: what its failed RuleResult carries. */
@@ -64,6 +72,8 @@ export class PushedRuleSet {
   /** The entries' listens. */
   private readonly listens = new ListenIndex<string>();
   private owners: Record<string, OwnerSpec> = {};
+  /** The owners' tables as last pushed. */
+  private ownerTables: Record<string, Record<string, unknown>> = {};
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(supervisor: ShardSupervisor) {
@@ -86,6 +96,13 @@ export class PushedRuleSet {
 
   ids(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** The rules that run and the owners' tables, to start from after a restart. */
+  applied(): AppliedRules {
+    const upsert: PushedRule[] = [];
+    for (const entry of this.entries.values()) if (this.isActive(entry)) upsert.push(entry.pushed);
+    return { upsert, owners: this.ownerTables };
   }
 
   /** What the edge runs now, for hello: each rule's id, revision and state. */
@@ -117,7 +134,8 @@ export class PushedRuleSet {
       }
       const table = { ...rule.rule, owner: rule.owner };
       const checked = validate(ruleSchema, table);
-      if (checked.ok) pushed.set(rule.id, { id: rule.id, revision: rule.revision, spec: checked.value });
+      if (checked.ok)
+        pushed.set(rule.id, { id: rule.id, revision: rule.revision, spec: checked.value, pushed: rule });
       else {
         const message = checked.issues
           .map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`))
@@ -227,6 +245,7 @@ export class PushedRuleSet {
       checking = again;
     }
     this.owners = owners;
+    if (push.owners !== undefined) this.ownerTables = push.owners;
 
     // 5. One result per rule the push named.
     const results: RuleResult[] = [];

@@ -1,12 +1,15 @@
 // The managed edge's rules: whatever the server pushes over the control session. Each push is
 // applied (pushed-rule-set.ts) and acked; cumulative stats go back every statsIntervalMs. The data
 // plane never waits on the session: while it is down the rules keep forwarding, and the server's
-// full push on the next session reconciles. A revoked edge drains and exits (exit code 5).
+// full push on the next session reconciles. The rules applied are saved after each push
+// (applied-rules-file.ts), so an edge that restarts while the server is away forwards them too. A revoked edge drains and exits (exit code 5).
 // A push's quotas become each owner's budget in the QoS table (bytes left: the pushed stop point
 // less what the owner has moved this boot), and the counters go to the state file every second.
 
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { type Bundle, formatControlAddress, type QuotaBudget } from '@sluice/protocol';
+import { readAppliedRules, writeAppliedRules } from './applied-rules-file.ts';
 import type { Backoff } from './backoff.ts';
 import { ControlClient } from './control-client.ts';
 import { EDGE_STATE_INTERVAL_MS, readEdgeState, writeEdgeState } from './edge-state-file.ts';
@@ -23,6 +26,8 @@ export interface ServerRuleSourceOptions {
   readonly pingIntervalMs?: number;
   /** Where the counters are kept across a kill (edge-state-file.ts); none: they are not. */
   readonly stateFile?: string;
+  /** Where the last applied rules are kept, to resume from (applied-rules-file.ts); none: they are not. */
+  readonly rulesFile?: string;
 }
 
 const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
@@ -93,6 +98,59 @@ export class ServerRuleSource implements RuleSource {
       }, EDGE_STATE_INTERVAL_MS);
       this.stateTimer.unref();
     }
+    let quotas: Readonly<Record<string, QuotaBudget>> = {};
+    const rulesFile = this.options.rulesFile;
+    /** The last write of the rules file; each waits for the one before, so they land in order. */
+    let savingRules: Promise<void> = Promise.resolve();
+    const saveRules = () => {
+      if (rulesFile === undefined) return;
+      const { upsert, owners } = rules.applied();
+      const state = {
+        version: 1 as const,
+        edgeId: bundle.edgeId,
+        savedAt: new Date().toISOString(),
+        upsert,
+        owners,
+        quotas,
+      };
+      savingRules = savingRules
+        .then(() => writeAppliedRules(rulesFile, state))
+        .catch((err: unknown) => log.warn({ file: rulesFile, err: String(err) }, 'applied rules not saved'));
+    };
+    if (rulesFile !== undefined) {
+      const resumed = await readAppliedRules(rulesFile, bundle.edgeId);
+      if (resumed.state !== null) {
+        const { upsert, owners, savedAt } = resumed.state;
+        quotas = resumed.state.quotas;
+        // As the server's full push would give them: the first session's full push then changes
+        // only what changed while the server was away.
+        const { results } = await rules.push({
+          type: 'push',
+          pushId: 0,
+          full: true,
+          upsert,
+          remove: [],
+          owners,
+          quotas,
+        });
+        applyQuotas(quotas);
+        const failed = results.filter((result) => result.state === 'failed');
+        log.info(
+          {
+            file: rulesFile,
+            saved_at: savedAt,
+            active: results.length - failed.length,
+            failed: failed.map((r) => ({ rule_id: r.ruleId, reason: r.code })),
+          },
+          'rules resumed from the last applied set; the server reconciles them at the first session',
+        );
+      } else if (resumed.reason !== null) {
+        log.warn(
+          { reason: resumed.reason },
+          'applied rules not resumed: starting with none until the server pushes',
+        );
+      }
+    }
     const capabilities = [
       'tcp',
       'udp',
@@ -116,7 +174,11 @@ export class ServerRuleSource implements RuleSource {
         ruleCount: () => rules.current().length,
         push: async (push) => {
           const { results, apply } = await rules.push(push);
-          if (push.quotas !== undefined) applyQuotas(push.quotas);
+          if (push.quotas !== undefined) {
+            quotas = push.quotas;
+            applyQuotas(push.quotas);
+          }
+          saveRules();
           const count = (state: string) => results.filter((r) => r.state === state).length;
           log.info(
             {
@@ -145,7 +207,11 @@ export class ServerRuleSource implements RuleSource {
         { reason: error.code, detail: error.message, exit_code: REVOKED_EXIT_CODE },
         'edge revoked: draining and exiting; enroll again to manage this host',
       );
-      context.shutdown(REVOKED_EXIT_CODE);
+      // A revoked edge must not come back forwarding: its saved rules go before it exits.
+      void savingRules
+        .then(() => (rulesFile === undefined ? undefined : rm(rulesFile, { force: true })))
+        .catch((err: unknown) => log.warn({ file: rulesFile, err: String(err) }, 'applied rules not removed'))
+        .finally(() => context.shutdown(REVOKED_EXIT_CODE));
     });
     client.start();
     return {

@@ -22,6 +22,7 @@ export {
   type PushedRule,
   pushedRuleSchema,
   type QuotaBudget,
+  quotaBudgetSchema,
   type RuleResult,
   type RuleStats,
   ruleResultSchema,
