@@ -76,7 +76,9 @@ export function parseSize(text: string, min: number, max: number): number {
   }
   const bytes = Math.round(Number(match[1]) * perUnit);
   if (bytes < min || bytes > max) {
-    throw new RangeError(`${JSON.stringify(text)} is out of range; use ${formatSize(min)} to ${formatSize(max)}`);
+    throw new RangeError(
+      `${JSON.stringify(text)} is out of range; use ${formatSize(min)} to ${formatSize(max)}`,
+    );
   }
   return bytes;
 }

@@ -1,0 +1,174 @@
+// udp_receive_buffer and the kernel's receive-buffer drops, on both UDP paths (the addon's flow
+// path and node:dgram), over real loopback sockets. A burst overflows a tiny buffer
+// deterministically: the datagrams come from a child process run with spawnSync, which blocks
+// this thread's loop (and so the rule, which reads its sockets on it) until the burst is sent.
+
+import { spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { parseStandaloneConfig, type RuleSpec } from '@sluice/config';
+import { Counters, FIELD, SPLICE_COUNTER_FIELDS } from '@sluice/counters';
+import { BUCKET, NO_LIMITS, QOS_FIELD, QosTable } from '@sluice/qos';
+import { loadSplice } from '@sluice/splice';
+import { freePorts, pollUntil } from '@sluice/test-kit';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DnsCache } from './dns-cache.ts';
+import type { LogFn } from './log-fn.ts';
+import { NativeUdpRule } from './udp-native-rule.ts';
+import { UdpRule } from './udp-rule.ts';
+import type { UdpRuleBase } from './udp-rule-base.ts';
+
+const BURST = 300;
+const DATAGRAM_BYTES = 1000;
+
+const native = loadSplice();
+const counters = new Counters(Counters.allocate(1, 16));
+const qos = new QosTable(QosTable.allocate(16, 16));
+let slots = 0;
+
+beforeAll(() => {
+  expect(native, 'the splice addon must be built on Linux').not.toBeNull();
+  native!.init(counters.words.buffer as SharedArrayBuffer, SPLICE_COUNTER_FIELDS, {
+    buffer: qos.buffer,
+    bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
+    bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
+    rate: BUCKET.RATE,
+    limitNs: BUCKET.LIMIT_NS,
+    tatNs: BUCKET.TAT_NS,
+    quotaCapped: QOS_FIELD.QUOTA_CAPPED,
+    quotaLeft: QOS_FIELD.QUOTA_LEFT,
+  });
+});
+
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const thing of open.splice(0).reverse()) thing.close();
+});
+
+/** A target that counts what reaches it. */
+async function sink(): Promise<{ port: number; received: () => number }> {
+  const socket: Socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  open.push(socket);
+  let received = 0;
+  socket.on('message', () => received++);
+  return { port: socket.address().port, received: () => received };
+}
+
+function udpRule(listenPort: number, targetPort: number, receiveBuffer: string): RuleSpec {
+  const toml = `
+[[rules]]
+name = "burst"
+protocol = "udp"
+listen = "127.0.0.1:${listenPort}"
+targets = ["127.0.0.1:${targetPort}"]
+udp_receive_buffer = "${receiveBuffer}"
+`;
+  return parseStandaloneConfig(toml, 'udp-receive-buffer.test.toml').rules[0]!;
+}
+
+const PATHS = ['addon', 'node:dgram'] as const;
+
+async function start(path: (typeof PATHS)[number], receiveBuffer: string, log: LogFn = () => {}) {
+  const [listenPort] = await freePorts(1);
+  const target = await sink();
+  const slot = slots++;
+  qos.configure(qos.rule(slot), NO_LIMITS);
+  const accounts = {
+    counters,
+    row: counters.row(slot, 0),
+    qos,
+    qosRule: qos.rule(slot),
+    qosOwner: qos.owner(slot),
+  };
+  const spec = udpRule(listenPort!, target.port, receiveBuffer);
+  const services = { dns: new DnsCache(), log };
+  const rule: UdpRuleBase<{ readonly qosOwner: number }> =
+    path === 'addon'
+      ? new NativeUdpRule(spec, accounts, services, native!)
+      : new UdpRule(spec, accounts, services);
+  expect(await rule.bind()).toBeNull();
+  open.push({ close: () => rule.unbind() });
+  const read = (field: number): number => Number(counters.read(accounts.row, field));
+  return { rule, read, listenPort: listenPort!, target };
+}
+
+/** Sends BURST datagrams from a child process while this thread is blocked; how many left it. */
+function burstWhileBlocked(port: number): number {
+  const script = `
+const socket = require('node:dgram').createSocket('udp4');
+const payload = Buffer.alloc(${DATAGRAM_BYTES}, 120);
+let sent = 0;
+let done = 0;
+for (let i = 0; i < ${BURST}; i++) {
+  socket.send(payload, ${port}, '127.0.0.1', (err) => {
+    if (!err) sent++;
+    if (++done === ${BURST}) { process.stdout.write(String(sent)); socket.close(); }
+  });
+}`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  expect(child.status, child.stderr).toBe(0);
+  return Number(child.stdout);
+}
+
+describe.each(PATHS)('udp_receive_buffer on the %s path', (path) => {
+  it('sizes the listening socket as configured', async () => {
+    const { rule } = await start(path, '64KiB');
+    expect(rule.grantedReceiveBuffer()).toBe(64 * 1024);
+  });
+
+  it('counts the datagrams the kernel dropped on a full receive buffer: sent minus arrived', async () => {
+    const { rule, read, listenPort, target } = await start(path, '4KiB');
+    const sent = burstWhileBlocked(listenPort);
+    expect(sent).toBe(BURST);
+    // The rule now reads what its socket queued; the rest the kernel dropped.
+    await pollUntil(
+      () => {
+        rule.countDrops();
+        return (
+          read(FIELD.PACKETS_IN) + read(FIELD.DATAGRAMS_DROPPED) + read(FIELD.RECEIVE_BUFFER_DROPS) === sent
+        );
+      },
+      { timeoutMs: 4_000, what: 'every datagram sent to be relayed or counted as dropped' },
+    );
+    await pollUntil(() => target.received() === read(FIELD.PACKETS_IN), {
+      timeoutMs: 4_000,
+      what: 'the relayed datagrams at the target',
+    });
+    const drops = read(FIELD.RECEIVE_BUFFER_DROPS);
+    expect(drops).toBeGreaterThan(0);
+    expect(read(FIELD.DATAGRAMS_DROPPED)).toBe(0);
+    expect(drops).toBe(sent - target.received());
+  });
+
+  it('reads the drops not yet counted as the rule unbinds', async () => {
+    const { rule, read, listenPort, target } = await start(path, '4KiB');
+    const sent = burstWhileBlocked(listenPort);
+    // The few datagrams a 4 KiB buffer queues are read in one batch.
+    await pollUntil(() => target.received() > 0 && target.received() === read(FIELD.PACKETS_IN), {
+      timeoutMs: 4_000,
+      what: 'the queued datagrams at the target',
+    });
+    rule.unbind();
+    expect(read(FIELD.RECEIVE_BUFFER_DROPS)).toBe(sent - target.received());
+    expect(read(FIELD.RECEIVE_BUFFER_DROPS)).toBeGreaterThan(0);
+  });
+});
+
+describe('udp_receive_buffer over what the kernel grants', () => {
+  it('logs once, naming the rule and both sizes, when node:dgram is capped at net.core.rmem_max', async () => {
+    const lines: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
+    const { readFileSync } = await import('node:fs');
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    // Twice rmem_max (within 1GiB): node:dgram has no SO_RCVBUFFORCE, so the kernel gives rmem_max.
+    const asked = Math.min(2 * rmemMax, 1024 ** 3);
+    await start('node:dgram', `${asked}B`, (_level, msg, fields) => lines.push({ msg, fields }));
+    expect(lines).toEqual([
+      {
+        msg: 'the kernel granted a smaller UDP receive buffer than udp_receive_buffer asks for',
+        fields: expect.objectContaining({ rule: 'burst', asked_bytes: asked, granted_bytes: rmemMax }),
+      },
+    ]);
+  });
+});
