@@ -3,14 +3,16 @@
 // deterministically: the datagrams come from a child process run with spawnSync, which blocks
 // this thread's loop (and so the rule, which reads its sockets on it) until the burst is sent.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseStandaloneConfig, type RuleSpec } from '@sluice/config';
 import { Counters, FIELD, SPLICE_COUNTER_FIELDS } from '@sluice/counters';
 import { BUCKET, NO_LIMITS, QOS_FIELD, QosTable } from '@sluice/qos';
 import { loadSplice } from '@sluice/splice';
-import { freePorts, pollUntil } from '@sluice/test-kit';
+import { freePorts, pollUntil, removeDir, tempDir } from '@sluice/test-kit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DnsCache } from './dns-cache.ts';
 import type { LogFn } from './log-fn.ts';
@@ -70,7 +72,12 @@ udp_receive_buffer = "${receiveBuffer}"
 
 const PATHS = ['addon', 'node:dgram'] as const;
 
-async function start(path: (typeof PATHS)[number], receiveBuffer: string, log: LogFn = () => {}) {
+async function start(
+  path: (typeof PATHS)[number],
+  receiveBuffer: string,
+  log: LogFn = () => {},
+  targetPort?: number,
+) {
   const [listenPort] = await freePorts(1);
   const target = await sink();
   const slot = slots++;
@@ -82,7 +89,7 @@ async function start(path: (typeof PATHS)[number], receiveBuffer: string, log: L
     qosRule: qos.rule(slot),
     qosOwner: qos.owner(slot),
   };
-  const spec = udpRule(listenPort!, target.port, receiveBuffer);
+  const spec = udpRule(listenPort!, targetPort ?? target.port, receiveBuffer);
   const services = { dns: new DnsCache(), log };
   const rule: UdpRuleBase<{ readonly qosOwner: number }> =
     path === 'addon'
@@ -110,6 +117,73 @@ for (let i = 0; i < ${BURST}; i++) {
   const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
   expect(child.status, child.stderr).toBe(0);
   return Number(child.stdout);
+}
+
+/**
+ * A target in a child process: it answers the first datagram with BURST replies, sent once
+ * `blocked` exists in `dir`, and then writes `done` there and how many left it on stdout.
+ */
+async function burstingTarget(
+  dir: string,
+): Promise<{ port: number; got: Promise<unknown>; sent: Promise<number> }> {
+  const script = `
+const fs = require('node:fs');
+const socket = require('node:dgram').createSocket('udp4');
+const payload = Buffer.alloc(${DATAGRAM_BYTES}, 121);
+socket.bind(0, '127.0.0.1', () => process.stdout.write('port ' + socket.address().port + '\\n'));
+socket.once('message', (_m, from) => {
+  process.stdout.write('got\\n');
+  let waits = 0;
+  const wait = () => {
+    if (!fs.existsSync(${JSON.stringify(join(dir, 'blocked'))})) {
+      if (++waits < 2000) setTimeout(wait, 5);
+      return;
+    }
+    let sent = 0;
+    let done = 0;
+    for (let i = 0; i < ${BURST}; i++) {
+      socket.send(payload, from.port, from.address, (err) => {
+        if (!err) sent++;
+        if (++done === ${BURST}) {
+          fs.writeFileSync(${JSON.stringify(join(dir, 'done'))}, '');
+          process.stdout.write('sent ' + sent + '\\n');
+          socket.close();
+        }
+      });
+    }
+  };
+  wait();
+});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  open.push({ close: () => child.kill() });
+  let output = '';
+  const lines: ((text: string) => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    for (const wake of lines.splice(0)) wake(output);
+  });
+  const line = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (let i = 0; i < 1000; i++) {
+      const match = pattern.exec(output);
+      if (match !== null) return match;
+      await new Promise<string>((resolve) => lines.push(resolve));
+    }
+    throw new Error(`the target never wrote ${pattern}`);
+  };
+  const port = Number((await line(/port (\d+)\n/))[1]);
+  return { port, got: line(/got\n/), sent: line(/sent (\d+)\n/).then((match) => Number(match[1])) };
+}
+
+/** Blocks this thread until the bursting target has written `done` in `dir`. */
+function blockUntilBurstSent(dir: string): void {
+  const script = `
+const fs = require('node:fs');
+fs.writeFileSync(${JSON.stringify(join(dir, 'blocked'))}, '');
+const nap = new Int32Array(new SharedArrayBuffer(4));
+for (let i = 0; i < 2000 && !fs.existsSync(${JSON.stringify(join(dir, 'done'))}); i++) Atomics.wait(nap, 0, 0, 5);`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  expect(child.status, child.stderr).toBe(0);
+  expect(existsSync(join(dir, 'done')), 'the target sent its burst').toBe(true);
 }
 
 describe.each(PATHS)('udp_receive_buffer on the %s path', (path) => {
@@ -140,6 +214,37 @@ describe.each(PATHS)('udp_receive_buffer on the %s path', (path) => {
     expect(drops).toBeGreaterThan(0);
     expect(read(FIELD.DATAGRAMS_DROPPED)).toBe(0);
     expect(drops).toBe(sent - target.received());
+  });
+
+  it("counts the drops on a flow's socket to its target: replies sent minus relayed", async () => {
+    const dir = tempDir('sluice-rcvbuf-');
+    open.push({ close: () => removeDir(dir) });
+    const target = await burstingTarget(dir);
+    const { rule, read, listenPort } = await start(path, '4KiB', () => {}, target.port);
+    const client = createSocket('udp4');
+    client.bind(0, '127.0.0.1');
+    await once(client, 'listening');
+    open.push(client);
+    let replies = 0;
+    client.on('message', () => replies++);
+    client.send('go', listenPort, '127.0.0.1');
+    await target.got;
+    blockUntilBurstSent(dir);
+    const sent = await target.sent;
+    expect(sent).toBe(BURST);
+    await pollUntil(
+      () => {
+        rule.countDrops();
+        return read(FIELD.PACKETS_OUT) + read(FIELD.RECEIVE_BUFFER_DROPS) === sent;
+      },
+      { timeoutMs: 4_000, what: 'every reply relayed or counted as dropped' },
+    );
+    await pollUntil(() => replies === read(FIELD.PACKETS_OUT), {
+      timeoutMs: 4_000,
+      what: 'the relayed replies at the client',
+    });
+    expect(read(FIELD.RECEIVE_BUFFER_DROPS)).toBeGreaterThan(0);
+    expect(read(FIELD.RECEIVE_BUFFER_DROPS)).toBe(sent - replies);
   });
 
   it('reads the drops not yet counted as the rule unbinds', async () => {
