@@ -84,7 +84,7 @@ export function parseSize(text: string, min: number, max: number): number {
 }
 
 /** A byte count in the largest unit that divides it, as parseSize reads it back. */
-export function formatSize(bytes: number): string {
+function formatSize(bytes: number): string {
   for (const unit of ['GiB', 'MiB', 'KiB'] as const) {
     const perUnit = SIZE_UNITS[unit]!;
     if (bytes >= perUnit && bytes % perUnit === 0) return `${bytes / perUnit}${unit}`;

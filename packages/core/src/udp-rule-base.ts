@@ -21,7 +21,7 @@ import { countUdpTargetError } from './udp-target-error.ts';
  * How often the kernel's drop counts are read. A counter, so a scrape sees drops this late at
  * most; each read is a syscall per socket (addon) or a read of /proc/net/udp (node:dgram).
  */
-export const DROPS_INTERVAL_MS = 1000;
+const DROPS_INTERVAL_MS = 1000;
 
 export abstract class UdpRuleBase<Flow extends { readonly qosOwner: number }> implements ShardRule {
   rule: RuleSpec;
