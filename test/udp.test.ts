@@ -3,10 +3,9 @@
 // drops (and counts) new clients without evicting anyone; a bandwidth cap drops datagrams over
 // budget. Every test runs on both paths: the addon's batched flow path (splice) and node:dgram (js).
 
-import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { parseProxyHeader } from '@sluice/core/proxy-protocol';
-import { freePorts, pollUntil } from '@sluice/test-kit';
+import { freePorts, pollUntil, udpBurst } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import type { RuleMetrics } from './helpers/metrics.ts';
@@ -222,20 +221,7 @@ describe.each(UDP_PATHS)('UDP relay (%s path)', (relayPath) => {
       udpRule('u', port, sink.address().port, 'udp_receive_buffer = "4KiB"'),
       1,
     );
-    const script = `
-const socket = require('node:dgram').createSocket('udp4');
-const payload = Buffer.alloc(1400, 120);
-let sent = 0;
-let done = 0;
-for (let i = 0; i < ${BURST}; i++) {
-  socket.send(payload, ${port}, '127.0.0.1', (err) => {
-    if (!err) sent++;
-    if (++done === ${BURST}) { process.stdout.write(String(sent)); socket.close(); }
-  });
-}`;
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
-    expect(child.status, child.stderr).toBe(0);
-    const sent = Number(child.stdout);
+    const sent = udpBurst(port, BURST, 1400);
     expect(sent).toBe(BURST);
     const rule = await pollUntil(
       async () => {

@@ -9,13 +9,14 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStandaloneConfig, type RuleSpec } from '@sluice/config';
-import { Counters, FIELD, SPLICE_COUNTER_FIELDS } from '@sluice/counters';
-import { BUCKET, NO_LIMITS, QOS_FIELD, QosTable } from '@sluice/qos';
+import { Counters, FIELD } from '@sluice/counters';
+import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { loadSplice } from '@sluice/splice';
-import { freePorts, pollUntil, removeDir, tempDir } from '@sluice/test-kit';
+import { freePorts, pollUntil, removeDir, tempDir, udpBurst } from '@sluice/test-kit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DnsCache } from './dns-cache.ts';
 import type { LogFn } from './log-fn.ts';
+import { selectRelayPath } from './relay-select.ts';
 import { NativeUdpRule } from './udp-native-rule.ts';
 import { UdpRule } from './udp-rule.ts';
 import type { UdpRuleBase } from './udp-rule-base.ts';
@@ -30,16 +31,8 @@ let slots = 0;
 
 beforeAll(() => {
   expect(native, 'the splice addon must be built on Linux').not.toBeNull();
-  native!.init(counters.words.buffer as SharedArrayBuffer, SPLICE_COUNTER_FIELDS, {
-    buffer: qos.buffer,
-    bandwidthIn: QOS_FIELD.BANDWIDTH_IN,
-    bandwidthOut: QOS_FIELD.BANDWIDTH_OUT,
-    rate: BUCKET.RATE,
-    limitNs: BUCKET.LIMIT_NS,
-    tatNs: BUCKET.TAT_NS,
-    quotaCapped: QOS_FIELD.QUOTA_CAPPED,
-    quotaLeft: QOS_FIELD.QUOTA_LEFT,
-  });
+  // As a shard does: the addon counts into these counters and charges these caps.
+  selectRelayPath({ counters: counters.words.buffer as SharedArrayBuffer, qos: qos.buffer, shards: 1 });
 });
 
 const open: { close(): void }[] = [];
@@ -99,24 +92,6 @@ async function start(
   open.push({ close: () => rule.unbind() });
   const read = (field: number): number => Number(counters.read(accounts.row, field));
   return { rule, read, listenPort: listenPort!, target };
-}
-
-/** Sends BURST datagrams from a child process while this thread is blocked; how many left it. */
-function burstWhileBlocked(port: number): number {
-  const script = `
-const socket = require('node:dgram').createSocket('udp4');
-const payload = Buffer.alloc(${DATAGRAM_BYTES}, 120);
-let sent = 0;
-let done = 0;
-for (let i = 0; i < ${BURST}; i++) {
-  socket.send(payload, ${port}, '127.0.0.1', (err) => {
-    if (!err) sent++;
-    if (++done === ${BURST}) { process.stdout.write(String(sent)); socket.close(); }
-  });
-}`;
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
-  expect(child.status, child.stderr).toBe(0);
-  return Number(child.stdout);
 }
 
 /**
@@ -194,7 +169,7 @@ describe.each(PATHS)('udp_receive_buffer on the %s path', (path) => {
 
   it('counts the datagrams the kernel dropped on a full receive buffer: sent minus arrived', async () => {
     const { rule, read, listenPort, target } = await start(path, '4KiB');
-    const sent = burstWhileBlocked(listenPort);
+    const sent = udpBurst(listenPort, BURST, DATAGRAM_BYTES);
     expect(sent).toBe(BURST);
     // The rule now reads what its socket queued; the rest the kernel dropped.
     await pollUntil(
@@ -249,7 +224,7 @@ describe.each(PATHS)('udp_receive_buffer on the %s path', (path) => {
 
   it('reads the drops not yet counted as the rule unbinds', async () => {
     const { rule, read, listenPort, target } = await start(path, '4KiB');
-    const sent = burstWhileBlocked(listenPort);
+    const sent = udpBurst(listenPort, BURST, DATAGRAM_BYTES);
     // The few datagrams a 4 KiB buffer queues are read in one batch.
     await pollUntil(() => target.received() > 0 && target.received() === read(FIELD.PACKETS_IN), {
       timeoutMs: 4_000,
