@@ -5,9 +5,9 @@
 
 import { createSocket } from 'node:dgram';
 import { parseProxyHeader } from '@sluice/core/proxy-protocol';
-import { freePorts, pollUntil } from '@sluice/test-kit';
+import { freePorts, pollUntil, udpBurst } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCleanup } from './helpers/cleanup.ts';
+import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
 import type { RuleMetrics } from './helpers/metrics.ts';
 import { launchRawEdge } from './helpers/raw-edge.ts';
 import { UDP_PATHS } from './helpers/relay-paths.ts';
@@ -22,6 +22,7 @@ type UdpRule = RuleMetrics & {
     active_flows: number;
     flows_dropped: number;
     datagrams_dropped: number;
+    receive_buffer_drops: number;
   };
 };
 
@@ -205,6 +206,38 @@ describe.each(UDP_PATHS)('UDP relay (%s path)', (relayPath) => {
     expect(rule.udp.packets_in).toBeGreaterThanOrEqual(4);
     expect(rule.udp.packets_in).toBeLessThanOrEqual(5);
     expect(rule.udp.datagrams_dropped).toBe(20 - rule.udp.packets_in);
+  });
+
+  it('exports what the kernel dropped on a full receive buffer, every datagram accounted for', async () => {
+    const BURST = 3000;
+    // A target that never answers: replies would meet the flow's own 4 KiB buffer and count too.
+    const sink = createSocket('udp4');
+    await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+    deferCleanup(() => sink.close());
+    const [port] = (await freePorts(1)) as [number];
+    // A 4 KiB buffer queues a few datagrams; a burst from a tight loop outruns one shard.
+    const { metrics } = await launchRawEdge(
+      relayPath,
+      udpRule('u', port, sink.address().port, 'udp_receive_buffer = "4KiB"'),
+      1,
+    );
+    const sent = udpBurst(port, BURST, 1400);
+    expect(sent).toBe(BURST);
+    const rule = await pollUntil(
+      async () => {
+        const rule = (await metrics.rule('u')) as UdpRule;
+        const { packets_in, datagrams_dropped, receive_buffer_drops } = rule.udp;
+        return packets_in + datagrams_dropped + receive_buffer_drops === sent && rule;
+      },
+      { timeoutMs: 10_000, what: 'every datagram of the burst relayed or counted as dropped' },
+    );
+    expect(rule.udp.receive_buffer_drops).toBeGreaterThan(0);
+    const text = await metrics.text();
+    expect(text).toMatch(
+      new RegExp(
+        `sluice_rule_receive_buffer_drops_total\\{[^}]*rule="u"[^}]*\\} ${rule.udp.receive_buffer_drops}\\n`,
+      ),
+    );
   });
 
   it('refuses a UDP rule whose port another socket holds, naming the port', async () => {

@@ -49,6 +49,8 @@ export interface RuleJson {
     active_flows: number;
     flows_dropped: number;
     datagrams_dropped: number;
+    /** Datagrams the kernel dropped on the rule's sockets, their receive buffer full. */
+    receive_buffer_drops: number;
   };
   shards: {
     shard: number;
@@ -110,6 +112,12 @@ export class EdgeMetrics {
       'sluice_rule_datagrams_dropped_total',
       'UDP datagrams dropped over the bandwidth budget (or while a new flow was still connecting).',
       FIELD.DATAGRAMS_DROPPED,
+      'udp',
+    );
+    this.ruleCounter(
+      'sluice_rule_receive_buffer_drops_total',
+      "UDP datagrams the kernel dropped because a rule socket's receive buffer was full (udp_receive_buffer).",
+      FIELD.RECEIVE_BUFFER_DROPS,
       'udp',
     );
     this.reasonCounter(
@@ -205,6 +213,7 @@ export class EdgeMetrics {
                 active_flows: sum(FIELD.ACTIVE_FLOWS),
                 flows_dropped: sum(FIELD.FLOWS_DROPPED),
                 datagrams_dropped: sum(FIELD.DATAGRAMS_DROPPED),
+                receive_buffer_drops: sum(FIELD.RECEIVE_BUFFER_DROPS),
               },
             }
           : {}),

@@ -227,6 +227,36 @@ describe('parseStandaloneConfig: bad configs', () => {
     ],
     ['zero max_flows', rule({ max_flows: '0' }), 'rules[0].max_flows', 'must be at least 1, found 0'],
     [
+      'receive buffer in megabytes',
+      rule({ protocol: '"udp"', udp_receive_buffer: '"4MB"' }),
+      'rules[0].udp_receive_buffer',
+      '"4MB" is not a size; use e.g. "4MiB", "512KiB" or "65536B"',
+    ],
+    [
+      'receive buffer below 4 KiB',
+      rule({ protocol: '"udp"', udp_receive_buffer: '"1KiB"' }),
+      'rules[0].udp_receive_buffer',
+      '"1KiB" is out of range; use 4KiB to 1GiB',
+    ],
+    [
+      'receive buffer over 1 GiB',
+      rule({ protocol: '"udp"', udp_receive_buffer: '"2GiB"' }),
+      'rules[0].udp_receive_buffer',
+      '"2GiB" is out of range; use 4KiB to 1GiB',
+    ],
+    [
+      'receive buffer as a number',
+      rule({ protocol: '"udp"', udp_receive_buffer: '4096' }),
+      'rules[0].udp_receive_buffer',
+      'expected a size string such as "4MiB", found an integer',
+    ],
+    [
+      'receive buffer on a TCP rule',
+      rule({ udp_receive_buffer: '"4MiB"' }),
+      'rules[0].udp_receive_buffer',
+      'udp_receive_buffer needs protocol "udp"',
+    ],
+    [
       'unknown PROXY version',
       rule({ proxy_protocol: '"v3"' }),
       'rules[0].proxy_protocol',

@@ -22,6 +22,7 @@ export const WEB_RULE_DEFAULTS: RuleSpec = {
   halfCloseTimeoutMs: 60_000,
   idleTimeoutMs: 60_000,
   maxFlows: 1024,
+  udpReceiveBufferBytes: 4 * 1024 ** 2,
   proxyProtocol: 'off',
   acceptProxy: false,
   owner: 'default',

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { dnsNameProblem, parseListen, parseTarget, targetFitProblem } from './address.ts';
 import type { LimitsSpec, ListenSpec, OwnerSpec, RuleSpec, StandaloneConfig, TargetSpec } from './types.ts';
-import { parseBandwidth } from './units.ts';
+import { parseBandwidth, parseSize } from './units.ts';
 import { expecting, MISSING_KEY } from './zod-issues.ts';
 
 export const MAX_TARGETS = 8;
@@ -18,6 +18,16 @@ export const MAX_FLOWS = 1_048_576;
 // Node timers fire at once past 2^31-1 ms (about 24.8 days); a day is already far beyond any
 // sensible drain or idle time, so larger values are surely mistakes.
 export const MAX_TIMEOUT_SECS = 86_400;
+/**
+ * UDP: SO_RCVBUF of a rule's sockets. The default holds about 40 ms of 1 Gbit/s in 1400-byte
+ * datagrams (the kernel charges about 2.3 KiB for each and doubles what it is asked for), so a
+ * GC pause or a busy shard does not overflow it; the kernel's own default (212992 bytes) holds
+ * about 1 ms. Below 4 KiB the kernel raises it anyway; above 1 GiB the doubled size overflows
+ * the kernel's int.
+ */
+export const DEFAULT_UDP_RECEIVE_BUFFER = 4 * 1024 ** 2;
+const MIN_UDP_RECEIVE_BUFFER = 4 * 1024;
+const MAX_UDP_RECEIVE_BUFFER = 1024 ** 3;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const NAME_RULE = 'use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit';
@@ -58,6 +68,9 @@ const listenSchema = parsedString('a "host:port" or "host:lo-hi" string', parseL
 const targetSchema = parsedString('a "host:port" string', (text) => parseTarget(text));
 const bandwidthSchema = parsedString('a bandwidth string such as "100Mbit" or "10MiB/s"', parseBandwidth);
 const metricsSchema = parsedString('a "host:port" string', parseMetricsAddress);
+const receiveBufferSchema = parsedString('a size string such as "4MiB"', (text) =>
+  parseSize(text, MIN_UDP_RECEIVE_BUFFER, MAX_UDP_RECEIVE_BUFFER),
+);
 
 function noLimits(): LimitsSpec {
   return {
@@ -193,6 +206,7 @@ const ruleShape = {
   half_close_timeout_secs: z.number().positive().max(MAX_TIMEOUT_SECS).default(60),
   idle_timeout_secs: z.number().positive().max(MAX_TIMEOUT_SECS).default(60),
   max_flows: z.int().min(1).max(MAX_FLOWS).default(1024),
+  udp_receive_buffer: receiveBufferSchema.optional(),
   proxy_protocol: z.enum(['off', 'v1', 'v2']).default('off'),
   accept_proxy: z.boolean().default(false),
   owner: nameSchema('owner name').default('default'),
@@ -238,6 +252,13 @@ function checkRule(rule: ParsedRule, ctx: z.RefinementCtx): void {
       if (problem !== null) ctx.addIssue({ code: 'custom', path: ['sni', route.key], message: problem });
     }
   }
+  if (rule.protocol !== 'udp' && rule.udp_receive_buffer !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['udp_receive_buffer'],
+      message: 'udp_receive_buffer needs protocol "udp"',
+    });
+  }
   if (rule.protocol === 'udp') {
     if (rule.sni !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['sni'], message: 'SNI routing needs protocol "tcp"' });
@@ -270,6 +291,7 @@ function toRuleSpec(rule: ParsedRule): RuleSpec {
     halfCloseTimeoutMs: secondsToMs(rule.half_close_timeout_secs),
     idleTimeoutMs: secondsToMs(rule.idle_timeout_secs),
     maxFlows: rule.max_flows,
+    udpReceiveBufferBytes: rule.udp_receive_buffer ?? DEFAULT_UDP_RECEIVE_BUFFER,
     proxyProtocol: rule.proxy_protocol,
     acceptProxy: rule.accept_proxy,
     owner: rule.owner,

@@ -50,6 +50,8 @@ export interface RuleSpec {
   /** UDP: a flow with no datagram either way for this long ends. */
   readonly idleTimeoutMs: number;
   readonly maxFlows: number;
+  /** UDP: SO_RCVBUF asked for the listening sockets and each flow's upstream socket, in bytes. */
+  readonly udpReceiveBufferBytes: number;
   readonly proxyProtocol: ProxyProtocol;
   readonly acceptProxy: boolean;
   readonly owner: string;

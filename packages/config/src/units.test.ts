@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBandwidth } from './units.ts';
+import { parseBandwidth, parseSize } from './units.ts';
 
 describe('parseBandwidth', () => {
   it.each([
@@ -48,5 +48,32 @@ describe('parseBandwidth', () => {
   it('refuses a rate below one byte per second', () => {
     expect(() => parseBandwidth('1bit')).toThrow(/below the smallest bandwidth, 1 B\/s/);
     expect(() => parseBandwidth('0Mbit')).toThrow(RangeError);
+  });
+});
+
+describe('parseSize', () => {
+  it.each([
+    ['4MiB', 4 * 1024 ** 2],
+    ['512KiB', 512 * 1024],
+    ['65536B', 65_536],
+    ['1GiB', 1024 ** 3],
+    ['1.5 MiB', 1.5 * 1024 ** 2],
+  ])('reads %s as %d bytes', (text, bytes) => {
+    expect(parseSize(text, 1, 1024 ** 3)).toBe(bytes);
+  });
+
+  it('refuses units that could mean bits or decimal bytes, naming the text', () => {
+    for (const text of ['4MB', '4M', '4mib', '4Mbit', 'big']) {
+      expect(() => parseSize(text, 1, 1024 ** 3)).toThrow(
+        new RangeError(`${JSON.stringify(text)} is not a size; use e.g. "4MiB", "512KiB" or "65536B"`),
+      );
+    }
+  });
+
+  it('names the range a size falls outside of', () => {
+    expect(() => parseSize('2KiB', 4096, 1024 ** 3)).toThrow(
+      new RangeError('"2KiB" is out of range; use 4KiB to 1GiB'),
+    );
+    expect(parseSize('4KiB', 4096, 1024 ** 3)).toBe(4096);
   });
 });

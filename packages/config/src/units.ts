@@ -53,3 +53,41 @@ export function parseBandwidth(text: string): number {
   }
   return rounded;
 }
+
+// Sizes take the same binary units as byte rates, without "/s", and plain bytes.
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+};
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*([A-Za-z]+)$/;
+
+/**
+ * Parses a size such as `4MiB`, `512KiB` or `65536B` into whole bytes, between `min` and `max`.
+ * @throws RangeError naming the text and what to write instead.
+ */
+export function parseSize(text: string, min: number, max: number): number {
+  const match = SIZE.exec(text.trim());
+  const perUnit = match === null ? undefined : SIZE_UNITS[match[2]!];
+  if (match === null || perUnit === undefined) {
+    throw new RangeError(`${JSON.stringify(text)} is not a size; use e.g. "4MiB", "512KiB" or "65536B"`);
+  }
+  const bytes = Math.round(Number(match[1]) * perUnit);
+  if (bytes < min || bytes > max) {
+    throw new RangeError(
+      `${JSON.stringify(text)} is out of range; use ${formatSize(min)} to ${formatSize(max)}`,
+    );
+  }
+  return bytes;
+}
+
+/** A byte count in the largest unit that divides it, as parseSize reads it back. */
+function formatSize(bytes: number): string {
+  for (const unit of ['GiB', 'MiB', 'KiB'] as const) {
+    const perUnit = SIZE_UNITS[unit]!;
+    if (bytes >= perUnit && bytes % perUnit === 0) return `${bytes / perUnit}${unit}`;
+  }
+  return `${bytes}B`;
+}

@@ -148,3 +148,25 @@ describe('RuleReconciler', () => {
     expect(r.stateOf('db')).toBeUndefined();
   });
 });
+
+describe('RuleReconciler: a UDP rule', () => {
+  it('binds new sockets when udp_receive_buffer changes, and only updates for another key', async () => {
+    const { shards, asked } = fakeShards();
+    const { reconciler: r } = reconciler(shards);
+    const port = await freePort();
+    const udp = (extra: string): RuleSpec =>
+      parseStandaloneConfig(
+        `[[rules]]\nname = "dns"\nprotocol = "udp"\nlisten = "127.0.0.1:${port}"\ntargets = ["127.0.0.1:53"]\n${extra}\n`,
+        'rule-reconciler.test.toml',
+      ).rules[0]!;
+    await r.apply([udp('')]);
+    asked.length = 0;
+    await r.apply([udp('max_flows = 10')]);
+    expect(asked.map((a) => a.request.type)).toEqual(['update', 'update']);
+    asked.length = 0;
+    await r.apply([udp('max_flows = 10\nudp_receive_buffer = "64KiB"')]);
+    // Sockets take their receive buffer as they are made: new ones, and the old slot drains.
+    expect(asked.filter((a) => a.request.type === 'bind')).toHaveLength(2);
+    expect(asked.some((a) => a.request.type === 'update')).toBe(false);
+  });
+});

@@ -400,8 +400,13 @@ export class RuleReconciler {
   }
 }
 
+/** A UDP rule's receive buffer is set as its sockets are made, so a new size makes new ones. */
 function needsRebind(a: RuleSpec, b: RuleSpec): boolean {
-  return a.protocol !== b.protocol || JSON.stringify(a.listen) !== JSON.stringify(b.listen);
+  return (
+    a.protocol !== b.protocol ||
+    JSON.stringify(a.listen) !== JSON.stringify(b.listen) ||
+    a.udpReceiveBufferBytes !== b.udpReceiveBufferBytes
+  );
 }
 
 function sameSpec(a: RuleSpec, b: RuleSpec): boolean {

@@ -64,6 +64,7 @@ export class NativeUdpRule extends UdpRuleBase<NativeFlow> {
       this.accounts.row,
       UDP_COUNTER_FIELDS,
       this.accounts.qosRule,
+      this.rule.udpReceiveBufferBytes,
       (events) => this.onEvents(listener, events),
     );
     if (id < 0) {
@@ -73,6 +74,17 @@ export class NativeUdpRule extends UdpRuleBase<NativeFlow> {
     listener.id = id;
     this.listeners.push(listener);
     return null;
+  }
+
+  countDrops(): void {
+    for (const listener of this.listeners) this.native.udpCountDrops(listener.id);
+  }
+
+  grantedReceiveBuffer(): number | null {
+    const sizes = this.listeners
+      .map((listener) => this.native.udpReceiveBuffer(listener.id))
+      .filter((n) => n > 0);
+    return sizes.length === 0 ? null : Math.min(...sizes);
   }
 
   protected endIdleFlows(): void {

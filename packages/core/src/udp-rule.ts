@@ -20,6 +20,7 @@ import { QOS_FIELD } from '@sluice/qos';
 import { bindError, type CoreErrorData } from './errors.ts';
 import { targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
+import { UdpKernelDrops } from './udp-kernel-drops.ts';
 import { UdpRuleBase } from './udp-rule-base.ts';
 
 /**
@@ -84,10 +85,38 @@ const DIRECTION = {
 export class UdpRule extends UdpRuleBase<UdpFlow> {
   private sockets: DgramSocket[] = [];
   private readonly flows = new Map<string, UdpFlow>();
+  private readonly drops = new UdpKernelDrops();
 
   protected closeSockets(): void {
-    for (const socket of this.sockets) socket.close();
+    for (const socket of this.sockets) {
+      this.drops.forget(socket);
+      socket.close();
+    }
     this.sockets = [];
+  }
+
+  countDrops(): void {
+    const fresh = this.drops.take();
+    if (fresh > 0) this.accounts.counters.add(this.accounts.row, FIELD.RECEIVE_BUFFER_DROPS, fresh);
+  }
+
+  grantedReceiveBuffer(): number | null {
+    if (this.sockets.length === 0) return null;
+    // Linux doubles what it is asked for and reads back the doubled size.
+    return Math.min(...this.sockets.map((socket) => socket.getRecvBufferSize() / 2));
+  }
+
+  /**
+   * The rule's udp_receive_buffer on a bound socket. node:dgram sets SO_RCVBUF only, which the
+   * kernel caps at net.core.rmem_max (checkReceiveBuffer says so).
+   */
+  private sizeReceiveBuffer(socket: DgramSocket): void {
+    try {
+      socket.setRecvBufferSize(this.rule.udpReceiveBufferBytes);
+    } catch {
+      // ERR_SOCKET_BUFFER_SIZE: the socket keeps the kernel's default, which the check reports.
+    }
+    this.drops.watch(socket);
   }
 
   protected openFlows(): UdpFlow[] {
@@ -108,6 +137,7 @@ export class UdpRule extends UdpRuleBase<UdpFlow> {
         // Send errors on the listening socket concern one client (ICMP back from it); ignore.
         socket.on('error', () => {});
         socket.on('message', (message, client) => this.onClientDatagram(socket, port, message, client));
+        this.sizeReceiveBuffer(socket);
         this.sockets.push(socket);
         resolve(null);
       });
@@ -175,6 +205,7 @@ export class UdpRule extends UdpRuleBase<UdpFlow> {
         upstream.on('message', (reply) => this.onTargetDatagram(flow, reply));
         upstream.connect(port, address, () => {
           if (flow.ended || flow.upstream !== upstream) return;
+          this.sizeReceiveBuffer(upstream);
           flow.connected = true;
           for (const datagram of flow.held ?? []) upstream.send(datagram);
         });
@@ -201,8 +232,7 @@ export class UdpRule extends UdpRuleBase<UdpFlow> {
       this.endFlow(flow);
       return;
     }
-    flow.upstream?.close();
-    flow.upstream = null;
+    this.closeUpstream(flow);
     flow.connected = false;
     flow.attempt++;
     if (flow.attempt === 1) this.targets.failedOver();
@@ -233,12 +263,22 @@ export class UdpRule extends UdpRuleBase<UdpFlow> {
     flow.listener.send(reply, flow.clientPort, flow.clientAddress);
   }
 
+  /**
+   * Drops the kernel counted on the socket since the last read go with it: reading
+   * /proc/net/udp for every flow that ends would cost more than they are worth.
+   */
+  private closeUpstream(flow: UdpFlow): void {
+    if (flow.upstream === null) return;
+    this.drops.forget(flow.upstream);
+    flow.upstream.close();
+    flow.upstream = null;
+  }
+
   protected endFlow(flow: UdpFlow): void {
     if (flow.ended) return;
     flow.ended = true;
     this.flows.delete(flow.key);
-    flow.upstream?.close();
-    flow.upstream = null;
+    this.closeUpstream(flow);
     flow.held = null;
     const { counters, row, qos, qosRule } = this.accounts;
     qos.release(flow.qosOwner, qosRule);

@@ -40,6 +40,8 @@ export const FIELD = {
   TARGETS_DOWN: 29,
   /** Connections that had to move past their first-choice target. */
   FAILOVERS: 30,
+  /** UDP datagrams the kernel dropped on the rule's sockets because their receive buffer was full. */
+  RECEIVE_BUFFER_DROPS: 31,
   ACCEPT_ERRORS: 32, // + index in ACCEPT_ERROR_REASONS (up to 4 words)
   RELAY_ERRORS: 36, // + index in RELAY_ERROR_REASONS (up to 4 words)
   /** TCP urgent (MSG_OOB) bytes the splice relay stepped over; never part of the stream. */
@@ -105,6 +107,7 @@ export const UDP_COUNTER_FIELDS = {
   bytesOut: FIELD.BYTES_OUT,
   datagramsDropped: FIELD.DATAGRAMS_DROPPED,
   quotaRejected: rejectField('quota_exhausted'),
+  receiveBufferDrops: FIELD.RECEIVE_BUFFER_DROPS,
 } as const;
 
 export function acceptErrorField(reason: AcceptErrorReason): number {

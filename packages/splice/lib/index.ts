@@ -76,6 +76,8 @@ function wrap(binding: NativeBinding): NativeSplice {
     udpEnd: binding.udpEnd,
     udpExpire: binding.udpExpire,
     udpClose: binding.udpClose,
+    udpCountDrops: binding.udpCountDrops,
+    udpReceiveBuffer: binding.udpReceiveBuffer,
     accept: Object.freeze({
       group: binding.acceptGroup,
       configure: binding.acceptConfigure,

@@ -13,6 +13,8 @@ export interface UdpCounterFields {
   readonly datagramsDropped: number;
   /** Datagrams refused because the owner's monthly quota is spent. */
   readonly quotaRejected: number;
+  /** Datagrams the kernel dropped on the rule's sockets, their receive buffer full (udpCountDrops). */
+  readonly receiveBufferDrops: number;
 }
 
 /**
@@ -32,7 +34,9 @@ export interface NativeUdp {
    * Binds a UDP socket (SO_REUSEPORT) to host:port (IP literals only) and relays its flows.
    * Answers the listener id (> 0), or -errno when the socket could not be bound. init() must
    * have been called on this thread: counters and caps are those it was given. `qosRule`: the
-   * rule's QoS entity, or -1.
+   * rule's QoS entity, or -1. `receiveBuffer`: SO_RCVBUF of the listening socket and of every
+   * flow's upstream socket, in bytes (1 to 2^30; SO_RCVBUFFORCE when the process may pass
+   * net.core.rmem_max, else the kernel caps it there: see udpReceiveBuffer).
    */
   udpListen(
     host: string,
@@ -40,6 +44,7 @@ export interface NativeUdp {
     row: number,
     fields: UdpCounterFields,
     qosRule: number,
+    receiveBuffer: number,
     onEvents: (events: readonly UdpFlowEvent[]) => void,
   ): number;
   /**
@@ -61,6 +66,21 @@ export interface NativeUdp {
   udpExpire(listener: number, idleMs: number): number[];
   /** Closes the socket and ends every flow, with no event. */
   udpClose(listener: number): void;
+  /**
+   * Adds to the row's receiveBufferDrops word what the kernel dropped on the listener's sockets
+   * (SO_MEMINFO's drop count) since the last call. A flow's socket is read once more as it closes.
+   */
+  udpCountDrops(listener: number): void;
+  /** The receive buffer the kernel granted the listening socket in bytes (half of what SO_RCVBUF reads), or -errno. */
+  udpReceiveBuffer(listener: number): number;
 }
 
-export const UDP_BINDING_EXPORTS = ['udpListen', 'udpOpen', 'udpEnd', 'udpExpire', 'udpClose'] as const;
+export const UDP_BINDING_EXPORTS = [
+  'udpListen',
+  'udpOpen',
+  'udpEnd',
+  'udpExpire',
+  'udpClose',
+  'udpCountDrops',
+  'udpReceiveBuffer',
+] as const;

@@ -18,6 +18,7 @@ const view = new Counters(Counters.allocate(1, 64));
 let rowsTaken = 0;
 const splice = loadSplice() as NativeSplice;
 const FIELDS: UdpCounterFields = UDP_COUNTER_FIELDS;
+const RECEIVE_BUFFER = 256 * 1024;
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -69,7 +70,9 @@ async function listener(): Promise<{ id: number; port: number; row: number; even
   const port = await closedPort();
   const row = view.row(rowsTaken++, 0);
   const events: UdpFlowEvent[] = [];
-  const id = splice.udpListen('127.0.0.1', port, row, FIELDS, qos.rule(0), (batch) => events.push(...batch));
+  const id = splice.udpListen('127.0.0.1', port, row, FIELDS, qos.rule(0), RECEIVE_BUFFER, (batch) =>
+    events.push(...batch),
+  );
   expect(id).toBeGreaterThan(0);
   cleanups.push(() => splice.udpClose(id));
   return { id, port, row, events };
@@ -212,18 +215,24 @@ describe('native UDP flows', () => {
     );
     expect(again).toBe(true);
     const row = view.row(rowsTaken++, 0);
-    expect(splice.udpListen('127.0.0.1', l.port, row, FIELDS, -1, () => {})).toBe(
+    expect(splice.udpListen('127.0.0.1', l.port, row, FIELDS, -1, RECEIVE_BUFFER, () => {})).toBe(
       -constants.errno.EADDRINUSE,
     );
-    expect(() => splice.udpListen('localhost', 1, row, FIELDS, -1, () => {})).toThrow(
+    expect(() => splice.udpListen('localhost', 1, row, FIELDS, -1, RECEIVE_BUFFER, () => {})).toThrow(
       /udpListen: host must be an IP address/,
     );
-    expect(() => splice.udpListen('127.0.0.1', 1, row, { ...FIELDS, bytesIn: 1e9 }, -1, () => {})).toThrow(
-      /fields.bytesIn must be a word offset/,
-    );
-    expect(() => splice.udpListen('127.0.0.1', 1, row, FIELDS, 1e9, () => {})).toThrow(
+    expect(() =>
+      splice.udpListen('127.0.0.1', 1, row, { ...FIELDS, bytesIn: 1e9 }, -1, RECEIVE_BUFFER, () => {}),
+    ).toThrow(/fields.bytesIn must be a word offset/);
+    expect(() => splice.udpListen('127.0.0.1', 1, row, FIELDS, 1e9, RECEIVE_BUFFER, () => {})).toThrow(
       /qosRule must be -1 or an entity/,
     );
+    for (const size of [0, 2 ** 30 + 1, 1.5]) {
+      expect(() => splice.udpListen('127.0.0.1', 1, row, FIELDS, -1, size, () => {})).toThrow(
+        /receiveBuffer must be a byte count from 1 to 2\^30/,
+      );
+    }
+    expect(splice.udpReceiveBuffer(999_999)).toBe(-constants.errno.ENOENT);
     expect(() => splice.udpOpen(1, 1, 'nowhere', 1, undefined, -1)).toThrow(
       /udpOpen: address must be an IP address/,
     );

@@ -70,6 +70,9 @@ bool ReadEntity(ThreadState* s, const Napi::Value& value, int64_t* out) {
   return true;
 }
 
+// The kernel takes SO_RCVBUF as an int and doubles it: 2^30 is the most that stays whole.
+constexpr double kMaxReceiveBuffer = 1073741824.0;
+
 Listener* FindListener(ThreadUdp* udp, const Napi::Value& id) {
   double d = 0;
   if (!WholeNumber(id, 4294967295.0, &d)) return nullptr;
@@ -77,7 +80,7 @@ Listener* FindListener(ThreadUdp* udp, const Napi::Value& id) {
   return found == udp->listeners.end() ? nullptr : found->second;
 }
 
-// udpListen(host, port, row, fields, qosRule, onEvents): listener id (> 0) or -errno.
+// udpListen(host, port, row, fields, qosRule, receiveBuffer, onEvents): listener id (> 0) or -errno.
 Napi::Value ListenFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ThreadUdp* udp = UdpOf(info);
@@ -94,9 +97,10 @@ Napi::Value ListenFn(const Napi::CallbackInfo& info) {
   }
   if (!info[3].IsObject()) return Throw(env, Napi::TypeError::New(env, "udpListen: fields must be an object"));
   Napi::Object spec = info[3].As<Napi::Object>();
-  const char* keys[6] = {"packetsIn", "packetsOut", "bytesIn", "bytesOut", "datagramsDropped", "quotaRejected"};
-  uint32_t offsets[6] = {0, 0, 0, 0, 0, 0};
-  for (int i = 0; i < 6; i++) {
+  const char* keys[7] = {"packetsIn",        "packetsOut",    "bytesIn",           "bytesOut",
+                         "datagramsDropped", "quotaRejected", "receiveBufferDrops"};
+  uint32_t offsets[7] = {0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 7; i++) {
     Napi::Value value = spec.Get(keys[i]);
     if (env.IsExceptionPending()) return env.Undefined();
     double d = 0;
@@ -110,9 +114,14 @@ Napi::Value ListenFn(const Napi::CallbackInfo& info) {
   if (!ReadEntity(s, info[4], &qos_rule)) {
     return Throw(env, Napi::RangeError::New(env, "udpListen: qosRule must be -1 or an entity inside the QoS buffer"));
   }
-  if (!info[5].IsFunction()) return Throw(env, Napi::TypeError::New(env, "udpListen: onEvents must be a function"));
-  UdpFields fields{offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5]};
-  int64_t id = Listener::Start(udp, addr, len, static_cast<uint32_t>(row), fields, qos_rule, info[5]);
+  double receive_buffer = 0;
+  if (!WholeNumber(info[5], kMaxReceiveBuffer, &receive_buffer) || receive_buffer < 1) {
+    return Throw(env, Napi::RangeError::New(env, "udpListen: receiveBuffer must be a byte count from 1 to 2^30"));
+  }
+  if (!info[6].IsFunction()) return Throw(env, Napi::TypeError::New(env, "udpListen: onEvents must be a function"));
+  UdpFields fields{offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], offsets[6]};
+  int64_t id = Listener::Start(udp, addr, len, static_cast<uint32_t>(row), fields, qos_rule,
+                               static_cast<int>(receive_buffer), info[6]);
   return Napi::Number::New(env, static_cast<double>(id));
 }
 
@@ -169,6 +178,20 @@ Napi::Value ExpireFn(const Napi::CallbackInfo& info) {
   return ids;
 }
 
+// udpCountDrops(listener): adds what the kernel dropped on the listener's sockets (a full
+// receive buffer) since the last call to the row's receiveBufferDrops word.
+Napi::Value CountDropsFn(const Napi::CallbackInfo& info) {
+  Listener* listener = FindListener(UdpOf(info), info[0]);
+  if (listener != nullptr) listener->CountDrops();
+  return info.Env().Undefined();
+}
+
+// udpReceiveBuffer(listener): the receive buffer the kernel granted the listening socket, or -errno.
+Napi::Value ReceiveBufferFn(const Napi::CallbackInfo& info) {
+  Listener* listener = FindListener(UdpOf(info), info[0]);
+  return Napi::Number::New(info.Env(), listener == nullptr ? -ENOENT : listener->GrantedReceiveBuffer());
+}
+
 // udpClose(listener): closes the socket and every flow; no event follows.
 Napi::Value CloseFn(const Napi::CallbackInfo& info) {
   Listener* listener = FindListener(UdpOf(info), info[0]);
@@ -190,6 +213,8 @@ bool RegisterUdp(Napi::Env env, Napi::Object exports, ThreadState* state) {
   exports.Set("udpEnd", Napi::Function::New(env, EndFn, "udpEnd", udp));
   exports.Set("udpExpire", Napi::Function::New(env, ExpireFn, "udpExpire", udp));
   exports.Set("udpClose", Napi::Function::New(env, CloseFn, "udpClose", udp));
+  exports.Set("udpCountDrops", Napi::Function::New(env, CountDropsFn, "udpCountDrops", udp));
+  exports.Set("udpReceiveBuffer", Napi::Function::New(env, ReceiveBufferFn, "udpReceiveBuffer", udp));
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "udp-relay.h"
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,16 +23,12 @@ constexpr size_t kSlot = 65536;
 // Batches a socket may read per loop wake before it yields to the rest of the loop; the poll is
 // level-triggered, so what is left is read on the next turn.
 constexpr int kBatchesPerWake = 8;
-// Receive buffer asked for each socket: a loop turn spent elsewhere (a GC pause, another rule)
-// at 1 Gbit/s of 1400-byte datagrams is about 90 datagrams a millisecond. The kernel caps it
-// at net.core.rmem_max.
-constexpr int kReceiveBuffer = 4 << 20;
 // One UDP GSO send (UDP_SEGMENT): at most this many segments (the kernel's UDP_MAX_SEGMENTS is
 // 64 or more) and this many payload bytes (under the 65,507 of one IPv4 UDP datagram).
 constexpr unsigned kGsoMaxSegments = 64;
 constexpr size_t kGsoMaxBytes = 65000;
 
-enum Count { kPacketsIn, kPacketsOut, kBytesIn, kBytesOut, kDropped, kQuota };
+enum Count { kPacketsIn, kPacketsOut, kBytesIn, kBytesOut, kDropped, kQuota, kReceiveDrops };
 
 // A poll handle and the descriptor it watches, freed (and the descriptor closed) once libuv has
 // closed the handle. `listener` is set for a listener's own socket: it is freed with it.
@@ -119,9 +116,34 @@ bool TakeAll(int64_t* bucket, const qos::BucketLayout& l, int64_t now, uint64_t 
   }
 }
 
-void SetReceiveBuffer(int fd) {
-  int size = kReceiveBuffer;
-  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+// The rule's udp_receive_buffer. SO_RCVBUFFORCE passes net.core.rmem_max when the edge has
+// CAP_NET_ADMIN (it often runs as root); without it the kernel caps SO_RCVBUF at rmem_max, and
+// JS logs what was granted (GrantedReceiveBuffer).
+void SetReceiveBuffer(int fd, int size) {
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+}
+
+// The kernel's count of datagrams it dropped on `fd` since the socket was made (sk_drops:
+// mostly a full receive buffer). False when it cannot be read.
+bool ReadDrops(int fd, uint32_t* drops) {
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0) return false;
+  if (len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) return false;
+  *drops = mem[SK_MEMINFO_DROPS];
+  return true;
+}
+
+// The drops on `fd` since `*seen`, which moves up to now. Unsigned arithmetic: the kernel's
+// counter is 32 bits and may wrap.
+uint64_t NewDrops(int fd, uint32_t* seen) {
+  uint32_t now = 0;
+  if (fd < 0 || !ReadDrops(fd, &now)) return 0;
+  const uint32_t fresh = now - *seen;
+  *seen = now;
+  return fresh;
 }
 
 bool IsTransient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == EINTR; }
@@ -161,7 +183,7 @@ void ThreadUdp::MaybeFinish() {
 }
 
 int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t len, uint32_t row,
-                        const UdpFields& fields, int64_t qos_rule, napi_value on_events) {
+                        const UdpFields& fields, int64_t qos_rule, int receive_buffer, napi_value on_events) {
   int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   int one = 1;
@@ -171,7 +193,7 @@ int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t 
     close(fd);
     return -err;
   }
-  SetReceiveBuffer(fd);
+  SetReceiveBuffer(fd, receive_buffer);
   if (udp->buffers.empty()) udp->buffers.resize(kBatch * kSlot);
   int err = 0;
   PollBox* box = Watch(udp, fd, &err);
@@ -184,6 +206,7 @@ int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t 
   l->row_ = row;
   l->fields_ = fields;
   l->qos_rule_ = qos_rule;
+  l->receive_buffer_ = receive_buffer;
   napi_env env = udp->state->env;
   l->on_events_ = Napi::Persistent(Napi::Function(env, on_events));
   napi_value name = nullptr;
@@ -197,6 +220,8 @@ int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t 
 
 void Listener::Close() {
   if (closed_) return;
+  // What the kernel dropped up to now is counted; the sockets' counts go with them.
+  CountDrops();
   closed_ = true;
   for (auto& entry : by_id_) {
     Flow* flow = entry.second;
@@ -488,9 +513,7 @@ void Listener::UpstreamFailed(Flow* flow, int err) {
   if (flow->error_told) return;
   flow->error_told = true;
   flow->open = false;
-  if (flow->poll != nullptr) udp_->ClosePoll(flow->poll);
-  flow->poll = nullptr;
-  flow->fd = -1;
+  CloseUpstream(flow);
   events_.push_back(FlowEvent{FlowEvent::kError, flow->id, err, std::string(), 0});
 }
 
@@ -499,9 +522,7 @@ int Listener::Open(uint32_t flow_id, const sockaddr_storage& target, socklen_t l
   auto found = by_id_.find(flow_id);
   if (found == by_id_.end()) return -ENOENT;
   Flow* flow = found->second;
-  if (flow->poll != nullptr) udp_->ClosePoll(flow->poll);
-  flow->poll = nullptr;
-  flow->fd = -1;
+  CloseUpstream(flow);
   flow->open = false;
   int fd = socket(target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
@@ -510,12 +531,13 @@ int Listener::Open(uint32_t flow_id, const sockaddr_storage& target, socklen_t l
     close(fd);
     return -err;
   }
-  SetReceiveBuffer(fd);
+  SetReceiveBuffer(fd, receive_buffer_);
   int err = 0;
   PollBox* box = Watch(udp_, fd, &err);
   if (box == nullptr) return err;
   box->handle.data = flow;
   flow->fd = fd;
+  flow->drops_seen = 0;
   flow->poll = &box->handle;
   flow->open = true;
   flow->error_told = false;
@@ -547,9 +569,7 @@ int Listener::Open(uint32_t flow_id, const sockaddr_storage& target, socklen_t l
     if (sendmsg(fd, &m, MSG_DONTWAIT) < 0 && !IsTransient(errno)) {
       int send_err = errno;
       flow->open = false;
-      udp_->ClosePoll(flow->poll);
-      flow->poll = nullptr;
-      flow->fd = -1;
+      CloseUpstream(flow);
       FlushCounters();
       return -send_err;
     }
@@ -559,8 +579,30 @@ int Listener::Open(uint32_t flow_id, const sockaddr_storage& target, socklen_t l
   return 0;
 }
 
-void Listener::DropFlow(Flow* flow) {
+void Listener::CloseUpstream(Flow* flow) {
+  count_[kReceiveDrops] += NewDrops(flow->fd, &flow->drops_seen);
   if (flow->poll != nullptr) udp_->ClosePoll(flow->poll);
+  flow->poll = nullptr;
+  flow->fd = -1;
+}
+
+void Listener::CountDrops() {
+  if (closed_) return;
+  count_[kReceiveDrops] += NewDrops(fd_, &drops_seen_);
+  for (auto& entry : by_id_) count_[kReceiveDrops] += NewDrops(entry.second->fd, &entry.second->drops_seen);
+  FlushCounters();
+}
+
+int Listener::GrantedReceiveBuffer() const {
+  int size = 0;
+  socklen_t len = sizeof size;
+  if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, &len) != 0) return -errno;
+  // Linux doubles what it was asked for (its own bookkeeping shares the buffer) and answers that.
+  return size / 2;
+}
+
+void Listener::DropFlow(Flow* flow) {
+  CloseUpstream(flow);
   by_key_.erase(flow->key);
   by_id_.erase(flow->id);
   delete flow;
@@ -587,9 +629,10 @@ std::vector<uint32_t> Listener::Expire(uint64_t idle_ms) {
 
 void Listener::FlushCounters() {
   ThreadState* s = udp_->state;
-  const uint32_t fields[6] = {fields_.packets_in, fields_.packets_out, fields_.bytes_in,
-                              fields_.bytes_out,  fields_.datagrams_dropped, fields_.quota_rejected};
-  for (int i = 0; i < 6; i++) {
+  const uint32_t fields[7] = {fields_.packets_in,        fields_.packets_out,    fields_.bytes_in,
+                              fields_.bytes_out,         fields_.datagrams_dropped, fields_.quota_rejected,
+                              fields_.receive_buffer_drops};
+  for (int i = 0; i < 7; i++) {
     if (count_[i] == 0) continue;
     if (!udp_->tearing_down && s->counters != nullptr) {
       __atomic_fetch_add(s->counters + row_ + fields[i], static_cast<int64_t>(count_[i]), __ATOMIC_SEQ_CST);

@@ -29,6 +29,7 @@ struct UdpFields {
   uint32_t bytes_out = 0;
   uint32_t datagrams_dropped = 0;
   uint32_t quota_rejected = 0;
+  uint32_t receive_buffer_drops = 0;
 };
 
 // Datagrams a flow keeps until its target first replies (as udp-rule.ts's HELD_DATAGRAMS).
@@ -62,12 +63,14 @@ struct Flow {
   std::string proxy_header;
   int64_t qos_owner = -1;
   uint64_t last_active_ms = 0;
+  // The kernel's drop count of `fd` (a full receive buffer) when last read.
+  uint32_t drops_seen = 0;
 };
 
 class Listener {
  public:
   static int64_t Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t len, uint32_t row,
-                       const UdpFields& fields, int64_t qos_rule, napi_value on_events);
+                       const UdpFields& fields, int64_t qos_rule, int receive_buffer, napi_value on_events);
   // Ends every flow and closes the socket; JS hears nothing more.
   void Close();
   // (Re)connects a flow to a target and sends what it holds. 0 or -errno.
@@ -77,6 +80,10 @@ class Listener {
   // Ends the flows idle since before `cutoff_ms` (loop time) and answers their ids.
   std::vector<uint32_t> Expire(uint64_t idle_ms);
   size_t flows() const { return by_id_.size(); }
+  // Adds what the kernel dropped on every socket since the last read to the counters.
+  void CountDrops();
+  // The receive buffer the kernel granted the listening socket, in bytes of payload asked for.
+  int GrantedReceiveBuffer() const;
 
   ThreadUdp* udp_;
   uint32_t id_ = 0;
@@ -93,6 +100,8 @@ class Listener {
   void SendUpstream(Flow* flow, struct mmsghdr* msgs, unsigned n);
   void UpstreamFailed(Flow* flow, int err);
   void DropFlow(Flow* flow);
+  // Counts the flow's socket's last drops and closes it.
+  void CloseUpstream(Flow* flow);
   void FlushCounters();
   void Tell();
 
@@ -101,6 +110,8 @@ class Listener {
   uint32_t row_ = 0;
   UdpFields fields_;
   int64_t qos_rule_ = -1;
+  int receive_buffer_ = 0;
+  uint32_t drops_seen_ = 0;
   Napi::FunctionReference on_events_;
   napi_async_context async_context_ = nullptr;
   std::unordered_map<std::string, Flow*> by_key_;
@@ -108,7 +119,7 @@ class Listener {
   uint32_t next_flow_ = 1;
   std::vector<FlowEvent> events_;
   // Counted during one wake, added to the shared counters once at its end.
-  uint64_t count_[6] = {0, 0, 0, 0, 0, 0};
+  uint64_t count_[7] = {0, 0, 0, 0, 0, 0, 0};
   bool closed_ = false;
 };
 

@@ -45,5 +45,6 @@ export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
 export { type ServeListenPorts, serveArgs } from './serve-args.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
+export { udpBurst } from './udp-burst.ts';
 export { UrgentPeer } from './urgent-peer.ts';
 export { ZERO_COUNTERS } from './zero-counters.ts';

@@ -273,6 +273,7 @@ function RuleForm({ data, admin }: { data: FormData; admin: boolean }) {
           {text('idle_timeout_secs', 'Idle timeout (s)', '60')}
           {text('half_close_timeout_secs', 'Half-close timeout (s)', '60')}
           {text('max_flows', 'UDP: max flows', '1024')}
+          {text('udp_receive_buffer', 'UDP: receive buffer', '4MiB')}
         </div>
       </fieldset>
       <fieldset>

@@ -32,3 +32,17 @@ describe('tableOf / valuesOf', () => {
     expect(tableOf({ connect_timeout_ms: 'soon' }).connect_timeout_ms).toBe('soon');
   });
 });
+
+describe('a UDP rule', () => {
+  it('keeps udp_receive_buffer through an edit', () => {
+    const table = {
+      name: 'dns',
+      listen: '0.0.0.0:53',
+      protocol: 'udp',
+      targets: ['10.0.0.53:53'],
+      max_flows: 4096,
+      udp_receive_buffer: '8MiB',
+    };
+    expect(tableOf(valuesOf(table))).toEqual(table);
+  });
+});

@@ -11,7 +11,7 @@ const NUMBER_KEYS = [
   'max_flows',
   'health_check_interval_secs',
 ] as const;
-const TEXT_KEYS = ['name', 'listen', 'protocol', 'balance', 'proxy_protocol'] as const;
+const TEXT_KEYS = ['name', 'listen', 'protocol', 'balance', 'proxy_protocol', 'udp_receive_buffer'] as const;
 const BOOLEAN_KEYS = ['accept_proxy', 'prefer_ipv6'] as const;
 const LIMIT_TEXT_KEYS = ['bandwidth', 'bandwidth_in', 'bandwidth_out', 'burst'] as const;
 const LIMIT_NUMBER_KEYS = ['new_connections_per_sec', 'new_connections_burst', 'max_connections'] as const;
