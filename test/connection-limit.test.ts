@@ -11,7 +11,6 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { freePort, pollUntil, requireProgram } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
@@ -20,7 +19,7 @@ import type { RuleMetrics } from './helpers/metrics.ts';
 import { findSamples, parsePrometheus } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
-import { connectTcp, echoOnce, readExactly } from './helpers/tcp-client.ts';
+import { connectTcp, echoOnce, readExactly, type Sender, sendLine } from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 
@@ -38,30 +37,6 @@ type LimitMetrics = RuleMetrics & {
   readonly failovers: number;
   readonly targets: readonly { readonly target: string; readonly up: boolean }[];
 };
-
-/** A client that sent its line and waits for the echo; `echoed` is set when it came back. */
-interface Sender {
-  readonly socket: Socket;
-  echoed: boolean;
-  failed: Error | null;
-}
-
-async function send(port: number, index: number): Promise<Sender> {
-  const socket = await connectTcp(port);
-  const line = Buffer.from(`flood ${index}\n`);
-  const sender: Sender = { socket, echoed: false, failed: null };
-  socket.write(line);
-  readExactly(socket, line.length, 60_000).then(
-    (got) => {
-      if (got.equals(line)) sender.echoed = true;
-      else sender.failed = new Error(`connection ${index}: sent ${line}, got ${got}`);
-    },
-    (err: Error) => {
-      sender.failed = err;
-    },
-  );
-  return sender;
-}
 
 /** The listener's accept queue: connections the kernel completed that nobody accepted yet. */
 function acceptQueue(port: number): number {
@@ -97,7 +72,7 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
 
     const from = edge.mark();
     const flood: Sender[] = [];
-    for (let i = 0; i < FLOOD; i++) flood.push(await send(port, i));
+    for (let i = 0; i < FLOOD; i++) flood.push(await sendLine(port, `flood ${i}`));
     await pollUntil(() => flood.filter((sender) => sender.echoed).length === DEFAULT_MAX, {
       timeoutMs: 20_000,
       what: `${DEFAULT_MAX} connections relayed`,
@@ -119,7 +94,7 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
         for (const sender of flood) {
           if (sender.failed !== null) throw sender.failed;
           if (sender.echoed && !closed.has(sender)) {
-            sender.socket.destroy();
+            sender.socket?.destroy();
             closed.add(sender);
           }
         }
@@ -168,7 +143,7 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
     const held = [await connectTcp(port), await connectTcp(port)];
     for (const socket of held) await echoOnce(socket, 'in');
     // The third connects (the kernel completes the handshake) but the edge takes no place for it.
-    const third = await send(port, 3);
+    const third = await sendLine(port, 'third');
     await edge.waitForMsg(
       'edge reached max_connections; new connections waited for a place',
       { max_connections: 2 },
@@ -181,7 +156,7 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
     // Where it waits: in the kernel's backlog on the native path; held by the edge otherwise.
     expect(acceptQueue(port)).toBe(relayPath === 'native' ? 1 : 0);
 
-    held[0]!.destroy();
+    held[0]?.destroy();
     await pollUntil(() => third.echoed || third.failed !== null, {
       timeoutMs: 10_000,
       what: 'the third echo',

@@ -224,3 +224,38 @@ export async function tryEcho(port: number, message: string, timeoutMs = 5_000):
   });
   return withTimeout(outcome, timeoutMs, `an echo or a close on 127.0.0.1:${port}`);
 }
+
+/** A client that sent a line and waits for its echo: `echoed` once it came back, else `failed`. */
+export interface Sender {
+  /** null: the connect itself failed (a reset before this side saw it complete). */
+  readonly socket: net.Socket | null;
+  echoed: boolean;
+  /** The connection closed or reset before the echo, or the echo was wrong. */
+  failed: Error | null;
+}
+
+/**
+ * Connects, sends `text` and a newline, and returns at once; the echo is awaited in the
+ * background (for up to `timeoutMs`), so a test can open many and watch how each ends.
+ */
+export async function sendLine(port: number, text: string, timeoutMs = 60_000): Promise<Sender> {
+  let socket: net.Socket;
+  try {
+    socket = await connectTcp(port, { timeoutMs });
+  } catch (err) {
+    return { socket: null, echoed: false, failed: err as Error };
+  }
+  const line = Buffer.from(`${text}\n`);
+  const sender: Sender = { socket, echoed: false, failed: null };
+  socket.write(line);
+  readExactly(socket, line.length, timeoutMs).then(
+    (got) => {
+      if (got.equals(line)) sender.echoed = true;
+      else sender.failed = new Error(`sent ${text}, got ${got.toString()}`);
+    },
+    (err: Error) => {
+      sender.failed = err;
+    },
+  );
+  return sender;
+}
