@@ -7,7 +7,8 @@
 // Where the waiting connections wait depends on the path: on the native path the addon stops
 // accepting and they stay in the kernel's backlog (`ss` shows them in the listener's queue); on
 // the node:net paths (splice, JS) libuv accepts whatever is waiting, so the edge holds them
-// unread, with no upstream, until a place frees (connection-gate.ts).
+// unread, with no upstream, until a place frees (connection-gate.ts), up to what its descriptors
+// allow; past that it resets them and counts them (rejected, edge_max_connections).
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +32,11 @@ const DEFAULT_MAX = NOFILE / 4;
  * has (two sockets each, beside its own); held on the node:net paths they still fit.
  */
 const FLOOD = 110;
+/** A max_connections under NOFILE that leaves room for LINE_WAITING connections to wait (held, node:net paths). */
+const LINE_MAX = 90;
+const LINE_WAITING = (NOFILE - 2 * LINE_MAX) / 2;
+/** Connections past the line: reset and counted on node:net paths, waiting in the backlog on the native one. */
+const LINE_OVER = 10;
 
 type LimitMetrics = RuleMetrics & {
   readonly accept_errors: Readonly<Record<string, number>>;
@@ -166,5 +172,53 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
     const rule = (await metrics.rule('capped')) as LimitMetrics;
     expect(rule.connect_errors).toEqual({ refused: 0, timeout: 0, unreachable: 0, reset: 0, other: 0 });
     expect(rule.accept_errors).toEqual({ emfile: 0, enfile: 0, enomem: 0, other: 0 });
+  });
+
+  it('past max_connections and the line of waiting connections: native waits on in the backlog, node:net paths reset and count', async () => {
+    const target = await startEchoTarget();
+    const port = await freePort();
+    const { edge, metrics } = await launchEdge({
+      relayPath,
+      nofile: { soft: NOFILE, hard: NOFILE },
+      config: {
+        shards: 1,
+        maxConnections: LINE_MAX,
+        rules: [{ name: 'line', listenPort: port, targetPorts: [target.port] }],
+      },
+    });
+    const ready = edge.logs.find((line) => line.msg === 'edge ready');
+    expect([ready?.max_connections, ready?.max_waiting]).toEqual([LINE_MAX, LINE_WAITING]);
+    const flood: Sender[] = [];
+    for (let i = 0; i < LINE_MAX + LINE_WAITING + LINE_OVER; i++)
+      flood.push(await sendLine(port, `line ${i}`));
+    await pollUntil(() => flood.filter((sender) => sender.echoed).length === LINE_MAX, {
+      timeoutMs: 20_000,
+      what: `${LINE_MAX} connections relayed`,
+    });
+    const refused = relayPath === 'native' ? 0 : LINE_OVER;
+    await pollUntil(() => flood.filter((sender) => sender.failed !== null).length === refused, {
+      timeoutMs: 10_000,
+      what: `${refused} connections refused`,
+    });
+    if (relayPath === 'native') expect(acceptQueue(port)).toBe(LINE_WAITING + LINE_OVER);
+    const done = new Set<Sender>();
+    await pollUntil(
+      () => {
+        for (const sender of flood) {
+          if ((sender.echoed || sender.failed !== null) && !done.has(sender)) {
+            sender.socket?.destroy();
+            done.add(sender);
+          }
+        }
+        return done.size === flood.length;
+      },
+      { timeoutMs: 60_000, what: 'every connection relayed or refused' },
+    );
+    expect(flood.filter((sender) => sender.echoed)).toHaveLength(flood.length - refused);
+    const rule = (await metrics.rule('line')) as LimitMetrics;
+    expect(rule.rejected.edge_max_connections).toBe(refused);
+    expect(rule.connect_errors).toEqual({ refused: 0, timeout: 0, unreachable: 0, reset: 0, other: 0 });
+    expect(rule.accept_errors).toEqual({ emfile: 0, enfile: 0, enomem: 0, other: 0 });
+    expect(rule.targets.map((t) => t.up)).toEqual([true]);
   });
 });

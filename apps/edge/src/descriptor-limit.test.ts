@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   defaultMaxConnections,
   maxConnections,
+  maxWaiting,
   parseDescriptorLimit,
   readDescriptorLimit,
 } from './descriptor-limit.ts';
@@ -30,6 +31,13 @@ describe('the descriptor limit', () => {
     expect(defaultMaxConnections({ soft: 4096, hard: 524288 })).toBe(1024);
     expect(defaultMaxConnections({ soft: 3, hard: 3 })).toBe(1);
     expect(defaultMaxConnections({ soft: null, hard: null })).toBe(0);
+  });
+
+  it('lets as many wait as the descriptors left beside max_connections allow, half of them', () => {
+    expect(maxWaiting(1024, { soft: 4096, hard: 4096 })).toBe(1024);
+    expect(maxWaiting(2048, { soft: 4096, hard: 4096 })).toBe(0);
+    expect(maxWaiting(90, { soft: 256, hard: 256 })).toBe(38);
+    expect(maxWaiting(500, { soft: null, hard: null })).toBe(500);
   });
 
   it('keeps a configured max_connections the limit can hold, and refuses one it cannot', () => {

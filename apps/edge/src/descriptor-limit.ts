@@ -66,3 +66,14 @@ export function maxConnections(configured: number | null, limit: DescriptorLimit
   }
   return configured;
 }
+
+/**
+ * How many connections over `max` the node:net paths may hold unread while they wait for a place
+ * (a descriptor each): half of what the limit leaves beside `max` connections' two sockets, the
+ * other half staying for pipes, listeners and the edge's own. With the default `max` that is as
+ * many again as `max`. Unknown limit: as many as `max`.
+ */
+export function maxWaiting(max: number, limit: DescriptorLimit): number {
+  if (limit.soft === null) return max;
+  return Math.max(0, Math.floor((limit.soft - 2 * max) / 2));
+}

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { relayPathName, ShardSupervisor } from '@sluice/core';
-import { maxConnections, readDescriptorLimit } from './descriptor-limit.ts';
+import { maxConnections, maxWaiting, readDescriptorLimit } from './descriptor-limit.ts';
 import type { Logger } from './logger.ts';
 import type { RuleSource } from './rule-source.ts';
 
@@ -86,8 +86,10 @@ export class EdgeRuntime {
       nofile,
       this.options.maxConnectionsFrom ?? '--max-connections',
     );
+    const waiting = maxWaiting(limit, nofile);
     const supervisor = await ShardSupervisor.start({
       maxConnections: limit,
+      maxWaiting: waiting,
       shards,
       drainTimeoutMs: this.options.drainTimeoutSecs * 1000,
       ...(this.options.maxRules === undefined ? {} : { slotCapacity: this.options.maxRules }),
@@ -122,6 +124,7 @@ export class EdgeRuntime {
         nofile: nofile.soft,
         nofile_hard: nofile.hard,
         max_connections: limit,
+        max_waiting: waiting,
         ...ready,
       },
       'edge ready',

@@ -4,7 +4,7 @@
 
 import { CONFIG_ERRORS, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
 import type { ApplyResult } from '@sluice/core';
-import { maxConnections, readDescriptorLimit } from './descriptor-limit.ts';
+import { maxConnections, maxWaiting, readDescriptorLimit } from './descriptor-limit.ts';
 import type { EdgeSettings } from './edge-runtime.ts';
 import { EDGE_ERRORS } from './errors.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
@@ -55,9 +55,12 @@ export class FileRuleSource implements RuleSource {
     const { supervisor, log } = context;
     let next: StandaloneConfig;
     let limit: number;
+    let waiting: number;
     try {
       next = await loadStandaloneConfig(this.config.file);
-      limit = maxConnections(next.maxConnections, readDescriptorLimit(), next.file);
+      const nofile = readDescriptorLimit();
+      limit = maxConnections(next.maxConnections, nofile, next.file);
+      waiting = maxWaiting(limit, nofile);
     } catch (err) {
       const data =
         CONFIG_ERRORS.is(err) || EDGE_ERRORS.is(err)
@@ -75,6 +78,7 @@ export class FileRuleSource implements RuleSource {
     supervisor.drainTimeoutMs = next.drainTimeoutSecs * 1000;
     // Applies to the next accept: lowering it closes no connection, new ones wait until below.
     supervisor.maxConnections = limit;
+    supervisor.maxWaiting = waiting;
     const result: ApplyResult = await supervisor.apply(next.rules, next.owners);
     this.config = {
       ...next,

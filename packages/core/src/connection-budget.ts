@@ -23,8 +23,13 @@ export const BUDGET_WORD = {
    * node:net paths: once per connection held). The supervisor logs when it moves.
    */
   REACHED: 3,
+  /**
+   * node:net paths: the most connections one shard holds unread while they wait for a place
+   * (each costs a descriptor); one more is reset and counted instead.
+   */
+  WAITING_LIMIT: 4,
   /** Connections shard i holds: word SHARD_OPEN + i. */
-  SHARD_OPEN: 4,
+  SHARD_OPEN: 5,
 } as const;
 
 export class ConnectionBudget {
@@ -51,6 +56,15 @@ export class ConnectionBudget {
 
   set limit(connections: number) {
     Atomics.store(this.words, BUDGET_WORD.LIMIT, connections);
+  }
+
+  /** The most connections one shard holds waiting for a place (node:net paths). */
+  get waitingLimit(): number {
+    return Atomics.load(this.words, BUDGET_WORD.WAITING_LIMIT);
+  }
+
+  set waitingLimit(connections: number) {
+    Atomics.store(this.words, BUDGET_WORD.WAITING_LIMIT, connections);
   }
 
   /** Connections the edge holds now. */

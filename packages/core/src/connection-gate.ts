@@ -3,8 +3,11 @@
 // socket: libuv accepts whatever is waiting as soon as it is readable. So a connection accepted
 // while the edge holds `max_connections` is held here, unread and with no upstream, and started in
 // arrival order as places free up. It costs one descriptor while it waits, and its client sees
-// what a backlogged connection shows (a completed handshake, no answer yet). The native path
-// never gets here: the addon stops accepting at the limit, and the kernel's backlog holds them.
+// what a backlogged connection shows (a completed handshake, no answer yet). So that waiting
+// connections cannot run the edge out of descriptors (libuv would then accept and close what
+// waits, unseen, and the metrics listener would fail too), a shard holds at most the budget's
+// waiting limit; one more is reset at once and counted. The native path never gets here: the
+// addon stops accepting at the limit, and the kernel's backlog holds them.
 
 import type { Socket } from 'node:net';
 import type { ConnectionBudget } from './connection-budget.ts';
@@ -36,10 +39,22 @@ export class ConnectionGate {
     return this.held.length;
   }
 
-  /** A connection node:net accepted: started now if the edge has a place, else when one frees. */
-  admit(rule: object, socket: Socket, start: (socket: Socket) => void): void {
+  /**
+   * A connection node:net accepted: started now if the edge has a place, else when one frees;
+   * `refuse` when no more may wait.
+   */
+  admit(
+    rule: object,
+    socket: Socket,
+    start: (socket: Socket) => void,
+    refuse: (socket: Socket) => void,
+  ): void {
     if (this.held.length === 0 && this.budget.take(this.shard)) {
       start(socket);
+      return;
+    }
+    if (this.held.length >= this.budget.waitingLimit) {
+      refuse(socket);
       return;
     }
     // A client that gives up while it waits is forgotten; its socket closes as any would.

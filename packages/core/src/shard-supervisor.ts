@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   readonly requestTimeoutMs?: number;
   /** The most TCP connections the edge holds at once (0 or absent: no limit). */
   readonly maxConnections?: number;
+  /** node:net paths: the most connections the edge holds unread while they wait for a place. */
+  readonly maxWaiting?: number;
 }
 
 export class ShardSupervisor {
@@ -70,6 +72,7 @@ export class ShardSupervisor {
     const qos = new QosTable(QosTable.allocate(capacity, options.ownerCapacity, options.shards));
     const budget = new ConnectionBudget(ConnectionBudget.allocate(options.shards));
     budget.limit = options.maxConnections ?? 0;
+    budget.waitingLimit = waitingPerShard(options.maxWaiting ?? 0, options.shards);
     // The pool calls back only once a shard has died, by which time the reconciler exists.
     let reconciler: RuleReconciler | undefined;
     const pool = await ShardPool.start({
@@ -119,6 +122,11 @@ export class ShardSupervisor {
 
   set maxConnections(connections: number) {
     this.budget.limit = connections;
+  }
+
+  /** node:net paths: the most connections the edge holds waiting for a place; a change applies to the next. */
+  set maxWaiting(connections: number) {
+    this.budget.waitingLimit = waitingPerShard(connections, this.pool.count);
   }
 
   /** TCP connections the edge holds now, over every shard and rule. */
@@ -193,4 +201,9 @@ export class ShardSupervisor {
     this.quotaWatch.stop();
     return this.pool.stop();
   }
+}
+
+/** Each shard holds its own line of waiting connections: the edge's allowance split evenly. */
+function waitingPerShard(connections: number, shards: number): number {
+  return Math.floor(connections / shards);
 }

@@ -9,6 +9,7 @@ import {
   type AcceptErrorReason,
   acceptErrorField,
   type RelayErrorReason,
+  rejectField,
   relayErrorField,
 } from '@sluice/counters';
 import type { NativeAccept } from '@sluice/splice';
@@ -182,7 +183,14 @@ export class TcpRule implements ShardRule, ConnectionContext {
 
   /** node:net accepted it: it runs once the edge has a place for it (connection-gate.ts). */
   private readonly onConnection = (client: Socket): void => {
-    this.gate.admit(this, client, this.startConnection);
+    this.gate.admit(this, client, this.startConnection, this.refuseConnection);
+  };
+
+  /** The edge is full and so is the line of connections waiting for a place. */
+  private readonly refuseConnection = (client: Socket): void => {
+    this.accounts.counters.add(this.accounts.row, rejectField('edge_max_connections'), 1);
+    client.on('error', () => {});
+    client.resetAndDestroy();
   };
 
   /** A connection that holds its place in the budget (taken by the gate, or by the addon's accept). */
