@@ -24,6 +24,7 @@ import { findSamples, parsePrometheus, type RuleMetrics } from './helpers/metric
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget, startTarget } from './helpers/target-server.ts';
 import {
+  closeAsTheyEnd,
   closed,
   connectTcp,
   echoRoundTrip,
@@ -196,19 +197,7 @@ describe.each(RELAY_PATHS)('accept errors (%s path)', (relayPath) => {
     );
     // Connections that were relayed let go of their descriptors; the ones that waited (in the
     // backlog, on the native path) are relayed then. Every connection ends relayed or refused.
-    const done = new Set<Sender>();
-    await pollUntil(
-      () => {
-        for (const sender of flood) {
-          if ((sender.echoed || sender.failed !== null) && !done.has(sender)) {
-            sender.socket?.destroy();
-            done.add(sender);
-          }
-        }
-        return done.size === FLOOD;
-      },
-      { timeoutMs: 60_000, what: 'every connection of the flood relayed or refused' },
-    );
+    await closeAsTheyEnd(flood, true, 'every connection of the flood relayed or refused');
     await pollUntil(async () => (await metrics.rule('flood')).active_connections === 0, {
       timeoutMs: 10_000,
       what: 'the flood to close',

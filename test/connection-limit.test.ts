@@ -20,7 +20,14 @@ import type { RuleMetrics } from './helpers/metrics.ts';
 import { findSamples, parsePrometheus } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
-import { connectTcp, echoOnce, readExactly, type Sender, sendLine } from './helpers/tcp-client.ts';
+import {
+  closeAsTheyEnd,
+  connectTcp,
+  echoOnce,
+  readExactly,
+  type Sender,
+  sendLine,
+} from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 
@@ -94,20 +101,7 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
     );
 
     // Each connection that ends lets one waiting connection in, until the flood is through.
-    const closed = new Set<Sender>();
-    await pollUntil(
-      () => {
-        for (const sender of flood) {
-          if (sender.failed !== null) throw sender.failed;
-          if (sender.echoed && !closed.has(sender)) {
-            sender.socket?.destroy();
-            closed.add(sender);
-          }
-        }
-        return closed.size === FLOOD;
-      },
-      { timeoutMs: 60_000, what: 'every connection of the flood relayed' },
-    );
+    await closeAsTheyEnd(flood, false, 'every connection of the flood relayed');
     await pollUntil(async () => (await metrics.json()).connections.open === 0, {
       timeoutMs: 10_000,
       what: 'the flood to close',
@@ -201,19 +195,7 @@ describe.each(RELAY_PATHS)('connection limit (%s path)', (relayPath) => {
       what: `${refused} connections refused`,
     });
     if (relayPath === 'native') expect(acceptQueue(port)).toBe(LINE_WAITING + LINE_OVER);
-    const done = new Set<Sender>();
-    await pollUntil(
-      () => {
-        for (const sender of flood) {
-          if ((sender.echoed || sender.failed !== null) && !done.has(sender)) {
-            sender.socket?.destroy();
-            done.add(sender);
-          }
-        }
-        return done.size === flood.length;
-      },
-      { timeoutMs: 60_000, what: 'every connection relayed or refused' },
-    );
+    await closeAsTheyEnd(flood, true, 'every connection relayed or refused');
     expect(flood.filter((sender) => sender.echoed)).toHaveLength(flood.length - refused);
     const rule = (await metrics.rule('line')) as LimitMetrics;
     expect(rule.rejected.edge_max_connections).toBe(refused);

@@ -2,7 +2,7 @@
 // check that a port refuses connections.
 
 import net from 'node:net';
-import { withTimeout } from '@sluice/test-kit';
+import { pollUntil, withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 
 const OPEN_CLIENTS = new Set<net.Socket>();
@@ -258,4 +258,30 @@ export async function sendLine(port: number, text: string, timeoutMs = 60_000): 
     },
   );
   return sender;
+}
+
+/**
+ * Closes each sender's connection as soon as it has its echo (or, with `mayFail`, has failed),
+ * until every one has: on an edge at its connection limit each that ends lets one that waits in.
+ * Without `mayFail` a failure is thrown.
+ */
+export async function closeAsTheyEnd(
+  senders: readonly Sender[],
+  mayFail: boolean,
+  what: string,
+): Promise<void> {
+  const ended = new Set<Sender>();
+  await pollUntil(
+    () => {
+      for (const sender of senders) {
+        if (sender.failed !== null && !mayFail) throw sender.failed;
+        if ((sender.echoed || sender.failed !== null) && !ended.has(sender)) {
+          sender.socket?.destroy();
+          ended.add(sender);
+        }
+      }
+      return ended.size === senders.length;
+    },
+    { timeoutMs: 60_000, what },
+  );
 }

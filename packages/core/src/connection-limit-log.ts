@@ -9,36 +9,24 @@ import type { LogFn } from './log-fn.ts';
 /** How often the count is looked at, so at most one line this often. */
 export const CONNECTION_LIMIT_LOG_INTERVAL_MS = 5_000;
 
-export class ConnectionLimitLog {
-  private readonly budget: ConnectionBudget;
-  private readonly log: LogFn;
-  private logged = 0;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(budget: ConnectionBudget, log: LogFn) {
-    this.budget = budget;
-    this.log = log;
-  }
-
-  start(intervalMs = CONNECTION_LIMIT_LOG_INTERVAL_MS): void {
-    this.timer = setInterval(() => this.check(), intervalMs);
-    // A log line alone must not keep the process alive.
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private check(): void {
-    const reached = this.budget.reached;
-    if (reached === this.logged) return;
-    this.log('warn', 'edge reached max_connections; new connections waited for a place', {
-      max_connections: this.budget.limit,
-      open: this.budget.open,
-      times: reached - this.logged,
+/** Starts looking at the budget every interval; answers the function that stops it. */
+export function logConnectionLimit(
+  budget: ConnectionBudget,
+  log: LogFn,
+  intervalMs = CONNECTION_LIMIT_LOG_INTERVAL_MS,
+): () => void {
+  let logged = 0;
+  const timer = setInterval(() => {
+    const reached = budget.reached;
+    if (reached === logged) return;
+    log('warn', 'edge reached max_connections; new connections waited for a place', {
+      max_connections: budget.limit,
+      open: budget.open,
+      times: reached - logged,
     });
-    this.logged = reached;
-  }
+    logged = reached;
+  }, intervalMs);
+  // A log line alone must not keep the process alive.
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -8,7 +8,7 @@ import { Counters, DEFAULT_SLOT_CAPACITY } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import type { SpliceStatus } from '@sluice/splice';
 import { ConnectionBudget } from './connection-budget.ts';
-import { ConnectionLimitLog } from './connection-limit-log.ts';
+import { logConnectionLimit } from './connection-limit-log.ts';
 import type { CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { PipeWaitLog } from './pipe-wait-log.ts';
@@ -43,7 +43,8 @@ export class ShardSupervisor {
   private readonly reconciler: RuleReconciler;
   private readonly pipeWaits: PipeWaitLog;
   private readonly quotaWatch: QuotaWatch;
-  private readonly limitLog: ConnectionLimitLog;
+  /** Stops the once-per-interval log of the connection limit being met. */
+  private readonly stopLimitLog: () => void;
 
   private constructor(
     counters: Counters,
@@ -62,8 +63,7 @@ export class ShardSupervisor {
     this.pipeWaits.start();
     this.quotaWatch = new QuotaWatch(qos, () => reconciler.owners(), log);
     this.quotaWatch.start();
-    this.limitLog = new ConnectionLimitLog(budget, log);
-    this.limitLog.start();
+    this.stopLimitLog = logConnectionLimit(budget, log);
   }
 
   static async start(options: SupervisorOptions): Promise<ShardSupervisor> {
@@ -188,7 +188,7 @@ export class ShardSupervisor {
   /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
   async stop(): Promise<void> {
     this.pipeWaits.stop();
-    this.limitLog.stop();
+    this.stopLimitLog();
     this.quotaWatch.stop();
     await this.reconciler.retireAll();
     await this.pool.stop();
@@ -197,7 +197,7 @@ export class ShardSupervisor {
   /** Ends the shards without draining: the second SIGINT. */
   kill(): Promise<void> {
     this.pipeWaits.stop();
-    this.limitLog.stop();
+    this.stopLimitLog();
     this.quotaWatch.stop();
     return this.pool.stop();
   }
