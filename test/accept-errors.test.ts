@@ -2,7 +2,9 @@
 // descriptors above what it holds, connections fill it up until the next one cannot be taken
 // in. That is counted in sluice_rule_accept_errors_total{reason="emfile"}, logged once for the
 // burst (not once per connection), the target is not blamed for it, and the edge serves again
-// as soon as connections close.
+// as soon as connections close. A flood of twice what fits (arriving at once: the edge is stopped
+// while the kernel queues it) is counted the same way, blames neither target of a failover pool,
+// and leaves the edge relaying.
 //
 // Why the edge sees it after accept: libuv keeps a spare descriptor per loop and, on EMFILE,
 // accepts and closes the waiting connections itself, so accept(2) failures rarely reach JS.
@@ -11,16 +13,25 @@
 // connection that does not fit is always accepted and then finds no descriptor for its target.
 
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { freePort, pollUntil, requireProgram } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
-import type { RuleMetrics } from './helpers/metrics.ts';
+import { findSamples, parsePrometheus, type RuleMetrics } from './helpers/metrics.ts';
 import { RELAY_PATHS } from './helpers/relay-paths.ts';
-import { startTarget } from './helpers/target-server.ts';
-import { closed, connectTcp, echoRoundTrip } from './helpers/tcp-client.ts';
+import { startEchoTarget, startTarget } from './helpers/target-server.ts';
+import {
+  closeAsTheyEnd,
+  closed,
+  connectTcp,
+  echoRoundTrip,
+  readExactly,
+  type Sender,
+  sendLine,
+} from './helpers/tcp-client.ts';
 
 afterEach(runCleanup);
 
@@ -32,7 +43,18 @@ const OVER = 4;
 type AcceptMetrics = RuleMetrics & {
   readonly accept_errors: Readonly<Record<string, number>>;
   readonly failovers: number;
+  readonly targets: readonly { readonly target: string; readonly up: boolean }[];
 };
+
+/**
+ * The flooded edge starts with a soft descriptor limit below its hard one, which it runs with;
+ * max_connections is set as high as that allows, so the flood meets the descriptor limit first.
+ */
+const FLOOD_NOFILE = { soft: 256, hard: 1024 };
+const FLOOD_MAX_CONNECTIONS = 400;
+/** Connections that fit under the limit the flood meets; the flood brings twice as many. */
+const FLOOD_FITTING = 100;
+const FLOOD = 2 * FLOOD_FITTING;
 
 /** Lowers the edge's descriptor limit so that exactly `free` descriptor numbers are left. */
 function leaveFreeDescriptors(pid: number, free: number): number {
@@ -126,5 +148,82 @@ describe.each(RELAY_PATHS)('accept errors (%s path)', (relayPath) => {
     // One line for the burst: the first refusal; the rest are summed when the burst ends.
     const lines = edge.logs.slice(from).filter((log) => log.msg === 'accept failed');
     expect(lines).toHaveLength(1);
+  });
+
+  it('meets a flood past its descriptor limit: counts it as accept errors, never against the target, and relays again after', async () => {
+    const first = await startEchoTarget();
+    const second = await startEchoTarget();
+    const port = await freePort();
+    const { edge, metrics } = await launchEdge({
+      relayPath,
+      nofile: FLOOD_NOFILE,
+      config: {
+        shards: 1,
+        maxConnections: FLOOD_MAX_CONNECTIONS,
+        rules: [{ name: 'flood', listenPort: port, targetPorts: [first.port, second.port] }],
+      },
+    });
+    // Node raised the soft limit to the hard one as the edge started; the edge says so once.
+    const ready = edge.logs.find((line) => line.msg === 'edge ready');
+    expect([ready?.nofile, ready?.nofile_hard]).toEqual([FLOOD_NOFILE.hard, FLOOD_NOFILE.hard]);
+    expect(ready?.max_connections).toBe(FLOOD_MAX_CONNECTIONS);
+    await echoRoundTrip(port, 'warm');
+    await pollUntil(async () => (await metrics.rule('flood')).active_connections === 0, {
+      timeoutMs: 5_000,
+      what: 'the warm-up connection to close',
+    });
+    await pollUntil(() => socketCount(edge.pid) === 4, {
+      timeoutMs: 5_000,
+      what: 'only the listening sockets left',
+    });
+    // An odd number free, as above: the connection that does not fit is always taken in and then
+    // finds no descriptor for its target, which the edge sees (libuv hides a failed accept).
+    leaveFreeDescriptors(edge.pid, 2 * FLOOD_FITTING + 1);
+    const from = edge.mark();
+    // The flood arrives at once: while the edge is stopped the kernel completes every handshake
+    // and queues the connections, and the edge finds them all waiting when it goes on.
+    process.kill(edge.pid, 'SIGSTOP');
+    let flood: Sender[];
+    try {
+      flood = await Promise.all(Array.from({ length: FLOOD }, (_, i) => sendLine(port, `flood ${i}`)));
+    } finally {
+      process.kill(edge.pid, 'SIGCONT');
+    }
+    await edge.waitForMsg(
+      'accept failed',
+      { rule: 'flood', reason: 'emfile', errno: 'EMFILE' },
+      20_000,
+      from,
+    );
+    // Connections that were relayed let go of their descriptors; the ones that waited (in the
+    // backlog, on the native path) are relayed then. Every connection ends relayed or refused.
+    await closeAsTheyEnd(flood, true, 'every connection of the flood relayed or refused');
+    await pollUntil(async () => (await metrics.rule('flood')).active_connections === 0, {
+      timeoutMs: 10_000,
+      what: 'the flood to close',
+    });
+
+    const rule = (await metrics.rule('flood')) as AcceptMetrics;
+    const emfile = rule.accept_errors.emfile ?? 0;
+    expect(emfile).toBeGreaterThan(0);
+    expect(rule.connect_errors).toEqual({ refused: 0, timeout: 0, unreachable: 0, reset: 0, other: 0 });
+    expect(rule.failovers).toBe(0);
+    expect(rule.targets.map((target) => target.up)).toEqual([true, true]);
+    const up = findSamples(parsePrometheus(await metrics.text()), 'sluice_target_up', { rule: 'flood' });
+    expect(up.map((sample) => sample.value)).toEqual([1, 1]);
+    expect(second.accepted).toHaveLength(0);
+    // Logged once per burst, not once per connection: a first line, then summaries.
+    const firsts = edge.logs
+      .slice(from)
+      .filter((log) => log.msg === 'accept failed' && log.repeated === undefined);
+    expect(firsts.length).toBeLessThanOrEqual(emfile);
+    expect(firsts.length).toBeLessThanOrEqual(3);
+
+    // After the flood, new connections relay intact.
+    const socket = await connectTcp(port);
+    const payload = randomBytes(256 * 1024);
+    socket.write(payload);
+    expect((await readExactly(socket, payload.length, 10_000)).equals(payload)).toBe(true);
+    socket.destroy();
   });
 });

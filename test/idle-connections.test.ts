@@ -7,7 +7,9 @@
 // edge needs 2 descriptors per connection plus its own, so the splice path holds 9000. The
 // clients live in the test process and the target in a process of its own, so no process needs
 // more than about half its limit. The JS path holds fewer (its sockets cost heap, which the
-// bench measures); it is here to show the same accounting holds there too.
+// bench measures); it is here to show the same accounting holds there too. The edge's default
+// max_connections (a quarter of the descriptor limit, room for a pipe pair each) is raised to
+// the count: idle connections hold no pipe.
 
 import type { Socket } from 'node:net';
 import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
@@ -51,7 +53,11 @@ describe.each(RELAY_PATHS)('idle connections (%s path)', (relayPath) => {
     const listenPort = await freePort();
     const { edge, metrics } = await launchEdge({
       relayPath,
-      config: { shards: SHARDS, rules: [{ name: 'idle', listenPort, targetPorts: [target.port] }] },
+      config: {
+        shards: SHARDS,
+        maxConnections: count,
+        rules: [{ name: 'idle', listenPort, targetPorts: [target.port] }],
+      },
     });
     // A batch's pairs may all hold a pipe each way at once while their first bytes pass.
     const pipeAllowance = splices(relayPath) ? poolAllowance(SHARDS, 2 * BATCH) : 0;

@@ -35,6 +35,8 @@ export interface EdgeConfig {
   readonly shards?: number;
   readonly metricsPort: number;
   readonly drainTimeoutSecs?: number;
+  /** `max_connections`: the most TCP connections the edge holds at once. */
+  readonly maxConnections?: number;
   readonly rules: readonly RuleConfig[];
   /** `[owners.NAME] limits = {...}` tables. */
   readonly owners?: Readonly<Record<string, LimitsConfig>>;
@@ -74,6 +76,7 @@ export function renderConfig(config: EdgeConfig): string {
     `metrics = ${str(`127.0.0.1:${config.metricsPort}`)}`,
   ];
   if (config.drainTimeoutSecs !== undefined) lines.push(`drain_timeout_secs = ${config.drainTimeoutSecs}`);
+  if (config.maxConnections !== undefined) lines.push(`max_connections = ${config.maxConnections}`);
   for (const rule of config.rules) {
     lines.push(
       '',

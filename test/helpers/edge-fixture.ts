@@ -23,6 +23,8 @@ export interface LaunchOptions {
   readonly env?: Record<string, string>;
   readonly waitReady?: boolean;
   readonly nodeArgs?: readonly string[];
+  /** RLIMIT_NOFILE for the edge (soft and hard), set through prlimit. */
+  readonly nofile?: { readonly soft: number; readonly hard: number };
 }
 
 export async function launchEdge(options: LaunchOptions): Promise<LaunchedEdge> {
@@ -35,6 +37,7 @@ export async function launchEdge(options: LaunchOptions): Promise<LaunchedEdge> 
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.waitReady === undefined ? {} : { waitReady: options.waitReady }),
     ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
+    ...(options.nofile === undefined ? {} : { nofile: options.nofile }),
   });
   return {
     edge,

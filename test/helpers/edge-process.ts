@@ -4,7 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { killOnExit, LogProcess } from '@sluice/test-kit';
+import { killOnExit, LogProcess, requireProgram } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 import { type CommandResult, commandResult } from './command-result.ts';
 import { type RelayPath, relayPathEnv } from './relay-paths.ts';
@@ -53,11 +53,25 @@ export interface StartEdgeOptions {
   readonly readyTimeoutMs?: number;
   /** Node flags before the entry (`--import` of a recorder); the shards inherit them. */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Runs the edge under this descriptor limit (RLIMIT_NOFILE soft and hard), through prlimit
+   * (util-linux), which execs the edge: the edge's pid is the child's.
+   */
+  readonly nofile?: { readonly soft: number; readonly hard: number };
+}
+
+/** The program and arguments that run the edge, under `nofile` when given. */
+function edgeCommand(options: StartEdgeOptions): [string, string[]] {
+  const args = [...(options.nodeArgs ?? []), EDGE_MAIN, '--config', options.configFile];
+  if (options.nofile === undefined) return [edgeNode(), args];
+  const { soft, hard } = options.nofile;
+  return [requireProgram('prlimit', 'util-linux'), [`--nofile=${soft}:${hard}`, '--', edgeNode(), ...args]];
 }
 
 /** Starts the edge; it is SIGKILLed by the test's cleanup if still running. */
 export async function startEdge(options: StartEdgeOptions): Promise<EdgeProcess> {
-  const child = spawn(edgeNode(), [...(options.nodeArgs ?? []), EDGE_MAIN, '--config', options.configFile], {
+  const [program, args] = edgeCommand(options);
+  const child = spawn(program, args, {
     cwd: REPO_ROOT,
     env: edgeEnv(options.relayPath, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -56,6 +56,8 @@ export interface RuleMetrics {
 
 export interface MetricsJson {
   readonly client: string;
+  /** TCP connections the edge holds now, and max_connections (0: no limit). */
+  readonly connections: { readonly open: number; readonly max: number };
   readonly shards: { readonly configured: number; readonly running: number; readonly restarts: number };
   readonly rules: readonly RuleMetrics[];
 }

@@ -2,7 +2,7 @@
 // check that a port refuses connections.
 
 import net from 'node:net';
-import { withTimeout } from '@sluice/test-kit';
+import { pollUntil, withTimeout } from '@sluice/test-kit';
 import { deferCleanup } from './cleanup.ts';
 
 const OPEN_CLIENTS = new Set<net.Socket>();
@@ -223,4 +223,65 @@ export async function tryEcho(port: number, message: string, timeoutMs = 5_000):
     socket.write(expected);
   });
   return withTimeout(outcome, timeoutMs, `an echo or a close on 127.0.0.1:${port}`);
+}
+
+/** A client that sent a line and waits for its echo: `echoed` once it came back, else `failed`. */
+export interface Sender {
+  /** null: the connect itself failed (a reset before this side saw it complete). */
+  readonly socket: net.Socket | null;
+  echoed: boolean;
+  /** The connection closed or reset before the echo, or the echo was wrong. */
+  failed: Error | null;
+}
+
+/**
+ * Connects, sends `text` and a newline, and returns at once; the echo is awaited in the
+ * background (for up to `timeoutMs`), so a test can open many and watch how each ends.
+ */
+export async function sendLine(port: number, text: string, timeoutMs = 60_000): Promise<Sender> {
+  let socket: net.Socket;
+  try {
+    socket = await connectTcp(port, { timeoutMs });
+  } catch (err) {
+    return { socket: null, echoed: false, failed: err as Error };
+  }
+  const line = Buffer.from(`${text}\n`);
+  const sender: Sender = { socket, echoed: false, failed: null };
+  socket.write(line);
+  readExactly(socket, line.length, timeoutMs).then(
+    (got) => {
+      if (got.equals(line)) sender.echoed = true;
+      else sender.failed = new Error(`sent ${text}, got ${got.toString()}`);
+    },
+    (err: Error) => {
+      sender.failed = err;
+    },
+  );
+  return sender;
+}
+
+/**
+ * Closes each sender's connection as soon as it has its echo (or, with `mayFail`, has failed),
+ * until every one has: on an edge at its connection limit each that ends lets one that waits in.
+ * Without `mayFail` a failure is thrown.
+ */
+export async function closeAsTheyEnd(
+  senders: readonly Sender[],
+  mayFail: boolean,
+  what: string,
+): Promise<void> {
+  const ended = new Set<Sender>();
+  await pollUntil(
+    () => {
+      for (const sender of senders) {
+        if (sender.failed !== null && !mayFail) throw sender.failed;
+        if ((sender.echoed || sender.failed !== null) && !ended.has(sender)) {
+          sender.socket?.destroy();
+          ended.add(sender);
+        }
+      }
+      return ended.size === senders.length;
+    },
+    { timeoutMs: 60_000, what },
+  );
 }

@@ -34,3 +34,13 @@ export function relayedConnectionCap(limit: number): number {
   if (!Number.isFinite(limit)) return Number.MAX_SAFE_INTEGER;
   return Math.max(0, Math.floor((limit - FD_RESERVE) / FDS_PER_RELAYED_CONNECTION));
 }
+
+/**
+ * The connection limit every relay that has one is given, the same for all (HAProxy's maxconn,
+ * sluice's max_connections): as many as the descriptor limit lets a relay hold, since
+ * idle-memory opens up to that.
+ */
+export function relayMaxConnections(): number {
+  const limit = openFileLimit();
+  return Math.min(100_000, limit === null ? 9000 : relayedConnectionCap(limit.soft));
+}

@@ -172,6 +172,7 @@ async function managed(logs: LogLine[]): Promise<Started> {
     shards: 1,
     metrics: { host: '127.0.0.1', port: 0 },
     drainTimeoutSecs: DRAIN_TIMEOUT_SECS,
+    maxConnections: null,
     source: new ServerRuleSource({ bundle }),
     log: capturingLogger(logs),
   });

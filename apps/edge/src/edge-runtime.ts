@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { relayPathName, ShardSupervisor } from '@sluice/core';
+import { maxConnections, maxWaiting, readDescriptorLimit } from './descriptor-limit.ts';
 import type { Logger } from './logger.ts';
 import type { RuleSource } from './rule-source.ts';
 
@@ -22,6 +23,10 @@ export interface EdgeSettings {
   readonly shards: number | null;
   readonly metrics: { readonly host: string; readonly port: number } | null;
   readonly drainTimeoutSecs: number;
+  /** The most TCP connections held at once; null: derived from the descriptor limit. */
+  readonly maxConnections: number | null;
+  /** Where maxConnections was set, for an error about it: the config file, or the flag. */
+  readonly maxConnectionsFrom?: string;
 }
 
 export interface EdgeRuntimeOptions extends EdgeSettings {
@@ -75,7 +80,16 @@ export class EdgeRuntime {
     const { name, source } = this.options;
     const testHooks = process.env.SLUICE_TEST_HOOKS === '1';
     const shards = this.options.shards ?? availableParallelism();
+    const nofile = readDescriptorLimit();
+    const limit = maxConnections(
+      this.options.maxConnections,
+      nofile,
+      this.options.maxConnectionsFrom ?? '--max-connections',
+    );
+    const waiting = maxWaiting(limit, nofile);
     const supervisor = await ShardSupervisor.start({
+      maxConnections: limit,
+      maxWaiting: waiting,
       shards,
       drainTimeoutMs: this.options.drainTimeoutSecs * 1000,
       ...(this.options.maxRules === undefined ? {} : { slotCapacity: this.options.maxRules }),
@@ -106,6 +120,11 @@ export class EdgeRuntime {
         shards,
         relay: relayPathName(supervisor.splice),
         splice: supervisor.splice.reason,
+        // The limits the edge runs under, once: descriptors (soft, hard) and connections (0: none).
+        nofile: nofile.soft,
+        nofile_hard: nofile.hard,
+        max_connections: limit,
+        max_waiting: waiting,
         ...ready,
       },
       'edge ready',

@@ -45,6 +45,12 @@ export const EDGE_ERRORS = defineErrors('edge', {
   edge_revoked: { message: 'this edge was revoked on the server: {message}', exitCode: 5 },
   // Standalone and managed: the metrics listener cannot bind (the rules were not started).
   metrics_listen_failed: { message: 'cannot serve /metrics on {address}: {reason}', exitCode: 6 },
+  // Standalone and managed: max_connections the descriptor limit cannot hold (nothing started).
+  max_connections_over_limit: {
+    message:
+      '{where}: max_connections = {max} needs at least {needed} descriptors (two sockets per connection), but the descriptor limit (RLIMIT_NOFILE) is {limit}; lower max_connections, or raise the limit (ulimit -n, systemd LimitNOFILE=)',
+    exitCode: 2,
+  },
 });
 
 export type EdgeErrorCode = (typeof EDGE_ERRORS.codes)[number];

@@ -4,7 +4,9 @@
 
 import { CONFIG_ERRORS, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
 import type { ApplyResult } from '@sluice/core';
+import { maxConnections, maxWaiting, readDescriptorLimit } from './descriptor-limit.ts';
 import type { EdgeSettings } from './edge-runtime.ts';
+import { EDGE_ERRORS } from './errors.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
 
 /** The EdgeRuntime settings a standalone edge takes from its file. */
@@ -14,6 +16,8 @@ export function runtimeSettings(config: StandaloneConfig): EdgeSettings {
     shards: config.shards,
     metrics: config.metrics,
     drainTimeoutSecs: config.drainTimeoutSecs,
+    maxConnections: config.maxConnections,
+    maxConnectionsFrom: config.file,
   };
 }
 
@@ -50,10 +54,18 @@ export class FileRuleSource implements RuleSource {
     if (this.stopped || !context) return;
     const { supervisor, log } = context;
     let next: StandaloneConfig;
+    let limit: number;
+    let waiting: number;
     try {
       next = await loadStandaloneConfig(this.config.file);
+      const nofile = readDescriptorLimit();
+      limit = maxConnections(next.maxConnections, nofile, next.file);
+      waiting = maxWaiting(limit, nofile);
     } catch (err) {
-      const data = CONFIG_ERRORS.is(err) ? err.toData() : { code: 'reload_failed', message: String(err) };
+      const data =
+        CONFIG_ERRORS.is(err) || EDGE_ERRORS.is(err)
+          ? err.toData()
+          : { code: 'reload_failed', message: String(err) };
       log.error({ err: data, file: this.config.file }, 'reload rejected');
       return;
     }
@@ -64,6 +76,9 @@ export class FileRuleSource implements RuleSource {
     }
     // Applies to rules retired by this reload and to the final drain.
     supervisor.drainTimeoutMs = next.drainTimeoutSecs * 1000;
+    // Applies to the next accept: lowering it closes no connection, new ones wait until below.
+    supervisor.maxConnections = limit;
+    supervisor.maxWaiting = waiting;
     const result: ApplyResult = await supervisor.apply(next.rules, next.owners);
     this.config = {
       ...next,

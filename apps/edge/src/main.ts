@@ -2,7 +2,13 @@
 // `enroll`), and their checks.
 
 import { resolve } from 'node:path';
-import { CONFIG_ERRORS, loadStandaloneConfig, MAX_SHARDS, parseListen } from '@sluice/config';
+import {
+  CONFIG_ERRORS,
+  loadStandaloneConfig,
+  MAX_EDGE_CONNECTIONS,
+  MAX_SHARDS,
+  parseListen,
+} from '@sluice/config';
 import { formatControlAddress } from '@sluice/protocol';
 import { Command } from 'commander';
 import { DEFAULT_BUNDLE_FILE, readBundleFile } from './bundle-file.ts';
@@ -17,6 +23,7 @@ interface MainOptions {
   bundle?: string;
   shards?: string;
   maxRules?: string;
+  maxConnections?: string;
   metrics?: string;
   drainTimeout?: string;
   check?: boolean;
@@ -47,6 +54,13 @@ function parseMaxRules(text: string): number {
   if (!Number.isInteger(rules) || rules < 1 || rules > MAX_RULES_LIMIT)
     throw usage(`--max-rules ${text}: expected 1..${MAX_RULES_LIMIT}`);
   return rules;
+}
+
+function parseMaxConnections(text: string): number {
+  const connections = Number(text);
+  if (!Number.isInteger(connections) || connections < 1 || connections > MAX_EDGE_CONNECTIONS)
+    throw usage(`--max-connections ${text}: expected 1..${MAX_EDGE_CONNECTIONS}`);
+  return connections;
 }
 
 function parseMetrics(text: string): { host: string; port: number } {
@@ -83,6 +97,8 @@ async function runEdge(options: MainOptions): Promise<void> {
       name: bundle.name,
       shards: options.shards === undefined ? null : parseShards(options.shards),
       ...(options.maxRules === undefined ? {} : { maxRules: parseMaxRules(options.maxRules) }),
+      maxConnections:
+        options.maxConnections === undefined ? null : parseMaxConnections(options.maxConnections),
       metrics: options.metrics === undefined ? null : parseMetrics(options.metrics),
       drainTimeoutSecs: parseDrainTimeout(options.drainTimeout ?? '30'),
       // Beside the bundle: the counters that survive a kill (edge-state-file.ts) and the rules
@@ -106,6 +122,9 @@ async function runEdge(options: MainOptions): Promise<void> {
       );
   }
   if (options.maxRules !== undefined) throw usage('--max-rules goes with --bundle');
+  if (options.maxConnections !== undefined) {
+    throw usage('--max-connections goes with --bundle; with --config, set max_connections in the file');
+  }
   const config = await loadStandaloneConfig(options.config);
   if (options.check) {
     process.stdout.write(`config ok: ${config.file} (${config.rules.length} rules)\n`);
@@ -139,6 +158,10 @@ const program = new Command('sluice-edge')
   .option('-b, --bundle <file>', 'run managed by a sluice-server, from the bundle `enroll` wrote')
   .option('--shards <n>', 'managed: shards (worker threads); default: available cores')
   .option('--max-rules <n>', 'managed: how many rules can be active at once (default 4096)')
+  .option(
+    '--max-connections <n>',
+    'managed: the most TCP connections held at once (default: a quarter of the descriptor limit)',
+  )
   .option('--metrics <host:port>', 'managed: serve /metrics and /healthz here')
   .option('--drain-timeout <secs>', 'managed: how long connections may finish at shutdown (default 30)')
   .option('--check', 'validate the config and exit: 0 valid, 2 invalid')

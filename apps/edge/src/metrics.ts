@@ -65,6 +65,8 @@ export interface EdgeJson {
   client: string;
   relay: { path: RelayPathName; splice_enabled: boolean; reason: string };
   shards: { configured: number; running: number; restarts: number };
+  /** TCP connections the edge holds now, and the most it holds at once (0: no limit). */
+  connections: { open: number; max: number };
   rules: RuleJson[];
 }
 
@@ -233,6 +235,7 @@ export class EdgeMetrics {
         running: this.supervisor.shardsRunning,
         restarts: this.supervisor.restarts,
       },
+      connections: { open: this.supervisor.openConnections, max: this.supervisor.maxConnections },
       rules,
     };
   }
@@ -372,6 +375,16 @@ export class EdgeMetrics {
       'sluice_shards_configured',
       'Shards the edge runs when healthy.',
       () => supervisor.shardCount,
+    );
+    this.edgeGauge(
+      'sluice_edge_connections',
+      'TCP connections the edge holds now, over every rule and shard (what max_connections counts).',
+      () => supervisor.openConnections,
+    );
+    this.edgeGauge(
+      'sluice_edge_max_connections',
+      'The most TCP connections the edge holds at once (max_connections; 0: no limit).',
+      () => supervisor.maxConnections,
     );
     const metrics = this;
     new Gauge({

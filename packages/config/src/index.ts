@@ -21,7 +21,7 @@ export {
 } from './errors.ts';
 export { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
 export { findRuleConflicts, listensOverlap } from './rule-conflicts.ts';
-export { limitsSchema, MAX_SHARDS, ruleSchema } from './schema.ts';
+export { limitsSchema, MAX_EDGE_CONNECTIONS, MAX_SHARDS, ruleSchema } from './schema.ts';
 export type * from './types.ts';
 export { parseBandwidth } from './units.ts';
 export { formatPath, type PathIssue, type Validation, validate } from './zod-issues.ts';

@@ -464,6 +464,7 @@ describe('parseStandaloneConfig: valid configs', () => {
       shards: null,
       metrics: null,
       drainTimeoutSecs: 30,
+      maxConnections: null,
       owners: {},
       rules: [WEB_RULE_DEFAULTS],
     });
@@ -475,6 +476,7 @@ describe('parseStandaloneConfig: valid configs', () => {
       'shards = 2',
       'metrics = "127.0.0.1:9464"',
       'drain_timeout_secs = 5',
+      'max_connections = 2000',
       rule({
         balance: '"round-robin"',
         targets: '["a.internal:80", "[2001:db8::1]:80"]',
@@ -489,6 +491,7 @@ describe('parseStandaloneConfig: valid configs', () => {
       shards: 2,
       metrics: { host: '127.0.0.1', port: 9464 },
       drainTimeoutSecs: 5,
+      maxConnections: 2000,
       owners: { 'team-a': { limits: { maxConnections: null } } },
     });
     expect(config.rules[0]).toMatchObject({

@@ -227,8 +227,26 @@ limits = { bandwidth = "1Gbit", max_connections = 1000 }
     const result = validate(standaloneConfigSchema, { rules: [] });
     expect(result).toEqual({
       ok: true,
-      value: { name: hostname(), shards: null, metrics: null, drainTimeoutSecs: 30, rules: [], owners: {} },
+      value: {
+        name: hostname(),
+        shards: null,
+        metrics: null,
+        drainTimeoutSecs: 30,
+        maxConnections: null,
+        rules: [],
+        owners: {},
+      },
     });
+  });
+
+  it('reads max_connections, a whole number from 1 to 2^30', () => {
+    const ok = validate(standaloneConfigSchema, { rules: [], max_connections: 1024 });
+    expect(ok.ok && ok.value.maxConnections).toBe(1024);
+    for (const bad of [0, 1.5, 2 ** 30 + 1, '1000']) {
+      const result = validate(standaloneConfigSchema, { rules: [], max_connections: bad });
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.issues[0]!.path).toBe('max_connections');
+    }
   });
 
   it('gives an owner with no limits table no limits', () => {

@@ -12,6 +12,11 @@ import { expecting, MISSING_KEY } from './zod-issues.ts';
 
 export const MAX_TARGETS = 8;
 export const MAX_SHARDS = 256;
+/**
+ * The most an edge's `max_connections` may be: 2^30, above any descriptor limit Linux allows
+ * (fs.nr_open), and within the 32-bit word the shards count connections in.
+ */
+export const MAX_EDGE_CONNECTIONS = 2 ** 30;
 export const MAX_CONNECT_TIMEOUT_MS = 600_000;
 /** A UDP flow costs a socket per shard; the cap keeps a typo from exhausting descriptors. */
 export const MAX_FLOWS = 1_048_576;
@@ -343,6 +348,7 @@ export const standaloneConfigSchema = z
     shards: z.int().min(1).max(MAX_SHARDS).optional(),
     metrics: metricsSchema.optional(),
     drain_timeout_secs: z.number().min(0).max(MAX_TIMEOUT_SECS).default(30),
+    max_connections: z.int().min(1).max(MAX_EDGE_CONNECTIONS).optional(),
     rules: z.array(ruleSchema, {
       error: (issue) =>
         issue.code === 'invalid_type' && issue.input === undefined
@@ -358,6 +364,7 @@ export const standaloneConfigSchema = z
       shards: config.shards ?? null,
       metrics: config.metrics ?? null,
       drainTimeoutSecs: config.drain_timeout_secs,
+      maxConnections: config.max_connections ?? null,
       rules: config.rules,
       owners: config.owners ?? {},
     }),

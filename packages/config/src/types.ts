@@ -74,6 +74,8 @@ export interface StandaloneConfig {
   readonly shards: number | null;
   readonly metrics: { readonly host: string; readonly port: number } | null;
   readonly drainTimeoutSecs: number;
+  /** The most TCP connections the edge holds at once; null: derived from the descriptor limit. */
+  readonly maxConnections: number | null;
   readonly rules: readonly RuleSpec[];
   readonly owners: Readonly<Record<string, OwnerSpec>>;
 }

@@ -21,6 +21,7 @@ import {
   spliceErrnoCode,
 } from '@sluice/splice';
 import type { ConnectionContext } from './connection-context.ts';
+import type { ConnectionGate } from './connection-gate.ts';
 import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { targetPort } from './port-map.ts';
 import { spliceFailure } from './splice-relay.ts';
@@ -65,6 +66,8 @@ export class NativeConnections {
   private readonly context: ConnectionContext;
   /** Called with a socket made from a descriptor the rule can no longer take natively. */
   private readonly takeOver: (socket: Socket) => void;
+  /** Every accepted connection took a place in the budget in the addon; it is given back here. */
+  private readonly gate: ConnectionGate;
   private readonly group: number;
   private readonly verdicts = sharedInt32(2 * BATCH);
   private readonly order = sharedInt32(1 + MAX_ORDER);
@@ -77,10 +80,16 @@ export class NativeConnections {
   /** The thread is exiting: the addon's own cleanup resets what it holds. */
   private exiting = false;
 
-  constructor(native: NativeAccept, context: ConnectionContext, takeOver: (socket: Socket) => void) {
+  constructor(
+    native: NativeAccept,
+    context: ConnectionContext,
+    takeOver: (socket: Socket) => void,
+    gate: ConnectionGate,
+  ) {
     this.native = native;
     this.context = context;
     this.takeOver = takeOver;
+    this.gate = gate;
     this.group = native.group(
       this.onAccept,
       this.onEvents,
@@ -149,6 +158,7 @@ export class NativeConnections {
   private readonly onAccept = (_listener: number, count: number): void => {
     const { rule, targets } = this.context;
     if (!nativeEligible(rule)) {
+      // Each keeps its place: the connection gives it back when it ends (tcp-rule.ts).
       for (let i = 0; i < count; i++) {
         this.verdicts[i] = ACCEPT_VERDICT.TAKEN_BY_JS;
         this.takeOver(socketFor(this.verdicts[BATCH + i]!));
@@ -167,6 +177,7 @@ export class NativeConnections {
         // TCP rules have no flow cap: max_flows never refuses here (as in tcp-connection.ts).
         counters.add(row, refused === 'rule_max_flows' ? FIELD.FLOWS_DROPPED : rejectField(refused), 1);
         this.verdicts[i] = ACCEPT_VERDICT.REFUSE;
+        this.gate.release();
         continue;
       }
       counters.add(row, FIELD.TOTAL, 1);
@@ -226,10 +237,14 @@ export class NativeConnections {
     this.ended(owner);
   }
 
-  /** Gives the QoS places back, then drops the gauge (the supervisor reuses a slot at zero). */
+  /**
+   * Gives the QoS places back, then drops the gauge (the supervisor reuses a slot at zero), and
+   * gives the connection's place in the edge's budget back.
+   */
   private ended(owner: number): void {
     const { counters, row, qos, qosRule } = this.context.accounts;
     qos.release(owner, qosRule);
     counters.add(row, FIELD.ACTIVE, -1);
+    this.gate.release();
   }
 }

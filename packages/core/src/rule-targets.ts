@@ -88,8 +88,11 @@ export class RuleTargets {
     return health;
   }
 
-  /** A name's addresses are tried in turn, as connections try them: one that answers is enough. */
-  private async probe(index: number): Promise<boolean> {
+  /**
+   * A name's addresses are tried in turn, as connections try them: one that answers is enough.
+   * null when no address could be tried for this host's own want of descriptors or memory.
+   */
+  private async probe(index: number): Promise<boolean | null> {
     const target = this.rule.targets[index];
     if (target === undefined) return false;
     let addresses: string[];
@@ -99,9 +102,12 @@ export class RuleTargets {
       return false;
     }
     const port = targetPort(target, this.rule.listen, this.rule.listen.portLo);
+    let verdict: boolean | null = addresses.length === 0 ? false : null;
     for (const address of addresses) {
-      if (await this.probeAddress(address, port, this.rule.connectTimeoutMs)) return true;
+      const up = await this.probeAddress(address, port, this.rule.connectTimeoutMs);
+      if (up === true) return true;
+      if (up === false) verdict = false;
     }
-    return false;
+    return verdict;
   }
 }

@@ -13,6 +13,8 @@ export interface ShardInit {
   readonly counters: SharedArrayBuffer;
   /** The QoS table (packages/qos), shared by every shard and the supervisor. */
   readonly qos: SharedArrayBuffer;
+  /** The edge's connection budget (connection-budget.ts). */
+  readonly budget: SharedArrayBuffer;
   /** Test hooks (crash on demand) are wired only when this is set. */
   readonly testHooks: boolean;
 }

@@ -25,6 +25,7 @@ export interface ShardPoolOptions {
   /** The shared buffers every shard maps. */
   readonly counters: SharedArrayBuffer;
   readonly qos: SharedArrayBuffer;
+  readonly budget: SharedArrayBuffer;
   readonly log: LogFn;
   readonly testHooks?: boolean;
   /** How long a shard may take to answer one request (default 5 s). */
@@ -182,6 +183,7 @@ export class ShardPool {
       shards: this.options.shards,
       counters: this.options.counters,
       qos: this.options.qos,
+      budget: this.options.budget,
       testHooks: this.options.testHooks ?? false,
     };
     const worker = new Worker(SHARD_ENTRY, {

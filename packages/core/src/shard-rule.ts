@@ -2,6 +2,7 @@
 // and what the shard lends every rule it runs.
 
 import type { RuleSpec } from '@sluice/config';
+import type { ConnectionGate } from './connection-gate.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
@@ -19,8 +20,9 @@ export interface ShardRule {
   cutOverQuota(): void;
 }
 
-/** What a shard lends its rules: one DNS cache for all of them, and its log. */
+/** What a shard lends its rules: one DNS cache for all of them, its log, its share of the connection budget. */
 export interface ShardServices {
   readonly dns: DnsCache;
   readonly log: LogFn;
+  readonly gate: ConnectionGate;
 }

@@ -7,6 +7,8 @@ import type { OwnerSpec, RuleSpec } from '@sluice/config';
 import { Counters, DEFAULT_SLOT_CAPACITY } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import type { SpliceStatus } from '@sluice/splice';
+import { ConnectionBudget } from './connection-budget.ts';
+import { logConnectionLimit } from './connection-limit-log.ts';
 import type { CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { PipeWaitLog } from './pipe-wait-log.ts';
@@ -25,55 +27,73 @@ export interface SupervisorOptions {
   readonly ownerCapacity?: number;
   /** How long a shard may take to answer one request. */
   readonly requestTimeoutMs?: number;
+  /** The most TCP connections the edge holds at once (0 or absent: no limit). */
+  readonly maxConnections?: number;
+  /** node:net paths: the most connections the edge holds unread while they wait for a place. */
+  readonly maxWaiting?: number;
 }
 
 export class ShardSupervisor {
   readonly counters: Counters;
   /** Caps and their live state per rule slot and per owner, shared with every shard. */
   readonly qos: QosTable;
+  /** The edge's connection budget: max_connections and the connections held now. */
+  private readonly budget: ConnectionBudget;
   private readonly pool: ShardPool;
   private readonly reconciler: RuleReconciler;
   private readonly pipeWaits: PipeWaitLog;
   private readonly quotaWatch: QuotaWatch;
+  /** Stops the once-per-interval log of the connection limit being met. */
+  private readonly stopLimitLog: () => void;
 
   private constructor(
     counters: Counters,
     qos: QosTable,
+    budget: ConnectionBudget,
     pool: ShardPool,
     reconciler: RuleReconciler,
     log: LogFn,
   ) {
     this.counters = counters;
     this.qos = qos;
+    this.budget = budget;
     this.pool = pool;
     this.reconciler = reconciler;
     this.pipeWaits = new PipeWaitLog(counters, () => reconciler.snapshot(), log);
     this.pipeWaits.start();
     this.quotaWatch = new QuotaWatch(qos, () => reconciler.owners(), log);
     this.quotaWatch.start();
+    this.stopLimitLog = logConnectionLimit(budget, log);
   }
 
   static async start(options: SupervisorOptions): Promise<ShardSupervisor> {
     const capacity = options.slotCapacity ?? DEFAULT_SLOT_CAPACITY;
     const counters = new Counters(Counters.allocate(options.shards, capacity));
     const qos = new QosTable(QosTable.allocate(capacity, options.ownerCapacity, options.shards));
+    const budget = new ConnectionBudget(ConnectionBudget.allocate(options.shards));
+    budget.limit = options.maxConnections ?? 0;
+    budget.waitingLimit = waitingPerShard(options.maxWaiting ?? 0, options.shards);
     // The pool calls back only once a shard has died, by which time the reconciler exists.
     let reconciler: RuleReconciler | undefined;
     const pool = await ShardPool.start({
       shards: options.shards,
       counters: counters.words.buffer as SharedArrayBuffer,
       qos: qos.buffer,
+      budget: budget.words.buffer as SharedArrayBuffer,
       log: options.log,
       ...(options.testHooks === undefined ? {} : { testHooks: options.testHooks }),
       ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-      onExit: (shard) => reconciler?.shardExited(shard),
+      onExit: (shard) => {
+        reconciler?.shardExited(shard);
+        budget.forgetShard(shard);
+      },
       onRestart: (shard) => void reconciler?.rebind(shard),
     });
     reconciler = new RuleReconciler(pool, counters, qos, {
       log: options.log,
       drainTimeoutMs: options.drainTimeoutMs,
     });
-    return new ShardSupervisor(counters, qos, pool, reconciler, options.log);
+    return new ShardSupervisor(counters, qos, budget, pool, reconciler, options.log);
   }
 
   /** Shards that died and were restarted. */
@@ -93,6 +113,25 @@ export class ShardSupervisor {
 
   set drainTimeoutMs(ms: number) {
     this.reconciler.drainTimeoutMs = ms;
+  }
+
+  /** The most TCP connections the edge holds at once (0: no limit); a change applies to the next accept. */
+  get maxConnections(): number {
+    return this.budget.limit;
+  }
+
+  set maxConnections(connections: number) {
+    this.budget.limit = connections;
+  }
+
+  /** node:net paths: the most connections the edge holds waiting for a place; a change applies to the next. */
+  set maxWaiting(connections: number) {
+    this.budget.waitingLimit = waitingPerShard(connections, this.pool.count);
+  }
+
+  /** TCP connections the edge holds now, over every shard and rule. */
+  get openConnections(): number {
+    return this.budget.open;
   }
 
   get shardCount(): number {
@@ -149,6 +188,7 @@ export class ShardSupervisor {
   /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
   async stop(): Promise<void> {
     this.pipeWaits.stop();
+    this.stopLimitLog();
     this.quotaWatch.stop();
     await this.reconciler.retireAll();
     await this.pool.stop();
@@ -157,7 +197,13 @@ export class ShardSupervisor {
   /** Ends the shards without draining: the second SIGINT. */
   kill(): Promise<void> {
     this.pipeWaits.stop();
+    this.stopLimitLog();
     this.quotaWatch.stop();
     return this.pool.stop();
   }
+}
+
+/** Each shard holds its own line of waiting connections: the edge's allowance split evenly. */
+function waitingPerShard(connections: number, shards: number): number {
+  return Math.floor(connections / shards);
 }

@@ -6,6 +6,8 @@ import { formatListen } from '@sluice/config/address';
 import { Counters } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import type { NativeAccept, SpliceStatus } from '@sluice/splice';
+import { ConnectionBudget } from './connection-budget.ts';
+import { ConnectionGate } from './connection-gate.ts';
 import { DnsCache } from './dns-cache.ts';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { RelayPath } from './relay-path.ts';
@@ -39,7 +41,11 @@ export class Shard {
     this.splice = relay.splice;
     this.nativeAccept = relay.accept;
     this.testHooks = init.testHooks;
+    const budget = new ConnectionBudget(init.budget);
+    // The addon's listeners take their places in the same words as node:net's connections.
+    this.nativeAccept?.budget(budget.words, budget.offsets(init.shard));
     this.services = {
+      gate: new ConnectionGate(budget, init.shard),
       // SLUICE_DNS_SERVERS (comma-separated ip or ip:port) points target lookups at other
       // resolvers than the system's; the tests use it for a resolver of their own.
       dns: new DnsCache(dnsServers()),

@@ -206,4 +206,19 @@ describe('TargetHealth', () => {
     expect(health.isUp(0)).toBe(true);
     health.stop();
   });
+
+  it('takes no verdict from a probe this host could not make (out of descriptors)', async () => {
+    vi.useFakeTimers();
+    const { health } = setup(1);
+    takeDown(health, 0);
+    // success, no verdict, success: two successes in a row, the run is not broken.
+    const results = [true, null, true] as const;
+    let call = 0;
+    health.startProbing(1_000, async () => results[call++] ?? null);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(health.isUp(0)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(health.isUp(0)).toBe(true);
+    health.stop();
+  });
 });

@@ -10,8 +10,11 @@ export const TARGET_DOWN_AFTER_FAILURES = 3;
 export const TARGET_FAILURE_WINDOW_MS = 30_000;
 export const TARGET_UP_AFTER_SUCCESSES = 2;
 
-/** One health check of target `index`: true when it accepted a connection. */
-export type TargetProbe = (index: number) => Promise<boolean>;
+/**
+ * One health check of target `index`: true when it accepted a connection, false when it did not,
+ * null when this host could not try (out of descriptors): no verdict, the state stays.
+ */
+export type TargetProbe = (index: number) => Promise<boolean | null>;
 
 export interface TargetHealthOptions {
   /** Milliseconds; the clock the failure window is measured on. */
@@ -131,9 +134,9 @@ export class TargetHealth {
         const target = this.targets[index]!;
         if (target.up || target.probing) continue;
         target.probing = true;
-        const settle = (ok: boolean): void => {
+        const settle = (ok: boolean | null): void => {
           target.probing = false;
-          if (generation !== this.probeGeneration) return;
+          if (generation !== this.probeGeneration || ok === null) return;
           if (ok) this.recordSuccess(index);
           else this.recordFailure(index);
         };

@@ -3,17 +3,27 @@
 
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { acceptErrorReason } from './errno-reasons.ts';
 import { connectTarget } from './target-connect.ts';
 
-/** Resolves true when the address looks up: it took a connection (TCP), or did not refuse (UDP). */
-export type AddressProbe = (address: string, port: number, timeoutMs: number) => Promise<boolean>;
+/**
+ * Resolves true when the address looks up: it took a connection (TCP), or did not refuse (UDP);
+ * false when it does not; null when this host could not try (out of descriptors or memory),
+ * which says nothing of the target.
+ */
+export type AddressProbe = (address: string, port: number, timeoutMs: number) => Promise<boolean | null>;
+
+/** The verdict of a probe that failed with `errno`: null when the failure was this host's own. */
+function failedProbe(errno: string | undefined): false | null {
+  return acceptErrorReason(errno) === null ? false : null;
+}
 
 /** A TCP connect, closed at once. */
 export const tcpProbe: AddressProbe = (address, port, timeoutMs) =>
   new Promise((resolve) => {
     connectTarget(address, port, timeoutMs, (errno, socket) => {
       socket?.destroy();
-      resolve(errno === null);
+      resolve(errno === null ? true : failedProbe(errno));
     });
   });
 
@@ -28,7 +38,7 @@ export const udpProbe: AddressProbe = (address, port, timeoutMs) =>
   new Promise((resolve) => {
     const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
     let settled = false;
-    const settle = (up: boolean): void => {
+    const settle = (up: boolean | null): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -36,11 +46,11 @@ export const udpProbe: AddressProbe = (address, port, timeoutMs) =>
       resolve(up);
     };
     const timer = setTimeout(() => settle(true), timeoutMs);
-    socket.on('error', () => settle(false));
+    socket.on('error', (err: NodeJS.ErrnoException) => settle(failedProbe(err.code)));
     socket.on('message', () => settle(true));
     socket.connect(port, address, () => {
       socket.send(EMPTY, (err) => {
-        if (err) settle(false);
+        if (err) settle(failedProbe((err as NodeJS.ErrnoException).code));
       });
     });
   });

@@ -9,11 +9,13 @@ import {
   type AcceptErrorReason,
   acceptErrorField,
   type RelayErrorReason,
+  rejectField,
   relayErrorField,
 } from '@sluice/counters';
 import type { NativeAccept } from '@sluice/splice';
 import { BurstLog } from './burst-log.ts';
 import type { ConnectionContext, RuleConnection } from './connection-context.ts';
+import type { ConnectionGate } from './connection-gate.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason } from './errno-reasons.ts';
 import { bindError, type CoreErrorData } from './errors.ts';
@@ -36,6 +38,8 @@ export class TcpRule implements ShardRule, ConnectionContext {
   readonly log: LogFn;
   readonly relayPath: RelayPath;
   private readonly burst: BurstLog;
+  /** The shard's share of the edge's connection budget (max_connections). */
+  private readonly gate: ConnectionGate;
   private servers: Server[] = [];
   private readonly connections = new Set<RuleConnection>();
   /** The native connection path, when this thread has it and the rule qualified at bind. */
@@ -56,6 +60,7 @@ export class TcpRule implements ShardRule, ConnectionContext {
     this.log = services.log;
     this.relayPath = relayPath;
     this.burst = new BurstLog(services.log);
+    this.gate = services.gate;
     this.targets = new RuleTargets(rule, accounts.counters, accounts.row, services.dns, tcpProbe);
     this.sni = rule.sni === null ? null : new SniRouter(rule.sni);
   }
@@ -63,7 +68,7 @@ export class TcpRule implements ShardRule, ConnectionContext {
   /** Binds every port of the listen, or none: the first port that fails is named and the rest closed. */
   bind(): Promise<CoreErrorData | null> {
     if (this.nativeAccept !== null && nativeEligible(this.rule)) {
-      const native = new NativeConnections(this.nativeAccept, this, this.onConnection);
+      const native = new NativeConnections(this.nativeAccept, this, this.startConnection, this.gate);
       this.native = native;
       return bindEveryPort(
         this.rule.listen,
@@ -130,6 +135,7 @@ export class TcpRule implements ShardRule, ConnectionContext {
   }
 
   closeConnections(): void {
+    this.gate.closeHeld(this);
     for (const connection of this.connections) connection.destroy();
     this.native?.closeConnections();
     this.burst.stop();
@@ -172,9 +178,23 @@ export class TcpRule implements ShardRule, ConnectionContext {
 
   connectionClosed(connection: RuleConnection): void {
     this.connections.delete(connection);
+    this.gate.release();
   }
 
+  /** node:net accepted it: it runs once the edge has a place for it (connection-gate.ts). */
   private readonly onConnection = (client: Socket): void => {
+    this.gate.admit(this, client, this.startConnection, this.refuseConnection);
+  };
+
+  /** The edge is full and so is the line of connections waiting for a place. */
+  private readonly refuseConnection = (client: Socket): void => {
+    this.accounts.counters.add(this.accounts.row, rejectField('edge_max_connections'), 1);
+    client.on('error', () => {});
+    client.resetAndDestroy();
+  };
+
+  /** A connection that holds its place in the budget (taken by the gate, or by the addon's accept). */
+  private readonly startConnection = (client: Socket): void => {
     const connection = new TcpConnection(this, client);
     this.connections.add(connection);
     connection.start();

@@ -7,6 +7,8 @@ import { parseStandaloneConfig, type RuleSpec } from '@sluice/config';
 import { Counters, FIELD } from '@sluice/counters';
 import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionBudget } from './connection-budget.ts';
+import { ConnectionGate } from './connection-gate.ts';
 import { DnsCache } from './dns-cache.ts';
 import { UdpRule } from './udp-rule.ts';
 
@@ -65,6 +67,7 @@ async function start(targets: number[], balance?: string) {
   const rule = new UdpRule(udpRule(listenPort, targets, balance), accounts, {
     dns: new DnsCache(),
     log: () => {},
+    gate: new ConnectionGate(new ConnectionBudget(ConnectionBudget.allocate(1)), 0),
   });
   expect(await rule.bind()).toBeNull();
   open.push({ close: () => rule.unbind() });

@@ -18,6 +18,11 @@ export const REJECT_REASONS = [
   'proxy_header_invalid',
   /** The owner's monthly quota on this edge is spent: refused, and live connections cut. */
   'quota_exhausted',
+  /**
+   * node:net paths only: the edge held max_connections and as many connections waiting for a
+   * place as its descriptors allow; reset at once rather than run it out of descriptors.
+   */
+  'edge_max_connections',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

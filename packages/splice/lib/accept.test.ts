@@ -2,11 +2,12 @@
 // test for verdicts, connects in the order given (failing over), splices, and tells what
 // happened as event records. Real sockets on loopback; no edge.
 
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { STRIDE } from '@sluice/counters';
 import { BUCKET, QOS_FIELD, QosTable } from '@sluice/qos';
-import { freePort, freePorts, pollUntil } from '@sluice/test-kit';
+import { freePort, freePorts, pollUntil, requireProgram } from '@sluice/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSplice, spliceErrnoCode } from './index.ts';
 import {
@@ -71,6 +72,12 @@ function group(order: readonly number[], verdict: () => number, connectTimeoutMs
     { row: ROW * STRIDE, qosRule: qos.rule(0), halfCloseTimeoutMs: 0, connectTimeoutMs },
   );
   return { id, events, accepted };
+}
+
+/** Connections the kernel completed on the listener at `port` that nobody accepted yet (ss). */
+function acceptQueue(port: number): number {
+  const out = execFileSync(requireProgram('ss', 'iproute2'), ['-Hltn', `sport = :${port}`]).toString();
+  return Number(out.trim().split(/\s+/)[1] ?? -1);
 }
 
 async function roundTrip(port: number, text: string): Promise<string> {
@@ -263,5 +270,54 @@ describe('native connection path', () => {
     expect(() =>
       splice.accept.configure(g.id, { row: 0, qosRule: 0, halfCloseTimeoutMs: 0, connectTimeoutMs: 0 }),
     ).toThrow('acceptConfigure: no such group');
+  });
+
+  it('takes a place in the budget before each accept, and at the limit leaves connections in the backlog', async () => {
+    // [limit, open, reached, mine], as core's connection budget lays them out (offsets given).
+    const words = shared(4);
+    expect(() => splice.accept.budget(words, { limit: 0, open: 1, reached: 2, mine: 4 })).toThrow(
+      'acceptBudget: offsets.mine must be a word inside words',
+    );
+    splice.accept.budget(words, { limit: 0, open: 1, reached: 2, mine: 3 });
+    Atomics.store(words, 0, 1);
+    const owner = qos.owner(1);
+    const g = group([0], () => owner);
+    const port = await freePort();
+    const listener = splice.accept.listen(g.id, '127.0.0.1', port, [{ host: '127.0.0.1', port: echoPort }]);
+    const first = connect({ host: '127.0.0.1', port });
+    first.on('error', () => {});
+    let second: Socket | null = null;
+    try {
+      first.write('first');
+      await once(first, 'data');
+      second = connect({ host: '127.0.0.1', port });
+      second.on('error', () => {});
+      await once(second, 'connect');
+      second.write('second');
+      // The kernel completed the second's handshake; it waits in the listener's queue.
+      await pollUntil(() => acceptQueue(port) === 1, { timeoutMs: 5_000, what: 'the second in the backlog' });
+      expect(g.accepted).toHaveLength(1);
+      // One place taken (the edge's count and this thread's), and one pause at the limit.
+      expect([words[1], words[3], words[2]]).toEqual([1, 1, 1]);
+      // The first ends and its place is given back, as JS does on its closed event.
+      first.destroy();
+      await pollUntil(() => closedEvents(g.events).length === 1, {
+        timeoutMs: 5_000,
+        what: 'the closed event',
+      });
+      Atomics.sub(words, 3, 1);
+      Atomics.sub(words, 1, 1);
+      const [echoed] = await once(second, 'data');
+      expect((echoed as Buffer).toString()).toBe('second');
+      expect(g.accepted).toHaveLength(2);
+      // Paused again once the second took the place: one count per pause, not per recheck.
+      expect(Atomics.load(words, 2)).toBe(2);
+    } finally {
+      first.destroy();
+      second?.destroy();
+      Atomics.store(words, 0, 0);
+      splice.accept.close(listener);
+      splice.accept.dispose(g.id);
+    }
   });
 });

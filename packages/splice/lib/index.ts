@@ -14,6 +14,7 @@ import type {
 
 export { BINARY_CANDIDATES, LOAD_CHANNEL, type LoadAttempt } from './loader.ts';
 export type {
+  AcceptBudgetOffsets,
   AcceptGroupOptions,
   AcceptTarget,
   NativeAccept,
@@ -86,6 +87,7 @@ function wrap(binding: NativeBinding): NativeSplice {
       close: binding.acceptClose,
       destroy: binding.acceptDestroy,
       dispose: binding.acceptDispose,
+      budget: binding.acceptBudget,
     }),
   });
 }

@@ -147,6 +147,18 @@ export interface AcceptGroupOptions {
   readonly connectTimeoutMs: number;
 }
 
+/** Where the edge's connection budget sits in its Int32Array: word offsets. */
+export interface AcceptBudgetOffsets {
+  /** The most connections the edge holds at once (0: no limit). */
+  readonly limit: number;
+  /** Connections the edge holds now, over every thread. */
+  readonly open: number;
+  /** Times a listener found the edge at its limit: the addon adds one when a listener pauses for it. */
+  readonly reached: number;
+  /** Those this thread holds. */
+  readonly mine: number;
+}
+
 /** A target as the native path connects to it: an IP literal and a port. */
 export interface AcceptTarget {
   readonly host: string;
@@ -186,6 +198,14 @@ export interface NativeAccept {
   destroy(group: number, owner?: number): void;
   /** No more calls but destroy(): the group is freed once its last connection has been told. */
   dispose(group: number): void;
+  /**
+   * The edge's connection budget, for every listener of this thread: before each accept the
+   * addon adds one to `open` and `mine` (atomics), unless `open` has reached `limit`; then the
+   * listener pauses, rechecking every few ms, and new connections wait in the kernel's backlog.
+   * The caller takes one off both when the connection ends (a refusal, a closed event, or the
+   * end of a connection it took over as a socket). `words` views a SharedArrayBuffer.
+   */
+  budget(words: Int32Array, offsets: AcceptBudgetOffsets): void;
 }
 
 /** The data plane's view of the splice path (what loadSplice() returns). */
@@ -245,6 +265,7 @@ export interface NativeBinding extends NativeUdp {
   acceptClose: NativeAccept['close'];
   acceptDestroy: NativeAccept['destroy'];
   acceptDispose: NativeAccept['dispose'];
+  acceptBudget: NativeAccept['budget'];
 }
 
 export const BINDING_EXPORTS = [
@@ -259,5 +280,6 @@ export const BINDING_EXPORTS = [
   'acceptClose',
   'acceptDestroy',
   'acceptDispose',
+  'acceptBudget',
   ...UDP_BINDING_EXPORTS,
 ] as const;

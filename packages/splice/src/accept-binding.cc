@@ -224,9 +224,43 @@ Napi::Value DisposeFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// acceptBudget(words: Int32Array over a SharedArrayBuffer, { limit, open, reached, mine }): void — the
+// edge's connection budget (word offsets into `words`); every listener of this thread takes a
+// place in it before each accept from now on.
+Napi::Value BudgetFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ThreadState* state = StateOf(info);
+  if (!IsSharedInt32(env, info[0])) {
+    return Throw(env, Napi::TypeError::New(env, "acceptBudget: words must be an Int32Array over a SharedArrayBuffer"));
+  }
+  if (!info[1].IsObject()) return Throw(env, Napi::TypeError::New(env, "acceptBudget: offsets must be an object"));
+  Napi::Int32Array words = info[0].As<Napi::Int32Array>();
+  Napi::Object offsets = info[1].As<Napi::Object>();
+  const double last = static_cast<double>(words.ElementLength()) - 1;
+  double at[4] = {0, 0, 0, 0};
+  const char* keys[4] = {"limit", "open", "reached", "mine"};
+  for (int i = 0; i < 4; i++) {
+    Napi::Value value = offsets.Get(keys[i]);
+    if (env.IsExceptionPending()) return env.Undefined();
+    if (!ReadWhole(value, last, &at[i])) {
+      return Throw(env, Napi::RangeError::New(env, std::string("acceptBudget: offsets.") + keys[i] +
+                                                       " must be a word inside words"));
+    }
+  }
+  Budget& budget = RegistryOf(state)->budget;
+  budget.ref = Napi::Persistent(words.As<Napi::Object>());
+  budget.words = words.Data();
+  budget.limit = static_cast<uint32_t>(at[0]);
+  budget.open = static_cast<uint32_t>(at[1]);
+  budget.reached = static_cast<uint32_t>(at[2]);
+  budget.mine = static_cast<uint32_t>(at[3]);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void Register(Napi::Env env, Napi::Object exports, ThreadState* state) {
+  exports.Set("acceptBudget", Napi::Function::New(env, BudgetFn, "acceptBudget", state));
   exports.Set("acceptGroup", Napi::Function::New(env, GroupFn, "acceptGroup", state));
   exports.Set("acceptConfigure", Napi::Function::New(env, ConfigureFn, "acceptConfigure", state));
   exports.Set("acceptListen", Napi::Function::New(env, ListenFn, "acceptListen", state));

@@ -1,7 +1,6 @@
 #include "accept-path.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <unistd.h>
@@ -15,8 +14,14 @@ namespace accept {
 
 namespace {
 
-// How long a listener rests after the host ran out of descriptors or memory for a new one.
-constexpr uint64_t kPauseMs = 50;
+// How long a listener rests after the host ran out of descriptors or memory for a new one: the
+// first pause, doubled on each failure in a row up to the last. Waiting connections stay in the
+// kernel's backlog meanwhile (libuv's way, accepting and closing them, is what this avoids).
+constexpr uint64_t kFirstPauseMs = 10;
+constexpr uint64_t kMaxPauseMs = 1000;
+// How often a listener at the edge's connection limit looks again for a place (another shard's
+// connection may have ended: no message crosses threads for that).
+constexpr uint64_t kLimitRecheckMs = 10;
 // Batches one readable listener takes before it lets the rest of the loop run.
 constexpr int kBatchesPerWake = 4;
 
@@ -213,51 +218,54 @@ int ConnectedYet(int fd) {
   return err;
 }
 
-// A connection waits and no descriptor is left for it: as libuv does for its own listeners,
-// the thread's spare descriptor is given up for a moment to accept it and reset it, so the
-// client hears at once instead of retrying its SYN. True when one was dropped.
-bool DropWaiting(Listener* l) {
-  Registry* reg = RegistryOf(l->group->state);
-  if (reg->spare_fd < 0) return false;
-  (void)close(reg->spare_fd);
-  int fd = accept4(l->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd >= 0) ResetAndClose(fd);
-  reg->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  return fd >= 0;
+// Stops watching the listener for `ms`; then it is watched again (and, if still full or out of
+// descriptors, pauses again). Connections that arrive meanwhile wait in the kernel's backlog.
+void PauseAccepting(Listener* l, uint64_t ms) {
+  if (l->closing) return;
+  uv_poll_stop(&l->poll);
+  uv_timer_start(&l->pause, [](uv_timer_t* t) {
+    Listener* self = static_cast<Listener*>(t->data);
+    if (!self->closing) uv_poll_start(&self->poll, UV_READABLE, OnListenerReadable);
+  }, ms, 0);
 }
 
 // Accepts up to one batch, asks JS for the verdicts, and acts on them; false when the listener
-// has nothing more waiting (or stopped).
+// has nothing more waiting (or stopped, or paused).
 bool AcceptBatch(Listener* l) {
   Group* g = l->group;
+  Registry* reg = RegistryOf(g->state);
   size_t n = 0;
   bool more = true;
   while (n < g->batch) {
+    if (!TakePlace(reg)) {
+      // The edge holds its limit: the rest wait in the backlog until a place frees.
+      if (!l->at_limit) __atomic_fetch_add(reg->budget.words + reg->budget.reached, 1, __ATOMIC_SEQ_CST);
+      l->at_limit = true;
+      more = false;
+      PauseAccepting(l, kLimitRecheckMs);
+      break;
+    }
+    l->at_limit = false;
     int fd = accept4(l->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       // TCP_NODELAY is set by the relay (Relay::Begin) once it keeps the pair.
       g->verdicts[g->batch + n] = fd;
       n++;
+      l->pause_ms = 0;
       continue;
     }
     int err = errno;
+    GivePlace(reg);
     if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
     more = false;
     // accept4 takes a descriptor before it looks at the queue: with connections already taken
     // in this batch, running out says nothing about a waiting one (their connects count it).
     if (IsExhausted(err) && n > 0) break;
-    if (IsExhausted(err) && DropWaiting(l)) {
-      g->Emit(kAcceptFailed, err, 0, 0);
-      continue;
-    }
     if (err != EAGAIN && err != EWOULDBLOCK) {
       g->Emit(kAcceptFailed, err, 0, 0);
-      if (IsExhausted(err) && !l->closing) {
-        uv_poll_stop(&l->poll);
-        uv_timer_start(&l->pause, [](uv_timer_t* t) {
-          Listener* self = static_cast<Listener*>(t->data);
-          if (!self->closing) uv_poll_start(&self->poll, UV_READABLE, OnListenerReadable);
-        }, kPauseMs, 0);
+      if (IsExhausted(err)) {
+        l->pause_ms = l->pause_ms == 0 ? kFirstPauseMs : std::min(l->pause_ms * 2, kMaxPauseMs);
+        PauseAccepting(l, l->pause_ms);
       }
     }
     break;
@@ -334,6 +342,13 @@ void Connect::TryNext() {
       Succeeded();
       return;
     }
+    if (IsExhausted(err)) {
+      close(fd);
+      fd = -1;
+      g->Emit(kAcceptFailed, err, 0, 0);
+      Finish(kNoRelay, true);
+      return;
+    }
     if (err == EINPROGRESS) {
       poll = new uv_poll_t;
       if (uv_poll_init(g->state->loop, poll, fd) != 0) {
@@ -372,6 +387,12 @@ void Connect::AttemptFailed(int err) {
   DropAttempt();
   close(fd);
   fd = -1;
+  if (IsExhausted(err)) {
+    // The kernel had no memory or buffers for the attempt: this host's shortage, not the target's.
+    group->Emit(kAcceptFailed, err, 0, 0);
+    Finish(kNoRelay, true);
+    return;
+  }
   group->Emit(kConnectFailed, order[attempt], err, 0);
   attempt++;
   TryNext();
@@ -457,6 +478,26 @@ void Group::MaybeFree() {
   delete this;
 }
 
+bool TakePlace(Registry* reg) {
+  Budget& b = reg->budget;
+  if (b.words == nullptr) return true;
+  int32_t limit = __atomic_load_n(b.words + b.limit, __ATOMIC_SEQ_CST);
+  int32_t before = __atomic_fetch_add(b.words + b.open, 1, __ATOMIC_SEQ_CST);
+  if (limit > 0 && before >= limit) {
+    __atomic_fetch_sub(b.words + b.open, 1, __ATOMIC_SEQ_CST);
+    return false;
+  }
+  __atomic_fetch_add(b.words + b.mine, 1, __ATOMIC_SEQ_CST);
+  return true;
+}
+
+void GivePlace(Registry* reg) {
+  Budget& b = reg->budget;
+  if (b.words == nullptr) return;
+  __atomic_fetch_sub(b.words + b.mine, 1, __ATOMIC_SEQ_CST);
+  __atomic_fetch_sub(b.words + b.open, 1, __ATOMIC_SEQ_CST);
+}
+
 Registry* RegistryOf(ThreadState* state) {
   if (state->accept == nullptr) state->accept = new Registry();
   return state->accept;
@@ -520,7 +561,6 @@ Group* CreateGroup(ThreadState* state, napi_value on_accept, napi_value on_event
 
 int64_t Listen(Group* g, const Target& address, Targets targets) {
   Registry* reg = RegistryOf(g->state);
-  if (reg->spare_fd < 0) reg->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int fd = socket(address.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   int one = 1;
@@ -595,8 +635,8 @@ void DestroyConnections(Group* g, int64_t owner) {
 void Teardown(ThreadState* state) {
   if (state->accept == nullptr) return;
   Registry* reg = state->accept;
-  if (reg->spare_fd >= 0) (void)close(reg->spare_fd);
-  reg->spare_fd = -1;
+  reg->budget.ref.Reset();
+  reg->budget.words = nullptr;
   std::vector<Group*> groups;
   for (const auto& [id, g] : reg->groups) groups.push_back(g);
   for (Group* g : groups) {

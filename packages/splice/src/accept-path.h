@@ -51,7 +51,12 @@ struct Listener {
   uint32_t id = 0;
   int fd = -1;
   uv_poll_t poll;
-  uv_timer_t pause;  // out of descriptors: accepting waits a moment instead of spinning
+  // Accepting waits on this timer instead of spinning: out of descriptors or memory (backing off,
+  // pause_ms doubling up to kMaxPauseMs), or at the edge's connection limit (connections wait in
+  // the kernel's backlog meanwhile).
+  uv_timer_t pause;
+  uint64_t pause_ms = 0;  // the last pause for exhaustion; 0 after a connection was taken
+  bool at_limit = false;  // paused for the edge's limit, and no connection taken since
   int open_handles = 0;
   bool closing = false;
   Targets targets;
@@ -96,13 +101,30 @@ struct Group final : RelaySink {
   void MaybeFree();
 };
 
+// The edge's connection budget (core's edge-connections.ts, an Int32Array over a
+// SharedArrayBuffer every shard maps): a connection is accepted only into a place taken here
+// first. JS gives the place back when the connection ends.
+struct Budget {
+  Napi::ObjectReference ref;
+  int32_t* words = nullptr;
+  uint32_t limit = 0;  // word: the most connections the edge holds (0: no limit)
+  uint32_t open = 0;   // word: connections the edge holds now
+  uint32_t reached = 0;  // word: times a listener paused at the limit
+  uint32_t mine = 0;   // word: those this thread holds (the supervisor forgets them if it dies)
+};
+
 struct Registry {
   std::unordered_map<uint32_t, Group*> groups;
   std::unordered_map<uint32_t, Listener*> listeners;
   uint32_t next_group = 1;
   uint32_t next_listener = 1;
-  int spare_fd = -1;  // given up for a moment to reset a connection no descriptor is left for
+  Budget budget;
 };
+
+// Takes a place in the budget for one connection: false when the edge holds its limit (counted
+// in `reached` by the caller, once per pause).
+bool TakePlace(Registry* reg);
+void GivePlace(Registry* reg);
 
 Registry* RegistryOf(ThreadState* state);
 

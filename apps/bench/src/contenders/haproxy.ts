@@ -4,16 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Contender, RunningContender } from '../contender.ts';
-import { openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
+import { relayMaxConnections } from '../fd-budget.ts';
 import { waitForSocket } from '../ports.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { missingTool, requireTool } from '../tools.ts';
 import { spawnContender } from './spawn-contender.ts';
 
 const THREADS = 2;
-/** As many as the descriptor limit lets a relay hold (idle-memory opens up to that). */
-const limit = openFileLimit();
-const MAX_CONN = Math.min(100_000, limit === null ? 9000 : relayedConnectionCap(limit.soft));
+const MAX_CONN = relayMaxConnections();
 
 export function haproxyConfig(listenPort: number, targetPort: number): string {
   return [

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { relayMaxConnections } from '../fd-budget.ts';
 import { nginxConfig } from './nginx.ts';
 import { bandwidthText, edgeConfigToml } from './sluice-edge.ts';
 import { socatTcpArgs, socatUdpArgs } from './socat.ts';
@@ -65,6 +66,7 @@ describe('sluice edge config', () => {
     expect(edgeConfigToml(1, 9000, 9001)).not.toContain('limits');
     const rule = edgeConfigToml(2, 9000, 9001, { cap: { bitsPerSecond: 1e9, scope: 'rule' } });
     expect(rule).toContain('shards = 2\n');
+    expect(rule).toContain(`max_connections = ${relayMaxConnections()}\n`);
     expect(rule).toContain('targets = ["127.0.0.1:9001"]\nlimits = { bandwidth = "1Gbit" }\n');
     expect(rule).not.toContain('owner');
     const owner = edgeConfigToml(1, 9000, 9001, { cap: { bitsPerSecond: 10e6, scope: 'owner' } });

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BandwidthCap, Contender, RunningContender, StartOptions } from '../contender.ts';
+import { relayMaxConnections } from '../fd-budget.ts';
 import { parseLogLine } from '../log-line.ts';
 import type { ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
@@ -52,6 +53,8 @@ export function edgeConfigToml(
     'name = "sluice-bench"',
     `shards = ${shards}`,
     `drain_timeout_secs = ${DRAIN_SECS}`,
+    // HAProxy's maxconn, so both hold as many as idle-memory opens.
+    `max_connections = ${relayMaxConnections()}`,
     '',
     '[[rules]]',
     'name = "bench"',
