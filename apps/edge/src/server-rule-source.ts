@@ -2,7 +2,8 @@
 // applied (pushed-rule-set.ts) and acked; cumulative stats go back every statsIntervalMs. The data
 // plane never waits on the session: while it is down the rules keep forwarding, and the server's
 // full push on the next session reconciles. The rules applied are saved after each push
-// (applied-rules-file.ts), so an edge that restarts while the server is away forwards them too. A revoked edge drains and exits (exit code 5).
+// (applied-rules-file.ts), so an edge that restarts while the server is away forwards them too.
+// A revoked edge drains and exits (exit code 5).
 // A push's quotas become each owner's budget in the QoS table (bytes left: the pushed stop point
 // less what the owner has moved this boot), and the counters go to the state file every second.
 
@@ -100,22 +101,35 @@ export class ServerRuleSource implements RuleSource {
     }
     let quotas: Readonly<Record<string, QuotaBudget>> = {};
     const rulesFile = this.options.rulesFile;
-    /** The last write of the rules file; each waits for the one before, so they land in order. */
-    let savingRules: Promise<void> = Promise.resolve();
+    // The rules file is rewritten after pushes, but at most one write is in flight: pushes that
+    // land meanwhile are saved together by the next write, so a burst of pushes costs a few
+    // writes of the whole set rather than one each.
+    let rulesDirty = false;
+    /** The writes in progress, done when the file holds the last push; null: none. */
+    let savingRules: Promise<void> | null = null;
+    const writeRules = async (file: string) => {
+      while (rulesDirty) {
+        rulesDirty = false;
+        const { upsert, owners } = rules.applied();
+        const state = {
+          version: 1 as const,
+          edgeId: bundle.edgeId,
+          savedAt: new Date().toISOString(),
+          upsert,
+          owners,
+          quotas,
+        };
+        await writeAppliedRules(file, state).catch((err: unknown) =>
+          log.warn({ file, err: String(err) }, 'applied rules not saved'),
+        );
+      }
+      // In the same turn as the loop's last check, so a push after it starts a new write.
+      savingRules = null;
+    };
     const saveRules = () => {
       if (rulesFile === undefined) return;
-      const { upsert, owners } = rules.applied();
-      const state = {
-        version: 1 as const,
-        edgeId: bundle.edgeId,
-        savedAt: new Date().toISOString(),
-        upsert,
-        owners,
-        quotas,
-      };
-      savingRules = savingRules
-        .then(() => writeAppliedRules(rulesFile, state))
-        .catch((err: unknown) => log.warn({ file: rulesFile, err: String(err) }, 'applied rules not saved'));
+      rulesDirty = true;
+      savingRules ??= writeRules(rulesFile);
     };
     if (rulesFile !== undefined) {
       const resumed = await readAppliedRules(rulesFile, bundle.edgeId);
@@ -208,7 +222,7 @@ export class ServerRuleSource implements RuleSource {
         'edge revoked: draining and exiting; enroll again to manage this host',
       );
       // A revoked edge must not come back forwarding: its saved rules go before it exits.
-      void savingRules
+      void (savingRules ?? Promise.resolve())
         .then(() => (rulesFile === undefined ? undefined : rm(rulesFile, { force: true })))
         .catch((err: unknown) => log.warn({ file: rulesFile, err: String(err) }, 'applied rules not removed'))
         .finally(() => context.shutdown(REVOKED_EXIT_CODE));
