@@ -5,10 +5,9 @@
 // (rules removed meanwhile stop, changed ones change, the rest keep their listeners). So a
 // control-plane outage never takes forwarding down, even across an edge restart.
 
-import { readFile } from 'node:fs/promises';
 import { pushedRuleSchema, quotaBudgetSchema } from '@sluice/protocol';
 import { z } from 'zod';
-import { writePrivateFile } from './private-file.ts';
+import { readPrivateJson, writePrivateFile } from './private-file.ts';
 
 const appliedRulesSchema = z
   .object({
@@ -27,30 +26,11 @@ export type AppliedRulesState = z.infer<typeof appliedRulesSchema>;
  * The rules this edge last applied, or why there are none to resume: none saved (first start),
  * or a file that is unreadable, damaged or another edge's.
  */
-export async function readAppliedRules(
+export function readAppliedRules(
   file: string,
   edgeId: string,
 ): Promise<{ state: AppliedRulesState } | { state: null; reason: string | null }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { state: null, reason: code === 'ENOENT' ? null : `${file}: ${code ?? String(err)}` };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { state: null, reason: `${file}: not JSON` };
-  }
-  const checked = appliedRulesSchema.safeParse(parsed);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    return { state: null, reason: `${file}: ${issue?.path.join('.') || 'file'}: ${issue?.message}` };
-  }
-  if (checked.data.edgeId !== edgeId) return { state: null, reason: `${file}: another edge's rules` };
-  return { state: checked.data };
+  return readPrivateJson(file, appliedRulesSchema, edgeId, 'rules');
 }
 
 /** Replaces the rules file; readers see the old file or the new, never a part. */

@@ -4,9 +4,8 @@
 // boot id, so the server folds its counters on as if it had never stopped: a kill loses at most
 // the last second of counting, and the owners' quotas stay exact.
 
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writePrivateFile } from './private-file.ts';
+import { readPrivateJson, writePrivateFile } from './private-file.ts';
 
 /** How often the state is written. */
 export const EDGE_STATE_INTERVAL_MS = 1_000;
@@ -37,27 +36,11 @@ export type EdgeState = z.infer<typeof edgeStateSchema>;
  * The state this edge left, or why it cannot be used: none (first start), unreadable or not
  * this edge's. Only a state of the same edge id continues its boot.
  */
-export async function readEdgeState(
+export function readEdgeState(
   file: string,
   edgeId: string,
 ): Promise<{ state: EdgeState } | { state: null; reason: string | null }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { state: null, reason: code === 'ENOENT' ? null : `${file}: ${code ?? String(err)}` };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { state: null, reason: `${file}: not JSON` };
-  }
-  const checked = edgeStateSchema.safeParse(parsed);
-  if (!checked.success) return { state: null, reason: `${file}: ${checked.error.issues[0]?.message}` };
-  if (checked.data.edgeId !== edgeId) return { state: null, reason: `${file}: another edge's state` };
-  return { state: checked.data };
+  return readPrivateJson(file, edgeStateSchema, edgeId, 'state');
 }
 
 /** Replaces the state file with `state`; readers see the old file or the new, never a part. */

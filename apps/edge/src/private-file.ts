@@ -1,7 +1,9 @@
-// How the managed edge writes its files beside the bundle (counters, applied rules): readable
-// by its own user only, and replaced whole, so a reader sees the old file or the new, never a part.
+// How the managed edge keeps its files beside the bundle (counters, applied rules): readable by
+// its own user only, replaced whole, so a reader sees the old file or the new, never a part, and
+// read back only when they are whole, well formed and this edge's.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { z } from 'zod';
 
 export const PRIVATE_FILE_MODE = 0o600;
 
@@ -12,4 +14,37 @@ export async function writePrivateFile(file: string, text: string): Promise<void
   await rm(temp, { force: true });
   await writeFile(temp, text, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   await rename(temp, file);
+}
+
+/**
+ * The JSON `file` holds, checked with `schema`, or why it cannot be used: none there (reason
+ * null), unreadable, not JSON, of the wrong shape, or written for another edge than `edgeId`
+ * (`what` names the content in that reason).
+ */
+export async function readPrivateJson<T extends { readonly edgeId: string }>(
+  file: string,
+  schema: z.ZodType<T>,
+  edgeId: string,
+  what: string,
+): Promise<{ state: T } | { state: null; reason: string | null }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { state: null, reason: code === 'ENOENT' ? null : `${file}: ${code ?? String(err)}` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { state: null, reason: `${file}: not JSON` };
+  }
+  const checked = schema.safeParse(parsed);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    return { state: null, reason: `${file}: ${issue?.path.join('.') || 'file'}: ${issue?.message}` };
+  }
+  if (checked.data.edgeId !== edgeId) return { state: null, reason: `${file}: another edge's ${what}` };
+  return { state: checked.data };
 }
