@@ -14,6 +14,8 @@ import { NO_LIMITS, QosTable } from '@sluice/qos';
 import { loadSplice } from '@sluice/splice';
 import { freePorts, pollUntil, removeDir, tempDir, udpBurst } from '@sluice/test-kit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionBudget } from './connection-budget.ts';
+import { ConnectionGate } from './connection-gate.ts';
 import { DnsCache } from './dns-cache.ts';
 import type { LogFn } from './log-fn.ts';
 import { selectRelayPath } from './relay-select.ts';
@@ -83,7 +85,11 @@ async function start(
     qosOwner: qos.owner(slot),
   };
   const spec = udpRule(listenPort!, targetPort ?? target.port, receiveBuffer);
-  const services = { dns: new DnsCache(), log };
+  const services = {
+    dns: new DnsCache(),
+    log,
+    gate: new ConnectionGate(new ConnectionBudget(ConnectionBudget.allocate(1)), 0),
+  };
   const rule: UdpRuleBase<{ readonly qosOwner: number }> =
     path === 'addon'
       ? new NativeUdpRule(spec, accounts, services, native!)
