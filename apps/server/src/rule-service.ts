@@ -131,7 +131,7 @@ export class RuleService {
       // Other servers may push to this edge at the same time: the lock makes their checks and
       // writes take turns, so each check sees the rules written before it.
       await tx.edges.lock(edge.id);
-      if (viewer.role !== 'admin') await checkTenantLimits(tx.rules, this.tenants, edge, body);
+      await checkTenantLimits(tx.rules, this.tenants, viewer, edge, body);
       await this.checkConflicts(tx, edge, body, viewer);
       this.checkConnected(edge);
       return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
@@ -155,7 +155,7 @@ export class RuleService {
     this.checkPushable(edge);
     const revised = await this.store.transaction(async (tx) => {
       await tx.edges.lock(edge.id);
-      if (viewer.role !== 'admin') await checkTenantLimits(tx.rules, this.tenants, edge, body, rule.id);
+      await checkTenantLimits(tx.rules, this.tenants, viewer, edge, body, rule.id);
       await this.checkConflicts(tx, edge, body, viewer, rule.id);
       this.checkConnected(edge);
       return tx.rules.revise(rule.id, { name: String(body.name), body });

@@ -120,18 +120,20 @@ export async function checkTenantPolicy(
 }
 
 /**
- * Throws tenant_limit when a user's rule `body` would take its owner past the rules or listen
- * ports a user may hold on the edge. Runs in the transaction that writes the rule, under the
+ * Throws tenant_limit when `user` is not an admin and the rule `body` would take its owner past
+ * the rules or listen ports a user may hold on the edge. Runs in the transaction that writes the rule, under the
  * edge's lock, so two concurrent pushes cannot both pass it. `replacing` is the id of the rule an
  * update replaces (it does not count against the limits).
  */
 export async function checkTenantLimits(
   rules: StoreAggregates['rules'],
   policy: TenantPolicy,
+  user: Pick<UserRecord, 'role'>,
   edge: { readonly id: string; readonly name: string },
   body: Record<string, unknown>,
   replacing?: string,
 ): Promise<void> {
+  if (user.role === 'admin') return;
   const spec = ruleSchema.parse(body);
   const held = (await rules.list({ edgeId: edge.id, owner: spec.owner })).filter(
     (rule) => rule.state !== 'removed' && rule.id !== replacing,
