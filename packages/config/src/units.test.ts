@@ -15,6 +15,8 @@ describe('parseBandwidth', () => {
     ['10MiB/s', 10 * 1024 * 1024],
     ['2GiB/s', 2 * 1024 ** 3],
     ['0.5MiB/s', 512 * 1024],
+    [' 100Mbit ', 12_500_000],
+    ['1.25Gbit', 156_250_000],
   ])('reads %s as %d bytes/s', (text, bytes) => {
     expect(parseBandwidth(text)).toBe(bytes);
   });
@@ -41,6 +43,8 @@ describe('parseBandwidth', () => {
     '.5Gbit',
     '',
     '10 Mbit/s',
+    'x100Mbit',
+    '100Mbit!',
   ])('refuses %j', (text) => {
     expect(() => parseBandwidth(text)).toThrow(/is not a bandwidth; use e\.g\. "100Mbit" or "10MiB\/s"/);
   });
@@ -48,6 +52,12 @@ describe('parseBandwidth', () => {
   it('refuses a rate below one byte per second', () => {
     expect(() => parseBandwidth('1bit')).toThrow(/below the smallest bandwidth, 1 B\/s/);
     expect(() => parseBandwidth('0Mbit')).toThrow(RangeError);
+  });
+
+  it('refuses a rate too large for a whole-byte counter', () => {
+    expect(() => parseBandwidth('80000000000Gbit')).toThrow(
+      new RangeError('"80000000000Gbit" is too large a bandwidth'),
+    );
   });
 });
 
@@ -58,12 +68,14 @@ describe('parseSize', () => {
     ['65536B', 65_536],
     ['1GiB', 1024 ** 3],
     ['1.5 MiB', 1.5 * 1024 ** 2],
+    [' 4MiB ', 4 * 1024 ** 2],
+    ['1.25KiB', 1280],
   ])('reads %s as %d bytes', (text, bytes) => {
     expect(parseSize(text, 1, 1024 ** 3)).toBe(bytes);
   });
 
   it('refuses units that could mean bits or decimal bytes, naming the text', () => {
-    for (const text of ['4MB', '4M', '4mib', '4Mbit', 'big']) {
+    for (const text of ['4MB', '4M', '4mib', '4Mbit', 'big', 'x4MiB', '4MiB!']) {
       expect(() => parseSize(text, 1, 1024 ** 3)).toThrow(
         new RangeError(`${JSON.stringify(text)} is not a size; use e.g. "4MiB", "512KiB" or "65536B"`),
       );
@@ -75,5 +87,9 @@ describe('parseSize', () => {
       new RangeError('"2KiB" is out of range; use 4KiB to 1GiB'),
     );
     expect(parseSize('4KiB', 4096, 1024 ** 3)).toBe(4096);
+    // Each bound in the largest unit that divides it whole.
+    expect(() => parseSize('1B', 1000, 1536 * 1024 ** 2)).toThrow(
+      new RangeError('"1B" is out of range; use 1000B to 1536MiB'),
+    );
   });
 });
