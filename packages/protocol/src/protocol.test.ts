@@ -42,7 +42,11 @@ describe('frames', () => {
     const junk = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{x}')]);
     const notJson = catchError(() => new FrameReader().push(junk));
     expect(FRAME_ERRORS.is(notJson) && notJson.code).toBe('frame_not_json');
-    expect((notJson as Error).message).toMatch(/^frame is not JSON: /);
+    const reason = catchError(() => JSON.parse('{x}')) as Error;
+    expect((notJson as Error).message).toBe(`frame is not JSON: ${reason.message}`);
+    // A frame of no bytes is a frame, and '' is not JSON.
+    const empty = catchError(() => new FrameReader().push(Buffer.alloc(4)));
+    expect(FRAME_ERRORS.is(empty) && empty.code).toBe('frame_not_json');
   });
 
   it('holds a frame at its limit and refuses one byte more; the limit can be raised mid-stream', () => {
@@ -85,10 +89,14 @@ describe('frames', () => {
     expect(reader.push(chunks[2]!)).toEqual([{ t: 'baaaaaaaacaaaaaaaaaa' }]);
   });
 
-  it('refuses to encode a message over the limit', () => {
-    const huge = { text: 'x'.repeat(MAX_FRAME_BYTES) };
+  it('encodes a message at the limit and refuses one byte over it', () => {
+    // '{"text":""}' is 11 bytes of JSON around the text.
+    const atLimit = encodeFrame({ text: 'x'.repeat(MAX_FRAME_BYTES - 11) });
+    expect(atLimit.readUInt32BE(0)).toBe(MAX_FRAME_BYTES);
+    const huge = { text: 'x'.repeat(MAX_FRAME_BYTES - 10) };
     const error = catchError(() => encodeFrame(huge));
     expect(FRAME_ERRORS.is(error) && error.code).toBe('frame_too_large');
+    expect((error as Error).message).toBe(`frame of ${MAX_FRAME_BYTES + 1} bytes is over ${MAX_FRAME_BYTES}`);
   });
 });
 
