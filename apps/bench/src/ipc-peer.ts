@@ -1,29 +1,41 @@
-// A helper process spoken to over IPC (the idle-memory holder and client): requests go out,
-// the next reply of the wanted type comes back, with a deadline.
+// A helper process spoken to over IPC (the idle-memory holder and client, the soak's client):
+// requests go out, the next reply of the wanted type comes back, with a deadline.
 
 import { BENCH_ERRORS } from './errors.ts';
 import { ManagedProcess } from './managed-process.ts';
-import { type IdleReply, type IdleRequest, isIdleReply } from './processes/idle-messages.ts';
 
-export class IpcPeer {
+export class IpcPeer<Request, Reply extends { readonly type: string }> {
   readonly process: ManagedProcess;
+  readonly #isReply: (message: unknown) => message is Reply;
 
-  constructor(name: string, nodeBin: string, script: string, args: readonly string[]) {
+  constructor(
+    name: string,
+    nodeBin: string,
+    script: string,
+    args: readonly string[],
+    isReply: (message: unknown) => message is Reply,
+  ) {
     this.process = new ManagedProcess({ name, command: nodeBin, args: [script, ...args], ipc: true });
+    this.#isReply = isReply;
+  }
+
+  /** Sends a request that has no reply. */
+  send(request: Request): void {
+    this.process.child.send(request as object);
   }
 
   /** Waits for the next message of `type` (sending `request` first when given). */
-  async next<T extends IdleReply['type']>(
+  async next<T extends Reply['type']>(
     type: T,
     timeoutMs: number,
-    request?: IdleRequest,
-  ): Promise<Extract<IdleReply, { type: T }>> {
+    request?: Request,
+  ): Promise<Extract<Reply, { type: T }>> {
     const child = this.process.child;
     return new Promise((resolve, reject) => {
       const onMessage = (message: unknown): void => {
-        if (!isIdleReply(message) || message.type !== type) return;
+        if (!this.#isReply(message) || message.type !== type) return;
         done();
-        resolve(message as Extract<IdleReply, { type: T }>);
+        resolve(message as Extract<Reply, { type: T }>);
       };
       const onExit = (): void => {
         done();
@@ -42,7 +54,7 @@ export class IpcPeer {
       };
       child.on('message', onMessage);
       child.once('exit', onExit);
-      if (request !== undefined) child.send(request);
+      if (request !== undefined) child.send(request as object);
     });
   }
 

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { installCleanupHandlers } from './cleanup.ts';
-import { BENCH_ERRORS } from './errors.ts';
+import { countFlag } from './count-flag.ts';
 import { FULL_REPLICAS_PLAN, QUICK_REPLICAS_PLAN, type ReplicasPlan } from './replicas/plan.ts';
 import { renderReplicasMarkdown, writeReplicasReport } from './replicas/report.ts';
 import { runReplicas } from './replicas/run.ts';
@@ -33,15 +33,6 @@ const program = new Command('bench-replicas')
   .option('--out <dir>', 'directory for the JSON and Markdown reports', join(RESULTS_DIR, 'replicas'))
   .showHelpAfterError();
 
-function count(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw BENCH_ERRORS.error('bad_flag', { flag, reason: `expected ${min} to ${max}, got "${value}"` });
-  }
-  return n;
-}
-
 const log = (line: string): void => void process.stderr.write(`bench replicas: ${line}\n`);
 
 async function main(): Promise<number> {
@@ -59,12 +50,12 @@ async function main(): Promise<number> {
   const base = flags.quick === true ? QUICK_REPLICAS_PLAN : FULL_REPLICAS_PLAN;
   const plan: ReplicasPlan = {
     ...base,
-    pushes: count('--pushes', flags.pushes, base.pushes, 1, 10_000),
-    failovers: count('--failovers', flags.failovers, base.failovers, 1, 100),
-    replayEdges: count('--replay-edges', flags.replayEdges, base.replayEdges, 1, 1000),
-    replayRules: count('--replay-rules', flags.replayRules, base.replayRules, 1, 10_000),
-    loadEdges: count('--edges', flags.edges, base.loadEdges, 2, 5000),
-    settleSeconds: count('--settle', flags.settle, base.settleSeconds, 1, 3600),
+    pushes: countFlag('--pushes', flags.pushes, base.pushes, 1, 10_000),
+    failovers: countFlag('--failovers', flags.failovers, base.failovers, 1, 100),
+    replayEdges: countFlag('--replay-edges', flags.replayEdges, base.replayEdges, 1, 1000),
+    replayRules: countFlag('--replay-rules', flags.replayRules, base.replayRules, 1, 10_000),
+    loadEdges: countFlag('--edges', flags.edges, base.loadEdges, 2, 5000),
+    settleSeconds: countFlag('--settle', flags.settle, base.settleSeconds, 1, 3600),
   };
   installCleanupHandlers(log);
   const report = await runReplicas(plan, log);

@@ -82,7 +82,7 @@ export function edgeConfigToml(
 
 export type RelayPath = 'js' | 'splice';
 
-function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
+export function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
   delete env.SLUICE_TEST_HOOKS;
   delete env.SLUICE_NO_SPLICE;
@@ -132,7 +132,7 @@ export function sluiceEdge(id: string, path: RelayPath, shards: number, label: s
 }
 
 /** Resolves once the edge logs "edge ready" with no failed rule, on the relay path asked for. */
-async function edgeReady(proc: ManagedProcess, path: RelayPath): Promise<void> {
+export async function edgeReady(proc: ManagedProcess, path: RelayPath): Promise<void> {
   const line = await proc.waitForLine(
     (text) => parseLogLine(text)?.msg === 'edge ready',
     READY_TIMEOUT_MS,

@@ -21,6 +21,7 @@ import { BENCH_ERRORS, errorData, type RunError } from '../errors.ts';
 import { type OpenFileLimit, openFileLimit, relayedConnectionCap } from '../fd-budget.ts';
 import { IpcPeer } from '../ipc-peer.ts';
 import { freePorts } from '../ports.ts';
+import { type IdleReply, type IdleRequest, isIdleReply } from '../processes/idle-messages.ts';
 import { NODE_BIN } from '../repo-paths.ts';
 import { type TreePss, treePssKiB } from '../rss.ts';
 import { ratio, type Summary, summarize } from '../stats.ts';
@@ -28,6 +29,8 @@ import { cell, DASH, firstLine, fixed, table } from './markdown-table.ts';
 import type { NotApplicable } from './matrix.ts';
 import { type ScenarioContext, withContender } from './scenario.ts';
 import { defineScenario, type PlanParts } from './scenario-definition.ts';
+
+type IdlePeer = IpcPeer<IdleRequest, IdleReply>;
 
 const HOLDER_SCRIPT = join(import.meta.dirname, '..', 'processes', 'idle-holder.ts');
 const CLIENT_SCRIPT = join(import.meta.dirname, '..', 'processes', 'idle-client.ts');
@@ -146,8 +149,8 @@ export function idleCounts(
 }
 
 async function waitForCounts(
-  holder: IpcPeer,
-  client: IpcPeer,
+  holder: IdlePeer,
+  client: IdlePeer,
   want: number,
   contender: string,
 ): Promise<void> {
@@ -166,7 +169,7 @@ async function waitForCounts(
   });
 }
 
-async function openThrough(client: IpcPeer, port: number, count: number, contender: string): Promise<void> {
+async function openThrough(client: IdlePeer, port: number, count: number, contender: string): Promise<void> {
   const opened = await client.next('opened', ESTABLISH_TIMEOUT_MS, {
     type: 'open',
     port,
@@ -195,8 +198,8 @@ async function measure(
   repeat: number,
 ): Promise<IdleRun> {
   const [listenPort, targetPort] = (await freePorts(2)) as [number, number];
-  const holder = new IpcPeer('idle holder', NODE_BIN, HOLDER_SCRIPT, [String(targetPort)]);
-  const client = new IpcPeer('idle client', NODE_BIN, CLIENT_SCRIPT, []);
+  const holder = new IpcPeer('idle holder', NODE_BIN, HOLDER_SCRIPT, [String(targetPort)], isIdleReply);
+  const client = new IpcPeer('idle client', NODE_BIN, CLIENT_SCRIPT, [], isIdleReply);
   try {
     await holder.next('listening', 10_000);
     return await withContender(contender, listenPort, targetPort, async (running) => {
