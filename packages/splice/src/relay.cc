@@ -52,9 +52,11 @@ int SetNonBlocking(int fd) {
   return 0;
 }
 
-void SetAbortiveClose(int fd) {
+// Abortive: close(2), or the kernel closing the descriptor when the process dies, sends a reset
+// instead of a FIN. Off: the default, a FIN after whatever is still queued.
+void SetAbortiveClose(int fd, bool abortive) {
   struct linger lg;
-  lg.l_onoff = 1;
+  lg.l_onoff = abortive ? 1 : 0;
   lg.l_linger = 0;
   (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
@@ -196,7 +198,13 @@ int64_t Relay::Begin(ThreadState* state, const int fds[2], uint32_t row, uint64_
   // as the caller left it.
   if (!r->closing_) {
     int one = 1;
-    for (int fd : r->fd_) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (int fd : r->fd_) {
+      (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      // Until the stream has ended whole, any close is a cut: if the process dies (SIGKILL, the
+      // OOM killer), the kernel closes these with a reset, so neither peer can take a stream
+      // cut mid-way for a complete one. Finish turns this off for a clean end.
+      SetAbortiveClose(fd, true);
+    }
   }
   return id;
 }
@@ -613,7 +621,8 @@ void Relay::Finish(CloseReason reason, int err) {
                   reason == CloseReason::kIdleTimeout || reason == CloseReason::kQuotaExhausted;
   for (int side = 0; side < 2; side++) {
     if (fd_[side] < 0) continue;
-    if (abortive) SetAbortiveClose(fd_[side]);
+    // The pair has been abortive since Begin; only a stream that ended whole closes with a FIN.
+    SetAbortiveClose(fd_[side], abortive);
     close(fd_[side]);
     fd_[side] = -1;
   }
