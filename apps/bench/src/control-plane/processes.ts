@@ -124,6 +124,7 @@ export function spawnRealEdge(
   shards: number,
   metricsPort: number,
   maxRules = DEFAULT_MAX_RULES,
+  env: NodeJS.ProcessEnv = childEnv(),
 ): LoggedProcess {
   return new LoggedProcess({
     name: 'sluice-edge',
@@ -141,7 +142,7 @@ export function spawnRealEdge(
       '--drain-timeout',
       '1',
     ],
-    env: childEnv(),
+    env,
     cwd: REPO_ROOT,
     logStream: 'stdout',
   });

@@ -25,7 +25,7 @@ import { isSoakReply, type SoakReply, type SoakRequest, type TransferTally } fro
 import { pooledPipeFds, SOAK_UDP_IDLE_SECS, type SoakPlan, soakMaxConnections } from './soak-plan.ts';
 
 const PROCESSES = join(import.meta.dirname, '..', 'processes');
-const CLIENT_SCRIPT = join(import.meta.dirname, 'soak-client.ts');
+const CLIENT_SCRIPT = join(PROCESSES, 'soak-client.ts');
 /** Long enough for a million transfers at a few hundred a second. */
 const PHASE_TIMEOUT_MS = 4 * 3600_000;
 

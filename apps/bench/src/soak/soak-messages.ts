@@ -1,4 +1,4 @@
-// The IPC messages between `./run soak` and its client process (soak-client.ts), which makes
+// The IPC messages between `./run soak` and its client process (processes/soak-client.ts), which makes
 // every connection and flow of the run so that the soak process itself only samples and reports.
 
 /** How transfers ended, by outcome; `intact` is the only good one. */

@@ -1,5 +1,5 @@
 // The soak's client process: makes the held connections, the churned transfers and the UDP
-// flows that `./run soak` asks for over IPC, and tells it how they went. Run by soak/run.ts.
+// flows that `./run soak` asks for over IPC, and tells it how they went. Started by soak/run.ts.
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
@@ -9,8 +9,8 @@ import {
   type SoakReply,
   type SoakRequest,
   type TransferTally,
-} from './soak-messages.ts';
-import { PayloadPool, runTransfers } from './transfer.ts';
+} from '../soak/soak-messages.ts';
+import { PayloadPool, runTransfers } from '../soak/transfer.ts';
 
 if (process.send === undefined) {
   process.stderr.write('usage: soak-client.ts (started by ./run soak, with an IPC channel)\n');
