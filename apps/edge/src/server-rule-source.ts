@@ -203,8 +203,9 @@ export class ServerRuleSource implements RuleSource {
                 .filter((r) => r.state === 'failed')
                 .map((r) => ({ rule_id: r.ruleId, reason: r.code })),
               removed: count('removed'),
-              added: apply?.added ?? [],
-              changed: apply?.changed ?? [],
+              // Counts, not names: a full push names every rule the edge holds.
+              added: apply?.added.length ?? 0,
+              changed: apply?.changed.length ?? 0,
               rules: rules.size,
             },
             'rules applied',
