@@ -8,7 +8,8 @@
 //     in flight) up to each of the plan's levels of rules held, and `pushes` are timed there: a
 //     push should cost the same at 1 rule held as at 10,000.
 // (b) With those rules stored, the edge is SIGKILLed and started again from its bundle. Measured:
-//     from the spawn until the edge's own /metrics?format=json shows every rule `active` (polled),
+//     from the spawn until the edge's own /metrics?format=json shows every rule `active` (polled
+//     once the edge logged `rules resumed ...` or a full `rules applied`),
 //     and, from the pino lines of both processes (ms timestamps, one clock), the replay itself:
 //     the server's `edge connected` (it sends welcome and the full push right after) to its
 //     `push acked` for that push, and the edge's `control connected` to its `rules applied`.
@@ -317,6 +318,17 @@ async function replay(
   const t0 = performance.now();
   const edge = spawnRealEdge(bundle, plan.shards, metricsPort, maxRulesFor(plan));
   held.edge = edge;
+  // A poll of /metrics?format=json builds the JSON of every rule: polled every pollMs from the
+  // spawn on, it took a third of the edge's time during a replay of 10,000 rules (--cpu-prof).
+  // So the metrics are polled once the edge logged that it holds a full set: its rules file
+  // resumed, or the server's full push applied.
+  await edge.waitForLine(
+    (line) =>
+      (typeof line.msg === 'string' && line.msg.startsWith('rules resumed')) ||
+      (line.msg === 'rules applied' && line.full === true),
+    180_000,
+    'the restarted edge to log a full set of rules applied',
+  );
   let allActiveMs: number | null = null;
   const deadline = t0 + 180_000;
   while (allActiveMs === null) {

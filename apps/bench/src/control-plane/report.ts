@@ -98,7 +98,7 @@ function replaySection(r: ReplayReport): string[] {
       ['what', 'ms'],
       [
         [
-          `spawn → all ${r.rules} rules active in the edge's /metrics?format=json (polled every ${r.pollMs} ms)`,
+          `spawn → all ${r.rules} rules active in the edge's /metrics?format=json (polled every ${r.pollMs} ms once the edge logged a full set applied)`,
           ms(r.startToAllActiveMs),
         ],
         ['spawn → edge log `edge ready`', ms(r.startToEdgeReadyMs)],
