@@ -75,7 +75,10 @@ export class ServerRuleSource implements RuleSource {
       return current;
     };
     const applyQuotas = (quotas: Readonly<Record<string, QuotaBudget>>) => {
-      collect();
+      // Usage is brought up to date for the budgets; with none (a full push without quotas, at
+      // every connect) the next read counts what moved meanwhile, and no read of every rule's
+      // counters holds up the ack.
+      if (Object.keys(quotas).length > 0) collect();
       const left = new Map<string, bigint>();
       for (const [owner, { stopAt }] of Object.entries(quotas))
         left.set(owner, BigInt(Math.max(0, Math.floor(stopAt - usage.of(owner)))));
