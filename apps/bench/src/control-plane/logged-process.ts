@@ -37,16 +37,6 @@ export class LoggedProcess {
     return this.logs.slice(from).filter((line) => line.msg === msg && where(line));
   }
 
-  /** The first line that `match` accepts, seen or to come, from index `from` on. */
-  waitForLine(
-    match: (line: LogLine) => boolean,
-    timeoutMs: number,
-    what: string,
-    from = 0,
-  ): Promise<LogLine> {
-    return this.#watch.waitFor(match, timeoutMs, what, from);
-  }
-
   /** The first line with this `msg` (and matching `where`), seen or to come, from index `from` on. */
   waitFor(
     msg: string,
