@@ -37,7 +37,7 @@ describe.each(RELAY_PATHS)('port in use (%s path)', (relayPath) => {
       });
 
       await edge.waitForMsg('rule failed', { rule: 'taken', reason: 'port_in_use' }, 5_000);
-      await edge.waitForMsg('rule active', { rule: 'free' }, 5_000);
+      await edge.waitForMsg('rules active', { rules: 1, failed: 1 }, 5_000);
       const json = await metrics.json();
       expect(json.rules.find((r) => r.name === 'taken')).toMatchObject({
         state: 'failed',

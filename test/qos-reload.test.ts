@@ -133,7 +133,8 @@ describe.each(RELAY_PATHS)('caps on reload (%s path)', (relayPath) => {
     expect(throttledAfter).toBeLessThan(0.25);
 
     // The rule was changed in place each time, never re-bound.
-    const rebinds = edge.logs.filter((log) => log.rule === 'live' && log.msg === 'rule active');
+    // (The edge holds this rule alone: every `rules active` line would be a bind of it.)
+    const rebinds = edge.logs.filter((log) => log.msg === 'rules active');
     expect(rebinds.length).toBe(1);
     expect((await metrics.rule('live')).bytes_out).toBe(to.bytes);
   });

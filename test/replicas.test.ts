@@ -319,7 +319,7 @@ describe('migrate-store', () => {
     expect(grant.status, grant.text).toBe(201);
     const quota = await api.request('PUT', '/v1/users/dana/quotas/edge-1', { monthlyBytes: 5_000_000 });
     expect(quota.status, quota.text).toBe(200);
-    // The full push on reconnect acks every rule again, which moves its updatedAt and nothing else.
+    // The full push on reconnect acks every rule again: nothing of them may change but updatedAt.
     const rulesNow = async () => (await api.rules()).map(({ updatedAt: _acked, ...kept }) => kept);
     const before = {
       rules: await rulesNow(),

@@ -280,6 +280,23 @@ describe('PushedRuleSet: a push touches only the rules it names', () => {
     });
   });
 
+  it('a held table pushed again at a new revision is acked at it unbound; a new owner is applied', async () => {
+    const rules = new PushedRuleSet(supervisor);
+    const target = await echoServer();
+    const a = await freePort();
+    await rules.push(push([tcpRule('ra', 'a', a, target)]));
+    const again = await rules.push(push([tcpRule('ra', 'a', a, target, { revision: 2 })], { full: true }));
+    expect(again.results).toEqual([{ ruleId: 'ra', revision: 2, state: 'active' }]);
+    expect(again.apply).toEqual({ added: [], removed: [], changed: [], unchanged: [], failed: [] });
+    expect(rules.current()).toEqual([{ ruleId: 'ra', revision: 2, state: 'active' }]);
+    // The same table under another owner is another spec: it is applied, not taken as held.
+    const moved = await rules.push(push([tcpRule('ra', 'a', a, target, { revision: 3, owner: 'bob' })]));
+    expect(moved.results).toEqual([{ ruleId: 'ra', revision: 3, state: 'active' }]);
+    expect(moved.apply?.changed).toEqual(['a']);
+    expect(rules.ownerOf('ra')).toBe('bob');
+    expect(await roundTrip(a, 'still')).toBe('still');
+  });
+
   it('clashes with held rules are caught through the indexes, among many held rules', async () => {
     const rules = new PushedRuleSet(supervisor);
     const target = await echoServer();

@@ -9,6 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Bundle, formatControlAddress, type QuotaBudget } from '@sluice/protocol';
 import { readAppliedRules, writeAppliedRules } from './applied-rules-file.ts';
 import type { Backoff } from './backoff.ts';
@@ -32,6 +33,13 @@ export interface ServerRuleSourceOptions {
 }
 
 const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
+
+/**
+ * How long the rules file waits after a push before it is written, and between two writes: the
+ * file holds every rule, so writing it once per push made each push cost what the edge holds
+ * (10,000 rules: their JSON, before the ack went out). Pushes within the wait share one write.
+ */
+const RULES_WRITE_DELAY_MS = 100;
 
 export class ServerRuleSource implements RuleSource {
   readonly mode = 'managed';
@@ -67,7 +75,10 @@ export class ServerRuleSource implements RuleSource {
       return current;
     };
     const applyQuotas = (quotas: Readonly<Record<string, QuotaBudget>>) => {
-      collect();
+      // Usage is brought up to date for the budgets; with none (a full push without quotas, at
+      // every connect) the next read counts what moved meanwhile, and no read of every rule's
+      // counters holds up the ack.
+      if (Object.keys(quotas).length > 0) collect();
       const left = new Map<string, bigint>();
       for (const [owner, { stopAt }] of Object.entries(quotas))
         left.set(owner, BigInt(Math.max(0, Math.floor(stopAt - usage.of(owner)))));
@@ -101,14 +112,16 @@ export class ServerRuleSource implements RuleSource {
     }
     let quotas: Readonly<Record<string, QuotaBudget>> = {};
     const rulesFile = this.options.rulesFile;
-    // The rules file is rewritten after pushes, but at most one write is in flight: pushes that
-    // land meanwhile are saved together by the next write, so a burst of pushes costs a few
-    // writes of the whole set rather than one each.
+    // The rules file is rewritten after pushes, but at most one write is in flight and each
+    // waits RULES_WRITE_DELAY_MS first: the push's ack goes out before it, and pushes that land
+    // meanwhile are saved together, so a burst of pushes costs a few writes of the whole set
+    // rather than one each.
     let rulesDirty = false;
     /** The writes in progress, done when the file holds the last push; null: none. */
     let savingRules: Promise<void> | null = null;
     const writeRules = async (file: string) => {
       while (rulesDirty) {
+        await sleep(RULES_WRITE_DELAY_MS);
         rulesDirty = false;
         const { upsert, owners } = rules.applied();
         const state = {
@@ -203,8 +216,9 @@ export class ServerRuleSource implements RuleSource {
                 .filter((r) => r.state === 'failed')
                 .map((r) => ({ rule_id: r.ruleId, reason: r.code })),
               removed: count('removed'),
-              added: apply?.added ?? [],
-              changed: apply?.changed ?? [],
+              // Counts, not names: a full push names every rule the edge holds.
+              added: apply?.added.length ?? 0,
+              changed: apply?.changed.length ?? 0,
               rules: rules.size,
             },
             'rules applied',

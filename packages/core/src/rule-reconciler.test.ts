@@ -9,6 +9,7 @@ import { Counters, FIELD } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
+import type { LogFn } from './log-fn.ts';
 import { RuleReconciler, type RuleShards } from './rule-reconciler.ts';
 import type { ShardBinding } from './shard-messages.ts';
 import type { ShardRequest } from './shard-pool.ts';
@@ -52,12 +53,12 @@ function fakeShards(refuse: Set<string> = new Set()) {
   return { shards, asked };
 }
 
-function reconciler(shards: RuleShards) {
+function reconciler(shards: RuleShards, log: LogFn = () => {}) {
   const counters = new Counters(Counters.allocate(2, 8));
   const qos = new QosTable(QosTable.allocate(8, 4, 2));
   return {
     counters,
-    reconciler: new RuleReconciler(shards, counters, qos, { log: () => {}, drainTimeoutMs: 1_000 }),
+    reconciler: new RuleReconciler(shards, counters, qos, { log, drainTimeoutMs: 1_000 }),
   };
 }
 
@@ -114,6 +115,27 @@ describe('RuleReconciler', () => {
     expect(asked).toEqual([
       { shard: 0, request: { type: 'bind', bindings: [expect.objectContaining({ slot: 0 })] } },
     ]);
+  });
+
+  it('logs one `rules active` line per change at info, and each rule at debug only', async () => {
+    const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+    const { shards } = fakeShards(new Set(['db']));
+    const { reconciler: r } = reconciler(shards, (level, msg, fields = {}) =>
+      lines.push({ level, msg, fields }),
+    );
+    await r.apply(await rules('web', 'db', 'cache'));
+    const info = lines.filter((line) => line.level !== 'debug');
+    expect(info.map((line) => line.msg)).toEqual(['rule failed', 'rules active']);
+    expect(info[1]!.fields).toEqual({ rules: 2, failed: 1, shards: 2 });
+    const debug = lines.filter((line) => line.level === 'debug');
+    expect(debug.map((line) => [line.msg, line.fields.rule])).toEqual([
+      ['rule active', 'web'],
+      ['rule active', 'cache'],
+    ]);
+    // A change that binds nothing says nothing.
+    lines.length = 0;
+    await r.change([], ['cache']);
+    expect(lines.filter((line) => line.msg === 'rules active')).toEqual([]);
   });
 
   it('change() binds new rules in one message per shard and messages nothing about other rules', async () => {

@@ -293,6 +293,16 @@ export class RuleReconciler {
       binding = this.bind(batch.filter((rule) => rule.state !== 'failed'));
     }
     await binding;
+    // One line for the whole change: a replay of thousands of rules would otherwise write
+    // thousands of synchronous lines (each failure has its own `rule failed` line).
+    const active = records.filter((rule) => rule.state === 'active').length;
+    if (active > 0) {
+      this.log('info', 'rules active', {
+        rules: active,
+        failed: records.length - active,
+        shards: this.shards.running,
+      });
+    }
     return records;
   }
 
@@ -322,7 +332,7 @@ export class RuleReconciler {
         continue;
       }
       rule.to('active');
-      this.log('info', 'rule active', {
+      this.log('debug', 'rule active', {
         rule: rule.spec.name,
         listen: formatListen(rule.spec.listen),
         shards: this.shards.running,

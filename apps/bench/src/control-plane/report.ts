@@ -10,8 +10,12 @@ import type { ControlPlanePlan } from './plan.ts';
 import type { PushLatencyReport, ReplayReport } from './real-edge.ts';
 import type { MemoryReading, ServerMemoryReport } from './server-memory.ts';
 
-/** 2: (a) is measured at levels of rules held (byLevel) instead of over one sequence (byTenth). */
-export const CONTROL_PLANE_REPORT_VERSION = 2;
+/**
+ * 2: (a) is measured at levels of rules held (byLevel) instead of over one sequence (byTenth).
+ * 3: (b) is timed to the server's ack of the full push (startToAckedMs, startToResumedMs); the
+ * metrics are polled only after it.
+ */
+export const CONTROL_PLANE_REPORT_VERSION = 3;
 
 export interface ControlPlaneReport {
   readonly kind: 'control-plane';
@@ -98,8 +102,12 @@ function replaySection(r: ReplayReport): string[] {
       ['what', 'ms'],
       [
         [
-          `spawn → all ${r.rules} rules active in the edge's /metrics?format=json (polled every ${r.pollMs} ms)`,
-          ms(r.startToAllActiveMs),
+          `**spawn → server log \`push acked\`** for the full push (all ${r.rules} rules active, and the server knows)`,
+          ms(r.startToAckedMs),
+        ],
+        [
+          'spawn → edge log `rules resumed ...` (its rules file applied: forwarding again)',
+          ms(r.startToResumedMs),
         ],
         ['spawn → edge log `edge ready`', ms(r.startToEdgeReadyMs)],
         ['spawn → edge log `control connected` (welcome received)', ms(r.startToControlConnectedMs)],
@@ -120,6 +128,8 @@ function replaySection(r: ReplayReport): string[] {
         : ''),
     'The replay figures come from the pino `time` fields (ms) of the two processes on one clock; the push itself',
     'is not logged, so the server view starts at its `edge connected` line, written just before welcome and the full push.',
+    `Then, as a check, the edge's /metrics?format=json (polled every ${r.pollMs} ms from the ack on: each poll builds the`,
+    `JSON of every rule in the edge's one thread) showed all ${r.rules} rules active ${ms(r.startToAllActiveMs)} ms after the spawn.`,
   ];
 }
 

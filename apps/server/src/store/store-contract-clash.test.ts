@@ -87,6 +87,10 @@ describe.each(STORE_BACKENDS)('clash candidates on %s', (backend) => {
     // rules[0] is at revision 2 now: its ack for revision 1 says nothing. (edge-02's r5 stays pending.)
     expect(await store.rules.setActive(edge.id, acks)).toBe(rules.length - 1);
     expect(await store.rules.setActive(edge.id, [{ ruleId: revised.id, revision: 2 }])).toBe(1);
+    // Acked again (a replay): nothing is rewritten, and when each became active stays.
+    const activeAt = (await store.rules.get(revised.id))!.updatedAt;
+    expect(await store.rules.setActive(edge.id, [...acks, { ruleId: revised.id, revision: 2 }])).toBe(0);
+    expect((await store.rules.get(revised.id))!.updatedAt).toBe(activeAt);
     expect(await store.rules.countByState()).toMatchObject({ active: MANY + 1, pending: 1 });
     await store.close();
   });

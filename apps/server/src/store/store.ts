@@ -146,7 +146,8 @@ export interface RuleStore {
   ): Promise<boolean>;
   /**
    * setState(edgeId, id, revision, 'active') for many rules at once (an ack of a full push
-   * carries one result per rule the edge holds); answers how many rows changed.
+   * carries one result per rule the edge holds); answers how many rows changed. A rule that is
+   * active already is not written again (its updatedAt stays when it became active).
    */
   setActive(
     edgeId: string,

@@ -166,12 +166,15 @@ export class KyselyRuleStore implements RuleStore {
     let count = 0;
     for (const [revision, ids] of byRevision) {
       for (let at = 0; at < ids.length; at += SET_ACTIVE_BATCH) {
+        // A rule active already is left as it is: the ack of a replay names every rule the edge
+        // holds, and rewriting each row (and its index entries) only to move updated_at made
+        // the store the slowest part of a replay.
         const result = await this.ctx.db
           .updateTable('rules')
           .set({ state: 'active', reason: null, message: null, updated_at: this.ctx.now() })
           .where('edge_id', '=', edgeId)
           .where('revision', '=', revision)
-          .where('state', '!=', 'removed')
+          .where('state', 'in', ['pending', 'failed'])
           .where('id', 'in', ids.slice(at, at + SET_ACTIVE_BATCH))
           .executeTakeFirst();
         count += changed(result);
