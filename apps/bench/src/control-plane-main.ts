@@ -13,6 +13,7 @@ import { installCleanupHandlers } from './cleanup.ts';
 import { type ControlPlanePlan, FULL_CONTROL_PLAN, QUICK_CONTROL_PLAN } from './control-plane/plan.ts';
 import { renderControlPlaneMarkdown, writeControlPlaneReport } from './control-plane/report.ts';
 import { runControlPlane } from './control-plane/run.ts';
+import { countFlag } from './count-flag.ts';
 import { BENCH_ERRORS } from './errors.ts';
 import { RESULTS_DIR } from './repo-paths.ts';
 import { runMain } from './run-main.ts';
@@ -41,15 +42,6 @@ const program = new Command('bench-control')
   )
   .option('--out <dir>', 'directory for the JSON and Markdown reports', join(RESULTS_DIR, 'control-plane'))
   .showHelpAfterError();
-
-function count(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw BENCH_ERRORS.error('bad_flag', { flag, reason: `expected ${min} to ${max}, got "${value}"` });
-  }
-  return n;
-}
 
 /** `--levels`: ascending rule counts, 1 to 20,000 (the bench's rules need a loopback port each). */
 function levelList(value: string | undefined, fallback: readonly number[]): readonly number[] {
@@ -82,10 +74,10 @@ async function main(): Promise<number> {
   const plan: ControlPlanePlan = {
     ...base,
     levels: levelList(flags.levels, base.levels),
-    pushes: count('--pushes', flags.pushes, base.pushes, 1, 10_000),
-    edges: count('--edges', flags.edges, base.edges, 1, 1000),
-    rules: count('--rules', flags.rules, base.rules, 1, 100_000),
-    settleSeconds: count('--settle', flags.settle, base.settleSeconds, 0, 3600),
+    pushes: countFlag('--pushes', flags.pushes, base.pushes, 1, 10_000),
+    edges: countFlag('--edges', flags.edges, base.edges, 1, 1000),
+    rules: countFlag('--rules', flags.rules, base.rules, 1, 100_000),
+    settleSeconds: countFlag('--settle', flags.settle, base.settleSeconds, 0, 3600),
   };
   installCleanupHandlers(log);
   const report = await runControlPlane(plan, log);
