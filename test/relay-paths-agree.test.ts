@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setImmediate as nextTick } from 'node:timers/promises';
-import { freePort, pollUntil, withTimeout } from '@sluice/test-kit';
+import { freePort, pollUntil, seededRandom, withTimeout } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCleanup } from './helpers/cleanup.ts';
 import { launchEdge } from './helpers/edge-fixture.ts';
@@ -41,18 +41,6 @@ function parseSeed(text: string | undefined): number {
     throw new Error(`SLUICE_TEST_SEED must be an integer in 0..2^32-1, got ${text}`);
   }
   return seed;
-}
-
-/** mulberry32: a small, fast, seedable PRNG; uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /**
@@ -93,7 +81,7 @@ function randomSize(rand: () => number): number {
 }
 
 function makeScripts(seed: number, count: number): Script[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   // The corners every run covers, whatever the seed.
   const fixed: Array<Pick<Script, 'order' | 'up' | 'down'>> = [
     { order: 'client-first', up: 0, down: 0 },

@@ -1,6 +1,7 @@
 // Command-line flags to BenchOptions, validated at the boundary: a bad flag names itself and
 // what is accepted.
 
+import { countFlag } from './count-flag.ts';
 import { BENCH_ERRORS } from './errors.ts';
 import type { BenchOptions } from './report.ts';
 import { FULL_PLAN, QUICK_PLAN } from './scenarios/plan.ts';
@@ -22,24 +23,6 @@ function list(value: string): string[] {
     .filter((s) => s !== '');
 }
 
-function integer(
-  flag: string,
-  value: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw BENCH_ERRORS.error('bad_flag', {
-      flag,
-      reason: `expected a whole number from ${min} to ${max}, got "${value}"`,
-    });
-  }
-  return n;
-}
-
 function isScenarioId(value: string): value is ScenarioId {
   return (SCENARIO_IDS as readonly string[]).includes(value);
 }
@@ -50,7 +33,7 @@ function integerList(flag: string, value: string | undefined, fallback: readonly
   if (items.length === 0) {
     throw BENCH_ERRORS.error('bad_flag', { flag, reason: 'expected whole numbers separated by commas' });
   }
-  return items.map((item) => integer(flag, item, 0, 1, 100_000));
+  return items.map((item) => countFlag(flag, item, 0, 1, 100_000));
 }
 
 export function resolveOptions(flags: RawFlags, contenderIds: readonly string[]): BenchOptions {
@@ -84,8 +67,8 @@ export function resolveOptions(flags: RawFlags, contenderIds: readonly string[])
     contenders = contenderIds.filter((c) => wanted.includes(c));
   }
 
-  const seconds = integer('--duration', flags.duration, defaults.seconds, 1, 3600);
-  const repeats = integer('--repeats', flags.repeats, defaults.repeats, 1, 100);
+  const seconds = countFlag('--duration', flags.duration, defaults.seconds, 1, 3600);
+  const repeats = countFlag('--repeats', flags.repeats, defaults.repeats, 1, 100);
   const plan = {
     ...defaults,
     seconds,

@@ -12,8 +12,11 @@ export function countFlag(
 ): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw BENCH_ERRORS.error('bad_flag', { flag, reason: `expected ${min} to ${max}, got "${value}"` });
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw BENCH_ERRORS.error('bad_flag', {
+      flag,
+      reason: `expected a whole number from ${min} to ${max}, got "${value}"`,
+    });
   }
   return n;
 }

@@ -43,6 +43,7 @@ export { type PgCluster, pgBinDir, startPgCluster } from './pg-cluster.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
 export { requireProgram } from './require-program.ts';
+export { seededRandom } from './seeded-random.ts';
 export { type ServeListenPorts, serveArgs } from './serve-args.ts';
 export { removeDir, tempDir } from './temp-dir.ts';
 export { udpBurst } from './udp-burst.ts';

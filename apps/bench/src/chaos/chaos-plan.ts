@@ -37,18 +37,6 @@ export function victims(plan: ChaosPlan): Victim[] {
   return plan.store === 'postgres' ? ['shard', 'edge', 'server', 'postgres'] : ['shard', 'edge', 'server'];
 }
 
-/** A small seeded generator (mulberry32), so that a run's kill order and gaps can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The kill order: every victim once per round, each round shuffled, so a short run still kills
  * each kind and a long one kills them at random.

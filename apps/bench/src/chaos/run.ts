@@ -9,10 +9,11 @@
 //   - a kill the system does not recover from within `recoverSeconds`.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seededRandom } from '@sluice/test-kit';
 import { emptyTally, type TransferTally } from '../soak/soak-messages.ts';
 import { PayloadPool, runTransfer, runTransfers } from '../soak/transfer.ts';
 import { ChaosCluster } from './chaos-cluster.ts';
-import { type ChaosPlan, killOrder, seededRandom, type Victim } from './chaos-plan.ts';
+import { type ChaosPlan, killOrder, type Victim } from './chaos-plan.ts';
 
 const TRANSFER_DEADLINE_MS = 30_000;
 const COUNTERS = ['bytesIn', 'bytesOut', 'connectionsTotal', 'rejected', 'connectErrors'] as const;

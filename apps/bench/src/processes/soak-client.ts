@@ -150,8 +150,10 @@ async function udp(request: Extract<SoakRequest, { type: 'udp' }>): Promise<void
     for (let flow = 0; flow < sockets.length; flow++) {
       sockets[flow]!.send(datagram, request.port, '127.0.0.1');
       sent++;
-      // A pause every 64 datagrams keeps the burst inside the sockets' buffers.
-      if (sent % 64 === 0) await new Promise((next) => setImmediate(next));
+      // A pause every 64 datagrams keeps each burst inside the receive buffers of the client's
+      // sockets and of the one echo socket all flows share, which would drop what the edge
+      // relayed (that loss would be the rig's, not the edge's).
+      if (sent % 64 === 0) await new Promise((next) => setTimeout(next, 2));
     }
     await new Promise((next) => setTimeout(next, 20));
   }
