@@ -150,6 +150,12 @@ describe('control plane: server and two managed edges', () => {
     ]);
     expect(findSamples(samples, 'sluice_server_edges_connected').map((m) => m.value)).toEqual([2]);
     expect(findSamples(samples, 'sluice_server_rules', { state: 'active' }).map((m) => m.value)).toEqual([2]);
+    // Every push acked so far was timed: one full push per edge session, one change per rule
+    // created (the refused one was never pushed).
+    const acks = (kind: string): number[] =>
+      findSamples(samples, 'sluice_server_push_ack_seconds_count', { kind }).map((m) => m.value);
+    expect(acks('change')).toEqual([2]);
+    expect(acks('full')[0]).toBeGreaterThanOrEqual(2);
 
     // sluicectl remove-rule: the edge stops listening once it acked, the rule is gone from the lists.
     const removed = await ctlJson<Rule>(plane.ctl, ['remove-rule', ruleB.id]);

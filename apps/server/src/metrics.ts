@@ -3,7 +3,7 @@
 // restart, follow renames, and drop a deleted rule without bookkeeping here.
 
 import type { ApiErrorCode } from '@sluice/api';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { PENDING_REFUSAL_REASONS } from './control/pending-connections.ts';
 import type { QuotaRecord, RuleState } from './store/records.ts';
 import type { LabelledRuleStats, Store } from './store/store.ts';
@@ -54,6 +54,7 @@ export class ServerMetrics {
   readonly denials: Counter<'reason'>;
   readonly authFailures: Counter<'reason'>;
   readonly controlRefused: Counter<'reason'>;
+  readonly pushAck: Histogram<'kind'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -85,6 +86,14 @@ export class ServerMetrics {
       registers,
     });
     for (const reason of PENDING_REFUSAL_REASONS) this.controlRefused.inc({ reason }, 0);
+    this.pushAck = new Histogram({
+      name: 'sluice_server_push_ack_seconds',
+      help: 'From a push sent to an edge to its ack (the edge has applied it): full pushes at each session start, change pushes for API edits',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    for (const kind of ['full', 'change']) this.pushAck.zero({ kind });
 
     new Gauge({
       name: 'sluice_server_edges_connected',

@@ -169,6 +169,7 @@ export class SluiceServer {
         statsIntervalMs: config.statsIntervalMs,
         ...(options.timings === undefined ? {} : { timings: options.timings }),
         onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+        onPushAcked: (kind, seconds) => metrics.pushAck.observe({ kind }, seconds),
         onConnectionRefused: (reason) => metrics.controlRefused.inc({ reason }),
         failures: new FailureThrottle(CONTROL_POLICY, options.now),
         pendingLimits: options.pendingLimits ?? {

@@ -53,6 +53,8 @@ export interface ControlServerOptions {
   readonly statsIntervalMs: number;
   readonly timings?: SessionTimings;
   readonly onAuthFailure?: (reason: AuthFailureReason) => void;
+  /** An edge acked a push: a full one (each session's first) or a change, this long after it was sent. */
+  readonly onPushAcked?: (kind: 'full' | 'change', seconds: number) => void;
   /** The other replicas on the same store (PostgreSQL); absent: this server is the only one. */
   readonly mesh?: ReplicaMesh | null;
   /** Deadline and caps of unauthenticated connections; absent: DEFAULT_PENDING_LIMITS. */
@@ -104,7 +106,12 @@ export class ControlServer {
             message.type === 'enroll' ? this.onEnroll(session, message) : this.onHello(session, message),
           ),
         ),
-      onAck: (session, ack, push) => this.onAck(session, ack, push),
+      onAck: (session, ack, push, ackSeconds) => {
+        if (push !== undefined && ackSeconds !== null) {
+          this.options.onPushAcked?.(push.full ? 'full' : 'change', ackSeconds);
+        }
+        return this.onAck(session, ack, push);
+      },
       onStats: (session, stats) =>
         this.onStats(session, stats).catch((error: unknown) => {
           if (!isStoreUnavailable(error)) throw error;

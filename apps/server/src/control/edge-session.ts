@@ -45,7 +45,13 @@ export interface SessionHandlers {
   /** The first frame: an enrollment or a hello. The handler answers and, for hello, calls accept(). */
   onFirst(session: EdgeSession, message: EnrollMessage | HelloMessage): Promise<void>;
   /** Every ack, in time or late, with the push it answers when the session still knows it. */
-  onAck(session: EdgeSession, ack: AckMessage, push: PushRequest | undefined): Promise<void>;
+  /** `ackSeconds`: from the push sent to this ack; null for an ack of no push of this session. */
+  onAck(
+    session: EdgeSession,
+    ack: AckMessage,
+    push: PushRequest | undefined,
+    ackSeconds: number | null,
+  ): Promise<void>;
   onStats(session: EdgeSession, stats: StatsMessage): Promise<void>;
   onClose(session: EdgeSession, reason: string): void;
 }
@@ -90,7 +96,8 @@ export class EdgeSession {
   private readonly logger: Logger;
   private readonly timings: SessionTimings;
   private nextPushId = 1;
-  private readonly sent = new Map<number, PushRequest>();
+  /** Pushes not yet acked, with when each was sent (performance.now()). */
+  private readonly sent = new Map<number, { readonly request: PushRequest; readonly at: number }>();
   private readonly waiters = new Map<number, Waiter>();
   private lastHeard = Date.now();
   private readonly firstFrameTimer: NodeJS.Timeout;
@@ -162,7 +169,7 @@ export class EdgeSession {
   push(request: PushRequest, timeoutMs: number): Promise<PushOutcome> {
     const pushId = this.nextPushId++;
     if (this.phase !== 'established') return Promise.resolve({ kind: 'closed', pushId });
-    this.sent.set(pushId, request);
+    this.sent.set(pushId, { request, at: performance.now() });
     this.send({
       type: 'push',
       pushId,
@@ -266,10 +273,11 @@ export class EdgeSession {
     }
     switch (message.type) {
       case 'ack': {
-        const push = this.sent.get(message.pushId);
+        const sent = this.sent.get(message.pushId);
         this.sent.delete(message.pushId);
+        const ackSeconds = sent === undefined ? null : (performance.now() - sent.at) / 1000;
         // The store learns the results first, so whoever waits reads the new state.
-        await this.handlers.onAck(this, message, push);
+        await this.handlers.onAck(this, message, sent?.request, ackSeconds);
         const waiter = this.waiters.get(message.pushId);
         if (waiter !== undefined) {
           this.waiters.delete(message.pushId);
