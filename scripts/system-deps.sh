@@ -21,6 +21,28 @@ case "$purpose" in
 esac
 # A non-login root shell may lack the sbin directories, where iptables, haproxy and nginx live.
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+# promtool (test/observability-kit.test.ts checks deploy/'s alerting rules with it) comes from
+# Debian's prometheus package, unpacked into .tools/bin rather than installed: installing the
+# package would also start a Prometheus server on this machine.
+ensure_promtool() {
+  local tools
+  tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.tools/bin"
+  [ -x "$tools/promtool" ] && return 0
+  local tmp
+  tmp="$(mktemp -d)"
+  echo "sluice: unpacking promtool from Debian's prometheus package into .tools/bin" >&2
+  if (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) ||
+    { [ "$(id -u)" = 0 ] && apt-get update -qq >&2 && (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); }; then
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/unpacked" && mkdir -p "$tools" &&
+      install -m 0755 "$tmp/unpacked/usr/bin/promtool" "$tools/promtool"
+  fi
+  rm -rf "$tmp"
+  [ -x "$tools/promtool" ] && return 0
+  echo "sluice: promtool is missing; get it with: apt-get download prometheus && dpkg-deb -x prometheus_*.deb DIR, then copy DIR/usr/bin/promtool to .tools/bin/" >&2
+  return 1
+}
+if [ "$purpose" = test ]; then ensure_promtool || exit 1; fi
 missing=()
 for entry in "${need[@]}"; do
   check="${entry%%:*}"
