@@ -11,6 +11,7 @@ case "$purpose" in
   # chromium: the web console's tests drive it with playwright-core (which downloads no browser).
   # postgresql: throwaway clusters (initdb, pg_ctl) in temp dirs, and psql (packages/test-kit).
   test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl chromium:chromium
+      zsh:zsh fish:fish
       /usr/lib/postgresql/15/bin/initdb:postgresql) ;;
   # gcc brings libasan and libubsan (scripts/test-asan.sh); python3 sends the urgent bytes.
   test:asan) need=(python3:python3 cc:gcc) ;;

@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { ApiClient } from './api-client.ts';
+import { COMPLETION_SHELLS, completionScript } from './commands/completion.ts';
 import type { CommandContext } from './commands/context.ts';
 import { edges } from './commands/edges.ts';
 import { enroll } from './commands/enroll.ts';
@@ -279,6 +280,18 @@ export function buildProgram(io: CliIo): Command {
   ownerLimitCommands(program, (command) => context(command, io));
   quotaCommands(program, (command) => context(command, io));
   trafficCommand(program, (command) => context(command, io));
+
+  program
+    .command('completion')
+    .description(`print a shell completion script (${COMPLETION_SHELLS.join(', ')})`)
+    .argument('<shell>', COMPLETION_SHELLS.join(' | '))
+    .addHelpText(
+      'after',
+      ['', 'Examples:', '  source <(sluicectl completion bash)', '  sluicectl completion fish | source'].join(
+        '\n',
+      ),
+    )
+    .action((shell: string) => io.stdout(completionScript(program, shell)));
 
   // Without a known command: `help [command]`, or a bad_usage error naming what was wrong.
   program
