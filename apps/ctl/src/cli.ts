@@ -29,6 +29,7 @@ import {
 } from './commands/users.ts';
 import { ctlError, errorLine, isReported, UNKNOWN_ERROR_EXIT_CODE } from './errors.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './format.ts';
+import { HELP_EXAMPLES } from './help-examples.ts';
 import { buildRuleRequest } from './rule-args.ts';
 import { DEFAULT_TIMEOUT_SECS, type GlobalFlags, resolveServerSettings } from './server-settings.ts';
 import { CTL_VERSION } from './version.ts';
@@ -81,6 +82,18 @@ function context(command: Command, io: CliIo): CommandContext {
     tty: io.tty ?? false,
     stdin: io.stdin ?? (async () => ''),
   };
+}
+
+/** Each command's examples (help-examples.ts) at the end of its --help. */
+function addExamples(command: Command, path = ''): void {
+  for (const sub of command.commands) {
+    const subPath = path === '' ? sub.name() : `${path} ${sub.name()}`;
+    const examples = HELP_EXAMPLES[subPath];
+    if (examples !== undefined) {
+      sub.addHelpText('after', ['', 'Examples:', ...examples.map((example) => `  ${example}`)].join('\n'));
+    }
+    addExamples(sub, subPath);
+  }
 }
 
 export function buildProgram(io: CliIo): Command {
@@ -292,6 +305,8 @@ export function buildProgram(io: CliIo): Command {
       ),
     )
     .action((shell: string) => io.stdout(completionScript(program, shell)));
+
+  addExamples(program);
 
   // Without a known command: `help [command]`, or a bad_usage error naming what was wrong.
   program
