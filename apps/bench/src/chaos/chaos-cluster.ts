@@ -18,6 +18,7 @@ import {
   spawnRealEdge,
   startServer,
 } from '../control-plane/processes.ts';
+import { readEdgeJson } from '../edge-json.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { listeningLine, type ManagedProcess, spawnReady } from '../managed-process.ts';
 import { freePorts } from '../ports.ts';
@@ -143,24 +144,14 @@ export class ChaosCluster {
 
   /** The edge as its own metrics show it, or null while it does not answer. */
   async edgeView(): Promise<EdgeView | null> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${this.edgeMetricsPort}/metrics?format=json`, {
-        signal: AbortSignal.timeout(5000),
-      });
-      if (response.status !== 200) return null;
-      const body = (await response.json()) as {
-        shards: { running: number };
-        rules: { name: string; state: string; connections_total: number }[];
-      };
-      return {
-        pid: this.edge.pid,
-        shardsRunning: body.shards.running,
-        activeRules: body.rules.filter((rule) => rule.state === 'active').length,
-        connectionsTotal: Object.fromEntries(body.rules.map((rule) => [rule.name, rule.connections_total])),
-      };
-    } catch {
-      return null;
-    }
+    const body = await readEdgeJson(this.edgeMetricsPort, 5000);
+    if (body === null) return null;
+    return {
+      pid: this.edge.pid,
+      shardsRunning: body.shards.running,
+      activeRules: body.rules.filter((rule) => rule.state === 'active').length,
+      connectionsTotal: Object.fromEntries(body.rules.map((rule) => [rule.name, rule.connections_total])),
+    };
   }
 
   /**

@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { type ServeListenPorts, serveArgs } from '@sluice/test-kit';
+import { readEdgeJson } from '../edge-json.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { describeExit, ManagedProcess } from '../managed-process.ts';
 import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
@@ -150,14 +151,6 @@ export function spawnRealEdge(
 
 /** The rules the edge's own `/metrics?format=json` shows `active`, or null when it does not answer. */
 export async function edgeActiveRules(metricsPort: number): Promise<number | null> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics?format=json`, {
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (response.status !== 200) return null;
-    const body = (await response.json()) as { rules?: { state?: string }[] };
-    return (body.rules ?? []).filter((rule) => rule.state === 'active').length;
-  } catch {
-    return null;
-  }
+  const json = await readEdgeJson(metricsPort);
+  return json === null ? null : json.rules.filter((rule) => rule.state === 'active').length;
 }

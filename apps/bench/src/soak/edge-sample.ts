@@ -2,6 +2,7 @@
 // its RSS, and from its own /metrics?format=json the connections and UDP flows it holds.
 
 import { readdirSync, readlinkSync } from 'node:fs';
+import { readEdgeJson } from '../edge-json.ts';
 import { rssKiB } from '../rss.ts';
 
 export interface EdgeSample {
@@ -18,12 +19,6 @@ export interface EdgeSample {
   readonly shardRestarts: number;
   /** Transfers (or held connections) the client has finished so far in this phase. */
   readonly clientDone: number;
-}
-
-interface EdgeJsonView {
-  readonly connections: { readonly open: number };
-  readonly shards: { readonly restarts: number };
-  readonly rules: readonly { readonly udp?: { readonly active_flows: number } }[];
 }
 
 function descriptors(pid: number): { fds: number; pipes: number } {
@@ -50,10 +45,8 @@ export async function sampleEdge(
   phase: string,
   clientDone: number,
 ): Promise<EdgeSample> {
-  const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics?format=json`, {
-    signal: AbortSignal.timeout(10_000),
-  });
-  const json = (await response.json()) as EdgeJsonView;
+  const json = await readEdgeJson(metricsPort);
+  if (json === null) throw new Error(`the edge's metrics on port ${metricsPort} did not answer`);
   const { fds, pipes } = descriptors(pid);
   return {
     t,
