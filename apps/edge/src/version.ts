@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { spliceStatus } from '@sluice/splice';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+// A JSON import, not a read beside this file: the release bundles this module, and its bundler
+// inlines the manifest.
+import manifest from '../package.json' with { type: 'json' };
 
 export function versionLine(): string {
   const splice = spliceStatus();
   const relay = splice.enabled ? 'splice' : 'js';
-  return `sluice-edge ${pkg.version} (node ${process.version}, relay: ${relay}; splice: ${splice.reason})`;
+  return `sluice-edge ${manifest.version} (node ${process.version}, relay: ${relay}; splice: ${splice.reason})`;
 }

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
+// A JSON import, not a read beside this file: the release bundles this module, and its bundler
+// inlines the manifest.
+import manifest from '../package.json' with { type: 'json' };
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
-export const SERVER_VERSION = pkg.version;
+export const SERVER_VERSION: string = manifest.version;
 
 export function versionLine(): string {
   return `sluice-server ${SERVER_VERSION} (node ${process.version})`;

@@ -41,7 +41,8 @@ describe('splice loader', () => {
     expect(result.enabled).toBe(false);
     expect(result.attempts).toEqual(BINARY_CANDIDATES.map((path) => ({ path, error: 'not found' })));
     expect(result.reason).toBe(
-      'no usable binary (build/Release/sluice_splice.node: not found; build/Debug/sluice_splice.node: not found); ' +
+      'no usable binary (build/Release/sluice_splice.node: not found; build/Debug/sluice_splice.node: not found; ' +
+        'lib/sluice_splice.node: not found); ' +
         'install-time build: no C++ compiler (c++, g++ or clang++ not found)',
     );
   });

@@ -10,13 +10,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BINDING_EXPORTS, type NativeBinding } from './native.ts';
 
-/** The package root (holds binding.gyp and build/). */
+/**
+ * The package root (holds binding.gyp and build/). In a release (`./run release`) this module is
+ * bundled into lib/, so the root is the release's own directory.
+ */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where node-gyp puts the binary, relative to PACKAGE_ROOT, in the order tried. */
+/**
+ * Where the binary is, relative to PACKAGE_ROOT, in the order tried: node-gyp's two builds in the
+ * source tree, then the copy a release keeps beside its bundles.
+ */
 export const BINARY_CANDIDATES = [
   'build/Release/sluice_splice.node',
   'build/Debug/sluice_splice.node',
+  'lib/sluice_splice.node',
 ] as const;
 
 /** Written by scripts/install.mjs when the install-time build fails: one line, the reason. */

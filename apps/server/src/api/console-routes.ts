@@ -5,12 +5,23 @@
 // inline script can run, whatever a page ends up showing. /v1/*, /metrics and /healthz stay
 // API: an unknown one answers the API's not_found.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+/**
+ * The console's build: apps/web/dist in the source tree, or web/ beside lib/ in a release (where
+ * this module is bundled into lib/sluice-server.js). The source tree's is named when neither is
+ * there, since that is the one ./run builds.
+ */
+const WEB_DIRS = [
+  fileURLToPath(new URL('../../../web/dist/', import.meta.url)),
+  fileURLToPath(new URL('../web/', import.meta.url)),
+];
+const DEFAULT_WEB_DIR =
+  WEB_DIRS.find((dir) => existsSync(join(dir, 'index.html'))) ?? (WEB_DIRS[0] as string);
 
 export const CONSOLE_CSP = [
   "default-src 'self'",
