@@ -45,6 +45,7 @@ const INSTALL = './install.sh install edge';
 const STATUS = './install.sh status';
 const UPGRADE = './install.sh upgrade';
 const UNINSTALL = './install.sh uninstall';
+const BENCH = './run bench:release';
 
 /** The unpacked release, shared by the tests below (built once: it takes ~20 s), and where it was unpacked. */
 let tarballDir: string;
@@ -87,6 +88,7 @@ it('documents exactly the commands this file runs', () => {
     STATUS,
     UPGRADE,
     UNINSTALL,
+    BENCH,
   ]);
 });
 
@@ -306,4 +308,25 @@ describe('install.sh', () => {
     expect(result.stderr).toContain('./install.sh [--dry-run] install edge|server');
     expect(result.stdout).toBe('exit 1\nexit 1\nexit 2\nnothing installed\n');
   });
+});
+
+it('bench:release starts an idle edge from the release and from ./run edge and reports both', {
+  timeout: 180_000,
+}, async () => {
+  const { stdout } = await promisify(execFile)('bash', ['-c', BENCH], { cwd: REPO_ROOT, timeout: 170_000 });
+  expect(stdout).toMatch(/^\| release \| \d+ ms \| [\d.]+ MiB \|$/m);
+  expect(stdout).toMatch(/^\| \.\/run edge \| \d+ ms \| [\d.]+ MiB \|$/m);
+  const report = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'benchmarks', 'out', 'release', 'release.json'), 'utf8'),
+  ) as {
+    runs: number;
+    starts: Record<string, { readyMs: number; rssMiB: number }[]>;
+  };
+  expect(report.runs).toBe(3);
+  expect(report.starts.release).toHaveLength(3);
+  expect(report.starts['./run edge']).toHaveLength(3);
+  // The RSS read is the edge's own process (tens of MiB), not the shell or pnpm in front of it.
+  for (const start of [...report.starts.release!, ...report.starts['./run edge']!]) {
+    expect(start.rssMiB).toBeGreaterThan(40);
+  }
 });
