@@ -58,6 +58,11 @@ const SETTLE_MS = 2_000;
 export class RuleReconciler {
   /** How long a retired rule's connections may go on; a reload may change it. */
   drainTimeoutMs: number;
+  /**
+   * Off while a successor edge binds beside its predecessor (a hand-over): the predecessor's
+   * own listeners hold every port, so each probe would fail.
+   */
+  probePorts = true;
   private readonly shards: RuleShards;
   private readonly counters: Counters;
   private readonly qos: QosTable;
@@ -308,6 +313,7 @@ export class RuleReconciler {
 
   /** Fails each rule whose listen a foreign socket holds (port-probe.ts). */
   private async probe(rules: readonly RuleRecord[]): Promise<void> {
+    if (!this.probePorts) return;
     for (let at = 0; at < rules.length; at += PROBE_CONCURRENCY) {
       const batch = rules.slice(at, at + PROBE_CONCURRENCY);
       const probes = await Promise.all(

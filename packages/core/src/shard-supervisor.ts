@@ -115,6 +115,15 @@ export class ShardSupervisor {
     this.reconciler.drainTimeoutMs = ms;
   }
 
+  /** Whether new rules' ports are probed for a foreign holder (off during a hand-over: port-probe.ts). */
+  get probePorts(): boolean {
+    return this.reconciler.probePorts;
+  }
+
+  set probePorts(on: boolean) {
+    this.reconciler.probePorts = on;
+  }
+
   /** The most TCP connections the edge holds at once (0: no limit); a change applies to the next accept. */
   get maxConnections(): number {
     return this.budget.limit;
