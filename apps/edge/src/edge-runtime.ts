@@ -233,6 +233,11 @@ export class EdgeRuntime {
       { successor_pid: successor.pid, rules: outcome.rules },
       'hand-over: successor ready; draining',
     );
+    // The successor answers scrapes from here on: this edge's counters end with its drain.
+    const metrics = this.metricsServer;
+    this.metricsServer = null;
+    metrics?.close();
+    metrics?.closeIdleConnections();
     const timer =
       counters === null
         ? null
