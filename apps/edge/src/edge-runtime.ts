@@ -245,9 +245,11 @@ export class EdgeRuntime {
             () => successor.send({ type: 'handed', counters: counters() }),
             HANDED_COUNTERS_INTERVAL_MS,
           );
-    await this.stop();
-    if (timer !== null) clearInterval(timer);
-    if (counters !== null) successor.send({ type: 'handed', counters: counters() });
+    await this.stop(() => {
+      if (timer !== null) clearInterval(timer);
+      // The last counts, read before the drained rules let go of their counter slots.
+      if (counters !== null) successor.send({ type: 'handed', counters: counters() });
+    });
     if (this.options.ownProcess) process.exit(0);
   }
 
@@ -265,13 +267,16 @@ export class EdgeRuntime {
     await this.options.source.reload();
   }
 
-  /** Stops the rule source, drains every rule, closes the metrics server. */
-  stop(): Promise<void> {
-    this.stopping ??= this.drainAndStop();
+  /**
+   * Stops the rule source, drains every rule, closes the metrics server. `drained` runs once the
+   * drain is over, while the counters can still be read (the first stop's only).
+   */
+  stop(drained?: () => void): Promise<void> {
+    this.stopping ??= this.drainAndStop(drained);
     return this.stopping;
   }
 
-  private async drainAndStop(): Promise<void> {
+  private async drainAndStop(drained?: () => void): Promise<void> {
     this.options.source.stop();
     const supervisor = this.supervisor;
     if (!supervisor) return;
@@ -281,7 +286,7 @@ export class EdgeRuntime {
     }
     this.log.info({ drain_timeout_secs: supervisor.drainTimeoutMs / 1000 }, 'draining');
     this.metricsServer?.closeIdleConnections();
-    await supervisor.stop();
+    await supervisor.stop(drained);
     const server = this.metricsServer;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     this.log.info({}, 'stopped');

@@ -194,12 +194,15 @@ export class ShardSupervisor {
     return this.pool.crash(index);
   }
 
-  /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
-  async stop(): Promise<void> {
+  /**
+   * Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the
+   * shards. `drained` runs once the drain is over, while the rules' counters can still be read.
+   */
+  async stop(drained?: () => void): Promise<void> {
     this.pipeWaits.stop();
     this.stopLimitLog();
     this.quotaWatch.stop();
-    await this.reconciler.retireAll();
+    await this.reconciler.retireAll(drained);
     await this.pool.stop();
   }
 
