@@ -6,10 +6,11 @@
 // successor. The load runs in a network namespace of the test's own, where
 // net.ipv4.tcp_migrate_req is 1, so connections queued on the old listeners move to the new ones.
 
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { freePort, NotifySocket } from '@sluice/test-kit';
+import { freePort, NotifySocket, pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferCleanup, runCleanup } from './helpers/cleanup.ts';
+import { deferCleanup, listenUntilCleanup, runCleanup } from './helpers/cleanup.ts';
 import { writeConfig } from './helpers/edge-config.ts';
 import { startEdge } from './helpers/edge-process.ts';
 import { processExit, successorOf, writeLauncher } from './helpers/handover.ts';
@@ -19,6 +20,7 @@ import type { RelayPath } from './helpers/relay-paths.ts';
 import { startEchoTarget } from './helpers/target-server.ts';
 import { echoRoundTrip } from './helpers/tcp-client.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
+import { startUdpEcho, udpClient } from './helpers/udp.ts';
 
 afterEach(runCleanup);
 
@@ -109,6 +111,31 @@ describe('hand-over on SIGUSR2', () => {
     await echoRoundTrip(listenPort, 'still served');
     expect(edge.child.exitCode).toBeNull();
 
+    // A successor in which a rule does not bind (a socket without SO_REUSEPORT holds its port)
+    // refuses to take over: the hand-over would drop that rule.
+    const holder = createServer();
+    const heldPort = await listenUntilCleanup(holder, []);
+    writeConfig(dir, {
+      ...config,
+      rules: [...config.rules, { name: 'held', listenPort: heldPort, targetPorts: [echo.port] }],
+    });
+    from = edge.mark();
+    edge.signal('SIGUSR2');
+    const refused = await edge.waitForMsg(
+      'hand-over failed: this edge keeps serving',
+      { pid: edge.pid },
+      30_000,
+      from,
+    );
+    expect(refused.reason).toBe('the successor exited (code 1) before it was ready');
+    const why = edge.find(
+      'hand-over refused: not every rule is active in the successor; the running edge keeps serving',
+      {},
+      from,
+    );
+    expect(why?.failed).toEqual([{ rule: 'held', state: 'failed', reason: 'port_in_use' }]);
+    await echoRoundTrip(listenPort, 'still served after a refusal');
+
     // Fixed, the next SIGUSR2 hands over: systemd hears the successor's pid, the old edge exits 0.
     writeConfig(dir, config);
     from = edge.mark();
@@ -126,5 +153,33 @@ describe('hand-over on SIGUSR2', () => {
     process.kill(successor, 'SIGTERM');
     await edge.waitForMsg('stopped', { pid: successor }, 30_000, from);
     expect(await notify.waitFor((d) => d === 'STOPPING=1', 10_000, seen)).toBe('STOPPING=1');
+  });
+
+  it('moves UDP clients to the successor: their next datagram opens a flow there', async () => {
+    const echo = await startUdpEcho('u');
+    const listenPort = await freePort();
+    const dir = makeTempDir();
+    const configFile = writeConfig(
+      dir,
+      `shards = 1\n[[rules]]\nname = "dns"\nprotocol = "udp"\nlisten = "127.0.0.1:${listenPort}"\ntargets = ["127.0.0.1:${echo.port}"]\n`,
+    );
+    const edge = await startEdge({ configFile, relayPath: 'native' });
+    const client = await udpClient();
+    const reply = async (message: string): Promise<string> => {
+      await client.send(message, listenPort);
+      return pollUntil(() => client.replies.map(String).find((r) => r === `u:${message}`), {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+        what: `the echo of ${message}`,
+      });
+    };
+    await reply('before');
+    const from = edge.mark();
+    edge.signal('SIGUSR2');
+    await successorOf(edge, from);
+    expect(await processExit(edge.child, 30_000)).toEqual({ code: 0, signal: null });
+    expect(await reply('after')).toBe('u:after');
+    // The old edge's flow ended with it: the successor's flow reaches the target from another port.
+    expect(echo.peers.size).toBe(2);
   });
 });

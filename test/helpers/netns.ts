@@ -17,7 +17,8 @@ export function createNetns(sysctls: Readonly<Record<string, string>> = {}): str
   deferCleanup(() => execFileSync(ip, ['netns', 'delete', name]));
   execFileSync(ip, ['netns', 'exec', name, ip, 'link', 'set', 'lo', 'up']);
   for (const [key, value] of Object.entries(sysctls)) {
-    execFileSync(ip, ['netns', 'exec', name, requireProgram('sysctl', 'procps'), '-qw', `${key}=${value}`]);
+    // As docs/edge.md writes it: `sysctl -w KEY=VALUE`.
+    execFileSync(ip, ['netns', 'exec', name, requireProgram('sysctl', 'procps'), '-w', `${key}=${value}`]);
   }
   return name;
 }
