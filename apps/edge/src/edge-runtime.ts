@@ -20,7 +20,7 @@ import { maxConnections, maxWaiting, readDescriptorLimit } from './descriptor-li
 import type { Logger } from './logger.ts';
 import type { Predecessor } from './predecessor.ts';
 import type { RuleSource } from './rule-source.ts';
-import { Successor } from './successor.ts';
+import { type ReadyOutcome, Successor } from './successor.ts';
 
 /** What both modes set: from the file (standalone) or from the flags (managed). */
 export interface EdgeSettings {
@@ -200,6 +200,10 @@ export class EdgeRuntime {
       this.log.warn({}, 'hand-over not started: the edge is stopping');
       return;
     }
+    if (!this.isMain) {
+      this.log.warn({}, 'hand-over not started: this edge has not taken over yet');
+      return;
+    }
     if (this.successor !== null) {
       this.log.warn({ successor_pid: this.successor.pid }, 'hand-over not started: one is under way');
       return;
@@ -214,11 +218,11 @@ export class EdgeRuntime {
       'hand-over: successor started',
     );
     const outcome = await successor.ready();
-    if (!outcome.ready || this.stopping) {
+    if (!outcome.ready || this.stopping || !successor.running) {
       successor.abandon();
       this.successor = null;
       this.log.error(
-        { successor_pid: successor.pid, reason: outcome.ready ? 'this edge is stopping' : outcome.reason },
+        { successor_pid: successor.pid, reason: failedReason(outcome, this.stopping !== null) },
         'hand-over failed: this edge keeps serving',
       );
       return;
@@ -321,4 +325,10 @@ export class EdgeRuntime {
     process.on('SIGTERM', () => drain('SIGTERM'));
     process.on('SIGINT', () => drain('SIGINT'));
   }
+}
+
+/** Why a successor that was ready is given up all the same, or why it never was. */
+function failedReason(outcome: ReadyOutcome, stopping: boolean): string {
+  if (!outcome.ready) return outcome.reason;
+  return stopping ? 'this edge is stopping' : 'the successor went away after it said it was ready';
 }

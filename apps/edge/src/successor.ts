@@ -78,6 +78,11 @@ export class Successor {
     return outcome;
   }
 
+  /** Whether it still runs and listens on the channel. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && this.child.connected;
+  }
+
   /** Tells the successor it has the edge (and, for a managed one, the counters it carries on). */
   send(message: PredecessorHanded): void {
     if (this.child.connected) this.child.send(message);
