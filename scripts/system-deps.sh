@@ -10,8 +10,10 @@ case "$purpose" in
   # curl and python3: the README walkthrough (test/readme.test.ts) runs them as a reader would.
   # chromium: the web console's tests drive it with playwright-core (which downloads no browser).
   # postgresql: throwaway clusters (initdb, pg_ctl) in temp dirs, and psql (packages/test-kit).
+  # ip and sysctl: the edge hand-over test's own network namespace (net.ipv4.tcp_migrate_req);
+  # python3 also binds the systemd notification socket the edge's sd_notify is tested against.
   test) need=(python3:python3 curl:curl iperf3:iperf3 haproxy:haproxy openssl:openssl chromium:chromium
-      zsh:zsh fish:fish
+      zsh:zsh fish:fish ip:iproute2 sysctl:procps
       /usr/lib/postgresql/15/bin/initdb:postgresql) ;;
   # gcc brings libasan and libubsan (scripts/test-asan.sh); python3 sends the urgent bytes.
   test:asan) need=(python3:python3 cc:gcc) ;;

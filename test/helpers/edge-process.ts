@@ -58,14 +58,26 @@ export interface StartEdgeOptions {
    * (util-linux), which execs the edge: the edge's pid is the child's.
    */
   readonly nofile?: { readonly soft: number; readonly hard: number };
+  /** Runs the edge in this network namespace (`ip netns exec`, which execs: the pid is the edge's). */
+  readonly netns?: string;
+  /** Starts the edge by this program (a release-style launcher script) instead of Node and the bin. */
+  readonly launcher?: string;
 }
 
 /** The program and arguments that run the edge, under `nofile` when given. */
 function edgeCommand(options: StartEdgeOptions): [string, string[]] {
-  const args = [...(options.nodeArgs ?? []), EDGE_MAIN, '--config', options.configFile];
-  if (options.nofile === undefined) return [edgeNode(), args];
+  const [program, args] = nodeOrLauncher(options);
+  if (options.netns !== undefined) {
+    return [requireProgram('ip', 'iproute2'), ['netns', 'exec', options.netns, program, ...args]];
+  }
+  if (options.nofile === undefined) return [program, args];
   const { soft, hard } = options.nofile;
-  return [requireProgram('prlimit', 'util-linux'), [`--nofile=${soft}:${hard}`, '--', edgeNode(), ...args]];
+  return [requireProgram('prlimit', 'util-linux'), [`--nofile=${soft}:${hard}`, '--', program, ...args]];
+}
+
+function nodeOrLauncher(options: StartEdgeOptions): [string, string[]] {
+  if (options.launcher !== undefined) return [options.launcher, ['--config', options.configFile]];
+  return [edgeNode(), [...(options.nodeArgs ?? []), EDGE_MAIN, '--config', options.configFile]];
 }
 
 /** Starts the edge; it is SIGKILLed by the test's cleanup if still running. */

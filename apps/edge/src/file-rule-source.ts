@@ -45,6 +45,14 @@ export class FileRuleSource implements RuleSource {
     return this.reloading;
   }
 
+  handOff(): null {
+    return null;
+  }
+
+  carry(): void {
+    // A file's rules have no counters that outlive the process.
+  }
+
   stop(): void {
     this.stopped = true;
   }

@@ -16,6 +16,7 @@ import { EdgeRuntime } from './edge-runtime.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { createLogger } from './logger.ts';
+import { predecessorOf } from './predecessor.ts';
 import { versionLine } from './version.ts';
 
 interface MainOptions {
@@ -110,6 +111,7 @@ async function runEdge(options: MainOptions): Promise<void> {
       }),
       log: await createLogger(),
       ownProcess: true,
+      predecessor: predecessorOf(),
     });
     await edge.start();
     return;
@@ -135,6 +137,7 @@ async function runEdge(options: MainOptions): Promise<void> {
     source: new FileRuleSource(config),
     log: await createLogger(),
     ownProcess: true,
+    predecessor: predecessorOf(),
   });
   await edge.start();
 }

@@ -57,7 +57,9 @@ export function startMetricsServer(options: MetricsServerOptions): Promise<Serve
       reject(EDGE_ERRORS.error('metrics_listen_failed', { address, reason: listenReason(error) }));
     };
     server.once('error', onError);
-    server.listen({ host: options.host, port: options.port }, () => {
+    // SO_REUSEPORT: a successor edge (a hand-over) serves /metrics beside this one until this
+    // one closes its listener; a socket without it on the port still makes this bind fail.
+    server.listen({ host: options.host, port: options.port, reusePort: true }, () => {
       server.removeListener('error', onError);
       resolve(server);
     });

@@ -128,4 +128,35 @@ describe('RuleStatsCollector', () => {
     expect(fifth.rejectedByReason).toEqual({ proxy_header_invalid: 1 });
     await rules.push(push([], ['r1']));
   });
+
+  it('adds the counts a predecessor handed over, each hand-over replacing the last', async () => {
+    const rules = new PushedRuleSet(supervisor);
+    const stats = new RuleStatsCollector(supervisor);
+    const collect = (): RuleStats[] => stats.collect(['r2'], rules.idsByName());
+    const port = await freePort();
+    await rules.push(push([tcpRule('r2', 'handed', port, targetPort)]));
+    await echo(port, 300);
+    await settled(collect, (s) => s.connectionsTotal === 1 && s.bytesOut === 300);
+    const handed = (bytes: number, connections: number) => ({
+      r2: {
+        bytesIn: bytes,
+        bytesOut: bytes,
+        connectionsTotal: connections,
+        rejected: 1,
+        rejectedByReason: { rate_limited: 1 },
+        connectErrors: 0,
+      },
+    });
+    stats.carry(handed(1000, 10));
+    expect(collect()[0]).toMatchObject({ bytesIn: 1300, connectionsTotal: 11, rejected: 1 });
+    // The old edge drained on: its cumulative counts replace what it handed before.
+    stats.carry(handed(1200, 11));
+    expect(collect()[0]).toMatchObject({
+      bytesIn: 1500,
+      bytesOut: 1500,
+      connectionsTotal: 12,
+      rejectedByReason: { rate_limited: 1 },
+    });
+    await rules.push(push([], ['r2']));
+  });
 });

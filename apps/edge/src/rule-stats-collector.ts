@@ -49,6 +49,8 @@ export class RuleStatsCollector {
   private readonly bases = new Map<string, Totals>();
   /** Per rule id, per slot it holds: that slot's counts when last read. */
   private readonly slots = new Map<string, Map<number, Totals>>();
+  /** Per rule id: the counts of the edge this one took over from, as it last handed them on. */
+  private carried = new Map<string, Totals>();
 
   /** `restored`: each rule's counters when the last process of this boot stopped (edge-state-file.ts). */
   constructor(supervisor: ShardSupervisor, restored: Readonly<Record<string, Totals>> = {}) {
@@ -56,6 +58,14 @@ export class RuleStatsCollector {
     for (const [id, totals] of Object.entries(restored)) {
       this.bases.set(id, { ...totals, rejectedByReason: { ...totals.rejectedByReason } });
     }
+  }
+
+  /**
+   * The old edge's counters after a hand-over: cumulative, so each call replaces the last, and
+   * what is sent (the old edge's counts plus this one's) never goes down.
+   */
+  carry(rules: Readonly<Record<string, Totals>>): void {
+    this.carried = new Map(Object.entries(rules));
   }
 
   /** Stats for each of `ids`; `idsByName` maps the data plane's rule names to ids. */
@@ -92,6 +102,7 @@ export class RuleStatsCollector {
     return ids.map((ruleId) => {
       const total = zero();
       add(total, this.bases.get(ruleId) ?? zero());
+      add(total, this.carried.get(ruleId) ?? zero());
       for (const reading of this.slots.get(ruleId)?.values() ?? []) add(total, reading);
       return { ruleId, ...total, activeConnections: active.get(ruleId) ?? 0 };
     });

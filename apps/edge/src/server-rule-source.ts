@@ -10,16 +10,17 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Bundle, formatControlAddress, type QuotaBudget } from '@sluice/protocol';
+import { type Bundle, formatControlAddress, type QuotaBudget, type RuleStats } from '@sluice/protocol';
 import { readAppliedRules, writeAppliedRules } from './applied-rules-file.ts';
 import type { Backoff } from './backoff.ts';
 import { ControlClient } from './control-client.ts';
 import { EDGE_STATE_INTERVAL_MS, readEdgeState, writeEdgeState } from './edge-state-file.ts';
 import { EDGE_ERRORS } from './errors.ts';
+import type { HandedCounters } from './handover-messages.ts';
 import { OwnerUsage } from './owner-usage.ts';
 import { PushedRuleSet } from './pushed-rule-set.ts';
 import type { RuleSource, RuleSourceContext } from './rule-source.ts';
-import { RuleStatsCollector } from './rule-stats-collector.ts';
+import { RuleStatsCollector, type Totals } from './rule-stats-collector.ts';
 
 export interface ServerRuleSourceOptions {
   readonly bundle: Bundle;
@@ -41,6 +42,11 @@ const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
  */
 const RULES_WRITE_DELAY_MS = 100;
 
+/** Each rule's cumulative counters by id (its level of open connections left out). */
+function countedTotals(current: readonly RuleStats[]): Record<string, Totals> {
+  return Object.fromEntries(current.map(({ ruleId, activeConnections: _, ...counted }) => [ruleId, counted]));
+}
+
 export class ServerRuleSource implements RuleSource {
   readonly mode = 'managed';
   /**
@@ -52,6 +58,16 @@ export class ServerRuleSource implements RuleSource {
   private client: ControlClient | null = null;
   private context: RuleSourceContext | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
+  /** Starts the state file and the control session: at once, or for a successor at carry(). */
+  private begin: () => void = () => {};
+  /** Takes over the old edge's counters (a successor): its boot, the rules' counts, the owners' usage. */
+  private takeCounters: (counters: HandedCounters, first: boolean) => void = () => {};
+  /** The counters as a successor carries them on (handOff). */
+  private handedCounters: () => HandedCounters = () => ({
+    bootId: this.bootId,
+    rules: {},
+    usage: { owners: {}, rules: {} },
+  });
 
   constructor(options: ServerRuleSourceOptions) {
     this.options = options;
@@ -62,12 +78,17 @@ export class ServerRuleSource implements RuleSource {
     const { supervisor, log } = context;
     const { bundle } = this.options;
     const rules = new PushedRuleSet(supervisor);
-    const saved = this.options.stateFile ? await readEdgeState(this.options.stateFile, bundle.edgeId) : null;
+    // A successor's old edge is still counting under the state file's boot: its counters come
+    // over the hand-over channel instead (carry).
+    const saved =
+      this.options.stateFile && !context.successor
+        ? await readEdgeState(this.options.stateFile, bundle.edgeId)
+        : null;
     if (saved?.state) this.bootId = saved.state.bootId;
     else if (saved?.reason)
       log.warn({ reason: saved.reason }, 'edge state not used: counters start from zero');
     const stats = new RuleStatsCollector(supervisor, saved?.state?.rules);
-    const usage = new OwnerUsage(saved?.state?.usage);
+    let usage = new OwnerUsage(saved?.state?.usage);
     /** Reads the counters, and adds what each owner moved since the last read to its usage. */
     const collect = () => {
       const current = stats.collect(rules.ids(), rules.idsByName());
@@ -87,29 +108,26 @@ export class ServerRuleSource implements RuleSource {
         log.error({ owners: full }, 'no QoS room for these owners: their quotas are not enforced');
     };
     const stateFile = this.options.stateFile;
-    if (stateFile !== undefined) {
+    const startStateFile = (file: string): void => {
       let writing = false;
       this.stateTimer = setInterval(() => {
         if (writing) return;
         writing = true;
-        const current = collect();
-        const totals = Object.fromEntries(
-          current.map(({ ruleId, activeConnections: _, ...counted }) => [ruleId, counted]),
-        );
-        writeEdgeState(stateFile, {
+        const totals = countedTotals(collect());
+        writeEdgeState(file, {
           version: 1,
           edgeId: bundle.edgeId,
           bootId: this.bootId,
           rules: totals,
           usage: usage.state(),
         })
-          .catch((err: unknown) => log.warn({ file: stateFile, err: String(err) }, 'edge state not written'))
+          .catch((err: unknown) => log.warn({ file, err: String(err) }, 'edge state not written'))
           .finally(() => {
             writing = false;
           });
       }, EDGE_STATE_INTERVAL_MS);
       this.stateTimer.unref();
-    }
+    };
     let quotas: Readonly<Record<string, QuotaBudget>> = {};
     const rulesFile = this.options.rulesFile;
     // The rules file is rewritten after pushes, but at most one write is in flight and each
@@ -186,62 +204,84 @@ export class ServerRuleSource implements RuleSource {
       'qos',
       ...(supervisor.splice.enabled ? ['splice'] : []),
     ];
-    const client = new ControlClient({
-      servers: bundle.servers,
-      pin: bundle.pin,
-      edgeId: bundle.edgeId,
-      secret: bundle.secret,
-      bootId: this.bootId,
-      capabilities,
-      log,
-      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
-      ...(this.options.silenceTimeoutMs ? { silenceTimeoutMs: this.options.silenceTimeoutMs } : {}),
-      ...(this.options.pingIntervalMs ? { pingIntervalMs: this.options.pingIntervalMs } : {}),
-      handler: {
-        ruleCount: () => rules.current().length,
-        push: async (push) => {
-          const { results, apply } = await rules.push(push);
-          if (push.quotas !== undefined) {
-            quotas = push.quotas;
-            applyQuotas(push.quotas);
-          }
-          saveRules();
-          const count = (state: string) => results.filter((r) => r.state === state).length;
-          log.info(
-            {
-              push_id: push.pushId,
-              full: push.full,
-              active: count('active'),
-              failed: results
-                .filter((r) => r.state === 'failed')
-                .map((r) => ({ rule_id: r.ruleId, reason: r.code })),
-              removed: count('removed'),
-              // Counts, not names: a full push names every rule the edge holds.
-              added: apply?.added.length ?? 0,
-              changed: apply?.changed.length ?? 0,
-              rules: rules.size,
-            },
-            'rules applied',
-          );
-          return results;
+    const startSession = (): ControlClient =>
+      new ControlClient({
+        servers: bundle.servers,
+        pin: bundle.pin,
+        edgeId: bundle.edgeId,
+        secret: bundle.secret,
+        bootId: this.bootId,
+        capabilities,
+        log,
+        ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+        ...(this.options.silenceTimeoutMs ? { silenceTimeoutMs: this.options.silenceTimeoutMs } : {}),
+        ...(this.options.pingIntervalMs ? { pingIntervalMs: this.options.pingIntervalMs } : {}),
+        handler: {
+          ruleCount: () => rules.current().length,
+          push: async (push) => {
+            const { results, apply } = await rules.push(push);
+            if (push.quotas !== undefined) {
+              quotas = push.quotas;
+              applyQuotas(push.quotas);
+            }
+            saveRules();
+            const count = (state: string) => results.filter((r) => r.state === state).length;
+            log.info(
+              {
+                push_id: push.pushId,
+                full: push.full,
+                active: count('active'),
+                failed: results
+                  .filter((r) => r.state === 'failed')
+                  .map((r) => ({ rule_id: r.ruleId, reason: r.code })),
+                removed: count('removed'),
+                // Counts, not names: a full push names every rule the edge holds.
+                added: apply?.added.length ?? 0,
+                changed: apply?.changed.length ?? 0,
+                rules: rules.size,
+              },
+              'rules applied',
+            );
+            return results;
+          },
+          stats: collect,
+          owners: () => usage.report(),
         },
-        stats: collect,
-        owners: () => usage.report(),
-      },
-    });
-    this.client = client;
-    client.on('revoked', (error) => {
-      log.error(
-        { reason: error.code, detail: error.message, exit_code: REVOKED_EXIT_CODE },
-        'edge revoked: draining and exiting; enroll again to manage this host',
-      );
-      // A revoked edge must not come back forwarding: its saved rules go before it exits.
-      void (savingRules ?? Promise.resolve())
-        .then(() => (rulesFile === undefined ? undefined : rm(rulesFile, { force: true })))
-        .catch((err: unknown) => log.warn({ file: rulesFile, err: String(err) }, 'applied rules not removed'))
-        .finally(() => context.shutdown(REVOKED_EXIT_CODE));
-    });
-    client.start();
+      });
+    const watchRevoke = (client: ControlClient): void => {
+      client.on('revoked', (error) => {
+        log.error(
+          { reason: error.code, detail: error.message, exit_code: REVOKED_EXIT_CODE },
+          'edge revoked: draining and exiting; enroll again to manage this host',
+        );
+        // A revoked edge must not come back forwarding: its saved rules go before it exits.
+        void (savingRules ?? Promise.resolve())
+          .then(() => (rulesFile === undefined ? undefined : rm(rulesFile, { force: true })))
+          .catch((err: unknown) =>
+            log.warn({ file: rulesFile, err: String(err) }, 'applied rules not removed'),
+          )
+          .finally(() => context.shutdown(REVOKED_EXIT_CODE));
+      });
+    };
+    this.begin = () => {
+      if (stateFile !== undefined) startStateFile(stateFile);
+      const client = startSession();
+      this.client = client;
+      watchRevoke(client);
+      client.start();
+    };
+    this.takeCounters = (counters, first) => {
+      stats.carry(counters.rules);
+      if (!first) return;
+      this.bootId = counters.bootId;
+      usage = new OwnerUsage(counters.usage);
+      // The budgets were set against this edge's usage alone: now against the boot's.
+      applyQuotas(quotas);
+    };
+    this.handedCounters = () => {
+      return { bootId: this.bootId, rules: countedTotals(collect()), usage: usage.state() };
+    };
+    if (!context.successor) this.begin();
     return {
       edge_id: bundle.edgeId,
       servers: bundle.servers.map(formatControlAddress),
@@ -256,5 +296,15 @@ export class ServerRuleSource implements RuleSource {
   stop(): void {
     if (this.stateTimer !== null) clearInterval(this.stateTimer);
     this.client?.stop();
+  }
+
+  handOff(): () => HandedCounters {
+    this.stop();
+    return this.handedCounters;
+  }
+
+  carry(counters: HandedCounters | null, first: boolean): void {
+    if (counters !== null) this.takeCounters(counters, first);
+    if (first) this.begin();
   }
 }

@@ -106,6 +106,44 @@ describe('RuleReconciler', () => {
     expect(asked.filter((a) => a.request.type === 'release').map((a) => a.shard)).toEqual([0, 1]);
   });
 
+  it('retireAll(drained) runs drained once every connection is gone, before any release', async () => {
+    const { shards, asked } = fakeShards();
+    const { reconciler: r, counters } = reconciler(shards);
+    await r.apply(await rules('web', 'api'));
+    counters.add(counters.row(0, 0), FIELD.ACTIVE, 1);
+    const releasesAtDrained: number[] = [];
+    const retired = r.retireAll(() => {
+      releasesAtDrained.push(asked.filter((a) => a.request.type === 'release').length);
+    });
+    // `api` has drained; `web` still has a connection: nothing is released, drained waits.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(releasesAtDrained).toEqual([]);
+    counters.add(counters.row(0, 0), FIELD.ACTIVE, -1);
+    await retired;
+    expect(releasesAtDrained).toEqual([0]);
+    expect(asked.filter((a) => a.request.type === 'release')).toHaveLength(4);
+  });
+
+  it('probes a new rule for a foreign holder of its port, and not while probePorts is off', async () => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const toml = `[[rules]]\nname = "held"\nlisten = "127.0.0.1:${port}"\ntargets = ["127.0.0.1:9"]\n`;
+      const specs = parseStandaloneConfig(toml, 'rule-reconciler.test.toml').rules;
+      const probing = reconciler(fakeShards().shards).reconciler;
+      expect((await probing.apply(specs)).failed).toEqual([
+        { name: 'held', error: expect.objectContaining({ code: 'port_in_use' }) },
+      ]);
+      // A hand-over's successor: its predecessor holds the port, and the shards bind beside it.
+      const successor = reconciler(fakeShards().shards).reconciler;
+      successor.probePorts = false;
+      expect(await successor.apply(specs)).toMatchObject({ added: ['held'], failed: [] });
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
   it('binds the active rules again on a restarted shard, and only there', async () => {
     const { shards, asked } = fakeShards(new Set(['db']));
     const { reconciler: r } = reconciler(shards);

@@ -58,6 +58,11 @@ const SETTLE_MS = 2_000;
 export class RuleReconciler {
   /** How long a retired rule's connections may go on; a reload may change it. */
   drainTimeoutMs: number;
+  /**
+   * Off while a successor edge binds beside its predecessor (a hand-over): the predecessor's
+   * own listeners hold every port, so each probe would fail.
+   */
+  probePorts = true;
   private readonly shards: RuleShards;
   private readonly counters: Counters;
   private readonly qos: QosTable;
@@ -133,11 +138,12 @@ export class RuleReconciler {
   }
 
   /** Stops accepting everywhere at once and lets connections finish up to the drain timeout. */
-  retireAll(): Promise<void> {
+  retireAll(drained?: () => void): Promise<void> {
     return this.serialize(async () => {
       const active = [...this.rules.values()].filter((rule) => rule.state === 'active');
       this.rules.clear();
-      await Promise.all(active.map((rule) => this.retire(rule)));
+      const barrier = drained === undefined ? undefined : drainBarrier(active.length, drained);
+      await Promise.all(active.map((rule) => this.retire(rule, barrier)));
       await Promise.all(this.draining.values());
     });
   }
@@ -308,6 +314,7 @@ export class RuleReconciler {
 
   /** Fails each rule whose listen a foreign socket holds (port-probe.ts). */
   private async probe(rules: readonly RuleRecord[]): Promise<void> {
+    if (!this.probePorts) return;
     for (let at = 0; at < rules.length; at += PROBE_CONCURRENCY) {
       const batch = rules.slice(at, at + PROBE_CONCURRENCY);
       const probes = await Promise.all(
@@ -377,21 +384,22 @@ export class RuleReconciler {
   }
 
   /** Closes the rule's listeners everywhere now; its connections drain in the background. */
-  private async retire(rule: RuleRecord): Promise<void> {
+  private async retire(rule: RuleRecord, barrier?: () => Promise<void>): Promise<void> {
     rule.to('draining');
     await this.shards.broadcast({ type: 'unbind', slot: rule.slot! });
     this.log('info', 'rule draining', { rule: rule.spec.name, connections: this.activeConnections(rule) });
-    const done = this.drain(rule).then(() => {
+    const done = this.drain(rule, barrier).then(() => {
       this.draining.delete(rule);
     });
     this.draining.set(rule, done);
   }
 
-  private async drain(rule: RuleRecord): Promise<void> {
+  private async drain(rule: RuleRecord, barrier?: () => Promise<void>): Promise<void> {
     const slot = rule.slot!;
     const deadline = Date.now() + this.drainTimeoutMs;
     while (this.activeConnections(rule) > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
     const left = this.activeConnections(rule);
+    await barrier?.();
     await this.shards.broadcast({ type: 'release', slot });
     // Closed connections report their end asynchronously; the slot is reused only once they did.
     const settle = Date.now() + SETTLE_MS;
@@ -408,6 +416,28 @@ export class RuleReconciler {
   private activeConnections(rule: RuleRecord): number {
     return rule.slot === null ? 0 : Number(this.counters.sum(rule.slot, FIELD.ACTIVE));
   }
+}
+
+/**
+ * For `count` drains: each one's call waits until all have called, and `whenAll` runs once then,
+ * before any of them goes on (and at once for none).
+ */
+function drainBarrier(count: number, whenAll: () => void): () => Promise<void> {
+  let waiting = count;
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const arrive = (): Promise<void> => {
+    waiting -= 1;
+    if (waiting <= 0) {
+      whenAll();
+      open();
+    }
+    return opened;
+  };
+  if (count === 0) void arrive();
+  return arrive;
 }
 
 /** A UDP rule's receive buffer is set as its sockets are made, so a new size makes new ones. */

@@ -115,6 +115,15 @@ export class ShardSupervisor {
     this.reconciler.drainTimeoutMs = ms;
   }
 
+  /** Whether new rules' ports are probed for a foreign holder (off during a hand-over: port-probe.ts). */
+  get probePorts(): boolean {
+    return this.reconciler.probePorts;
+  }
+
+  set probePorts(on: boolean) {
+    this.reconciler.probePorts = on;
+  }
+
   /** The most TCP connections the edge holds at once (0: no limit); a change applies to the next accept. */
   get maxConnections(): number {
     return this.budget.limit;
@@ -185,12 +194,15 @@ export class ShardSupervisor {
     return this.pool.crash(index);
   }
 
-  /** Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the shards. */
-  async stop(): Promise<void> {
+  /**
+   * Stops accepting everywhere at once, lets connections finish up to the drain timeout, ends the
+   * shards. `drained` runs once the drain is over, while the rules' counters can still be read.
+   */
+  async stop(drained?: () => void): Promise<void> {
     this.pipeWaits.stop();
     this.stopLimitLog();
     this.quotaWatch.stop();
-    await this.reconciler.retireAll();
+    await this.reconciler.retireAll(drained);
     await this.pool.stop();
   }
 

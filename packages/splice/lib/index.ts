@@ -111,6 +111,25 @@ const ERRNO_NAMES = new Map<number, string>(
   Object.entries(constants.errno).map(([name, value]) => [value, name]),
 );
 
+export type NotifyResult = { readonly sent: true } | { readonly sent: false; readonly reason: string };
+
+/**
+ * sd_notify(3): sends `message` (`READY=1`, `MAINPID=...`) to $NOTIFY_SOCKET. The binary is
+ * loaded for this even under SLUICE_NO_SPLICE=1, which turns off the relay only: a unit of
+ * Type=notify that never hears READY=1 fails its start.
+ */
+export function systemdNotify(message: string, env: NodeJS.ProcessEnv = process.env): NotifyResult {
+  const socket = env.NOTIFY_SOCKET;
+  if (socket === undefined || socket === '') return { sent: false, reason: 'NOTIFY_SOCKET is not set' };
+  const { binding, reason } = loaded?.binding
+    ? loaded
+    : loadBinding({ env: { ...env, SLUICE_NO_SPLICE: '' } });
+  if (!binding) return { sent: false, reason: `the splice addon did not load: ${reason}` };
+  const errno = binding.sdNotify(socket, message);
+  if (errno === 0) return { sent: true };
+  return { sent: false, reason: `sendto ${socket}: ${spliceErrnoCode(errno)}` };
+}
+
 /** Maps an errno (as in onClose, or the negation of a failed relay() result) to its code. */
 export function spliceErrnoCode(errno: number): string {
   const value = Math.abs(errno);

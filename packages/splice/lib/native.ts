@@ -266,6 +266,8 @@ export interface NativeBinding extends NativeUdp {
   acceptDestroy: NativeAccept['destroy'];
   acceptDispose: NativeAccept['dispose'];
   acceptBudget: NativeAccept['budget'];
+  /** One datagram `message` to the unix socket `path` (`@name`: abstract); 0, or the errno. */
+  sdNotify(path: string, message: string): number;
 }
 
 export const BINDING_EXPORTS = [
@@ -281,5 +283,6 @@ export const BINDING_EXPORTS = [
   'acceptDestroy',
   'acceptDispose',
   'acceptBudget',
+  'sdNotify',
   ...UDP_BINDING_EXPORTS,
 ] as const;

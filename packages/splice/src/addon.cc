@@ -15,6 +15,7 @@
 
 #include "accept-path.h"
 #include "relay.h"
+#include "sd-notify.h"
 #include "udp-napi.h"
 
 namespace sluice {
@@ -323,6 +324,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("destroy", Napi::Function::New(env, DestroyFn, "destroy", state));
   exports.Set("stats", Napi::Function::New(env, StatsFn, "stats", state));
   accept::Register(env, exports, state);
+  notify::Register(env, exports);
   if (!udp::RegisterUdp(env, exports, state)) return exports;
   return exports;
 }

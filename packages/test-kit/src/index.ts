@@ -39,6 +39,7 @@ export { haproxyConfig } from './haproxy-config.ts';
 export { type LogLine, logMatches, parseLogLine } from './log-lines.ts';
 export { type ExitStatus, killOnExit, LogProcess, type LogProcessOptions } from './log-process.ts';
 export { markdownTableAfter } from './markdown-table.ts';
+export { NotifySocket } from './notify-socket.ts';
 export { type PgCluster, pgBinDir, startPgCluster } from './pg-cluster.ts';
 export { type PollOptions, pollUntil, withTimeout } from './poll.ts';
 export { freePort, freePortBlock, freePorts } from './ports.ts';
