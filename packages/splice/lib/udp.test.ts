@@ -2,6 +2,7 @@
 // replies to the right client, counters, ICMP errors and a move to another target, idle
 // expiry, close, and clear errors for bad input.
 
+import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { constants } from 'node:os';
@@ -83,6 +84,57 @@ async function client(): Promise<{ socket: Socket; replies: string[] }> {
   const replies: string[] = [];
   socket.on('message', (message) => replies.push(message.toString()));
   return { socket, replies };
+}
+
+/**
+ * Another process sending `count` datagrams of 1,000 bytes, each starting with its number, as
+ * fast as its loop lets it (so the listener's socket is readable again right after each read and
+ * the addon paces its reads), then after `pauseMs` one datagram "last". Resolves on its exit.
+ */
+function denseSender(port: number, count: number, pauseMs: number): Promise<void> {
+  const script = `
+    const socket = require('node:dgram').createSocket('udp4');
+    socket.connect(${port}, '127.0.0.1', async () => {
+      const pause = () => new Promise((done) => setImmediate(done));
+      for (let i = 0; i < ${count}; i++) {
+        const datagram = Buffer.alloc(1000, 0);
+        datagram.writeUInt32BE(i, 0);
+        socket.send(datagram);
+        if (i % 50 === 49) await pause();
+      }
+      setTimeout(() => socket.send('last', () => socket.close()), ${pauseMs});
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the sender exited with ${code}`)),
+    );
+  });
+}
+
+/** A target with a receive buffer large enough for a whole dense stream. */
+async function roomyTarget(): Promise<Socket> {
+  const socket = await bound();
+  socket.setRecvBufferSize(4 * 1024 * 1024);
+  return socket;
+}
+
+/** A native listener whose receive buffer holds a whole dense stream, opening each new flow to `target`. */
+async function openingListener(target: number): Promise<{ id: number; port: number; flows: number[] }> {
+  const port = await closedPort();
+  const row = view.row(rowsTaken++, 0);
+  const flows: number[] = [];
+  const id = splice.udpListen('127.0.0.1', port, row, FIELDS, -1, 8 * 1024 * 1024, (batch) => {
+    for (const event of batch) {
+      if (event.type !== 'new') continue;
+      flows.push(event.flow);
+      splice.udpOpen(id, event.flow, '127.0.0.1', target, undefined, -1);
+    }
+  });
+  expect(id).toBeGreaterThan(0);
+  cleanups.push(() => splice.udpClose(id));
+  return { id, port, flows };
 }
 
 describe('native UDP flows', () => {
@@ -237,5 +289,52 @@ describe('native UDP flows', () => {
       /udpOpen: address must be an IP address/,
     );
     expect(splice.udpOpen(999_999, 1, '127.0.0.1', 1, undefined, -1)).toBe(-constants.errno.ENOENT);
+  });
+
+  it('relays a dense stream in order on the paced reads, then reads a lone datagram after a pause', async () => {
+    const target = await roomyTarget();
+    const numbers: number[] = [];
+    let last = false;
+    target.on('message', (message) => {
+      if (message.toString() === 'last') last = true;
+      else numbers.push(message.readUInt32BE(0));
+    });
+    const l = await openingListener(target.address().port);
+    await denseSender(l.port, 3_000, 300);
+    // The stream's first datagrams may outrun the flow's admission (it holds 64); the rest must
+    // all arrive, in the order sent.
+    await pollUntil(() => last, { timeoutMs: 10_000, what: 'the datagram sent after the pause' });
+    expect(numbers.length).toBeGreaterThan(2_000);
+    expect(numbers.at(-1)).toBe(2_999);
+    expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
+    expect(l.flows).toHaveLength(1);
+  });
+
+  it('ends a flow and closes its listener while their sockets are read on the pacer', async () => {
+    const target = await roomyTarget();
+    let received = 0;
+    let l: { id: number; port: number; flows: number[] } | undefined;
+    target.on('message', (message, from) => {
+      received++;
+      // Every datagram answered: the flow's own socket is busy too.
+      target.send(message.subarray(0, 4), from.port, from.address);
+      if (received === 500) splice.udpEnd(l!.id, l!.flows[0]!);
+      if (received === 1_500) splice.udpClose(l!.id);
+    });
+    l = await openingListener(target.address().port);
+    await denseSender(l.port, 3_000, 0);
+    await pollUntil(() => received >= 1_500, { timeoutMs: 10_000, what: '1,500 datagrams at the target' });
+    // The ended flow's next datagram made a new one.
+    expect(l.flows.length).toBeGreaterThanOrEqual(2);
+    const port = l.port;
+    const again = await pollUntil(
+      () =>
+        bound(port).then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 5_000, what: 'the port of the closed listener free again' },
+    );
+    expect(again).toBe(true);
   });
 });

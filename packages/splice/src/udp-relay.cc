@@ -151,6 +151,7 @@ bool IsTransient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err ==
 }  // namespace
 
 void ThreadUdp::ClosePoll(uv_poll_t* poll) {
+  pacer.Forget(poll);
   poll->data = nullptr;
   closing++;
   uv_close(reinterpret_cast<uv_handle_t*>(poll), OnPollClosed);
@@ -166,6 +167,16 @@ void ThreadUdp::OnPollClosed(uv_handle_t* handle) {
   udp->MaybeFinish();
 }
 
+void ThreadUdp::StartPacer() {
+  if (pacer_tried) return;
+  pacer_tried = true;
+  int fd = Pacer::OpenTimer();
+  if (fd < 0) return;
+  int err = 0;
+  PollBox* box = Watch(this, fd, &err);
+  if (box != nullptr) pacer.Attach(&box->handle);
+}
+
 void ThreadUdp::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   ThreadUdp* udp = static_cast<ThreadUdp*>(arg);
   udp->cleanup = handle;
@@ -173,6 +184,8 @@ void ThreadUdp::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   std::vector<Listener*> all;
   for (auto& entry : udp->listeners) all.push_back(entry.second);
   for (Listener* listener : all) listener->Close();
+  uv_poll_t* timer = udp->pacer.Detach();
+  if (timer != nullptr) udp->ClosePoll(timer);
   udp->MaybeFinish();
 }
 
@@ -195,6 +208,7 @@ int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t 
   }
   SetReceiveBuffer(fd, receive_buffer);
   if (udp->buffers.empty()) udp->buffers.resize(kBatch * kSlot);
+  udp->StartPacer();
   int err = 0;
   PollBox* box = Watch(udp, fd, &err);
   if (box == nullptr) return err;
@@ -248,9 +262,11 @@ void Listener::OnReadable(uv_poll_t* handle, int status, int events) {
     uv_poll_start(l->poll_, UV_READABLE, OnReadable);
     return;
   }
-  l->ReadClients();
+  const int n = l->ReadClients();
   l->FlushCounters();
   l->Tell();
+  // Tell ran JS, which may have closed this listener.
+  if (!l->closed_) l->udp_->pacer.After(l->poll_, OnReadable, &l->pace_, n);
 }
 
 void Listener::OnUpstream(uv_poll_t* handle, int status, int events) {
@@ -263,11 +279,16 @@ void Listener::OnUpstream(uv_poll_t* handle, int status, int events) {
     socklen_t len = sizeof err;
     (void)getsockopt(flow->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     l->UpstreamFailed(flow, err != 0 ? err : EIO);
-  } else {
-    l->ReadUpstream(flow);
+    l->FlushCounters();
+    l->Tell();
+    return;
   }
+  const int n = l->ReadUpstream(flow);
   l->FlushCounters();
   l->Tell();
+  // Tell ran JS, which may have ended this flow or closed its listener: then the handle has no
+  // data any more.
+  if (handle->data == flow) l->udp_->pacer.After(handle, OnUpstream, &flow->pace, n);
 }
 
 bool Listener::Pass(Flow* flow, int dir, size_t bytes) {
@@ -303,17 +324,19 @@ bool Listener::Pass(Flow* flow, int dir, size_t bytes) {
   return true;
 }
 
-void Listener::ReadClients() {
+int Listener::ReadClients() {
   static thread_local mmsghdr msgs[kBatch];
   static thread_local iovec iovs[kBatch];
   static thread_local sockaddr_storage names[kBatch];
   static thread_local mmsghdr out[kBatch];
   static thread_local iovec out_iovs[kBatch][2];
   char* buffers = udp_->buffers.data();
+  int total = 0;
   for (int round = 0; round < kBatchesPerWake && !closed_; round++) {
     PrepareReceive(msgs, iovs, names, buffers, kBatch);
     int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
+    total += n;
     // Consecutive datagrams of one open flow leave in one sendmmsg.
     Flow* run = nullptr;
     unsigned queued = 0;
@@ -381,6 +404,7 @@ void Listener::ReadClients() {
     if (queued > 0) SendUpstream(run, out, queued);
     if (static_cast<unsigned>(n) < kBatch) break;
   }
+  return total;
 }
 
 namespace {
@@ -462,18 +486,20 @@ void Listener::SendUpstream(Flow* flow, mmsghdr* msgs, unsigned n) {
   }
 }
 
-void Listener::ReadUpstream(Flow* flow) {
+int Listener::ReadUpstream(Flow* flow) {
   static thread_local mmsghdr msgs[kBatch];
   static thread_local iovec iovs[kBatch];
   char* buffers = udp_->buffers.data();
+  int total = 0;
   for (int round = 0; round < kBatchesPerWake && flow->fd >= 0; round++) {
     PrepareReceive(msgs, iovs, nullptr, buffers, kBatch);
     int n = recvmmsg(flow->fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (!IsTransient(errno)) UpstreamFailed(flow, errno);
-      return;
+      return total;
     }
-    if (n == 0) return;
+    if (n == 0) return total;
+    total += n;
     if (flow->holding) {
       // The first reply: this target is up, and what the flow held has arrived.
       flow->holding = false;
@@ -505,8 +531,9 @@ void Listener::ReadUpstream(Flow* flow) {
       }
       sent += static_cast<unsigned>(r);
     }
-    if (static_cast<unsigned>(n) < kBatch) return;
+    if (static_cast<unsigned>(n) < kBatch) return total;
   }
+  return total;
 }
 
 void Listener::UpstreamFailed(Flow* flow, int err) {
@@ -538,6 +565,7 @@ int Listener::Open(uint32_t flow_id, const sockaddr_storage& target, socklen_t l
   box->handle.data = flow;
   flow->fd = fd;
   flow->drops_seen = 0;
+  flow->pace = PaceState();
   flow->poll = &box->handle;
   flow->open = true;
   flow->error_told = false;

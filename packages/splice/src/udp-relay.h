@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "relay.h"
+#include "udp-pacer.h"
 
 namespace sluice {
 namespace udp {
@@ -63,6 +64,7 @@ struct Flow {
   std::string proxy_header;
   int64_t qos_owner = -1;
   uint64_t last_active_ms = 0;
+  PaceState pace;
   // The kernel's drop count of `fd` (a full receive buffer) when last read.
   uint32_t drops_seen = 0;
 };
@@ -93,8 +95,9 @@ class Listener {
   Listener(ThreadUdp* udp, uint32_t id) : udp_(udp), id_(id) {}
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnUpstream(uv_poll_t* handle, int status, int events);
-  void ReadClients();
-  void ReadUpstream(Flow* flow);
+  // Both answer how many datagrams they read.
+  int ReadClients();
+  int ReadUpstream(Flow* flow);
   // Charges one datagram to the caps; false: over budget (counted and dropped).
   bool Pass(Flow* flow, int dir, size_t bytes);
   void SendUpstream(Flow* flow, struct mmsghdr* msgs, unsigned n);
@@ -112,6 +115,7 @@ class Listener {
   int64_t qos_rule_ = -1;
   int receive_buffer_ = 0;
   uint32_t drops_seen_ = 0;
+  PaceState pace_;
   Napi::FunctionReference on_events_;
   napi_async_context async_context_ = nullptr;
   std::unordered_map<std::string, Flow*> by_key_;
@@ -138,8 +142,12 @@ struct ThreadUdp {
   // UDP GSO (UDP_SEGMENT) for runs of equal datagrams to one target, until the kernel refuses it.
   bool gso = true;
   std::vector<char> gso_buffer;
+  Pacer pacer;
+  bool pacer_tried = false;
 
   uv_loop_t* loop() const { return state->loop; }
+  // Gives the pacer its timer on first use; without one, every socket keeps its poll.
+  void StartPacer();
   void ClosePoll(uv_poll_t* poll);
   static void OnPollClosed(uv_handle_t* handle);
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
