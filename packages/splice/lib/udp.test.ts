@@ -329,7 +329,10 @@ describe('native UDP flows', () => {
     // flow ends; the listener closes while the second flow's stream is relayed.
     const sending = denseSender(opened.port, 40_000, 0);
     // The ended flow's next datagram made a new one.
-    await pollUntil(() => opened.flows.length >= 2, { timeoutMs: 10_000, what: 'a second flow after the end' });
+    await pollUntil(() => opened.flows.length >= 2, {
+      timeoutMs: 10_000,
+      what: 'a second flow after the end',
+    });
     const atSecond = received;
     await pollUntil(() => received >= atSecond + 200, {
       timeoutMs: 10_000,
