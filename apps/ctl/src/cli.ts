@@ -43,6 +43,8 @@ export interface CliIo {
   readonly now?: () => number;
   /** Whether stdout is a terminal; false when left out. */
   readonly tty?: boolean;
+  /** Whether stdout and stderr take colour (color.ts's colorWanted); no colour when left out. */
+  readonly color?: { readonly stdout: boolean; readonly stderr: boolean };
   /** All of standard input (passwords are read there, never from arguments). */
   readonly stdin?: () => Promise<string>;
 }
@@ -80,6 +82,7 @@ function context(command: Command, io: CliIo): CommandContext {
     out: io.stdout,
     now: io.now ?? Date.now,
     tty: io.tty ?? false,
+    color: io.color?.stdout ?? false,
     stdin: io.stdin ?? (async () => ''),
   };
 }
@@ -350,7 +353,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // --help and --version end parsing with a CommanderError of exit code 0.
     if (error instanceof CommanderError && error.exitCode === 0) return 0;
     const failure = describeFailure(error);
-    io.stderr(`${errorLine(failure)}\n`);
+    io.stderr(`${errorLine(failure, io.color?.stderr ?? false)}\n`);
     if (error instanceof CommanderError) {
       const command = program.commands.find((candidate) => argv.includes(candidate.name()));
       io.stderr(`(see sluicectl ${command === undefined ? '' : `${command.name()} `}--help)\n`);

@@ -5,6 +5,7 @@
 
 import { API_ERRORS } from '@sluice/api';
 import { defineErrors, SluiceError } from '@sluice/errors';
+import { paintError } from './color.ts';
 
 export const CTL_ERRORS = defineErrors('ctl', {
   bad_usage: { message: 'a command, argument or flag is missing or malformed', exitCode: 2 },
@@ -64,7 +65,7 @@ export const EXIT_CODES: readonly {
   Object.entries(errors.table).map(([code, row]) => ({ code, exitCode: row.exitCode, when: row.message })),
 );
 
-/** The line printed on stderr, before anything else: `CODE: message`. */
-export function errorLine(error: { readonly code: string; readonly message: string }): string {
-  return `${error.code}: ${error.message}`;
+/** The line printed on stderr, before anything else: `CODE: message`, the code in red at a terminal. */
+export function errorLine(error: { readonly code: string; readonly message: string }, color = false): string {
+  return `${paintError(error.code, color)}: ${error.message}`;
 }

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { type Edge, type Rule, type RuleStats, ruleStatsSchema } from '@sluice/api';
 import { describe, expect, it } from 'vitest';
 import {
@@ -146,6 +147,20 @@ describe('tables', () => {
       ].join('\n'),
     );
     expect(formatRules([])).toBe('no rules\n');
+  });
+
+  it('colours the state cells at a terminal and keeps every column where the plain table has it', () => {
+    const coloured = formatRules([RULE, FAILED], true);
+    expect(coloured).toContain('\u001b[32mactive\u001b[39m');
+    expect(coloured).toContain('\u001b[31mfailed (bind_failed)\u001b[39m');
+    expect(stripVTControlCharacters(coloured)).toBe(formatRules([RULE, FAILED]));
+    const edges = formatEdges(EDGES, NOW, true);
+    expect(edges).toContain('\u001b[32mconnected\u001b[39m');
+    expect(edges).toContain('\u001b[31mrevoked\u001b[39m');
+    expect(stripVTControlCharacters(edges)).toBe(formatEdges(EDGES, NOW));
+    const one = formatRule(FAILED, 'rule r2 (tls) is failed on edge edge-01', true);
+    expect(one).toContain('state     \u001b[31mfailed\u001b[39m\n');
+    expect(stripVTControlCharacters(one)).toBe(formatRule(FAILED, 'rule r2 (tls) is failed on edge edge-01'));
   });
 
   it('shows one rule field by field after its headline', () => {

@@ -5,6 +5,7 @@
 
 import type { ApiToken, Edge, Enrollment, Rule, RuleStats, User } from '@sluice/api';
 import Table from 'cli-table3';
+import { paintState } from './color.ts';
 
 export const OUTPUT_FORMATS = ['table', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -32,7 +33,10 @@ export function formatJson(body: unknown): string {
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 
-/** Columns padded to line up, no borders, no colours: readable, and easy to grep or cut. */
+/**
+ * Columns padded to line up, no borders: readable, and easy to grep or cut. Cells may carry
+ * colour (color.ts): cli-table3 pads by the text's visible width.
+ */
 export function renderTable(head: readonly string[] | null, rows: readonly (readonly string[])[]): string {
   const table = new Table({
     ...(head === null ? {} : { head: [...head] }),
@@ -101,14 +105,14 @@ function edgeState(edge: Edge): string {
   return edge.connected ? 'connected' : 'offline';
 }
 
-export function formatEdges(edges: readonly Edge[], now: number): string {
+export function formatEdges(edges: readonly Edge[], now: number, color = false): string {
   if (edges.length === 0) return 'no edges; enroll one with: sluicectl enroll NAME\n';
   return renderTable(
     ['NAME', 'ID', 'STATE', 'VERSION', 'RULES', 'LAST SEEN', 'ENROLLED'],
     edges.map((edge) => [
       edge.name,
       String(edge.id),
-      edgeState(edge),
+      paintState(edgeState(edge), edgeState(edge), color),
       edge.version === null || edge.version === undefined ? '-' : String(edge.version),
       String(edge.rules),
       formatAge(edge.lastSeenAt, now),
@@ -160,7 +164,7 @@ export function ruleState(rule: Rule): string {
     : `${rule.state} (${rule.reason})`;
 }
 
-export function formatRules(rules: readonly Rule[]): string {
+export function formatRules(rules: readonly Rule[], color = false): string {
   if (rules.length === 0) return 'no rules\n';
   return renderTable(
     ['ID', 'EDGE', 'NAME', 'OWNER', 'STATE', 'LISTEN', 'TARGETS', 'REV'],
@@ -169,7 +173,7 @@ export function formatRules(rules: readonly Rule[]): string {
       rule.edge.name,
       rule.name,
       rule.owner,
-      ruleState(rule),
+      paintState(rule.state, ruleState(rule), color),
       ruleListen(rule),
       ruleTargets(rule),
       String(rule.revision),
@@ -178,13 +182,13 @@ export function formatRules(rules: readonly Rule[]): string {
 }
 
 /** One rule, a field a line, after a sentence saying what happened to it. */
-export function formatRule(rule: Rule, headline: string): string {
+export function formatRule(rule: Rule, headline: string, color = false): string {
   const rows: [string, string][] = [
     ['id', String(rule.id)],
     ['edge', `${rule.edge.name} (${rule.edge.id})`],
     ['name', rule.name],
     ['owner', rule.owner],
-    ['state', rule.state],
+    ['state', paintState(rule.state, rule.state, color)],
     ['listen', ruleListen(rule)],
     ['targets', ruleTargets(rule)],
     ['revision', String(rule.revision)],

@@ -535,6 +535,31 @@ describe('list-rules and remove-rule', () => {
     ]);
   });
 
+  it('colours states and error codes at a terminal, and nothing with NO_COLOR set', async () => {
+    // `script` runs sluicectl on a pseudo-terminal, as a person's shell does; it copies what
+    // sluicectl writes there, stdout and stderr alike, to its own stdout.
+    const atTerminal = (args: string, env: Record<string, string | undefined>) =>
+      finish(
+        spawn('script', ['-qefc', `${process.execPath} ${MAIN} ${args}`, '/dev/null'], {
+          env: environment({ SLUICE_SERVER: url, SLUICE_TOKEN: admin, TERM: 'xterm', ...env }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+    const coloured = await atTerminal('list-rules --edge edge-01', { NO_COLOR: undefined });
+    expect(coloured.code).toBe(0);
+    expect(coloured.stdout).toMatch(
+      new RegExp(`${r1}\\s+edge-01\\s+tcp-8080\\s+alice\\s+\u001b\\[32mactive\u001b\\[39m`),
+    );
+    const failing = await atTerminal('revoke edge-77', { NO_COLOR: undefined });
+    expect(failing.code).toBe(13);
+    expect(failing.stdout).toContain('\u001b[1m\u001b[31mnot_found\u001b[39m\u001b[22m: ');
+    for (const args of ['list-rules --edge edge-01', 'revoke edge-77']) {
+      const plain = await atTerminal(args, { NO_COLOR: '1' });
+      expect(plain.stdout).toMatch(/\sactive\s|not_found: /);
+      expect(plain.stdout).not.toContain('\u001b[');
+    }
+  });
+
   it('lists all rules as JSON', async () => {
     const run = await ctl(['list-rules', '--format', 'json']);
     expect(run.code).toBe(0);

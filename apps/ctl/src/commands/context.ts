@@ -12,6 +12,8 @@ export interface CommandContext {
   readonly now: () => number;
   /** Whether stdout is a terminal (a person reading, not a pipe): sparklines are shown then. */
   readonly tty: boolean;
+  /** Whether stdout takes colour (a terminal, and no NO_COLOR): states are coloured then. */
+  readonly color: boolean;
   /** All of standard input, for commands that read passwords there. */
   readonly stdin: () => Promise<string>;
 }

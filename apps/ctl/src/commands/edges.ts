@@ -7,5 +7,5 @@ import type { CommandContext } from './context.ts';
 export async function edges(ctx: CommandContext): Promise<void> {
   const body = await ctx.client.request('GET', '/v1/edges');
   if (ctx.format === 'json') return ctx.out(formatJson(body));
-  ctx.out(formatEdges(ctx.client.parse(edgeListSchema, body, 'GET /v1/edges').edges, ctx.now()));
+  ctx.out(formatEdges(ctx.client.parse(edgeListSchema, body, 'GET /v1/edges').edges, ctx.now(), ctx.color));
 }

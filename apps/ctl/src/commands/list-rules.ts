@@ -8,5 +8,5 @@ export async function listRules(ctx: CommandContext, edge: string | undefined): 
   const path = edge === undefined ? '/v1/rules' : `/v1/rules?${new URLSearchParams({ edge })}`;
   const body = await ctx.client.request('GET', path);
   if (ctx.format === 'json') return ctx.out(formatJson(body));
-  ctx.out(formatRules(ctx.client.parse(ruleListSchema, body, `GET ${path}`).rules));
+  ctx.out(formatRules(ctx.client.parse(ruleListSchema, body, `GET ${path}`).rules, ctx.color));
 }

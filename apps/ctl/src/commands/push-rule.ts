@@ -10,5 +10,7 @@ export async function pushRule(ctx: CommandContext, request: RuleRequest): Promi
   const body = await ctx.client.request('POST', '/v1/rules', request);
   if (ctx.format === 'json') return ctx.out(formatJson(body));
   const rule = ctx.client.parse(ruleSchema, body, 'POST /v1/rules');
-  ctx.out(formatRule(rule, `rule ${rule.id} (${rule.name}) is ${rule.state} on edge ${rule.edge.name}`));
+  ctx.out(
+    formatRule(rule, `rule ${rule.id} (${rule.name}) is ${rule.state} on edge ${rule.edge.name}`, ctx.color),
+  );
 }

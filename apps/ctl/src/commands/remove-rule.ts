@@ -11,5 +11,5 @@ export async function removeRule(ctx: CommandContext, id: string): Promise<void>
   if (ctx.format === 'json') return ctx.out(formatJson(body));
   const rule = ctx.client.parse(ruleSchema, body, `DELETE ${path}`);
   const what = rule.state === 'removed' ? 'removed from' : `${rule.state} on`;
-  ctx.out(formatRule(rule, `rule ${rule.id} (${rule.name}) ${what} edge ${rule.edge.name}`));
+  ctx.out(formatRule(rule, `rule ${rule.id} (${rule.name}) ${what} edge ${rule.edge.name}`, ctx.color));
 }
