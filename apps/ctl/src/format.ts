@@ -109,15 +109,18 @@ export function formatEdges(edges: readonly Edge[], now: number, color = false):
   if (edges.length === 0) return 'no edges; enroll one with: sluicectl enroll NAME\n';
   return renderTable(
     ['NAME', 'ID', 'STATE', 'VERSION', 'RULES', 'LAST SEEN', 'ENROLLED'],
-    edges.map((edge) => [
-      edge.name,
-      String(edge.id),
-      paintState(edgeState(edge), edgeState(edge), color),
-      edge.version === null || edge.version === undefined ? '-' : String(edge.version),
-      String(edge.rules),
-      formatAge(edge.lastSeenAt, now),
-      formatTime(edge.enrolledAt),
-    ]),
+    edges.map((edge) => {
+      const state = edgeState(edge);
+      return [
+        edge.name,
+        String(edge.id),
+        paintState(state, state, color),
+        edge.version === null || edge.version === undefined ? '-' : String(edge.version),
+        String(edge.rules),
+        formatAge(edge.lastSeenAt, now),
+        formatTime(edge.enrolledAt),
+      ];
+    }),
   );
 }
 

@@ -553,11 +553,11 @@ describe('list-rules and remove-rule', () => {
     const failing = await atTerminal('revoke edge-77', { NO_COLOR: undefined });
     expect(failing.code).toBe(13);
     expect(failing.stdout).toContain('\u001b[1m\u001b[31mnot_found\u001b[39m\u001b[22m: ');
-    for (const args of ['list-rules --edge edge-01', 'revoke edge-77']) {
-      const plain = await atTerminal(args, { NO_COLOR: '1' });
-      expect(plain.stdout).toMatch(/\sactive\s|not_found: /);
-      expect(plain.stdout).not.toContain('\u001b[');
-    }
+    const plainRules = await atTerminal('list-rules --edge edge-01', { NO_COLOR: '1' });
+    expect(plainRules.stdout).toMatch(new RegExp(`${r1}\\s+edge-01\\s+tcp-8080\\s+alice\\s+active\\s`));
+    const plainError = await atTerminal('revoke edge-77', { NO_COLOR: '1' });
+    expect(plainError.stdout).toContain('not_found: no edge with id or name "edge-77"');
+    for (const plain of [plainRules, plainError]) expect(plain.stdout).not.toContain('\u001b[');
   });
 
   it('lists all rules as JSON', async () => {
