@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePortBlock, freePorts } from './ports.ts';
+import { freePortBlock, freePorts, slicePorts } from './ports.ts';
 
 /** Binds TCP `port` on 127.0.0.1 and releases it: resolves true if the bind worked. */
 function bindsTcp(port: number): Promise<boolean> {
@@ -49,6 +49,19 @@ describe('free ports', () => {
     } finally {
       await new Promise<void>((resolve) => held.close(() => resolve()));
     }
+  });
+
+  it('leaves out of a slice the port fetch refuses, which fetch does refuse', async () => {
+    const first = slicePorts(10_000);
+    expect(first).toHaveLength(1249);
+    expect([first[0], first.at(-1)]).toEqual([10_000, 11_249]);
+    expect(first).not.toContain(10_080);
+    expect(first).toContain(10_079);
+    expect(first).toContain(10_081);
+    expect(slicePorts(11_250)).toHaveLength(1250);
+    await expect(fetch('http://127.0.0.1:10080/')).rejects.toThrow(
+      expect.objectContaining({ cause: expect.objectContaining({ message: 'bad port' }) }),
+    );
   });
 
   it('finds a block of consecutive ports free for TCP and UDP', async () => {
