@@ -1,5 +1,6 @@
 // sluice's standalone edge on the splice path or the JS relay path (SLUICE_NO_SPLICE=1), with
-// 1 shard or one per core: `<repo>/.tools/bin/node apps/edge/bin/sluice-edge.js --config <generated toml>`. Ready when
+// 1 shard or one per core: `<repo>/.tools/bin/node`, the root script `edge`'s flags and bin, then
+// `--config <generated toml>` (as `./run edge` starts it). Ready when
 // the JSON log line "edge ready" says no rule failed.
 
 import { writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import type { BandwidthCap, Contender, RunningContender, StartOptions } from '..
 import { relayMaxConnections } from '../fd-budget.ts';
 import { parseLogLine } from '../log-line.ts';
 import type { ManagedProcess } from '../managed-process.ts';
-import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
+import { EDGE, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { spawnContender } from './spawn-contender.ts';
 
@@ -83,7 +84,7 @@ export function edgeConfigToml(
 export type RelayPath = 'js' | 'splice';
 
 export function edgeEnv(path: RelayPath): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...EDGE.env, SLUICE_LOG_FORMAT: 'json' };
   delete env.SLUICE_TEST_HOOKS;
   delete env.SLUICE_NO_SPLICE;
   delete env.SLUICE_NO_NATIVE_ACCEPT;
@@ -119,7 +120,7 @@ export function sluiceEdge(id: string, path: RelayPath, shards: number, label: s
         contender: id,
         name: id,
         command: NODE_BIN,
-        args: [EDGE_MAIN, '--config', configFile],
+        args: [...EDGE.args, '--config', configFile],
         cwd: REPO_ROOT,
         env: edgeEnv(path),
         ready: (proc) => edgeReady(proc, path),

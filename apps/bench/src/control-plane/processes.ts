@@ -7,7 +7,7 @@ import { type ServeListenPorts, serveArgs } from '@sluice/test-kit';
 import { readEdgeJson } from '../edge-json.ts';
 import { BENCH_ERRORS } from '../errors.ts';
 import { describeExit, ManagedProcess } from '../managed-process.ts';
-import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
+import { EDGE, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { LoggedProcess } from './logged-process.ts';
 import { ServerApi } from './server-api.ts';
 
@@ -103,8 +103,8 @@ export async function enrollRealEdge(uri: string, bundleFile: string): Promise<v
   const enroll = new ManagedProcess({
     name: 'sluice-edge enroll',
     command: NODE_BIN,
-    args: [EDGE_MAIN, 'enroll', uri, '--bundle', bundleFile],
-    env: childEnv(),
+    args: [...EDGE.args, 'enroll', uri, '--bundle', bundleFile],
+    env: { ...childEnv(), ...EDGE.env },
     cwd: REPO_ROOT,
   });
   const status = await enroll.waitForExit(30_000);
@@ -131,7 +131,7 @@ export function spawnRealEdge(
     name: 'sluice-edge',
     command: NODE_BIN,
     args: [
-      EDGE_MAIN,
+      ...EDGE.args,
       '--bundle',
       bundleFile,
       '--shards',
@@ -143,7 +143,7 @@ export function spawnRealEdge(
       '--drain-timeout',
       '1',
     ],
-    env,
+    env: { ...env, ...EDGE.env },
     cwd: REPO_ROOT,
     logStream: 'stdout',
   });

@@ -18,7 +18,7 @@ import { BENCH_ERRORS } from '../errors.ts';
 import { IpcPeer } from '../ipc-peer.ts';
 import { listeningLine, type ManagedProcess, spawnReady } from '../managed-process.ts';
 import { freePorts } from '../ports.ts';
-import { EDGE_MAIN, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
+import { EDGE, NODE_BIN, REPO_ROOT } from '../repo-paths.ts';
 import { makeTempDir } from '../temp-dir.ts';
 import { type EdgeSample, sampleEdge } from './edge-sample.ts';
 import { isSoakReply, type SoakReply, type SoakRequest, type TransferTally } from './soak-messages.ts';
@@ -132,7 +132,7 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
   const edge = await spawnReady({
     name: 'sluice-edge',
     command: NODE_BIN,
-    args: [EDGE_MAIN, '--config', configFile],
+    args: [...EDGE.args, '--config', configFile],
     cwd: REPO_ROOT,
     env: edgeEnv(plan.relay),
     ready: (proc) => edgeReady(proc, plan.relay),
