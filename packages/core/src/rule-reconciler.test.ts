@@ -7,6 +7,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { parseStandaloneConfig, type RuleSpec } from '@sluice/config';
 import { Counters, FIELD } from '@sluice/counters';
 import { QosTable } from '@sluice/qos';
+import { freePort, freePorts } from '@sluice/test-kit';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
@@ -14,18 +15,12 @@ import { RuleReconciler, type RuleShards } from './rule-reconciler.ts';
 import type { ShardBinding } from './shard-messages.ts';
 import type { ShardRequest } from './shard-pool.ts';
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
+/** Rules on distinct free ports (two bind(0) probes, each let go, can both get the same one). */
 async function rules(...names: string[]): Promise<RuleSpec[]> {
+  const ports = await freePorts(names.length);
   let toml = '';
-  for (const name of names) {
-    toml += `[[rules]]\nname = "${name}"\nlisten = "127.0.0.1:${await freePort()}"\ntargets = ["127.0.0.1:9"]\n`;
+  for (const [i, name] of names.entries()) {
+    toml += `[[rules]]\nname = "${name}"\nlisten = "127.0.0.1:${ports[i]}"\ntargets = ["127.0.0.1:9"]\n`;
   }
   return [...parseStandaloneConfig(toml, 'rule-reconciler.test.toml').rules];
 }
