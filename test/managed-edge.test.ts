@@ -160,7 +160,7 @@ describe('managed edge', () => {
     const bundle = await enrolled(server);
     const rulesFile = `${bundle}.rules`;
     const target = await startEchoTarget();
-    const [webPort, apiPort, newPort] = await freePorts(3);
+    const [webPort, apiPort, newPort, extraPort] = await freePorts(4);
     const owners = { 'team-a': { bandwidth: '100Mbit' } };
     const edge = await startManagedEdge(bundle);
     const session = await server.nextSession(1);
@@ -179,6 +179,16 @@ describe('managed edge', () => {
     expect(saved).toMatchObject({ version: 1, edgeId: 'edge-1', owners });
     expect(saved.upsert.map((rule: { id: string }) => rule.id).sort()).toEqual(['r-api', 'r-web']);
     expect(statSync(rulesFile).mode & 0o777).toBe(0o600);
+    // A push that is not full goes to the journal beside it, with what it added and removed.
+    const change = await session.push([tcpRule('r-extra', 'extra', extraPort!, target.port)], {
+      remove: ['r-api'],
+    });
+    expect(change.results.map((r) => r.state)).toEqual(['active', 'removed']);
+    const journal = await waitForJson(`${rulesFile}.journal`, (json) => json.remove?.[0] === 'r-api');
+    expect(journal).toMatchObject({ generation: saved.generation, seq: 1, remove: ['r-api'] });
+    expect(journal.upsert.map((rule: { id: string }) => rule.id)).toEqual(['r-extra']);
+    expect(statSync(`${rulesFile}.journal`).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(rulesFile, 'utf8'))).toEqual(saved);
 
     // The server goes; the edge is killed and started again: it forwards what it ran.
     await server.close();
@@ -195,11 +205,12 @@ describe('managed edge', () => {
       failed: [],
     });
     await echoRoundTrip(webPort!, 'web, resumed with no server');
-    await echoRoundTrip(apiPort!, 'api, resumed with no server');
+    await echoRoundTrip(extraPort!, 'extra, resumed from the journal with no server');
+    expect(await connectError(apiPort!)).toBe('ECONNREFUSED');
     const open = await connectTcp(webPort!);
     await echoOnce(open, 'before the session');
 
-    // The server is back with a changed set: web stays (its connection with it), api goes, new comes.
+    // The server is back with a changed set: web stays (its connection with it), extra goes, new comes.
     await server.listen();
     const second = await server.nextSession(server.sessions.length);
     expect((await second.waitFor('hello')).ruleCount).toBe(2);
@@ -213,11 +224,11 @@ describe('managed edge', () => {
     expect(reconcile.results).toEqual([
       { ruleId: 'r-web', revision: 4, state: 'active' },
       { ruleId: 'r-new', revision: 1, state: 'active' },
-      { ruleId: 'r-api', revision: 1, state: 'removed' },
+      { ruleId: 'r-extra', revision: 1, state: 'removed' },
     ]);
     await echoOnce(open, 'after the session');
     open.destroy();
-    expect(await connectError(apiPort!)).toBe('ECONNREFUSED');
+    expect(await connectError(extraPort!)).toBe('ECONNREFUSED');
     await echoRoundTrip(newPort!, 'new');
     const reconciled = await waitForJson(rulesFile, (json) =>
       json.upsert?.some((r: { id: string }) => r.id === 'r-new'),

@@ -190,6 +190,33 @@ describe('PushedRuleSet: push -> apply -> results', () => {
     expect(rules.current()).toEqual([{ ruleId: 'r1', revision: 1, state: 'active' }]);
     expect(supervisor.snapshot().filter((r) => r.state === 'failed')).toEqual([]);
     expect(await roundTrip(a, 'old revision')).toBe('old revision');
+    // What the rules file saves of these pushes: the revision that runs, as the server pushed it.
+    expect(rules.appliedChange(['r1'])).toEqual({
+      upsert: [tcpRule('r1', 'web', a, target, { revision: 1 })],
+      remove: [],
+    });
+  });
+
+  it('appliedChange: the named rules that run, as pushed; the rest (gone or never up) as removed', async () => {
+    const rules = new PushedRuleSet(supervisor);
+    const target = await echoServer();
+    const [a, b] = [await freePort(), await freePort()];
+    const holder = net.createServer();
+    const held = await listen(holder);
+    const owners = { ann: { bandwidth: '10Mbit' } };
+    const up = tcpRule('up', 'up', a, target, { owner: 'ann' });
+    await rules.push(
+      push([up, tcpRule('gone', 'gone', b, target), tcpRule('down', 'down', held, target)], { owners }),
+    );
+    await rules.push(push([], { remove: ['gone'] }));
+    expect(rules.appliedChange(['up', 'gone', 'down', 'never'])).toEqual({
+      upsert: [up],
+      remove: ['gone', 'down', 'never'],
+    });
+    expect(rules.appliedChange([])).toEqual({ upsert: [], remove: [] });
+    expect(rules.appliedOwners()).toEqual(owners);
+    expect(rules.applied()).toEqual({ upsert: [up], owners });
+    await new Promise((resolve) => holder.close(resolve));
   });
 
   it("owner caps come with the push; invalid owner limits fail that owner's rules", async () => {

@@ -105,6 +105,26 @@ export class PushedRuleSet {
     return { upsert, owners: this.ownerTables };
   }
 
+  /**
+   * What a push naming `ids` changed in applied(): the rules among them that run, as pushed, and
+   * the rest as removed (gone, or failed with no revision left running).
+   */
+  appliedChange(ids: Iterable<string>): { upsert: PushedRule[]; remove: string[] } {
+    const upsert: PushedRule[] = [];
+    const remove: string[] = [];
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (entry !== undefined && this.isActive(entry)) upsert.push(entry.pushed);
+      else remove.push(id);
+    }
+    return { upsert, remove };
+  }
+
+  /** The owners' tables of the last push that carried them. */
+  appliedOwners(): Record<string, Record<string, unknown>> {
+    return this.ownerTables;
+  }
+
   /** What the edge runs now, for hello: each rule's id, revision and state. */
   current(): RuleResult[] {
     return [...this.entries.values()].map((entry) =>

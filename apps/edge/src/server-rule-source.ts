@@ -8,12 +8,11 @@
 // less what the owner has moved this boot), and the counters go to the state file every second.
 
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Bundle, formatControlAddress, type QuotaBudget, type RuleStats } from '@sluice/protocol';
-import { readAppliedRules, writeAppliedRules } from './applied-rules-file.ts';
+import { AppliedRulesWriter, readAppliedRules } from './applied-rules-file.ts';
 import type { Backoff } from './backoff.ts';
-import { ControlClient } from './control-client.ts';
+import { ControlClient, type PushMessage } from './control-client.ts';
 import { EDGE_STATE_INTERVAL_MS, readEdgeState, writeEdgeState } from './edge-state-file.ts';
 import { EDGE_ERRORS } from './errors.ts';
 import type { HandedCounters } from './handover-messages.ts';
@@ -36,9 +35,8 @@ export interface ServerRuleSourceOptions {
 const REVOKED_EXIT_CODE = EDGE_ERRORS.table.edge_revoked.exitCode;
 
 /**
- * How long the rules file waits after a push before it is written, and between two writes: the
- * file holds every rule, so writing it once per push made each push cost what the edge holds
- * (10,000 rules: their JSON, before the ack went out). Pushes within the wait share one write.
+ * How long the rules are left unsaved after a push, and between two writes: pushes within the
+ * wait share one write (one journal line, or one snapshot), and the push's ack goes out first.
  */
 const RULES_WRITE_DELAY_MS = 100;
 
@@ -130,41 +128,58 @@ export class ServerRuleSource implements RuleSource {
     };
     let quotas: Readonly<Record<string, QuotaBudget>> = {};
     const rulesFile = this.options.rulesFile;
-    // The rules file is rewritten after pushes, but at most one write is in flight and each
-    // waits RULES_WRITE_DELAY_MS first: the push's ack goes out before it, and pushes that land
-    // meanwhile are saved together, so a burst of pushes costs a few writes of the whole set
-    // rather than one each.
-    let rulesDirty = false;
-    /** The writes in progress, done when the file holds the last push; null: none. */
+    const rulesWriter = rulesFile === undefined ? null : new AppliedRulesWriter(rulesFile, bundle.edgeId);
+    // The rules are saved after pushes, but at most one write is in flight and each waits
+    // RULES_WRITE_DELAY_MS first: the push's ack goes out before it, and pushes that land
+    // meanwhile are saved together. A full push (and a journal grown as big as the snapshot)
+    // writes the whole set; any other push appends the rules it named to the journal.
+    const nothingUnsaved = () => ({ full: false, ids: new Set<string>(), owners: false, quotas: false });
+    let unsaved = nothingUnsaved();
+    /** The writes in progress, done when the files hold the last push; null: none. */
     let savingRules: Promise<void> | null = null;
-    const writeRules = async (file: string) => {
-      while (rulesDirty) {
+    const writeRules = async (writer: AppliedRulesWriter) => {
+      while (unsaved.full || unsaved.ids.size > 0 || unsaved.owners || unsaved.quotas) {
         await sleep(RULES_WRITE_DELAY_MS);
-        rulesDirty = false;
-        const { upsert, owners } = rules.applied();
-        const state = {
-          version: 1 as const,
-          edgeId: bundle.edgeId,
-          savedAt: new Date().toISOString(),
-          upsert,
-          owners,
-          quotas,
-        };
-        await writeAppliedRules(file, state).catch((err: unknown) =>
-          log.warn({ file, err: String(err) }, 'applied rules not saved'),
-        );
+        const change = unsaved;
+        unsaved = nothingUnsaved();
+        const savedAt = new Date().toISOString();
+        try {
+          if (change.full || writer.wantsSnapshot) {
+            await writer.snapshot({ savedAt, ...rules.applied(), quotas });
+          } else {
+            await writer.append({
+              ...rules.appliedChange(change.ids),
+              ...(change.owners ? { owners: rules.appliedOwners() } : {}),
+              ...(change.quotas ? { quotas } : {}),
+            });
+          }
+        } catch (err) {
+          log.warn({ file: writer.file, err: String(err) }, 'applied rules not saved');
+          // What the journal holds is no longer known: the next save writes the whole set.
+          unsaved.full = true;
+        }
       }
       // In the same turn as the loop's last check, so a push after it starts a new write.
       savingRules = null;
     };
-    const saveRules = () => {
-      if (rulesFile === undefined) return;
-      rulesDirty = true;
-      savingRules ??= writeRules(rulesFile);
+    const saveRules = (push: PushMessage) => {
+      if (rulesWriter === null) return;
+      if (push.full) unsaved.full = true;
+      for (const rule of push.upsert) unsaved.ids.add(rule.id);
+      for (const id of push.remove) unsaved.ids.add(id);
+      if (push.owners !== undefined) unsaved.owners = true;
+      if (push.quotas !== undefined) unsaved.quotas = true;
+      savingRules ??= writeRules(rulesWriter);
     };
     if (rulesFile !== undefined) {
       const resumed = await readAppliedRules(rulesFile, bundle.edgeId);
       if (resumed.state !== null) {
+        if (resumed.journalCut !== null) {
+          log.warn(
+            { reason: resumed.journalCut },
+            'applied rules journal read up to a bad line: later pushes wait for the server',
+          );
+        }
         const { upsert, owners, savedAt } = resumed.state;
         quotas = resumed.state.quotas;
         // As the server's full push would give them: the first session's full push then changes
@@ -224,7 +239,7 @@ export class ServerRuleSource implements RuleSource {
               quotas = push.quotas;
               applyQuotas(push.quotas);
             }
-            saveRules();
+            saveRules(push);
             const count = (state: string) => results.filter((r) => r.state === state).length;
             log.info(
               {
@@ -256,7 +271,7 @@ export class ServerRuleSource implements RuleSource {
         );
         // A revoked edge must not come back forwarding: its saved rules go before it exits.
         void (savingRules ?? Promise.resolve())
-          .then(() => (rulesFile === undefined ? undefined : rm(rulesFile, { force: true })))
+          .then(() => rulesWriter?.remove())
           .catch((err: unknown) =>
             log.warn({ file: rulesFile, err: String(err) }, 'applied rules not removed'),
           )
