@@ -124,8 +124,10 @@ describe('control plane restarts', () => {
     await trafficA.roundTrip('before the crash, A');
     await trafficB.roundTrip('before the crash, B');
     await statsReach(api, webA.id, trafficA.bytes);
-    // A sluicectl watching the rule's stats: a line per report of the edge.
+    // A sluicectl watching the rule's stats: a line per report of the edge that names it (the
+    // reports name a rule when its counts move).
     const watching = startCtl(plane.ctl, ['rule-stats', webA.id, '--watch', '--format', 'json']);
+    await trafficA.roundTrip('watched, A');
     await watchedLine(watching, (stats) => stats.at !== null && stats.bytesIn === trafficA.bytes, 2);
     // Connections open across the whole outage (their bytes count when they close: an open
     // connection's counters advance every 64 KiB, docs/metrics.md).
@@ -217,6 +219,7 @@ describe('control plane restarts', () => {
     await statsReach(api, webB.id, trafficB.bytes);
     // The stream works on the new server too; Ctrl-C ends the watch with exit code 0.
     const again = startCtl(plane.ctl, ['rule-stats', webA.id, '--watch', '--format', 'json']);
+    await trafficA.roundTrip('watched again, A');
     await watchedLine(again, (stats) => stats.bytesIn === trafficA.bytes, 2);
     again.child.kill('SIGINT');
     expect(await withTimeout(again.exited, 5_000, 'sluicectl --watch to exit')).toEqual({

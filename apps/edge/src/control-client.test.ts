@@ -213,6 +213,44 @@ describe('ControlClient', () => {
     await session.waitFor('pong');
   });
 
+  it('reports every rule at first, then the rules that moved and, once more, those that stopped', async () => {
+    const edge = new StubEdge();
+    const reading = (ruleId: string, bytesIn: number, activeConnections = 0): RuleStats => ({
+      ruleId,
+      bytesIn,
+      bytesOut: 0,
+      connectionsTotal: 0,
+      activeConnections,
+      rejected: 0,
+      connectErrors: 0,
+    });
+    // What the rules read at each report: r1 moves once, r2 only opens a connection, r3 never moves.
+    const readings = [
+      [reading('r1', 0), reading('r2', 0), reading('r3', 5)],
+      [reading('r1', 100), reading('r2', 0), reading('r3', 5)],
+      [reading('r1', 100), reading('r2', 0, 1), reading('r3', 5)],
+      [reading('r1', 100), reading('r2', 0, 1), reading('r3', 5)],
+      [reading('r1', 100), reading('r2', 0, 1), reading('r3', 5)],
+    ];
+    let report = 0;
+    edge.stats = () => readings[Math.min(report++, readings.length - 1)]!;
+    const c = startClient(edge);
+    const session = await server.nextSession(0);
+    await session.waitFor('stats', (s) => s.seq === 4, 5_000);
+    const named = session.messages.flatMap((m) => (m.type === 'stats' ? [m.rules.map((r) => r.ruleId)] : []));
+    // The first report is news to the server, so every rule is sent once more after it.
+    expect(named.slice(0, 5)).toEqual([['r1', 'r2', 'r3'], ['r1', 'r2', 'r3'], ['r1', 'r2'], ['r2'], []]);
+    const third = session.messages.find((m) => m.type === 'stats' && m.seq === 2);
+    expect(third).toMatchObject({ rules: [reading('r1', 100), reading('r2', 0, 1)] });
+
+    // A new session's first report names every rule again.
+    session.drop();
+    const next = await server.nextSession(1);
+    await nextEvent(c, 'connected');
+    const first = await next.waitFor('stats', () => true, 5_000);
+    expect(first.rules.map((r) => r.ruleId)).toEqual(['r1', 'r2', 'r3']);
+  });
+
   it('reconnects with backoff when the server drops the session, and while the server is away', async () => {
     const edge = new StubEdge();
     const c = startClient(edge);

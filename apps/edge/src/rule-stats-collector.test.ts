@@ -129,6 +129,55 @@ describe('RuleStatsCollector', () => {
     await rules.push(push([], ['r1']));
   });
 
+  it('gives an idle rule the same result again; traffic, a connection left open and a hand-over make it anew', async () => {
+    const rules = new PushedRuleSet(supervisor);
+    const stats = new RuleStatsCollector(supervisor);
+    const collect = (): RuleStats[] => stats.collect(['q1', 'q2'], rules.idsByName());
+    const [a, b] = [await freePort(), await freePort()];
+    await rules.push(push([tcpRule('q1', 'idle-a', a, targetPort), tcpRule('q2', 'idle-b', b, targetPort)]));
+    const [firstA, firstB] = collect();
+    // New rules at zero: nothing to save yet.
+    const start = stats.generation;
+    const [againA, againB] = collect();
+    expect(againA).toBe(firstA);
+    expect(againB).toBe(firstB);
+    expect(stats.generation).toBe(start);
+
+    await echo(a, 300);
+    const moved = await settled(collect, (s) => s.bytesOut === 300 && s.activeConnections === 0);
+    expect(moved).not.toBe(firstA);
+    expect(moved).toMatchObject({ ruleId: 'q1', connectionsTotal: 1, bytesIn: 300 });
+    const counted = stats.generation;
+    expect(counted).toBeGreaterThan(start);
+    // q2 saw nothing: the same object throughout.
+    expect(collect()[1]).toBe(firstB);
+    expect(collect()[0]).toBe(moved);
+    expect(stats.generation).toBe(counted);
+
+    // A connection held open moves only the level, which is read too (and is not a count).
+    const open = net.connect({ host: '127.0.0.1', port: b });
+    await once(open, 'connect');
+    const level = await settled(
+      () => collect().slice(1),
+      (s) => s.activeConnections === 1,
+    );
+    expect(level).not.toBe(firstB);
+    open.destroy();
+    await settled(
+      () => collect().slice(1),
+      (s) => s.activeConnections === 0 && s.connectionsTotal === 1,
+    );
+
+    // A hand-over's counts make every rule's result anew.
+    const beforeCarry = collect();
+    stats.carry({ q2: { ...ZERO_COUNTERS, bytesIn: 7, rejectedByReason: {} } });
+    const carried = collect();
+    expect(carried[0]).not.toBe(beforeCarry[0]);
+    expect(carried[0]).toEqual(beforeCarry[0]);
+    expect(carried[1]!.bytesIn).toBe(beforeCarry[1]!.bytesIn + 7);
+    await rules.push(push([], ['q1', 'q2']));
+  });
+
   it('adds the counts a predecessor handed over, each hand-over replacing the last', async () => {
     const rules = new PushedRuleSet(supervisor);
     const stats = new RuleStatsCollector(supervisor);

@@ -106,12 +106,19 @@ export class ServerRuleSource implements RuleSource {
         log.error({ owners: full }, 'no QoS room for these owners: their quotas are not enforced');
     };
     const stateFile = this.options.stateFile;
+    /** The collector's generation the state file holds; null: to be written (at start, after a hand-over). */
+    let stateWritten: number | null = null;
     const startStateFile = (file: string): void => {
       let writing = false;
       this.stateTimer = setInterval(() => {
         if (writing) return;
+        const current = collect();
+        // Nothing moved since the last write: the file already says it (10,000 idle rules
+        // would otherwise be written out every second).
+        const generation = stats.generation;
+        if (stateWritten === generation) return;
         writing = true;
-        const totals = countedTotals(collect());
+        const totals = countedTotals(current);
         writeEdgeState(file, {
           version: 1,
           edgeId: bundle.edgeId,
@@ -119,6 +126,9 @@ export class ServerRuleSource implements RuleSource {
           rules: totals,
           usage: usage.state(),
         })
+          .then(() => {
+            stateWritten = generation;
+          })
           .catch((err: unknown) => log.warn({ file, err: String(err) }, 'edge state not written'))
           .finally(() => {
             writing = false;
@@ -287,6 +297,7 @@ export class ServerRuleSource implements RuleSource {
     };
     this.takeCounters = (counters, first) => {
       stats.carry(counters.rules);
+      stateWritten = null;
       if (!first) return;
       this.bootId = counters.bootId;
       usage = new OwnerUsage(counters.usage);

@@ -10,7 +10,8 @@ export const ruleStatsSchema = z
   .object({
     rule: z.string().meta({ description: 'the rule id' }),
     at: timestampSchema.nullable().meta({
-      description: 'when the edge last reported; null (and all zeros) until a report mentions the rule',
+      description:
+        'when the edge last reported the rule: its reports name a rule when its counts moved, and once more after they stopped; null (and all zeros) until a report mentions the rule',
     }),
     bytesIn: count.meta({ description: 'client to target, since the rule was created' }),
     bytesOut: count.meta({ description: 'target to client, since the rule was created' }),
@@ -22,8 +23,10 @@ export const ruleStatsSchema = z
         'rejected by reason (the edge metric sluice_rule_rejected_total{reason}), since the rule was created; reasons never seen are left out',
     }),
     connectErrors: count,
-    bytesInPerSec: count.meta({ description: 'over the last stats interval' }),
-    bytesOutPerSec: count.meta({ description: 'over the last stats interval' }),
+    bytesInPerSec: count.meta({ description: 'over the last stats interval in which the rule was reported' }),
+    bytesOutPerSec: count.meta({
+      description: 'over the last stats interval in which the rule was reported',
+    }),
   })
   .meta({ id: 'RuleStats' });
 export type RuleStats = z.infer<typeof ruleStatsSchema>;

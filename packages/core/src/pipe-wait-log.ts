@@ -6,20 +6,20 @@
 
 import { type Counters, FIELD } from '@sluice/counters';
 import type { LogFn } from './log-fn.ts';
-import type { RuleSnapshot } from './rule-reconciler.ts';
+import type { RuleSlot } from './rule-reconciler.ts';
 
 /** How often the counters are looked at, so at most one line per rule this often. */
 export const PIPE_WAIT_LOG_INTERVAL_MS = 5_000;
 
 export class PipeWaitLog {
   private readonly counters: Counters;
-  private readonly rules: () => readonly RuleSnapshot[];
+  private readonly rules: () => readonly RuleSlot[];
   private readonly log: LogFn;
   /** The total already logged, by rule name and slot (a slot reused starts from zero). */
   private readonly logged = new Map<string, bigint>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(counters: Counters, rules: () => readonly RuleSnapshot[], log: LogFn) {
+  constructor(counters: Counters, rules: () => readonly RuleSlot[], log: LogFn) {
     this.counters = counters;
     this.rules = rules;
     this.log = log;
@@ -39,7 +39,7 @@ export class PipeWaitLog {
   private check(): void {
     const seen = new Map<string, bigint>();
     for (const rule of this.rules()) {
-      if (rule.slot === null || rule.protocol !== 'tcp') continue;
+      if (rule.protocol !== 'tcp') continue;
       const key = `${rule.name}@${rule.slot}`;
       const total = this.counters.sum(rule.slot, FIELD.PIPE_WAITS);
       seen.set(key, total);

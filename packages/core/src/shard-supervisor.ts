@@ -13,7 +13,7 @@ import type { CoreErrorData } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { PipeWaitLog } from './pipe-wait-log.ts';
 import { QuotaWatch } from './quota-watch.ts';
-import { type ApplyResult, RuleReconciler, type RuleSnapshot } from './rule-reconciler.ts';
+import { type ApplyResult, RuleReconciler, type RuleSlot, type RuleSnapshot } from './rule-reconciler.ts';
 import type { RuleState } from './rule-record.ts';
 import { ShardPool } from './shard-pool.ts';
 
@@ -59,7 +59,7 @@ export class ShardSupervisor {
     this.budget = budget;
     this.pool = pool;
     this.reconciler = reconciler;
-    this.pipeWaits = new PipeWaitLog(counters, () => reconciler.snapshot(), log);
+    this.pipeWaits = new PipeWaitLog(counters, () => reconciler.ruleSlots(), log);
     this.pipeWaits.start();
     this.quotaWatch = new QuotaWatch(qos, () => reconciler.owners(), log);
     this.quotaWatch.start();
@@ -187,6 +187,11 @@ export class ShardSupervisor {
 
   snapshot(): RuleSnapshot[] {
     return this.reconciler.snapshot();
+  }
+
+  /** Each rule, held or draining, with its counters slot (nothing formatted, unlike snapshot()). */
+  ruleSlots(): RuleSlot[] {
+    return this.reconciler.ruleSlots();
   }
 
   /** Test hook: the shard dies of an uncaught exception (only when testHooks is on). */

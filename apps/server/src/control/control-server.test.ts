@@ -340,6 +340,35 @@ describe('stats', () => {
     await restarted.close();
   });
 
+  it("folds a report longer than a slice whole, and takes a left-out rule's rate from the report before", async () => {
+    await test.stop();
+    let clock = 1_000_000;
+    test = await startTestServer({ now: () => clock });
+    pin = test.server.certificate.fingerprint;
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    const ruleId = pushed.body.id;
+    const reading = (bytesIn: number) => ({ ...ZERO_COUNTERS, ruleId, bytesIn });
+    const report = (seq: number, rules: ReturnType<typeof reading>[]) =>
+      edge.send({ type: 'stats', bootId: 'boot-1', seq, rules });
+    // 1,200 readings of one rule in one report: folded in slices, each against the one before.
+    report(
+      1,
+      Array.from({ length: 1200 }, (_, i) => reading(i + 1)),
+    );
+    await until(async () => (await test.server.store.stats.get(ruleId))?.bytesIn === 1200);
+    // A report that leaves the rule out: it had not moved.
+    clock += 5000;
+    report(2, []);
+    await until(async () => (await test.server.store.edges.get(edgeId))?.lastSeenAt === clock);
+    clock += 5000;
+    report(3, [reading(11_200)]);
+    await until(async () => (await test.server.store.stats.get(ruleId))?.bytesIn === 11_200);
+    // 10,000 bytes since report 2, 5 s before: not spread over the 10 s since its own last report.
+    expect(await test.server.store.stats.get(ruleId)).toMatchObject({ at: clock, bytesInPerSec: 2000 });
+    await edge.close();
+  });
+
   it('streams stats as server-sent events', async () => {
     const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
     const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });

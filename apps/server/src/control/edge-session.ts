@@ -100,6 +100,8 @@ export class EdgeSession {
   private readonly sent = new Map<number, { readonly request: PushRequest; readonly at: number }>();
   private readonly waiters = new Map<number, Waiter>();
   private lastHeard = Date.now();
+  /** The store's time when this session's last stats report came (fold-stats.ts); null: none yet. */
+  statsArrivedAt: number | null = null;
   private readonly firstFrameTimer: NodeJS.Timeout;
   private keepalive: NodeJS.Timeout | null = null;
 

@@ -230,6 +230,24 @@ describe('foldStatsReports', () => {
     expect(folded.at(-1)?.state.stats).toMatchObject({ bytesIn: 10_100, bytesOut: 20_080 });
   });
 
+  it("takes a rule's rate from the session's last report when the rule was left out since its own", () => {
+    const fold = (since: number | null) =>
+      foldStatsReports({
+        bootId: 'boot-a',
+        now: 11_000,
+        since,
+        known: new Map([['r_1', stored('boot-a', 1000)]]),
+        // 5,000 bytes in and 1,000 out since the stored baseline.
+        reports: [report({ bytesIn: 6000, bytesOut: 3000 })],
+      })[0]!.state.stats;
+    // Left out of the reports since 1000: it had not moved, so its bytes came after 9000.
+    expect(fold(9000)).toMatchObject({ at: 11_000, bytesInPerSec: 2500, bytesOutPerSec: 500 });
+    // Its own last report is the later one: the rate is taken from there.
+    expect(fold(500)).toMatchObject({ bytesInPerSec: 500, bytesOutPerSec: 100 });
+    // The session's first report: from the rule's own last report.
+    expect(fold(null)).toMatchObject({ bytesInPerSec: 500, bytesOutPerSec: 100 });
+  });
+
   it('answers nothing when no rule is known', () => {
     expect(foldStatsReports({ bootId: 'b', now: 1, known: new Map(), reports: [report()] })).toEqual([]);
   });

@@ -4,6 +4,11 @@
 // counter that went back within one boot was reset (a rule rebound) and counts from zero. The
 // last report is kept beside the totals, so a server restart loses nothing either. Pure: the
 // backends load the state, fold, and store what comes out, in one transaction.
+//
+// After its first report on a session an edge leaves out the rules whose counts did not move
+// (and sends a rule once more after they stopped, so its rate falls to 0). A rule's rate is then
+// taken over the time since its own last report or the session's last report, whichever is
+// later: a rule left out in between had not moved, so all of its growth is from then on.
 
 import type { RuleStats } from '@sluice/protocol';
 import type { RuleStatsRecord } from './records.ts';
@@ -37,6 +42,8 @@ export interface StatsFold {
   readonly bootId: string;
   /** When the report arrived (epoch ms): the totals' time, and the rates' interval end. */
   readonly now: number;
+  /** When the same session's previous report arrived (epoch ms); null: this is its first. */
+  readonly since?: number | null;
   readonly reports: readonly RuleStats[];
   /**
    * The live rules of the reporting edge, each with its stored state (null: no report yet).
@@ -79,6 +86,7 @@ export function foldRuleStats(
   bootId: string,
   report: RuleStats,
   now: number,
+  since: number | null = null,
 ): FoldedRuleStats {
   const deltas = {} as Record<CumulativeCounter, number>;
   const last = {} as Record<CumulativeCounter, number>;
@@ -88,7 +96,7 @@ export function foldRuleStats(
   }
   const total = (key: CumulativeCounter): number => (previous?.stats[key] ?? 0) + deltas[key];
   // The first report has no interval to divide by: its rate is 0, not its totals.
-  const seconds = previous === null ? 0 : (now - previous.stats.at) / 1000;
+  const seconds = previous === null ? 0 : (now - Math.max(previous.stats.at, since ?? 0)) / 1000;
   const rate = (bytes: number): number => (seconds > 0 ? bytes / seconds : 0);
   const state: RuleStatsState = {
     stats: {
@@ -121,7 +129,7 @@ export function foldStatsReports(fold: StatsFold): FoldedRuleStats[] {
   for (const report of fold.reports) {
     const previous = states.get(report.ruleId);
     if (previous === undefined) continue;
-    const next = foldRuleStats(previous, fold.bootId, report, fold.now);
+    const next = foldRuleStats(previous, fold.bootId, report, fold.now, fold.since ?? null);
     states.set(report.ruleId, next.state);
     out.push(next);
   }

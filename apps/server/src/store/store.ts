@@ -189,6 +189,8 @@ export interface StatsStore {
     bootId: string,
     reports: readonly RuleStats[],
     owners?: readonly OwnerUsage[],
+    /** When the same session's previous report was folded (fold-stats.ts); null: its first. */
+    since?: number | null,
   ): Promise<RuleStatsRecord[]>;
   get(ruleId: string): Promise<RuleStatsRecord | null>;
   /** Totals of every live rule with stats. */
@@ -349,6 +351,8 @@ export interface Store extends StoreAggregates {
   transaction<T>(fn: (tx: StoreAggregates) => Promise<T>): Promise<T>;
   /** Reads a row of a table: rejects when the database cannot be read (down, locked, corrupt). */
   ping(): Promise<void>;
+  /** The store's clock (epoch ms), the one that stamps what it writes. */
+  now(): number;
   /** Closes the store once the work already asked of it is done. */
   close(): Promise<void>;
 }

@@ -855,7 +855,7 @@ export interface components {
         RuleStats: {
             /** @description the rule id */
             rule: string;
-            /** @description when the edge last reported; null (and all zeros) until a report mentions the rule */
+            /** @description when the edge last reported the rule: its reports name a rule when its counts moved, and once more after they stopped; null (and all zeros) until a report mentions the rule */
             at: string | null;
             /** @description client to target, since the rule was created */
             bytesIn: number;
@@ -869,9 +869,9 @@ export interface components {
                 [key: string]: number;
             };
             connectErrors: number;
-            /** @description over the last stats interval */
+            /** @description over the last stats interval in which the rule was reported */
             bytesInPerSec: number;
-            /** @description over the last stats interval */
+            /** @description over the last stats interval in which the rule was reported */
             bytesOutPerSec: number;
         };
         /** @description a [[rules]] table of the standalone config, as JSON (docs/config.md) */

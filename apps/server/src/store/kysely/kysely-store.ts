@@ -156,6 +156,10 @@ export class KyselyStore implements Store {
     });
   }
 
+  now(): number {
+    return this.ctx.now();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.running]);

@@ -145,12 +145,13 @@ export class KyselyStatsStore implements StatsStore {
     bootId: string,
     reports: readonly RuleStats[],
     owners: readonly OwnerUsage[] = [],
+    since: number | null = null,
   ): Promise<RuleStatsRecord[]> {
     const recorded = await this.ctx.atomically(async (ctx) => {
       await new KyselyEdgeStore(ctx).lock(edgeId);
       const { known, owners: ruleOwners } = await loadKnown(ctx, edgeId, reports);
       const now = ctx.now();
-      const folded = foldStatsReports({ bootId, now, reports, known });
+      const folded = foldStatsReports({ bootId, now, since, reports, known });
       // A rule reported twice in one report: its last state, and the sum of its deltas.
       const states = new Map<string, RuleStatsState>();
       const deltas = new Map<string, TrafficDelta>();
