@@ -139,9 +139,11 @@ const STEPS: readonly Step[] = [
     pattern: /^\.\/run edge enroll 'sluice:\/\/HOST:7443\/enroll\?pin=\.\.\.&code=\.\.\.' --bundle (\S+)$/,
     async run(command, [, bundle], session) {
       claimRepoPath(bundle ?? '');
-      // The edge keeps its counters beside the bundle (edge-state-file.ts).
-      claimRepoPath(`${bundle}.state`);
-      claimRepoPath(`${bundle}.state.tmp`);
+      // The edge keeps its counters and its applied rules beside the bundle (edge-state-file.ts,
+      // applied-rules-file.ts).
+      for (const suffix of ['.state', '.state.tmp', '.rules', '.rules.tmp', '.rules.journal']) {
+        claimRepoPath(`${bundle}${suffix}`);
+      }
       const placeholder = "'sluice://HOST:7443/enroll?pin=...&code=...'";
       const enrollUri = session.enrollUri === undefined ? undefined : `'${session.enrollUri}'`;
       await run(fillPlaceholder(command, placeholder, enrollUri), session);
