@@ -34,7 +34,8 @@ export async function findEdgeOr404(
 
 export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, control } = context;
-  const view = (edge: EdgeRecord): Edge => edgeView(edge, control.isConnected(edge.id));
+  const view = (edge: EdgeRecord, rules: ReadonlyMap<string, number>): Edge =>
+    edgeView(edge, control.isConnected(edge.id), rules.get(edge.id) ?? 0);
 
   // A user sees only the edges it holds a grant on; another edge is as unknown to it as none.
   const grantsOf = async (request: FastifyRequest) => {
@@ -45,7 +46,8 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
   app.get('/v1/edges', async (request) => {
     const { user, grants } = await grantsOf(request);
     const edges = (await store.edges.list()).filter((edge) => seesEdge(user, grants, edge.id));
-    return { edges: edges.map(view) } satisfies EdgeList;
+    const rules = await store.edges.ruleCounts();
+    return { edges: edges.map((edge) => view(edge, rules)) } satisfies EdgeList;
   });
 
   app.get<{ Params: EdgeParams }>('/v1/edges/:edge', async (request) => {
@@ -55,7 +57,7 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     if (!seesEdge(user, grants, edge.id)) {
       throw apiError('not_found', `no edge with id or name ${JSON.stringify(name)}`);
     }
-    return view(edge);
+    return view(edge, await store.edges.ruleCounts(edge.id));
   });
 
   app.patch<{ Params: EdgeParams }>(
@@ -67,8 +69,9 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
       const renamed = await store.edges.rename(edge.id, body.name);
       if (renamed === null)
         throw apiError('name_taken', `name: another edge is already named ${JSON.stringify(body.name)}`);
-      recordChange(request, view(edge), view(renamed));
-      return view(renamed);
+      const rules = await store.edges.ruleCounts(edge.id);
+      recordChange(request, view(edge, rules), view(renamed, rules));
+      return view(renamed, rules);
     },
   );
 
@@ -77,11 +80,13 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     { config: { action: 'edge.revoke', admin: true } },
     async (request) => {
       const edge = await findEdgeOr404(context, edgeParam(request), request);
+      const before = await store.edges.ruleCounts(edge.id);
       const revoked = (await store.edges.revoke(edge.id))!;
-      recordChange(request, view(edge), view(revoked));
+      const after = await store.edges.ruleCounts(edge.id);
+      recordChange(request, view(edge, before), view(revoked, after));
       control.disconnect(edge.id, 'revoked');
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge revoked');
-      return view(revoked);
+      return view(revoked, after);
     },
   );
 
@@ -90,7 +95,7 @@ export function edgeRoutes(app: FastifyInstance, context: ApiContext): void {
     { config: { action: 'edge.delete', admin: true } },
     async (request, reply) => {
       const edge = await findEdgeOr404(context, edgeParam(request), request);
-      recordChange(request, view(edge), null);
+      recordChange(request, view(edge, await store.edges.ruleCounts(edge.id)), null);
       control.disconnect(edge.id, 'deleted');
       await store.edges.delete(edge.id);
       context.logger.info({ edgeId: edge.id, name: edge.name }, 'edge deleted with its rules');

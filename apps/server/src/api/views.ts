@@ -12,7 +12,8 @@ import {
 } from '@sluice/api';
 import type { EdgeRecord, RuleRecord, RuleStatsRecord, TokenRecord, UserRecord } from '../store/records.ts';
 
-export function edgeView(edge: EdgeRecord, connected: boolean): Edge {
+/** `rules`: the edge's live rules (EdgeStore.ruleCounts). */
+export function edgeView(edge: EdgeRecord, connected: boolean, rules: number): Edge {
   return {
     id: edge.id,
     name: edge.name,
@@ -21,7 +22,7 @@ export function edgeView(edge: EdgeRecord, connected: boolean): Edge {
     version: edge.version,
     lastSeenAt: isoTimeOrNull(edge.lastSeenAt),
     enrolledAt: isoTimeOrNull(edge.enrolledAt),
-    rules: edge.rules,
+    rules,
   };
 }
 

@@ -39,8 +39,6 @@ export interface EdgeRecord {
   readonly enrolledAt: number | null;
   readonly lastSeenAt: number | null;
   readonly revokedAt: number | null;
-  /** Live rules (not removed). */
-  readonly rules: number;
 }
 
 export interface EnrollmentRecord {

@@ -137,16 +137,24 @@ describe.each(STORE_BACKENDS)('users and edges on %s', (backend) => {
       enrolledAt: null,
       lastSeenAt: null,
       revokedAt: null,
-      rules: 0,
     });
+    expect(await store.edges.ruleCounts()).toEqual(new Map());
     const live = await store.rules.insert({ edgeId: a.id, owner: 'o', name: 'one', body: {} });
     const gone = await store.rules.insert({ edgeId: a.id, owner: 'o', name: 'two', body: {} });
     await store.rules.tombstone(gone.id);
-    expect((await store.edges.list()).map((edge) => [edge.name, edge.rules])).toEqual([
-      ['edge-a', 1],
-      ['edge-b', 0],
-    ]);
-    expect(await store.edges.find('edge-a')).toMatchObject({ id: a.id, rules: 1 });
+    // Live rules only, per edge; an edge with none is left out.
+    expect(await store.edges.ruleCounts()).toEqual(new Map([[a.id, 1]]));
+    expect(await store.edges.ruleCounts(a.id)).toEqual(new Map([[a.id, 1]]));
+    expect(await store.edges.ruleCounts(b.id)).toEqual(new Map());
+    await store.rules.insert({ edgeId: b.id, owner: 'o', name: 'three', body: {} });
+    expect(await store.edges.ruleCounts()).toEqual(
+      new Map([
+        [a.id, 1],
+        [b.id, 1],
+      ]),
+    );
+    expect((await store.edges.list()).map((edge) => edge.name)).toEqual(['edge-a', 'edge-b']);
+    expect(await store.edges.find('edge-a')).toMatchObject({ id: a.id });
     expect(await store.edges.find(b.id)).toMatchObject({ name: 'edge-b' });
     expect(await store.edges.find('nothing')).toBeNull();
     expect(await store.edges.get(a.id)).toMatchObject({ name: 'edge-a' });

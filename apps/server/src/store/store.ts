@@ -77,6 +77,12 @@ export interface EdgeStore {
   find(idOrName: string): Promise<EdgeRecord | null>;
   get(id: string): Promise<EdgeRecord | null>;
   list(): Promise<EdgeRecord[]>;
+  /**
+   * Live rules (not removed) per edge id, of every edge or of `edgeId`; an edge with none is
+   * absent. Counted only for what shows them: a push's lookups of its edge must not cost what
+   * the edge holds.
+   */
+  ruleCounts(edgeId?: string): Promise<ReadonlyMap<string, number>>;
   /** Renames an edge; null when another edge has the name. */
   rename(id: string, name: string): Promise<EdgeRecord | null>;
   revoke(id: string): Promise<EdgeRecord | null>;

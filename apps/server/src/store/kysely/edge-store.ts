@@ -1,8 +1,8 @@
 // Edges and their one-time enrollment codes. Codes and edge secrets are stored as their hash
 // only.
 
-import type { ExpressionBuilder, Selectable } from 'kysely';
-import type { Database, EdgesTable } from '../database.ts';
+import type { Selectable } from 'kysely';
+import type { EdgesTable } from '../database.ts';
 import type { EdgeRecord, EnrollmentRecord, Redemption } from '../records.ts';
 import { hashSecret, newId, newSecret, secretMatches } from '../secrets.ts';
 import type { EdgeStore } from '../store.ts';
@@ -11,16 +11,7 @@ import { isUniqueViolation } from './unique-violation.ts';
 
 const SECRET_PREFIX = 'sls_';
 
-type EdgeRow = Selectable<EdgesTable> & { rule_count: number | string | bigint };
-
-function ruleCount(eb: ExpressionBuilder<Database, 'edges'>) {
-  return eb
-    .selectFrom('rules as r')
-    .select((inner) => inner.fn.countAll().as('n'))
-    .whereRef('r.edge_id', '=', 'edges.id')
-    .where('r.state', '!=', 'removed')
-    .as('rule_count');
-}
+type EdgeRow = Selectable<EdgesTable>;
 
 function toEdge(row: EdgeRow): EdgeRecord {
   const orNull = (value: number | null) => (value === null ? null : Number(value));
@@ -32,7 +23,6 @@ function toEdge(row: EdgeRow): EdgeRecord {
     enrolledAt: orNull(row.enrolled_at),
     lastSeenAt: orNull(row.last_seen_at),
     revokedAt: orNull(row.revoked_at),
-    rules: Number(row.rule_count ?? 0),
   };
 }
 
@@ -41,13 +31,8 @@ async function edgeWhere(
   column: 'id' | 'name',
   value: string,
 ): Promise<EdgeRecord | null> {
-  const row = await ctx.db
-    .selectFrom('edges')
-    .selectAll('edges')
-    .select(ruleCount)
-    .where(column, '=', value)
-    .executeTakeFirst();
-  return row === undefined ? null : toEdge(row as EdgeRow);
+  const row = await ctx.db.selectFrom('edges').selectAll().where(column, '=', value).executeTakeFirst();
+  return row === undefined ? null : toEdge(row);
 }
 
 /** Why a code that the redeeming UPDATE did not take was refused. */
@@ -100,13 +85,19 @@ export class KyselyEdgeStore implements EdgeStore {
   }
 
   async list(): Promise<EdgeRecord[]> {
+    const rows = await this.ctx.db.selectFrom('edges').selectAll().orderBy('name').execute();
+    return rows.map(toEdge);
+  }
+
+  async ruleCounts(edgeId?: string): Promise<ReadonlyMap<string, number>> {
     const rows = await this.ctx.db
-      .selectFrom('edges')
-      .selectAll('edges')
-      .select(ruleCount)
-      .orderBy('name')
+      .selectFrom('rules')
+      .select((eb) => ['edge_id', eb.fn.countAll().as('n')])
+      .where('state', '!=', 'removed')
+      .$if(edgeId !== undefined, (q) => q.where('edge_id', '=', edgeId!))
+      .groupBy('edge_id')
       .execute();
-    return rows.map((row) => toEdge(row as EdgeRow));
+    return new Map(rows.map((row) => [row.edge_id, Number(row.n)]));
   }
 
   async rename(id: string, name: string): Promise<EdgeRecord | null> {
