@@ -34,6 +34,10 @@ const program = new Command('bench-control')
     '--pushes <n>',
     'timed pushes, one at a time, at each level (default 200, quick 50); every rule is then replayed',
   )
+  .option(
+    '--warmup <n>',
+    'untimed pushes (each rule removed again) before the first level, so that cold code is not timed (default 50, quick 20)',
+  )
   .option('--edges <n>', 'simulated edges for the memory figure (default 50, quick 10)')
   .option('--rules <n>', 'rules over the simulated edges (default 2000, quick 100)')
   .option(
@@ -65,6 +69,7 @@ async function main(): Promise<number> {
     quick?: boolean;
     levels?: string;
     pushes?: string;
+    warmup?: string;
     edges?: string;
     rules?: string;
     settle?: string;
@@ -75,6 +80,7 @@ async function main(): Promise<number> {
     ...base,
     levels: levelList(flags.levels, base.levels),
     pushes: countFlag('--pushes', flags.pushes, base.pushes, 1, 10_000),
+    warmup: countFlag('--warmup', flags.warmup, base.warmup, 0, 10_000),
     edges: countFlag('--edges', flags.edges, base.edges, 1, 1000),
     rules: countFlag('--rules', flags.rules, base.rules, 1, 100_000),
     settleSeconds: countFlag('--settle', flags.settle, base.settleSeconds, 0, 3600),

@@ -78,7 +78,14 @@ describe('pnpm bench:control --quick', () => {
     const report = JSON.parse(readFileSync(join(out, jsonFile), 'utf8')) as ControlPlaneReport;
     expect(report.kind).toBe('control-plane');
     expect(report.errors).toEqual([]);
-    expect(report.plan).toMatchObject({ quick: true, levels: [1, 100], pushes: 50, edges: 10, rules: 100 });
+    expect(report.plan).toMatchObject({
+      quick: true,
+      levels: [1, 100],
+      pushes: 50,
+      warmup: 20,
+      edges: 10,
+      rules: 100,
+    });
     expect(report.loadAverage.start).toHaveLength(3);
 
     const push = report.pushLatency!;
@@ -95,6 +102,9 @@ describe('pnpm bench:control --quick', () => {
       [100, 50, 50],
     ]);
     expect(push.pushesPerSecond).toBeGreaterThan(0);
+    // The warm-up's rules were pushed untimed and removed again: none is held or counted.
+    expect(push.warmupPushes).toBe(20);
+    expect(push.firstPushMs).toBeGreaterThan(0);
     expect(push.edgeActiveRules).toBe(150);
     expect(push.serverActiveRules).toBe(150);
 

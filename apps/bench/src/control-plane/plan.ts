@@ -14,6 +14,12 @@ export interface ControlPlanePlan {
   readonly levels: readonly number[];
   /** (a) timed pushes at each level. */
   readonly pushes: number;
+  /**
+   * (a) untimed pushes before the first level, each rule removed again after: the first pushes
+   * after a start run code V8 has not compiled yet, in the server and in the edge (the data-plane
+   * scenarios warm up before they measure too). The first of them is the report's first push.
+   */
+  readonly warmup: number;
   /** Shards of the real edge. */
   readonly shards: number;
   /** (b) how often the edge's /metrics?format=json is polled while it replays. */
@@ -34,6 +40,7 @@ export const FULL_CONTROL_PLAN: ControlPlanePlan = {
   quick: false,
   levels: [1, 1000, 10_000],
   pushes: 200,
+  warmup: 50,
   shards: 1,
   pollMs: 50,
   edges: 50,
@@ -52,6 +59,7 @@ export const QUICK_CONTROL_PLAN: ControlPlanePlan = {
   quick: true,
   levels: [1, 100],
   pushes: 50,
+  warmup: 20,
   shards: 1,
   pollMs: 50,
   edges: 10,

@@ -60,7 +60,10 @@ export interface PushLatencyReport {
   readonly latency: LatencySummary;
   /** Server side: fastify's elapsed time in the server's `api request` lines (whole ms). */
   readonly serverLatency: LatencySummary | null;
+  /** The first push after the edge connected: the first warm-up push, else the first timed one. */
   readonly firstPushMs: number;
+  /** Untimed pushes before the timed ones, their rules removed again (plan.warmup). */
+  readonly warmupPushes: number;
   /** Latency against how many rules the edge already held. */
   readonly byLevel: readonly PushLevel[];
   /** After the last push: the edge's own metrics and the server's API, both counting Active rules. */
@@ -230,6 +233,7 @@ async function pushByLevel(
   const serverSamples: number[] = [];
   let held = 0;
   let seconds = 0;
+  const warm = await warmUp(server, edge, plan.warmup, ports, log);
   for (const level of plan.levels) {
     if (level > held) {
       log(`push latency: filling the edge from ${held} to ${level} rules`);
@@ -270,7 +274,8 @@ async function pushByLevel(
     pushesPerSecond: Math.round((samples.length / seconds) * 10) / 10,
     latency: summarizeLatency(samples)!,
     serverLatency: summarizeLatency(serverSamples),
-    firstPushMs: Math.round(samples[0]! * 100) / 100,
+    firstPushMs: Math.round((warm[0] ?? samples[0]!) * 100) / 100,
+    warmupPushes: warm.length,
     byLevel: levels,
     edgeActiveRules: await edgeActiveRules(metricsPort),
     serverActiveRules,
@@ -278,6 +283,30 @@ async function pushByLevel(
     edgeMemory: memoryOf(edge.pid),
     samplesMs: samples.map((ms) => Math.round(ms * 100) / 100),
   };
+}
+
+/**
+ * `count` rules pushed one at a time and then removed, untimed (plan.warmup): the server and the
+ * edge have run every step of a push before the timed ones. Answers each push's time.
+ */
+async function warmUp(
+  server: RunningServer,
+  edge: LoggedProcess,
+  count: number,
+  ports: PortSource,
+  log: (line: string) => void,
+): Promise<readonly number[]> {
+  if (count === 0) return [];
+  log(`push latency: ${count} warm-up pushes, each rule removed after`);
+  const pushed = await pushTimed(server.api, EDGE_NAME, edge, count, ports, 'w');
+  for (const rule of await server.api.rules(EDGE_NAME)) {
+    if (!/^w\d+$/.test(rule.name)) continue;
+    const removed = await server.api.request('DELETE', `/v1/rules/${rule.id}`);
+    if (removed.status !== 200) {
+      throw new Error(`warm-up rule ${rule.name} not removed: ${removed.status} ${removed.text}`);
+    }
+  }
+  return pushed.samples;
 }
 
 /** Room on the edge for every rule the run pushes (sluice-edge --max-rules; 4096 at least). */

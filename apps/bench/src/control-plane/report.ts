@@ -81,7 +81,8 @@ function pushSection(p: PushLatencyReport): string[] {
       ]),
     ),
     '',
-    `${p.pushes} timed pushes in ${p.seconds.toFixed(2)} s: **${p.pushesPerSecond} pushes/s** (one in flight). First push ${ms(p.firstPushMs)} ms.`,
+    `${p.pushes} timed pushes in ${p.seconds.toFixed(2)} s: **${p.pushesPerSecond} pushes/s** (one in flight). ` +
+      `Before them, ${p.warmupPushes} untimed warm-up pushes (their rules removed again); the first push after the edge connected took ${ms(p.firstPushMs)} ms.`,
     `Afterwards the edge held ${p.rulesHeld} rules; its metrics showed ${p.edgeActiveRules ?? DASH} active, the API ${p.serverActiveRules}.`,
   ];
   if (p.serverMemory !== null && p.edgeMemory !== null) {
