@@ -83,6 +83,9 @@ describe('sluice-server backup and restore', () => {
     for (const file of ['server.key', 'server.crt'])
       copyFileSync(join(plane.dataDir, file), join(restoredDir, file));
     const ports = plane.server.ports;
+    // Marked before the kill: the edge may reconnect and apply the restored server's full push
+    // before the checks below are done (its backoff is about a second).
+    const mark = edge.process.mark();
     await plane.server.kill();
     const restored = await startServer({ dataDir: restoredDir, ports });
     // The backup has users: no new admin token, and the old tokens work.
@@ -97,7 +100,6 @@ describe('sluice-server backup and restore', () => {
     expect((await api.get(`/v1/rules/${late.id}`)).status).toBe(404);
 
     // The edge comes back to the restored server and runs what the backup says: `late` goes.
-    const mark = edge.process.mark();
     await api.waitConnected('edge-a', true, 35_000);
     await edge.process.waitForMsg('rules applied', { full: true, active: 2, removed: 1 }, 10_000, mark);
     expect(await edgeRuleStates(edge)).toEqual({ db: 'active', web: 'active' });
