@@ -1,11 +1,12 @@
 // The managed edge's one session to the server: connect pinned, hello, then answer pushes with
-// acks, send cumulative stats (of the rules that moved) every statsIntervalMs, ping every 10 s
-// and drop a session that has been silent for 30 s. Whatever ends a session (the server going away, a network error, a bad
-// frame, silence), the client reconnects after a jittered exponential backoff (0.5 s .. 30 s),
-// reset once a session was welcomed. A refused hello waits the longest backoff before the next
-// try, except `edge_revoked`, which ends the client for good (the owner decides what follows),
-// and `store_unavailable` (the server cannot reach its database), which waits the usual backoff.
-// The data plane never waits on any of this: rules keep forwarding while the session is down.
+// acks, send cumulative stats (of the rules that moved) every statsIntervalMs, ping every 10 s and
+// drop a session that has been silent for 30 s. Whatever ends a session (the server going away, a
+// network error, a bad frame, silence), the client reconnects after a jittered exponential backoff
+// (0.5 s .. 30 s), reset once a session was welcomed. A refused hello waits the longest backoff
+// before the next try, except `edge_revoked`, which ends the client for good (the owner decides
+// what follows), and `store_unavailable` (the server cannot reach its database), which waits the
+// usual backoff. The data plane never waits on any of this: rules keep forwarding while the
+// session is down.
 //
 // The server may be several replicas (one database), each with its own control address and the
 // same certificate. The client tries the first; every failed connect and every ended session
