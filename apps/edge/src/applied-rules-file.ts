@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import { type PushedRule, pushedRuleSchema, type QuotaBudget, quotaBudgetSchema } from '@sluice/protocol';
 import { z } from 'zod';
-import { PRIVATE_FILE_MODE, readPrivateJson, writePrivateFile } from './private-file.ts';
+import { PRIVATE_FILE_MODE, parseJson, readPrivateJson, writePrivateFile } from './private-file.ts';
 
 const ownersSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
 const quotasSchema = z.record(z.string(), quotaBudgetSchema);
@@ -99,7 +99,7 @@ export async function readAppliedRules(file: string, edgeId: string): Promise<Re
   for (let index = 0; index < lines.length; index++) {
     const raw = lines[index]!;
     if (raw === '') continue;
-    const line = parseLine(raw);
+    const line = parseJson(raw, journalLineSchema, 'line');
     const where = `${journalOf(file)}: line ${index + 1}`;
     if (typeof line === 'string') {
       // A crash mid-append leaves a torn last line; the lines before a bad one still stand.
@@ -119,20 +119,6 @@ export async function readAppliedRules(file: string, edgeId: string): Promise<Re
     savedAt = line.savedAt;
   }
   return { state: { ...snapshot.state, savedAt, upsert: [...rules.values()], owners, quotas }, journalCut };
-}
-
-/** A line of the journal, or what is wrong with it. */
-function parseLine(raw: string): JournalLine | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return 'not JSON';
-  }
-  const checked = journalLineSchema.safeParse(parsed);
-  if (checked.success) return checked.data;
-  const issue = checked.error.issues[0];
-  return `${issue?.path.join('.') || 'line'}: ${issue?.message}`;
 }
 
 /**

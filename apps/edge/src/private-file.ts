@@ -34,17 +34,25 @@ export async function readPrivateJson<T extends { readonly edgeId: string }>(
     const code = (err as NodeJS.ErrnoException).code;
     return { state: null, reason: code === 'ENOENT' ? null : `${file}: ${code ?? String(err)}` };
   }
+  const checked = parseJson(text, schema, 'file');
+  if (typeof checked === 'string') return { state: null, reason: `${file}: ${checked}` };
+  if (checked.edgeId !== edgeId) return { state: null, reason: `${file}: another edge's ${what}` };
+  return { state: checked };
+}
+
+/**
+ * `text` as JSON checked with `schema`, or what is wrong with it: `not JSON`, or the first
+ * issue's path (`whole` when it is the whole value) and message.
+ */
+export function parseJson<T>(text: string, schema: z.ZodType<T>, whole: string): T | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { state: null, reason: `${file}: not JSON` };
+    return 'not JSON';
   }
   const checked = schema.safeParse(parsed);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    return { state: null, reason: `${file}: ${issue?.path.join('.') || 'file'}: ${issue?.message}` };
-  }
-  if (checked.data.edgeId !== edgeId) return { state: null, reason: `${file}: another edge's ${what}` };
-  return { state: checked.data };
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0];
+  return `${issue?.path.join('.') || whole}: ${issue?.message}`;
 }

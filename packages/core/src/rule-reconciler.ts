@@ -150,10 +150,12 @@ export class RuleReconciler {
    */
   ruleSlots(): RuleSlot[] {
     const found: RuleSlot[] = [];
-    for (const rule of [this.rules.values(), this.draining.keys()].flatMap((rules) => [...rules])) {
+    const add = (rule: RuleRecord) => {
       if (rule.slot !== null)
         found.push({ name: rule.spec.name, protocol: rule.spec.protocol, slot: rule.slot });
-    }
+    };
+    for (const rule of this.rules.values()) add(rule);
+    for (const rule of this.draining.keys()) add(rule);
     return found;
   }
 
