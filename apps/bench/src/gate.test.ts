@@ -524,6 +524,7 @@ describe('reportLookup on UDP', () => {
         seconds: 2,
         repeats: 1,
         length: 1400,
+        socketBuffer: 4_194_304,
       },
     }),
   );

@@ -49,7 +49,7 @@ describe('iperf3ClientArgs', () => {
     ]);
   });
 
-  it('passes omit, UDP, bitrate, parallel streams, reverse and length', () => {
+  it('passes omit, UDP, bitrate, parallel streams, reverse, length and socket buffer', () => {
     const args = iperf3ClientArgs({
       port: 5201,
       seconds: 3,
@@ -59,8 +59,12 @@ describe('iperf3ClientArgs', () => {
       parallel: 8,
       reverse: true,
       length: 1400,
+      socketBuffer: 4_194_304,
     });
-    expect(args.slice(9)).toEqual(['-O', '1', '-u', '-b', '2500000000', '-P', '8', '-R', '-l', '1400']);
+    expect(args.slice(9)).toEqual([
+      ...['-O', '1', '-u', '-b', '2500000000', '-P', '8', '-R', '-l', '1400'],
+      ...['-w', '4194304'],
+    ]);
   });
 
   it('names a bad option instead of letting iperf3 print its usage', () => {
@@ -68,6 +72,13 @@ describe('iperf3ClientArgs', () => {
       'port: expected a whole number from 1 to 65535, got 0',
     );
     expect(badOption(() => iperf3ClientArgs({ port: 1, parallel: 1.5 }))).toMatch(/^parallel: /);
+    expect(badOption(() => iperf3ClientArgs({ port: 1, socketBuffer: 0 }))).toBe(
+      'socketBuffer: expected a whole number from 1 to 536870912, got 0',
+    );
+    expect(badOption(() => iperf3ClientArgs({ port: 1, socketBuffer: 536_870_913 }))).toMatch(
+      /^socketBuffer: /,
+    );
+    expect(iperf3ClientArgs({ port: 1, socketBuffer: 536_870_912 }).slice(-2)).toEqual(['-w', '536870912']);
     expect(badOption(() => iperf3ClientArgs({ port: 1, udp: true, length: 65_508 }))).toMatch(
       /^length: a UDP datagram carries at most 65507 bytes/,
     );

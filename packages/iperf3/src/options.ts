@@ -25,6 +25,11 @@ export interface Iperf3ClientOptions {
   readonly udp?: boolean;
   /** -l, bytes per write (TCP) or per datagram (UDP). */
   readonly length?: number;
+  /**
+   * -w, bytes: SO_SNDBUF and SO_RCVBUF of the data sockets, the server's included (iperf3 hands
+   * it over). The kernel caps it at net.core.rmem_max / wmem_max; default: the kernel's.
+   */
+  readonly socketBuffer?: number;
   /** --connect-timeout, milliseconds; default 3000. */
   readonly connectTimeoutMs?: number;
 }
@@ -75,6 +80,8 @@ function wholeNumber(option: string, value: number | undefined, min: number, max
 
 export const DEFAULT_SECONDS = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+/** iperf3 refuses a -w above 512 MiB. */
+const MAX_SOCKET_BUFFER = 512 * 1024 * 1024;
 
 /** The iperf3 arguments for one client run with a JSON report (-J). */
 export function iperf3ClientArgs(options: Iperf3ClientOptions): string[] {
@@ -84,6 +91,7 @@ export function iperf3ClientArgs(options: Iperf3ClientOptions): string[] {
   wholeNumber('parallel', options.parallel, 1, 128);
   wholeNumber('length', options.length, 1, 1 << 20);
   wholeNumber('connectTimeoutMs', options.connectTimeoutMs, 1, 600_000);
+  wholeNumber('socketBuffer', options.socketBuffer, 1, MAX_SOCKET_BUFFER);
   if (options.udp && options.length !== undefined && options.length > 65_507) {
     throw IPERF3_ERRORS.error('iperf3_bad_option', {
       option: 'length',
@@ -107,5 +115,6 @@ export function iperf3ClientArgs(options: Iperf3ClientOptions): string[] {
   if (options.parallel !== undefined && options.parallel > 1) args.push('-P', String(options.parallel));
   if (options.reverse) args.push('-R');
   if (options.length !== undefined) args.push('-l', String(options.length));
+  if (options.socketBuffer !== undefined) args.push('-w', String(options.socketBuffer));
   return args;
 }

@@ -36,6 +36,16 @@ describe('iperf3 processes', () => {
       // loaded host iperf3's figure was seen 0.001 percent points off the ratio of its own totals.
       expect(udp.lostPackets).toBeLessThanOrEqual(udp.totalPackets);
       expect(udp.lostPercent).toBeCloseTo((100 * udp.lostPackets) / udp.totalPackets, 2);
+      // -w reaches the kernel: it doubles what is asked (within net.core.rmem_max, 4 MiB or more
+      // here), where the default buffer is 208 KiB.
+      const sized = await runIperf3Udp({
+        port,
+        seconds: 1,
+        bitrate: '10M',
+        length: 1400,
+        socketBuffer: 1 << 20,
+      });
+      expect(sized.receiveBufferBytes).toBe(2 << 20);
     } finally {
       await server.stop();
     }

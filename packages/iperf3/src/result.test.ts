@@ -39,6 +39,7 @@ describe('parseIperf3Result', () => {
       receivedBitsPerSecond: 29140696823.037666,
       sentBytes: 7286292480,
       receivedBytes: 7286292480,
+      receiveBufferBytes: 131072,
       retransmits: 0,
       cpuClientPercent: 98.8833427674574,
       cpuServerPercent: 63.98038920636476,
@@ -71,6 +72,7 @@ describe('parseIperf3Result', () => {
       lostPackets: 0,
       lostPercent: 0,
       jitterMs: 0.009432041518445995,
+      receiveBufferBytes: 212_992,
     });
   });
 

@@ -22,6 +22,7 @@ const reportSchema = z.object({
   start: z
     .object({
       version: z.string().optional(),
+      rcvbuf_actual: z.number().int().nonnegative().optional(),
       test_start: z
         .object({
           protocol: z.string(),
@@ -68,6 +69,11 @@ interface Iperf3RunInfo {
   readonly receivedBitsPerSecond: number;
   readonly sentBytes: number;
   readonly receivedBytes: number;
+  /**
+   * SO_RCVBUF of the client's data socket as the kernel set it (twice the -w asked, within
+   * net.core.rmem_max; the server sets its own from the same -w), or null if absent.
+   */
+  readonly receiveBufferBytes: number | null;
   /** CPU use of the iperf3 client (host) and server (remote), percent of one core. */
   readonly cpuClientPercent: number | null;
   readonly cpuServerPercent: number | null;
@@ -138,6 +144,7 @@ export function parseIperf3Result(json: string): Iperf3Result {
     receivedBitsPerSecond: received.bits_per_second,
     sentBytes: sent.bytes,
     receivedBytes: received.bytes,
+    receiveBufferBytes: report.start?.rcvbuf_actual ?? null,
     cpuClientPercent: report.end?.cpu_utilization_percent?.host_total ?? null,
     cpuServerPercent: report.end?.cpu_utilization_percent?.remote_total ?? null,
   };

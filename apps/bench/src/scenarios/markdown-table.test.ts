@@ -61,6 +61,7 @@ describe('scenarioTables', () => {
       seconds: 2,
       repeats: 1,
       length: 1400,
+      socketBuffer: 4_194_304,
       points: [1e8],
       rows: [udpRow('direct', 100), udpRow('socat', null)],
       notApplicable: [
@@ -70,6 +71,12 @@ describe('scenarioTables', () => {
       ],
     };
     const { lines, notes } = scenarioTables({ ...none, udp });
+    expect(lines).toContain(
+      '### UDP: iperf3 -u, 1400-byte datagrams, 4 MiB socket buffers, 2 s, median of 1',
+    );
+    expect(scenarioTables({ ...none, udp: { ...udp, socketBuffer: 1000 } }).lines).toContain(
+      '### UDP: iperf3 -u, 1400-byte datagrams, 1000 B socket buffers, 2 s, median of 1',
+    );
     expect(lines).toContain('| direct | 100M | 100 | 0.50 | 0.010 | 1.00 | – |');
     expect(lines).toContain('| socat | 100M | failed (iperf3_client_failed) | – | – | – | – |');
     expect(notes).toEqual([

@@ -48,7 +48,7 @@ describe('scenario smoke runs (1 s each)', () => {
   it('udp: direct and the sluice edge measured, with loss; the TCP-only relay not applicable', async () => {
     const report = await runUdp(
       { ...ctx, contenders: [direct, naivePipe, sluiceJs1] },
-      { ...quick, bitrates: [10e6], length: 1400 },
+      { ...quick, bitrates: [10e6], length: 1400, socketBuffer: 4_194_304 },
     );
     expect(report.notApplicable).toEqual([
       { contender: 'naive-pipe', label: naivePipe.label, reason: naivePipe.udpNotApplicable },

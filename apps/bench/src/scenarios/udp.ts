@@ -1,6 +1,10 @@
 // UDP throughput and loss: iperf3 -u at set bitrates (datagrams of the plan's length) through
 // each contender that relays UDP; the others are listed as not applicable, with the reason.
 // iperf3 keeps its control connection on TCP, so a contender relays both on the same port.
+// Every contender's run gives iperf3's sockets the plan's buffer (-w, the receiver's too): with
+// the kernel's default of 208 KiB, iperf3's own receiving socket holds about 1 ms at 1 Gbit/s and
+// overflows whenever the receiver waits that long for a core. Loss then measured the receiver's
+// scheduling, not the contender (the kernel counted every drop on iperf3's port).
 
 import { formatBitrate, type Iperf3UdpResult } from '@sluice/iperf3';
 import type { Contender } from '../contender.ts';
@@ -20,6 +24,8 @@ export interface UdpOptions {
   readonly bitrates: readonly number[];
   /** Datagram payload, bytes (iperf3 -l). */
   readonly length: number;
+  /** iperf3's socket buffers, bytes (-w). */
+  readonly socketBuffer: number;
 }
 
 /**
@@ -30,6 +36,7 @@ export interface UdpReport extends MatrixResult<number, UdpMetric, Iperf3UdpResu
   readonly seconds: number;
   readonly repeats: number;
   readonly length: number;
+  readonly socketBuffer: number;
 }
 
 export function udpNotApplicable(contender: Contender): string | null {
@@ -42,6 +49,7 @@ async function udpRun(contender: Contender, options: UdpOptions, bitrate: number
     seconds: options.seconds,
     bitrate,
     length: options.length,
+    socketBuffer: options.socketBuffer,
   });
   if (result.protocol !== 'udp') {
     throw BENCH_ERRORS.error('load_failed', {
@@ -73,7 +81,12 @@ export async function runUdp(ctx: ScenarioContext, options: UdpOptions): Promise
     describe: (m) =>
       `${(m.bitsPerSecond / 1e6).toFixed(0)} Mbit/s received, ${m.lostPercent.toFixed(2)} % lost, jitter ${m.jitterMs.toFixed(3)} ms`,
   });
-  return { ...result, seconds: options.seconds, repeats: options.repeats, length: options.length };
+  const { seconds, repeats, length, socketBuffer } = options;
+  return { ...result, seconds, repeats, length, socketBuffer };
+}
+
+function socketBufferLabel(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} B`;
 }
 
 function udpMarkdown(u: UdpReport, notes: string[]): string[] {
@@ -91,7 +104,7 @@ function udpMarkdown(u: UdpReport, notes: string[]): string[] {
   );
   matrixNotes('udp', u.rows, u.notApplicable, notes);
   return [
-    `### UDP: iperf3 -u, ${u.length}-byte datagrams, ${u.seconds} s, median of ${u.repeats}`,
+    `### UDP: iperf3 -u, ${u.length}-byte datagrams, ${socketBufferLabel(u.socketBuffer)} socket buffers, ${u.seconds} s, median of ${u.repeats}`,
     '',
     ...table(
       ['contender', 'offered', 'received Mbit/s', 'lost %', 'jitter ms', '× direct', '× REDIRECT'],
@@ -105,11 +118,13 @@ export interface UdpPlan {
   readonly udpBitrates: readonly number[];
   /** The datagram payload, bytes (iperf3 -l). */
   readonly udpLength: number;
+  /** iperf3's socket buffers, bytes (-w): sluice's own default udp_receive_buffer, 4 MiB. */
+  readonly udpSocketBuffer: number;
 }
 
 const UDP_PLAN: PlanParts<UdpPlan> = {
-  full: { udpBitrates: [100e6, 1e9, 2.5e9, 5e9], udpLength: 1400 },
-  quick: { udpBitrates: [100e6, 1e9, 2.5e9, 5e9], udpLength: 1400 },
+  full: { udpBitrates: [100e6, 1e9, 2.5e9, 5e9], udpLength: 1400, udpSocketBuffer: 4 * 1024 * 1024 },
+  quick: { udpBitrates: [100e6, 1e9, 2.5e9, 5e9], udpLength: 1400, udpSocketBuffer: 4 * 1024 * 1024 },
 };
 
 export const udpScenario = defineScenario({
@@ -126,6 +141,7 @@ export const udpScenario = defineScenario({
       repeats: plan.repeats,
       bitrates: plan.udpBitrates,
       length: plan.udpLength,
+      socketBuffer: plan.udpSocketBuffer,
     }),
   markdown: udpMarkdown,
   charts: () => [],
