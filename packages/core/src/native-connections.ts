@@ -26,6 +26,13 @@ import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { targetPort } from './port-map.ts';
 import { spliceFailure } from './splice-relay.ts';
 
+/** The thread is exiting: the addon's own cleanup resets what the groups hold. One listener for
+ * the thread, not one per rule: a listener per group was never removed and warned past 10 rules. */
+let threadExiting = false;
+process.once('exit', () => {
+  threadExiting = true;
+});
+
 /** Connections accepted per batch (one call into JS admits them all). */
 const BATCH = 64;
 /** Event records the addon hands over per call. */
@@ -77,9 +84,6 @@ export class NativeConnections {
   /** Owner entity -> connections admitted under it and not yet ended (for quota cuts). */
   private readonly owners = new Map<number, number>();
   private disposed = false;
-  /** The thread is exiting: the addon's own cleanup resets what it holds. */
-  private exiting = false;
-
   constructor(
     native: NativeAccept,
     context: ConnectionContext,
@@ -98,9 +102,6 @@ export class NativeConnections {
       this.events,
       this.options(),
     );
-    process.once('exit', () => {
-      this.exiting = true;
-    });
   }
 
   /** Binds one port of the listen: null, or the errno code it failed with. */
@@ -130,13 +131,13 @@ export class NativeConnections {
   }
 
   closeConnections(): void {
-    if (!this.exiting) this.native.destroy(this.group);
+    if (!threadExiting) this.native.destroy(this.group);
   }
 
   cutOverQuota(): void {
     const { qos } = this.context.accounts;
     for (const [owner, open] of this.owners) {
-      if (open > 0 && qos.quotaExhausted(owner) && !this.exiting) this.native.destroy(this.group, owner);
+      if (open > 0 && qos.quotaExhausted(owner) && !threadExiting) this.native.destroy(this.group, owner);
     }
   }
 
