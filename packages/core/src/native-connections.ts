@@ -45,6 +45,24 @@ function sharedInt32(length: number): Int32Array {
 }
 
 /**
+ * The arrays the addon and JS exchange a batch through, one set for every group of the thread.
+ * The addon fills them just before it calls a group's onAccept or onEvents and reads them just
+ * after, and it calls JS only from its own loop callbacks, so two calls never overlap. A set per
+ * group cost about 5 KiB and three SharedArrayBuffers a rule: 50 MiB per shard and a third of its
+ * bind time at 10,000 rules.
+ */
+let exchange: { verdicts: Int32Array; order: Int32Array; events: Int32Array } | null = null;
+
+function threadExchange(): { verdicts: Int32Array; order: Int32Array; events: Int32Array } {
+  exchange ??= {
+    verdicts: sharedInt32(2 * BATCH),
+    order: sharedInt32(1 + MAX_ORDER),
+    events: sharedInt32(EVENTS_PER_CALL * ACCEPT_EVENT_WORDS),
+  };
+  return exchange;
+}
+
+/**
  * Whether the native path can carry the rule's connections from accept to splice: nothing of
  * the client's first bytes must be read (SNI, accept_proxy), nothing written first (a PROXY
  * header), and every address is an IP literal (a name needs the DNS cache).
@@ -76,9 +94,9 @@ export class NativeConnections {
   /** Every accepted connection took a place in the budget in the addon; it is given back here. */
   private readonly gate: ConnectionGate;
   private readonly group: number;
-  private readonly verdicts = sharedInt32(2 * BATCH);
-  private readonly order = sharedInt32(1 + MAX_ORDER);
-  private readonly events = sharedInt32(EVENTS_PER_CALL * ACCEPT_EVENT_WORDS);
+  private readonly verdicts: Int32Array;
+  private readonly order: Int32Array;
+  private readonly events: Int32Array;
   /** Listener id -> the port it listens on (targets map by the listen port's offset). */
   private readonly listeners = new Map<number, number>();
   /** Owner entity -> connections admitted under it and not yet ended (for quota cuts). */
@@ -94,6 +112,7 @@ export class NativeConnections {
     this.context = context;
     this.takeOver = takeOver;
     this.gate = gate;
+    ({ verdicts: this.verdicts, order: this.order, events: this.events } = threadExchange());
     this.group = native.group(
       this.onAccept,
       this.onEvents,

@@ -1,5 +1,5 @@
 // Public face of @sluice/splice. Nothing loads at import: the binding is loaded on the first
-// spliceStatus() or loadSplice() call of each thread (a shard loads its own copy on its own
+// spliceStatus(), loadSplice() or probeBind() call of each thread (a shard loads its own copy on its own
 // event loop), and the outcome is kept for that thread.
 
 import { constants } from 'node:os';
@@ -105,6 +105,15 @@ export function loadSplice(): NativeSplice | null {
     splice = binding ? wrap(binding) : null;
   }
   return splice;
+}
+
+/**
+ * The addon's port probe (native.ts `probeBind`): 0 or the negated errno; null when the addon is
+ * off in this thread (not built, or SLUICE_NO_SPLICE=1), and the caller probes with node:net.
+ */
+export function probeBind(host: string, port: number, udp: boolean): number | null {
+  const { binding } = load();
+  return binding ? binding.probeBind(host, port, udp) : null;
 }
 
 const ERRNO_NAMES = new Map<number, string>(

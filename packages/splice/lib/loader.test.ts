@@ -61,7 +61,7 @@ describe('splice loader', () => {
     expect(result.enabled).toBe(false);
     expect(result.attempts[0]?.error).toMatch(/^load failed: .*(invalid ELF header|too short)/);
     expect(result.attempts[1]?.error).toBe(
-      'not a sluice splice binding (missing relay, destroy, stats, acceptGroup, acceptConfigure, acceptListen, acceptTargets, acceptClose, acceptDestroy, acceptDispose, acceptBudget, sdNotify, udpListen, udpOpen, udpEnd, udpExpire, udpClose, udpCountDrops, udpReceiveBuffer)',
+      'not a sluice splice binding (missing relay, destroy, stats, acceptGroup, acceptConfigure, acceptListen, acceptTargets, acceptClose, acceptDestroy, acceptDispose, acceptBudget, sdNotify, probeBind, udpListen, udpOpen, udpEnd, udpExpire, udpClose, udpCountDrops, udpReceiveBuffer)',
     );
     expect(result.reason).toContain('build/Release/sluice_splice.node: load failed:');
   });

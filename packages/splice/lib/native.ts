@@ -268,6 +268,11 @@ export interface NativeBinding extends NativeUdp {
   acceptBudget: NativeAccept['budget'];
   /** One datagram `message` to the unix socket `path` (`@name`: abstract); 0, or the errno. */
   sdNotify(path: string, message: string): number;
+  /**
+   * Binds `host`:`port` once without SO_REUSEPORT (TCP: and listens), then closes: 0, or the
+   * negated errno (EADDRINUSE while any socket holds the address). port-probe.h says why.
+   */
+  probeBind(host: string, port: number, udp: boolean): number;
 }
 
 export const BINDING_EXPORTS = [
@@ -284,5 +289,6 @@ export const BINDING_EXPORTS = [
   'acceptDispose',
   'acceptBudget',
   'sdNotify',
+  'probeBind',
   ...UDP_BINDING_EXPORTS,
 ] as const;

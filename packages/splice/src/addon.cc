@@ -14,6 +14,7 @@
 #include <string>
 
 #include "accept-path.h"
+#include "port-probe.h"
 #include "relay.h"
 #include "sd-notify.h"
 #include "udp-napi.h"
@@ -325,6 +326,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, StatsFn, "stats", state));
   accept::Register(env, exports, state);
   notify::Register(env, exports);
+  probe::Register(env, exports);
   if (!udp::RegisterUdp(env, exports, state)) return exports;
   return exports;
 }
