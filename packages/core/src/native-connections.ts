@@ -26,8 +26,10 @@ import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
 import { targetPort } from './port-map.ts';
 import { spliceFailure } from './splice-relay.ts';
 
-/** The thread is exiting: the addon's own cleanup resets what the groups hold. One listener for
- * the thread, not one per rule: a listener per group was never removed and warned past 10 rules. */
+/**
+ * The thread is exiting: the addon's own cleanup resets what the groups hold. One listener for
+ * the thread, not one per rule: a listener per group was never removed and warned past 10 rules.
+ */
 let threadExiting = false;
 process.once('exit', () => {
   threadExiting = true;

@@ -1,6 +1,6 @@
 // Public face of @sluice/splice. Nothing loads at import: the binding is loaded on the first
-// spliceStatus(), loadSplice() or probeBind() call of each thread (a shard loads its own copy on its own
-// event loop), and the outcome is kept for that thread.
+// spliceStatus(), loadSplice() or probeBind() call of each thread (a shard loads its own copy on
+// its own event loop), and the outcome is kept for that thread.
 
 import { constants } from 'node:os';
 import { type LoadResult, loadBinding } from './loader.ts';
