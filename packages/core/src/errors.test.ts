@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { acceptErrorReason, connectErrorReason, relayErrorReason } from './errno-reasons.ts';
-import { bindErrorCode, CORE_ERRORS } from './errors.ts';
+import { bindErrorCode, CORE_ERRORS, nativeBindError } from './errors.ts';
 
 describe('core errors', () => {
   it('maps bind errnos to the reasons operators see', () => {
@@ -8,6 +8,19 @@ describe('core errors', () => {
     expect(bindErrorCode('EACCES')).toBe('permission_denied');
     expect(bindErrorCode('EADDRNOTAVAIL')).toBe('address_unavailable');
     expect(bindErrorCode('EINVAL')).toBe('bind_failed');
+  });
+
+  it('names the port, the call and the errno of a bind the addon made', () => {
+    expect(nativeBindError('listen', 'EADDRINUSE', '::1', 8080)).toEqual({
+      code: 'port_in_use',
+      message: 'address [::1]:8080 is already in use by another socket',
+      details: { listen: '[::1]:8080', detail: 'listen EADDRINUSE ::1:8080' },
+    });
+    expect(nativeBindError('bind', 'EINVAL', '127.0.0.1', 53)).toEqual({
+      code: 'bind_failed',
+      message: 'could not bind 127.0.0.1:53: bind EINVAL 127.0.0.1:53',
+      details: { listen: '127.0.0.1:53', detail: 'bind EINVAL 127.0.0.1:53' },
+    });
   });
 
   it('maps connect errnos to metric reasons', () => {

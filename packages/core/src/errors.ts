@@ -42,3 +42,19 @@ export function bindError(err: NodeJS.ErrnoException, host: string, port: number
     detail: err.message,
   });
 }
+
+/**
+ * The same for a bind the addon made: `code` is the errno's name (spliceErrnoCode), and the
+ * detail reads as Node's own (`listen EADDRINUSE 127.0.0.1:80`).
+ */
+export function nativeBindError(
+  call: 'bind' | 'listen',
+  code: string,
+  host: string,
+  port: number,
+): CoreErrorData {
+  return CORE_ERRORS.data(bindErrorCode(code), {
+    listen: formatHostPort(host, port),
+    detail: `${call} ${code} ${host}:${port}`,
+  });
+}

@@ -12,7 +12,7 @@ import { createSocket } from 'node:dgram';
 import { createServer, isIP, isIPv6 } from 'node:net';
 import type { ListenSpec, Protocol } from '@sluice/config';
 import { probeBind, spliceErrnoCode } from '@sluice/splice';
-import { bindError, type CoreErrorData } from './errors.ts';
+import { bindError, type CoreErrorData, nativeBindError } from './errors.ts';
 import { listenPorts } from './port-map.ts';
 
 function probeTcp(host: string, port: number): Promise<CoreErrorData | null> {
@@ -49,10 +49,7 @@ function probeNative(host: string, port: number, udp: boolean): CoreErrorData | 
   const result = probeBind(host, port, udp);
   if (result === null) return undefined;
   if (result === 0) return null;
-  const code = spliceErrnoCode(result);
-  const err: NodeJS.ErrnoException = new Error(`${udp ? 'bind' : 'listen'} ${code} ${host}:${port}`);
-  err.code = code;
-  return bindError(err, host, port);
+  return nativeBindError(udp ? 'bind' : 'listen', spliceErrnoCode(result), host, port);
 }
 
 export async function probeListen(listen: ListenSpec, protocol: Protocol): Promise<CoreErrorData | null> {

@@ -18,7 +18,7 @@ import type { ConnectionContext, RuleConnection } from './connection-context.ts'
 import type { ConnectionGate } from './connection-gate.ts';
 import type { DnsCache } from './dns-cache.ts';
 import { acceptErrorReason } from './errno-reasons.ts';
-import { bindError, type CoreErrorData } from './errors.ts';
+import { bindError, type CoreErrorData, nativeBindError } from './errors.ts';
 import type { LogFn } from './log-fn.ts';
 import { NativeConnections, nativeEligible } from './native-connections.ts';
 import { bindEveryPort } from './port-map.ts';
@@ -75,9 +75,7 @@ export class TcpRule implements ShardRule, ConnectionContext {
         (port) => {
           const errno = native.listen(port);
           if (errno === null) return Promise.resolve(null);
-          const err: NodeJS.ErrnoException = new Error(`listen ${errno} ${this.rule.listen.host}:${port}`);
-          err.code = errno;
-          return Promise.resolve(bindError(err, this.rule.listen.host, port));
+          return Promise.resolve(nativeBindError('listen', errno, this.rule.listen.host, port));
         },
         () => this.unbind(),
       );

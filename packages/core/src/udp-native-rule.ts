@@ -11,7 +11,7 @@ import type { RuleSpec } from '@sluice/config';
 import { connectErrorField, FIELD, rejectField, UDP_COUNTER_FIELDS } from '@sluice/counters';
 import { type NativeUdp, spliceErrnoCode, type UdpFlowEvent } from '@sluice/splice';
 import type { CoreErrorData } from './errors.ts';
-import { bindError } from './errors.ts';
+import { nativeBindError } from './errors.ts';
 import { targetPort } from './port-map.ts';
 import { encodeProxyHeader } from './proxy-protocol/index.ts';
 import type { RuleAccounts } from './relay-path.ts';
@@ -67,10 +67,7 @@ export class NativeUdpRule extends UdpRuleBase<NativeFlow> {
       this.rule.udpReceiveBufferBytes,
       (events) => this.onEvents(listener, events),
     );
-    if (id < 0) {
-      const code = spliceErrnoCode(id);
-      return bindError(Object.assign(new Error(`bind ${code} ${host}:${port}`), { code }), host, port);
-    }
+    if (id < 0) return nativeBindError('bind', spliceErrnoCode(id), host, port);
     listener.id = id;
     this.listeners.push(listener);
     return null;
