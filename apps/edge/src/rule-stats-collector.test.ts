@@ -56,7 +56,9 @@ function push(upsert: PushMessage['upsert'], remove: string[] = []): PushMessage
 async function settled(collect: () => RuleStats[], until: (stats: RuleStats) => boolean): Promise<RuleStats> {
   for (let i = 0; i < 200; i++) {
     const [stats] = collect();
-    if (stats && until(stats)) return stats;
+    // Settled: `until` holds and the slot stopped moving (a connection's close writes words of
+    // the slot that RuleStats does not show, a little after the fields `until` reads).
+    if (stats && until(stats) && collect()[0] === stats) return stats;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`stats never settled: ${JSON.stringify(collect())}`);
