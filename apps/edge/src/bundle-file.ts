@@ -8,7 +8,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { type Bundle, bundleSchema } from '@sluice/protocol';
 import { EDGE_ERRORS } from './errors.ts';
 
-export const DEFAULT_BUNDLE_FILE = './sluice-edge.bundle';
 export const BUNDLE_MODE = 0o600;
 
 function reasonOf(err: unknown): string {

@@ -1,12 +1,13 @@
 // The child that fills the stripped-source cache (stripped-sources.js): every .ts file of the
-// workspace's apps and packages, tests and declarations aside, written as <hash>.js. Run as
+// workspace's apps and packages, tests and declarations aside, each written as an entry at its
+// own relative path (the TypeScript, then its JavaScript; see stripped-sources.js). Run as
 // `node strip-sources.js ROOT`; it pays for Node's type-stripping compiler so the edge's
 // threads need not. A file Node cannot strip is left out (Node reports it when it loads it).
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
-import { join } from 'node:path';
-import { STRIPPED_CACHE_DIR, strippedPath } from './stripped-sources.js';
+import { dirname, join } from 'node:path';
+import { encodeEntry, entryPath } from './stripped-sources.js';
 
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'build', 'web']);
 
@@ -33,14 +34,16 @@ function strip(path) {
   } catch {
     return;
   }
-  const target = strippedPath(source);
+  const target = entryPath(path);
+  if (target === null) return;
+  mkdirSync(dirname(target), { recursive: true });
+  // Written aside, then renamed over: a thread reading meanwhile sees the old entry or the new.
   const temp = `${target}.${process.pid}.tmp`;
-  writeFileSync(temp, js);
+  writeFileSync(temp, encodeEntry(source, js));
   renameSync(temp, target);
 }
 
 const root = process.argv[2];
-mkdirSync(STRIPPED_CACHE_DIR, { recursive: true });
 for (const top of ['apps', 'packages']) {
   for (const path of sources(join(root, top))) strip(path);
 }

@@ -207,7 +207,7 @@ int64_t Listener::Start(ThreadUdp* udp, const sockaddr_storage& addr, socklen_t 
     return -err;
   }
   SetReceiveBuffer(fd, receive_buffer);
-  if (udp->buffers.empty()) udp->buffers.resize(kBatch * kSlot);
+  if (udp->buffers == nullptr) udp->buffers.reset(new char[kBatch * kSlot]);
   udp->StartPacer();
   int err = 0;
   PollBox* box = Watch(udp, fd, &err);
@@ -330,7 +330,7 @@ int Listener::ReadClients() {
   static thread_local sockaddr_storage names[kBatch];
   static thread_local mmsghdr out[kBatch];
   static thread_local iovec out_iovs[kBatch][2];
-  char* buffers = udp_->buffers.data();
+  char* buffers = udp_->buffers.get();
   int total = 0;
   for (int round = 0; round < kBatchesPerWake && !closed_; round++) {
     PrepareReceive(msgs, iovs, names, buffers, kBatch);
@@ -489,7 +489,7 @@ void Listener::SendUpstream(Flow* flow, mmsghdr* msgs, unsigned n) {
 int Listener::ReadUpstream(Flow* flow) {
   static thread_local mmsghdr msgs[kBatch];
   static thread_local iovec iovs[kBatch];
-  char* buffers = udp_->buffers.data();
+  char* buffers = udp_->buffers.get();
   int total = 0;
   for (int round = 0; round < kBatchesPerWake && flow->fd >= 0; round++) {
     PrepareReceive(msgs, iovs, nullptr, buffers, kBatch);
