@@ -161,7 +161,12 @@ describe.each(RELAY_PATHS)('resets (%s path)', (relayPath) => {
       const flow: Flow = i % 2 === 0 ? 'up' : 'down';
       const side: Side = Math.floor(i / 2) % 2 === 0 ? 'client' : 'target';
       const seen = await resetBy(await pairMidTransfer(listenPort, target, flow), side);
-      if (seen.cleanEnd || !RESET_CODES.includes(seen.error ?? '')) {
+      // A peer that is writing when the RST lands can have its write take the reset, and its
+      // next read then returns end of stream: Node reports 'end' before the error. That peer
+      // must still see the reset; whether a FIN came first is asserted by the single-reset
+      // tests above, this loop is about descriptors.
+      const peerWrites = (side === 'client') === (flow === 'down');
+      if ((seen.cleanEnd && !peerWrites) || !RESET_CODES.includes(seen.error ?? '')) {
         outcomes.push(`#${i} ${side} reset, ${flow}: peer saw ${JSON.stringify(seen)}`);
       }
     }
