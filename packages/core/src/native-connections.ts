@@ -7,7 +7,7 @@
 // gave it SNI routes, accept_proxy, a PROXY header out or a DNS-name target) is handed to JS
 // as a socket, so the rule keeps its listeners across such a reload.
 
-import { isIP, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { RuleSpec } from '@sluice/config';
 import { connectErrorField, FIELD, rejectField } from '@sluice/counters';
 import {
@@ -23,6 +23,7 @@ import {
 import type { ConnectionContext } from './connection-context.ts';
 import type { ConnectionGate } from './connection-gate.ts';
 import { acceptErrorReason, connectErrorReason } from './errno-reasons.ts';
+import { addonReadsAddress } from './native-address.ts';
 import { targetPort } from './port-map.ts';
 import { spliceFailure } from './splice-relay.ts';
 
@@ -67,15 +68,15 @@ function threadExchange(): { verdicts: Int32Array; order: Int32Array; events: In
 /**
  * Whether the native path can carry the rule's connections from accept to splice: nothing of
  * the client's first bytes must be read (SNI, accept_proxy), nothing written first (a PROXY
- * header), and every address is an IP literal (a name needs the DNS cache).
+ * header), and the addon reads every address (native-address.ts).
  */
 export function nativeEligible(rule: RuleSpec): boolean {
   return (
     rule.sni === null &&
     !rule.acceptProxy &&
     rule.proxyProtocol === 'off' &&
-    isIP(rule.listen.host) !== 0 &&
-    rule.targets.every((target) => isIP(target.host) !== 0)
+    addonReadsAddress(rule.listen.host) &&
+    rule.targets.every((target) => addonReadsAddress(target.host))
   );
 }
 
