@@ -6,9 +6,9 @@
 // A cache entry sits at the source's path under STRIPPED_CACHE_DIR and holds the TypeScript it
 // was made from, then its JavaScript. It is served only when that TypeScript equals the source
 // byte for byte, so an edited file is a miss, never a stale hit. The comparison is a native
-// memcmp: a hash computed here would be a hot loop that starts V8's optimizing compiler in every
-// thread at start-up (about 5 MiB of the node binary's code paged in), and node:crypto would stay
-// loaded in every shard for nothing (about 1.4 MiB each).
+// memcmp: a hash computed here in JavaScript was a hot loop that V8 optimized in every thread at
+// start-up (--trace-opt), and node:crypto would stay loaded in every shard for nothing (about
+// 1.4 MiB each).
 //
 // On a thread's first miss, one child process (paying the compiler once, then exiting) strips
 // every workspace file into the cache; whatever is still missing after that, Node strips as
@@ -65,9 +65,9 @@ export function decodeEntry(entry, source) {
 }
 
 function readCached(url, source) {
-  const path = entryPathOfUrl(url);
-  if (path === null) return null;
   try {
+    const path = entryPathOfUrl(url);
+    if (path === null) return null;
     return decodeEntry(readFileSync(path), typeof source === 'string' ? Buffer.from(source) : source);
   } catch {
     return null;
