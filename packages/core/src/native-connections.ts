@@ -54,9 +54,15 @@ function sharedInt32(length: number): Int32Array {
  * group cost about 5 KiB and three SharedArrayBuffers a rule: 50 MiB per shard and a third of its
  * bind time at 10,000 rules.
  */
-let exchange: { verdicts: Int32Array; order: Int32Array; events: Int32Array } | null = null;
+interface Exchange {
+  readonly verdicts: Int32Array;
+  readonly order: Int32Array;
+  readonly events: Int32Array;
+}
 
-function threadExchange(): { verdicts: Int32Array; order: Int32Array; events: Int32Array } {
+let exchange: Exchange | null = null;
+
+function threadExchange(): Exchange {
   exchange ??= {
     verdicts: sharedInt32(2 * BATCH),
     order: sharedInt32(1 + MAX_ORDER),

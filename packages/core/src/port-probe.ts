@@ -9,10 +9,11 @@
 // fifth of a 10,000-rule replay.
 
 import { createSocket } from 'node:dgram';
-import { createServer, isIP, isIPv6 } from 'node:net';
+import { createServer, isIPv6 } from 'node:net';
 import type { ListenSpec, Protocol } from '@sluice/config';
 import { probeBind, spliceErrnoCode } from '@sluice/splice';
 import { bindError, type CoreErrorData, nativeBindError } from './errors.ts';
+import { addonReadsAddress } from './native-address.ts';
 import { listenPorts } from './port-map.ts';
 
 function probeTcp(host: string, port: number): Promise<CoreErrorData | null> {
@@ -45,7 +46,7 @@ function probeUdp(host: string, port: number): Promise<CoreErrorData | null> {
  * name, or an IPv6 zone), else null or the error.
  */
 function probeNative(host: string, port: number, udp: boolean): CoreErrorData | null | undefined {
-  if (isIP(host) === 0 || host.includes('%')) return undefined;
+  if (!addonReadsAddress(host)) return undefined;
   const result = probeBind(host, port, udp);
   if (result === null) return undefined;
   if (result === 0) return null;
