@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { encodeEntry, entryPath } from './stripped-sources.js';
 
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'build', 'web']);
@@ -34,7 +35,7 @@ function strip(path) {
   } catch {
     return;
   }
-  const target = entryPath(path);
+  const target = entryPath(pathToFileURL(path).href);
   if (target === null) return;
   mkdirSync(dirname(target), { recursive: true });
   // Written aside, then renamed over: a thread reading meanwhile sees the old entry or the new.

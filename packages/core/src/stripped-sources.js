@@ -18,7 +18,7 @@
 
 import { readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -29,19 +29,12 @@ const REGISTERED = Symbol.for('sluice.strippedSources');
 const NEWLINE = 0x0a;
 const ROOT_URL = `${pathToFileURL(ROOT).href}/`;
 
-/** The cache entry for a TypeScript file of the workspace, or null for a file outside it. */
-export function entryPath(file) {
-  const rel = relative(ROOT, file);
-  if (rel.startsWith('..') || rel.startsWith(sep)) return null;
-  return join(STRIPPED_CACHE_DIR, `${rel}.entry`);
-}
-
 /**
- * entryPath for a file: URL, by string operations only. It runs for every module each thread
- * loads, and node:path's normalisation called that often is hot enough to start V8's optimizing
- * compiler during start-up.
+ * The cache entry for a TypeScript file of the workspace (a file: URL), or null for a file
+ * outside it. String operations only: it runs for every module each thread loads, and node:path's
+ * normalisation called that often is hot enough to start V8's optimizing compiler at start-up.
  */
-function entryPathOfUrl(url) {
+export function entryPath(url) {
   if (!url.startsWith(ROOT_URL)) return null;
   const rel = decodeURIComponent(url.slice(ROOT_URL.length));
   if (rel.includes('/../') || rel.startsWith('../')) return null;
@@ -66,7 +59,7 @@ export function decodeEntry(entry, source) {
 
 function readCached(url, source) {
   try {
-    const path = entryPathOfUrl(url);
+    const path = entryPath(url);
     if (path === null) return null;
     return decodeEntry(readFileSync(path), typeof source === 'string' ? Buffer.from(source) : source);
   } catch {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript without declarations (it runs before TypeScript can be served)
 import { decodeEntry, encodeEntry, entryPath, STRIPPED_CACHE_DIR } from './stripped-sources.js';
@@ -41,9 +42,11 @@ describe('stripped-source cache entries', () => {
 
   it('places an entry at its source path under the cache, and none for a file outside the workspace', () => {
     const source = join(ROOT, 'packages', 'core', 'src', 'shard.ts');
-    expect(entryPath(source)).toBe(join(STRIPPED_CACHE_DIR, 'packages', 'core', 'src', 'shard.ts.entry'));
-    expect(entryPath('/etc/hosts.ts')).toBeNull();
-    expect(entryPath(join(ROOT, '..', 'elsewhere.ts'))).toBeNull();
+    expect(entryPath(pathToFileURL(source).href)).toBe(
+      join(STRIPPED_CACHE_DIR, 'packages', 'core', 'src', 'shard.ts.entry'),
+    );
+    expect(entryPath(pathToFileURL('/etc/hosts.ts').href)).toBeNull();
+    expect(entryPath(pathToFileURL(join(ROOT, '..', 'elsewhere.ts')).href)).toBeNull();
   });
 
   it('is filled by the builder with entries the hook serves for the files as they are now', () => {
@@ -52,7 +55,10 @@ describe('stripped-source cache entries', () => {
     const source = join(ROOT, 'packages', 'core', 'src', 'burst-log.ts');
     const typescript = readFileSync(source);
     expect(typescript.toString()).toMatch(/:\s*number\b/);
-    const served: string | null = decodeEntry(readFileSync(entryPath(source)), typescript);
+    const served: string | null = decodeEntry(
+      readFileSync(entryPath(pathToFileURL(source).href)),
+      typescript,
+    );
     // The type annotations are gone; the code is still there.
     expect(served).not.toMatch(/:\s*number\b/);
     expect(served).toMatch(/export class BurstLog/);
