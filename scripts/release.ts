@@ -1,7 +1,8 @@
 // ./run release: builds dist/sluice-VERSION-linux-ARCH.tar.gz, what an operator installs on a
 // host without the source tree (docs/install.md). It holds the Node runtime `./run` uses, one
-// bundled file per binary (plus the edge's shard thread), the splice addon built for that Node,
-// the console's assets, the launchers, the systemd units, install.sh and the observability kit.
+// bundled file per binary (plus the edge's shard and config reader threads), the splice addon
+// built for that Node, the console's assets, the launchers, the systemd units, install.sh and
+// the observability kit.
 //
 // A tarball with its runtime beside it, not Node's single executable applications: a SEA cannot
 // load a native addon from its own blob (it would have to write it to disk first) and a shard is
@@ -25,7 +26,10 @@ import { build } from 'rolldown';
 const ROOT = join(import.meta.dirname, '..');
 
 interface Binary {
-  /** The bundle's name in lib/ (the edge's shard file is named as shard-pool.ts starts it). */
+  /**
+   * The bundle's name in lib/ (the edge's thread files are named as shard-pool.ts and
+   * config-reader.ts start them).
+   */
   readonly name: string;
   readonly entry: string;
 }
@@ -33,6 +37,7 @@ interface Binary {
 const BINARIES: readonly Binary[] = [
   { name: 'sluice-edge', entry: 'apps/edge/src/main.ts' },
   { name: 'shard-boot', entry: 'packages/core/src/shard-entry.ts' },
+  { name: 'config-reader-thread', entry: 'apps/edge/src/config-reader-entry.ts' },
   { name: 'sluice-server', entry: 'apps/server/src/main.ts' },
   { name: 'sluicectl', entry: 'apps/ctl/src/main.ts' },
 ];
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
   for (const executable of ['bin/sluice-edge', 'bin/sluice-server', 'bin/sluicectl', 'install.sh']) {
     chmodSync(join(tree, executable), 0o755);
   }
-  // The bundles are ES modules named .js; the shard's file name is fixed by shard-pool.ts.
+  // The bundles are ES modules named .js; the threads' file names are fixed by their starters.
   writeFileSync(
     join(tree, 'package.json'),
     `${JSON.stringify({ name: 'sluice', version, private: true, type: 'module' }, null, 2)}\n`,

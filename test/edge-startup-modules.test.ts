@@ -1,8 +1,9 @@
 // What an idle edge loads, thread by thread (the edge's own memory, benchmarks/README.md): a
 // shard loads the relay and nothing of configuration parsing, logging or metrics, and no thread
 // starts Node's TypeScript compiler (the sources come pre-stripped); a standalone edge's main
-// thread leaves the managed edge's modules and the terminal log formatter unloaded. A test that
-// fails here is an eager import on a path that should not have it.
+// thread leaves the config's validator (read on a thread that ends), the managed edge's modules
+// and the terminal log formatter unloaded. A test that fails here is an eager import on a path
+// that should not have it.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ afterEach(runCleanup);
 
 const RECORDER = join(REPO_ROOT, 'test', 'helpers', 'module-recorder.js');
 const MAIN_THREAD = 0;
+const READER_ENTRY = 'apps/edge/src/config-reader-thread.js';
 
 /**
  * Off every shard's path: config parsing and validation, logging, metrics, the CLI, and
@@ -38,10 +40,15 @@ const NOT_IN_SHARDS = [
 ];
 
 /**
- * Off a standalone edge's main thread (its log goes to a pipe here, not a terminal): the managed
- * edge's modules, and with them the control protocol's schemas.
+ * Off a standalone edge's main thread (its log goes to a pipe here, not a terminal): the config's
+ * parser and validator (config-reader.ts), the managed edge's modules, and with them the control
+ * protocol's schemas.
  */
 const NOT_IN_STANDALONE_MAIN = [
+  '/zod@',
+  '/smol-toml@',
+  'packages/config/src/schema.ts',
+  'packages/config/src/load.ts',
   'apps/edge/src/bundle-file.ts',
   'packages/protocol/',
   'apps/edge/src/control-client.ts',
@@ -76,7 +83,13 @@ describe('what an idle edge loads', () => {
     await echoRoundTrip(listenPort, 'hello');
 
     const threads = recorded(record);
-    const shards = [...threads].filter(([id]) => id !== MAIN_THREAD);
+    // The config was read on a thread of its own, which loaded the validator.
+    const readers = [...threads].filter(([, modules]) => modules[0]?.endsWith(READER_ENTRY));
+    expect(readers.length).toBe(1);
+    expect(readers[0]?.[1].some((m) => m.endsWith('packages/config/src/schema.ts'))).toBe(true);
+    const shards = [...threads].filter(
+      ([id]) => id !== MAIN_THREAD && !readers.some(([reader]) => reader === id),
+    );
     expect(shards.length).toBe(2);
     for (const [id, modules] of shards) {
       // The shard did load its own code (the recorder saw it), pre-stripped.

@@ -104,6 +104,7 @@ describe('the release tarball', () => {
       expect(statSync(join(release, file)).mode & 0o111, file).not.toBe(0);
     }
     expect(readdirSync(join(release, 'lib')).sort()).toEqual([
+      'config-reader-thread.js',
       'shard-boot.js',
       'sluice-edge.js',
       'sluice-server.js',

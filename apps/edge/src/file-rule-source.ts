@@ -2,8 +2,10 @@
 // again on SIGHUP. A file that does not validate is rejected and nothing changes; `shards`,
 // `metrics` and `name` keep their running values until a restart.
 
-import { CONFIG_ERRORS, loadStandaloneConfig, type StandaloneConfig } from '@sluice/config';
+import type { StandaloneConfig } from '@sluice/config';
+import { CONFIG_ERRORS } from '@sluice/config/errors';
 import type { ApplyResult } from '@sluice/core';
+import { readStandaloneConfig } from './config-reader.ts';
 import { maxConnections, maxWaiting, readDescriptorLimit } from './descriptor-limit.ts';
 import type { EdgeSettings } from './edge-runtime.ts';
 import { EDGE_ERRORS } from './errors.ts';
@@ -65,7 +67,7 @@ export class FileRuleSource implements RuleSource {
     let limit: number;
     let waiting: number;
     try {
-      next = await loadStandaloneConfig(this.config.file);
+      next = await readStandaloneConfig(this.config.file);
       const nofile = readDescriptorLimit();
       limit = maxConnections(next.maxConnections, nofile, next.file);
       waiting = maxWaiting(limit, nofile);

@@ -2,14 +2,11 @@
 // `enroll`), and their checks.
 
 import { resolve } from 'node:path';
-import {
-  CONFIG_ERRORS,
-  loadStandaloneConfig,
-  MAX_EDGE_CONNECTIONS,
-  MAX_SHARDS,
-  parseListen,
-} from '@sluice/config';
+import { parseListen } from '@sluice/config/address';
+import { MAX_EDGE_CONNECTIONS, MAX_SHARDS } from '@sluice/config/bounds';
+import { CONFIG_ERRORS } from '@sluice/config/errors';
 import { Command } from 'commander';
+import { readStandaloneConfig } from './config-reader.ts';
 import { EdgeRuntime } from './edge-runtime.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
@@ -129,7 +126,7 @@ async function runEdge(options: MainOptions): Promise<void> {
   if (options.maxConnections !== undefined) {
     throw usage('--max-connections goes with --bundle; with --config, set max_connections in the file');
   }
-  const config = await loadStandaloneConfig(options.config);
+  const config = await readStandaloneConfig(options.config);
   if (options.check) {
     process.stdout.write(`config ok: ${config.file} (${config.rules.length} rules)\n`);
     process.exit(0);

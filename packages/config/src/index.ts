@@ -10,6 +10,8 @@ export {
   parseTarget,
   targetFitProblem,
 } from './address.ts';
+export { MAX_EDGE_CONNECTIONS, MAX_SHARDS } from './bounds.ts';
+export { deepFreeze } from './deep-freeze.ts';
 export {
   CONFIG_ERRORS,
   type ConfigError,
@@ -21,7 +23,7 @@ export {
 } from './errors.ts';
 export { loadStandaloneConfig, parseStandaloneConfig } from './load.ts';
 export { findRuleConflicts, listensOverlap } from './rule-conflicts.ts';
-export { limitsSchema, MAX_EDGE_CONNECTIONS, MAX_SHARDS, ruleSchema } from './schema.ts';
+export { limitsSchema, ruleSchema } from './schema.ts';
 export type * from './types.ts';
 export { parseBandwidth } from './units.ts';
 export { formatPath, type PathIssue, type Validation, validate } from './zod-issues.ts';

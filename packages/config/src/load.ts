@@ -5,20 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { deepFreeze } from './deep-freeze.ts';
 import { type ConfigError, configError } from './errors.ts';
 import { findRuleConflicts } from './rule-conflicts.ts';
 import { standaloneConfigSchema } from './schema.ts';
 import type { StandaloneConfig } from './types.ts';
 import { configErrorMap, issuesFromZod, type PathIssue, toConfigIssue } from './zod-issues.ts';
-
-// The model's types are already readonly all the way down; this makes that true at run time.
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 const TOML_PREFIX = 'Invalid TOML document: ';
 

@@ -8,7 +8,8 @@
 // stop accepting at once and drain. Every change, and every rebind after a shard restart, runs
 // through one queue, so a shard never sees two changes interleaved.
 
-import { formatListen, formatTarget, type OwnerSpec, type RuleSpec } from '@sluice/config';
+import type { OwnerSpec, RuleSpec } from '@sluice/config';
+import { formatListen, formatTarget } from '@sluice/config/address';
 import { type Counters, FIELD } from '@sluice/counters';
 import { NO_LIMITS, type QosTable, setQuota } from '@sluice/qos';
 import { CORE_ERRORS, type CoreErrorData } from './errors.ts';
