@@ -125,6 +125,10 @@ describe('control plane restarts', () => {
     // A sluicectl watching the rule's stats: a line per report of the edge that names it (the
     // reports name a rule when its counts move).
     const watching = startCtl(plane.ctl, ['rule-stats', webA.id, '--watch', '--format', 'json']);
+    // Its first line (the figures at the start) is printed once its stream is open: traffic
+    // from then on comes as an event line, where traffic sent earlier might be only in that
+    // first line.
+    await watchedLine(watching, () => true, 1);
     await trafficA.roundTrip('watched, A');
     await watchedLine(watching, (stats) => stats.at !== null && stats.bytesIn === trafficA.bytes, 2);
     // Connections open across the whole outage (their bytes count when they close: an open

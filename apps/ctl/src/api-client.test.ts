@@ -75,11 +75,9 @@ describe('ApiClient against a plain HTTP server', () => {
       expect((plain as SluiceError).message).toBe(
         `the sluice server at http://127.0.0.1:${port}/ answered GET /v1/edges with a body that is not JSON`,
       );
-      const events = client(`http://127.0.0.1:${port}`).events(
-        '/v1/stats/stream',
-        new AbortController().signal,
-      );
-      const stream = await events.next().catch((caught: unknown) => caught);
+      const stream = await client(`http://127.0.0.1:${port}`)
+        .events('/v1/stats/stream', new AbortController().signal)
+        .catch((caught: unknown) => caught);
       expect((stream as SluiceError).code).toBe('bad_response');
       expect((stream as SluiceError).message).toMatch(/with no content type, not text\/event-stream$/);
     } finally {
@@ -111,10 +109,8 @@ describe('ApiClient requests', () => {
     try {
       const api = client(`http://127.0.0.1:${port}/prefix`);
       await api.request('POST', '/v1/rules', { edge: 'edge-01' });
-      const stream = await api
-        .events('/v1/stats/stream?rule=r1', new AbortController().signal)
-        .next()
-        .catch((caught: unknown) => caught);
+      const events = await api.events('/v1/stats/stream?rule=r1', new AbortController().signal);
+      const stream = await events.next().catch((caught: unknown) => caught);
       expect((stream as SluiceError).code).toBe('stream_closed');
       expect(seen).toMatchObject([
         {

@@ -36,6 +36,9 @@ function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'TimeoutError';
 }
 
+/** The events of a stream aborted before it opened: none. */
+async function* noEvents(): AsyncGenerator<SseEvent> {}
+
 export class ApiClient {
   readonly #settings: ServerSettings;
 
@@ -86,10 +89,12 @@ export class ApiClient {
   }
 
   /**
-   * Reads a text/event-stream until `signal` aborts (then returns) or the server ends it
-   * (stream_closed). The timeout covers the wait for the response headers only.
+   * Opens a text/event-stream: resolves once the server has answered with one, so whatever it
+   * sends from then on is in the returned events, read until `signal` aborts (then they end)
+   * or the server ends the stream (stream_closed). The timeout covers the wait for the response
+   * headers only.
    */
-  async *events(path: string, signal: AbortSignal): AsyncGenerator<SseEvent> {
+  async events(path: string, signal: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
     const what = `GET ${path}`;
     // fetch's signal also ends the body, so the timeout is a timer cleared once headers arrive.
     const own = new AbortController();
@@ -107,7 +112,7 @@ export class ApiClient {
         AbortSignal.any([signal, own.signal]),
       );
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted) return noEvents();
       throw this.#failure(error, what);
     } finally {
       clearTimeout(timer);
@@ -124,10 +129,19 @@ export class ApiClient {
         `${this.#who()} answered ${what} with ${type === '' ? 'no content type' : type}, not text/event-stream`,
       );
     }
+    return this.#readEvents(response.body, what, signal, own);
+  }
+
+  async *#readEvents(
+    body: ReadableStream<Uint8Array>,
+    what: string,
+    signal: AbortSignal,
+    own: AbortController,
+  ): AsyncGenerator<SseEvent> {
     const parser = new SseParser();
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body) {
+      for await (const chunk of body) {
         yield* parser.push(decoder.decode(chunk, { stream: true }));
       }
     } catch (error) {

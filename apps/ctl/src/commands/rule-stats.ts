@@ -19,13 +19,15 @@ function watchLine(ctx: CommandContext, body: unknown, stats: RuleStats): string
 }
 
 export async function watchRuleStats(ctx: CommandContext, id: string, signal: AbortSignal): Promise<void> {
-  // The current figures first: a line at once, and not_found for a wrong id before streaming.
+  // The stream is open before the current figures are read, so a change between the two is
+  // printed (once more, at worst), never lost. A wrong id is not_found from the stream.
+  const stream = `/v1/stats/stream?${new URLSearchParams({ rule: id })}`;
+  const events = await ctx.client.events(stream, signal);
   const path = `/v1/rules/${encodeURIComponent(id)}/stats`;
   const body = await ctx.client.request('GET', path);
   const first = ctx.client.parse(ruleStatsSchema, body, `GET ${path}`);
   ctx.out(watchLine(ctx, body, first));
-  const stream = `/v1/stats/stream?${new URLSearchParams({ rule: id })}`;
-  for await (const event of ctx.client.events(stream, signal)) {
+  for await (const event of events) {
     if (event.event !== 'stats') continue;
     let data: unknown;
     try {
