@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "sluice_splice",
-      "sources": ["src/accept-binding.cc", "src/accept-path.cc", "src/addon.cc", "src/pipe-pool.cc", "src/port-probe.cc", "src/relay.cc", "src/sd-notify.cc", "src/udp-napi.cc", "src/udp-pacer.cc", "src/udp-relay.cc"],
+      "sources": ["src/accept-binding.cc", "src/accept-path.cc", "src/addon.cc", "src/epoll-set.cc", "src/pipe-pool.cc", "src/port-probe.cc", "src/relay.cc", "src/sd-notify.cc", "src/udp-napi.cc", "src/udp-pacer.cc", "src/udp-relay.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [
         "NAPI_VERSION=8",

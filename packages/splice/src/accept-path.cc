@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,7 +58,6 @@ void CallJs(Group* g, Napi::FunctionReference& fn, size_t argc, const napi_value
   (void)napi_close_handle_scope(env, scope);
 }
 
-void OnHandleClosed(uv_handle_t* handle);
 void OnListenerReadable(uv_poll_t* handle, int status, int events);
 
 }  // namespace
@@ -72,7 +71,7 @@ struct Connect {
   Targets targets;
   std::vector<int32_t> order;
   size_t attempt = 0;
-  uv_poll_t* poll = nullptr;  // one per attempt: a descriptor's poll handle closes with it
+  Watch watch;  // the attempt under way, while its connect is in progress
   uv_timer_t timer;
   int open_handles = 0;
   bool done = false;
@@ -81,34 +80,12 @@ struct Connect {
   void Succeeded();
   void AttemptFailed(int err);
   void DropAttempt();
-  void Finish(int32_t reason, bool reset_client);
+  void Finish(int32_t reason);
 };
 
 namespace {
 
 void CountHandle(ThreadState* state) { state->accept_handles++; }
-
-void OnHandleClosed(uv_handle_t* handle) {
-  // data: the owner whose count to drop; the handle's kind says which kind of owner.
-  ThreadState* state = nullptr;
-  if (handle->type == UV_POLL && reinterpret_cast<uintptr_t>(handle->data) & 1) {
-    // A connect attempt's poll handle (tagged): owned by its Connect, freed here.
-    Connect* c = reinterpret_cast<Connect*>(reinterpret_cast<uintptr_t>(handle->data) & ~uintptr_t{1});
-    state = c->group->state;
-    delete reinterpret_cast<uv_poll_t*>(handle);
-    c->open_handles--;
-    Group* g = c->group;
-    if (c->done && c->open_handles == 0) {
-      delete c;
-      g->live--;
-      g->MaybeFree();
-    }
-  }
-  if (state != nullptr) {
-    state->accept_handles--;
-    state->MaybeFinishTeardown();
-  }
-}
 
 void OnFlushClosed(uv_handle_t* handle) {
   Group* g = static_cast<Group*>(handle->data);
@@ -165,13 +142,13 @@ void OnFlush(uv_timer_t* timer) {
   g->MaybeFree();
 }
 
-void OnConnectPoll(uv_poll_t* handle, int status, int events) {
-  Connect* c = reinterpret_cast<Connect*>(reinterpret_cast<uintptr_t>(handle->data) & ~uintptr_t{1});
-  if (c->done || handle != c->poll) return;
+void OnConnectReady(Watch* watch, uint32_t events) {
+  Connect* c = static_cast<Connect*>(watch->owner);
+  if (c->done) return;
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err == 0 && status < 0) err = -status;
+  if (err == 0 && (events & EPOLLERR)) err = EIO;
   if (err != 0) {
     c->AttemptFailed(err);
   } else {
@@ -207,14 +184,14 @@ void StartConnect(Group* g, Listener* l, int client_fd, int64_t owner) {
 }
 
 // A non-blocking connect to a near target (loopback above all) has often finished by the time
-// connect() returns EINPROGRESS: one poll(2) that does not wait says so, and saves watching the
-// socket in the loop for it. Answers 0 (connected), the connect's errno, or EINPROGRESS.
-int ConnectedYet(int fd) {
-  struct pollfd p = {fd, POLLOUT, 0};
-  if (poll(&p, 1, 0) != 1) return EINPROGRESS;
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+// connect() returns EINPROGRESS: asking again says so in one call (0 once established, the
+// connect's errno once it failed, EALREADY while under way), and saves watching the socket.
+// Answers 0 (connected), the connect's errno, or EINPROGRESS.
+int ConnectedYet(int fd, const Target& t) {
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len) == 0) return 0;
+  int err = errno;
+  if (err == EISCONN) return 0;
+  if (err == EALREADY || err == EINPROGRESS) return EINPROGRESS;
   return err;
 }
 
@@ -248,7 +225,7 @@ bool AcceptBatch(Listener* l) {
     l->at_limit = false;
     int fd = accept4(l->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      // TCP_NODELAY is set by the relay (Relay::Begin) once it keeps the pair.
+      // Prepared for the relay (PrepareRelaySocket) by the listener's own options (Listen).
       g->verdicts[g->batch + n] = fd;
       n++;
       l->pause_ms = 0;
@@ -325,19 +302,20 @@ void Connect::TryNext() {
       if (IsExhausted(err)) {
         // This host, not the target, is out of descriptors or memory.
         g->Emit(kAcceptFailed, err, 0, 0);
-        Finish(kNoRelay, true);
+        Finish(kNoRelay);
         return;
       }
       g->Emit(kConnectFailed, index, err, 0);
       attempt++;
       continue;
     }
+    PrepareRelaySocket(fd);
     if (connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len) == 0) {
       Succeeded();
       return;
     }
     int err = errno;
-    if (err == EINPROGRESS) err = ConnectedYet(fd);
+    if (err == EINPROGRESS) err = ConnectedYet(fd, t);
     if (err == 0) {
       Succeeded();
       return;
@@ -346,24 +324,21 @@ void Connect::TryNext() {
       close(fd);
       fd = -1;
       g->Emit(kAcceptFailed, err, 0, 0);
-      Finish(kNoRelay, true);
+      Finish(kNoRelay);
       return;
     }
     if (err == EINPROGRESS) {
-      poll = new uv_poll_t;
-      if (uv_poll_init(g->state->loop, poll, fd) != 0) {
-        delete poll;
-        poll = nullptr;
+      watch.ready = OnConnectReady;
+      watch.owner = this;
+      watch.fd = fd;
+      int watch_err = g->state->sockets.Set(g->state->loop, &watch, EPOLLOUT);
+      if (watch_err != 0) {
         close(fd);
         fd = -1;
-        g->Emit(kAcceptFailed, ENOMEM, 0, 0);
-        Finish(kNoRelay, true);
+        g->Emit(kAcceptFailed, -watch_err, 0, 0);
+        Finish(kNoRelay);
         return;
       }
-      poll->data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(this) | 1);
-      open_handles++;
-      CountHandle(g->state);
-      uv_poll_start(poll, UV_WRITABLE, OnConnectPoll);
       if (g->connect_timeout_ms > 0) uv_timer_start(&timer, OnConnectTimeout, g->connect_timeout_ms, 0);
       return;
     }
@@ -372,15 +347,13 @@ void Connect::TryNext() {
     g->Emit(kConnectFailed, index, err, 0);
     attempt++;
   }
-  Finish(kNoRelay, true);
+  Finish(kNoRelay);
 }
 
 void Connect::DropAttempt() {
   uv_timer_stop(&timer);
-  if (poll != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(poll), OnHandleClosed);
-    poll = nullptr;
-  }
+  // Out of the set before its descriptor is closed or handed to the relay, which watches it anew.
+  (void)group->state->sockets.Set(group->state->loop, &watch, 0);
 }
 
 void Connect::AttemptFailed(int err) {
@@ -390,7 +363,7 @@ void Connect::AttemptFailed(int err) {
   if (IsExhausted(err)) {
     // The kernel had no memory or buffers for the attempt: this host's shortage, not the target's.
     group->Emit(kAcceptFailed, err, 0, 0);
-    Finish(kNoRelay, true);
+    Finish(kNoRelay);
     return;
   }
   group->Emit(kConnectFailed, order[attempt], err, 0);
@@ -400,8 +373,6 @@ void Connect::AttemptFailed(int err) {
 
 void Connect::Succeeded() {
   Group* g = group;
-  // The poll handle leaves the loop's epoll set now (uv_close), before the relay watches the
-  // same descriptor with its own.
   DropAttempt();
   g->Emit(kConnected, order[attempt], static_cast<int32_t>(attempt), 0);
   int upstream = fd;
@@ -419,18 +390,12 @@ void Connect::Succeeded() {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer), OnConnectTimerClosed);
 }
 
-void Connect::Finish(int32_t reason, bool reset_client) {
+void Connect::Finish(int32_t reason) {
   Group* g = group;
   DropAttempt();
   if (fd >= 0) ResetAndClose(fd);
   fd = -1;
-  if (client_fd >= 0) {
-    if (reset_client) {
-      ResetAndClose(client_fd);
-    } else {
-      (void)close(client_fd);
-    }
-  }
+  if (client_fd >= 0) ResetAndClose(client_fd);
   client_fd = -1;
   g->Emit(kClosed, static_cast<int32_t>(owner), reason, 0);
   done = true;
@@ -571,6 +536,9 @@ int64_t Listen(Group* g, const Target& address, Targets targets) {
     close(fd);
     return -err;
   }
+  // Each accepted socket inherits these, so none costs the relay two setsockopt calls. The
+  // listener's own abortive close is harmless: closing a listener resets its queue anyway.
+  PrepareRelaySocket(fd);
   Listener* l = new Listener();
   l->group = g;
   l->fd = fd;
@@ -628,7 +596,7 @@ void DestroyConnections(Group* g, int64_t owner) {
     if (owner < 0 || c->owner == owner) connects.push_back(c);
   }
   for (Connect* c : connects) {
-    c->Finish(owner < 0 ? kNoRelay : static_cast<int32_t>(CloseReason::kQuotaExhausted), true);
+    c->Finish(owner < 0 ? kNoRelay : static_cast<int32_t>(CloseReason::kQuotaExhausted));
   }
 }
 
@@ -653,7 +621,7 @@ void Teardown(ThreadState* state) {
     std::vector<Listener*> listeners(g->listeners.begin(), g->listeners.end());
     for (Listener* l : listeners) CloseListener(l);
     std::vector<Connect*> connects(g->connects.begin(), g->connects.end());
-    for (Connect* c : connects) c->Finish(kNoRelay, true);
+    for (Connect* c : connects) c->Finish(kNoRelay);
     g->MaybeFree();
   }
   if (state->accept != nullptr && state->accept->groups.empty()) {

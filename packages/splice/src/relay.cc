@@ -6,6 +6,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -143,36 +144,36 @@ int64_t Relay::Begin(ThreadState* state, const int fds[2], uint32_t row, uint64_
   r->dir_[kOut].counter_word = row + state->field_out;
   r->dir_[kOut].throttle_word = row + state->field_throttled[kOut];
 
-  int inited = 0;
   int err = uv_timer_init(state->loop, &r->timer_);
-  if (err == 0) {
-    inited++;
-    r->timer_.data = r;
-    for (int side = 0; side < 2 && err == 0; side++) {
-      err = uv_poll_init(state->loop, &r->poll_[side], fds[side]);
-      if (err == 0) {
-        inited++;
-        r->poll_[side].data = r;
-      }
-    }
-  }
   if (err != 0) {
-    // Nothing was relayed: close our duplicates and whatever handles exist, call nothing.
+    // Nothing was relayed: close our duplicates, call nothing.
+    close(fds[0]);
+    close(fds[1]);
+    r->fd_[0] = r->fd_[1] = -1;
+    delete r;
+    state->MaybeFinishTeardown();
+    return err;
+  }
+  r->timer_.data = r;
+  for (int side = 0; side < 2; side++) {
+    r->watch_[side].ready = OnReady;
+    r->watch_[side].owner = r;
+    r->watch_[side].fd = fds[side];
+  }
+  // Both sides are watched for reading from the start, which is what a new pair waits for first
+  // (so the first Run rarely changes it): a descriptor epoll cannot watch is refused here,
+  // before a byte has moved, and the caller keeps its own.
+  for (int side = 0; side < 2 && err == 0; side++) err = state->sockets.Set(state->loop, &r->watch_[side], EPOLLIN);
+  if (err != 0) {
+    // Nothing was relayed: close our duplicates and the timer, call nothing.
+    for (Watch& w : r->watch_) (void)state->sockets.Set(state->loop, &w, 0);
     r->closing_ = true;
     r->silent_ = true;
     close(fds[0]);
     close(fds[1]);
     r->fd_[0] = r->fd_[1] = -1;
-    if (inited == 0) {
-      delete r;
-      state->MaybeFinishTeardown();
-      return err;
-    }
-    r->pending_closes_ = inited;
+    r->pending_closes_ = 1;
     uv_close(reinterpret_cast<uv_handle_t*>(&r->timer_), OnHandleClosed);
-    for (int side = 0; side < inited - 1; side++) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&r->poll_[side]), OnHandleClosed);
-    }
     return err;
   }
 
@@ -196,17 +197,20 @@ int64_t Relay::Begin(ThreadState* state, const int fds[2], uint32_t row, uint64_
   }
   // Only sockets the relay keeps are changed: a pair handed back above goes to the JS relay
   // as the caller left it.
-  if (!r->closing_) {
-    int one = 1;
-    for (int fd : r->fd_) {
-      (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      // Until the stream has ended whole, any close is a cut: if the process dies (SIGKILL, the
-      // OOM killer), the kernel closes these with a reset, so neither peer can take a stream
-      // cut mid-way for a complete one. Finish turns this off for a clean end.
-      SetAbortiveClose(fd, true);
-    }
+  // An adopted pair came prepared (Adopt).
+  if (!r->closing_ && sink == nullptr) {
+    for (int fd : r->fd_) PrepareRelaySocket(fd);
   }
   return id;
+}
+
+void PrepareRelaySocket(int fd) {
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Until the stream has ended whole, any close is a cut: if the process dies (SIGKILL, the OOM
+  // killer), the kernel closes the socket with a reset, so neither peer can take a stream cut
+  // mid-way for a complete one. Finish turns this off for a clean end.
+  SetAbortiveClose(fd, true);
 }
 
 void Relay::CutForQuota() {
@@ -557,25 +561,18 @@ void Relay::FlushCounters() {
 }
 
 void Relay::UpdatePolls() {
-  // One poll handle per descriptor (libuv forbids two on one fd), watching the union of what
-  // both directions wait for on it.
-  int want[2] = {0, 0};
-  if (dir_[kIn].wait_read) want[kClient] |= UV_READABLE;
-  if (dir_[kIn].wait_write) want[kUpstream] |= UV_WRITABLE;
-  if (dir_[kOut].wait_read) want[kUpstream] |= UV_READABLE;
-  if (dir_[kOut].wait_write) want[kClient] |= UV_WRITABLE;
+  // One watch per descriptor, for the union of what both directions wait for on it.
+  uint32_t want[2] = {0, 0};
+  if (dir_[kIn].wait_read) want[kClient] |= EPOLLIN;
+  if (dir_[kIn].wait_write) want[kUpstream] |= EPOLLOUT;
+  if (dir_[kOut].wait_read) want[kUpstream] |= EPOLLIN;
+  if (dir_[kOut].wait_write) want[kClient] |= EPOLLOUT;
   for (int side = 0; side < 2; side++) {
-    if (want[side] == poll_events_[side]) continue;
-    if (want[side] == 0) {
-      uv_poll_stop(&poll_[side]);
-    } else {
-      int err = uv_poll_start(&poll_[side], want[side], OnPoll);
-      if (err != 0) {
-        Fail(-1, -err);
-        return;
-      }
+    int err = state_->sockets.Set(state_->loop, &watch_[side], want[side]);
+    if (err != 0) {
+      Fail(-1, -err);
+      return;
     }
-    poll_events_[side] = want[side];
   }
 }
 
@@ -604,11 +601,10 @@ void Relay::Finish(CloseReason reason, int err) {
   }
   state_->relays.erase(id_);
 
-  // Stop watching before closing: uv_close() on a poll handle removes the descriptor from the
-  // loop's epoll set at once, so closing the descriptor right after is safe.
-  pending_closes_ = 3;
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_[0]), OnHandleClosed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_[1]), OnHandleClosed);
+  // Out of the epoll set before the close: a caller's descriptor may still hold the socket open
+  // (relay() takes duplicates), and the set would go on reporting it for this freed relay.
+  for (Watch& w : watch_) (void)state_->sockets.Set(state_->loop, &w, 0);
+  pending_closes_ = 1;
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnHandleClosed);
 
   // A reset or an error on one side becomes a reset on the other (as the kernel's own
@@ -630,13 +626,12 @@ void Relay::Finish(CloseReason reason, int err) {
   ReleasePipe(dir_[kOut]);
 }
 
-void Relay::OnPoll(uv_poll_t* handle, int status, int events) {
-  Relay* r = static_cast<Relay*>(handle->data);
+void Relay::OnReady(Watch* watch, uint32_t events) {
+  Relay* r = static_cast<Relay*>(watch->owner);
   if (r->closing_) return;
-  const int side = handle == &r->poll_[kClient] ? kClient : kUpstream;
-  if (status < 0) {
-    // libuv reports POLLERR as UV_EBADF and stops the handle; the socket knows the real error.
-    r->poll_events_[side] = 0;
+  const int side = watch == &r->watch_[kClient] ? kClient : kUpstream;
+  if (events & EPOLLERR) {
+    // The socket knows the real error.
     int err = 0;
     socklen_t len = sizeof err;
     if (getsockopt(r->fd_[side], SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
@@ -646,8 +641,8 @@ void Relay::OnPoll(uv_poll_t* handle, int status, int events) {
   // Readable side feeds the direction whose source it is; writable, the one whose destination.
   bool pump_in = false;
   bool pump_out = false;
-  if (events & UV_READABLE) (side == kClient ? pump_in : pump_out) = true;
-  if (events & UV_WRITABLE) (side == kClient ? pump_out : pump_in) = true;
+  if (events & EPOLLIN) (side == kClient ? pump_in : pump_out) = true;
+  if (events & EPOLLOUT) (side == kClient ? pump_out : pump_in) = true;
   r->Run(pump_in, pump_out);
 }
 
@@ -765,11 +760,18 @@ void ThreadState::OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   state->qos = nullptr;
   state->qos_ref.Reset();
   state->sab_growable.Reset();
+  // Every relay and connect has left the set above. Last: the callback may finish the teardown.
+  state->sockets.Close(OnSocketsClosed, state);
+}
+
+void ThreadState::OnSocketsClosed(void* arg) {
+  ThreadState* state = static_cast<ThreadState*>(arg);
+  state->sockets_closed = true;
   state->MaybeFinishTeardown();
 }
 
 void ThreadState::MaybeFinishTeardown() {
-  if (!tearing_down || !allocated.empty() || accept_handles > 0) return;
+  if (!tearing_down || !allocated.empty() || accept_handles > 0 || !sockets_closed) return;
   pipes.CloseAll();
   napi_remove_async_cleanup_hook(cleanup);
   delete this;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "epoll-set.h"
 #include "pipe-pool.h"
 #include "qos-bucket.h"
 #include "quota-budget.h"
@@ -71,6 +72,8 @@ struct ThreadState {
   // runs, init() must not change the state its arguments are checked against.
   int relay_calls = 0;
   PipePool pipes;
+  // Every relayed socket and connect attempt of this thread is watched here (epoll-set.h).
+  EpollSet sockets;
 
   // Open relays by id (a relay leaves the map when it starts closing), and every Relay object
   // still allocated, open or with libuv handles still closing.
@@ -83,9 +86,16 @@ struct ThreadState {
   accept::Registry* accept = nullptr;
   int accept_handles = 0;
 
+  bool sockets_closed = false;
+
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg);
+  static void OnSocketsClosed(void* arg);
   void MaybeFinishTeardown();
 };
+
+// The options a relayed socket runs with: no Nagle delay, and an abortive close until the stream
+// has ended whole. Set on a listening socket, they come with every socket it accepts (Linux).
+void PrepareRelaySocket(int fd);
 
 enum class CloseReason { kEof, kClientReset, kUpstreamReset, kError, kIdleTimeout, kDestroyed, kUnsupported, kQuotaExhausted };
 
@@ -103,8 +113,9 @@ class Relay {
   // QoS buffer, or -1 for none.
   static int64_t Start(ThreadState* state, int client_fd, int upstream_fd, uint32_t row,
                        uint64_t half_close_ms, int64_t qos_owner, int64_t qos_rule, napi_value on_close);
-  // As Start, for descriptors the caller hands over (the native accept path's own): the relay
-  // owns them from here, whatever it returns, and tells `sink` (not JS) when it closes.
+  // As Start, for descriptors the caller hands over (the native accept path's own), already
+  // prepared (PrepareRelaySocket): the relay owns them from here, whatever it returns, and tells
+  // `sink` (not JS) when it closes.
   static int64_t Adopt(ThreadState* state, int client_fd, int upstream_fd, uint32_t row, uint64_t half_close_ms,
                        int64_t qos_owner, int64_t qos_rule, RelaySink* sink);
 
@@ -185,7 +196,7 @@ class Relay {
   void Finish(CloseReason reason, int err);
   void Run(bool pump_in, bool pump_out);
 
-  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnReady(Watch* watch, uint32_t events);
   static void OnTimer(uv_timer_t* handle);
   static void OnHandleClosed(uv_handle_t* handle);
   void Complete();
@@ -194,8 +205,7 @@ class Relay {
   ThreadState* state_;
   uint32_t id_;
   int fd_[2] = {-1, -1};
-  uv_poll_t poll_[2];
-  int poll_events_[2] = {0, 0};
+  Watch watch_[2];
   uv_timer_t timer_;
   uint64_t timer_due_ = 0;   // loop time (ms) the timer is set for; 0 = not set
   bool half_closed_ = false; // one direction ended: the idle deadline runs
