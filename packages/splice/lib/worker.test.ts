@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { Counters, FIELD } from '@sluice/counters';
 import { pollUntil } from '@sluice/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { IdleExitInput } from './idle-exit-worker.fixture.ts';
 import type { SpliceCloseResult, SpliceStats } from './native.ts';
 import {
   closeServer,
@@ -195,6 +196,24 @@ describe('splice relay in a worker thread', () => {
     expect(await exited).toEqual([7]);
     await Promise.all([...clients, ...t.sockets].map((socket) => closed(socket)));
     expect(openFdCount()).toBe(baseline);
+  });
+
+  it.each([
+    ['that only loaded the addon', false, { loaded: true }],
+    [
+      'whose relay is done and whose servers are closed',
+      true,
+      { echoed: 'ping', result: { reason: 'eof', errno: 0, bytesIn: 4, bytesOut: 4 } },
+    ],
+  ])('a worker %s ends by itself', async (_, relay, answer) => {
+    const view = new Counters(Counters.allocate(1, 2));
+    const input: IdleExitInput = { counters: view.words.buffer as SharedArrayBuffer, relay };
+    const worker = new Worker(new URL('./idle-exit-worker.fixture.ts', import.meta.url), {
+      workerData: input,
+    });
+    expect(await once(worker, 'message')).toEqual([answer]);
+    // Nothing keeps its loop alive now: not the addon's epoll set, which watches no socket.
+    expect(await once(worker, 'exit')).toEqual([0]);
   });
 
   it('SLUICE_NO_SPLICE=1 disables the splice path with that reason', async () => {

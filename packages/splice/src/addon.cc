@@ -320,6 +320,10 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
     Napi::Error::New(env, "sluice_splice: could not add a cleanup hook").ThrowAsJavaScriptException();
     return exports;
   }
+  // The thread's epoll set is made with the thread's state, not at its first connection: the
+  // descriptors a thread holds at rest include it (a leak check compares against those). If it
+  // cannot be made now, the first socket to be watched tries again.
+  (void)state->sockets.Open(state->loop);
   exports.Set("init", Napi::Function::New(env, Init, "init", state));
   exports.Set("relay", Napi::Function::New(env, RelayFn, "relay", state));
   exports.Set("destroy", Napi::Function::New(env, DestroyFn, "destroy", state));

@@ -23,7 +23,9 @@ int EpollSet::Open(uv_loop_t* loop) {
   fd_ = fd;
   poll_.data = this;
   // Fails only for a closing handle or bad flags, neither possible on the handle just made.
-  return uv_poll_start(&poll_, UV_READABLE, OnReadable);
+  err = uv_poll_start(&poll_, UV_READABLE, OnReadable);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+  return err;
 }
 
 int EpollSet::Set(uv_loop_t* loop, Watch* w, uint32_t events) {
@@ -42,6 +44,8 @@ int EpollSet::Set(uv_loop_t* loop, Watch* w, uint32_t events) {
   int op = w->events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
   if (epoll_ctl(fd_, op, w->fd, &e) != 0) return -errno;
   w->events = events;
+  if (op == EPOLL_CTL_ADD && watched_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+  if (op == EPOLL_CTL_DEL && --watched_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
   return 0;
 }
 

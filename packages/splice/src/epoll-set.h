@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace sluice {
@@ -31,7 +32,10 @@ class EpollSet {
   EpollSet(const EpollSet&) = delete;
   EpollSet& operator=(const EpollSet&) = delete;
 
-  // Watches w->fd for `events` (EPOLLIN, EPOLLOUT) from now on, opening the set on first use;
+  // Makes the set and has the loop watch it; 0 or -errno. The set keeps the loop alive only
+  // while it watches a socket, as a libuv poll handle per socket did.
+  int Open(uv_loop_t* loop);
+  // Watches w->fd for `events` (EPOLLIN, EPOLLOUT) from now on, opening the set if need be;
   // 0 takes it out of the set, which must happen before the descriptor is closed (another
   // descriptor may still refer to the same socket). 0 or -errno.
   int Set(uv_loop_t* loop, Watch* w, uint32_t events);
@@ -41,12 +45,12 @@ class EpollSet {
   bool closing() const { return closing_; }
 
  private:
-  int Open(uv_loop_t* loop);
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnClosed(uv_handle_t* handle);
 
   int fd_ = -1;
   uv_poll_t poll_;
+  size_t watched_ = 0;  // sockets in the set
   bool closing_ = false;
   void (*closed_)(void* arg) = nullptr;
   void* closed_arg_ = nullptr;
