@@ -7,7 +7,6 @@ import { MAX_EDGE_CONNECTIONS, MAX_SHARDS } from '@sluice/config/bounds';
 import { CONFIG_ERRORS } from '@sluice/config/errors';
 import { Command } from 'commander';
 import { readStandaloneConfig } from './config-reader.ts';
-import { EdgeRuntime } from './edge-runtime.ts';
 import { EDGE_ERRORS, type EdgeError } from './errors.ts';
 import { FileRuleSource, runtimeSettings } from './file-rule-source.ts';
 import { createLogger } from './logger.ts';
@@ -92,7 +91,10 @@ async function runEdge(options: MainOptions): Promise<void> {
     // protocol's schemas) stay unloaded in a standalone one: about 2 MiB of its idle RSS.
     const { readBundleFile } = await import('./bundle-file.ts');
     const bundle = await readBundleFile(options.bundle);
-    const { ServerRuleSource } = await import('./server-rule-source.ts');
+    const [{ ServerRuleSource }, { EdgeRuntime }] = await Promise.all([
+      import('./server-rule-source.ts'),
+      import('./edge-runtime.ts'),
+    ]);
     const edge = new EdgeRuntime({
       name: bundle.name,
       shards: options.shards === undefined ? null : parseShards(options.shards),
@@ -126,11 +128,17 @@ async function runEdge(options: MainOptions): Promise<void> {
   if (options.maxConnections !== undefined) {
     throw usage('--max-connections goes with --bundle; with --config, set max_connections in the file');
   }
-  const config = await readStandaloneConfig(options.config);
-  if (options.check) {
+  // The config's thread loads the validator while this one loads the runtime (loaded here, not
+  // at the top, so that the two overlap).
+  const reading = readStandaloneConfig(options.config);
+  const runtime = options.check ? null : import('./edge-runtime.ts');
+  const config = await reading;
+  if (runtime === null) {
+    // --check
     process.stdout.write(`config ok: ${config.file} (${config.rules.length} rules)\n`);
     process.exit(0);
   }
+  const { EdgeRuntime } = await runtime;
   const edge = new EdgeRuntime({
     ...runtimeSettings(config),
     source: new FileRuleSource(config),
