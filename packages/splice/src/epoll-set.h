@@ -42,7 +42,6 @@ class EpollSet {
   // Closes the set (at the environment's teardown, once nothing is watched); `closed(arg)` runs
   // when libuv has let go of it, at once when it was never opened.
   void Close(void (*closed)(void* arg), void* arg);
-  bool closing() const { return closing_; }
 
  private:
   static void OnReadable(uv_poll_t* handle, int status, int events);
