@@ -172,7 +172,6 @@ int64_t Relay::Begin(ThreadState* state, const int fds[2], uint32_t row, uint64_
     close(fds[0]);
     close(fds[1]);
     r->fd_[0] = r->fd_[1] = -1;
-    r->pending_closes_ = 1;
     uv_close(reinterpret_cast<uv_handle_t*>(&r->timer_), OnHandleClosed);
     return err;
   }
@@ -604,7 +603,6 @@ void Relay::Finish(CloseReason reason, int err) {
   // Out of the epoll set before the close: a caller's descriptor may still hold the socket open
   // (relay() takes duplicates), and the set would go on reporting it for this freed relay.
   for (Watch& w : watch_) (void)state_->sockets.Set(state_->loop, &w, 0);
-  pending_closes_ = 1;
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnHandleClosed);
 
   // A reset or an error on one side becomes a reset on the other (as the kernel's own
@@ -683,7 +681,8 @@ void Relay::OnTimer(uv_timer_t* handle) {
 
 void Relay::OnHandleClosed(uv_handle_t* handle) {
   Relay* r = static_cast<Relay*>(handle->data);
-  if (--r->pending_closes_ == 0) r->Complete();
+  // The timer is the relay's only libuv handle: once it has closed, nothing refers to the relay.
+  r->Complete();
 }
 
 void Relay::Complete() {

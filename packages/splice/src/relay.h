@@ -224,7 +224,6 @@ class Relay {
   bool silent_ = false;    // close without calling onClose
   CloseReason reason_ = CloseReason::kEof;
   int errno_ = 0;
-  int pending_closes_ = 0;
   Napi::FunctionReference on_close_;
   RelaySink* sink_ = nullptr;  // set instead of on_close_ for adopted pairs
   // Each relay's own async context, made in relay(): onClose runs in the async context (and the
