@@ -3,7 +3,7 @@
 //
 // (a) POST /v1/rules answers 201 only once the server pushed the rule, the edge bound its
 //     listener and acked it `active`, and the store marked it Active: each request is timed from
-//     before fetch() to the end of the 201's body, one request at a time, each rule on its own
+//     before the request to the end of the 201's body, one request at a time, each rule on its own
 //     loopback port (nothing ever connects to them). The edge is filled (untimed, a few requests
 //     in flight) up to each of the plan's levels of rules held, and `pushes` are timed there: a
 //     push should cost the same at 1 rule held as at 10,000.
@@ -56,7 +56,7 @@ export interface PushLatencyReport {
   /** Wall time of the timed pushes, and pushes per second over it. */
   readonly seconds: number;
   readonly pushesPerSecond: number;
-  /** Client side: fetch() to the end of the 201 body. */
+  /** Client side: the request (server-api.ts) to the end of the 201 body. */
   readonly latency: LatencySummary;
   /** Server side: fastify's elapsed time in the server's `api request` lines (whole ms). */
   readonly serverLatency: LatencySummary | null;
@@ -149,7 +149,7 @@ function errorCode(text: string): string {
 }
 
 export interface TimedPushes {
-  /** fetch() to the end of the 201 body, ms, in push order. */
+  /** The request to the end of the 201 body, ms, in push order. */
   readonly samples: readonly number[];
   /** Requests that did not answer 201 (a port taken by something else: retried on the next port). */
   readonly retried: readonly string[];

@@ -64,7 +64,7 @@ function pushSection(p: PushLatencyReport): string[] {
     ...table(
       ['latency (ms)', 'n', 'p50', 'p90', 'p99', 'max', 'mean'],
       [
-        latencyRow('client (fetch to 201)', p.latency),
+        latencyRow('client (request to 201)', p.latency),
         latencyRow('server (fastify elapsed, whole ms)', p.serverLatency),
       ],
     ),

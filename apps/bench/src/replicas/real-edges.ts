@@ -4,7 +4,7 @@
 // (1) One edge enrolled through replica A (its URI lists A, then B) holds its session on A.
 //     N rules pushed one by one through A's API (served by A), then N through B's API (B routes
 //     each push over the replica bus to A, which pushes it to the edge and answers back), each
-//     timed from fetch() to the end of the 201 (the rule Active). Baseline: the same N to an edge
+//     timed from the request to the end of the 201 (the rule Active). Baseline: the same N to an edge
 //     of a single sluice-server on SQLite, started and measured in the same run.
 // (2) A second edge with a few rules, on A: A is SIGKILLed; measured from just before the kill
 //     to the edge's `control connected` line naming B, and to its `rules applied` line for the
