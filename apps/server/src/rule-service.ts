@@ -61,6 +61,8 @@ export class RuleService {
   private readonly control: ControlServer;
   private readonly logger: Logger;
   private readonly tenants: TenantPolicy;
+  /** The edges whose rules all have listen keys (fillListenKeys). */
+  private readonly keysFilled = new Set<string>();
 
   constructor(options: RuleServiceOptions) {
     this.store = options.store;
@@ -82,9 +84,6 @@ export class RuleService {
     viewer: Pick<UserRecord, 'role' | 'name'>,
     exceptId?: string,
   ): Promise<void> {
-    // Rules stored before the listen keys were have them filled in here, once, under the edge
-    // lock as the check itself, so the index finds every rule.
-    await tx.rules.fillListenKeys(edge.id);
     const candidates = await tx.rules.clashCandidates(edge.id, String(body.name), listenKeysOf(body));
     for (const other of candidates) {
       if (other.id === exceptId) continue;
@@ -103,6 +102,19 @@ export class RuleService {
         );
       }
     }
+  }
+
+  /**
+   * Rules stored before the listen keys were get them here, under the edge lock, so the index
+   * finds every rule; once per edge and process, as every rule written since has its keys.
+   */
+  private async fillListenKeys(edge: EdgeRecord): Promise<void> {
+    if (this.keysFilled.has(edge.id)) return;
+    await this.store.transaction(async (tx) => {
+      await tx.edges.lock(edge.id);
+      await tx.rules.fillListenKeys(edge.id);
+    });
+    this.keysFilled.add(edge.id);
   }
 
   private checkPushable(edge: EdgeRecord): void {
@@ -126,6 +138,7 @@ export class RuleService {
     viewer: Pick<UserRecord, 'role' | 'name'>,
   ): Promise<RuleRecord> {
     this.checkPushable(edge);
+    await this.fillListenKeys(edge);
     // The check and the insert are one transaction: a concurrent push cannot slip in between.
     const rule = await this.store.transaction(async (tx) => {
       // Other servers may push to this edge at the same time: the lock makes their checks and
@@ -136,7 +149,19 @@ export class RuleService {
       this.checkConnected(edge);
       return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
     });
+    process
+      .getBuiltinModule('node:fs')
+      .appendFileSync(
+        '/tmp/probe.log',
+        'PROBE s.tx_done ' + (performance.timeOrigin + performance.now()).toFixed(3) + '\n',
+      );
     const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(rule)], remove: [] });
+    process
+      .getBuiltinModule('node:fs')
+      .appendFileSync(
+        '/tmp/probe.log',
+        'PROBE s.push_resolved ' + (performance.timeOrigin + performance.now()).toFixed(3) + '\n',
+      );
     if (outcome.kind === 'offline') await this.store.rules.delete(rule.id);
     const result = this.resultFor(rule, outcome);
     if (result.state === 'active') return (await this.store.rules.get(rule.id))!;
@@ -153,6 +178,7 @@ export class RuleService {
   ): Promise<RuleRecord> {
     const edge = (await this.store.edges.get(rule.edgeId))!;
     this.checkPushable(edge);
+    await this.fillListenKeys(edge);
     const revised = await this.store.transaction(async (tx) => {
       await tx.edges.lock(edge.id);
       await checkTenantLimits(tx.rules, this.tenants, viewer, edge, body, rule.id);

@@ -14,11 +14,15 @@ export interface UserRecord {
   readonly mustChangePassword: boolean;
 }
 
+/** A token's lastUsedAt moves at most this often: it is a time to the minute, not a write per request. */
+export const TOKEN_USE_RESOLUTION_MS = 60_000;
+
 export interface TokenRecord {
   readonly id: string;
   readonly userId: string;
   readonly name: string;
   readonly createdAt: number;
+  /** The first use within the last TOKEN_USE_RESOLUTION_MS or earlier; null: never used. */
   readonly lastUsedAt: number | null;
   readonly revokedAt: number | null;
 }

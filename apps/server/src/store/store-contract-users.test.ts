@@ -2,6 +2,7 @@
 // EdgeStore that store-contract.test.ts does not already cover.
 
 import { beforeEach, describe, expect, it } from 'vitest';
+import { TOKEN_USE_RESOLUTION_MS } from './records.ts';
 import type { Store } from './store.ts';
 import { STORE_BACKENDS, useStoreBackend } from './store-backends.fixture.ts';
 
@@ -79,6 +80,21 @@ describe.each(STORE_BACKENDS)('users and edges on %s', (backend) => {
     expect(await store.users.revokeToken(ann.id, first.id)).toMatchObject({ revokedAt: now - 10 });
     await store.users.update(ann.id, { disabled: true });
     expect(await store.users.authenticate(second.token)).toBeNull();
+  });
+
+  it('tokens: the last use moves at most once a minute, so a busy script does not write on every request', async () => {
+    const ann = await store.users.create('ann', 'user');
+    const made = await store.users.createToken(ann.id);
+    const usedAt = async () => (await store.users.listTokens(ann.id))[0]?.lastUsedAt;
+    const first = now;
+    await store.users.authenticate(made.token);
+    expect(await usedAt()).toBe(first);
+    now += TOKEN_USE_RESOLUTION_MS - 1;
+    await store.users.authenticate(made.token);
+    expect(await usedAt()).toBe(first);
+    now += 1;
+    await store.users.authenticate(made.token);
+    expect(await usedAt()).toBe(first + TOKEN_USE_RESOLUTION_MS);
   });
 
   it('sessions: live while used within the idle time and the max age; ended singly or all but one', async () => {

@@ -3,7 +3,13 @@
 
 import type { Selectable } from 'kysely';
 import type { TokensTable, UsersTable } from '../database.ts';
-import type { Role, SessionRecord, TokenRecord, UserRecord } from '../records.ts';
+import {
+  type Role,
+  type SessionRecord,
+  TOKEN_USE_RESOLUTION_MS,
+  type TokenRecord,
+  type UserRecord,
+} from '../records.ts';
 import { hashSecret, newId, newSecret } from '../secrets.ts';
 import type { UserStore } from '../store.ts';
 import { changed, type StoreContext } from './store-context.ts';
@@ -173,17 +179,22 @@ export class KyselyUserStore implements UserStore {
       .selectFrom('tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
       .selectAll('u')
-      .select('t.id as token_id')
+      .select(['t.id as token_id', 't.last_used_at as token_used_at'])
       .where('t.hash', '=', hashSecret(token))
       .where('t.revoked_at', 'is', null)
       .where('u.disabled_at', 'is', null)
       .executeTakeFirst();
     if (row === undefined) return null;
-    await this.ctx.db
-      .updateTable('tokens')
-      .set({ last_used_at: this.ctx.now() })
-      .where('id', '=', row.token_id)
-      .execute();
+    const now = this.ctx.now();
+    const usedAt = row.token_used_at === null ? null : Number(row.token_used_at);
+    // Written once a minute at most: a script's every request would otherwise be a write.
+    if (usedAt === null || now - usedAt >= TOKEN_USE_RESOLUTION_MS) {
+      await this.ctx.db
+        .updateTable('tokens')
+        .set({ last_used_at: now })
+        .where('id', '=', row.token_id)
+        .execute();
+    }
     return toUser(row);
   }
 
