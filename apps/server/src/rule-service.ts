@@ -149,19 +149,7 @@ export class RuleService {
       this.checkConnected(edge);
       return tx.rules.insert({ edgeId: edge.id, owner, name: String(body.name), body });
     });
-    process
-      .getBuiltinModule('node:fs')
-      .appendFileSync(
-        '/tmp/probe.log',
-        'PROBE s.tx_done ' + (performance.timeOrigin + performance.now()).toFixed(3) + '\n',
-      );
     const outcome = await this.control.push(edge.id, { upsert: [toPushedRule(rule)], remove: [] });
-    process
-      .getBuiltinModule('node:fs')
-      .appendFileSync(
-        '/tmp/probe.log',
-        'PROBE s.push_resolved ' + (performance.timeOrigin + performance.now()).toFixed(3) + '\n',
-      );
     if (outcome.kind === 'offline') await this.store.rules.delete(rule.id);
     const result = this.resultFor(rule, outcome);
     if (result.state === 'active') return (await this.store.rules.get(rule.id))!;
