@@ -22,7 +22,7 @@ export interface TokenRecord {
   readonly userId: string;
   readonly name: string;
   readonly createdAt: number;
-  /** The first use within the last TOKEN_USE_RESOLUTION_MS or earlier; null: never used. */
+  /** The last use written: a use less than TOKEN_USE_RESOLUTION_MS after it is not; null: never used. */
   readonly lastUsedAt: number | null;
   readonly revokedAt: number | null;
 }
