@@ -27,6 +27,9 @@ const stampFile = join(buildDir, 'build-stamp');
 const lockDir = join(root, '.build-lock');
 const binary = 'build/Release/sluice_splice.node';
 const tag = '@sluice/splice:';
+// Whether this process holds lockDir (lock() below). Declared before fail() can first run, which
+// unlocks: a failure found before the lock was taken must still print its line, not a TDZ error.
+let locked = false;
 
 function done(line) {
   unlock();
@@ -106,7 +109,6 @@ function sourceStamp() {
 
 // Two installs of one checkout at once (two shells, two sessions) would both wipe build/:
 // one builds at a time, and the second then finds the binary up to date.
-let locked = false;
 function lock() {
   const waitUntil = Date.now() + 10 * 60_000;
   const pause = new Int32Array(new SharedArrayBuffer(4));
