@@ -6,6 +6,7 @@ import type { EdgesTable } from '../database.ts';
 import type { EdgeRecord, EnrollmentRecord, Redemption } from '../records.ts';
 import { hashSecret, newId, newSecret, secretMatches } from '../secrets.ts';
 import type { EdgeStore } from '../store.ts';
+import { PreparedQuery } from './prepared-query.ts';
 import type { StoreContext } from './store-context.ts';
 import { isUniqueViolation } from './unique-violation.ts';
 
@@ -26,12 +27,22 @@ function toEdge(row: EdgeRow): EdgeRecord {
   };
 }
 
+/** An edge by id and by name: each API call on an edge looks it up by one or both. */
+const EDGE_BY = {
+  id: new PreparedQuery((db, a: { value: string }) =>
+    db.selectFrom('edges').selectAll().where('id', '=', a.value),
+  ),
+  name: new PreparedQuery((db, a: { value: string }) =>
+    db.selectFrom('edges').selectAll().where('name', '=', a.value),
+  ),
+};
+
 async function edgeWhere(
   ctx: StoreContext,
   column: 'id' | 'name',
   value: string,
 ): Promise<EdgeRecord | null> {
-  const row = await ctx.db.selectFrom('edges').selectAll().where(column, '=', value).executeTakeFirst();
+  const row = await EDGE_BY[column].first(ctx, { value });
   return row === undefined ? null : toEdge(row);
 }
 

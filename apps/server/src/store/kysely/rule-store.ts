@@ -1,12 +1,13 @@
 // Rules: the rule table as JSON, its revision and the state the edge last reported. A removed
 // rule stays as a tombstone until its edge confirms.
 
-import type { Selectable } from 'kysely';
-import type { RulesTable } from '../database.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, RulesTable } from '../database.ts';
 import { type ListenKeys, listenKeysOf } from '../listen-keys.ts';
 import type { RuleRecord, RuleState } from '../records.ts';
 import { newId } from '../secrets.ts';
 import type { NewRule, RuleFilter, RuleStore } from '../store.ts';
+import { PreparedQuery } from './prepared-query.ts';
 import { changed, type StoreContext } from './store-context.ts';
 
 function toRule(row: Selectable<RulesTable> & { edge_name: string }): RuleRecord {
@@ -39,16 +40,63 @@ function keyColumns(body: Readonly<Record<string, unknown>>) {
   };
 }
 
-function rules(ctx: StoreContext) {
-  return ctx.db
+function rules(db: Kysely<Database>) {
+  return db
     .selectFrom('rules as r')
     .innerJoin('edges as e', 'e.id', 'r.edge_id')
     .selectAll('r')
     .select('e.name as edge_name');
 }
 
+const RULE_BY_ID = new PreparedQuery((db, a: { id: string }) => rules(db).where('r.id', '=', a.id));
+
+const INSERT_RULE = new PreparedQuery((db, a: Omit<Selectable<RulesTable>, 'reason' | 'message'>) =>
+  db.insertInto('rules').values({
+    id: a.id,
+    edge_id: a.edge_id,
+    owner: a.owner,
+    name: a.name,
+    revision: a.revision,
+    state: a.state,
+    body: a.body,
+    protocol: a.protocol,
+    port_lo: a.port_lo,
+    port_span: a.port_span,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+  }),
+);
+
+/** The clash checks' statements (clashCandidates): live rules by name, and by listen port. */
+const LIVE_BY_NAME = new PreparedQuery((db, a: { edgeId: string; name: string }) =>
+  rules(db).where('r.edge_id', '=', a.edgeId).where('r.state', '!=', 'removed').where('r.name', '=', a.name),
+);
+
+const WIDEST_LISTEN = new PreparedQuery((db, a: { edgeId: string; protocol: string }) =>
+  db
+    .selectFrom('rules')
+    .select('port_span')
+    .where('edge_id', '=', a.edgeId)
+    .where('protocol', '=', a.protocol)
+    .where('state', '!=', 'removed')
+    .where('port_span', 'is not', null)
+    .orderBy('port_span', 'desc')
+    .limit(1),
+);
+
+const LIVE_BY_PORT = new PreparedQuery(
+  (db, a: { edgeId: string; protocol: string; lowest: number; portLo: number; portHi: number }) =>
+    rules(db)
+      .where('r.edge_id', '=', a.edgeId)
+      .where('r.state', '!=', 'removed')
+      .where('r.protocol', '=', a.protocol)
+      .where('r.port_lo', '>=', a.lowest)
+      .where('r.port_lo', '<=', a.portHi)
+      .where((eb) => eb(eb('r.port_lo', '+', eb.ref('r.port_span')), '>=', a.portLo)),
+);
+
 async function ruleById(ctx: StoreContext, id: string): Promise<RuleRecord | null> {
-  const row = await rules(ctx).where('r.id', '=', id).executeTakeFirst();
+  const row = await RULE_BY_ID.first(ctx, { id });
   return row === undefined ? null : toRule(row);
 }
 
@@ -65,7 +113,7 @@ export class KyselyRuleStore implements RuleStore {
 
   async list(filter: RuleFilter = {}): Promise<RuleRecord[]> {
     const { edgeId, owner } = filter;
-    const rows = await rules(this.ctx)
+    const rows = await rules(this.ctx.db)
       .where('r.state', '!=', 'removed')
       .$if(edgeId !== undefined, (q) => q.where('r.edge_id', '=', edgeId!))
       .$if(owner !== undefined, (q) => q.where('r.owner', '=', owner!))
@@ -76,7 +124,7 @@ export class KyselyRuleStore implements RuleStore {
   }
 
   async ofEdge(edgeId: string): Promise<RuleRecord[]> {
-    const rows = await rules(this.ctx).where('r.edge_id', '=', edgeId).orderBy('r.name').execute();
+    const rows = await rules(this.ctx.db).where('r.edge_id', '=', edgeId).orderBy('r.name').execute();
     return rows.map(toRule);
   }
 
@@ -95,21 +143,18 @@ export class KyselyRuleStore implements RuleStore {
     return this.ctx.atomically(async (ctx) => {
       const id = newId('r_');
       const now = ctx.now();
-      await ctx.db
-        .insertInto('rules')
-        .values({
-          id,
-          edge_id: rule.edgeId,
-          owner: rule.owner,
-          name: rule.name,
-          revision: 1,
-          state: 'pending',
-          body: JSON.stringify(rule.body),
-          ...keyColumns(rule.body),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await INSERT_RULE.execute(ctx, {
+        id,
+        edge_id: rule.edgeId,
+        owner: rule.owner,
+        name: rule.name,
+        revision: 1,
+        state: 'pending',
+        body: JSON.stringify(rule.body),
+        ...keyColumns(rule.body),
+        created_at: now,
+        updated_at: now,
+      });
       return (await ruleById(ctx, id))!;
     });
   }
@@ -210,31 +255,15 @@ export class KyselyRuleStore implements RuleStore {
   }
 
   async clashCandidates(edgeId: string, name: string, keys: ListenKeys | null): Promise<RuleRecord[]> {
-    const live = () => rules(this.ctx).where('r.edge_id', '=', edgeId).where('r.state', '!=', 'removed');
-    const found = await live().where('r.name', '=', name).execute();
+    const found = await LIVE_BY_NAME.rows(this.ctx, { edgeId, name });
     if (keys !== null) {
       // A rule starting below keys' first port reaches it only if it is at least that wide:
       // the widest listen of the protocol bounds how far down the index is read.
-      const widest = await this.ctx.db
-        .selectFrom('rules')
-        .select('port_span')
-        .where('edge_id', '=', edgeId)
-        .where('protocol', '=', keys.protocol)
-        .where('state', '!=', 'removed')
-        .where('port_span', 'is not', null)
-        .orderBy('port_span', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const widest = await WIDEST_LISTEN.first(this.ctx, { edgeId, protocol: keys.protocol });
       if (widest !== undefined) {
-        const span = Number(widest.port_span);
-        found.push(
-          ...(await live()
-            .where('r.protocol', '=', keys.protocol)
-            .where('r.port_lo', '>=', keys.portLo - span)
-            .where('r.port_lo', '<=', keys.portHi)
-            .where((eb) => eb(eb('r.port_lo', '+', eb.ref('r.port_span')), '>=', keys.portLo))
-            .execute()),
-        );
+        const lowest = keys.portLo - Number(widest.port_span);
+        const { protocol, portLo, portHi } = keys;
+        found.push(...(await LIVE_BY_PORT.rows(this.ctx, { edgeId, protocol, lowest, portLo, portHi })));
       }
     }
     const byId = new Map(found.map((row) => [row.id, row]));

@@ -12,6 +12,7 @@ import {
 } from '../records.ts';
 import { hashSecret, newId, newSecret } from '../secrets.ts';
 import type { UserStore } from '../store.ts';
+import { PreparedQuery } from './prepared-query.ts';
 import { changed, type StoreContext } from './store-context.ts';
 
 const TOKEN_PREFIX = 'slt_';
@@ -40,6 +41,18 @@ function toToken(row: Selectable<TokensTable>): TokenRecord {
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   };
 }
+
+/** The live user of a live token, by the token's hash (authenticate, on every API request). */
+const TOKEN_USER = new PreparedQuery((db, a: { hash: string }) =>
+  db
+    .selectFrom('tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .selectAll('u')
+    .select(['t.id as token_id', 't.last_used_at as token_used_at'])
+    .where('t.hash', '=', a.hash)
+    .where('t.revoked_at', 'is', null)
+    .where('u.disabled_at', 'is', null),
+);
 
 async function userById(ctx: StoreContext, id: string): Promise<UserRecord | null> {
   const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -175,15 +188,7 @@ export class KyselyUserStore implements UserStore {
   }
 
   async authenticate(token: string): Promise<UserRecord | null> {
-    const row = await this.ctx.db
-      .selectFrom('tokens as t')
-      .innerJoin('users as u', 'u.id', 't.user_id')
-      .selectAll('u')
-      .select(['t.id as token_id', 't.last_used_at as token_used_at'])
-      .where('t.hash', '=', hashSecret(token))
-      .where('t.revoked_at', 'is', null)
-      .where('u.disabled_at', 'is', null)
-      .executeTakeFirst();
+    const row = await TOKEN_USER.first(this.ctx, { hash: hashSecret(token) });
     if (row === undefined) return null;
     const now = this.ctx.now();
     const usedAt = row.token_used_at === null ? null : Number(row.token_used_at);
