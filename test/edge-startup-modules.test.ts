@@ -3,8 +3,10 @@
 // starts Node's TypeScript compiler (the sources come pre-stripped); a standalone edge's main
 // thread leaves the config's validator (read on a thread that ends), the managed edge's modules
 // and the terminal log formatter unloaded. A test that fails here is an eager import on a path
-// that should not have it.
+// that should not have it. A shard on the native path keeps no copy of V8's builtins of its own
+// (shard-pool.ts).
 
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@sluice/test-kit';
@@ -57,6 +59,20 @@ const NOT_IN_STANDALONE_MAIN = [
   '/pino-pretty@',
 ];
 
+/**
+ * Prints the executable mappings of the node binary in process argv[1] (`self`: its own). V8 may
+ * copy the binary's embedded builtins into an isolate's code range: one more such mapping, about
+ * 2 MiB resident, per thread that has a copy.
+ */
+const COUNT_NODE_CODE = `
+const maps = require('node:fs').readFileSync('/proc/' + process.argv[1] + '/maps', 'utf8');
+const lines = maps.split('\\n').filter((l) => l.endsWith(' ' + process.execPath) && l.split(' ')[1].includes('x'));
+console.log(lines.length);`;
+
+function nodeCodeMappings(pid: number | 'self'): number {
+  return Number(execFileSync(process.execPath, ['-e', COUNT_NODE_CODE, String(pid)]).toString());
+}
+
 function recorded(dir: string): Map<number, string[]> {
   const threads = new Map<number, string[]>();
   for (const file of readdirSync(dir)) {
@@ -108,4 +124,22 @@ describe('what an idle edge loads', () => {
     expect(main.filter((m) => NOT_IN_STANDALONE_MAIN.some((p) => m.includes(p)))).toEqual([]);
     expect(main).not.toContain('type-stripper');
   });
+
+  // The JS relay keeps V8's near calls into builtins (shard-pool.ts): a copy in each shard.
+  it.each([
+    ['native', 0],
+    ['js', 2],
+  ] as const)(
+    'on the %s path, 2 shards map %i copies of node code beyond a bare node’s',
+    async (relayPath, copies) => {
+      const target = await startEchoTarget();
+      const listenPort = await freePort();
+      const { edge } = await launchEdge({
+        relayPath,
+        config: { shards: 2, rules: [{ name: 'web', listenPort, targetPorts: [target.port] }] },
+      });
+      await echoRoundTrip(listenPort, 'hello');
+      expect(nodeCodeMappings(edge.pid)).toBe(nodeCodeMappings('self') + copies);
+    },
+  );
 });
