@@ -351,12 +351,26 @@ describe('stats', () => {
     const reading = (bytesIn: number) => ({ ...ZERO_COUNTERS, ruleId, bytesIn });
     const report = (seq: number, rules: ReturnType<typeof reading>[]) =>
       edge.send({ type: 'stats', bootId: 'boot-1', seq, rules });
+    // The event loop's turns, counted, and the turn each folded slice was published in.
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const publishedIn = new Set<number>();
+    const unsubscribe = test.server.statsHub.subscribe(() => publishedIn.add(turns));
     // 1,200 readings of one rule in one report: folded in slices, each against the one before.
     report(
       1,
       Array.from({ length: 1200 }, (_, i) => reading(i + 1)),
     );
     await until(async () => (await test.server.store.stats.get(ruleId))?.bytesIn === 1200);
+    counting = false;
+    unsubscribe();
+    // The slices were folded in turns of their own: a request could be served between them.
+    expect(publishedIn.size).toBeGreaterThan(1);
     // A report that leaves the rule out: it had not moved.
     clock += 5000;
     report(2, []);

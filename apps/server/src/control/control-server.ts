@@ -4,6 +4,7 @@
 // acks say about each rule, and folds stats reports into per-rule totals.
 
 import type { AddressInfo, Socket } from 'node:net';
+import { setImmediate } from 'node:timers/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AckMessage, EnrollMessage, HelloMessage, StatsMessage } from '@sluice/api';
 import { SluiceError } from '@sluice/errors';
@@ -72,8 +73,11 @@ export function toPushedRule(rule: RuleRecord): PushedRule {
   return { id: rule.id, revision: rule.revision, owner: rule.owner, rule: rule.body };
 }
 
-/** Rules of one stats report folded per transaction (onStats). */
-const STATS_SLICE = 500;
+/**
+ * Rules of one stats report folded per transaction (onStats). SQLite runs a transaction without
+ * a break, about 40 µs a rule here: 100 keep each near 4 ms, as long as a push waits behind it.
+ */
+const STATS_SLICE = 100;
 
 /** How often quotas are checked for a period that ended. */
 const QUOTA_PERIOD_CHECK_MS = 1_000;
@@ -558,9 +562,12 @@ export class ControlServer {
     await store.edges.seen(edgeId, null);
     // Folded in slices, each its own transaction: the store has one connection, and an edge of
     // 10,000 rules folded at once held it for 250-350 ms, every push waiting behind it. Each
-    // rule's fold stands alone; the owners' usage goes with the last slice.
+    // rule's fold stands alone; the owners' usage goes with the last slice. Between slices the
+    // event loop takes a turn: node:sqlite answers within the same turn, so without one a push
+    // that arrived meanwhile would wait for the whole report (956 rules: 42 ms in the bench).
     let from = 0;
     do {
+      if (from > 0) await setImmediate();
       const slice = stats.rules.slice(from, from + STATS_SLICE);
       from += STATS_SLICE;
       const last = from >= stats.rules.length;
