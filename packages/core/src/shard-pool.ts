@@ -68,9 +68,10 @@ const SHARD_YOUNG_GENERATION_MB = 4;
  * them are near; each copy is resident in that thread alone, which made it the largest single
  * part of what a shard adds to an idle edge (about 13 MiB, against 11.5 for a bare worker). Off,
  * every shard calls the one copy in the node binary. Only on the native connection path, where
- * the addon moves every byte: the JS relay calls builtins for every chunk and lost a third of its
- * single-flow throughput without near calls (4.2-4.5 against 6.0-6.6 Gbit/s), while the native
- * path's single-flow, small-message and connection figures held.
+ * the addon moves every byte and its single-flow, small-message and connection figures held.
+ * The JS relay calls builtins for every chunk and keeps near calls: two runs each way gave it
+ * 4.2-4.5 Gbit/s on one flow with the flag against 6.0-6.6 without, though that figure alone
+ * spans 3.7-6.1 between runs of one build.
  * The flag is read when an isolate is made, so the main thread keeps its copy.
  */
 const SHARED_BUILTINS_FLAG = '--no-short-builtin-calls';
