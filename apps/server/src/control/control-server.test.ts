@@ -383,6 +383,30 @@ describe('stats', () => {
     await edge.close();
   });
 
+  it('folds no more of a report once its session has ended', async () => {
+    const { edge, edgeId } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
+    const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
+    const ruleId = pushed.body.id;
+    let published = 0;
+    // The session ends as the first slice (100 readings, a record each) is folded, as when the server stops (its sessions
+    // first, then the store): the slices after it are not folded into a store that may be closed.
+    const unsubscribe = test.server.statsHub.subscribe(() => {
+      if (published++ === 0) test.server.control.disconnect(edgeId, 'server_stopping');
+    });
+    edge.send({
+      type: 'stats',
+      bootId: 'boot-1',
+      seq: 1,
+      rules: Array.from({ length: 1200 }, (_, i) => ({ ...ZERO_COUNTERS, ruleId, bytesIn: i + 1 })),
+    });
+    await edge.closed;
+    await until(() => published > 0);
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    unsubscribe();
+    expect(published).toBe(100);
+    expect((await test.server.store.stats.get(ruleId))?.bytesIn).toBe(100);
+  });
+
   it('streams stats as server-sent events', async () => {
     const { edge } = await enrollAndConnect(test, 'edge-01', ACK_ALL_ACTIVE);
     const pushed = await test.request('POST', '/v1/rules', { edge: 'edge-01', rule: RULE });
